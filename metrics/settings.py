@@ -1,0 +1,165 @@
+"""Every setting of Outcomes, in one pydantic-settings class.
+
+Sources, strongest first: arguments, environment (``OUTCOMES_`` prefix, ``__`` for
+nested fields), ``.env``, ``outcomes.toml`` (both found at the project root, or the
+folder named by ``OUTCOMES_HOME``), then the defaults below. Relative paths resolve
+against the project root, never against the working directory.
+
+>>> s = Settings(warehouse_path="data/x.duckdb")
+>>> s.warehouse_path == PROJECT_ROOT / "data" / "x.duckdb"
+True
+>>> s.sandbox.query_seconds
+10.0
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(os.environ.get("OUTCOMES_HOME") or Path(__file__).resolve().parent.parent)
+
+
+class Role(StrEnum):
+    viewer = "viewer"
+    operator = "operator"
+    analyst = "analyst"
+
+
+class ReferenceMode(StrEnum):
+    fixed = "fixed"
+    trailing = "trailing"
+
+
+class DriftSettings(BaseModel):
+    """How the drift reference window is chosen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reference_mode: ReferenceMode = Field(
+        ReferenceMode.fixed,
+        description="`fixed`: the first `reference_weeks` complete weeks of data; "
+        "`trailing`: the `reference_weeks` weeks before the week being tested.",
+    )
+    reference_weeks: int = Field(4, ge=1, le=52, description="Weeks in the reference window.")
+    min_rows: int = Field(
+        100, ge=1, description="Fewer rows than this in the reference or the current week: "
+        "the drift row is marked insufficient, not alerted."
+    )
+
+
+class SandboxSettings(BaseModel):
+    """Limits for SQL typed into the app (workbench preview)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query_seconds: float = Field(10.0, gt=0, description="Wall-clock limit; the query is interrupted.")
+    memory: str = Field("500MB", description="DuckDB memory_limit for the sandbox connection.")
+    rows: int = Field(10_000, ge=1, description="At most this many rows are returned.")
+    threads: int = Field(2, ge=1, description="DuckDB threads for the sandbox connection.")
+
+
+class Settings(BaseSettings):
+    """Settings of Outcomes. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OUTCOMES_",
+        env_nested_delimiter="__",
+        env_file=str(PROJECT_ROOT / ".env"),
+        toml_file=str(PROJECT_ROOT / "outcomes.toml"),
+        extra="forbid",
+        frozen=True,
+    )
+
+    warehouse_path: Path = Field(
+        Path("data/warehouse.duckdb"),
+        description="The built snapshot the app reads (swapped in atomically by `outcomes build`).",
+    )
+    raw_path: Path = Field(
+        Path("data/raw.duckdb"),
+        description="Raw store written by `outcomes ingest`: raw tables, quarantine, load ledger.",
+    )
+    state_path: Path = Field(
+        Path("data/state.sqlite"),
+        description="State store for what people write in the app (notes, sign-offs, audit log).",
+    )
+    sql_dir: Path = Field(Path("sql"), description="Folder of staging, metric and ROI SQL files.")
+    demo_dir: Path = Field(Path("data/demo"), description="Where `outcomes demo` writes source files.")
+    assumptions_file: Path = Field(
+        Path("assumptions.csv"),
+        description="Version-controlled assumptions register, loaded by every build.",
+    )
+    week_start: Annotated[int, Field(ge=1, le=7)] = Field(
+        1, description="First day of the reporting week, ISO numbering: 1 = Monday ... 7 = Sunday."
+    )
+    timezone: str = Field("UTC", description="IANA time zone in which timestamps are bucketed into weeks.")
+    currency: str = Field("USD", min_length=3, max_length=3, description="Reporting currency (ISO 4217).")
+    future_tolerance_hours: float = Field(
+        24.0, ge=0, description="Ingest rejects timestamps later than now plus this many hours."
+    )
+    label_coverage_floor: float = Field(
+        0.2, ge=0, le=1, description="A week whose label coverage is below this is marked provisional."
+    )
+    freshness_hours: float = Field(
+        48.0, gt=0, description="A source or snapshot older than this is flagged stale."
+    )
+    drift: DriftSettings = Field(default_factory=DriftSettings, description="Drift reference window.")
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings, description="Workbench sandbox limits.")
+    allow_sql_edits: bool = Field(
+        False, description="Let analysts save metric SQL from the app (otherwise offered as a download)."
+    )
+    default_role: Role = Field(Role.viewer, description="Role of a new app session: viewer, operator or analyst.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> Settings:
+        for name in ("warehouse_path", "raw_path", "state_path", "sql_dir", "demo_dir", "assumptions_file"):
+            value: Path = getattr(self, name)
+            if not value.is_absolute():
+                object.__setattr__(self, name, (PROJECT_ROOT / value).resolve())
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+        )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the settings afresh (environment and files), with optional overrides.
+
+    >>> get_settings(currency="EUR").currency
+    'EUR'
+    """
+    return Settings(**overrides)  # type: ignore[arg-type]
