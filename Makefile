@@ -1,0 +1,59 @@
+# Outcomes — every entry point. `make run` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+WAREHOUSE := data/warehouse.duckdb
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: run test lint format demo chromium clean help
+
+help:
+	@echo "make run    set up, generate the demo when missing, start the app on http://$(HOST):$(PORT)"
+	@echo "make test   set up (dev deps + Debian chromium), ruff, the whole pytest suite"
+	@echo "make demo   regenerate the demo data and rebuild the snapshot"
+	@echo "make lint   ruff check + ruff format --check + mypy on metrics/"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(WAREHOUSE): | $(STAMP)
+	$(PY) -m metrics demo
+
+run: $(STAMP) $(WAREHOUSE)
+	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+demo: $(STAMP)
+	$(PY) -m metrics demo --fresh
+
+# Debian's chromium for the browser tests (never `playwright install`: no downloads here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(DEV_STAMP) chromium
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check metrics tests
+	$(VENV)/bin/mypy metrics
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff format metrics tests pages app.py
+
+clean:
+	rm -rf $(VENV) data/demo data/*.duckdb data/*.duckdb.* data/state.sqlite*

@@ -1,0 +1,63 @@
+"""Settings: sources, precedence, path anchoring, validation, and their documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from metrics import readme
+from metrics.settings import PROJECT_ROOT, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_anchor_paths_at_project_root(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    s = Settings()
+    assert s.warehouse_path == PROJECT_ROOT / "data" / "warehouse.duckdb"
+    assert s.sql_dir == PROJECT_ROOT / "sql"
+    assert s.week_start == 1 and s.timezone == "UTC"
+
+
+def test_environment_overrides_with_nested_delimiter(monkeypatch):
+    monkeypatch.setenv("OUTCOMES_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("OUTCOMES_DRIFT__REFERENCE_WEEKS", "6")
+    monkeypatch.setenv("OUTCOMES_SANDBOX__QUERY_SECONDS", "2.5")
+    s = Settings()
+    assert s.timezone == "Europe/Berlin"
+    assert s.drift.reference_weeks == 6
+    assert s.sandbox.query_seconds == 2.5
+
+
+def test_toml_file_is_read_and_env_wins(monkeypatch, tmp_path):
+    toml = tmp_path / "outcomes.toml"
+    toml.write_text('currency = "EUR"\nweek_start = 7\n[drift]\nreference_mode = "trailing"\n')
+    monkeypatch.setitem(Settings.model_config, "toml_file", str(toml))
+    s = Settings()
+    assert (s.currency, s.week_start, s.drift.reference_mode.value) == ("EUR", 7, "trailing")
+    monkeypatch.setenv("OUTCOMES_CURRENCY", "GBP")
+    assert Settings().currency == "GBP"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("timezone", "Mars/Olympus"), ("week_start", 8), ("currency", "EURO"), ("no_such_setting", 1)],
+)
+def test_bad_values_are_refused(field, value):
+    with pytest.raises(ValidationError) as info:
+        Settings(**{field: value})
+    assert field in str(info.value)
+
+
+def test_every_setting_is_documented_in_the_readme():
+    text = (ROOT / "README.md").read_text()
+    table = readme.render_settings()
+    assert table in text, "README configuration table is stale: run `python -m metrics.readme`"
+    for line in table.splitlines()[2:]:
+        assert line.count("|") == 5 and not line.rstrip().endswith("|  |"), f"undocumented: {line}"
+
+
+def test_readme_generated_sections_are_current():
+    assert readme.update_readme(ROOT / "README.md", check=True) == []
