@@ -361,10 +361,11 @@ def load_contract(table: str) -> Contract:
 
     >>> load_contract("costs").column("category").allowed_values[0]
     'inference'
-    >>> load_contract("nope")
-    Traceback (most recent call last):
-    ...
-    metrics.contracts.UnknownTableError: unknown table 'nope'; known tables: ai_events, ai_features, assumptions, costs, feedback, incidents, users, work_items
+    >>> try:
+    ...     load_contract("nope")
+    ... except UnknownTableError as exc:
+    ...     print(exc)
+    unknown table 'nope'; known tables: ai_events, ai_features, assumptions, costs, feedback, incidents, users, work_items
     """
     try:
         return CONTRACTS[table]

@@ -33,6 +33,7 @@ from metrics.contracts import CONTRACTS, Contract
 from metrics.settings import Settings
 
 DEFAULT_LOCK_TIMEOUT = 60.0
+CATALOG = "rawstore"  # name the raw store file is attached under
 
 # Bookkeeping columns on every raw table, after the contract columns.
 META_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -91,11 +92,12 @@ def raw_lock(
     >>> from metrics.settings import Settings
     >>> s = Settings(raw_path=pathlib.Path(tempfile.mkdtemp()) / "raw.duckdb")
     >>> with raw_lock(s):
-    ...     with raw_lock(s, timeout=0.2):
-    ...         pass
-    Traceback (most recent call last):
-    ...
-    metrics.rawstore.RawStoreBusy: raw store busy: ...
+    ...     try:
+    ...         with raw_lock(s, timeout=0.2):
+    ...             pass
+    ...     except RawStoreBusy as exc:
+    ...         print(str(exc)[:15])
+    raw store busy:
     """
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +120,10 @@ def raw_lock(
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _escape(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def raw_table_ddl(contract: Contract) -> str:
@@ -149,7 +155,8 @@ def open_raw_store(
 
     `write=True` takes the exclusive lock and opens read-write (creating the file and schema
     if needed); `write=False` takes a shared lock and opens read-only (creating an empty store
-    first if none exists). The session time zone is UTC.
+    first if none exists). The file is attached as catalog `rawstore` to an in-memory
+    connection and made the default, so `raw.<table>` names work; the session time zone is UTC.
     """
     path = Path(settings.raw_path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,8 +164,13 @@ def open_raw_store(
         with open_raw_store(settings, write=True, timeout=timeout):
             pass
     with raw_lock(settings, exclusive=write, timeout=timeout):
-        con = duckdb.connect(str(path), read_only=not write)
+        # Attached under an alias: a file named raw.duckdb would otherwise be a catalog `raw`
+        # and make every `raw.<table>` ambiguous.
+        con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
         try:
+            mode = "" if write else " (read_only)"
+            con.execute(f"attach '{_escape(str(path))}' as {CATALOG}{mode}")
+            con.execute(f"use {CATALOG}")
             con.execute("set TimeZone = 'UTC'")
             if write:
                 ensure_schema(con)

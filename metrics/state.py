@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -156,6 +157,39 @@ create index assumption_changes_key on assumption_changes (key, effective_from);
 """
         + _append_only("output_verdicts")
         + _append_only("assumption_changes"),
+    ),
+    Migration(
+        4,
+        "threshold check runs and the alerts each one raised",
+        """
+create table check_runs (
+    id integer primary key autoincrement,
+    week_start text,
+    build_id text,
+    actor text not null check (length(trim(actor)) > 0),
+    alerts integer not null,
+    warnings integer not null,
+    unowned text not null check (json_valid(unowned)),
+    created_at text not null
+);
+create table alerts (
+    id integer primary key autoincrement,
+    check_run_id integer not null references check_runs (id),
+    alert_key text not null,
+    metric text not null,
+    week_start text not null,
+    dimensions text not null,
+    level text not null check (level in ('warn', 'alert')),
+    value real,
+    threshold real,
+    mode text not null,
+    owner text,
+    created_at text not null
+);
+create index alerts_week on alerts (week_start, metric);
+"""
+        + _append_only("check_runs")
+        + _append_only("alerts"),
     ),
 )
 
@@ -360,8 +394,13 @@ class StateStore:
         rows = self._select("annotations", where, args, "week_start, id")
         return [
             Annotation(
-                r["id"], _date(r["week_start"]), r["metric"], AnnotationKind(r["kind"]),
-                r["text"], r["author"], _ts(r["created_at"]),
+                r["id"],
+                _date(r["week_start"]),
+                r["metric"],
+                AnnotationKind(r["kind"]),
+                r["text"],
+                r["author"],
+                _ts(r["created_at"]),
             )
             for r in rows
         ]
@@ -420,7 +459,9 @@ class StateStore:
         where, args = _week_range("week_start", week_start, week_start)
         rows = self._select("signoffs", where, args, "id")
         return [
-            SignOff(r["id"], _date(r["week_start"]), r["author"], r["comment"], _ts(r["created_at"]))
+            SignOff(
+                r["id"], _date(r["week_start"]), r["author"], r["comment"], _ts(r["created_at"])
+            )
             for r in rows
         ]
 
@@ -459,8 +500,13 @@ class StateStore:
         rows = self._select("output_verdicts v", where, args, "v.event_id")
         return [
             OutputVerdict(
-                r["id"], r["event_id"], _date(r["week_start"]), Verdict(r["verdict"]),
-                r["comment"], r["author"], _ts(r["created_at"]),
+                r["id"],
+                r["event_id"],
+                _date(r["week_start"]),
+                Verdict(r["verdict"]),
+                r["comment"],
+                r["author"],
+                _ts(r["created_at"]),
             )
             for r in rows
         ]
@@ -495,8 +541,11 @@ class StateStore:
             )
             new_id = _rowid(cur)
             detail = {
-                "effective_from": effective, "old_value": old_text, "new_value": str(new),
-                "unit": unit, "why": why,
+                "effective_from": effective,
+                "old_value": old_text,
+                "new_value": str(new),
+                "unit": unit,
+                "why": why,
             }
             _audit(conn, at, author, "change", "assumption", f"{key}@{effective}", detail)
         return new_id
@@ -507,12 +556,69 @@ class StateStore:
         rows = self._select("assumption_changes", where, args, "id")
         return [
             AssumptionChange(
-                r["id"], r["key"], _date(r["effective_from"]),
+                r["id"],
+                r["key"],
+                _date(r["effective_from"]),
                 None if r["old_value"] is None else Decimal(r["old_value"]),
-                Decimal(r["new_value"]), r["unit"], r["author"], r["why"], _ts(r["created_at"]),
+                Decimal(r["new_value"]),
+                r["unit"],
+                r["author"],
+                r["why"],
+                _ts(r["created_at"]),
             )
             for r in rows
         ]
+
+    # -- threshold checks -----------------------------------------------------------------
+
+    def record_check(
+        self,
+        week_start: date | None,
+        build_id: str | None,
+        alerts: list[Mapping[str, Any]],
+        unowned: list[str],
+        actor: str = "cli",
+    ) -> int:
+        """Record one ``outcomes check`` run and every warn / alert it raised; return its id."""
+        actor = _required(actor, "actor")
+        week = None if week_start is None else _week(week_start, "week_start").isoformat()
+        levels = [str(a["level"]) for a in alerts]
+        with self._write() as (conn, at):
+            cur = conn.execute(
+                "insert into check_runs (week_start, build_id, actor, alerts, warnings, unowned, created_at) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                (week, build_id, actor, levels.count("alert"), levels.count("warn"), json.dumps(unowned), at),
+            )
+            run_id = _rowid(cur)
+            for a in alerts:
+                dims = json.loads(a["dimensions"]) if isinstance(a["dimensions"], str) else dict(a["dimensions"])
+                raw_week = a["week_start"]
+                alert_week = _week(raw_week.date() if isinstance(raw_week, datetime) else raw_week, "week_start")
+                conn.execute(
+                    "insert into alerts (check_run_id, alert_key, metric, week_start, dimensions, level, "
+                    "value, threshold, mode, owner, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        alert_key(a["metric"], alert_week, dims),
+                        a["metric"],
+                        alert_week.isoformat(),
+                        json.dumps(dims, sort_keys=True),
+                        a["level"],
+                        _float_or_none(a.get("value")),
+                        _float_or_none(a.get("threshold")),
+                        a["mode"],
+                        a.get("owner"),
+                        at,
+                    ),
+                )
+            detail = {"build_id": build_id, "alerts": levels.count("alert"), "warnings": levels.count("warn"), "unowned": unowned}
+            _audit(conn, at, actor, "check", "weekly_check", week or "", detail)
+        return run_id
+
+    def check_runs(self, week_start: date | None = None) -> list[dict[str, Any]]:
+        """Recorded check runs (of one week), oldest first."""
+        where, args = (["week_start = ?"], [_week(week_start, "week_start").isoformat()]) if week_start else ([], [])
+        return [dict(r) for r in self._select("check_runs", where, args, "id")]
 
     # -- audit log ------------------------------------------------------------------------
 
@@ -547,7 +653,12 @@ class StateStore:
         rows = self._select("audit_log", where, args, order)
         return [
             AuditEntry(
-                r["id"], _ts(r["at"]), r["actor"], r["action"], r["entity"], r["entity_key"],
+                r["id"],
+                _ts(r["at"]),
+                r["actor"],
+                r["action"],
+                r["entity"],
+                r["entity_key"],
                 json.loads(r["detail"]),
             )
             for r in rows
@@ -572,7 +683,9 @@ class StateStore:
             # Stamped once the write lock is held, so `at` order follows id order.
             yield conn, self._stamp()
 
-    def _select(self, table: str, where: list[str], args: list[object], order: str) -> list[Any]:
+    def _select(
+        self, table: str, where: Sequence[str], args: Sequence[object], order: str
+    ) -> list[Any]:
         sql = f"select * from {table}"
         if where:
             sql += " where " + " and ".join(where)
@@ -592,6 +705,9 @@ def _connection(path: Path, *, check_version: bool = True) -> Iterator[sqlite3.C
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"pragma busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        # In WAL mode NORMAL never corrupts the file and survives an app crash; a power cut may
+        # drop the last commits (row and audit entry together). FULL costs an fsync per note.
+        conn.execute("pragma synchronous = normal")
         if check_version:
             _check_not_newer(conn, path)
         yield conn
@@ -619,7 +735,20 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
-    mode = conn.execute("pragma journal_mode = wal").fetchone()[0]
+    # WAL is a property of the file: set once, every later connection gets it. Switching needs
+    # an exclusive lock and SQLite does not call the busy handler for it, so when several
+    # processes open a new file at once we retry here until the busy timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            mode = conn.execute("pragma journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                mode = conn.execute("pragma journal_mode = wal").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
     if str(mode).lower() != "wal":
         raise StateError(f"{path}: could not switch to WAL mode (journal_mode is {mode!r})")
 
@@ -707,6 +836,13 @@ def _audit(
     return _rowid(cur)
 
 
+def _float_or_none(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if number != number else number
+
+
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
@@ -742,11 +878,15 @@ _E = TypeVar("_E", bound=StrEnum)
 
 
 def _enum(enum: type[_E], value: object, name: str) -> _E:
+    allowed = ", ".join(m.value for m in enum)
+    if not isinstance(value, str):
+        raise StateValidationError(f"{name} must be one of: {allowed}; got {value!r}")
     try:
         return enum(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise StateValidationError(f"unknown {name} {value!r}; expected one of: {allowed}") from None
+        raise StateValidationError(
+            f"unknown {name} {value!r}; expected one of: {allowed}"
+        ) from None
 
 
 def _decimal(value: object, name: str) -> Decimal:
@@ -763,7 +903,9 @@ def _decimal(value: object, name: str) -> Decimal:
     return number
 
 
-def _week_range(column: str, start: date | None, end: date | None) -> tuple[list[str], list[object]]:
+def _week_range(
+    column: str, start: date | None, end: date | None
+) -> tuple[list[str], list[object]]:
     where: list[str] = []
     args: list[object] = []
     if start is not None:

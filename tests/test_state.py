@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -187,7 +188,10 @@ def test_apply_migrations_rejects_an_unknown_target(path: Path) -> None:
 def test_a_failing_migration_leaves_the_file_at_the_previous_version(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = (*MIGRATIONS, state.Migration(LATEST_VERSION + 1, "broken", "create table x (a);\nnonsense;"))
+    broken = (
+        *MIGRATIONS,
+        state.Migration(LATEST_VERSION + 1, "broken", "create table x (a);\nnonsense;"),
+    )
     monkeypatch.setattr(state, "MIGRATIONS", broken)
     monkeypatch.setattr(state, "LATEST_VERSION", LATEST_VERSION + 1)
     with pytest.raises(sqlite3.OperationalError):
@@ -203,15 +207,23 @@ def test_a_failing_migration_leaves_the_file_at_the_previous_version(
 
 def test_annotations_round_trip_and_filter(store: StateStore) -> None:
     w1, w2, w3 = WEEK, WEEK + timedelta(days=7), WEEK + timedelta(days=14)
-    a = store.add_annotation(w2, " model v2 deployed ", AnnotationKind.deploy, "ana", metric="accuracy")
+    a = store.add_annotation(
+        w2, " model v2 deployed ", AnnotationKind.deploy, "ana", metric="accuracy"
+    )
     b = store.add_annotation(w1, "outage 2h", "incident", "bo")
-    c = store.add_annotation(w3, "price change", "business_event", "cy", metric="cost_per_inference")
+    c = store.add_annotation(
+        w3, "price change", "business_event", "cy", metric="cost_per_inference"
+    )
 
     everything = store.annotations()
     assert [x.id for x in everything] == [b, a, c]  # by week
     first = everything[1]
     assert (first.week_start, first.metric, first.kind, first.text, first.author) == (
-        w2, "accuracy", AnnotationKind.deploy, "model v2 deployed", "ana",
+        w2,
+        "accuracy",
+        AnnotationKind.deploy,
+        "model v2 deployed",
+        "ana",
     )
     assert first.created_at == datetime(2024, 3, 6, 9, 0, 1, tzinfo=UTC)
     assert [x.id for x in store.annotations(start=w2)] == [a, c]
@@ -228,7 +240,9 @@ def test_acknowledgements_round_trip(store: StateStore) -> None:
     store.acknowledge_alert(k2, "bo")
     store.acknowledge_alert(k1, "bo", "seen")
     assert [(a.alert_key, a.author, a.note) for a in store.acknowledgements()] == [
-        (k1, "ana", "retrain scheduled"), (k2, "bo", ""), (k1, "bo", "seen"),
+        (k1, "ana", "retrain scheduled"),
+        (k2, "bo", ""),
+        (k1, "bo", "seen"),
     ]
     assert [a.author for a in store.acknowledgements([k1])] == ["ana", "bo"]
     assert store.acknowledgements([]) == []
@@ -245,7 +259,10 @@ def test_signoffs_are_appended_and_the_latest_comes_last(store: StateStore) -> N
     store.sign_off(WEEK + timedelta(days=7), "ana")
     store.sign_off(WEEK, "ana", "after the late data")
     week = store.signoffs(WEEK)
-    assert [(s.author, s.comment) for s in week] == [("ana", "looks fine"), ("ana", "after the late data")]
+    assert [(s.author, s.comment) for s in week] == [
+        ("ana", "looks fine"),
+        ("ana", "after the late data"),
+    ]
     assert week[-1].created_at > week[0].created_at
     assert len(store.signoffs()) == 3
 
@@ -258,31 +275,49 @@ def test_the_latest_verdict_per_event_wins(store: StateStore) -> None:
 
     latest = store.verdicts(WEEK)
     assert [(v.event_id, v.verdict, v.author, v.comment) for v in latest] == [
-        ("e1", Verdict.correct, "bo", "re-checked: fine"), ("e2", Verdict.correct, "ana", ""),
+        ("e1", Verdict.correct, "bo", "re-checked: fine"),
+        ("e2", Verdict.correct, "ana", ""),
     ]
     assert [v.event_id for v in store.verdicts()] == ["e1", "e2", "e3"]
     assert count(store.path, "output_verdicts") == 4  # nothing overwritten
 
 
 def test_assumption_changes_keep_exact_decimals(store: StateStore) -> None:
-    store.record_assumption_change("hourly_cost", date(2024, 1, 1), None, Decimal("55.00"), "usd/hour", "cfo", "initial")
-    store.record_assumption_change("hourly_cost", date(2024, 7, 1), "55.00", "61.10", "usd/hour", "cfo", "raise")
-    store.record_assumption_change("baseline_minutes", date(2024, 1, 1), None, 45, "minutes", "ops", "time study")
+    store.record_assumption_change(
+        "hourly_cost", date(2024, 1, 1), None, Decimal("55.00"), "usd/hour", "cfo", "initial"
+    )
+    store.record_assumption_change(
+        "hourly_cost", date(2024, 7, 1), "55.00", "61.10", "usd/hour", "cfo", "raise"
+    )
+    store.record_assumption_change(
+        "baseline_minutes", date(2024, 1, 1), None, 45, "minutes", "ops", "time study"
+    )
 
     changes = store.assumption_changes("hourly_cost")
     assert [(c.effective_from, c.old_value, c.new_value) for c in changes] == [
-        (date(2024, 1, 1), None, Decimal("55.00")), (date(2024, 7, 1), Decimal("55.00"), Decimal("61.10")),
+        (date(2024, 1, 1), None, Decimal("55.00")),
+        (date(2024, 7, 1), Decimal("55.00"), Decimal("61.10")),
     ]
     assert str(changes[1].new_value) == "61.10"  # trailing zero kept: stored as text
-    assert changes[1].unit == "usd/hour" and changes[1].why == "raise" and changes[1].author == "cfo"
+    assert (
+        changes[1].unit == "usd/hour" and changes[1].why == "raise" and changes[1].author == "cfo"
+    )
     assert len(store.assumption_changes()) == 3
     with raw(store.path) as conn:
-        assert conn.execute("select typeof(new_value) from assumption_changes").fetchone()[0] == "text"
+        assert (
+            conn.execute("select typeof(new_value) from assumption_changes").fetchone()[0] == "text"
+        )
 
 
 def test_log_round_trips_detail_and_audit_log_filters(store: StateStore) -> None:
     diff = "--- a/hours_saved.sql\n+++ b/hours_saved.sql\n-select 1\n+select 2\n"
-    entry = store.log("ana", "edit_sql", "metric", "hours_saved", {"diff": diff, "value": Decimal("1.50"), "week": WEEK})
+    entry = store.log(
+        "ana",
+        "edit_sql",
+        "metric",
+        "hours_saved",
+        {"diff": diff, "value": Decimal("1.50"), "week": WEEK},
+    )
     store.sign_off(WEEK, "bo")
     store.log("ana", "edit_sql", "metric", "accuracy", {"diff": ""})
 
@@ -294,7 +329,11 @@ def test_log_round_trips_detail_and_audit_log_filters(store: StateStore) -> None
     (first,) = store.audit_log(entity="metric", entity_key="hours_saved")
     assert first.id == entry
     assert first.detail == {"diff": diff, "value": "1.50", "week": "2024-03-04"}
-    assert (first.actor, first.action, first.at) == ("ana", "edit_sql", datetime(2024, 3, 6, 9, 0, 1, tzinfo=UTC))
+    assert (first.actor, first.action, first.at) == (
+        "ana",
+        "edit_sql",
+        datetime(2024, 3, 6, 9, 0, 1, tzinfo=UTC),
+    )
 
 
 def test_timestamps_are_stored_as_utc_iso_text(path: Path) -> None:
@@ -302,8 +341,13 @@ def test_timestamps_are_stored_as_utc_iso_text(path: Path) -> None:
     store = StateStore(path, now=lambda: datetime(2024, 3, 6, 10, 30, tzinfo=berlin))
     store.sign_off(WEEK, "ana")
     with raw(path) as conn:
-        assert conn.execute("select created_at from signoffs").fetchone()[0] == "2024-03-06T09:30:00.000000Z"
-        assert conn.execute("select at from audit_log").fetchone()[0] == "2024-03-06T09:30:00.000000Z"
+        assert (
+            conn.execute("select created_at from signoffs").fetchone()[0]
+            == "2024-03-06T09:30:00.000000Z"
+        )
+        assert (
+            conn.execute("select at from audit_log").fetchone()[0] == "2024-03-06T09:30:00.000000Z"
+        )
     assert store.signoffs()[0].created_at == datetime(2024, 3, 6, 9, 30, tzinfo=UTC)
 
 
@@ -360,7 +404,9 @@ def test_append_only_tables_refuse_update_and_delete(store: StateStore, table: s
         write(store)
     conn = raw(store.path)
     try:
-        column = conn.execute(f"select name from pragma_table_info('{table}') where pk = 0").fetchone()[0]
+        column = conn.execute(
+            f"select name from pragma_table_info('{table}') where pk = 0"
+        ).fetchone()[0]
         before = conn.execute(f"select * from {table} order by 1").fetchall()
         assert before
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -380,28 +426,65 @@ def test_append_only_tables_refuse_update_and_delete(store: StateStore, table: s
     [
         (lambda s: s.add_annotation(WEEK, "x", "other", "  "), "author must be a non-empty"),
         (lambda s: s.add_annotation(WEEK, "", "other", "ana"), "text must be a non-empty"),
-        (lambda s: s.add_annotation(WEEK, "x", "outage", "ana"), "unknown kind 'outage'.*deploy, incident"),
-        (lambda s: s.add_annotation(datetime(2024, 3, 4), "x", "other", "ana"), "week_start must be a date"),
-        (lambda s: s.add_annotation("2024-03-04", "x", "other", "ana"), "week_start must be a date"),
+        (
+            lambda s: s.add_annotation(WEEK, "x", "outage", "ana"),
+            "unknown kind 'outage'.*deploy, incident",
+        ),
+        (
+            lambda s: s.add_annotation(datetime(2024, 3, 4), "x", "other", "ana"),
+            "week_start must be a date",
+        ),
+        (
+            lambda s: s.add_annotation("2024-03-04", "x", "other", "ana"),
+            "week_start must be a date",
+        ),
         (lambda s: s.add_annotation(WEEK, "x", "other", "ana", metric=""), "metric must be"),
         (lambda s: s.acknowledge_alert("", "ana"), "alert_key must be"),
         (lambda s: s.acknowledge_alert("k", None), "author must be"),
         (lambda s: s.sign_off(WEEK, ""), "author must be"),
-        (lambda s: s.record_verdict("e1", WEEK, "maybe", "ana"), "unknown verdict 'maybe'.*correct, incorrect"),
+        (
+            lambda s: s.record_verdict("e1", WEEK, "maybe", "ana"),
+            "unknown verdict 'maybe'.*correct, incorrect",
+        ),
         (lambda s: s.record_verdict("", WEEK, "correct", "ana"), "event_id must be"),
-        (lambda s: s.record_assumption_change("k", WEEK, None, 1.5, "usd", "ana", "why"), "never a float"),
-        (lambda s: s.record_assumption_change("k", WEEK, 0.1, "1", "usd", "ana", "why"), "never a float"),
-        (lambda s: s.record_assumption_change("k", WEEK, None, "abc", "usd", "ana", "why"), "not a decimal"),
-        (lambda s: s.record_assumption_change("k", WEEK, None, Decimal("NaN"), "usd", "ana", "why"), "finite"),
-        (lambda s: s.record_assumption_change("k", WEEK, None, "1", "usd", "ana", ""), "why must be"),
-        (lambda s: s.record_assumption_change("k", WEEK, None, "1", "", "ana", "why"), "unit must be"),
+        (
+            lambda s: s.record_assumption_change("k", WEEK, None, 1.5, "usd", "ana", "why"),
+            "never a float",
+        ),
+        (
+            lambda s: s.record_assumption_change("k", WEEK, 0.1, "1", "usd", "ana", "why"),
+            "never a float",
+        ),
+        (
+            lambda s: s.record_assumption_change("k", WEEK, None, "abc", "usd", "ana", "why"),
+            "not a decimal",
+        ),
+        (
+            lambda s: s.record_assumption_change(
+                "k", WEEK, None, Decimal("NaN"), "usd", "ana", "why"
+            ),
+            "finite",
+        ),
+        (
+            lambda s: s.record_assumption_change("k", WEEK, None, "1", "usd", "ana", ""),
+            "why must be",
+        ),
+        (
+            lambda s: s.record_assumption_change("k", WEEK, None, "1", "", "ana", "why"),
+            "unit must be",
+        ),
         (lambda s: s.log("", "edit", "metric", "m", {}), "actor must be"),
-        (lambda s: s.log("ana", "edit", "metric", "m", ["not", "a", "dict"]), "detail must be a dict"),
+        (
+            lambda s: s.log("ana", "edit", "metric", "m", ["not", "a", "dict"]),
+            "detail must be a dict",
+        ),
         (lambda s: s.log("ana", "edit", "metric", "m", {"x": object()}), "not JSON-serialisable"),
         (lambda s: s.audit_log(limit=-1), "limit must be"),
     ],
 )
-def test_invalid_input_is_rejected_clearly_and_nothing_is_written(store: StateStore, call, message: str) -> None:
+def test_invalid_input_is_rejected_clearly_and_nothing_is_written(
+    store: StateStore, call, message: str
+) -> None:
     with pytest.raises(StateValidationError, match=message):
         call(store)
     assert count(store.path, "audit_log") == 0
@@ -472,10 +555,17 @@ print("reads", reads)
 
 
 def _spawn(code: str, *args: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.Popen(
         [sys.executable, "-c", code, *map(str, args)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -510,6 +600,63 @@ def test_processes_writing_at_the_same_moment_lose_no_write(tmp_path: Path) -> N
     assert len(store.applied_migrations()) == LATEST_VERSION
     with raw(path) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
-        rows = conn.execute("select id, event_id, author from output_verdicts order by id").fetchall()
+        rows = conn.execute(
+            "select id, event_id, author from output_verdicts order by id"
+        ).fetchall()
     last_by_event = {event: (row_id, author) for row_id, event, author in rows}
     assert {v.event_id: (v.id, v.author) for v in store.verdicts()} == last_by_event
+
+
+OPENER = """
+import sys, time
+from datetime import date
+from pathlib import Path
+from metrics.state import StateStore
+
+folder, n = Path(sys.argv[1]), sys.argv[2]
+(folder / f"ready-{n}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.0005)
+for round in range(10):
+    StateStore(folder / f"round{round}.sqlite").sign_off(date(2024, 3, 4), f"p{n}")
+"""
+
+
+def test_processes_opening_a_new_file_at_once_migrate_it_once(tmp_path: Path) -> None:
+    processes = 8
+    openers = [_spawn(OPENER, tmp_path, n) for n in range(processes)]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("ready-*"))) < processes:
+        assert time.monotonic() < deadline, "processes did not start"
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    for p in openers:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    for round_ in range(10):
+        path = tmp_path / f"round{round_}.sqlite"
+        assert count(path, "schema_migrations") == LATEST_VERSION
+        assert count(path, "signoffs") == processes
+        assert count(path, "audit_log") == processes
+
+
+def test_record_check_stores_run_alerts_and_audit(tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    store = StateStore(tmp_path / "state.sqlite")
+    alerts = [
+        {"metric": "accuracy", "week_start": pd.Timestamp("2026-07-27"), "dimensions": "{}",
+         "level": "alert", "value": 0.71, "threshold": 0.8, "mode": "absolute", "owner": "ml@x"},
+        {"metric": "drift_psi", "week_start": dt.date(2026, 7, 27), "dimensions": '{"feature":"channel"}',
+         "level": "warn", "value": 0.12, "threshold": 0.1, "mode": "absolute", "owner": None},
+    ]
+    run_id = store.record_check(dt.date(2026, 7, 27), "B1", alerts, ["orphan_metric"], actor="cli")
+    runs = store.check_runs(dt.date(2026, 7, 27))
+    assert [(r["id"], r["alerts"], r["warnings"], r["build_id"]) for r in runs] == [(run_id, 1, 1, "B1")]
+    assert json.loads(runs[0]["unowned"]) == ["orphan_metric"]
+    assert store.audit_log(entity="weekly_check")[0].detail["alerts"] == 1
+    with sqlite3.connect(tmp_path / "state.sqlite") as conn:
+        keys = [r[0] for r in conn.execute("select alert_key from alerts order by id")]
+    assert keys == ["accuracy|2026-07-27", "drift_psi|2026-07-27|feature=channel"]

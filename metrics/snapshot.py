@@ -1,0 +1,107 @@
+"""Read the built snapshot (``settings.warehouse_path``), read-only.
+
+``open_snapshot`` attaches the file read-only to a fresh in-memory DuckDB and makes it the
+default catalog, so unqualified names (``metric_values``, ``metrics.accuracy``) work. A fresh
+in-memory instance per call matters: ``duckdb.connect(path)`` shares one database instance per
+path inside a process, so while any connection to the old snapshot is open it would keep
+returning the old file after a build swapped in a new one.
+
+>>> import tempfile, pathlib
+>>> from metrics.settings import Settings
+>>> s = Settings(warehouse_path=pathlib.Path(tempfile.mkdtemp()) / "warehouse.duckdb")
+>>> current_build_id(s) is None
+True
+>>> try:
+...     open_snapshot(s)
+... except SnapshotMissing as exc:
+...     print(type(exc).__name__, "run `outcomes build`" in str(exc))
+SnapshotMissing True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from metrics.settings import Settings
+
+CATALOG = "warehouse"
+
+
+class SnapshotMissing(FileNotFoundError):
+    """No snapshot has been built yet."""
+
+
+def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A new read-only connection to the current snapshot (close it when done).
+
+    Writes to the snapshot fail ("attached in read-only mode"); the Python functions of
+    :mod:`metrics.sqlfunctions` are registered, the macros come with the file.
+    """
+    path = Path(settings.warehouse_path)
+    if not path.exists():
+        raise SnapshotMissing(
+            f"no snapshot at {path}: run `outcomes build` (or `outcomes demo` for demo data)"
+        )
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{_escape(str(path))}' as {CATALOG} (read_only)")
+        con.execute(f"use {CATALOG}")
+        from metrics.sqlfunctions import install
+
+        install(con, settings, macros=False)
+    except duckdb.IOException as exc:
+        con.close()
+        if not path.exists():
+            raise SnapshotMissing(f"no snapshot at {path}: run `outcomes build`") from exc
+        raise
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def snapshot_identity(settings: Settings) -> tuple[str, int, int] | None:
+    """``(build_id, st_ino, st_mtime_ns)`` of the current snapshot, for cache keys (None if unbuilt).
+
+    The build id and the file status come from the same file: if a build swaps in a new file
+    while we read, we read again.
+    """
+    path = Path(settings.warehouse_path)
+    for _ in range(5):
+        try:
+            before = os.stat(path)
+        except FileNotFoundError:
+            return None
+        build_id = _read_build_id(settings)
+        try:
+            after = os.stat(path)
+        except FileNotFoundError:
+            return None
+        if (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns):
+            return build_id or "", after.st_ino, after.st_mtime_ns
+    raise RuntimeError(f"{path} kept changing while its build id was read; try again")
+
+
+def current_build_id(settings: Settings) -> str | None:
+    """The build id of the current snapshot (None if nothing is built)."""
+    identity = snapshot_identity(settings)
+    return identity[0] if identity else None
+
+
+def _read_build_id(settings: Settings) -> str | None:
+    try:
+        con = open_snapshot(settings)
+    except SnapshotMissing:
+        return None
+    try:
+        rows = con.execute("select build_id from main.build_manifest limit 1").fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
+
+
+def _escape(text: str) -> str:
+    return text.replace("'", "''")

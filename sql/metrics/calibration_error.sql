@@ -1,0 +1,94 @@
+/* ---
+name: calibration_error
+title: Expected calibration error
+description: >
+  Expected calibration error (ECE) over labelled AI events of the reporting week the event
+  occurred in: confidence is cut into 10 equal-width bins ([0, 0.1), [0.1, 0.2), ...,
+  [0.9, 1.0], 1.0 in the last bin); ECE = sum over bins of (bin events / labelled events) *
+  |share correct in the bin - mean confidence in the bin|. Labelled = feedback with `correct`
+  not null. Not additive: a month's ECE must be recomputed from events, not rolled up. Flagged
+  provisional when label coverage is below setting('label_coverage_floor'), partial in the
+  unfinished current week.
+grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+kind: model
+unit: score
+direction: lower_is_better
+owner: ml-platform@example.com
+dimensions: [model_version, segment]
+thresholds: {warn: 0.05, alert: 0.1}
+tests:
+  - not_null(value)
+  - unique(week_start, model_version, segment)
+  - range(value, 0, 1)
+--- */
+with events as (
+    select
+        e.week_start,
+        e.model_version,
+        e.segment,
+        e.confidence,
+        f.correct,
+        least(floor(e.confidence * 10), 9)::integer as bin
+    from staging.ai_events as e
+    left join staging.feedback as f
+        on f.event_id = e.event_id
+),
+
+coverage as (
+    select
+        week_start,
+        model_version,
+        segment,
+        count(*) as events,
+        count(correct) as labelled
+    from events
+    group by grouping sets ((week_start, model_version, segment), (week_start))
+),
+
+bins as (
+    select
+        week_start,
+        model_version,
+        segment,
+        bin,
+        count(*) as bin_events,
+        count_if(correct) as bin_correct,
+        sum(confidence) as bin_confidence
+    from events
+    where correct is not null
+    group by grouping sets ((week_start, model_version, segment, bin), (week_start, bin))
+),
+
+ece as (
+    -- |correct - sum(confidence)| / n per bin = (n_b / n) * |acc_b - conf_b|
+    select
+        week_start,
+        model_version,
+        segment,
+        sum(abs(bin_correct - bin_confidence)) / sum(bin_events) as value,
+        sum(bin_events) as labelled,
+        count(*) as bins_used
+    from bins
+    group by week_start, model_version, segment
+)
+
+select
+    e.week_start,
+    e.model_version,
+    e.segment,
+    e.value,
+    e.labelled::double as n,
+    e.bins_used,
+    c.labelled::double / c.events as label_coverage,
+    case
+        when w.is_partial then 'partial'
+        when c.labelled::double / c.events < setting('label_coverage_floor')::double
+            then 'provisional'
+    end as flag
+from ece as e
+inner join coverage as c
+    on c.week_start = e.week_start
+    and c.model_version is not distinct from e.model_version
+    and c.segment is not distinct from e.segment
+left join staging.weeks as w
+    on w.week_start = e.week_start

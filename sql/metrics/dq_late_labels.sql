@@ -1,0 +1,47 @@
+/* ---
+name: dq_late_labels
+title: Late labels
+description: >
+  Share of the labels (feedback rows) that arrived in the reporting week (week of labeled_at)
+  more than 7 days (168 hours) after their event occurred: numerator = late labels,
+  denominator = labels arriving that week. Late labels leave recent weeks' accuracy
+  provisional for longer. The unfinished current week is flagged partial.
+grain: One row per reporting week in which labels arrived.
+kind: quality
+unit: ratio
+direction: lower_is_better
+owner: data-eng@example.com
+thresholds: {warn: 0.1, alert: 0.25}
+tests:
+  - not_null(value)
+  - unique(week_start)
+  - range(value, 0, 1)
+--- */
+with labels as (
+    select
+        event_id,
+        week_of(labeled_at) as week_start,
+        label_delay_hours
+    from staging.feedback
+),
+
+counted as (
+    select
+        week_start,
+        count(*) as labels,
+        count_if(label_delay_hours > 7 * 24) as late_labels,
+        median(label_delay_hours) as median_delay_hours
+    from labels
+    group by week_start
+)
+
+select
+    c.week_start,
+    c.late_labels::double / c.labels as value,
+    c.late_labels::double as numerator,
+    c.labels::double as denominator,
+    c.median_delay_hours::double as median_delay_hours,
+    case when w.is_partial then 'partial' end as flag
+from counted as c
+left join staging.weeks as w
+    on w.week_start = c.week_start

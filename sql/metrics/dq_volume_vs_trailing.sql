@@ -1,0 +1,110 @@
+/* ---
+name: dq_volume_vs_trailing
+title: Row volume against the trailing 4-week mean
+description: >
+  Rows of each source in the reporting week divided by the mean rows per week of the 4
+  weeks before it (weeks of the reporting calendar, 0 for a week without rows). Rows are
+  counted by their own time: ai_events by occurred_at, feedback by labeled_at, work_items by
+  opened_at, incidents by detected_at. numerator = rows this week, denominator = the trailing
+  mean. A week with fewer than 4 weeks before it uses the weeks there are and is flagged
+  insufficient; the unfinished current week is flagged partial; a trailing mean of 0 gives no
+  row. Thresholds catch drops (missing data); spikes from duplicates are dq_duplicate_rate.
+grain: One row per reporting week and source, plus one total row per week (source null = all sources).
+kind: quality
+unit: ratio
+direction: higher_is_better
+owner: data-eng@example.com
+dimensions: [source]
+thresholds: {warn: 0.7, alert: 0.5}
+tests:
+  - not_null(value)
+  - unique(week_start, source)
+  - range(value, 0, null)
+--- */
+with source_rows as (
+    select
+        'ai_events' as source,
+        week_start
+    from staging.ai_events
+    union all
+    select
+        'feedback' as source,
+        week_of(labeled_at) as week_start
+    from staging.feedback
+    union all
+    select
+        'work_items' as source,
+        opened_week as week_start
+    from staging.work_items
+    union all
+    select
+        'incidents' as source,
+        week_start
+    from staging.incidents
+),
+
+weekly_rows as (
+    select
+        source,
+        week_start,
+        count(*) as row_count
+    from source_rows
+    group by source, week_start
+),
+
+sources as (
+    select distinct source
+    from weekly_rows
+),
+
+grid as (
+    select
+        w.week_start,
+        s.source,
+        coalesce(r.row_count, 0) as row_count
+    from staging.weeks as w
+    cross join sources as s
+    left join weekly_rows as r
+        on r.source = s.source
+        and r.week_start = w.week_start
+),
+
+with_total as (
+    select
+        week_start,
+        source,
+        sum(row_count) as row_count
+    from grid
+    group by grouping sets ((week_start, source), (week_start))
+),
+
+trailing_means as (
+    select
+        week_start,
+        source,
+        row_count,
+        avg(row_count) over trailing_weeks as trailing_mean,
+        count(*) over trailing_weeks as weeks_before
+    from with_total
+    window trailing_weeks as (
+        partition by source
+        order by week_start
+        rows between 4 preceding and 1 preceding
+    )
+)
+
+select
+    t.week_start,
+    t.source,
+    t.row_count / t.trailing_mean as value,
+    t.row_count::double as numerator,
+    t.trailing_mean::double as denominator,
+    t.weeks_before,
+    case
+        when w.is_partial then 'partial'
+        when t.weeks_before < 4 then 'insufficient'
+    end as flag
+from trailing_means as t
+left join staging.weeks as w
+    on w.week_start = t.week_start
+where t.trailing_mean > 0

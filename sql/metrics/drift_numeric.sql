@@ -1,0 +1,519 @@
+/* ---
+name: drift_numeric
+title: Numeric feature drift (all statistics)
+description: >
+  Every numeric feature (staging.ai_features rows with a finite value_num), every reporting
+  week with at least one value, compared with a reference window. Computed once here; the
+  per-statistic metrics (drift_psi, drift_js_distance, drift_ks_pvalue, drift_wasserstein,
+  drift_share) read this table and carry the thresholds.
+
+  Reference: setting('drift.reference_mode') = 'fixed' takes the first
+  setting('drift.reference_weeks') complete (not partial) calendar weeks starting at the
+  feature's first week, the same for every week (those weeks are reported too, against a
+  reference that contains them); 'trailing' takes the reference_weeks calendar weeks just
+  before the week tested (a week without earlier data has n_reference = 0).
+
+  value = psi = sum over bins of (c - r) * ln(c / r), where r and c are the reference and
+  current shares of the bin, each clipped below at epsilon = 0.0001 (an empty bin counts as
+  a share of 0.0001). Bins: the deciles of the reference (numpy quantile method 'linear' at
+  0.1 .. 0.9), duplicate edges removed (ties), so up to 10 bins; a value equal to an edge
+  goes to the bin above it (numpy searchsorted side='right').
+  js_distance = sqrt of the Jensen-Shannon divergence, natural log, over the same bins,
+  unclipped shares (as scipy.spatial.distance.jensenshannon, base e).
+  ks_statistic = exact two-sample Kolmogorov-Smirnov statistic sup |F_ref - F_cur| (ties
+  included; each current value is looked up in the sorted reference CDF with an ASOF join);
+  ks_pvalue = two-sided asymptotic p-value, as scipy.stats.ks_2samp(method='asymp').
+  wasserstein = exact 1-Wasserstein distance (integral of |F_ref - F_cur|, as
+  scipy.stats.wasserstein_distance), computed from the integrated reference CDF with ASOF
+  joins; wasserstein_norm = wasserstein / reference_std, the population standard deviation
+  (ddof 0, np.std) of the reference; null when that is 0.
+
+  flag: 'insufficient' when n_reference or n_current is below setting('drift.min_rows')
+  (statistics still shown when both are above 0, never alerted); 'partial' for the
+  unfinished current week.
+grain: One row per reporting week and numeric feature that has a value in that week.
+kind: drift
+unit: score
+direction: lower_is_better
+owner: ml-platform@example.com
+dimensions: [feature]
+tests:
+  - not_null(week_start, feature, n_current, n_reference)
+  - unique(week_start, feature)
+  - range(psi, 0, null)
+  - range(js_distance, 0, 0.8326)
+  - range(ks_statistic, 0, 1)
+  - range(ks_pvalue, 0, 1)
+  - range(wasserstein_norm, 0, null)
+  - accepted_values(flag, ['insufficient', 'partial'])
+--- */
+with params as (
+    select
+        setting('drift.reference_mode') as reference_mode,
+        setting('drift.reference_weeks')::int as reference_weeks,
+        setting('drift.min_rows')::int as min_rows,
+        0.0001::double as psi_epsilon
+),
+
+-- one row per feature, week and distinct value; every later step works on these counts
+week_points as materialized (
+    select
+        feature,
+        week_start,
+        value_num as value,
+        count(*) as cnt
+    from staging.ai_features
+    where value_num is not null
+        and isfinite(value_num)
+    group by feature, week_start, value_num
+),
+
+feature_weeks as (
+    select
+        feature,
+        week_start,
+        sum(cnt)::bigint as n_current
+    from week_points
+    group by feature, week_start
+),
+
+first_weeks as (
+    select
+        feature,
+        min(week_start) as first_week
+    from feature_weeks
+    group by feature
+),
+
+-- one test per feature and week; window_id names its reference window (fixed: one per
+-- feature, trailing: one per test)
+tests as materialized (
+    select
+        row_number() over (order by fw.feature, fw.week_start) as test_id,
+        case
+            when p.reference_mode = 'fixed' then dense_rank() over (order by fw.feature)
+            else row_number() over (order by fw.feature, fw.week_start)
+        end as window_id,
+        fw.feature,
+        fw.week_start,
+        fw.n_current,
+        f.first_week
+    from feature_weeks as fw
+    inner join first_weeks as f
+        on f.feature = fw.feature
+    cross join params as p
+),
+
+fixed_windows as (
+    select
+        t.window_id,
+        t.feature,
+        w.week_start as reference_week
+    from (select distinct window_id, feature, first_week from tests) as t
+    cross join params as p
+    inner join staging.weeks as w
+        on w.week_start >= t.first_week
+        and not w.is_partial
+    where p.reference_mode = 'fixed'
+    qualify row_number() over (partition by t.window_id order by w.week_start) <= p.reference_weeks
+),
+
+trailing_offsets as (
+    select unnest(generate_series(1, reference_weeks))::integer as weeks_back
+    from params
+    where reference_mode = 'trailing'
+),
+
+trailing_windows as (
+    select
+        t.window_id,
+        t.feature,
+        t.week_start - 7 * o.weeks_back as reference_week
+    from tests as t
+    cross join trailing_offsets as o
+),
+
+reference_windows as (
+    select window_id, feature, reference_week from fixed_windows
+    union all
+    select window_id, feature, reference_week from trailing_windows
+),
+
+window_bounds as (
+    select
+        window_id,
+        min(reference_week) as reference_start,
+        max(reference_week) as reference_end
+    from reference_windows
+    group by window_id
+),
+
+reference_points as materialized (
+    select
+        r.window_id,
+        p.value,
+        sum(p.cnt)::bigint as cnt
+    from reference_windows as r
+    inner join week_points as p
+        on p.feature = r.feature
+        and p.week_start = r.reference_week
+    group by r.window_id, p.value
+),
+
+reference_cdf as materialized (
+    select
+        window_id,
+        value,
+        cnt,
+        sum(cnt) over (
+            partition by window_id order by value
+            rows between unbounded preceding and current row
+        )::bigint as cum_le,
+        sum(cnt) over (partition by window_id)::bigint as n_reference,
+        lead(value) over (partition by window_id order by value) as next_value
+    from reference_points
+),
+
+-- g = integral of the reference CDF from -infinity up to value (exact Wasserstein)
+reference_curve as materialized (
+    select
+        window_id,
+        value,
+        cnt,
+        cum_le,
+        n_reference,
+        next_value,
+        coalesce(sum(cum_le / n_reference * (next_value - value)) over (
+            partition by window_id order by value
+            rows between unbounded preceding and 1 preceding
+        ), 0) as g
+    from reference_cdf
+),
+
+reference_means as (
+    select
+        window_id,
+        sum(cnt)::bigint as n_reference,
+        sum(cnt * value) / sum(cnt) as mean_value
+    from reference_points
+    group by window_id
+),
+
+-- two-pass population standard deviation, as np.std; last value and g there for the tail
+reference_stats as materialized (
+    select
+        m.window_id,
+        m.n_reference,
+        sqrt(sum(p.cnt * (p.value - m.mean_value) ^ 2) / m.n_reference) as reference_std,
+        max(p.value) as last_value
+    from reference_means as m
+    inner join reference_points as p
+        on p.window_id = m.window_id
+    group by m.window_id, m.n_reference
+),
+
+reference_ends as (
+    select
+        s.window_id,
+        s.n_reference,
+        s.reference_std,
+        s.last_value,
+        c.g as g_last
+    from reference_stats as s
+    inner join reference_curve as c
+        on c.window_id = s.window_id
+        and c.next_value is null
+),
+
+-- decile edges as numpy.quantile(method='linear'): virtual index h = (n - 1) * q
+edge_positions as (
+    select
+        s.window_id,
+        (s.n_reference - 1) * (q.decile / 10) as h,
+        floor((s.n_reference - 1) * (q.decile / 10))::bigint as lo,
+        least(floor((s.n_reference - 1) * (q.decile / 10))::bigint + 1, s.n_reference - 1) as hi
+    from reference_stats as s
+    cross join range(1, 10) as q(decile)
+),
+
+-- order statistic x[j] (0-based) = the smallest value whose cumulative count exceeds j
+edge_values as (
+    select
+        e.window_id,
+        e.h - e.lo as gamma,
+        a.value as a,
+        b.value as b
+    from edge_positions as e
+    asof inner join reference_cdf as a
+        on a.window_id = e.window_id
+        and e.lo < a.cum_le
+    asof inner join reference_cdf as b
+        on b.window_id = e.window_id
+        and e.hi < b.cum_le
+),
+
+-- distinct edges, ascending, one column each (null past the last): bin = edges <= value
+edge_lists as (
+    select
+        window_id,
+        list(distinct case
+            when gamma >= 0.5 then b - (b - a) * (1 - gamma)
+            else a + (b - a) * gamma
+        end order by case
+            when gamma >= 0.5 then b - (b - a) * (1 - gamma)
+            else a + (b - a) * gamma
+        end) as edge_list
+    from edge_values
+    group by window_id
+),
+
+edges as materialized (
+    select
+        window_id,
+        len(edge_list) + 1 as bins,
+        edge_list[1] as e1,
+        edge_list[2] as e2,
+        edge_list[3] as e3,
+        edge_list[4] as e4,
+        edge_list[5] as e5,
+        edge_list[6] as e6,
+        edge_list[7] as e7,
+        edge_list[8] as e8,
+        edge_list[9] as e9
+    from edge_lists
+),
+
+reference_bins as (
+    select
+        p.window_id,
+        (p.value >= e.e1)::int + coalesce((p.value >= e.e2)::int, 0)
+        + coalesce((p.value >= e.e3)::int, 0) + coalesce((p.value >= e.e4)::int, 0)
+        + coalesce((p.value >= e.e5)::int, 0) + coalesce((p.value >= e.e6)::int, 0)
+        + coalesce((p.value >= e.e7)::int, 0) + coalesce((p.value >= e.e8)::int, 0)
+        + coalesce((p.value >= e.e9)::int, 0) as bin,
+        sum(p.cnt)::bigint as cnt
+    from reference_points as p
+    inner join edges as e
+        on e.window_id = p.window_id
+    group by all
+),
+
+tested as materialized (
+    select
+        t.test_id,
+        t.window_id,
+        t.feature,
+        t.week_start,
+        t.n_current,
+        coalesce(r.n_reference, 0) as n_reference,
+        r.reference_std,
+        r.last_value,
+        r.g_last
+    from tests as t
+    left join reference_ends as r
+        on r.window_id = t.window_id
+),
+
+current_points as materialized (
+    select
+        t.test_id,
+        t.window_id,
+        t.n_current,
+        t.n_reference,
+        t.last_value,
+        t.g_last,
+        p.value,
+        p.cnt,
+        sum(p.cnt) over (
+            partition by t.test_id order by p.value
+            rows between unbounded preceding and current row
+        )::bigint as cum_le
+    from week_points as p
+    inner join tested as t
+        on t.feature = p.feature
+        and t.week_start = p.week_start
+    where t.n_reference > 0
+),
+
+-- each distinct current value against the sorted reference CDF (ASOF joins): its bin, the
+-- reference counts <= and < it, the integrated reference CDF at it, and the first reference
+-- value where the reference CDF exceeds the current CDF at it (where F_ref - F_cur turns
+-- positive)
+current_vs_reference as materialized (
+    select
+        c.test_id,
+        c.n_current,
+        c.n_reference,
+        c.last_value,
+        c.g_last,
+        c.value,
+        c.cnt,
+        c.cum_le,
+        (c.value >= e.e1)::int + coalesce((c.value >= e.e2)::int, 0)
+        + coalesce((c.value >= e.e3)::int, 0) + coalesce((c.value >= e.e4)::int, 0)
+        + coalesce((c.value >= e.e5)::int, 0) + coalesce((c.value >= e.e6)::int, 0)
+        + coalesce((c.value >= e.e7)::int, 0) + coalesce((c.value >= e.e8)::int, 0)
+        + coalesce((c.value >= e.e9)::int, 0) as bin,
+        coalesce(r.cum_le, 0) as ref_le,
+        coalesce(r.cum_le - case when r.value = c.value then r.cnt else 0 end, 0) as ref_lt,
+        coalesce(r.g + r.cum_le / r.n_reference * (c.value - r.value), 0) as g_at_value,
+        x.value as cross_value,
+        x.g as g_at_cross
+    from current_points as c
+    inner join edges as e
+        on e.window_id = c.window_id
+    asof left join reference_curve as r
+        on r.window_id = c.window_id
+        and c.value >= r.value
+    asof left join reference_curve as x
+        on x.window_id = c.window_id
+        and c.cum_le * c.n_reference / c.n_current < x.cum_le
+),
+
+point_steps as (
+    select
+        *,
+        lead(value) over by_value as next_value,
+        lead(g_at_value) over by_value as g_at_next
+    from current_vs_reference
+    window by_value as (partition by test_id order by value)
+),
+
+-- KS: sup |F_ref - F_cur| is reached at a current value or just before it.
+-- Wasserstein pieces: (-inf, first value) integrates F_ref; on [value, next_value) F_cur is
+-- the constant k = cum_le / n_current, F_ref <= k before s and > k from s on; after the last
+-- value, 1 - F_ref up to the last reference value
+point_terms as (
+    select
+        test_id,
+        greatest(
+            abs(ref_le / n_reference - cum_le / n_current),
+            abs(ref_lt / n_reference - (cum_le - cnt) / n_current)
+        ) as ks_term,
+        case when cum_le = cnt then g_at_value else 0 end
+        + case
+            when next_value is null then 0
+            else
+                cum_le / n_current * (s - value) - (g_s - g_at_value)
+                + (g_at_next - g_s) - cum_le / n_current * (next_value - s)
+        end
+        + case
+            when next_value is null and last_value > value
+                then (last_value - value) - (g_last - g_at_value)
+            else 0
+        end as w_term
+    from (
+        select
+            *,
+            case
+                when cross_value is null or cross_value > next_value then next_value
+                when cross_value < value then value
+                else cross_value
+            end as s,
+            case
+                when cross_value is null or cross_value > next_value then g_at_next
+                when cross_value < value then g_at_value
+                else g_at_cross
+            end as g_s
+        from point_steps
+    ) as steps
+),
+
+distances as (
+    select
+        test_id,
+        max(ks_term) as ks_statistic,
+        sum(w_term) as wasserstein
+    from point_terms
+    group by test_id
+),
+
+current_bins as (
+    select
+        test_id,
+        bin,
+        sum(cnt)::bigint as cnt
+    from current_vs_reference
+    group by test_id, bin
+),
+
+tested_reference_bins as (
+    select
+        t.test_id,
+        b.bin,
+        b.cnt
+    from tested as t
+    inner join reference_bins as b
+        on b.window_id = t.window_id
+),
+
+bin_shares as (
+    select
+        t.test_id,
+        coalesce(c.cnt, 0) / t.n_current as cur_share,
+        coalesce(r.cnt, 0) / t.n_reference as ref_share
+    from current_bins as c
+    full outer join tested_reference_bins as r
+        on r.test_id = c.test_id
+        and r.bin = c.bin
+    inner join tested as t
+        on t.test_id = coalesce(c.test_id, r.test_id)
+),
+
+divergences as (
+    select
+        b.test_id,
+        sum(
+            (greatest(b.cur_share, p.psi_epsilon) - greatest(b.ref_share, p.psi_epsilon))
+            * ln(greatest(b.cur_share, p.psi_epsilon) / greatest(b.ref_share, p.psi_epsilon))
+        ) as psi,
+        sqrt(greatest(
+            0.5 * sum(case
+                when b.cur_share > 0
+                    then b.cur_share * ln(b.cur_share / ((b.cur_share + b.ref_share) / 2))
+                else 0
+            end)
+            + 0.5 * sum(case
+                when b.ref_share > 0
+                    then b.ref_share * ln(b.ref_share / ((b.cur_share + b.ref_share) / 2))
+                else 0
+            end),
+            0
+        )) as js_distance
+    from bin_shares as b
+    cross join params as p
+    group by b.test_id
+)
+
+select
+    t.week_start,
+    t.feature,
+    d.psi as value,
+    t.n_reference::double as n_reference,
+    t.n_current::double as n_current,
+    wb.reference_start,
+    wb.reference_end,
+    e.bins,
+    d.psi,
+    d.js_distance,
+    k.ks_statistic,
+    ks_pvalue(k.ks_statistic, t.n_reference, t.n_current) as ks_pvalue,
+    k.wasserstein,
+    t.reference_std,
+    k.wasserstein / nullif(t.reference_std, 0) as wasserstein_norm,
+    case
+        when t.n_reference < p.min_rows or t.n_current < p.min_rows then 'insufficient'
+        when w.is_partial then 'partial'
+    end as flag
+from tested as t
+cross join params as p
+left join window_bounds as wb
+    on wb.window_id = t.window_id
+left join edges as e
+    on e.window_id = t.window_id
+left join divergences as d
+    on d.test_id = t.test_id
+left join distances as k
+    on k.test_id = t.test_id
+left join staging.weeks as w
+    on w.week_start = t.week_start

@@ -1,0 +1,42 @@
+/* ---
+name: event_volume
+title: AI events by action tier
+description: >
+  Number of AI events in the reporting week they occurred in, by action tier (suggest: a
+  read-only suggestion, approve: a human approves the action, auto: executed automatically).
+  The unfinished current week is flagged partial.
+grain: One row per reporting week and action tier, plus one total row per week (action_tier null = all).
+kind: model
+unit: count
+direction: neutral
+owner: ml-platform@example.com
+dimensions: [action_tier]
+thresholds: {warn: 0.5, alert: 0.8, mode: vs_trailing_mean}
+tests:
+  - not_null(value)
+  - unique(week_start, action_tier)
+--- */
+with events as (
+    select
+        week_start,
+        action_tier
+    from staging.ai_events
+),
+
+counted as (
+    select
+        week_start,
+        action_tier,
+        count(*) as events
+    from events
+    group by grouping sets ((week_start, action_tier), (week_start))
+)
+
+select
+    c.week_start,
+    c.action_tier,
+    c.events::double as value,
+    case when w.is_partial then 'partial' end as flag
+from counted as c
+left join staging.weeks as w
+    on w.week_start = c.week_start

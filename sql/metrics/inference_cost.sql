@@ -1,0 +1,48 @@
+/* ---
+name: inference_cost
+title: Inference cost
+description: >
+  Inference spend in USD of the reporting week: the sum of cost_usd of every AI event that
+  occurred in the week, summed exactly as DECIMAL (extra column cost_usd keeps the DECIMAL for
+  the ROI ledger), value is that sum as DOUBLE. The unfinished current week is flagged
+  partial.
+grain: One row per reporting week and model version, plus one total row per week (model_version null = all).
+kind: cost
+unit: usd
+direction: lower_is_better
+owner: finops@example.com
+dimensions: [model_version]
+thresholds: {warn: 0.25, alert: 0.5, mode: vs_trailing_mean}
+tests:
+  - not_null(value)
+  - unique(week_start, model_version)
+  - range(value, 0, null)
+--- */
+with events as (
+    select
+        week_start,
+        model_version,
+        cost_usd
+    from staging.ai_events
+),
+
+aggregated as (
+    select
+        week_start,
+        model_version,
+        sum(cost_usd) as cost_usd,
+        count(*) as events
+    from events
+    group by grouping sets ((week_start, model_version), (week_start))
+)
+
+select
+    a.week_start,
+    a.model_version,
+    a.cost_usd::double as value,
+    a.cost_usd,
+    a.events::double as events,
+    case when w.is_partial then 'partial' end as flag
+from aggregated as a
+left join staging.weeks as w
+    on w.week_start = a.week_start

@@ -1,0 +1,50 @@
+/* ---
+name: mean_confidence
+title: Mean confidence
+description: >
+  Mean model confidence (0..1) over all AI events of the reporting week the event occurred in.
+  numerator = sum of confidence, denominator = events, so a roll-up is
+  sum(numerator) / sum(denominator). The unfinished current week is flagged partial.
+grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+kind: model
+unit: score
+direction: neutral
+owner: ml-platform@example.com
+dimensions: [model_version, segment]
+thresholds: {warn: 0.1, alert: 0.2, mode: change_abs}
+tests:
+  - not_null(value)
+  - unique(week_start, model_version, segment)
+  - range(value, 0, 1)
+--- */
+with events as (
+    select
+        week_start,
+        model_version,
+        segment,
+        confidence
+    from staging.ai_events
+),
+
+aggregated as (
+    select
+        week_start,
+        model_version,
+        segment,
+        sum(confidence) as confidence_sum,
+        count(*) as events
+    from events
+    group by grouping sets ((week_start, model_version, segment), (week_start))
+)
+
+select
+    a.week_start,
+    a.model_version,
+    a.segment,
+    a.confidence_sum / a.events as value,
+    a.confidence_sum as numerator,
+    a.events::double as denominator,
+    case when w.is_partial then 'partial' end as flag
+from aggregated as a
+left join staging.weeks as w
+    on w.week_start = a.week_start

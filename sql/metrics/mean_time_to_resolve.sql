@@ -1,0 +1,63 @@
+/* ---
+name: mean_time_to_resolve
+title: Mean time to resolve incidents
+description: >
+  Mean minutes from an incident's detection to its resolution, over incidents resolved in the
+  reporting week (week of resolved_at; open incidents are not counted until resolved; extra
+  column open_incidents = incidents detected by the end of the week and not resolved by then).
+  numerator = total minutes to resolve, denominator = incidents resolved. Weeks with no
+  resolution have no row. The unfinished current week is flagged partial.
+grain: One row per reporting week with at least one incident resolved.
+kind: business
+unit: minutes
+direction: lower_is_better
+owner: support-ops@example.com
+thresholds: {warn: 480, alert: 1440}
+tests:
+  - not_null(value)
+  - unique(week_start)
+  - range(value, 0, null)
+--- */
+with resolved as (
+    select
+        incident_id,
+        detected_at,
+        resolved_at,
+        week_of(resolved_at) as week_start,
+        minutes_to_resolve
+    from staging.incidents
+    where resolved_at is not null
+),
+
+aggregated as (
+    select
+        week_start,
+        sum(minutes_to_resolve) as total_minutes,
+        count(*) as incidents
+    from resolved
+    group by week_start
+),
+
+open_at_week_end as (
+    select
+        a.week_start,
+        count(i.incident_id) as open_incidents
+    from aggregated as a
+    left join staging.incidents as i
+        on i.week_start <= a.week_start
+        and (i.resolved_at is null or week_of(i.resolved_at) > a.week_start)
+    group by a.week_start
+)
+
+select
+    a.week_start,
+    a.total_minutes / a.incidents as value,
+    a.total_minutes::double as numerator,
+    a.incidents::double as denominator,
+    o.open_incidents::double as open_incidents,
+    case when w.is_partial then 'partial' end as flag
+from aggregated as a
+inner join open_at_week_end as o
+    on o.week_start = a.week_start
+left join staging.weeks as w
+    on w.week_start = a.week_start

@@ -1,0 +1,72 @@
+/* ---
+name: projected_inference_cost
+title: Projected monthly inference cost at production volume
+description: >
+  What inference would cost per month in production, from the reporting week's unit cost:
+  cost per inference of the week (sum of cost_usd / events) x projected_monthly_volume x
+  headroom, with the assumptions effective at the week (greatest effective_from <=
+  week_start); headroom defaults to 3 when the register has none. Compared with the
+  monthly_budget assumption: numerator = projected cost, denominator = budget (so
+  budget_ratio = projected / budget; see projected_budget_ratio for its thresholds). Weeks
+  without a projected_monthly_volume assumption have no row. The unfinished current week is
+  flagged partial.
+grain: One row per reporting week with AI events and a projected volume assumption.
+kind: cost
+unit: usd
+direction: lower_is_better
+owner: finops@example.com
+tests:
+  - not_null(value)
+  - unique(week_start)
+  - range(value, 0, null)
+--- */
+with weekly_cost as (
+    select
+        week_start,
+        sum(cost_usd) as cost_usd,
+        count(*) as events
+    from staging.ai_events
+    group by week_start
+),
+
+assumptions_at_week as (
+    select
+        c.week_start,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'projected_monthly_volume')
+            as projected_monthly_volume,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'headroom') as headroom,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'monthly_budget') as budget
+    from weekly_cost as c
+    left join staging.assumptions as a
+        on a.effective_from <= c.week_start
+        and a.key in ('projected_monthly_volume', 'headroom', 'monthly_budget')
+    group by c.week_start
+),
+
+projected as (
+    select
+        c.week_start,
+        c.cost_usd::double / c.events as cost_per_inference,
+        a.projected_monthly_volume::double as volume,
+        coalesce(a.headroom::double, 3.0) as headroom,
+        a.budget::double as budget
+    from weekly_cost as c
+    inner join assumptions_at_week as a
+        on a.week_start = c.week_start
+    where a.projected_monthly_volume is not null
+)
+
+select
+    p.week_start,
+    p.cost_per_inference * p.volume * p.headroom as value,
+    p.cost_per_inference * p.volume * p.headroom as numerator,
+    p.budget as denominator,
+    p.cost_per_inference * p.volume * p.headroom / p.budget as budget_ratio,
+    p.cost_per_inference,
+    p.volume,
+    p.headroom,
+    p.budget,
+    case when w.is_partial then 'partial' end as flag
+from projected as p
+left join staging.weeks as w
+    on w.week_start = p.week_start

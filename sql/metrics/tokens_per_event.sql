@@ -1,0 +1,51 @@
+/* ---
+name: tokens_per_event
+title: Tokens per event
+description: >
+  Mean tokens (tokens_in + tokens_out) per AI event of the reporting week: numerator = total
+  tokens, denominator = events; extra columns split the mean into tokens_in and tokens_out.
+  The unfinished current week is flagged partial.
+grain: One row per reporting week and model version, plus one total row per week (model_version null = all).
+kind: cost
+unit: tokens
+direction: lower_is_better
+owner: finops@example.com
+dimensions: [model_version]
+thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
+tests:
+  - not_null(value)
+  - unique(week_start, model_version)
+  - range(value, 0, null)
+--- */
+with events as (
+    select
+        week_start,
+        model_version,
+        tokens_in,
+        tokens_out
+    from staging.ai_events
+),
+
+aggregated as (
+    select
+        week_start,
+        model_version,
+        sum(tokens_in) as tokens_in,
+        sum(tokens_out) as tokens_out,
+        count(*) as events
+    from events
+    group by grouping sets ((week_start, model_version), (week_start))
+)
+
+select
+    a.week_start,
+    a.model_version,
+    (a.tokens_in + a.tokens_out)::double / a.events as value,
+    (a.tokens_in + a.tokens_out)::double as numerator,
+    a.events::double as denominator,
+    a.tokens_in::double / a.events as tokens_in_per_event,
+    a.tokens_out::double / a.events as tokens_out_per_event,
+    case when w.is_partial then 'partial' end as flag
+from aggregated as a
+left join staging.weeks as w
+    on w.week_start = a.week_start
