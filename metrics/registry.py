@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import sqlglot
@@ -127,7 +128,9 @@ class SqlDefinition:
     def extra_columns(self) -> tuple[str, ...]:
         """Output columns that are neither standard metric columns nor dimensions."""
         dims = set(getattr(self.header, "dimensions", ()))
-        return tuple(c for c in self.columns or () if c not in STANDARD_COLUMNS and c not in dims and c)
+        return tuple(
+            c for c in self.columns or () if c not in STANDARD_COLUMNS and c not in dims and c
+        )
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,9 @@ class BrokenDefinition:
 
     @property
     def message(self) -> str:
-        return "; ".join(f"line {e.line}: {e.message}" if e.line else e.message for e in self.errors)
+        return "; ".join(
+            f"line {e.line}: {e.message}" if e.line else e.message for e in self.errors
+        )
 
 
 @dataclass
@@ -184,7 +189,9 @@ class Registry:
             return matches[0]
         if not matches:
             raise KeyError(f"no SQL definition named {name!r}")
-        raise KeyError(f"{name!r} is ambiguous: {', '.join(sorted(matches))}; use the schema prefix")
+        raise KeyError(
+            f"{name!r} is ambiguous: {', '.join(sorted(matches))}; use the schema prefix"
+        )
 
     def get(self, name: str) -> SqlDefinition:
         return self.definitions[self.resolve(name)]
@@ -232,7 +239,15 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
     """
     root = Path(sql_dir)
     if not root.is_dir():
-        raise RegistryError([DefinitionError(root, None, "SQL folder not found; fix: set sql_dir or create sql/staging and sql/metrics")])
+        raise RegistryError(
+            [
+                DefinitionError(
+                    root,
+                    None,
+                    "SQL folder not found; fix: set sql_dir or create sql/staging and sql/metrics",
+                )
+            ]
+        )
     errors: list[DefinitionError] = []
     parsed: dict[str, SqlDefinition] = {}
     broken: dict[str, BrokenDefinition] = {}
@@ -241,10 +256,22 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
     for path in files:
         schema = path.relative_to(root).parts[0]
         if schema not in SCHEMAS:
-            errors.append(DefinitionError(path, None, f"unknown folder {schema!r}; fix: put SQL files under {', '.join(SCHEMAS)}"))
+            errors.append(
+                DefinitionError(
+                    path,
+                    None,
+                    f"unknown folder {schema!r}; fix: put SQL files under {', '.join(SCHEMAS)}",
+                )
+            )
             continue
         if path.stem in known[schema]:
-            errors.append(DefinitionError(path, None, f"a second {schema} definition named {path.stem!r}; fix: rename one file"))
+            errors.append(
+                DefinitionError(
+                    path,
+                    None,
+                    f"a second {schema} definition named {path.stem!r}; fix: rename one file",
+                )
+            )
             continue
         known[schema].add(path.stem)
 
@@ -263,7 +290,12 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
             if file_errors:
                 errors.extend(file_errors)
                 broken[qualified] = BrokenDefinition(
-                    path, schema, path.stem, hashlib.sha256(data).hexdigest(), tuple(file_errors), reads
+                    path,
+                    schema,
+                    path.stem,
+                    hashlib.sha256(data).hexdigest(),
+                    tuple(file_errors),
+                    reads,
                 )
             else:
                 assert definition is not None
@@ -274,7 +306,9 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
         d = parsed.pop(q)
         broken[q] = BrokenDefinition(d.path, d.schema, d.name, d.sha256, (err,), d.reads)
         errors.append(err)
-    registry = Registry(root, {q: parsed[q] for q in order if q in parsed}, tuple(order), broken, tuple(errors))
+    registry = Registry(
+        root, {q: parsed[q] for q in order if q in parsed}, tuple(order), broken, tuple(errors)
+    )
     if strict and errors:
         raise RegistryError(errors)
     return registry
@@ -286,18 +320,44 @@ def _check_file(
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [DefinitionError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start}); fix: save the file as UTF-8")], None, frozenset()
+        return (
+            [
+                DefinitionError(
+                    path,
+                    None,
+                    f"not UTF-8 text ({exc.reason} at byte {exc.start}); fix: save the file as UTF-8",
+                )
+            ],
+            None,
+            frozenset(),
+        )
     errors: list[DefinitionError] = []
     if path.stem != path.stem.lower() or not path.stem.isidentifier():
-        errors.append(DefinitionError(path, None, f"file name {path.name!r} is not a lowercase identifier; fix: rename it (a-z, 0-9, _)"))
+        errors.append(
+            DefinitionError(
+                path,
+                None,
+                f"file name {path.name!r} is not a lowercase identifier; fix: rename it (a-z, 0-9, _)",
+            )
+        )
     try:
         parsed = parse_header(text, schema)
     except HeaderError as exc:
-        return errors + [DefinitionError(path, line, msg) for line, msg in exc.problems], None, frozenset()
+        return (
+            errors + [DefinitionError(path, line, msg) for line, msg in exc.problems],
+            None,
+            frozenset(),
+        )
     header = parsed.header
     if header.name != path.stem:
         line = _key_line(text, "name", parsed.header_line)
-        errors.append(DefinitionError(path, line, f"header name {header.name!r} differs from the file name {path.stem!r}; fix: name: {path.stem}"))
+        errors.append(
+            DefinitionError(
+                path,
+                line,
+                f"header name {header.name!r} differs from the file name {path.stem!r}; fix: name: {path.stem}",
+            )
+        )
 
     body = parsed.body
 
@@ -310,26 +370,90 @@ def _check_file(
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         near = first.get("highlight") or ""
-        message = f"SQL does not parse: {first.get('description', exc)}" + (f" near {near!r}" if near else "")
-        return errors + [DefinitionError(path, at(first.get("line")), message + "; fix: check the SQL in a DuckDB shell")], None, frozenset()
+        message = f"SQL does not parse: {first.get('description', exc)}" + (
+            f" near {near!r}" if near else ""
+        )
+        return (
+            errors
+            + [
+                DefinitionError(
+                    path, at(first.get("line")), message + "; fix: check the SQL in a DuckDB shell"
+                )
+            ],
+            None,
+            frozenset(),
+        )
     if len(statements) != 1:
         line = at(_first_line(statements[1])) if len(statements) > 1 else parsed.body_line
-        return errors + [DefinitionError(path, line, f"expected exactly one SELECT statement, found {len(statements)}; fix: keep one statement (CTEs with WITH are fine)")], None, frozenset()
+        return (
+            errors
+            + [
+                DefinitionError(
+                    path,
+                    line,
+                    f"expected exactly one SELECT statement, found {len(statements)}; fix: keep one statement (CTEs with WITH are fine)",
+                )
+            ],
+            None,
+            frozenset(),
+        )
     tree = statements[0]
     for node in tree.walk():
         if isinstance(node, _FORBIDDEN):
             kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
-            return errors + [DefinitionError(path, at(_first_line(node)), f"{kind} is not allowed: a definition is one SELECT (no DDL or DML); fix: remove it, the build creates the {OBJECT_KIND[schema]}")], None, frozenset()
+            return (
+                errors
+                + [
+                    DefinitionError(
+                        path,
+                        at(_first_line(node)),
+                        f"{kind} is not allowed: a definition is one SELECT (no DDL or DML); fix: remove it, the build creates the {OBJECT_KIND[schema]}",
+                    )
+                ],
+                None,
+                frozenset(),
+            )
     if not isinstance(tree, exp.Query):
-        return errors + [DefinitionError(path, parsed.body_line, f"expected a SELECT statement, found {tree.key.upper()}; fix: write one SELECT (WITH ... SELECT is fine)")], None, frozenset()
+        return (
+            errors
+            + [
+                DefinitionError(
+                    path,
+                    parsed.body_line,
+                    f"expected a SELECT statement, found {tree.key.upper()}; fix: write one SELECT (WITH ... SELECT is fine)",
+                )
+            ],
+            None,
+            frozenset(),
+        )
     # DuckDB's own parser has the last word on the statement count and type.
     try:
         duck = con.extract_statements(body)
     except duckdb.Error as exc:
-        return errors + [DefinitionError(path, parsed.body_line, f"DuckDB cannot parse the SQL: {_first_sentence(exc)}")], None, frozenset()
+        return (
+            errors
+            + [
+                DefinitionError(
+                    path, parsed.body_line, f"DuckDB cannot parse the SQL: {_first_sentence(exc)}"
+                )
+            ],
+            None,
+            frozenset(),
+        )
     if len(duck) != 1 or duck[0].type != duckdb.StatementType.SELECT:
         found = ", ".join(s.type.name for s in duck) or "nothing"
-        return errors + [DefinitionError(path, parsed.body_line, f"expected exactly one SELECT statement, DuckDB found {found}")], None, frozenset()
+        return (
+            errors
+            + [
+                DefinitionError(
+                    path,
+                    parsed.body_line,
+                    f"expected exactly one SELECT statement, DuckDB found {found}",
+                )
+            ],
+            None,
+            frozenset(),
+        )
 
     read_lines, read_errors = _reads(tree, path, at)
     reads = frozenset(read_lines)
@@ -338,23 +462,51 @@ def _check_file(
     select_line = at(_first_line(_outer_select(tree)))
     if isinstance(header, MetricHeader):
         if columns is None:
-            errors.append(DefinitionError(path, select_line, "a metric must list its output columns, found '*'; fix: select week_start, the dimensions and value by name"))
+            errors.append(
+                DefinitionError(
+                    path,
+                    select_line,
+                    "a metric must list its output columns, found '*'; fix: select week_start, the dimensions and value by name",
+                )
+            )
         else:
             required = ["week_start", *header.dimensions, "value"]
             if header.unit is Unit.ratio:
                 required += ["numerator", "denominator"]
             missing = [c for c in required if c not in columns]
             if missing:
-                why = " (unit ratio needs numerator and denominator)" if {"numerator", "denominator"} & set(missing) else ""
-                errors.append(DefinitionError(path, select_line, f"missing output column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{why}; the SELECT returns {', '.join(c for c in columns if c) or 'no named columns'}; fix: add '... as {missing[0]}' to the final SELECT"))
+                why = (
+                    " (unit ratio needs numerator and denominator)"
+                    if {"numerator", "denominator"} & set(missing)
+                    else ""
+                )
+                errors.append(
+                    DefinitionError(
+                        path,
+                        select_line,
+                        f"missing output column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{why}; the SELECT returns {', '.join(c for c in columns if c) or 'no named columns'}; fix: add '... as {missing[0]}' to the final SELECT",
+                    )
+                )
             dupes = sorted({c for c in columns if c and columns.count(c) > 1})
             if dupes:
-                errors.append(DefinitionError(path, select_line, f"output column{'s' if len(dupes) > 1 else ''} {', '.join(dupes)} appear{'' if len(dupes) > 1 else 's'} twice; fix: alias them apart"))
+                errors.append(
+                    DefinitionError(
+                        path,
+                        select_line,
+                        f"output column{'s' if len(dupes) > 1 else ''} {', '.join(dupes)} appear{'' if len(dupes) > 1 else 's'} twice; fix: alias them apart",
+                    )
+                )
     if columns is not None:
         for test in header.tests:
             unknown = [c for c in test.columns if c not in columns]
             if unknown:
-                errors.append(DefinitionError(path, _key_line(text, "tests", parsed.header_line), f"test {test.text} names column {unknown[0]!r} that the SELECT does not return; fix: use one of {', '.join(c for c in columns if c)}"))
+                errors.append(
+                    DefinitionError(
+                        path,
+                        _key_line(text, "tests", parsed.header_line),
+                        f"test {test.text} names column {unknown[0]!r} that the SELECT does not return; fix: use one of {', '.join(c for c in columns if c)}",
+                    )
+                )
     if errors:
         return errors, None, reads
     statement = _statement_text(duck[0].query)
@@ -377,7 +529,7 @@ def _check_file(
 
 
 def _reads(
-    tree: exp.Expression, path: Path, at: Callable[[int | None], int]
+    tree: Any, path: Path, at: Callable[[int | None], int]
 ) -> tuple[dict[str, int], list[DefinitionError]]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     reads: dict[str, int] = {}
@@ -388,14 +540,26 @@ def _reads(
         name, db = table.name.lower(), table.db.lower()
         line = at(_first_line(table))
         if table.catalog:
-            errors.append(DefinitionError(path, line, f"{table.sql('duckdb')}: a three-part name reads another database; fix: read raw.x, staging.x or metrics.x"))
+            errors.append(
+                DefinitionError(
+                    path,
+                    line,
+                    f"{table.sql('duckdb')}: a three-part name reads another database; fix: read raw.x, staging.x or metrics.x",
+                )
+            )
         elif not db:
             if name in ctes:
                 continue
             if name in MAIN_TABLES:
                 reads.setdefault(f"main.{name}", line)
                 continue
-            errors.append(DefinitionError(path, line, f"unqualified table {name!r}; fix: write its schema, e.g. staging.{name} or raw.{name}"))
+            errors.append(
+                DefinitionError(
+                    path,
+                    line,
+                    f"unqualified table {name!r}; fix: write its schema, e.g. staging.{name} or raw.{name}",
+                )
+            )
         else:
             reads.setdefault(f"{db}.{name}", line)
     return reads, errors
@@ -409,16 +573,42 @@ def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[
         line = _ref_line(definition, db, name)
         if db == "raw":
             if raw_tables is not None and name not in raw_tables:
-                errors.append(DefinitionError(definition.path, line, f"unknown raw table {ref!r}; fix: use one of {', '.join('raw.' + t for t in sorted(raw_tables))}"))
+                errors.append(
+                    DefinitionError(
+                        definition.path,
+                        line,
+                        f"unknown raw table {ref!r}; fix: use one of {', '.join('raw.' + t for t in sorted(raw_tables))}",
+                    )
+                )
         elif db in SCHEMAS:
             if name not in known[db]:
-                choices = ", ".join(f"{db}.{n}" for n in sorted(known[db])) or f"none exist in sql/{db}"
-                errors.append(DefinitionError(definition.path, line, f"unknown dependency {ref!r}: no file sql/{db}/{name}.sql; fix: use one of {choices}"))
+                choices = (
+                    ", ".join(f"{db}.{n}" for n in sorted(known[db])) or f"none exist in sql/{db}"
+                )
+                errors.append(
+                    DefinitionError(
+                        definition.path,
+                        line,
+                        f"unknown dependency {ref!r}: no file sql/{db}/{name}.sql; fix: use one of {choices}",
+                    )
+                )
         elif db == "main":
             if name not in MAIN_TABLES:
-                errors.append(DefinitionError(definition.path, line, f"{ref!r} is not readable by definitions; fix: read main.build_settings through setting('key')"))
+                errors.append(
+                    DefinitionError(
+                        definition.path,
+                        line,
+                        f"{ref!r} is not readable by definitions; fix: read main.build_settings through setting('key')",
+                    )
+                )
         else:
-            errors.append(DefinitionError(definition.path, line, f"unknown schema {db!r} in {ref!r}; fix: use raw, staging, metrics or roi"))
+            errors.append(
+                DefinitionError(
+                    definition.path,
+                    line,
+                    f"unknown schema {db!r} in {ref!r}; fix: use raw, staging, metrics or roi",
+                )
+            )
     return errors
 
 
@@ -427,8 +617,11 @@ def _build_order(
 ) -> tuple[list[str], dict[str, DefinitionError]]:
     """Topological order of every object; cycle members become errors that name the cycle."""
     graph: dict[str, set[str]] = {}
-    for q, item in [*parsed.items(), *broken.items()]:
-        graph[q] = {r for r in item.reads if r.split(".", 1)[0] in SCHEMAS and (r in parsed or r in broken)}
+    items: list[tuple[str, SqlDefinition | BrokenDefinition]] = [*parsed.items(), *broken.items()]
+    for q, item in items:
+        graph[q] = {
+            r for r in item.reads if r.split(".", 1)[0] in SCHEMAS and (r in parsed or r in broken)
+        }
     cycle_errors: dict[str, DefinitionError] = {}
     while True:
         try:
@@ -447,12 +640,16 @@ def _build_order(
                     d = parsed[q]
                     nxt = path_[(path_.index(q) + 1) % len(path_)]
                     line = _ref_line(d, *nxt.split(".", 1))
-                    cycle_errors[q] = DefinitionError(d.path, line, f"dependency cycle {text}; fix: break the cycle, a definition cannot read itself through others")
+                    cycle_errors[q] = DefinitionError(
+                        d.path,
+                        line,
+                        f"dependency cycle {text}; fix: break the cycle, a definition cannot read itself through others",
+                    )
                 graph[q] = set()
             # Dependents of the cycle still read broken objects; keep the edges (they get skipped).
 
 
-def _output_columns(tree: exp.Expression) -> tuple[str, ...] | None:
+def _output_columns(tree: Any) -> tuple[str, ...] | None:
     select = _outer_select(tree)
     names = []
     for projection in select.expressions:
@@ -464,7 +661,7 @@ def _output_columns(tree: exp.Expression) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def _outer_select(tree: exp.Expression) -> exp.Expression:
+def _outer_select(tree: Any) -> Any:
     node = tree
     while True:
         if isinstance(node, exp.SetOperation):
@@ -475,10 +672,14 @@ def _outer_select(tree: exp.Expression) -> exp.Expression:
             return node
 
 
-def _first_line(node: exp.Expression | None) -> int | None:
+def _first_line(node: Any) -> int | None:
     if node is None:
         return None
-    lines = [n.meta["line"] for n in node.walk() if isinstance(n, exp.Expression) and "line" in (n.meta or {})]
+    lines = [
+        n.meta["line"]
+        for n in node.walk()
+        if isinstance(n, exp.Expression) and "line" in (n.meta or {})
+    ]
     return min(lines) if lines else None
 
 
@@ -487,7 +688,7 @@ def _ref_line(definition: SqlDefinition, db: str, name: str) -> int:
 
 
 def _key_line(text: str, key: str, header_line: int) -> int:
-    for number, line in enumerate(text.splitlines()[header_line - 1:], start=header_line):
+    for number, line in enumerate(text.splitlines()[header_line - 1 :], start=header_line):
         if line.lstrip().startswith(f"{key}:"):
             return number
         if line.strip().startswith("---") and number > header_line:

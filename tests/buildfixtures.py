@@ -66,13 +66,30 @@ def make_raw_store(path: Path, *, rows: bool = True, repeat: int = 1) -> Path:
                     event_id = f"e{n}"
                     load = "L1" if week != "2026-03-16" else "L2"
                     events.append(
-                        (event_id, monday + dt.timedelta(days=1, hours=i), "v1", segment,
-                         100.0 * (i + 1), 0.5, load, n, f"h{n}")
+                        (
+                            event_id,
+                            monday + dt.timedelta(days=1, hours=i),
+                            "v1",
+                            segment,
+                            100.0 * (i + 1),
+                            0.5,
+                            load,
+                            n,
+                            f"h{n}",
+                        )
                     )
                     if copy == 0 and i % 2 == 0:  # every other event is labelled
                         labels.append(
-                            (event_id, monday + dt.timedelta(days=2), i % 4 == 0, True, False,
-                             "L3", n, f"f{n}")
+                            (
+                                event_id,
+                                monday + dt.timedelta(days=2),
+                                i % 4 == 0,
+                                True,
+                                False,
+                                "L3",
+                                n,
+                                f"f{n}",
+                            )
                         )
         con.executemany("insert into raw.ai_events values (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
         con.executemany("insert into raw.feedback values (?, ?, ?, ?, ?, ?, ?, ?)", labels)

@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from sqlharness import SQL_DIR, rows
 
 
@@ -53,7 +52,9 @@ def feedback(event_id: str, labeled_at: str, **fields: object) -> dict[str, obje
     return row
 
 
-def item(item_id: str, closed_at: str | None, ai_assisted: bool, handle_minutes: float | None) -> dict[str, object]:
+def item(
+    item_id: str, closed_at: str | None, ai_assisted: bool, handle_minutes: float | None
+) -> dict[str, object]:
     """A work item opened when it was closed (at 2026-03-01 when still open)."""
     opened = closed_at or "2026-03-01 00:00:00"
     return {
@@ -90,7 +91,7 @@ def metric_rows(
 ) -> dict[tuple, list]:
     """``{(week_start, *dims): [columns...]}`` of ``metrics.<metric>``; keys must be unique."""
     got = rows(con, f"select {', '.join([*key, *columns])} from metrics.{metric}")
-    table = {tuple(r[: len(key)]): list(r[len(key):]) for r in got}
+    table = {tuple(r[: len(key)]): list(r[len(key) :]) for r in got}
     assert len(table) == len(got), f"{metric}: duplicate keys"
     return table
 
@@ -104,7 +105,9 @@ def assert_metric(
 ) -> None:
     """The metric's rows equal ``expected`` exactly: same keys, values by pytest.approx."""
     got = metric_rows(con, metric, key, columns)
-    assert set(got) == set(expected), f"{metric}: keys differ: {sorted(map(repr, set(got) ^ set(expected)))}"
+    assert set(got) == set(expected), (
+        f"{metric}: keys differ: {sorted(map(repr, set(got) ^ set(expected)))}"
+    )
     for k, values in expected.items():
         want = list(values)
         assert len(got[k]) == len(want), f"{metric} {k}"

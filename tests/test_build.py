@@ -56,7 +56,8 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
     assert any("metrics.accuracy: ok" in m for m in messages)
     # nothing left beside the warehouse but the manifest
     assert sorted(p.name for p in settings.warehouse_path.parent.iterdir()) == [
-        "warehouse.duckdb", "warehouse.duckdb.manifest.json",
+        "warehouse.duckdb",
+        "warehouse.duckdb.manifest.json",
     ]
 
     con = open_snapshot(settings)
@@ -79,12 +80,21 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
         assert {(w, json.loads(d)["segment"]): v for w, d, v in dims} == {
             k: float(v) for k, v in EVENTS_PER_CELL.items()
         }
-        assert rows(con, "select distinct dimensions from metric_values where metric = 'accuracy'") == [("{}",)]
-        extras = rows(con, "select extras from metric_values where metric = 'latency_mean' order by week_start")
+        assert rows(
+            con, "select distinct dimensions from metric_values where metric = 'accuracy'"
+        ) == [("{}",)]
+        extras = rows(
+            con,
+            "select extras from metric_values where metric = 'latency_mean' order by week_start",
+        )
         assert [json.loads(e) for (e,) in extras] == [
-            {"n": 5, "note": "x"}, {"n": 5, "note": "x"}, {"n": 5, "note": "x"},
+            {"n": 5, "note": "x"},
+            {"n": 5, "note": "x"},
+            {"n": 5, "note": "x"},
         ]
-        assert rows(con, "select distinct extras from metric_values where metric = 'event_count'") == [("{}",)]
+        assert rows(
+            con, "select distinct extras from metric_values where metric = 'event_count'"
+        ) == [("{}",)]
 
         # ratio: numerator and denominator kept, value = numerator / denominator
         acc = {
@@ -98,11 +108,14 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
         for week, (num, den) in expected_accuracy().items():
             assert acc[week] == (num, den, pytest.approx(num / den))
         # metric on a metric
-        assert rows(con, "select sum(value) from metric_values where metric = 'weekly_total'") == [(N_EVENTS,)]
+        assert rows(con, "select sum(value) from metric_values where metric = 'weekly_total'") == [
+            (N_EVENTS,)
+        ]
 
         # manifest
         [(build_id, status, sql_dir_text, settings_json, fingerprint)] = rows(
-            con, "select build_id, status, sql_dir, settings, raw_fingerprint from main.build_manifest"
+            con,
+            "select build_id, status, sql_dir, settings, raw_fingerprint from main.build_manifest",
         )
         assert build_id == result.build_id and status == "ok" and sql_dir_text == str(sql_dir)
         assert json.loads(settings_json)["timezone"] == "UTC"
@@ -116,8 +129,15 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
                 [build_id],
             )
         }
-        assert set(objects) == {"events", "labels", "event_count", "accuracy", "latency_mean", "weekly_total"}
-        for name, (kind, path, sha, n, duration, status, error, _, _) in objects.items():
+        assert set(objects) == {
+            "events",
+            "labels",
+            "event_count",
+            "accuracy",
+            "latency_mean",
+            "weekly_total",
+        }
+        for name, (kind, path, sha, _n, duration, status, error, _, _) in objects.items():
             file = sql_dir / ("staging" if kind == "staging" else "metrics") / f"{name}.sql"
             assert path == str(file)
             assert sha == hashlib.sha256(file.read_bytes()).hexdigest()
@@ -131,7 +151,9 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
         assert objects["labels"][8] == ["L3"]
 
         # header tests: all pass on good data
-        tests = rows(con, "select name, test, status, failing_rows from main.build_tests order by 1, 2")
+        tests = rows(
+            con, "select name, test, status, failing_rows from main.build_tests order by 1, 2"
+        )
         assert ("events", "unique(event_id)", "pass", 0) in tests
         assert ("accuracy", "range(value, 0, 1)", "pass", 0) in tests
         assert {t[2] for t in tests} == {"pass"} and len(tests) == 5
@@ -139,7 +161,9 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
         assert rows(con, "select count(*) from raw.loads") == [(3,)]
         assert rows(con, "select count(*) from raw.work_items") == [(0,)]
         # macros come with the file
-        assert rows(con, "select week_of(timestamp '2026-03-04 10:00:00')::varchar") == [("2026-03-02",)]
+        assert rows(con, "select week_of(timestamp '2026-03-04 10:00:00')::varchar") == [
+            ("2026-03-02",)
+        ]
     finally:
         con.close()
 
@@ -160,10 +184,16 @@ def test_failing_metric_is_recorded_dependents_skipped_others_built(project, tmp
                 "broken",
                 "select\n    week_start,\n    segment / 2 as value\nfrom staging.events",
             ),
-            "metrics/after_broken": metric("after_broken", "select week_start, value from metrics.broken"),
-            "metrics/after_after": metric("after_after", "select week_start, value from metrics.after_broken"),
+            "metrics/after_broken": metric(
+                "after_broken", "select week_start, value from metrics.broken"
+            ),
+            "metrics/after_after": metric(
+                "after_after", "select week_start, value from metrics.after_broken"
+            ),
             # invalid definition: recorded as failed too, without stopping the build
-            "metrics/bad_header": metric("bad_header", "select 1 as week_start, 2 as value", unit="furlongs"),
+            "metrics/bad_header": metric(
+                "bad_header", "select 1 as week_start, 2 as value", unit="furlongs"
+            ),
         },
     )
     result = build_snapshot(settings)
@@ -188,8 +218,15 @@ def test_failing_metric_is_recorded_dependents_skipped_others_built(project, tmp
         assert rows(con, "select status from build_manifest") == [("failed",)]
         assert dict(rows(con, "select name, status from build_objects"))["after_after"] == "skipped"
         assert rows(con, "select count(*) from metric_values where metric = 'broken'") == [(0,)]
-        assert rows(con, "select count(*) from metric_values where metric = 'event_count'") == [(6,)]
-        tables = {t for (t,) in rows(con, "select table_name from duckdb_tables() where schema_name = 'metrics'")}
+        assert rows(con, "select count(*) from metric_values where metric = 'event_count'") == [
+            (6,)
+        ]
+        tables = {
+            t
+            for (t,) in rows(
+                con, "select table_name from duckdb_tables() where schema_name = 'metrics'"
+            )
+        }
         assert "broken" not in tables and "event_count" in tables
     finally:
         con.close()
@@ -204,7 +241,10 @@ def test_failing_staging_view_is_dropped_and_its_metrics_skipped(project):
                 "/* ---\nname: bad_view\ndescription: d\ngrain: g\nkind: staging\n--- */\n"
                 "select event_id, no_such_column from raw.ai_events\n"
             ),
-            "metrics/on_bad_view": metric("on_bad_view", "select current_date as week_start, count(*) as value from staging.bad_view"),
+            "metrics/on_bad_view": metric(
+                "on_bad_view",
+                "select current_date as week_start, count(*) as value from staging.bad_view",
+            ),
         },
     )
     result = build_snapshot(settings)
@@ -213,7 +253,12 @@ def test_failing_staging_view_is_dropped_and_its_metrics_skipped(project):
     assert result.object("on_bad_view").status == "skipped"
     con = open_snapshot(settings)
     try:
-        views = {v for (v,) in rows(con, "select view_name from duckdb_views() where schema_name = 'staging'")}
+        views = {
+            v
+            for (v,) in rows(
+                con, "select view_name from duckdb_views() where schema_name = 'staging'"
+            )
+        }
         assert views == {"events", "labels"}
     finally:
         con.close()
@@ -322,7 +367,9 @@ def test_only_builds_the_named_objects_and_their_inputs(project):
     settings, _ = project
     result = build_snapshot(settings, only=["weekly_total"])
     assert [o.qualified for o in result.objects] == [
-        "staging.events", "metrics.event_count", "metrics.weekly_total",
+        "staging.events",
+        "metrics.event_count",
+        "metrics.weekly_total",
     ]
     with pytest.raises(BuildError, match="no SQL definition named 'nope'"):
         build_snapshot(settings, only=["nope"])

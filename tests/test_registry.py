@@ -30,8 +30,12 @@ def test_valid_folder_loads_with_models_and_build_order(tmp_path):
 
     order = registry.order_names()
     assert set(order) == {
-        "staging.events", "staging.labels", "metrics.event_count", "metrics.accuracy",
-        "metrics.latency_mean", "metrics.weekly_total",
+        "staging.events",
+        "staging.labels",
+        "metrics.event_count",
+        "metrics.accuracy",
+        "metrics.latency_mean",
+        "metrics.weekly_total",
     }
     for before, after in [
         ("staging.events", "metrics.event_count"),
@@ -46,7 +50,9 @@ def test_valid_folder_loads_with_models_and_build_order(tmp_path):
     assert accuracy.header.unit is Unit.ratio and accuracy.header.kind is Kind.model
     assert accuracy.header.direction is Direction.higher_is_better
     assert accuracy.header.thresholds.warn == 0.9 and accuracy.header.thresholds.alert == 0.8
-    assert accuracy.reads == frozenset({"staging.events", "staging.labels"})  # CTE 'joined' is not a read
+    assert accuracy.reads == frozenset(
+        {"staging.events", "staging.labels"}
+    )  # CTE 'joined' is not a read
     assert accuracy.columns == ("week_start", "numerator", "denominator", "value")
     assert accuracy.sha256 == hashlib.sha256(accuracy.path.read_bytes()).hexdigest()
     assert accuracy.body_sql.startswith("with joined as") and "/* ---" not in accuracy.body_sql
@@ -60,19 +66,24 @@ def test_valid_folder_loads_with_models_and_build_order(tmp_path):
     ]
     assert events.body_line == 10  # the header has 9 lines
 
-    assert registry.dependents("events") == tuple(
-        q for q in order if q.startswith("metrics.")
-    )
+    assert registry.dependents("events") == tuple(q for q in order if q.startswith("metrics."))
     assert registry.dependents("event_count") == ("metrics.weekly_total",)
     assert registry.upstream("weekly_total") == ("metrics.event_count", "staging.events")
     assert registry.raw_tables("weekly_total") == ("raw.ai_events",)
     assert registry.raw_tables("accuracy") == ("raw.ai_events", "raw.feedback")
     assert registry.get("latency_mean").extra_columns == ("n", "note")
-    assert {k: len(v) for k, v in registry.by_schema().items()} == {"staging": 2, "metrics": 4, "roi": 0}
+    assert {k: len(v) for k, v in registry.by_schema().items()} == {
+        "staging": 2,
+        "metrics": 4,
+        "roi": 0,
+    }
 
 
 def test_unknown_header_field_names_file_and_line(tmp_path, monkeypatch):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as value", ownr="me")})
+    root = write_sql(
+        tmp_path / "sql",
+        {"metrics/x": metric("x", "select 1 as week_start, 2 as value", ownr="me")},
+    )
     monkeypatch.chdir(tmp_path)
     error = only_error(root)
     assert error.line == 9  # '/* ---' is line 1, the 8th field is on line 9
@@ -81,7 +92,10 @@ def test_unknown_header_field_names_file_and_line(tmp_path, monkeypatch):
 
 
 def test_bad_enum_names_allowed_values_and_line(tmp_path):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as value", unit="hour")})
+    root = write_sql(
+        tmp_path / "sql",
+        {"metrics/x": metric("x", "select 1 as week_start, 2 as value", unit="hour")},
+    )
     error = only_error(root)
     assert error.line == 7
     assert "'unit'" in error.message and "'hour'" in error.message and "'hours'" in error.message
@@ -100,7 +114,9 @@ def test_missing_header_and_missing_field(tmp_path):
         tmp_path / "sql",
         {
             "metrics/a": "select 1 as week_start, 2 as value\n",
-            "metrics/b": metric("b", "select 1 as week_start, 2 as value").replace("grain: One row per week.\n", ""),
+            "metrics/b": metric("b", "select 1 as week_start, 2 as value").replace(
+                "grain: One row per week.\n", ""
+            ),
         },
     )
     errors = {e.path.stem: e for e in errors_of(root)}
@@ -109,14 +125,19 @@ def test_missing_header_and_missing_field(tmp_path):
 
 
 def test_name_must_equal_file_stem(tmp_path):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("y", "select 1 as week_start, 2 as value")})
+    root = write_sql(
+        tmp_path / "sql", {"metrics/x": metric("y", "select 1 as week_start, 2 as value")}
+    )
     error = only_error(root)
     assert error.line == 2
     assert "'y' differs from the file name 'x'" in error.message
 
 
 def test_two_statements_are_refused(tmp_path):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as value;\nselect 3;")})
+    root = write_sql(
+        tmp_path / "sql",
+        {"metrics/x": metric("x", "select 1 as week_start, 2 as value;\nselect 3;")},
+    )
     error = only_error(root)
     assert "exactly one SELECT" in error.message and "found 2" in error.message
     assert error.line == 11  # where the second statement starts
@@ -146,14 +167,19 @@ def test_ddl_and_dml_are_refused(tmp_path, sql, word):
 
 
 def test_sql_that_does_not_parse_has_line(tmp_path):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("x", "select\n  1 as week_start,\n  2 as value\nfrom")})
+    root = write_sql(
+        tmp_path / "sql",
+        {"metrics/x": metric("x", "select\n  1 as week_start,\n  2 as value\nfrom")},
+    )
     error = only_error(root)
     assert "does not parse" in error.message
     assert error.line == 13
 
 
 def test_missing_required_output_column(tmp_path):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as amount")})
+    root = write_sql(
+        tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as amount")}
+    )
     error = only_error(root)
     assert "missing output column value" in error.message
     assert "week_start, amount" in error.message  # says what the SELECT returns
@@ -162,7 +188,11 @@ def test_missing_required_output_column(tmp_path):
 def test_ratio_needs_numerator_and_denominator(tmp_path):
     root = write_sql(
         tmp_path / "sql",
-        {"metrics/x": metric("x", "select 1 as week_start, 0.5 as value, 2 as denominator", unit="ratio")},
+        {
+            "metrics/x": metric(
+                "x", "select 1 as week_start, 0.5 as value, 2 as denominator", unit="ratio"
+            )
+        },
     )
     error = only_error(root)
     assert "missing output column numerator" in error.message and "unit ratio" in error.message
@@ -191,11 +221,17 @@ def test_star_is_refused_in_a_metric_but_fine_in_staging(tmp_path):
 def test_unknown_dependency_names_the_reference_and_line(tmp_path):
     root = standard_sql(
         tmp_path / "sql",
-        {"metrics/x": metric("x", "select week_start, count(*) as value\nfrom staging.event\ngroup by all")},
+        {
+            "metrics/x": metric(
+                "x", "select week_start, count(*) as value\nfrom staging.event\ngroup by all"
+            )
+        },
     )
     error = only_error(root)
     assert error.path.stem == "x" and error.line == 11
-    assert "unknown dependency 'staging.event'" in error.message and "staging.events" in error.message
+    assert (
+        "unknown dependency 'staging.event'" in error.message and "staging.events" in error.message
+    )
 
 
 def test_unknown_raw_table_and_unqualified_table(tmp_path):
@@ -232,7 +268,9 @@ def test_cycle_is_an_error_that_names_the_cycle(tmp_path):
 
 
 def test_a_definition_reading_itself_is_a_cycle(tmp_path):
-    root = write_sql(tmp_path / "sql", {"metrics/a": metric("a", "select week_start, value from metrics.a")})
+    root = write_sql(
+        tmp_path / "sql", {"metrics/a": metric("a", "select week_start, value from metrics.a")}
+    )
     assert "dependency cycle metrics.a -> metrics.a" in only_error(root).message
 
 
@@ -247,7 +285,10 @@ def test_a_definition_reading_itself_is_a_cycle(tmp_path):
     ],
 )
 def test_header_tests_are_checked(tmp_path, tests, expected):
-    root = write_sql(tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as value", tests=tests)})
+    root = write_sql(
+        tmp_path / "sql",
+        {"metrics/x": metric("x", "select 1 as week_start, 2 as value", tests=tests)},
+    )
     errors = errors_of(root)
     assert expected in errors[0].message, [str(e) for e in errors]
     assert errors[0].line in (9, 10)
@@ -258,8 +299,10 @@ def test_thresholds_must_match_direction(tmp_path):
         tmp_path / "sql",
         {
             "metrics/x": metric(
-                "x", "select 1 as week_start, 2 as value",
-                direction="higher_is_better", thresholds="{warn: 0.8, alert: 0.9}",
+                "x",
+                "select 1 as week_start, 2 as value",
+                direction="higher_is_better",
+                thresholds="{warn: 0.8, alert: 0.9}",
             )
         },
     )

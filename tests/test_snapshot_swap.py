@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from buildfixtures import EVENTS_PER_CELL, make_raw_store, settings_for, standard_sql
 
 from metrics.build import build_snapshot
@@ -91,9 +92,12 @@ def wait_for(predicate, path: Path, timeout: float = 30.0) -> list[dict]:
         if predicate(seen):
             return seen
         time.sleep(0.02)
-    raise AssertionError(f"reader did not get there in {timeout} s; last lines: {read_lines(path)[-5:]}")
+    raise AssertionError(
+        f"reader did not get there in {timeout} s; last lines: {read_lines(path)[-5:]}"
+    )
 
 
+@pytest.mark.slow
 def test_readers_never_see_a_half_built_snapshot(tmp_path):
     make_raw_store(tmp_path / "store.duckdb", repeat=REPEAT)
     settings = settings_for(tmp_path, standard_sql(tmp_path / "sql"))
@@ -104,8 +108,16 @@ def test_readers_never_see_a_half_built_snapshot(tmp_path):
 
     out_path, stop_path = tmp_path / "reads.jsonl", tmp_path / "stop"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(settings.warehouse_path), str(settings.raw_path),
-         str(settings.sql_dir), str(out_path), str(stop_path)],
+        [
+            sys.executable,
+            "-c",
+            READER,
+            str(settings.warehouse_path),
+            str(settings.raw_path),
+            str(settings.sql_dir),
+            str(out_path),
+            str(stop_path),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -119,9 +131,9 @@ def test_readers_never_see_a_half_built_snapshot(tmp_path):
             build_ids.add(result.build_id)
             # let the reader see this build before the next one starts
             wait_for(
-                lambda seen, b=result.build_id: {
-                    s["how"] for s in seen if s.get("build_id") == b
-                } >= {"fresh", "plain"},
+                lambda seen, b=result.build_id: (
+                    {s["how"] for s in seen if s.get("build_id") == b} >= {"fresh", "plain"}
+                ),
                 out_path,
             )
         stop_path.touch()
@@ -149,5 +161,6 @@ def test_readers_never_see_a_half_built_snapshot(tmp_path):
     assert {s["build_id"] for s in observations if s["how"] == "held"} == {first.build_id}
     # no temp files left behind
     assert sorted(p.name for p in settings.warehouse_path.parent.iterdir()) == [
-        "warehouse.duckdb", "warehouse.duckdb.manifest.json",
+        "warehouse.duckdb",
+        "warehouse.duckdb.manifest.json",
     ]

@@ -1,0 +1,294 @@
+"""Golden tests of the business-outcome metrics (sql/metrics/*.sql, kind: business).
+
+Expected rows are worked out by hand from the raw rows below. Time zone UTC, weeks start on
+Monday; as_of 2026-03-18 12:00 makes the calendar W1 (03-02), W2 (03-09), W3 (03-16, partial).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from metricfixtures import assert_metric, assumption, event, item
+from sqlharness import run_sql
+
+W0 = dt.date(2025, 12, 15)  # before the first AI event and before any baseline
+W1 = dt.date(2026, 3, 2)
+W2 = dt.date(2026, 3, 9)
+W3 = dt.date(2026, 3, 16)
+AS_OF = "2026-03-18 12:00:00"
+
+ITEMS = [
+    item("i0", "2025-12-17 10:00:00", True, 10.0),
+    item("i1", "2026-03-03 10:00:00", True, 20.0),
+    item("i2", "2026-03-04 10:00:00", True, 30.0),
+    item("i3", "2026-03-05 10:00:00", True, None),  # no handle time: counted, not timed
+    item("i4", "2026-03-05 11:00:00", False, 40.0),
+    item("i5", "2026-03-06 11:00:00", False, 50.0),
+    item("i6", "2026-03-08 23:00:00", False, 90.0),
+    item("i7", None, False, None),  # still open: in no metric
+    item("i8", "2026-03-10 10:00:00", True, 14.0),
+    item("i9", "2026-03-11 10:00:00", False, 45.0),
+]
+ASSUMPTIONS = [
+    assumption("baseline_handle_minutes", "2026-01-01", 45),
+    assumption("baseline_handle_minutes", "2026-03-09", 50),
+    assumption("monthly_budget", "2026-01-01", 5000),  # another key: must not leak in
+]
+USERS = [
+    {"user_id": "u1", "team": "A", "eligible_from": "2026-01-01", "eligible_to": None},
+    {"user_id": "u2", "team": "A", "eligible_from": "2026-03-09", "eligible_to": None},
+    {"user_id": "u3", "team": "B", "eligible_from": "2026-01-01", "eligible_to": "2026-03-04"},
+    {"user_id": "u4", "team": "B", "eligible_from": "2026-01-01", "eligible_to": None},
+]
+EVENTS = [
+    event("e1", "2026-03-02 09:00:00", user_id="u1"),
+    event("e2", "2026-03-03 09:00:00", user_id="u1"),
+    event("e3", "2026-03-04 09:00:00", user_id="u3"),
+    event("e4", "2026-03-05 09:00:00", user_id="u9"),  # not in the users register
+    event("e5", "2026-03-09 09:00:00", user_id="u1"),
+    event("e6", "2026-03-10 09:00:00", user_id="u2"),
+    event("e7", "2026-03-15 23:30:00", user_id="u4"),
+]
+INCIDENTS = [
+    # minutes to detect / to resolve: 90 / 180, 30 / 8640 (resolved in W2), 60 / open, 15 / 30
+    {
+        "incident_id": "n1",
+        "started_at": "2026-03-03 08:00:00",
+        "detected_at": "2026-03-03 09:30:00",
+        "resolved_at": "2026-03-03 12:30:00",
+        "severity": "sev2",
+        "cause": "outage",
+    },
+    {
+        "incident_id": "n2",
+        "started_at": "2026-03-04 10:00:00",
+        "detected_at": "2026-03-04 10:30:00",
+        "resolved_at": "2026-03-10 10:30:00",
+        "severity": "sev3",
+        "cause": "data_drift",
+    },
+    {
+        "incident_id": "n3",
+        "started_at": "2026-03-05 00:00:00",
+        "detected_at": "2026-03-05 01:00:00",
+        "resolved_at": None,
+        "severity": "sev4",
+        "cause": "outage",
+    },
+    {
+        "incident_id": "n4",
+        "started_at": "2026-03-16 09:00:00",
+        "detected_at": "2026-03-16 09:15:00",
+        "resolved_at": "2026-03-16 09:45:00",
+        "severity": "sev1",
+        "cause": "model_regression",
+    },
+]
+RAW = {
+    "work_items": ITEMS,
+    "assumptions": ASSUMPTIONS,
+    "users": USERS,
+    "ai_events": EVENTS,
+    "incidents": INCIDENTS,
+}
+BUSINESS_METRICS = [
+    "work_items_handled",
+    "ai_assisted_share",
+    "handle_minutes_median",
+    "handle_minutes_mean",
+    "hours_saved",
+    "adoption_rate",
+    "active_users",
+    "user_retention",
+    "incidents_by_cause",
+    "mean_time_to_detect",
+    "mean_time_to_resolve",
+]
+RATIO = ["value", "numerator", "denominator", "flag"]
+
+
+@pytest.fixture(scope="module")
+def con():
+    return run_sql(RAW, BUSINESS_METRICS, as_of=AS_OF)
+
+
+def test_work_items_handled_golden(con):
+    # closed items per closed week; W0 lies before the calendar, so no partial flag there
+    assert_metric(
+        con,
+        "work_items_handled",
+        ("week_start",),
+        ["value", "assisted_items", "flag"],
+        {
+            (W0,): [1, 1, None],
+            (W1,): [6, 3, None],
+            (W2,): [2, 1, None],
+        },
+    )
+
+
+def test_ai_assisted_share_golden(con):
+    assert_metric(
+        con,
+        "ai_assisted_share",
+        ("week_start",),
+        RATIO,
+        {
+            (W0,): [1.0, 1, 1, None],
+            (W1,): [0.5, 3, 6, None],
+            (W2,): [0.5, 1, 2, None],
+        },
+    )
+
+
+def test_handle_minutes_median_golden(con):
+    # W1 with AI [20, 30] -> 25; without [40, 50, 90] -> 50; all [20, 30, 40, 50, 90] -> 40
+    assert_metric(
+        con,
+        "handle_minutes_median",
+        ("week_start", "ai_assisted"),
+        ["value", "n", "flag"],
+        {
+            (W0, True): [10, 1, None],
+            (W0, None): [10, 1, None],
+            (W1, True): [25, 2, None],
+            (W1, False): [50, 3, None],
+            (W1, None): [40, 5, None],
+            (W2, True): [14, 1, None],
+            (W2, False): [45, 1, None],
+            (W2, None): [29.5, 2, None],
+        },
+    )
+
+
+def test_handle_minutes_mean_golden(con):
+    # W1 without AI (40 + 50 + 90) / 3 = 60; all 230 / 5 = 46
+    assert_metric(
+        con,
+        "handle_minutes_mean",
+        ("week_start", "ai_assisted"),
+        RATIO,
+        {
+            (W0, True): [10, 10, 1, None],
+            (W0, None): [10, 10, 1, None],
+            (W1, True): [25, 50, 2, None],
+            (W1, False): [60, 180, 3, None],
+            (W1, None): [46, 230, 5, None],
+            (W2, True): [14, 14, 1, None],
+            (W2, False): [45, 45, 1, None],
+            (W2, None): [29.5, 59, 2, None],
+        },
+    )
+
+
+def test_hours_saved_golden(con):
+    # W1 baseline 45 (version of 2026-01-01): (45 - 20) + (45 - 30) = 40 min = 2/3 h (i3 untimed)
+    # W2 baseline 50 (version of 2026-03-09): 50 - 14 = 36 min = 0.6 h
+    # W0 (2025-12-15): no baseline version in force yet -> no row
+    assert_metric(
+        con,
+        "hours_saved",
+        ("week_start",),
+        ["value", "baseline_minutes", "assisted_items", "actual_minutes", "flag"],
+        {
+            (W1,): [40 / 60, 45, 2, 50, None],
+            (W2,): [0.6, 50, 1, 14, None],
+        },
+    )
+
+
+def test_adoption_rate_golden(con):
+    # W1 eligible: u1 (A), u3 (B, until 03-04), u4 (B); u2 only from 03-09. Active: u1, u3
+    # (u9 is not in the register). W2 eligible: u1, u2 (A), u4 (B), all active. W3: nobody.
+    assert_metric(
+        con,
+        "adoption_rate",
+        ("week_start", "team"),
+        RATIO,
+        {
+            (W1, "A"): [1.0, 1, 1, None],
+            (W1, "B"): [0.5, 1, 2, None],
+            (W1, None): [2 / 3, 2, 3, None],
+            (W2, "A"): [1.0, 2, 2, None],
+            (W2, "B"): [1.0, 1, 1, None],
+            (W2, None): [1.0, 3, 3, None],
+            (W3, "A"): [0.0, 0, 2, "partial"],
+            (W3, "B"): [0.0, 0, 1, "partial"],
+            (W3, None): [0.0, 0, 3, "partial"],
+        },
+    )
+
+
+def test_active_users_golden(con):
+    assert_metric(
+        con,
+        "active_users",
+        ("week_start",),
+        ["value", "flag"],
+        {
+            (W1,): [3, None],  # u1, u3, u9
+            (W2,): [3, None],  # u1, u2, u4
+            (W3,): [0, "partial"],
+        },
+    )
+
+
+def test_user_retention_golden(con):
+    # W2: of {u1, u3, u9} only u1 came back; W3: none of {u1, u2, u4}
+    assert_metric(
+        con,
+        "user_retention",
+        ("week_start",),
+        RATIO,
+        {
+            (W2,): [1 / 3, 1, 3, None],
+            (W3,): [0.0, 0, 3, "partial"],
+        },
+    )
+
+
+def test_incidents_by_cause_golden(con):
+    assert_metric(
+        con,
+        "incidents_by_cause",
+        ("week_start", "cause"),
+        ["value", "flag"],
+        {
+            (W1, "outage"): [2, None],
+            (W1, "data_drift"): [1, None],
+            (W1, None): [3, None],
+            (W2, None): [0, None],
+            (W3, "model_regression"): [1, "partial"],
+            (W3, None): [1, "partial"],
+        },
+    )
+
+
+def test_mean_time_to_detect_golden(con):
+    # W1: (90 + 30 + 60) / 3 = 60 minutes
+    assert_metric(
+        con,
+        "mean_time_to_detect",
+        ("week_start",),
+        RATIO,
+        {
+            (W1,): [60, 180, 3, None],
+            (W3,): [15, 15, 1, "partial"],
+        },
+    )
+
+
+def test_mean_time_to_resolve_golden(con):
+    # by the week of resolution; open_incidents = detected by then, not resolved by week end
+    assert_metric(
+        con,
+        "mean_time_to_resolve",
+        ("week_start",),
+        ["value", "numerator", "denominator", "open_incidents", "flag"],
+        {
+            (W1,): [180, 180, 1, 2, None],  # n1; open: n2, n3
+            (W2,): [8640, 8640, 1, 1, None],  # n2; open: n3
+            (W3,): [30, 30, 1, 1, "partial"],  # n4; open: n3
+        },
+    )

@@ -1,0 +1,239 @@
+"""Golden tests of the cost metrics (sql/metrics/*.sql, kind: cost).
+
+Expected rows are worked out by hand from the raw rows below. Time zone UTC, weeks start on
+Monday; default as_of (2026-06-01), so both weeks are complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from metricfixtures import assert_metric, assumption, event, item
+from sqlharness import rows, run_sql
+
+W1 = dt.date(2026, 3, 2)
+W2 = dt.date(2026, 3, 9)
+
+EVENTS = [
+    event(
+        "c1",
+        "2026-03-03 10:00:00",
+        model_version="v1",
+        cost_usd="0.010000",
+        tokens_in=100,
+        tokens_out=20,
+    ),
+    event(
+        "c2",
+        "2026-03-04 10:00:00",
+        model_version="v1",
+        cost_usd="0.020000",
+        tokens_in=200,
+        tokens_out=40,
+    ),
+    event(
+        "c3",
+        "2026-03-05 10:00:00",
+        model_version="v2",
+        cost_usd="0.000001",
+        tokens_in=50,
+        tokens_out=0,
+    ),
+    event(
+        "c4",
+        "2026-03-10 10:00:00",
+        model_version="v1",
+        cost_usd="0.100000",
+        tokens_in=300,
+        tokens_out=60,
+    ),
+    event(
+        "c5",
+        "2026-03-11 10:00:00",
+        model_version="v2",
+        cost_usd="0.050000",
+        tokens_in=400,
+        tokens_out=100,
+    ),
+]
+ITEMS = [
+    item("a1", "2026-03-03 12:00:00", True, 15.0),
+    item("a2", "2026-03-04 12:00:00", True, 25.0),
+    item("n1", "2026-03-04 12:00:00", False, 60.0),  # not AI-assisted: in no cost metric
+    item("a3", "2026-03-12 12:00:00", True, 5.0),
+]
+ASSUMPTIONS = [
+    assumption("baseline_handle_minutes", "2026-01-01", 45),
+    assumption("projected_monthly_volume", "2026-01-01", 100000),
+    assumption("projected_monthly_volume", "2026-03-09", 200000),
+    assumption("monthly_budget", "2026-01-01", 5000),
+    assumption("headroom", "2026-03-09", 2),  # W1 has none in force -> default 3
+]
+RAW = {"ai_events": EVENTS, "work_items": ITEMS, "assumptions": ASSUMPTIONS}
+COST_METRICS = [
+    "inference_cost",
+    "cost_per_inference",
+    "tokens_per_event",
+    "cost_per_assisted_item",
+    "hours_saved",
+    "cost_per_hour_saved",
+    "projected_inference_cost",
+    "projected_budget_ratio",
+]
+RATIO = ["value", "numerator", "denominator", "flag"]
+
+
+@pytest.fixture(scope="module")
+def con():
+    return run_sql(RAW, COST_METRICS)
+
+
+def test_inference_cost_golden(con):
+    assert_metric(
+        con,
+        "inference_cost",
+        ("week_start", "model_version"),
+        ["value", "events", "flag"],
+        {
+            (W1, "v1"): [0.03, 2, None],
+            (W1, "v2"): [0.000001, 1, None],
+            (W1, None): [0.030001, 3, None],
+            (W2, "v1"): [0.1, 1, None],
+            (W2, "v2"): [0.05, 1, None],
+            (W2, None): [0.15, 2, None],
+        },
+    )
+
+
+def test_inference_cost_keeps_the_exact_decimal(con):
+    exact = dict(
+        rows(
+            con,
+            "select week_start, cost_usd from metrics.inference_cost where model_version is null",
+        )
+    )
+    assert exact == {W1: Decimal("0.030001"), W2: Decimal("0.150000")}
+    assert rows(con, "select typeof(cost_usd) from metrics.inference_cost limit 1")[0][
+        0
+    ].startswith("DECIMAL")
+
+
+def test_cost_per_inference_golden(con):
+    assert_metric(
+        con,
+        "cost_per_inference",
+        ("week_start", "model_version"),
+        RATIO,
+        {
+            (W1, "v1"): [0.015, 0.03, 2, None],
+            (W1, "v2"): [0.000001, 0.000001, 1, None],
+            (W1, None): [0.030001 / 3, 0.030001, 3, None],
+            (W2, "v1"): [0.1, 0.1, 1, None],
+            (W2, "v2"): [0.05, 0.05, 1, None],
+            (W2, None): [0.075, 0.15, 2, None],
+        },
+    )
+
+
+def test_tokens_per_event_golden(con):
+    # W1 v1: (120 + 240) / 2; total (120 + 240 + 50) / 3
+    assert_metric(
+        con,
+        "tokens_per_event",
+        ("week_start", "model_version"),
+        RATIO,
+        {
+            (W1, "v1"): [180, 360, 2, None],
+            (W1, "v2"): [50, 50, 1, None],
+            (W1, None): [410 / 3, 410, 3, None],
+            (W2, "v1"): [360, 360, 1, None],
+            (W2, "v2"): [500, 500, 1, None],
+            (W2, None): [430, 860, 2, None],
+        },
+    )
+
+
+def test_cost_per_assisted_item_golden(con):
+    assert_metric(
+        con,
+        "cost_per_assisted_item",
+        ("week_start",),
+        RATIO,
+        {
+            (W1,): [0.030001 / 2, 0.030001, 2, None],
+            (W2,): [0.15, 0.15, 1, None],
+        },
+    )
+
+
+def test_cost_per_hour_saved_golden(con):
+    # hours saved W1: (45 - 15) + (45 - 25) = 50 min; W2: 45 - 5 = 40 min
+    assert_metric(
+        con,
+        "cost_per_hour_saved",
+        ("week_start",),
+        RATIO,
+        {
+            (W1,): [0.030001 / (50 / 60), 0.030001, 50 / 60, None],
+            (W2,): [0.15 / (40 / 60), 0.15, 40 / 60, None],
+        },
+    )
+
+
+def test_projected_inference_cost_golden(con):
+    # W1: 0.030001 / 3 per inference x 100000 x headroom 3 (default) = 3000.1, budget 5000
+    # W2: 0.15 / 2 x 200000 x 2 = 30000 -> 6x the budget
+    columns = [
+        "value",
+        "numerator",
+        "denominator",
+        "budget_ratio",
+        "cost_per_inference",
+        "volume",
+        "headroom",
+        "flag",
+    ]
+    assert_metric(
+        con,
+        "projected_inference_cost",
+        ("week_start",),
+        columns,
+        {
+            (W1,): [3000.1, 3000.1, 5000, 0.60002, 0.030001 / 3, 100000, 3, None],
+            (W2,): [30000, 30000, 5000, 6.0, 0.075, 200000, 2, None],
+        },
+    )
+
+
+def test_projected_budget_ratio_golden(con):
+    assert_metric(
+        con,
+        "projected_budget_ratio",
+        ("week_start",),
+        RATIO,
+        {
+            (W1,): [0.60002, 3000.1, 5000, None],
+            (W2,): [6.0, 30000, 5000, None],
+        },
+    )
+
+
+def test_no_projection_without_a_volume_assumption():
+    raw = dict(RAW, assumptions=[a for a in ASSUMPTIONS if a["key"] != "projected_monthly_volume"])
+    con = run_sql(raw, ["projected_inference_cost", "projected_budget_ratio"])
+    assert rows(con, "select count(*) from metrics.projected_inference_cost") == [(0,)]
+    assert rows(con, "select count(*) from metrics.projected_budget_ratio") == [(0,)]
+
+
+def test_cost_partial_week_is_flagged():
+    con = run_sql(RAW, COST_METRICS, as_of="2026-03-12 18:00:00")
+    for metric in (
+        "inference_cost",
+        "cost_per_inference",
+        "cost_per_hour_saved",
+        "projected_inference_cost",
+    ):
+        flags = dict(rows(con, f"select distinct week_start, flag from metrics.{metric}"))
+        assert flags == {W1: None, W2: "partial"}, metric
