@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -430,7 +431,10 @@ def _run_tests(
                 results.append(HeaderTestResult(d.name, test.text, "fail", failing, message))
             else:
                 results.append(HeaderTestResult(d.name, test.text, "pass", 0, ""))
-            say(f"test {d.qualified} {test.text}: {results[-1].status}")
+            if results[-1].status != "pass":
+                say(f"test {d.qualified} {test.text}: {results[-1].status}")
+    counts = Counter(t.status for t in results)
+    say("tests: " + ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "error")))
     return results
 
 
@@ -553,13 +557,8 @@ def _swap(tmp: Path, target: Path) -> None:
         raise BuildError(
             f"{tmp}.wal still exists after CHECKPOINT; the snapshot was not swapped in"
         )
-    import shutil
-    with open(tmp, "rb") as src, open(target, "r+b" if target.exists() else "wb") as dst:
-        while chunk := src.read(4096):
-            dst.write(chunk)
-            dst.flush()
-            import time as _t; _t.sleep(0.001)
-    tmp.unlink()
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
 
 
 def _fsync(path: Path) -> None:

@@ -744,6 +744,9 @@ class _Dirt:
         self.counts[table] = {kind: len(idx) for kind, idx in out.items()}
         return out
 
+    def _malformed(self, k: int) -> pa.Array:
+        return _labels(_MALFORMED, self.rng.integers(0, len(_MALFORMED), k))
+
     def events(self, t: pa.Table, quota, confidence, occurred) -> pa.Table:
         pick = self._choose("ai_events", quota, t.num_rows)
         t = _set(t, "customer_id", pick["missing_customer_id"], None)
@@ -751,7 +754,7 @@ class _Dirt:
             t,
             "occurred_at",
             pick["malformed_timestamp"],
-            _malformed(len(pick["malformed_timestamp"])),
+            self._malformed(len(pick["malformed_timestamp"])),
         )
         future = occurred[pick["future_timestamp"]] % _DAY + self.end_ts + 365 * _DAY
         t = _set(t, "occurred_at", pick["future_timestamp"], _ts(future))
@@ -792,7 +795,7 @@ class _Dirt:
     def feedback(self, t: pa.Table, quota) -> pa.Table:
         pick = self._choose("feedback", quota, t.num_rows)
         bad = pick["malformed_timestamp"]
-        t = _set(t, "labeled_at", bad, _malformed(len(bad)))
+        t = _set(t, "labeled_at", bad, self._malformed(len(bad)))
         conflict = pick["conflicting_duplicate"]
         flipped = pc.if_else(pc.equal(t["accepted"].take(conflict), "true"), "false", "true")
         return _with_copies(
@@ -803,7 +806,7 @@ class _Dirt:
         pick = self._choose("work_items", quota, t.num_rows)
         t = _set(t, "customer_id", pick["missing_customer_id"], None)
         bad = pick["malformed_timestamp"]
-        t = _set(t, "opened_at", bad, _malformed(len(bad)))
+        t = _set(t, "opened_at", bad, self._malformed(len(bad)))
         conflict = pick["conflicting_duplicate"]
         other = pc.if_else(
             pc.equal(t["outcome"].take(conflict), "escalated"), "resolved", "escalated"
@@ -821,10 +824,6 @@ def _month_start(d: date, months_later: int) -> date:
     """
     month = d.year * 12 + d.month - 1 + months_later
     return date(month // 12, month % 12 + 1, 1)
-
-
-def _malformed(k: int) -> pa.Array:
-    return _labels(_MALFORMED, np.arange(k) % len(_MALFORMED))
 
 
 def _set(t: pa.Table, column: str, rows: np.ndarray, values) -> pa.Table:

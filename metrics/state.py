@@ -191,6 +191,47 @@ create index alerts_week on alerts (week_start, metric);
         + _append_only("check_runs")
         + _append_only("alerts"),
     ),
+    Migration(
+        5,
+        "closed ROI periods and the ledger rows each close froze (metrics.period_close)",
+        """
+create table period_closes (
+    id integer primary key autoincrement,
+    period text not null,
+    period_start text not null,
+    period_end text not null,
+    build_id text not null,
+    closed_by text not null check (length(trim(closed_by)) > 0),
+    closed_at text not null,
+    manifest text not null check (json_valid(manifest)),
+    ledger_sha256 text not null,
+    row_count integer not null,
+    totals text not null check (json_valid(totals))
+);
+create index period_closes_period on period_closes (period);
+create table closed_ledger_rows (
+    id integer primary key autoincrement,
+    close_id integer not null references period_closes (id),
+    week_start text not null,
+    line_id text not null,
+    category text not null,
+    title text not null,
+    formula text not null,
+    formula_filled text not null,
+    inputs text not null check (json_valid(inputs)),
+    amount text not null,
+    currency text not null,
+    unique (close_id, week_start, line_id)
+);
+-- One close per period. A trigger, not a unique constraint, so that a later 'reopen'
+-- migration can replace it without rebuilding the append-only table.
+create trigger period_closes_once before insert on period_closes
+when exists (select 1 from period_closes where period = new.period)
+begin select raise(abort, 'period is already closed'); end;
+"""
+        + _append_only("period_closes")
+        + _append_only("closed_ledger_rows"),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -66,3 +66,51 @@ def load(func: Callable[..., T], *args: Any) -> T:
 @st.cache_resource
 def state_store() -> StateStore:
     return StateStore(settings().state_path)
+
+
+ROLES = ("viewer", "operator", "analyst")
+
+
+def identity() -> tuple[str, str]:
+    """(name, role) of this browser session, from the sidebar."""
+    return st.session_state.get("identity_name", "").strip(), st.session_state.get(
+        "identity_role", settings().default_role.value
+    )
+
+
+def can(action: str) -> bool:
+    """Whether the session's role may take ``action``: operators acknowledge, annotate,
+    review and sign off; analysts also edit metric SQL; viewers only read."""
+    _, role = identity()
+    allowed = {
+        "viewer": set(),
+        "operator": {"annotate", "acknowledge", "review", "sign_off", "assumptions"},
+        "analyst": {"annotate", "acknowledge", "review", "sign_off", "assumptions", "edit_sql"},
+    }
+    return action in allowed.get(role, set())
+
+
+def sidebar() -> None:
+    """Identity, role and the snapshot's build, shown on every page."""
+    from metrics.warehouse import build_info, snapshot_age_hours
+
+    with st.sidebar:
+        st.text_input(
+            "Your name",
+            key="identity_name",
+            placeholder="for notes and sign-offs",
+            help="Remembered for this browser session until real sign-in exists.",
+        )
+        if "identity_role" not in st.session_state:
+            st.session_state["identity_role"] = settings().default_role.value
+        st.selectbox("Role", ROLES, key="identity_role", help="Hides actions this role may not take.")
+        if snapshot_key() is None:
+            st.warning("No snapshot yet: run `outcomes demo` or `outcomes build`.")
+            return
+        info = load(build_info)
+        age = snapshot_age_hours(info)
+        st.caption(f"Build `{info['build_id']}` · {info['status']}")
+        if age is not None and age > settings().freshness_hours:
+            st.warning(f"Snapshot is {age:.0f} h old (target {settings().freshness_hours:.0f} h).")
+        if info["failed_objects"]:
+            st.error(f"{info['failed_objects']} definitions failed in this build.")

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from sqlharness import SQL_DIR, rows
+
+from tests.sqlharness import SQL_DIR, rows
 
 
 def event(event_id: str, occurred_at: str, **fields: object) -> dict[str, object]:

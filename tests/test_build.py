@@ -8,7 +8,10 @@ from collections import Counter
 
 import duckdb
 import pytest
-from buildfixtures import (
+
+from metrics.build import BuildError, RawStoreMissing, build_snapshot, manifest_json_path
+from metrics.snapshot import SnapshotMissing, current_build_id, open_snapshot, snapshot_identity
+from tests.buildfixtures import (
     EVENTS_PER_CELL,
     N_EVENTS,
     make_raw_store,
@@ -17,9 +20,6 @@ from buildfixtures import (
     standard_sql,
     write_sql,
 )
-
-from metrics.build import BuildError, RawStoreMissing, build_snapshot, manifest_json_path
-from metrics.snapshot import SnapshotMissing, current_build_id, open_snapshot, snapshot_identity
 
 
 def rows(con, sql, params=None):

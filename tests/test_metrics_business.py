@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from metricfixtures import assert_metric, assumption, event, item
-from sqlharness import run_sql
+
+from tests.metricfixtures import assert_metric, assumption, event, item
+from tests.sqlharness import run_sql
 
 W0 = dt.date(2025, 12, 15)  # before the first AI event and before any baseline
 W1 = dt.date(2026, 3, 2)
@@ -40,6 +41,8 @@ USERS = [
     {"user_id": "u2", "team": "A", "eligible_from": "2026-03-09", "eligible_to": None},
     {"user_id": "u3", "team": "B", "eligible_from": "2026-01-01", "eligible_to": "2026-03-04"},
     {"user_id": "u4", "team": "B", "eligible_from": "2026-01-01", "eligible_to": None},
+    # eligible from the Wednesday of W1: counts for W1 (eligible part of the week), never active
+    {"user_id": "u5", "team": "B", "eligible_from": "2026-03-04", "eligible_to": None},
 ]
 EVENTS = [
     event("e1", "2026-03-02 09:00:00", user_id="u1"),
@@ -199,8 +202,8 @@ def test_hours_saved_golden(con):
 
 
 def test_adoption_rate_golden(con):
-    # W1 eligible: u1 (A), u3 (B, until 03-04), u4 (B); u2 only from 03-09. Active: u1, u3
-    # (u9 is not in the register). W2 eligible: u1, u2 (A), u4 (B), all active. W3: nobody.
+    # W1 eligible: u1 (A), u3 (B, until 03-04), u4, u5 (B); u2 only from 03-09. Active: u1, u3
+    # (u9 is not in the register). W2 eligible: u1, u2 (A), u4, u5 (B); u5 idle. W3: nobody.
     assert_metric(
         con,
         "adoption_rate",
@@ -208,14 +211,14 @@ def test_adoption_rate_golden(con):
         RATIO,
         {
             (W1, "A"): [1.0, 1, 1, None],
-            (W1, "B"): [0.5, 1, 2, None],
-            (W1, None): [2 / 3, 2, 3, None],
+            (W1, "B"): [1 / 3, 1, 3, None],
+            (W1, None): [0.5, 2, 4, None],
             (W2, "A"): [1.0, 2, 2, None],
-            (W2, "B"): [1.0, 1, 1, None],
-            (W2, None): [1.0, 3, 3, None],
+            (W2, "B"): [0.5, 1, 2, None],
+            (W2, None): [0.75, 3, 4, None],
             (W3, "A"): [0.0, 0, 2, "partial"],
-            (W3, "B"): [0.0, 0, 1, "partial"],
-            (W3, None): [0.0, 0, 3, "partial"],
+            (W3, "B"): [0.0, 0, 2, "partial"],
+            (W3, None): [0.0, 0, 4, "partial"],
         },
     )
 

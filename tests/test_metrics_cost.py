@@ -10,8 +10,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from metricfixtures import assert_metric, assumption, event, item
-from sqlharness import rows, run_sql
+
+from tests.metricfixtures import assert_metric, assumption, event, item
+from tests.sqlharness import rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
 W2 = dt.date(2026, 3, 9)

@@ -11,8 +11,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from metricfixtures import assert_metric, event, feedback, monday
-from sqlharness import rows, run_sql
+
+from tests.metricfixtures import assert_metric, event, feedback, monday
+from tests.sqlharness import rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
 W2 = dt.date(2026, 3, 9)

@@ -12,8 +12,9 @@ import json
 
 import pandas as pd
 import pytest
-from metricfixtures import assert_metric, event, feedback, run_metric
-from sqlharness import rows, run_sql
+
+from tests.metricfixtures import assert_metric, event, feedback, run_metric
+from tests.sqlharness import rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
 W2 = dt.date(2026, 3, 9)

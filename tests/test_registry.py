@@ -6,10 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from buildfixtures import METRICS, metric, standard_sql, write_sql
 
 from metrics.headers import Direction, HeaderTestName, Kind, MetricHeader, StagingHeader, Unit
 from metrics.registry import DefinitionError, RegistryError, load_registry
+from tests.buildfixtures import METRICS, metric, standard_sql, write_sql
 
 
 def errors_of(root: Path) -> list[DefinitionError]:

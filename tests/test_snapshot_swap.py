@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from buildfixtures import EVENTS_PER_CELL, make_raw_store, settings_for, standard_sql
 
 from metrics.build import build_snapshot
+from tests.buildfixtures import EVENTS_PER_CELL, make_raw_store, settings_for, standard_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEAT = 40  # 600 events: a build takes long enough for reads to overlap it

@@ -32,7 +32,7 @@ saved as (
         value as hours,
         flag
     from metrics.hours_saved
-    where value > 0
+    where value > -1000
 )
 
 select

@@ -190,7 +190,7 @@ reference_curve as materialized (
     from reference_cdf
 ),
 
-reference_means as (
+reference_means as materialized (
     select
         window_id,
         sum(cnt)::bigint as n_reference,
@@ -225,45 +225,65 @@ reference_ends as (
         and c.next_value is null
 ),
 
--- decile edges as numpy.quantile(method='linear'): virtual index h = (n - 1) * q
-edge_positions as (
+-- decile edges as numpy.quantile(method='linear'): virtual index h = (n - 1) * q, the
+-- order statistics x[floor(h)] and x[floor(h) + 1] (x[j], 0-based, is the smallest value
+-- whose cumulative count exceeds j), numpy's two-sided linear interpolation between them
+edge_order_stats as (
     select
-        s.window_id,
-        (s.n_reference - 1) * (q.decile / 10) as h,
-        floor((s.n_reference - 1) * (q.decile / 10))::bigint as lo,
-        least(floor((s.n_reference - 1) * (q.decile / 10))::bigint + 1, s.n_reference - 1) as hi
-    from reference_stats as s
-    cross join range(1, 10) as q(decile)
+        window_id,
+        any_value(n_reference) as n_reference,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (1 / 10))) as a1,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (1 / 10)) + 1, n_reference - 1)) as b1,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (2 / 10))) as a2,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (2 / 10)) + 1, n_reference - 1)) as b2,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (3 / 10))) as a3,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (3 / 10)) + 1, n_reference - 1)) as b3,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (4 / 10))) as a4,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (4 / 10)) + 1, n_reference - 1)) as b4,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (5 / 10))) as a5,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (5 / 10)) + 1, n_reference - 1)) as b5,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (6 / 10))) as a6,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (6 / 10)) + 1, n_reference - 1)) as b6,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (7 / 10))) as a7,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (7 / 10)) + 1, n_reference - 1)) as b7,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (8 / 10))) as a8,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (8 / 10)) + 1, n_reference - 1)) as b8,
+        min(value) filter (where cum_le > floor((n_reference - 1) * (9 / 10))) as a9,
+        min(value) filter (where cum_le > least(floor((n_reference - 1) * (9 / 10)) + 1, n_reference - 1)) as b9
+    from reference_cdf
+    group by window_id
 ),
 
--- order statistic x[j] (0-based) = the smallest value whose cumulative count exceeds j
 edge_values as (
     select
-        e.window_id,
-        e.h - e.lo as gamma,
-        a.value as a,
-        b.value as b
-    from edge_positions as e
-    asof inner join reference_cdf as a
-        on a.window_id = e.window_id
-        and e.lo < a.cum_le
-    asof inner join reference_cdf as b
-        on b.window_id = e.window_id
-        and e.hi < b.cum_le
+        window_id,
+        unnest(range(1, 10)) as decile,
+        unnest([a1, a2, a3, a4, a5, a6, a7, a8, a9]) as a,
+        unnest([b1, b2, b3, b4, b5, b6, b7, b8, b9]) as b,
+        n_reference
+    from edge_order_stats
 ),
 
--- distinct edges, ascending, one column each (null past the last): bin = edges <= value
 edge_lists as (
     select
         window_id,
-        list(distinct case
-            when gamma >= 0.5 then b - (b - a) * (1 - gamma)
-            else a + (b - a) * gamma
-        end order by case
-            when gamma >= 0.5 then b - (b - a) * (1 - gamma)
-            else a + (b - a) * gamma
-        end) as edge_list
-    from edge_values
+        list(distinct edge order by edge) as edge_list
+    from (
+        select
+            window_id,
+            case
+                when gamma >= 0.5 then b - (b - a) * (1 - gamma)
+                else a + (b - a) * gamma
+            end as edge
+        from (
+            select
+                window_id,
+                a,
+                b,
+                (n_reference - 1) * (decile / 10) - floor((n_reference - 1) * (decile / 10)) as gamma
+            from edge_values
+        ) as positions
+    ) as interpolated
     group by window_id
 ),
 
