@@ -105,3 +105,11 @@ def _read_build_id(settings: Settings) -> str | None:
 
 def _escape(text: str) -> str:
     return text.replace("'", "''")
+
+
+def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor on a connection from :func:`open_snapshot`, with the snapshot as the
+    default catalog (a cursor starts on the in-memory catalog), for use from one thread."""
+    cur = con.cursor()
+    cur.execute(f"use {CATALOG}")
+    return cur

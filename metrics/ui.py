@@ -46,13 +46,13 @@ def connection() -> duckdb.DuckDBPyConnection | None:
     key = snapshot_key()
     if key is None:
         return None
-    return _connection(key).cursor()
+    return snapshot.snapshot_cursor(_connection(key))
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached(module: str, name: str, key: tuple[int, int], args: tuple[Any, ...]) -> Any:
     func = getattr(importlib.import_module(module), name)
-    return func(_connection(key).cursor(), *args)
+    return func(snapshot.snapshot_cursor(_connection(key)), *args)
 
 
 def load(func: Callable[..., T], *args: Any) -> T:

@@ -238,3 +238,13 @@ def test_cost_partial_week_is_flagged():
     ):
         flags = dict(rows(con, f"select distinct week_start, flag from metrics.{metric}"))
         assert flags == {W1: None, W2: "partial"}, metric
+
+
+def test_no_cost_per_hour_saved_without_savings():
+    # the one AI-assisted item took 50 minutes against a 45-minute baseline: -5/60 hours saved
+    raw = dict(RAW, work_items=[item("a1", "2026-03-03 12:00:00", True, 50.0)])
+    con = run_sql(raw, ["inference_cost", "hours_saved", "cost_per_hour_saved"])
+    assert rows(con, "select week_start, value from metrics.hours_saved") == [
+        (W1, pytest.approx(-5 / 60))
+    ]
+    assert rows(con, "select count(*) from metrics.cost_per_hour_saved") == [(0,)]

@@ -30,8 +30,8 @@ EVENTS = [
 ]
 FEEDBACK = [
     feedback("e1", "2026-03-05 10:00:00"),  # 48 h after its event; loaded by L1
-    feedback("e2", "2026-03-11 11:00:00"),  # 8 days 1 hour: late; loaded by L2
-    feedback("e3", "2026-03-10 11:00:00"),  # 6 days 23 hours: in time; loaded by L2
+    feedback("e2", "2026-03-10 11:00:00"),  # 7 days 1 hour (169 h): late; loaded by L2
+    feedback("e3", "2026-03-10 12:00:00"),  # exactly 7 days (168 h): in time; loaded by L2
 ]
 USERS = [{"user_id": "u1", "team": "A", "eligible_from": "2026-01-01", "eligible_to": None}]
 
@@ -148,7 +148,7 @@ def test_dq_quarantined_rows_golden(con):
 
 
 def test_dq_late_labels_golden(con):
-    # by the week the label arrived: W1 e1 (48 h); W2 e2 (193 h, late), e3 (167 h)
+    # by the week the label arrived: W1 e1 (48 h); W2 e2 (169 h, late), e3 (168 h, not late)
     assert_metric(
         con,
         "dq_late_labels",
@@ -156,16 +156,16 @@ def test_dq_late_labels_golden(con):
         ["value", "numerator", "denominator", "median_delay_hours", "flag"],
         {
             (W1,): [0.0, 0, 1, 48, None],
-            (W2,): [0.5, 1, 2, 180, None],
+            (W2,): [0.5, 1, 2, 168.5, None],
         },
     )
 
 
 def test_dq_freshness_hours_golden(con):
-    # newest ai_event 03-03 13:00; newest label 03-05 10:00 (W1), 03-11 11:00 (W2).
+    # newest ai_event 03-03 13:00; newest label 03-05 10:00 (W1), 03-10 12:00 (W2).
     # reference: end of W1 03-09 00:00, end of W2 03-16 00:00, W3 as_of 03-18 12:00.
-    # W1: events 5d11h = 131 h, labels 3d14h = 86 h; W2: 12d11h = 299, 4d13h = 109;
-    # W3: 14d23h = 359, 7d1h = 169. Total = the stalest source. All above 48 h: stale.
+    # W1: events 5d11h = 131 h, labels 3d14h = 86 h; W2: 12d11h = 299, 5d12h = 132;
+    # W3: 14d23h = 359, 8d = 192. Total = the stalest source. All above 48 h: stale.
     assert_metric(
         con,
         "dq_freshness_hours",
@@ -176,10 +176,10 @@ def test_dq_freshness_hours_golden(con):
             (W1, "feedback"): [86, True, None],
             (W1, None): [131, True, None],
             (W2, "ai_events"): [299, True, None],
-            (W2, "feedback"): [109, True, None],
+            (W2, "feedback"): [132, True, None],
             (W2, None): [299, True, None],
             (W3, "ai_events"): [359, True, None],
-            (W3, "feedback"): [169, True, None],
+            (W3, "feedback"): [192, True, None],
             (W3, None): [359, True, None],
         },
     )

@@ -32,7 +32,7 @@ saved as (
         value as hours,
         flag
     from metrics.hours_saved
-    where value > -1000
+    where value > 0
 )
 
 select

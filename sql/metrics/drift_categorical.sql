@@ -1,0 +1,282 @@
+/* ---
+name: drift_categorical
+title: Categorical feature drift (all statistics)
+description: >
+  Every categorical feature (staging.ai_features rows with a value_cat), every reporting
+  week with at least one value, compared with a reference window. Computed once here; the
+  per-statistic metrics (drift_psi, drift_js_distance, drift_chi2_pvalue, drift_share) read
+  this table and carry the thresholds.
+
+  Reference: as drift_numeric. setting('drift.reference_mode') = 'fixed' takes the first
+  setting('drift.reference_weeks') complete calendar weeks starting at the feature's first
+  week; 'trailing' takes the reference_weeks calendar weeks just before the week tested.
+
+  Categories: every category seen in the reference or in the current week. A category unseen
+  in the reference counts, it is not dropped: its reference share is 0, clipped to epsilon
+  for PSI, 0 for Jensen-Shannon, and it is a column of the chi-square table.
+  value = psi = sum over categories of (c - r) * ln(c / r), with the reference and current
+  shares r and c clipped below at epsilon = 0.0001.
+  js_distance = sqrt of the Jensen-Shannon divergence, natural log, unclipped shares (as
+  scipy.spatial.distance.jensenshannon, base e).
+  chi2_statistic, chi2_dof, chi2_pvalue: Pearson chi-square test of the 2 x K contingency
+  table of reference and current counts (K = categories), without continuity correction,
+  as scipy.stats.chi2_contingency(correction=False): expected = row total * column total /
+  grand total, dof = K - 1; with one category dof = 0, statistic 0 and p-value 1.
+  unseen_categories: categories of the current week absent from the reference;
+  unseen_share: their share of the current week's rows.
+
+  flag: 'insufficient' when n_reference or n_current is below setting('drift.min_rows')
+  (statistics still shown when both are above 0, never alerted); 'partial' for the
+  unfinished current week.
+grain: One row per reporting week and categorical feature that has a value in that week.
+kind: drift
+unit: score
+direction: lower_is_better
+owner: ml-platform@example.com
+dimensions: [feature]
+tests:
+  - not_null(week_start, feature, n_current, n_reference)
+  - unique(week_start, feature)
+  - range(psi, 0, null)
+  - range(js_distance, 0, 0.8326)
+  - range(chi2_pvalue, 0, 1)
+  - accepted_values(flag, ['insufficient', 'partial'])
+--- */
+with params as (
+    select
+        setting('drift.reference_mode') as reference_mode,
+        setting('drift.reference_weeks')::int as reference_weeks,
+        setting('drift.min_rows')::int as min_rows,
+        0.0001::double as psi_epsilon
+),
+
+week_categories as materialized (
+    select
+        feature,
+        week_start,
+        value_cat as category,
+        count(*) as cnt
+    from staging.ai_features
+    where value_cat is not null
+    group by feature, week_start, value_cat
+),
+
+feature_weeks as (
+    select
+        feature,
+        week_start,
+        sum(cnt)::bigint as n_current
+    from week_categories
+    group by feature, week_start
+),
+
+first_weeks as (
+    select
+        feature,
+        min(week_start) as first_week
+    from feature_weeks
+    group by feature
+),
+
+-- one test per feature and week; window_id names its reference window (fixed: one per
+-- feature, trailing: one per test)
+tests as materialized (
+    select
+        row_number() over (order by fw.feature, fw.week_start) as test_id,
+        case
+            when p.reference_mode = 'fixed' then dense_rank() over (order by fw.feature)
+            else row_number() over (order by fw.feature, fw.week_start)
+        end as window_id,
+        fw.feature,
+        fw.week_start,
+        fw.n_current,
+        f.first_week
+    from feature_weeks as fw
+    inner join first_weeks as f
+        on f.feature = fw.feature
+    cross join params as p
+),
+
+fixed_windows as (
+    select
+        t.window_id,
+        t.feature,
+        w.week_start as reference_week
+    from (select distinct window_id, feature, first_week from tests) as t
+    cross join params as p
+    inner join staging.weeks as w
+        on w.week_start >= t.first_week
+        and not w.is_partial
+    where p.reference_mode = 'fixed'
+    qualify row_number() over (partition by t.window_id order by w.week_start) <= p.reference_weeks
+),
+
+trailing_offsets as (
+    select unnest(generate_series(1, reference_weeks))::integer as weeks_back
+    from params
+    where reference_mode = 'trailing'
+),
+
+trailing_windows as (
+    select
+        t.window_id,
+        t.feature,
+        t.week_start - 7 * o.weeks_back as reference_week
+    from tests as t
+    cross join trailing_offsets as o
+),
+
+reference_windows as (
+    select window_id, feature, reference_week from fixed_windows
+    union all
+    select window_id, feature, reference_week from trailing_windows
+),
+
+window_bounds as (
+    select
+        window_id,
+        min(reference_week) as reference_start,
+        max(reference_week) as reference_end
+    from reference_windows
+    group by window_id
+),
+
+reference_counts as materialized (
+    select
+        r.window_id,
+        c.category,
+        sum(c.cnt)::bigint as cnt
+    from reference_windows as r
+    inner join week_categories as c
+        on c.feature = r.feature
+        and c.week_start = r.reference_week
+    group by r.window_id, c.category
+),
+
+reference_totals as (
+    select
+        window_id,
+        sum(cnt)::bigint as n_reference
+    from reference_counts
+    group by window_id
+),
+
+tested as materialized (
+    select
+        t.test_id,
+        t.window_id,
+        t.feature,
+        t.week_start,
+        t.n_current,
+        coalesce(r.n_reference, 0) as n_reference
+    from tests as t
+    left join reference_totals as r
+        on r.window_id = t.window_id
+),
+
+current_counts as (
+    select
+        t.test_id,
+        c.category,
+        c.cnt
+    from week_categories as c
+    inner join tested as t
+        on t.feature = c.feature
+        and t.week_start = c.week_start
+),
+
+tested_reference_counts as (
+    select
+        t.test_id,
+        r.category,
+        r.cnt
+    from tested as t
+    inner join reference_counts as r
+        on r.window_id = t.window_id
+),
+
+-- the contingency table: one row per test and category seen on either side
+cells as (
+    select
+        t.test_id,
+        t.n_reference,
+        t.n_current,
+        coalesce(r.cnt, 0) as ref_cnt,
+        coalesce(c.cnt, 0) as cur_cnt,
+        coalesce(r.cnt, 0) / t.n_reference as ref_share,
+        coalesce(c.cnt, 0) / t.n_current as cur_share
+    from current_counts as c
+    full outer join tested_reference_counts as r
+        on r.test_id = c.test_id
+        and r.category = c.category
+    inner join tested as t
+        on t.test_id = coalesce(c.test_id, r.test_id)
+    where t.n_reference > 0
+),
+
+statistics as (
+    select
+        c.test_id,
+        count(*) as categories,
+        count_if(c.ref_cnt = 0) as unseen_categories,
+        sum(case when c.ref_cnt = 0 then c.cur_share else 0 end) as unseen_share,
+        sum(
+            (greatest(c.cur_share, p.psi_epsilon) - greatest(c.ref_share, p.psi_epsilon))
+            * ln(greatest(c.cur_share, p.psi_epsilon) / greatest(c.ref_share, p.psi_epsilon))
+        ) as psi,
+        sqrt(greatest(
+            0.5 * sum(case
+                when c.cur_share > 0
+                    then c.cur_share * ln(c.cur_share / ((c.cur_share + c.ref_share) / 2))
+                else 0
+            end)
+            + 0.5 * sum(case
+                when c.ref_share > 0
+                    then c.ref_share * ln(c.ref_share / ((c.cur_share + c.ref_share) / 2))
+                else 0
+            end),
+            0
+        )) as js_distance,
+        sum(
+            (c.ref_cnt - expected_ref) ^ 2 / expected_ref
+            + (c.cur_cnt - expected_cur) ^ 2 / expected_cur
+        ) as chi2_raw
+    from (
+        select
+            *,
+            (n_reference * (ref_cnt + cur_cnt)) / (n_reference + n_current) as expected_ref,
+            (n_current * (ref_cnt + cur_cnt)) / (n_reference + n_current) as expected_cur
+        from cells
+    ) as c
+    cross join params as p
+    group by c.test_id
+)
+
+select
+    t.week_start,
+    t.feature,
+    s.psi as value,
+    t.n_reference::double as n_reference,
+    t.n_current::double as n_current,
+    wb.reference_start,
+    wb.reference_end,
+    s.categories,
+    s.unseen_categories,
+    s.unseen_share,
+    s.psi,
+    s.js_distance,
+    case when s.categories = 1 then 0 else s.chi2_raw end as chi2_statistic,
+    s.categories - 1 as chi2_dof,
+    case when s.categories = 1 then 1 else chi2_sf(s.chi2_raw, s.categories - 1) end as chi2_pvalue,
+    case
+        when t.n_reference < p.min_rows or t.n_current < p.min_rows then 'insufficient'
+        when w.is_partial then 'partial'
+    end as flag
+from tested as t
+cross join params as p
+left join window_bounds as wb
+    on wb.window_id = t.window_id
+left join statistics as s
+    on s.test_id = t.test_id
+left join staging.weeks as w
+    on w.week_start = t.week_start
