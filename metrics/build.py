@@ -38,6 +38,9 @@ from sqlglot import exp
 
 from metrics import sqlfunctions
 from metrics.headers import HeaderTest, HeaderTestName, MetricHeader
+from metrics.checks import write_alerts
+from metrics.definitions_table import write_definitions
+from metrics.state_copy import copy_state_into
 from metrics.registry import (
     OBJECT_KIND,
     BrokenDefinition,
@@ -184,6 +187,7 @@ def build_snapshot(
     try:
         con.execute("set TimeZone = 'UTC'")
         raw_counts = _copy_raw(con, settings)
+        raw_counts.update(copy_state_into(con, settings))
         say(f"raw: {len(raw_counts)} tables, {sum(raw_counts.values()):,} rows copied")
         if not any(n for t, n in raw_counts.items() if t not in ("loads", "quarantine")):
             say(
@@ -199,6 +203,8 @@ def build_snapshot(
 
         objects = _build_objects(con, registry, order, say)
         tests = _run_tests(con, registry, objects, say)
+        write_definitions(con, registry)
+        write_alerts(con, registry)
         status = "ok" if all(o.status == "ok" for o in objects) else "failed"
         finished = _utcnow()
         _write_manifest(con, settings, build_id, started, finished, status, objects, tests)
@@ -347,10 +353,12 @@ def _long_insert(d: SqlDefinition) -> str:
     assert isinstance(d.header, MetricHeader) and d.columns is not None
     columns = set(d.columns)
     dims = sorted(d.header.dimensions)
+    # null dimension values mean "all" (grouping-set totals): their keys are left out, so the
+    # all-dimensions total is '{}'
     dimensions = (
-        "json_object("
-        + ", ".join(f"{_literal(c)}, {_ident(c)}::varchar" for c in dims)
-        + ")::varchar"
+        "to_json(map_from_entries(list_filter(["
+        + ", ".join(f"{{'k': {_literal(c)}, 'v': {_ident(c)}::varchar}}" for c in dims)
+        + "], lambda x: x.v is not null)))::varchar"
         if dims
         else "'{}'"
     )

@@ -34,7 +34,7 @@ import pandas as pd
 
 from metrics.settings import Settings
 
-THRESHOLD_COLUMNS = ["metric", "mode", "warn", "alert", "direction", "owner"]
+THRESHOLD_COLUMNS = ["metric", "mode", "warn", "alert", "direction", "owner", "scope"]
 
 _EVALUATE = """
 with thresholds as (
@@ -77,6 +77,7 @@ observed as (
     inner join thresholds as t
         on t.metric = s.metric
     where coalesce(s.flag, '') not in ('insufficient', 'partial')
+        and (coalesce(t.scope, 'total') = 'each' or s.dimensions = '{{}}')
 ),
 
 graded as (
@@ -134,6 +135,7 @@ def thresholds_frame(definitions: Iterable[object]) -> pd.DataFrame:
                 "alert": t.alert,
                 "direction": str(header.direction),
                 "owner": header.owner,
+                "scope": t.scope,
             }
         )
     return pd.DataFrame(rows, columns=THRESHOLD_COLUMNS).astype(
@@ -159,9 +161,7 @@ def evaluate_thresholds(
 
 def last_complete_week(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The newest reporting week that had ended at build time."""
-    row = con.cursor().execute(
-        "select max(week_start) from staging.weeks where not is_partial"
-    ).fetchall()
+    row = con.execute("select max(week_start) from staging.weeks where not is_partial").fetchall()
     return row[0][0] if row else None
 
 
@@ -200,18 +200,18 @@ def run_checks(settings: Settings, week: dt.date | None = None, actor: str = "cl
     con = open_snapshot(settings)
     try:
         week = week or last_complete_week(con)
-        alerts = con.cursor().execute(
+        alerts = con.execute(
             "select * from main.alerts where week_start = ? order by level, metric, dimensions",
             [week],
         ).df()
         unowned = [
             r[0]
-            for r in con.cursor().execute(
+            for r in con.execute(
                 "select name from main.metric_definitions where schema = 'metrics' "
                 "and coalesce(owner, '') = '' order by name"
             ).fetchall()
         ]
-        build_id = con.cursor().execute("select max(build_id) from main.build_manifest").fetchall()[0][0]
+        build_id = con.execute("select max(build_id) from main.build_manifest").fetchall()[0][0]
     finally:
         con.close()
     report = CheckReport(week=week, alerts=alerts, unowned=unowned, build_id=build_id)
@@ -219,3 +219,30 @@ def run_checks(settings: Settings, week: dt.date | None = None, actor: str = "cl
         week, build_id, alerts.to_dict("records"), unowned, actor=actor
     )
     return report
+
+
+ALERT_COLUMNS = [
+    "metric", "week_start", "dimensions", "level", "value", "observed", "threshold", "mode",
+    "direction", "owner", "flag", "previous_value", "trailing_mean",
+]
+
+
+def write_alerts(con: duckdb.DuckDBPyConnection, registry: object) -> int:
+    """Create ``main.alerts`` (every warn / alert of every week) in the snapshot being built."""
+    definitions = registry.by_schema().get("metrics", [])  # type: ignore[attr-defined]
+    alerts = evaluate_thresholds(con, thresholds_frame(definitions))
+    con.execute(
+        "create or replace table main.alerts (metric varchar, week_start date, dimensions varchar, "
+        "level varchar, value double, observed double, threshold double, mode varchar, "
+        "direction varchar, owner varchar, flag varchar, previous_value double, trailing_mean double)"
+    )
+    if len(alerts):
+        con.register("alerts_frame", alerts)
+        try:
+            con.execute(
+                f"insert into main.alerts select {', '.join(ALERT_COLUMNS)} from alerts_frame "
+                "order by week_start, metric, dimensions"
+            )
+        finally:
+            con.unregister("alerts_frame")
+    return len(alerts)

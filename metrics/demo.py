@@ -717,7 +717,7 @@ cost_per_error,{start},180,USD,{ops},Escalation and credit cost per misrouted ti
 baseline_error_rate,{start},0.20,ratio,{ops},QA sample before launch,Share of tickets misrouted or misdiagnosed without the assistant,0.15,0.25
 build_cost,{start},120000,USD,{finance},Project ledger PRJ-017,,110000,140000
 build_amortisation_months,{start},24,months,{finance},Finance policy for internal software,,12,36
-monthly_budget,{start},250,USD/month,{ml},Inference budget FY,,,
+monthly_budget,{start},15000,USD/month,{ml},Inference budget FY,Approved inference spend per month at full rollout,12000,18000
 projected_monthly_volume,{start},250000,events/month,{ops},Rollout plan: every support region,Calls per month at full rollout,150000,400000
 headroom,{start},3,x,{ml},Capacity policy,Peak-to-average safety factor,2,5
 """

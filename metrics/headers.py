@@ -110,6 +110,9 @@ class Thresholds(BaseModel):
     warn: float | None = None
     alert: float | None = None
     mode: ThresholdMode = ThresholdMode.absolute
+    # total: only the all-dimensions row is checked (a segment's noise does not page anyone);
+    # each: every dimension row is checked (drift: each feature is its own signal)
+    scope: Literal["total", "each"] = "total"
 
     @model_validator(mode="after")
     def _one_level(self) -> Thresholds:

@@ -682,7 +682,6 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, contract: Contract, load_id
         from {_T} as t
         anti join (select _rn from {_FLAGS} where dup_key or dup_row) as f on f._rn = t._rn
         where not t._bad
-        order by t._rn
     """)
 
 

@@ -90,7 +90,7 @@ def parse_period(text: str) -> Period:
     if m := re.fullmatch(r"(\d{4})-(\d{2})", label):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise PeriodError(f"period {text!r}: month must be 01..12")
+            raise PeriodError(f"period {text!r}: the month of YYYY-MM must be 01..12")
         return Period(label, date(year, month, 1), _month_end(year, month))
     if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
         year, quarter = int(m[1]), int(m[2])
@@ -202,9 +202,10 @@ def amount_text(amount: Decimal) -> str:
 
 def read_ledger(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[LedgerRow]:
     """Rows of ``main.roi_ledger`` with ``start <= week_start <= end``, by week then line."""
-    cur = con.cursor()
+    # Executed on ``con`` itself (results fetched at once): a cursor would start on the
+    # in-memory catalog instead of the attached snapshot.
     try:
-        rows = cur.execute(
+        rows = con.execute(
             "select week_start, line_id, category, title, formula, formula_filled, "
             "inputs::varchar, amount::varchar, currency from main.roi_ledger "
             "where week_start between ? and ? order by week_start, line_id",
@@ -214,8 +215,6 @@ def read_ledger(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[
         raise CloseError(
             "the snapshot has no main.roi_ledger: run `outcomes build` with sql/roi lines"
         ) from exc
-    finally:
-        cur.close()
     return sort_rows(LedgerRow.from_canonical(dict(zip(LEDGER_COLUMNS, r, strict=True))) for r in rows)
 
 
@@ -323,17 +322,12 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cur = con.cursor()
     try:
-        result = cur.execute(sql)
+        result = con.execute(sql)
         names = [d[0] for d in result.description]
         return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
-    except duckdb.CatalogException:
-        return []
-    except duckdb.BinderException:
-        return []
-    finally:
-        cur.close()
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return []  # an optional part the snapshot does not have
 
 
 def _jsonable(value: Any) -> Any:

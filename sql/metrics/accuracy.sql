@@ -14,7 +14,7 @@ unit: ratio
 direction: higher_is_better
 owner: ml-platform@example.com
 dimensions: [model_version, segment]
-thresholds: {warn: 0.85, alert: 0.8}
+thresholds: {warn: 0.8, alert: 0.76}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)

@@ -13,7 +13,7 @@ unit: ratio
 direction: higher_is_better
 owner: support-ops@example.com
 dimensions: [team]
-thresholds: {warn: 0.1, alert: 0.25, mode: change_pct}
+thresholds: {warn: 0.2, alert: 0.35, mode: change_pct}
 tests:
   - not_null(value)
   - unique(week_start, team)

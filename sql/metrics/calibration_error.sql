@@ -15,7 +15,7 @@ unit: score
 direction: lower_is_better
 owner: ml-platform@example.com
 dimensions: [model_version, segment]
-thresholds: {warn: 0.05, alert: 0.1}
+thresholds: {warn: 0.18, alert: 0.25}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)

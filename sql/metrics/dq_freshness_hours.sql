@@ -5,8 +5,9 @@ description: >
   Hours from the newest row of each source to the end of the reporting week, or to the build
   time (as_of) for the current week; so the current week's row says how stale each source is
   now, and past weeks say how stale it was when the week closed. Newest row = ai_events:
-  occurred_at, feedback: labeled_at, work_items: closed_at (else opened_at), incidents:
-  detected_at. The total row (source null) is the stalest source. Extra column stale = hours
+  occurred_at, feedback: labeled_at, work_items: closed_at (else opened_at); incidents are
+  left out (weeks without an incident are normal, not stale). The total row (source null) is
+  the stalest source. Extra column stale = hours
   above setting('freshness_hours'). Not flagged partial on purpose: the current week's value
   is the point-in-time freshness the alert exists for. A source with no row yet has no row.
 grain: One row per reporting week and source, plus one total row per week (source null = stalest source).
@@ -20,7 +21,7 @@ tests:
   - not_null(value)
   - unique(week_start, source)
   - range(value, 0, null)
-  - accepted_values(source, ['ai_events', 'feedback', 'work_items', 'incidents'])
+  - accepted_values(source, ['ai_events', 'feedback', 'work_items'])
 --- */
 with source_rows as (
     select
@@ -37,11 +38,6 @@ with source_rows as (
         'work_items' as source,
         coalesce(closed_at, opened_at) as row_at
     from staging.work_items
-    union all
-    select
-        'incidents' as source,
-        detected_at as row_at
-    from staging.incidents
 ),
 
 weekly_newest as (

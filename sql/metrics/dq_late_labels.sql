@@ -11,7 +11,7 @@ kind: quality
 unit: ratio
 direction: lower_is_better
 owner: data-eng@example.com
-thresholds: {warn: 0.1, alert: 0.25}
+thresholds: {warn: 0.2, alert: 0.3}
 tests:
   - not_null(value)
   - unique(week_start)

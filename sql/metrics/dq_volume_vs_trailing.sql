@@ -2,13 +2,14 @@
 name: dq_volume_vs_trailing
 title: Row volume against the trailing 4-week mean
 description: >
-  Rows of each source in the reporting week divided by the mean rows per week of the 4
-  weeks before it (weeks of the reporting calendar, 0 for a week without rows). Rows are
-  counted by their own time: ai_events by occurred_at, feedback by labeled_at, work_items by
-  opened_at, incidents by detected_at. numerator = rows this week, denominator = the trailing
-  mean. A week with fewer than 4 weeks before it uses the weeks there are and is flagged
-  insufficient; the unfinished current week is flagged partial; a trailing mean of 0 gives no
-  row. Thresholds catch drops (missing data); spikes from duplicates are dq_duplicate_rate.
+  Rows of each source in the reporting week divided by the mean rows per week of the 4 weeks
+  before it (weeks of the reporting calendar, 0 for a week without rows). Rows are counted by
+  their own time: ai_events by occurred_at, feedback by labeled_at, work_items by opened_at
+  (incidents are too sparse for a volume check). numerator = rows this week, denominator = the
+  trailing mean. A week with fewer than 4 weeks before it uses the weeks there are and is
+  flagged insufficient; the unfinished current week is flagged partial; a trailing mean of 0
+  gives no row. Thresholds catch drops (missing data); spikes from duplicates are
+  dq_duplicate_rate.
 grain: One row per reporting week and source, plus one total row per week (source null = all sources).
 kind: quality
 unit: ratio
@@ -36,11 +37,6 @@ with source_rows as (
         'work_items' as source,
         opened_week as week_start
     from staging.work_items
-    union all
-    select
-        'incidents' as source,
-        week_start
-    from staging.incidents
 ),
 
 weekly_rows as (

@@ -334,6 +334,7 @@ tested as materialized (
         on r.window_id = t.window_id
 ),
 
+-- the current week's CDF at each of its distinct values, and the next value up
 current_points as materialized (
     select
         t.test_id,
@@ -344,21 +345,23 @@ current_points as materialized (
         t.g_last,
         p.value,
         p.cnt,
-        sum(p.cnt) over (
-            partition by t.test_id order by p.value
-            rows between unbounded preceding and current row
-        )::bigint as cum_le
+        (sum(p.cnt) over by_value)::bigint as cum_le,
+        lead(p.value) over by_value as next_value
     from week_points as p
     inner join tested as t
         on t.feature = p.feature
         and t.week_start = p.week_start
     where t.n_reference > 0
+    window by_value as (
+        partition by t.test_id order by p.value
+        rows between unbounded preceding and current row
+    )
 ),
 
 -- each distinct current value against the sorted reference CDF (ASOF joins): its bin, the
--- reference counts <= and < it, the integrated reference CDF at it, and the first reference
--- value where the reference CDF exceeds the current CDF at it (where F_ref - F_cur turns
--- positive)
+-- reference counts <= and < it, the integrated reference CDF g at it, and the first
+-- reference value where F_ref exceeds the current CDF at it (where F_ref - F_cur turns
+-- positive before the next current value, if it does)
 current_vs_reference as materialized (
     select
         c.test_id,
@@ -367,6 +370,7 @@ current_vs_reference as materialized (
         c.last_value,
         c.g_last,
         c.value,
+        c.next_value,
         c.cnt,
         c.cum_le,
         (c.value >= e.e1)::int + coalesce((c.value >= e.e2)::int, 0)
@@ -390,19 +394,14 @@ current_vs_reference as materialized (
         and c.cum_le * c.n_reference / c.n_current < x.cum_le
 ),
 
-point_steps as (
-    select
-        *,
-        lead(value) over by_value as next_value,
-        lead(g_at_value) over by_value as g_at_next
-    from current_vs_reference
-    window by_value as (partition by test_id order by value)
-),
-
 -- KS: sup |F_ref - F_cur| is reached at a current value or just before it.
--- Wasserstein pieces: (-inf, first value) integrates F_ref; on [value, next_value) F_cur is
--- the constant k = cum_le / n_current, F_ref <= k before s and > k from s on; after the last
--- value, 1 - F_ref up to the last reference value
+-- Wasserstein = integral of |F_ref - F_cur|: before the first current value it is g there;
+-- on [value, next_value) F_cur is the constant k = cum_le / n_current and F_ref <= k before
+-- the crossing value s, > k after it, so the piece is
+-- k (s - value) - (g(s) - g(value)) + (g(next_value) - g(s)) - k (next_value - s);
+-- the g(next_value) part is added by the next row (+1, or -1 when F_ref stays <= k up to
+-- it, i.e. s is past it), so no row needs its neighbour; after the last current value,
+-- 1 - F_ref up to the last reference value.
 point_terms as (
     select
         test_id,
@@ -410,33 +409,27 @@ point_terms as (
             abs(ref_le / n_reference - cum_le / n_current),
             abs(ref_lt / n_reference - (cum_le - cnt) / n_current)
         ) as ks_term,
-        case when cum_le = cnt then g_at_value else 0 end
+        case
+            when cum_le = cnt then g_at_value
+            when ref_le * n_current <= (cum_le - cnt) * n_reference then -g_at_value
+            else g_at_value
+        end
         + case
             when next_value is null then 0
+            when cross_value is null or cross_value > next_value
+                then cum_le / n_current * (next_value - value) + g_at_value
+            when cross_value < value
+                then -cum_le / n_current * (next_value - value) - g_at_value
             else
-                cum_le / n_current * (s - value) - (g_s - g_at_value)
-                + (g_at_next - g_s) - cum_le / n_current * (next_value - s)
+                cum_le / n_current * (2 * cross_value - value - next_value)
+                - 2 * g_at_cross + g_at_value
         end
         + case
             when next_value is null and last_value > value
                 then (last_value - value) - (g_last - g_at_value)
             else 0
         end as w_term
-    from (
-        select
-            *,
-            case
-                when cross_value is null or cross_value > next_value then next_value
-                when cross_value < value then value
-                else cross_value
-            end as s,
-            case
-                when cross_value is null or cross_value > next_value then g_at_next
-                when cross_value < value then g_at_value
-                else g_at_cross
-            end as g_s
-        from point_steps
-    ) as steps
+    from current_vs_reference
 ),
 
 distances as (

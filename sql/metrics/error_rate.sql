@@ -13,7 +13,7 @@ unit: ratio
 direction: lower_is_better
 owner: ml-platform@example.com
 dimensions: [model_version, segment]
-thresholds: {warn: 0.15, alert: 0.2}
+thresholds: {warn: 0.2, alert: 0.24}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)

@@ -8,10 +8,10 @@ description: >
 grain: One row per reporting week and action tier, plus one total row per week (action_tier null = all).
 kind: model
 unit: count
-direction: neutral
+direction: higher_is_better
 owner: ml-platform@example.com
 dimensions: [action_tier]
-thresholds: {warn: 0.5, alert: 0.8, mode: vs_trailing_mean}
+thresholds: {warn: 0.3, alert: 0.5, mode: vs_trailing_mean}
 tests:
   - not_null(value)
   - unique(week_start, action_tier)

@@ -12,7 +12,6 @@ unit: usd
 direction: lower_is_better
 owner: finops@example.com
 dimensions: [model_version]
-thresholds: {warn: 0.25, alert: 0.5, mode: vs_trailing_mean}
 tests:
   - not_null(value)
   - unique(week_start, model_version)

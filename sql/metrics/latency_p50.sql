@@ -12,7 +12,7 @@ unit: ms
 direction: lower_is_better
 owner: ml-platform@example.com
 dimensions: [model_version, segment]
-thresholds: {warn: 800, alert: 1500}
+thresholds: {warn: 2000, alert: 3000}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)

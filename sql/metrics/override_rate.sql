@@ -2,11 +2,11 @@
 name: override_rate
 title: Override rate
 description: >
-  Share of reviewed AI events where the human overrode the AI output (overridden = true),
-  by the reporting week the event occurred in. Reviewed = the event has a feedback row; numerator = feedback rows with
-  overridden = true, denominator = feedback rows. Flagged provisional when the share of events
-  with feedback is below setting('label_coverage_floor'), partial in the unfinished current
-  week. Weeks with no feedback have no row.
+  Share of reviewed AI events where the human overrode the AI output (overridden = true), by
+  the reporting week the event occurred in. Reviewed = the event has a feedback row; numerator
+  = feedback rows with overridden = true, denominator = feedback rows. Flagged provisional
+  when the share of events with feedback is below setting('label_coverage_floor'), partial in
+  the unfinished current week. Weeks with no feedback have no row.
 grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
 kind: model
 unit: ratio

@@ -1,0 +1,437 @@
+"""Altair chart builders shared by every page: trends, sparklines, heatmaps, distributions.
+
+Streamlit-free: each builder takes DataFrames and returns an ``alt.Chart`` (or a layer), so a
+page only calls ``st.altair_chart(chart)`` and a test can inspect ``chart.to_dict()``.
+
+Conventions every chart follows:
+
+- the y axis title carries the unit, numbers are formatted by unit (:func:`unit_format`);
+- tooltips show exact values (full precision next to the formatted one);
+- warn / alert thresholds of absolute mode are drawn as dashed horizontal rules;
+- annotations (notes and model-version changes) are vertical rules with a tooltip;
+- a series keeps its colour on every chart: :func:`series_color` derives it from the name.
+
+>>> import pandas as pd
+>>> s = pd.DataFrame({"week_start": pd.to_datetime(["2026-01-05", "2026-01-12"]),
+...                   "value": [0.9, 0.8]})
+>>> notes = pd.DataFrame({"week_start": pd.to_datetime(["2026-01-12"]), "text": ["v2 deployed"],
+...                       "kind": ["deploy"], "author": ["ana"]})
+>>> chart = trend_chart(s, title="Accuracy", y_title="Accuracy", unit="ratio",
+...                     annotations=notes, thresholds={"warn": 0.85, "alert": 0.8})
+>>> "v2 deployed" in str(chart.to_dict())
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+# Tableau colours; a series' index is a stable hash of its name.
+# Red and amber are left out: they mean alert and warn.
+PALETTE: tuple[str, ...] = (
+    "#4e79a7",
+    "#59a14f",
+    "#b07aa1",
+    "#76b7b2",
+    "#9c755f",
+    "#ff9da7",
+    "#86bcb6",
+    "#8cd17d",
+    "#499894",
+    "#79706e",
+)
+# Named series that should look the same everywhere (all-dimensions total, ROI sides).
+FIXED_COLORS: dict[str, str] = {
+    "all": "#4e79a7",
+    "total": "#4e79a7",
+    "reference": "#bab0ac",
+    "current": "#4e79a7",
+    "benefit": "#59a14f",
+    "cost": "#e15759",
+    "net": "#4e79a7",
+}
+STATUS_COLORS: dict[str, str] = {
+    "ok": "#59a14f",
+    "warn": "#f1a340",
+    "alert": "#d62728",
+    "no_threshold": "#9e9e9e",
+    "insufficient": "#bdbdbd",
+}
+ANNOTATION_COLORS: dict[str, str] = {
+    "deploy": "#7b3294",
+    "incident": "#d62728",
+    "business_event": "#1a9850",
+    "other": "#636363",
+    "model_version": "#7b3294",
+}
+
+_UNIT_FORMAT = {
+    "ratio": ".1%",
+    "usd": "$,.2f",
+    "count": ",.0f",
+    "hours": ",.1f",
+    "minutes": ",.1f",
+    "ms": ",.0f",
+    "score": ".3f",
+    "tokens": ",.0f",
+}
+_UNIT_LABEL = {
+    "ratio": "%",
+    "usd": "USD",
+    "count": "count",
+    "hours": "hours",
+    "minutes": "minutes",
+    "ms": "ms",
+    "score": "score",
+    "tokens": "tokens",
+}
+
+
+def unit_format(unit: str | None) -> str:
+    """d3 format string for values of ``unit`` (axis labels and tooltips).
+
+    >>> unit_format("ratio"), unit_format("usd"), unit_format("unknown")
+    ('.1%', '$,.2f', ',.4~g')
+    """
+    return _UNIT_FORMAT.get(unit or "", ",.4~g")
+
+
+def axis_title(title: str, unit: str | None) -> str:
+    """``title (unit)``, the y-axis title of a metric.
+
+    >>> axis_title("Accuracy", "ratio"), axis_title("Latency p95", "ms")
+    ('Accuracy (%)', 'Latency p95 (ms)')
+    """
+    label = _UNIT_LABEL.get(unit or "")
+    return f"{title} ({label})" if label else title
+
+
+def format_value(value: Any, unit: str | None) -> str:
+    """A value as text for tables and exports, by unit.
+
+    >>> format_value(0.8734, "ratio"), format_value(1234.5, "usd"), format_value(None, "ms")
+    ('87.3%', '$1,234.50', '–')
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    v = float(value)
+    if unit == "ratio":
+        return f"{v:.1%}"
+    if unit == "usd":
+        return f"${v:,.2f}"
+    if unit in ("count", "tokens", "ms"):
+        return f"{v:,.0f}"
+    if unit in ("hours", "minutes"):
+        return f"{v:,.1f}"
+    if unit == "score":
+        return f"{v:.3f}"
+    return f"{v:,.4g}"
+
+
+def series_color(name: object) -> str:
+    """The colour of a series name on every chart (fixed names first, else a stable hash).
+
+    >>> series_color("all"), series_color("v2") == series_color("v2")
+    ('#4e79a7', True)
+    """
+    key = str(name)
+    if key.lower() in FIXED_COLORS:
+        return FIXED_COLORS[key.lower()]
+    digest = hashlib.sha256(key.encode()).digest()
+    return PALETTE[digest[0] % len(PALETTE)]
+
+
+def color_scale(values: Iterable[object]) -> alt.Scale:
+    """An ordinal colour scale whose domain is ``values`` and whose colours are stable.
+
+    >>> color_scale(["v2", "v1"]).to_dict()["domain"]
+    ['v1', 'v2']
+    """
+    domain = sorted({str(v) for v in values if v is not None and v == v})
+    return alt.Scale(domain=domain, range=[series_color(v) for v in domain])
+
+
+def _dates(frame: pd.DataFrame, column: str = "week_start") -> pd.DataFrame:
+    out = frame.copy()
+    if column in out.columns:
+        out[column] = pd.to_datetime(out[column])
+    return out
+
+
+def annotation_layer(annotations: pd.DataFrame | None) -> alt.Chart | None:
+    """Vertical rules (one per note) with a tooltip: week, kind, text, author.
+
+    ``annotations`` has columns week_start, text, kind, author (metric optional).
+    """
+    if annotations is None or annotations.empty:
+        return None
+    notes = _dates(annotations)
+    for column in ("kind", "author", "text"):
+        if column not in notes.columns:
+            notes[column] = ""
+    notes = notes[["week_start", "text", "kind", "author"]].fillna("")
+    kinds = sorted(set(notes["kind"]))
+    scale = alt.Scale(domain=kinds, range=[ANNOTATION_COLORS.get(k, "#636363") for k in kinds])
+    tooltip = [
+        alt.Tooltip("week_start:T", title="Week", format="%Y-%m-%d"),
+        alt.Tooltip("kind:N", title="Note type"),
+        alt.Tooltip("text:N", title="Note"),
+        alt.Tooltip("author:N", title="By"),
+    ]
+    rules = (
+        alt.Chart(notes)
+        .mark_rule(strokeDash=[2, 2], strokeWidth=1.5, opacity=0.8)
+        .encode(
+            x="week_start:T",
+            color=alt.Color("kind:N", scale=scale, legend=alt.Legend(title="Notes")),
+            tooltip=tooltip,
+        )
+    )
+    # a marker at the top of each rule: easier to hover than a 1-px line
+    flags = (
+        alt.Chart(notes)
+        .mark_point(shape="triangle-down", size=90, filled=True, yOffset=4)
+        .encode(
+            x="week_start:T",
+            y=alt.value(0),
+            color=alt.Color("kind:N", scale=scale, legend=None),
+            tooltip=tooltip,
+        )
+    )
+    return rules + flags
+
+
+def threshold_layer(
+    thresholds: Mapping[str, Any] | None, unit: str | None
+) -> alt.Chart | None:
+    """Dashed warn / alert rules for absolute thresholds (change modes have no level line)."""
+    if not thresholds or str(thresholds.get("mode") or "absolute") != "absolute":
+        return None
+    rows = [
+        {"level": level, "threshold": float(thresholds[level])}
+        for level in ("warn", "alert")
+        if thresholds.get(level) is not None
+    ]
+    if not rows:
+        return None
+    levels = [r["level"] for r in rows]
+    scale = alt.Scale(domain=levels, range=[STATUS_COLORS[lvl] for lvl in levels])
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(
+            y="threshold:Q",
+            color=alt.Color("level:N", scale=scale, legend=alt.Legend(title="Threshold")),
+            tooltip=[
+                alt.Tooltip("level:N", title="Level"),
+                alt.Tooltip("threshold:Q", title="Threshold", format=unit_format(unit)),
+            ],
+        )
+    )
+
+
+def trend_chart(
+    series: pd.DataFrame,
+    *,
+    title: str,
+    y_title: str,
+    unit: str | None,
+    annotations: pd.DataFrame | None = None,
+    thresholds: Mapping[str, Any] | None = None,
+    color_field: str | None = None,
+    height: int = 280,
+) -> alt.LayerChart:
+    """A weekly line with points, unit on the axis, thresholds and notes drawn.
+
+    ``series``: week_start, value, optional flag and ``color_field`` (one line per value of
+    it, coloured by :func:`series_color`). ``thresholds``: ``{warn, alert, mode}`` as in the
+    metric header. Flagged points (provisional, partial, insufficient) are drawn hollow.
+    """
+    data = _dates(series)
+    if "flag" not in data.columns:
+        data["flag"] = None
+    data["flag"] = data["flag"].fillna("")
+    data["value_exact"] = data["value"]
+    fmt = unit_format(unit)
+    tooltip: list[alt.Tooltip] = [
+        alt.Tooltip("week_start:T", title="Week", format="%Y-%m-%d"),
+        alt.Tooltip("value:Q", title=y_title, format=fmt),
+        alt.Tooltip("value_exact:Q", title="Exact value"),
+        alt.Tooltip("flag:N", title="Flag"),
+    ]
+    if color_field:
+        tooltip.insert(1, alt.Tooltip(f"{color_field}:N", title=color_field))
+    x = alt.X("week_start:T", title="Week", axis=alt.Axis(format="%b %d", labelAngle=0))
+    y = alt.Y(
+        "value:Q",
+        title=axis_title(y_title, unit),
+        axis=alt.Axis(format=fmt),
+        scale=alt.Scale(zero=False),
+    )
+    base = alt.Chart(data)
+    encode: dict[str, Any] = {"x": x, "y": y}
+    if color_field:
+        encode["color"] = alt.Color(
+            f"{color_field}:N", scale=color_scale(data[color_field]), title=color_field
+        )
+    line = base.mark_line(strokeWidth=2).encode(**encode)
+    if not color_field:
+        line = line.encode(color=alt.value(series_color("all")))
+    fill_color = (
+        alt.Color(f"{color_field}:N", scale=color_scale(data[color_field]), legend=None)
+        if color_field
+        else alt.value(series_color("all"))
+    )
+    points = base.mark_point(size=45, strokeWidth=1.5).encode(
+        **encode,
+        fill=alt.condition("datum.flag == ''", fill_color, alt.value("white")),
+        tooltip=tooltip,
+    )
+    if not color_field:
+        points = points.encode(color=alt.value(series_color("all")))
+    # line and points share one colour scale (one legend); rules and notes get their own
+    layers: list[alt.Chart | alt.LayerChart] = [alt.layer(line, points)]
+    rules = threshold_layer(thresholds, unit)
+    if rules is not None:
+        layers.append(rules)
+    notes = annotation_layer(annotations)
+    if notes is not None:
+        layers.append(notes)
+    subtitle = _threshold_subtitle(thresholds, unit)
+    return (
+        alt.layer(*layers)
+        .resolve_scale(color="independent")
+        .properties(
+            title=alt.TitleParams(title, subtitle=subtitle or None, anchor="start"),
+            height=height,
+        )
+    )
+
+
+def _threshold_subtitle(thresholds: Mapping[str, Any] | None, unit: str | None) -> str:
+    if not thresholds:
+        return ""
+    mode = str(thresholds.get("mode") or "absolute")
+    parts = []
+    for level in ("warn", "alert"):
+        if thresholds.get(level) is not None:
+            value = float(thresholds[level])
+            shown = format_value(value, unit) if mode == "absolute" else (
+                f"{value:.0%}" if mode in ("change_pct", "vs_trailing_mean") else f"{value:g}"
+            )
+            parts.append(f"{level} {shown}")
+    where = "" if mode == "absolute" else f" ({mode.replace('_', ' ')})"
+    return "Thresholds: " + ", ".join(parts) + where if parts else ""
+
+
+def sparkline(values: Sequence[float | None] | pd.Series, *, unit: str | None = None) -> alt.Chart:
+    """A small line without axes for the last weeks of a metric (last point marked).
+
+    >>> sparkline([1, 2, 3]).to_dict()["mark"]["type"]
+    'line'
+    """
+    data = pd.DataFrame({"i": range(len(values)), "value": list(values)})
+    data["last"] = data["i"] == len(data) - 1
+    return (
+        alt.Chart(data)
+        .mark_line(strokeWidth=1.5, point=False, color=series_color("all"))
+        .encode(
+            x=alt.X("i:O", axis=None),
+            y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("value:Q", format=unit_format(unit))],
+        )
+        .properties(width=120, height=28)
+    )
+
+
+def heatmap(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str,
+    title: str,
+    *,
+    color_title: str | None = None,
+    thresholds: Sequence[float] | None = None,
+    tooltip: Sequence[str] = (),
+    select: bool = False,
+) -> alt.Chart:
+    """A rect heatmap of ``color`` over ``x`` (temporal if it holds dates) and ``y``.
+
+    ``thresholds`` (ascending, e.g. PSI ``[0.1, 0.25]``) colour by band: green below the
+    first, amber, red above the last. ``select`` adds a point selection named ``cell`` over
+    (x, y), for ``st.altair_chart(on_select="rerun")``.
+
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"week": ["w1", "w2"], "feature": ["a", "a"], "psi": [0.01, 0.3]})
+    >>> heatmap(d, "week", "feature", "psi", "PSI").to_dict()["mark"]["type"]
+    'rect'
+    """
+    data = df.copy()
+    is_time = pd.api.types.is_datetime64_any_dtype(data[x]) or (
+        len(data) and hasattr(data[x].iloc[0], "isoformat")
+    )
+    if is_time:
+        data[x] = pd.to_datetime(data[x])
+        x_enc = alt.X(f"yearmonthdate({x}):O", title="Week", axis=alt.Axis(format="%b %d", labelAngle=-45))
+        x_tip = alt.Tooltip(f"{x}:T", title="Week", format="%Y-%m-%d")
+    else:
+        x_enc = alt.X(f"{x}:O", title=x)
+        x_tip = alt.Tooltip(f"{x}:N", title=x)
+    if thresholds:
+        bands = list(thresholds)
+        palette = ["#1a9850", "#fee08b", "#d73027", "#67001f"][: len(bands) + 1]
+        scale = alt.Scale(type="threshold", domain=bands, range=palette)
+    else:
+        scale = alt.Scale(scheme="blues")
+    chart = (
+        alt.Chart(data)
+        .mark_rect(stroke="white", strokeWidth=0.5)
+        .encode(
+            x=x_enc,
+            y=alt.Y(f"{y}:N", title=y, sort="ascending"),
+            color=alt.Color(f"{color}:Q", scale=scale, title=color_title or color),
+            tooltip=[
+                x_tip,
+                alt.Tooltip(f"{y}:N", title=y),
+                alt.Tooltip(f"{color}:Q", title=color_title or color, format=".4f"),
+                *[alt.Tooltip(f"{t}:N") for t in tooltip],
+            ],
+        )
+        .properties(title=alt.TitleParams(title, anchor="start"))
+    )
+    if select:
+        chart = chart.add_params(alt.selection_point(name="cell", fields=[x, y]))
+    return chart
+
+
+def distribution_chart(dist: pd.DataFrame, *, title: str) -> alt.Chart:
+    """Reference vs current shares side by side, one bar pair per bin or category.
+
+    ``dist``: bin (label), bin_order, sample ('reference' / 'current'), rows, share.
+    """
+    order = (
+        dist.sort_values("bin_order")["bin"].drop_duplicates().tolist() if len(dist) else []
+    )
+    return (
+        alt.Chart(dist)
+        .mark_bar()
+        .encode(
+            x=alt.X("bin:N", sort=order, title="Bin / category", axis=alt.Axis(labelAngle=-30)),
+            xOffset=alt.XOffset("sample:N", sort=["reference", "current"]),
+            y=alt.Y("share:Q", title="Share of rows (%)", axis=alt.Axis(format=".0%")),
+            color=alt.Color("sample:N", scale=color_scale(["reference", "current"]), title="Sample"),
+            tooltip=[
+                alt.Tooltip("sample:N", title="Sample"),
+                alt.Tooltip("bin:N", title="Bin"),
+                alt.Tooltip("rows:Q", title="Rows", format=","),
+                alt.Tooltip("share:Q", title="Share", format=".2%"),
+            ],
+        )
+        .properties(title=alt.TitleParams(title, anchor="start"), height=260)
+    )
