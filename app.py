@@ -8,10 +8,17 @@ st.set_page_config(page_title="Outcomes", page_icon="📈", layout="wide")
 
 PAGES = {
     "Executives": [],
-    "Operations": [],
-    "Analysts": [],
+    "Operations": [
+        st.Page("pages/weekly_review.py", title="Weekly review", icon="🗓️"),
+        st.Page("pages/model_health.py", title="Model health", icon="🩺"),
+    ],
+    "Analysts": [
+        st.Page("pages/catalog.py", title="Metric catalog", icon="📚"),
+        st.Page("pages/workbench.py", title="SQL workbench", icon="🛠️"),
+    ],
     "Everyone": [
         st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+        st.Page("pages/data.py", title="Data", icon="🗄️"),
     ],
 }
 

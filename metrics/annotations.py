@@ -86,3 +86,18 @@ def chart_annotations(
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values("week_start", kind="stable").reset_index(drop=True)
+
+
+def week_notes(
+    store: StateStore | None, versions: pd.DataFrame | None, week: dt.date
+) -> pd.DataFrame:
+    """The notes of one week (people's and model-version changes), oldest first."""
+    frames = []
+    if store is not None:
+        frames.append(notes_frame(store.annotations(start=week, end=week)))
+    if versions is not None and len(versions):
+        frames.append(versions[versions["week_start"] == week])
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True)

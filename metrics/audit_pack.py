@@ -153,7 +153,8 @@ def export_pack(
     }
     files["README.md"] = _readme(manifest, sorted(files)).encode()
     manifest["files"] = [
-        {"path": name, "sha256": _sha(data), "bytes": len(data)} for name, data in sorted(files.items())
+        {"path": name, "sha256": _sha(data), "bytes": len(data)}
+        for name, data in sorted(files.items())
     ]
     files["manifest.json"] = (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode()
     out = Path(out)
@@ -196,7 +197,8 @@ def lines_csv(rows: Sequence[LedgerRow]) -> bytes:
     return _csv(
         LINES_CSV_COLUMNS,
         (
-            [r.week_start.isoformat(), r.line_id, r.formula, str(k)] + [v or "" for v in i.as_dict().values()]
+            [r.week_start.isoformat(), r.line_id, r.formula, str(k)]
+            + [v or "" for v in i.as_dict().values()]
             for r in sort_rows(rows)
             for k, i in enumerate(r.inputs, start=1)
         ),
@@ -229,9 +231,24 @@ def _assumptions_csv(con: duckdb.DuckDBPyConnection, store: StateStore) -> bytes
         "note, load_id from staging.assumptions",
     )
     for r in register:
-        out.append(["register", r["key"], _iso(r["effective_from"]), _iso(r["effective_to"]),
-                    _dec(r["value"]), r["unit"], r["owner"], r["source"], r["note"], r["load_id"],
-                    None, None, None, None])
+        out.append(
+            [
+                "register",
+                r["key"],
+                _iso(r["effective_from"]),
+                _iso(r["effective_to"]),
+                _dec(r["value"]),
+                r["unit"],
+                r["owner"],
+                r["source"],
+                r["note"],
+                r["load_id"],
+                None,
+                None,
+                None,
+                None,
+            ]
+        )
     loaded = _query(
         con,
         "select a.key, a.effective_from, a.value::varchar as value, a.unit, a.owner, a.source, "
@@ -239,13 +256,43 @@ def _assumptions_csv(con: duckdb.DuckDBPyConnection, store: StateStore) -> bytes
         "left join raw.loads l on l.load_id = a._load_id",
     )
     for r in loaded:
-        out.append(["loaded_version", r["key"], _iso(r["effective_from"]), None, _dec(r["value"]),
-                    r["unit"], r["owner"], r["source"], r["note"], r["load_id"], None, None, None,
-                    _iso(r["started_at"])])
+        out.append(
+            [
+                "loaded_version",
+                r["key"],
+                _iso(r["effective_from"]),
+                None,
+                _dec(r["value"]),
+                r["unit"],
+                r["owner"],
+                r["source"],
+                r["note"],
+                r["load_id"],
+                None,
+                None,
+                None,
+                _iso(r["started_at"]),
+            ]
+        )
     for c in store.assumption_changes():
-        out.append(["change", c.key, c.effective_from.isoformat(), None, str(c.new_value), c.unit,
-                    None, None, None, None, None if c.old_value is None else str(c.old_value),
-                    c.author, c.why, c.created_at.isoformat()])
+        out.append(
+            [
+                "change",
+                c.key,
+                c.effective_from.isoformat(),
+                None,
+                str(c.new_value),
+                c.unit,
+                None,
+                None,
+                None,
+                None,
+                None if c.old_value is None else str(c.old_value),
+                c.author,
+                c.why,
+                c.created_at.isoformat(),
+            ]
+        )
     out.sort(key=lambda r: tuple("" if v is None else str(v) for v in r[:3] + r[9:10] + r[13:14]))
     return _csv(ASSUMPTION_COLUMNS, out)
 
@@ -254,7 +301,12 @@ def _metric_inputs_csv(
     con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow], start: date, end: date
 ) -> bytes:
     metrics = sorted(
-        {_metric_name(i.source_ref or i.name) for r in rows for i in r.inputs if i.source_type == "metric"}
+        {
+            _metric_name(i.source_ref or i.name)
+            for r in rows
+            for i in r.inputs
+            if i.source_type == "metric"
+        }
     )
     found: list[list[Any]] = []
     if metrics:
@@ -308,7 +360,9 @@ def _sql_files(
         build_sha = obj.get("sql_sha256") if obj else None
         note: dict[str, Any] = {"object": q, "build_sql_sha256": build_sha}
         if source is None:
-            note.update(path=None, file_sha256=None, matches_build=False, problem="SQL file not found")
+            note.update(
+                path=None, file_sha256=None, matches_build=False, problem="SQL file not found"
+            )
         else:
             data = source.read_bytes()
             entry = f"sql/{schema}/{name}.sql"
@@ -346,7 +400,9 @@ def _readme(manifest: dict[str, Any], names: list[str]) -> str:
         "",
     ]
     if closure:
-        state = "matches" if closure["matches_this_pack"] else "DIFFERS FROM (restated since the close)"
+        state = (
+            "matches" if closure["matches_this_pack"] else "DIFFERS FROM (restated since the close)"
+        )
         lines += [
             f"The period was closed by {closure['closed_by']} at {closure['closed_at']} on build "
             f"`{closure['build_id']}`; this pack's ledger {state} the closed ledger "
@@ -354,7 +410,10 @@ def _readme(manifest: dict[str, Any], names: list[str]) -> str:
             "",
         ]
     else:
-        lines += ["The period is not closed: these figures may still change with a later build.", ""]
+        lines += [
+            "The period is not closed: these figures may still change with a later build.",
+            "",
+        ]
     lines += [
         "## Files",
         "",
@@ -505,7 +564,9 @@ def verify_pack(path: Path) -> VerifyReport:
             status = "ok" if actual == expected else "modified"
         report.files.append(FileCheck(name, status, expected, actual))
     report.warnings += [
-        f"{n['object']}: {n.get('problem')}" for n in manifest.get("sql_files") or [] if not n.get("matches_build")
+        f"{n['object']}: {n.get('problem')}"
+        for n in manifest.get("sql_files") or []
+        if not n.get("matches_build")
     ]
     rows = _recompute_lines(contents, report)
     if rows is None:
@@ -514,11 +575,15 @@ def verify_pack(path: Path) -> VerifyReport:
     for name in ("benefits", "costs", "net", "roi"):
         stored = (manifest.get("totals") or {}).get(name)
         same = _same_decimal(stored, totals[name])
-        report.totals.append(TotalCheck(name, "match" if same else "mismatch", stored, totals[name]))
+        report.totals.append(
+            TotalCheck(name, "match" if same else "mismatch", stored, totals[name])
+        )
     digest = ledger_sha256(rows)
     same = digest == manifest.get("ledger_sha256")
     report.totals.append(
-        TotalCheck("ledger_sha256", "match" if same else "mismatch", manifest.get("ledger_sha256"), digest)
+        TotalCheck(
+            "ledger_sha256", "match" if same else "mismatch", manifest.get("ledger_sha256"), digest
+        )
     )
     return report
 
@@ -582,18 +647,24 @@ def _recompute_lines(contents: dict[str, bytes], report: VerifyReport) -> list[L
                 )
             )
         except (FormulaError, InvalidOperation, ValueError, KeyError) as exc:
-            report.lines.append(LineCheck(*key, "error", stored, recomputed, f"cannot recompute: {exc}"))
+            report.lines.append(
+                LineCheck(*key, "error", stored, recomputed, f"cannot recompute: {exc}")
+            )
             continue
         status = "mismatch" if problems else "match"
         report.lines.append(LineCheck(*key, status, stored, recomputed, "; ".join(problems)))
     for week, line in sorted(by_line):
         report.lines.append(
-            LineCheck(week, line, "error", None, None, "inputs in lines.csv for a line not in ledger.csv")
+            LineCheck(
+                week, line, "error", None, None, "inputs in lines.csv for a line not in ledger.csv"
+            )
         )
     return rows
 
 
-def _read_csv(contents: dict[str, bytes], name: str, columns: Sequence[str]) -> list[dict[str, str]]:
+def _read_csv(
+    contents: dict[str, bytes], name: str, columns: Sequence[str]
+) -> list[dict[str, str]]:
     data = contents.get(name)
     if data is None:
         raise ValueError(f"{name} is missing: cannot recompute the ledger")

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from metrics.charts import format_value
 from metrics.checks import evaluate_thresholds, thresholds_frame
 from metrics.headers import MetricHeader
 from metrics.registry import Registry, SqlDefinition, load_registry
@@ -55,6 +56,7 @@ CATALOG_COLUMNS = [
     "description",
     "week_start",
     "value",
+    "last",
     "flag",
     "status",
     "build_status",
@@ -77,10 +79,28 @@ def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataF
     """:func:`catalog` for a loaded registry."""
     metrics = [d for d in registry.topological() if d.schema == "metrics"]
     week = last_complete_week(con)
+    # the newest week up to the last complete one, per metric (sparse metrics skip weeks);
+    # the value is that week's all-dimensions total (null if the metric has none)
     values = _frame(
         con,
-        "select metric, week_start, value, flag from main.metric_values "
-        "where dimensions = '{}' and week_start = ?",
+        """
+        with latest as (
+            select metric, max(week_start) as week_start
+            from main.metric_values
+            where week_start <= ?
+            group by metric
+        )
+        select
+            l.metric,
+            l.week_start,
+            max(v.value) filter (where v.dimensions = '{}') as value,
+            max(v.flag) filter (where v.dimensions = '{}') as flag
+        from latest as l
+        inner join main.metric_values as v
+            on v.metric = l.metric
+            and v.week_start = l.week_start
+        group by l.metric, l.week_start
+        """,
         [week],
     )
     by_metric = {r.metric: r for r in values.itertuples()}
@@ -95,9 +115,14 @@ def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataF
         # qualified: evaluate_thresholds queries a fresh cursor, which starts outside the
         # snapshot's catalog
         alerts = evaluate_thresholds(con, thresholds, table=_qualified(con, "main.metric_values"))
-        alerts = alerts[(alerts["dimensions"] == "{}")]
-        alerts = alerts[pd.to_datetime(alerts["week_start"]) == pd.Timestamp(week)]
-        levels = dict(zip(alerts["metric"], alerts["level"], strict=False))
+        latest = {r.metric: pd.Timestamp(r.week_start) for r in values.itertuples()}
+        # worst level of any dimension set in the metric's latest week
+        rank = {"warn": 1, "alert": 2}
+        for r in alerts.itertuples():
+            if pd.Timestamp(r.week_start) != latest.get(r.metric):
+                continue
+            if rank[r.level] > rank.get(levels.get(r.metric, ""), 0):
+                levels[r.metric] = r.level
     rows = []
     for d in metrics:
         h = d.header
@@ -110,7 +135,7 @@ def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataF
             status = "not built"
         elif build.status != "ok":
             status = "build " + build.status
-        elif value is None or pd.isna(value.value):
+        elif value is None:
             status = "no data"
         elif h.thresholds is None:
             status = "no thresholds"
@@ -130,6 +155,9 @@ def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataF
                 "description": " ".join(h.description.split()),
                 "week_start": value.week_start if value is not None else None,
                 "value": value.value if value is not None else None,
+                "last": format_value(value.value, str(h.unit))
+                if value is not None and not pd.isna(value.value)
+                else ("by dimension only" if value is not None else "–"),
                 "flag": value.flag if value is not None else None,
                 "status": status,
                 "build_status": build.status if build is not None else "not built",
@@ -142,7 +170,7 @@ def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataF
                 else ("all pass" if len(mine) else "none"),
             }
         )
-    for q, broken in registry.broken.items():
+    for broken in registry.broken.values():
         if broken.schema != "metrics":
             continue
         rows.append(
@@ -173,7 +201,9 @@ def threshold_text(header: MetricHeader) -> str:
     t = header.thresholds
     if t is None:
         return ""
-    parts = [f"{lvl} {getattr(t, lvl):g}" for lvl in ("warn", "alert") if getattr(t, lvl) is not None]
+    parts = [
+        f"{lvl} {getattr(t, lvl):g}" for lvl in ("warn", "alert") if getattr(t, lvl) is not None
+    ]
     mode = "" if str(t.mode) == "absolute" else f" ({str(t.mode).replace('_', ' ')})"
     return ", ".join(parts) + mode
 
@@ -267,7 +297,9 @@ def pages_using(name: str, pages_dir: Path | None = None) -> tuple[tuple[str, st
         except (SyntaxError, UnicodeDecodeError):
             continue
         literals = {
-            n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
         }
         if name in literals:
             rel = f"pages/{path.name}"
@@ -297,6 +329,61 @@ def page_titles(app_file: Path | None = None) -> dict[str, str]:
                 )
                 titles[first.value] = str(title)
     return titles
+
+
+@dataclass(frozen=True)
+class MetricDetail:
+    """Everything the metric page shows that comes from the files and the snapshot."""
+
+    name: str
+    valid: bool
+    header: dict[str, object]  # header fields as plain values ({} when the file is broken)
+    sql: str
+    path: str
+    errors: tuple[str, ...]  # the file's definition errors, when broken
+    lineage: Lineage
+    tests: pd.DataFrame  # test, status, failing_rows, message (this build)
+    build: dict[str, object]  # status, error, rows, duration_ms of this build
+
+
+def metric_detail(
+    con: duckdb.DuckDBPyConnection, sql_dir: str | os.PathLike[str], name: str
+) -> MetricDetail:
+    """One metric's header, SQL, lineage, build result and tests (KeyError if unknown)."""
+    registry = load_registry(sql_dir, strict=False)
+    q = registry.resolve(name)
+    if not q.startswith("metrics."):
+        raise KeyError(f"{name!r} is not a metric ({q})")
+    definition = registry.definitions.get(q)
+    broken = registry.broken.get(q)
+    item = definition or broken
+    assert item is not None
+    sql = Path(item.path).read_text(encoding="utf-8", errors="replace")
+    tests = _frame(
+        con,
+        "select test, status, failing_rows, message from main.build_tests where name = ? "
+        "order by test",
+        [item.name],
+    )
+    builds = _frame(
+        con,
+        "select status, error, rows, duration_ms from main.build_objects "
+        "where kind = 'metric' and name = ?",
+        [item.name],
+    )
+    build = builds.iloc[0].to_dict() if len(builds) else {"status": "not built"}
+    header = definition.header.model_dump(mode="json") if definition is not None else {}
+    return MetricDetail(
+        name=item.name,
+        valid=definition is not None,
+        header=header,
+        sql=sql,
+        path=str(item.path),
+        errors=tuple(str(e) for e in (broken.errors if broken is not None else ())),
+        lineage=lineage(registry, q),
+        tests=tests,
+        build=build,
+    )
 
 
 HISTORY_COLUMNS = ["at", "who", "source", "what", "detail"]
@@ -426,4 +513,3 @@ def _qualified(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """``name`` prefixed with the connection's current catalog (``warehouse.main.x``)."""
     database = con.execute("select current_database()").fetchall()[0][0]
     return f'"{database}".{name}'
-

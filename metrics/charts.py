@@ -170,21 +170,33 @@ def annotation_layer(annotations: pd.DataFrame | None) -> alt.Chart | None:
     """
     if annotations is None or annotations.empty:
         return None
-    notes = _dates(annotations)
+    notes = annotations.copy()
     for column in ("kind", "author", "text"):
         if column not in notes.columns:
             notes[column] = ""
-    notes = notes[["week_start", "text", "kind", "author"]].fillna("")
-    kinds = sorted(set(notes["kind"]))
+    # Inline values, not a DataFrame: the notes then travel inside the spec itself (Streamlit
+    # moves DataFrames into separate datasets), so an export or a test sees them there.
+    records = [
+        {
+            "week_start": pd.Timestamp(r["week_start"]).strftime("%Y-%m-%d"),
+            "week": pd.Timestamp(r["week_start"]).strftime("%Y-%m-%d"),
+            "text": "" if pd.isna(r["text"]) else str(r["text"]),
+            "kind": "" if pd.isna(r["kind"]) else str(r["kind"]),
+            "author": "" if pd.isna(r["author"]) else str(r["author"]),
+        }
+        for r in notes.to_dict("records")
+    ]
+    data = alt.Data(values=records)
+    kinds = sorted({r["kind"] for r in records})
     scale = alt.Scale(domain=kinds, range=[ANNOTATION_COLORS.get(k, "#636363") for k in kinds])
     tooltip = [
-        alt.Tooltip("week_start:T", title="Week", format="%Y-%m-%d"),
+        alt.Tooltip("week:N", title="Week"),
         alt.Tooltip("kind:N", title="Note type"),
         alt.Tooltip("text:N", title="Note"),
         alt.Tooltip("author:N", title="By"),
     ]
     rules = (
-        alt.Chart(notes)
+        alt.Chart(data)
         .mark_rule(strokeDash=[2, 2], strokeWidth=1.5, opacity=0.8)
         .encode(
             x="week_start:T",
@@ -194,7 +206,7 @@ def annotation_layer(annotations: pd.DataFrame | None) -> alt.Chart | None:
     )
     # a marker at the top of each rule: easier to hover than a 1-px line
     flags = (
-        alt.Chart(notes)
+        alt.Chart(data)
         .mark_point(shape="triangle-down", size=90, filled=True, yOffset=4)
         .encode(
             x="week_start:T",
@@ -257,9 +269,11 @@ def trend_chart(
         data["flag"] = None
     data["flag"] = data["flag"].fillna("")
     data["value_exact"] = data["value"]
+    # the week as text: a temporal tooltip would show it in the browser's time zone
+    data["week"] = data["week_start"].dt.strftime("%Y-%m-%d")
     fmt = unit_format(unit)
     tooltip: list[alt.Tooltip] = [
-        alt.Tooltip("week_start:T", title="Week", format="%Y-%m-%d"),
+        alt.Tooltip("week:N", title="Week"),
         alt.Tooltip("value:Q", title=y_title, format=fmt),
         alt.Tooltip("value_exact:Q", title="Exact value"),
         alt.Tooltip("flag:N", title="Flag"),
@@ -349,6 +363,16 @@ def sparkline(values: Sequence[float | None] | pd.Series, *, unit: str | None = 
     )
 
 
+def sparkline_points(values: Sequence[float | None] | None) -> list[float] | None:
+    """The values a table sparkline can draw: missing weeks dropped, None when nothing is left.
+
+    >>> sparkline_points([None, 1.0, float("nan"), 2.0]), sparkline_points([None, None])
+    ([1.0, 2.0], None)
+    """
+    points = [float(v) for v in values or () if v is not None and v == v]
+    return points or None
+
+
 def heatmap(
     df: pd.DataFrame,
     x: str,
@@ -377,9 +401,10 @@ def heatmap(
         len(data) and hasattr(data[x].iloc[0], "isoformat")
     )
     if is_time:
-        data[x] = pd.to_datetime(data[x])
-        x_enc = alt.X(f"yearmonthdate({x}):O", title="Week", axis=alt.Axis(format="%b %d", labelAngle=-45))
-        x_tip = alt.Tooltip(f"{x}:T", title="Week", format="%Y-%m-%d")
+        # weeks as ISO text on an ordinal axis: no time-zone shift in the browser
+        data[x] = pd.to_datetime(data[x]).dt.strftime("%Y-%m-%d")
+        x_enc = alt.X(f"{x}:O", title="Week", sort="ascending", axis=alt.Axis(labelAngle=-45))
+        x_tip = alt.Tooltip(f"{x}:N", title="Week")
     else:
         x_enc = alt.X(f"{x}:O", title=x)
         x_tip = alt.Tooltip(f"{x}:N", title=x)

@@ -149,6 +149,8 @@ def evaluate_thresholds(
     """Every (metric, week, dimensions) at a warn or alert level, for all weeks."""
     cur = con.cursor()
     frame = thresholds.copy()
+    if "scope" not in frame:
+        frame["scope"] = "total"
     # a missing level compares as null and so never fires
     for level in ("warn", "alert"):
         frame[level] = frame[level].astype("float64")

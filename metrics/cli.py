@@ -114,6 +114,74 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return OK
 
 
+def cmd_assumptions(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics import assumptions
+
+    try:
+        if args.action == "set":
+            change = assumptions.set_assumption(
+                settings, args.key, args.value, why=args.why, author=_who(),
+                effective_from=args.effective_from, unit=args.unit,
+            )
+            print(
+                f"{change.key} from {change.effective_from}: {change.old_value} -> {change.new_value} "
+                f"{change.unit} (by {change.author}: {change.why}); run `outcomes build` to apply"
+            )
+        elif args.action == "list":
+            print(assumptions.render_register(assumptions.load_register(settings)))
+        else:
+            print(assumptions.render_history(assumptions.history(settings, args.key)))
+    except assumptions.AssumptionsError as exc:
+        raise UsageError(str(exc)) from exc
+    return OK
+
+
+def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics import audit_pack, period_close, roi_summary
+    from metrics.snapshot import open_snapshot
+
+    if args.action == "verify":
+        try:
+            report = audit_pack.verify_pack(Path(args.pack))
+        except audit_pack.PackError as exc:
+            raise UsageError(str(exc)) from exc
+        print(report.describe())
+        return OK if report.ok else FAILED
+    con = open_snapshot(settings)
+    try:
+        if args.action == "summary":
+            start, end = roi_summary.period_bounds(args.period) if args.period else (None, None)
+            print(roi_summary.summarise(con, start, end).render())
+        elif args.action == "close":
+            try:
+                record = period_close.close_period(con, settings, args.period, _who())
+            except period_close.PeriodError as exc:
+                raise UsageError(str(exc)) from exc
+            except period_close.CloseError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return FAILED
+            print(
+                f"closed {record.period} ({len(record.rows)} ledger rows, build {record.build_id}, "
+                f"net {record.totals['net']}, ledger sha256 {record.ledger_sha256})"
+            )
+        elif args.action == "restatements":
+            found = period_close.restatements(con, settings, include_unchanged=True)
+            if not found:
+                print("no closed periods")
+            for r in found:
+                print(r.describe())
+            return FAILED if any(r.restated for r in found) else OK
+        elif args.action == "export":
+            try:
+                path = audit_pack.export_pack(con, settings, args.period, Path(args.out))
+            except (period_close.PeriodError, period_close.CloseError) as exc:
+                raise UsageError(str(exc)) from exc
+            print(f"audit pack for {args.period}: {path}")
+    finally:
+        con.close()
+    return OK
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
     "demo": (cmd_demo, "Generate the demo source files, ingest them and build the snapshot."),
     "ingest": (cmd_ingest, "Load a CSV / Parquet / JSON-lines file or folder into a raw table."),
@@ -121,6 +189,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     "validate": (cmd_validate, "Check every SQL definition (header, single SELECT, columns, dependencies)."),
     "check": (cmd_check, "Evaluate thresholds for the last complete week (or --week) and write alerts."),
     "status": (cmd_status, "Show the load ledger, quarantine and the current snapshot."),
+    "assumptions": (cmd_assumptions, "Show or change the assumptions register (changes are appended, never overwritten)."),
+    "roi": (cmd_roi, "ROI: summary, period close, restatements, audit pack export and verify."),
 }
 
 
@@ -144,6 +214,29 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = parsers["ingest"]
     ingest.add_argument("path", help="A file (.csv, .parquet, .jsonl) or a folder of them.")
     ingest.add_argument("--table", required=True, help="Raw table to load into (see docs/DATA.md for the contracts).")
+
+    actions = parsers["assumptions"].add_subparsers(dest="action", required=True, metavar="ACTION")
+    set_ = actions.add_parser("set", help="Record a new value of an assumption.", description="Record a new value of an assumption.")
+    set_.add_argument("key", help="Assumption key, e.g. loaded_hourly_cost.")
+    set_.add_argument("value", help="New value, a decimal number (e.g. 66.50).")
+    set_.add_argument("--why", required=True, help="Why the value changes (kept with the change).")
+    set_.add_argument("--effective-from", type=_date, default=None, help="First day it applies (YYYY-MM-DD); default today (UTC).")
+    set_.add_argument("--unit", default=None, help="Unit, required for a new key (e.g. USD/hour).")
+    actions.add_parser("list", help="The register in force: key, value, range, owner, source.", description="The register in force.")
+    hist = actions.add_parser("history", help="Every change made from the CLI or the app: who, when, old, new, why.", description="Every recorded change.")
+    hist.add_argument("key", nargs="?", default=None, help="Only this key.")
+
+    roi = parsers["roi"].add_subparsers(dest="action", required=True, metavar="ACTION")
+    summary = roi.add_parser("summary", help="Benefits, costs, net value, ROI, payback, run-rate.", description="ROI summary of a period.")
+    summary.add_argument("period", nargs="?", default=None, help="YYYY-MM, YYYY-Qn, YYYY or YTD; default all weeks.")
+    close = roi.add_parser("close", help="Close a month or quarter: store its ledger and manifest, immutably.", description="Close a period.")
+    close.add_argument("period", help="YYYY-MM or YYYY-Qn.")
+    roi.add_parser("restatements", help="Closed periods whose figures a later build changed, line by line (exit 1 when any).", description="Restatements of closed periods.")
+    export = roi.add_parser("export", help="Write the audit pack (zip) of a period.", description="Write the audit pack of a period.")
+    export.add_argument("period", help="YYYY-MM or YYYY-Qn.")
+    export.add_argument("--out", required=True, help="Path of the zip to write.")
+    verify = roi.add_parser("verify", help="Recompute an audit pack; exit 1 on any mismatch or tampering.", description="Verify an audit pack.")
+    verify.add_argument("pack", help="Path of the pack zip.")
 
     check = parsers["check"]
     check.add_argument("--week", type=_date, default=None, help="Week start (YYYY-MM-DD); default the last complete week.")

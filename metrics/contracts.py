@@ -30,7 +30,9 @@ RULES: tuple[str, ...] = (
     "duplicate_row",
 )
 
-_TYPE_PATTERN = re.compile(r"^(VARCHAR|TIMESTAMP|DATE|BOOLEAN|BIGINT|DOUBLE|DECIMAL\(\d+,\s*\d+\))$")
+_TYPE_PATTERN = re.compile(
+    r"^(VARCHAR|TIMESTAMP|DATE|BOOLEAN|BIGINT|DOUBLE|DECIMAL\(\d+,\s*\d+\))$"
+)
 
 
 class Column(BaseModel):
@@ -189,7 +191,13 @@ _CONTRACT_LIST = [
         description="One row per AI prediction/suggestion served.",
         columns=(
             _c("event_id", required=True, description="Unique id of the AI event."),
-            _c("occurred_at", "TIMESTAMP", True, not_future=True, description="When it was served (UTC)."),
+            _c(
+                "occurred_at",
+                "TIMESTAMP",
+                True,
+                not_future=True,
+                description="When it was served (UTC).",
+            ),
             _c("system", required=True, description="AI system that served it."),
             _c("model_version", required=True, description="Model version that served it."),
             _c("segment", required=True, description="Customer segment."),
@@ -228,7 +236,13 @@ _CONTRACT_LIST = [
         description="Human feedback on an AI event.",
         columns=(
             _c("event_id", required=True, description="AI event the feedback is about."),
-            _c("labeled_at", "TIMESTAMP", True, not_future=True, description="When it was labelled (UTC)."),
+            _c(
+                "labeled_at",
+                "TIMESTAMP",
+                True,
+                not_future=True,
+                description="When it was labelled (UTC).",
+            ),
             _c("correct", "BOOLEAN", description="Was the prediction correct (null: not judged)."),
             _c("accepted", "BOOLEAN", True, description="Did the user accept the suggestion."),
             _c("overridden", "BOOLEAN", True, description="Did the user override the AI."),
@@ -241,8 +255,16 @@ _CONTRACT_LIST = [
         description="Work items (tickets), with or without AI help.",
         columns=(
             _c("item_id", required=True, description="Unique id of the work item."),
-            _c("opened_at", "TIMESTAMP", True, not_future=True, description="When it was opened (UTC)."),
-            _c("closed_at", "TIMESTAMP", after="opened_at", description="When it was closed (UTC)."),
+            _c(
+                "opened_at",
+                "TIMESTAMP",
+                True,
+                not_future=True,
+                description="When it was opened (UTC).",
+            ),
+            _c(
+                "closed_at", "TIMESTAMP", after="opened_at", description="When it was closed (UTC)."
+            ),
             _c("team", required=True, description="Team that handled it."),
             _c("customer_id", required=True, description="Customer it was for."),
             _c("ai_assisted", "BOOLEAN", True, description="Was AI used on it."),
@@ -262,7 +284,12 @@ _CONTRACT_LIST = [
             _c("user_id", required=True, description="Unique user id."),
             _c("team", required=True, description="User's team."),
             _c("eligible_from", "DATE", True, description="First day the user could use the AI."),
-            _c("eligible_to", "DATE", after="eligible_from", description="Last eligible day, if any."),
+            _c(
+                "eligible_to",
+                "DATE",
+                after="eligible_from",
+                description="Last eligible day, if any.",
+            ),
         ),
     ),
     Contract(
@@ -272,7 +299,13 @@ _CONTRACT_LIST = [
         columns=(
             _c("cost_id", required=True, description="Unique id of the cost line."),
             _c("period_start", "DATE", True, description="First day the cost covers."),
-            _c("period_end", "DATE", True, after="period_start", description="Last day the cost covers."),
+            _c(
+                "period_end",
+                "DATE",
+                True,
+                after="period_start",
+                description="Last day the cost covers.",
+            ),
             _c(
                 "category",
                 required=True,
@@ -306,7 +339,12 @@ _CONTRACT_LIST = [
                 not_future=True,
                 description="When it was detected (UTC).",
             ),
-            _c("resolved_at", "TIMESTAMP", after="detected_at", description="When it was resolved (UTC)."),
+            _c(
+                "resolved_at",
+                "TIMESTAMP",
+                after="detected_at",
+                description="When it was resolved (UTC).",
+            ),
             _c(
                 "severity",
                 required=True,
@@ -335,13 +373,24 @@ _CONTRACT_LIST = [
         columns=(
             _c("key", required=True, description="Assumption name."),
             _c("effective_from", "DATE", True, description="Day this value takes effect."),
-            _c("value", "DECIMAL(18,6)", True, after="low", description="Value (low ≤ value ≤ high)."),
+            _c(
+                "value",
+                "DECIMAL(18,6)",
+                True,
+                after="low",
+                description="Value (low ≤ value ≤ high).",
+            ),
             _c("unit", required=True, description="Unit of the value."),
             _c("owner", required=True, description="Who answers for it."),
             _c("source", required=True, description="Where the value comes from."),
             _c("note", description="Free note."),
             _c("low", "DECIMAL(18,6)", description="Low end of the plausible range."),
-            _c("high", "DECIMAL(18,6)", after="value", description="High end of the plausible range."),
+            _c(
+                "high",
+                "DECIMAL(18,6)",
+                after="value",
+                description="High end of the plausible range.",
+            ),
         ),
     ),
 ]
@@ -392,7 +441,12 @@ def contract_markdown(table: str) -> str:
     head = f"**{c.table}** — {c.description} Key: {key}."
     if c.one_of:
         head += " Exactly one of " + " / ".join(f"`{n}`" for n in c.one_of) + " must be set."
-    lines = [head, "", "| column | type | required | rules | description |", "|---|---|---|---|---|"]
+    lines = [
+        head,
+        "",
+        "| column | type | required | rules | description |",
+        "|---|---|---|---|---|",
+    ]
     for col in c.columns:
         req = "yes" if col.required else ""
         rules = col.rule_text().replace("|", "\\|")

@@ -215,7 +215,9 @@ def read_ledger(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[
         raise CloseError(
             "the snapshot has no main.roi_ledger: run `outcomes build` with sql/roi lines"
         ) from exc
-    return sort_rows(LedgerRow.from_canonical(dict(zip(LEDGER_COLUMNS, r, strict=True))) for r in rows)
+    return sort_rows(
+        LedgerRow.from_canonical(dict(zip(LEDGER_COLUMNS, r, strict=True))) for r in rows
+    )
 
 
 def sort_rows(rows: Iterable[LedgerRow]) -> list[LedgerRow]:
@@ -285,7 +287,9 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
     manifest: dict[str, Any] = {}
     build = _query(con, "select * from main.build_manifest limit 1")
     if not build:
-        raise CloseError("the snapshot has no main.build_manifest row: rebuild it (`outcomes build`)")
+        raise CloseError(
+            "the snapshot has no main.build_manifest row: rebuild it (`outcomes build`)"
+        )
     b = build[0]
     for key in ("settings",):
         if isinstance(b.get(key), str):
@@ -311,7 +315,9 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
         "from staging.assumptions order by key, effective_from",
     )
     if register:
-        manifest["assumptions_register"] = [{k: _jsonable(v) for k, v in r.items()} for r in register]
+        manifest["assumptions_register"] = [
+            {k: _jsonable(v) for k, v in r.items()} for r in register
+        ]
     loads = _query(
         con,
         "select load_id, table_name, file_sha256, status from raw.loads order by load_id",
@@ -456,7 +462,13 @@ def close_period(
             "close",
             "roi_period",
             p.label,
-            {"close_id": close_id, "build_id": build_id, "ledger_sha256": digest, "rows": len(rows), **totals},
+            {
+                "close_id": close_id,
+                "build_id": build_id,
+                "ledger_sha256": digest,
+                "rows": len(rows),
+                **totals,
+            },
         )
     record = _close_row(store, p.label)
     assert record is not None
@@ -685,12 +697,22 @@ def diff_inputs(old: Sequence[LedgerInput], new: Sequence[LedgerInput]) -> list[
         assert ref is not None
         if a is None or b is None:
             changes.append(
-                InputChange(name, ref.source_type, ref.source_ref, "added" if a is None else "removed", ())
+                InputChange(
+                    name, ref.source_type, ref.source_ref, "added" if a is None else "removed", ()
+                )
             )
             continue
         fields = []
         # The version first, so "effective_from X -> Y, value 62.50 -> 70.00" reads naturally.
-        for f in ("source_type", "source_ref", "effective_from", "value", "unit", "sql_sha256", "owner"):
+        for f in (
+            "source_type",
+            "source_ref",
+            "effective_from",
+            "value",
+            "unit",
+            "sql_sha256",
+            "owner",
+        ):
             x, y = getattr(a, f), getattr(b, f)
             if f == "value" and x is not None and y is not None and Decimal(x) == Decimal(y):
                 continue
@@ -698,7 +720,9 @@ def diff_inputs(old: Sequence[LedgerInput], new: Sequence[LedgerInput]) -> list[
                 fields.append((f, x, y))
         if fields:
             changes.append(
-                InputChange(name, b.source_type, b.source_ref, "changed", tuple(fields), a.effective_from)
+                InputChange(
+                    name, b.source_type, b.source_ref, "changed", tuple(fields), a.effective_from
+                )
             )
     return changes
 

@@ -31,7 +31,15 @@ FIXED_CREATED = dt.datetime(2000, 1, 1)
 INPUT_SHEET = "Inputs"
 SUMMARY_SHEET = "Summary"
 SOURCES_SHEET = "Sources"
-FIXED_COLUMNS = ("week_start", "line_id", "category", "title", "formula", "amount", "ledger amount (exact)")
+FIXED_COLUMNS = (
+    "week_start",
+    "line_id",
+    "category",
+    "title",
+    "formula",
+    "amount",
+    "ledger amount (exact)",
+)
 AMOUNT_COL = FIXED_COLUMNS.index("amount")
 FIRST_INPUT_COL = len(FIXED_COLUMNS)
 PRECISION_NOTE = (
@@ -73,7 +81,11 @@ def write_ledger_xlsx(
     book = LedgerWorkbook(path)
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties(
-        {"title": f"ROI ledger {summary_period_label}", "author": "Outcomes", "created": FIXED_CREATED}
+        {
+            "title": f"ROI ledger {summary_period_label}",
+            "author": "Outcomes",
+            "created": FIXED_CREATED,
+        }
     )
     fmt_date = wb.add_format({"num_format": "yyyy-mm-dd"})
     fmt_money = wb.add_format({"num_format": "#,##0.00"})
@@ -103,7 +115,9 @@ def write_ledger_xlsx(
             inputs_ws.write_string(i, col, item.name)
             inputs_ws.write_number(i, col + 1, float(Decimal(item.value)), fmt_number)
             cells[item.name] = xl_rowcol_to_cell(i, col + 1)
-            book.inputs[(row.week_start, row.line_id, item.name)] = f"{INPUT_SHEET}!{cells[item.name]}"
+            book.inputs[(row.week_start, row.line_id, item.name)] = (
+                f"{INPUT_SHEET}!{cells[item.name]}"
+            )
         excel = Formula.parse(row.formula).excel(cells)
         inputs_ws.write_formula(i, AMOUNT_COL, f"={excel}", fmt_money)
         inputs_ws.write_string(i, AMOUNT_COL + 1, _plain(row.amount))
@@ -113,7 +127,10 @@ def write_ledger_xlsx(
     inputs_ws.set_column(AMOUNT_COL, AMOUNT_COL + 1, 18)
 
     last = len(rows) + 1  # 1-based row number of the last ledger row
-    col = {name: _col_letter(FIXED_COLUMNS.index(name)) for name in ("week_start", "line_id", "category")}
+    col = {
+        name: _col_letter(FIXED_COLUMNS.index(name))
+        for name in ("week_start", "line_id", "category")
+    }
     amounts = f"{INPUT_SHEET}!${_col_letter(AMOUNT_COL)}$2:${_col_letter(AMOUNT_COL)}${last}"
 
     def column(name: str) -> str:
@@ -125,7 +142,12 @@ def write_ledger_xlsx(
     s.write_string(0, 0, f"ROI ledger {summary_period_label}", fmt_bold)
     s.write_string(1, 0, PRECISION_NOTE)
     labels = [
-        ("benefits", "Total benefits", f'=SUMIFS({amounts},{column("category")},"benefit")', fmt_money),
+        (
+            "benefits",
+            "Total benefits",
+            f'=SUMIFS({amounts},{column("category")},"benefit")',
+            fmt_money,
+        ),
         ("costs", "Total costs", f'=SUMIFS({amounts},{column("category")},"cost")', fmt_money),
         ("net", "Net value (benefits - costs)", "=B4-B5", fmt_money),
         ("roi", "ROI (net / costs)", '=IF(B5=0,"",B6/B5)', fmt_pct),
@@ -181,16 +203,35 @@ def write_ledger_xlsx(
     sources_ws.write_row(
         0,
         0,
-        ["week_start", "line_id", "input", "value", "unit", "source_type", "source_ref",
-         "effective_from", "sql_sha256", "owner"],
+        [
+            "week_start",
+            "line_id",
+            "input",
+            "value",
+            "unit",
+            "source_type",
+            "source_ref",
+            "effective_from",
+            "sql_sha256",
+            "owner",
+        ],
         fmt_bold,
     )
     r = 1
     for row in rows:
         for item in row.inputs:
             sources_ws.write_datetime(r, 0, _datetime(row.week_start), fmt_date)
-            values = [row.line_id, item.name, item.value, item.unit, item.source_type, item.source_ref,
-                      item.effective_from, item.sql_sha256, item.owner]
+            values = [
+                row.line_id,
+                item.name,
+                item.value,
+                item.unit,
+                item.source_type,
+                item.source_ref,
+                item.effective_from,
+                item.sql_sha256,
+                item.owner,
+            ]
             for c, v in enumerate(values, start=1):
                 sources_ws.write_string(r, c, v or "")
             r += 1

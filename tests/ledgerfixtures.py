@@ -156,7 +156,9 @@ def ledger_rows(fx: Fixture) -> list[dict]:
                         }
                     )
                 else:
-                    value = str(inference_cost(week) if name == "inference_cost" else infrastructure(week))
+                    value = str(
+                        inference_cost(week) if name == "inference_cost" else infrastructure(week)
+                    )
                     inputs.append(
                         {
                             "name": name,
@@ -189,12 +191,16 @@ def ledger_rows(fx: Fixture) -> list[dict]:
 
 
 def _metric_decimal(name: str, week: dt.date) -> str:
-    value = {"hours_saved": hours_saved, "error_rate": error_rate, "event_volume": event_volume}[name](week)
+    value = {"hours_saved": hours_saved, "error_rate": error_rate, "event_volume": event_volume}[
+        name
+    ](week)
     return str(Decimal(repr(value)))
 
 
 def _metric_sha(fx: Fixture) -> dict[str, str]:
-    return {name: hashlib.sha256(_metric_text(fx, name).encode()).hexdigest() for name in METRIC_SQL}
+    return {
+        name: hashlib.sha256(_metric_text(fx, name).encode()).hexdigest() for name in METRIC_SQL
+    }
 
 
 def _metric_text(fx: Fixture, name: str) -> str:
@@ -236,7 +242,9 @@ def make_snapshot(fx: Fixture) -> Path:
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        con.execute("create schema raw; create schema staging; create schema metrics; create schema roi")
+        con.execute(
+            "create schema raw; create schema staging; create schema metrics; create schema roi"
+        )
         con.execute("create table main.build_settings (key varchar, value varchar)")
         con.executemany(
             "insert into main.build_settings values (?, ?)",
@@ -266,11 +274,22 @@ def make_snapshot(fx: Fixture) -> Path:
             depends_on varchar[], load_ids varchar[])"""
         )
         for q, (kind, path) in objects.items():
-            depends = {"staging": [], "metric": [], "roi": ["metrics.hours_saved", "staging.assumptions"]}[kind]
+            depends = {
+                "staging": [],
+                "metric": [],
+                "roi": ["metrics.hours_saved", "staging.assumptions"],
+            }[kind]
             con.execute(
                 "insert into main.build_objects values (?, ?, ?, ?, ?, 17, 1.0, 'ok', null, ?, ?)",
-                [fx.build_id, q.split(".", 1)[1], kind, str(path),
-                 hashlib.sha256(path.read_bytes()).hexdigest(), depends, ["L1"]],
+                [
+                    fx.build_id,
+                    q.split(".", 1)[1],
+                    kind,
+                    str(path),
+                    hashlib.sha256(path.read_bytes()).hexdigest(),
+                    depends,
+                    ["L1"],
+                ],
             )
         con.execute(
             """create table main.metric_values (metric varchar not null, week_start date,
@@ -278,7 +297,11 @@ def make_snapshot(fx: Fixture) -> Path:
             flag varchar, extras varchar not null)"""
         )
         for week in WEEKS:
-            for name, fn in (("hours_saved", hours_saved), ("error_rate", error_rate), ("event_volume", event_volume)):
+            for name, fn in (
+                ("hours_saved", hours_saved),
+                ("error_rate", error_rate),
+                ("event_volume", event_volume),
+            ):
                 con.execute(
                     "insert into main.metric_values values (?, ?, '{}', ?, null, null, null, '{}')",
                     [name, week, fn(week)],
@@ -288,12 +311,16 @@ def make_snapshot(fx: Fixture) -> Path:
                     [name, week, fn(week) / 2],
                 )
         # another metric that no ROI line uses: must not be in the pack's metric inputs
-        con.execute("insert into main.metric_values values ('latency_p95', '2026-01-05', '{}', 812.5, null, null, null, '{}')")
+        con.execute(
+            "insert into main.metric_values values ('latency_p95', '2026-01-05', '{}', 812.5, null, null, null, '{}')"
+        )
         con.execute(
             """create table raw.loads (load_id varchar, table_name varchar, file_sha256 varchar,
             started_at timestamp, status varchar)"""
         )
-        con.execute("insert into raw.loads values ('L1', 'assumptions', 'abc', '2026-01-02 00:00:00', 'loaded')")
+        con.execute(
+            "insert into raw.loads values ('L1', 'assumptions', 'abc', '2026-01-02 00:00:00', 'loaded')"
+        )
         con.execute(
             """create table raw.assumptions (key varchar, effective_from date, value decimal(18,6),
             unit varchar, owner varchar, source varchar, note varchar, low decimal(18,6),
@@ -323,8 +350,20 @@ def make_snapshot(fx: Fixture) -> Path:
         for row in ledger_rows(fx):
             con.execute(
                 "insert into main.roi_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [row[k] for k in ("week_start", "line_id", "category", "title", "formula",
-                                  "formula_filled", "inputs", "amount", "currency")],
+                [
+                    row[k]
+                    for k in (
+                        "week_start",
+                        "line_id",
+                        "category",
+                        "title",
+                        "formula",
+                        "formula_filled",
+                        "inputs",
+                        "amount",
+                        "currency",
+                    )
+                ],
             )
         con.execute("checkpoint")
     finally:

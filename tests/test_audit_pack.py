@@ -70,8 +70,13 @@ def edit_csv(contents: dict[str, bytes], name: str, row_index: int, column: str,
 
 def test_pack_contents(fx, store, pack):
     store.record_assumption_change(
-        "loaded_hourly_cost", dt.date(2026, 1, 1), Decimal("60"), Decimal("62.50"), "usd/hour",
-        "cfo@example.com", "FY26 loaded rate",
+        "loaded_hourly_cost",
+        dt.date(2026, 1, 1),
+        Decimal("60"),
+        Decimal("62.50"),
+        "usd/hour",
+        "cfo@example.com",
+        "FY26 loaded rate",
     )
     pack = export(fx, store, fx.root / "with-change.zip")
     with zipfile.ZipFile(pack) as zf:
@@ -81,24 +86,49 @@ def test_pack_contents(fx, store, pack):
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert set(names) == {
-        "README.md", "assumptions.csv", "ledger.csv", "ledger.xlsx", "lines.csv", "manifest.json",
-        "metric_inputs.csv", "sql/metrics/error_rate.sql", "sql/metrics/event_volume.sql",
-        "sql/metrics/hours_saved.sql", "sql/staging/assumptions.sql",
+        "README.md",
+        "assumptions.csv",
+        "ledger.csv",
+        "ledger.xlsx",
+        "lines.csv",
+        "manifest.json",
+        "metric_inputs.csv",
+        "sql/metrics/error_rate.sql",
+        "sql/metrics/event_volume.sql",
+        "sql/metrics/hours_saved.sql",
+        "sql/staging/assumptions.sql",
         *(f"sql/roi/{line}.sql" for line in LINES),
     }
     ledger = files["ledger.csv"].decode()
     assert "\r" not in ledger and ledger.endswith("\n")
     rows = list(csv.DictReader(io.StringIO(ledger)))
-    assert list(rows[0]) == ["week_start", "line_id", "category", "title", "formula", "formula_filled",
-                             "amount", "amount_display", "currency"]
+    assert list(rows[0]) == [
+        "week_start",
+        "line_id",
+        "category",
+        "title",
+        "formula",
+        "formula_filled",
+        "amount",
+        "amount_display",
+        "currency",
+    ]
     assert len(rows) == len(Q1_WEEKS) * len(LINES)
-    assert [(r["week_start"], r["line_id"]) for r in rows] == sorted((r["week_start"], r["line_id"]) for r in rows)
+    assert [(r["week_start"], r["line_id"]) for r in rows] == sorted(
+        (r["week_start"], r["line_id"]) for r in rows
+    )
     platform = next(r for r in rows if r["line_id"] == "platform_cost")
-    assert platform["amount"] == "3500.0000000000" and platform["amount_display"] == "3500.00"  # 52000/52 + 2500
+    assert (
+        platform["amount"] == "3500.0000000000" and platform["amount_display"] == "3500.00"
+    )  # 52000/52 + 2500
     lines = list(csv.DictReader(io.StringIO(files["lines.csv"].decode())))
     first = lines[1]
     assert (first["name"], first["value"], first["source_type"], first["effective_from"]) == (
-        "loaded_hourly_cost", "62.50", "assumption", "2026-01-01")
+        "loaded_hourly_cost",
+        "62.50",
+        "assumption",
+        "2026-01-01",
+    )
     metric_rows = list(csv.DictReader(io.StringIO(files["metric_inputs.csv"].decode())))
     assert {r["metric"] for r in metric_rows} == {"hours_saved", "error_rate", "event_volume"}
     assert {r["week_start"] for r in metric_rows} == {w.isoformat() for w in Q1_WEEKS}
@@ -106,8 +136,15 @@ def test_pack_contents(fx, store, pack):
     assert {r["record"] for r in assumptions} == {"register", "loaded_version", "change"}
     change = next(r for r in assumptions if r["record"] == "change")
     assert (change["key"], change["old_value"], change["value"], change["changed_by"]) == (
-        "loaded_hourly_cost", "60", "62.50", "cfo@example.com")
-    assert files["sql/metrics/hours_saved.sql"] == (fx.sql_dir / "metrics" / "hours_saved.sql").read_bytes()
+        "loaded_hourly_cost",
+        "60",
+        "62.50",
+        "cfo@example.com",
+    )
+    assert (
+        files["sql/metrics/hours_saved.sql"]
+        == (fx.sql_dir / "metrics" / "hours_saved.sql").read_bytes()
+    )
 
     manifest = json.loads(files["manifest.json"])
     assert manifest["build_id"] == fx.build_id and manifest["period"]["label"] == "2026-Q1"
@@ -115,7 +152,9 @@ def test_pack_contents(fx, store, pack):
         n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"
     }
     with open_snapshot(fx.settings()) as con:
-        assert manifest["ledger_sha256"] == ledger_sha256(read_ledger(con, dt.date(2026, 1, 1), dt.date(2026, 3, 31)))
+        assert manifest["ledger_sha256"] == ledger_sha256(
+            read_ledger(con, dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+        )
     assert all(n["matches_build"] for n in manifest["sql_files"])
     assert manifest["closure"] is None
     readme = files["README.md"].decode()
@@ -158,19 +197,29 @@ def test_pack_of_a_closed_period_records_the_close(fx, store):
 
 def test_tampered_amount_in_ledger_csv_is_detected(pack, tmp_path):
     old: list[str] = []
-    bad = rewrite(pack, tmp_path / "bad.zip", lambda c: old.append(edit_csv(c, "ledger.csv", 5, "amount", "99999.0000000000")))
+    bad = rewrite(
+        pack,
+        tmp_path / "bad.zip",
+        lambda c: old.append(edit_csv(c, "ledger.csv", 5, "amount", "99999.0000000000")),
+    )
     report = verify_pack(bad)
     assert not report.ok
     assert report.tampered_files == ["ledger.csv"]
     [line] = report.mismatched_lines
-    assert (line.week_start, line.stored, line.recomputed) == ("2026-01-12", "99999.0000000000", old[0])
+    assert (line.week_start, line.stored, line.recomputed) == (
+        "2026-01-12",
+        "99999.0000000000",
+        old[0],
+    )
     assert "not the formula over the inputs" in line.message
     assert {t.name for t in report.totals if t.status != "match"} >= {"net", "ledger_sha256"}
     assert report.describe().startswith("MISMATCH")
 
 
 def test_tampered_input_value_is_detected_by_hash_and_recomputation(pack, tmp_path):
-    bad = rewrite(pack, tmp_path / "bad.zip", lambda c: edit_csv(c, "lines.csv", 1, "value", "75.00"))
+    bad = rewrite(
+        pack, tmp_path / "bad.zip", lambda c: edit_csv(c, "lines.csv", 1, "value", "75.00")
+    )
     report = verify_pack(bad)
     assert not report.ok
     assert report.tampered_files == ["lines.csv"]
@@ -190,10 +239,14 @@ def test_forged_manifest_hashes_do_not_hide_a_changed_input(pack, tmp_path):
     report = verify_pack(rewrite(pack, tmp_path / "forged.zip", forge))
     assert report.tampered_files == []
     assert not report.ok
-    assert [(c.line_id, c.recomputed) for c in report.mismatched_lines] == [("analyst_time_saved", "7500.0000000000")]
+    assert [(c.line_id, c.recomputed) for c in report.mismatched_lines] == [
+        ("analyst_time_saved", "7500.0000000000")
+    ]
 
 
-@pytest.mark.parametrize("name", ["sql/metrics/hours_saved.sql", "ledger.xlsx", "ledger.csv", "lines.csv"])
+@pytest.mark.parametrize(
+    "name", ["sql/metrics/hours_saved.sql", "ledger.xlsx", "ledger.csv", "lines.csv"]
+)
 def test_removed_file_is_detected(pack, tmp_path, name):
     report = verify_pack(rewrite(pack, tmp_path / "bad.zip", lambda c: c.pop(name)))
     assert not report.ok
@@ -207,9 +260,13 @@ def test_modified_sql_added_file_and_missing_manifest(pack, tmp_path):
 
     report = verify_pack(rewrite(pack, tmp_path / "bad.zip", edit))
     assert {(f.path, f.status) for f in report.files if f.status != "ok"} == {
-        ("sql/roi/platform_cost.sql", "modified"), ("extra.txt", "unexpected")}
+        ("sql/roi/platform_cost.sql", "modified"),
+        ("extra.txt", "unexpected"),
+    }
     assert not report.ok
-    no_manifest = verify_pack(rewrite(pack, tmp_path / "nomanifest.zip", lambda c: c.pop("manifest.json")))
+    no_manifest = verify_pack(
+        rewrite(pack, tmp_path / "nomanifest.zip", lambda c: c.pop("manifest.json"))
+    )
     assert not no_manifest.ok and "manifest.json is missing" in no_manifest.errors[0]
 
 

@@ -71,3 +71,23 @@ def test_insufficient_and_partial_rows_never_alert_but_provisional_does():
 def test_a_missing_level_never_fires(warn, alert, expected):
     got = _run([0.5], "absolute", "higher_is_better", warn, alert)
     assert got == ({W[0]: expected} if expected else {})
+
+
+def test_scope_total_checks_only_the_all_dimensions_row_and_each_checks_every_row():
+    con = duckdb.connect()
+    frame = pd.DataFrame(
+        {
+            "metric": "m",
+            "week_start": [W[0]] * 3,
+            "dimensions": ["{}", '{"segment":"smb"}', '{"segment":"enterprise"}'],
+            "value": [0.9, 0.5, 0.95],
+            "flag": [None] * 3,
+        }
+    )
+    con.register("f", frame)
+    con.execute("create table mv as select * from f")
+    base = {"metric": "m", "mode": "absolute", "warn": 0.85, "alert": 0.8, "direction": "higher_is_better", "owner": "o"}
+    total = evaluate_thresholds(con, pd.DataFrame([{**base, "scope": "total"}]), table="mv")
+    each = evaluate_thresholds(con, pd.DataFrame([{**base, "scope": "each"}]), table="mv")
+    assert len(total) == 0
+    assert each[["dimensions", "level"]].values.tolist() == [['{"segment":"smb"}', "alert"]]

@@ -60,7 +60,11 @@ def test_close_freezes_rows_manifest_who_and_when(fx, store, con):
     record = close_period(con, fx.settings(), "2026-Q1", "cfo@example.com", store=store)
     rows = read_ledger(con, dt.date(2026, 1, 1), dt.date(2026, 3, 31))
 
-    assert (record.period, record.start, record.end) == ("2026-Q1", dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert (record.period, record.start, record.end) == (
+        "2026-Q1",
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 31),
+    )
     assert record.closed_by == "cfo@example.com" and record.closed_at == CLOSED_AT
     assert record.build_id == fx.build_id
     assert len(record.rows) == len(Q1_WEEKS) * len(LINES) == 52
@@ -69,9 +73,16 @@ def test_close_freezes_rows_manifest_who_and_when(fx, store, con):
     m = record.manifest
     assert m["build"]["build_id"] == fx.build_id and m["build"]["raw_fingerprint"]
     sql = {o["name"]: o["sql_sha256"] for o in m["objects"]}
-    assert sql["hours_saved"] == hashlib.sha256((fx.sql_dir / "metrics" / "hours_saved.sql").read_bytes()).hexdigest()
-    assert {"key": "loaded_hourly_cost", "effective_from": "2026-01-01", "value": "62.50"} in m["assumptions_used"]
-    assert {"key": "licence_annual", "effective_from": "2026-03-01", "value": "60000"} in m["assumptions_used"]
+    assert (
+        sql["hours_saved"]
+        == hashlib.sha256((fx.sql_dir / "metrics" / "hours_saved.sql").read_bytes()).hexdigest()
+    )
+    assert {"key": "loaded_hourly_cost", "effective_from": "2026-01-01", "value": "62.50"} in m[
+        "assumptions_used"
+    ]
+    assert {"key": "licence_annual", "effective_from": "2026-03-01", "value": "60000"} in m[
+        "assumptions_used"
+    ]
     assert [load["load_id"] for load in m["loads"]] == ["L1"]
     benefits = sum((r.amount for r in rows if r.category == "benefit"), Decimal(0))
     costs = sum((r.amount for r in rows if r.category == "cost"), Decimal(0))
@@ -79,7 +90,9 @@ def test_close_freezes_rows_manifest_who_and_when(fx, store, con):
 
     # amounts are exact decimal text in the state store, never floats
     conn = sqlite3.connect(store.path)
-    amounts = conn.execute("select amount, typeof(amount) from closed_ledger_rows order by id").fetchall()
+    amounts = conn.execute(
+        "select amount, typeof(amount) from closed_ledger_rows order by id"
+    ).fetchall()
     conn.close()
     assert {t for _, t in amounts} == {"text"}
     assert amounts[0][0] == "6250.0000000000"  # 100 hours * 62.50
@@ -137,23 +150,35 @@ def test_assumption_change_after_close_shows_restatement_naming_it(fx, store, co
 
     assert r.period == "2026-Q1" and r.restated
     assert (r.closed_build_id, r.current_build_id) == ("B20260504T020000-00000001", fx.build_id)
-    assert [(x.week_start, x.line_id) for x in r.lines] == [(w, "analyst_time_saved") for w in Q1_WEEKS]
+    assert [(x.week_start, x.line_id) for x in r.lines] == [
+        (w, "analyst_time_saved") for w in Q1_WEEKS
+    ]
     for x in r.lines:
         assert x.status == "changed"
         assert x.original == Decimal(str(hours_saved(x.week_start))) * Decimal("62.50")
         assert x.restated == Decimal(str(hours_saved(x.week_start))) * Decimal("70.00")
         assert x.difference == x.restated - x.original
         [change] = x.input_changes
-        assert (change.name, change.source_type, change.change) == ("loaded_hourly_cost", "assumption", "changed")
+        assert (change.name, change.source_type, change.change) == (
+            "loaded_hourly_cost",
+            "assumption",
+            "changed",
+        )
         assert change.fields == (("value", "62.50", "70.00"),)
         assert change.describe() == (
             "assumption loaded_hourly_cost (effective_from 2026-01-01): value 62.50 -> 70.00"
         )
-    assert r.changed_inputs() == ["assumption loaded_hourly_cost (effective_from 2026-01-01): value 62.50 -> 70.00"]
+    assert r.changed_inputs() == [
+        "assumption loaded_hourly_cost (effective_from 2026-01-01): value 62.50 -> 70.00"
+    ]
     total_diff = sum((x.difference for x in r.lines), Decimal(0))
     assert Decimal(r.restated_totals["net"]) - Decimal(r.original_totals["net"]) == total_diff
     text = r.describe()
-    assert "loaded_hourly_cost" in text and "62.50 -> 70.00" in text and "original 6250.0000000000" in text
+    assert (
+        "loaded_hourly_cost" in text
+        and "62.50 -> 70.00" in text
+        and "original 6250.0000000000" in text
+    )
     # the closed record itself is untouched
     [close] = closed_periods(fx.settings(), store=store)
     assert close.rows[0].amount == Decimal("6250") and close.build_id == "B20260504T020000-00000001"
@@ -198,7 +223,9 @@ def test_lines_added_and_removed_after_close(fx, store, con):
     rebuild(fx, line_ids=("analyst_time_saved", "errors_avoided", "inference_spend"))
     with open_snapshot(fx.settings()) as later:
         [r] = restatements(later, fx.settings(), store=store)
-    assert [(x.line_id, x.status) for x in r.lines] == [("platform_cost", "removed")] * len(JAN_WEEKS)
+    assert [(x.line_id, x.status) for x in r.lines] == [("platform_cost", "removed")] * len(
+        JAN_WEEKS
+    )
     removed = r.lines[0]
     assert removed.restated is None and removed.difference == -removed.original
     assert "removed, original" in removed.describe()
@@ -215,7 +242,9 @@ def test_unchanged_rebuild_is_no_restatement(fx, store, con):
 
 
 def test_refuses_a_period_not_over_an_empty_one_and_a_failed_build(fx, store, con):
-    with pytest.raises(CloseError, match=r"2026-Q2 is not over at the build's as_of \(2026-05-04\)"):
+    with pytest.raises(
+        CloseError, match=r"2026-Q2 is not over at the build's as_of \(2026-05-04\)"
+    ):
         close_period(con, fx.settings(), "2026-Q2", "cfo@example.com", store=store)
     with pytest.raises(CloseError, match="no ROI ledger rows .* 2025-Q4"):
         close_period(con, fx.settings(), "2025-Q4", "cfo@example.com", store=store)
@@ -223,9 +252,8 @@ def test_refuses_a_period_not_over_an_empty_one_and_a_failed_build(fx, store, co
         close_period(con, fx.settings(), "2026-01", "  ", store=store)
     con.close()
     rebuild(fx, status="failed")
-    with open_snapshot(fx.settings()) as failed:
-        with pytest.raises(CloseError, match="status 'failed'"):
-            close_period(failed, fx.settings(), "2026-01", "cfo@example.com", store=store)
+    with open_snapshot(fx.settings()) as failed, pytest.raises(CloseError, match="status 'failed'"):
+        close_period(failed, fx.settings(), "2026-01", "cfo@example.com", store=store)
     assert closed_periods(fx.settings(), store=store) == []
 
 

@@ -55,17 +55,33 @@ with params as (
         0.0001::double as psi_epsilon
 ),
 
--- one row per feature, week and distinct value; every later step works on these counts
-week_points as materialized (
+-- every finite value, ranked within its feature and week (row_number and lead are cheap;
+-- a running sum over a window is not)
+ranked_values as (
     select
         feature,
         week_start,
         value_num as value,
-        count(*) as cnt
+        row_number() over by_value as row_rank,
+        lead(value_num) over by_value as next_raw
     from staging.ai_features
     where value_num is not null
         and isfinite(value_num)
-    group by feature, week_start, value_num
+    window by_value as (partition by feature, week_start order by value_num)
+),
+
+-- one row per feature, week and distinct value: its count, the week's CDF count at it
+-- (values <= it) and the next larger value of the week
+week_points as materialized (
+    select
+        feature,
+        week_start,
+        value,
+        count(*) as cnt,
+        max(row_rank) as cum_le,
+        min(next_raw) filter (where next_raw > value) as next_value
+    from ranked_values
+    group by feature, week_start, value
 ),
 
 feature_weeks as (
@@ -190,6 +206,17 @@ reference_curve as materialized (
     from reference_cdf
 ),
 
+-- the sorted reference sample, one row per value (0-based position idx): order statistics
+-- by equality join instead of a search
+reference_order as materialized (
+    select
+        window_id,
+        unnest(range(cum_le - cnt, cum_le)) as idx,
+        value,
+        g
+    from reference_curve
+),
+
 reference_means as materialized (
     select
         window_id,
@@ -225,43 +252,33 @@ reference_ends as (
         and c.next_value is null
 ),
 
--- decile edges as numpy.quantile(method='linear'): virtual index h = (n - 1) * q, the
--- order statistics x[floor(h)] and x[floor(h) + 1] (x[j], 0-based, is the smallest value
--- whose cumulative count exceeds j), numpy's two-sided linear interpolation between them
-edge_order_stats as (
+-- decile edges as numpy.quantile(method='linear'): virtual index h = (n - 1) * q, the order
+-- statistics x[floor(h)] and x[min(floor(h) + 1, n - 1)], numpy's two-sided linear
+-- interpolation between them
+edge_positions as (
     select
-        window_id,
-        any_value(n_reference) as n_reference,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (1 / 10))) as a1,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (1 / 10)) + 1, n_reference - 1)) as b1,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (2 / 10))) as a2,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (2 / 10)) + 1, n_reference - 1)) as b2,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (3 / 10))) as a3,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (3 / 10)) + 1, n_reference - 1)) as b3,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (4 / 10))) as a4,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (4 / 10)) + 1, n_reference - 1)) as b4,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (5 / 10))) as a5,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (5 / 10)) + 1, n_reference - 1)) as b5,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (6 / 10))) as a6,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (6 / 10)) + 1, n_reference - 1)) as b6,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (7 / 10))) as a7,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (7 / 10)) + 1, n_reference - 1)) as b7,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (8 / 10))) as a8,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (8 / 10)) + 1, n_reference - 1)) as b8,
-        min(value) filter (where cum_le > floor((n_reference - 1) * (9 / 10))) as a9,
-        min(value) filter (where cum_le > least(floor((n_reference - 1) * (9 / 10)) + 1, n_reference - 1)) as b9
-    from reference_cdf
-    group by window_id
+        s.window_id,
+        s.n_reference,
+        q.decile,
+        floor((s.n_reference - 1) * (q.decile / 10))::bigint as lo
+    from reference_stats as s
+    cross join range(1, 10) as q(decile)
 ),
 
 edge_values as (
     select
-        window_id,
-        unnest(range(1, 10)) as decile,
-        unnest([a1, a2, a3, a4, a5, a6, a7, a8, a9]) as a,
-        unnest([b1, b2, b3, b4, b5, b6, b7, b8, b9]) as b,
-        n_reference
-    from edge_order_stats
+        e.window_id,
+        e.decile,
+        e.n_reference,
+        a.value as a,
+        b.value as b
+    from edge_positions as e
+    inner join reference_order as a
+        on a.window_id = e.window_id
+        and a.idx = e.lo
+    inner join reference_order as b
+        on b.window_id = e.window_id
+        and b.idx = least(e.lo + 1, e.n_reference - 1)
 ),
 
 edge_lists as (
@@ -334,64 +351,72 @@ tested as materialized (
         on r.window_id = t.window_id
 ),
 
--- the current week's CDF at each of its distinct values, and the next value up
-current_points as materialized (
+current_points as (
     select
         t.test_id,
         t.window_id,
-        t.n_current,
-        t.n_reference,
-        t.last_value,
-        t.g_last,
         p.value,
         p.cnt,
-        (sum(p.cnt) over by_value)::bigint as cum_le,
-        lead(p.value) over by_value as next_value
+        p.cum_le,
+        p.next_value
     from week_points as p
     inner join tested as t
         on t.feature = p.feature
         and t.week_start = p.week_start
     where t.n_reference > 0
-    window by_value as (
-        partition by t.test_id order by p.value
-        rows between unbounded preceding and current row
-    )
 ),
 
--- each distinct current value against the sorted reference CDF (ASOF joins): its bin, the
--- reference counts <= and < it, the integrated reference CDF g at it, and the first
--- reference value where F_ref exceeds the current CDF at it (where F_ref - F_cur turns
--- positive before the next current value, if it does)
+-- the reference CDF at each current value (ASOF join on the sorted reference): counts <=
+-- and < it, and the integrated reference CDF g at it
+current_lookup as (
+    select
+        c.test_id,
+        c.window_id,
+        c.value,
+        c.cnt,
+        c.cum_le,
+        c.next_value,
+        coalesce(r.cum_le, 0) as ref_le,
+        coalesce(r.cum_le - case when r.value = c.value then r.cnt else 0 end, 0) as ref_lt,
+        coalesce(r.g + r.cum_le / r.n_reference * (c.value - r.value), 0) as g_at_value
+    from current_points as c
+    asof left join reference_curve as r
+        on r.window_id = c.window_id
+        and c.value >= r.value
+),
+
+-- plus the bin of each current value, and the first reference value where F_ref exceeds
+-- k = the current CDF at it: the reference order statistic at position
+-- floor(k * n_reference) (F_ref - F_cur may turn positive there before the next value)
 current_vs_reference as materialized (
     select
         c.test_id,
-        c.n_current,
-        c.n_reference,
-        c.last_value,
-        c.g_last,
+        t.n_current,
+        t.n_reference,
+        t.last_value,
+        t.g_last,
         c.value,
         c.next_value,
         c.cnt,
         c.cum_le,
+        c.ref_le,
+        c.ref_lt,
+        c.g_at_value,
         (c.value >= e.e1)::int + coalesce((c.value >= e.e2)::int, 0)
         + coalesce((c.value >= e.e3)::int, 0) + coalesce((c.value >= e.e4)::int, 0)
         + coalesce((c.value >= e.e5)::int, 0) + coalesce((c.value >= e.e6)::int, 0)
         + coalesce((c.value >= e.e7)::int, 0) + coalesce((c.value >= e.e8)::int, 0)
         + coalesce((c.value >= e.e9)::int, 0) as bin,
-        coalesce(r.cum_le, 0) as ref_le,
-        coalesce(r.cum_le - case when r.value = c.value then r.cnt else 0 end, 0) as ref_lt,
-        coalesce(r.g + r.cum_le / r.n_reference * (c.value - r.value), 0) as g_at_value,
         x.value as cross_value,
         x.g as g_at_cross
-    from current_points as c
+    from current_lookup as c
+    inner join tested as t
+        on t.test_id = c.test_id
     inner join edges as e
         on e.window_id = c.window_id
-    asof left join reference_curve as r
-        on r.window_id = c.window_id
-        and c.value >= r.value
-    asof left join reference_curve as x
+    left join reference_order as x
         on x.window_id = c.window_id
-        and c.cum_le * c.n_reference / c.n_current < x.cum_le
+        and x.idx = floor(c.cum_le * t.n_reference / t.n_current)::bigint
 ),
 
 -- KS: sup |F_ref - F_cur| is reached at a current value or just before it.

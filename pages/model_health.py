@@ -1,0 +1,116 @@
+"""Model health: accuracy, error rate, calibration, latency, override and acceptance, weekly,
+per model version and segment, with model-version changes and notes drawn on every chart."""
+
+import streamlit as st
+
+from metrics import annotations, charts, model_health, ui
+
+st.title("🩺 Model health")
+st.caption(
+    "Weekly model metrics per model version and segment. Dashed purple rules mark the first "
+    "week a model version was seen; dashed amber / red rules are the warn / alert thresholds; "
+    "hollow points are provisional (few labels) or partial (week not over) weeks."
+)
+
+if ui.snapshot_key() is None:
+    st.info(
+        "No data yet. Run `make run` (generates and builds the demo data) or load your own "
+        "files with `outcomes ingest <file> --table ai_events` (and `feedback`), then "
+        "`outcomes build`."
+    )
+    st.stop()
+
+try:
+    values = ui.load(model_health.health_values)
+    catalog = ui.load(model_health.health_catalog)
+except Exception as exc:  # a broken snapshot: say so, keep the app alive
+    st.error(f"Could not read the model metrics from this snapshot: {exc}")
+    st.stop()
+
+if values.empty:
+    st.info(
+        "This snapshot has no model metrics yet: it needs AI events and feedback. Load them "
+        "with `outcomes ingest <file> --table ai_events` / `--table feedback`, then `outcomes build`."
+    )
+    st.stop()
+
+left, middle, right, window_col = st.columns([1.3, 1, 1, 0.9])
+split = left.radio(
+    "Lines by",
+    list(model_health.SPLITS),
+    format_func=model_health.SPLIT_LABELS.get,
+    horizontal=True,
+    key="health_split",
+)
+all_versions = model_health.dimension_values(values, "model_version")
+all_segments = model_health.dimension_values(values, "segment")
+versions = middle.multiselect("Model versions", all_versions, default=all_versions, key="health_versions")
+segments = right.multiselect("Segments", all_segments, default=all_segments, key="health_segments")
+window = window_col.selectbox("Weeks", list(model_health.WINDOWS), index=1, key="health_window")
+since = model_health.window_start(values, model_health.WINDOWS[window])
+filters = {
+    "versions": None if set(versions) == set(all_versions) else versions,
+    "segments": None if set(segments) == set(all_segments) else segments,
+}
+
+versions_seen = ui.load(annotations.version_change_annotations)
+store = ui.state_store()
+
+
+def draw(metric: str) -> None:
+    """One metric's chart, or an error card when it failed; never stops the page."""
+    definition = catalog[catalog["name"] == metric].iloc[0]
+    title = str(definition["title"] or metric)
+    if definition["build_status"] != "ok":
+        st.error(f"**{title}** is unavailable in this build: {definition['error'] or definition['build_status']}")
+        return
+    try:
+        result = model_health.series_for(values, metric, split, since=since, **filters)
+        if result.frame.empty:
+            st.info(f"**{title}**: no rows for the chosen versions, segments and weeks.")
+            return
+        notes = annotations.chart_annotations(store, versions_seen, metric)
+        if since is not None and len(notes):
+            notes = notes[notes["week_start"].map(lambda d: d >= since)]
+        chart = charts.trend_chart(
+            result.frame,
+            title=model_health.chart_title(title, split),
+            y_title=title,
+            unit=definition["unit"],
+            annotations=notes,
+            thresholds=definition["thresholds"],
+            color_field="series",
+        )
+        st.altair_chart(chart, width="stretch")
+        caption = f"Owner: {definition['owner'] or 'unowned'}."
+        if result.note:
+            caption = f"{result.note} {caption}"
+        st.caption(caption)
+    except Exception as exc:  # one broken metric must not take the page down
+        st.error(f"**{title}** could not be drawn: {exc}")
+
+
+st.subheader("Is it right?")
+col1, col2 = st.columns(2)
+with col1:
+    draw("accuracy")
+with col2:
+    draw("error_rate")
+
+st.subheader("Is it confident for the right reasons, and fast?")
+col1, col2 = st.columns(2)
+with col1:
+    draw("calibration_error")
+with col2:
+    for tab, metric in zip(
+        st.tabs(["Latency p95", "p50", "p99"]), ("latency_p95", "latency_p50", "latency_p99"), strict=True
+    ):
+        with tab:
+            draw(metric)
+
+st.subheader("Do people trust it?")
+col1, col2 = st.columns(2)
+with col1:
+    draw("override_rate")
+with col2:
+    draw("acceptance_rate")

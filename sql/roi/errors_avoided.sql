@@ -1,0 +1,96 @@
+/* ---
+name: errors_avoided
+title: Errors avoided
+description: >
+  Value of the errors the AI avoided in the reporting week: (baseline error rate - measured
+  error rate) x event volume x cost per error. error_rate is metrics.error_rate of all model
+  versions and segments (wrong / labelled events), as the exact quotient rounded half up to
+  10 decimal places; event_volume is every AI event of the week (metrics.event_volume, all
+  action tiers): the error rate measured on the labelled events stands for all events,
+  labelled or not. baseline_error_rate and cost_per_error are the assumptions in force at the
+  week (greatest effective_from <= week_start). A week whose error rate is above the baseline
+  has a negative amount. Weeks without labelled events or without both assumptions have no
+  row. amount is the formula over these inputs in exact DECIMAL, kept to 10 decimal places.
+grain: One row per reporting week with labelled events and both assumptions in force.
+category: benefit
+formula: (baseline_error_rate - error_rate) * event_volume * cost_per_error
+inputs:
+  baseline_error_rate: {assumption: baseline_error_rate}
+  error_rate: {metric: error_rate}
+  event_volume: {metric: event_volume}
+  cost_per_error: {assumption: cost_per_error}
+owner: finops@example.com
+tests:
+  - not_null(amount)
+  - unique(week_start)
+--- */
+with measured as (
+    select
+        week_start,
+        numerator::hugeint as wrong_events,
+        denominator::hugeint as labelled_events
+    from metrics.error_rate
+    where model_version is null
+        and segment is null
+        and denominator > 0
+),
+
+rates as (
+    -- DuckDB divides DECIMALs in DOUBLE: this is the exact quotient wrong / labelled, rounded
+    -- half up to 10 places, in integer arithmetic.
+    select
+        week_start,
+        ((2 * wrong_events * 10000000000 + labelled_events) // (2 * labelled_events))::decimal(38, 0)
+            * 0.0000000001 as error_rate
+    from measured
+),
+
+volumes as (
+    select
+        week_start,
+        value::decimal(38, 0) as event_volume
+    from metrics.event_volume
+    where action_tier is null
+),
+
+assumed as (
+    select
+        r.week_start,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'baseline_error_rate')
+            as baseline_error_rate,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'cost_per_error')
+            as cost_per_error
+    from rates as r
+    inner join staging.assumptions as a
+        on a.key in ('baseline_error_rate', 'cost_per_error')
+        and a.effective_from <= r.week_start
+    group by r.week_start
+),
+
+valued as (
+    select
+        r.week_start,
+        s.baseline_error_rate,
+        r.error_rate::decimal(38, 10) as error_rate,
+        v.event_volume,
+        s.cost_per_error,
+        ((s.baseline_error_rate - r.error_rate) * v.event_volume * s.cost_per_error)
+            ::decimal(38, 10) as amount
+    from rates as r
+    inner join volumes as v
+        on v.week_start = r.week_start
+    inner join assumed as s
+        on s.week_start = r.week_start
+    where s.baseline_error_rate is not null
+        and s.cost_per_error is not null
+)
+
+select
+    week_start,
+    baseline_error_rate,
+    error_rate,
+    event_volume,
+    cost_per_error,
+    amount,
+    amount::double as value
+from valued

@@ -1,0 +1,42 @@
+/* ---
+name: people
+title: People
+description: >
+  Staff time charged to the AI system: cost lines of category people (staging.costs), each spread over the reporting weeks
+  of its period by calendar day in whole cents (staging.cost_weeks), summed per week. Weeks
+  before the first AI event count (pre-launch costs are costs of the project); weeks after the
+  build's current week are left out until they arrive. The cost ids behind each week are the
+  ledger's source for the input. The build fails this line when a cost line is not in the
+  reporting currency.
+grain: One row per reporting week, up to the build's current week, with cost lines of category people.
+category: cost
+formula: people_cost
+inputs:
+  people_cost: {cost_rows: people}
+owner: finops@example.com
+tests:
+  - not_null(amount)
+  - unique(week_start)
+--- */
+with weekly as (
+    select
+        week_start,
+        sum(amount) as people_cost,
+        bool_and(currency = setting('currency')) as in_reporting_currency,
+        string_agg(distinct currency, ', ' order by currency) as currencies
+    from staging.cost_weeks
+    where category = 'people'
+        and week_start <= week_of(setting('as_of')::timestamp)
+    group by week_start
+)
+
+select
+    week_start,
+    people_cost,
+    case
+        when in_reporting_currency then people_cost::decimal(38, 10)
+        else error('roi.people: cost lines of week ' || week_start || ' are in ' || currencies
+            || ', the reporting currency is ' || setting('currency') || '; convert them first')
+    end as amount,
+    people_cost::double as value
+from weekly

@@ -1,0 +1,78 @@
+/* ---
+name: time_saved
+title: Analyst time saved
+description: >
+  Value of the analyst time saved by AI assistance in the reporting week: the hours saved,
+  (baseline handle minutes x AI-assisted items closed - their actual handle minutes) / 60, x the
+  loaded hourly cost. The same hours as metrics.hours_saved (whose assisted_items and
+  actual_minutes this line reads; actual minutes stated as DECIMAL(38,10)), with the baseline
+  written out as an input so that its version, owner and low / high range show in the ledger
+  and in the sensitivity. baseline_handle_minutes and loaded_hourly_cost are the assumptions in
+  force at the week (greatest effective_from <= week_start). Weeks without assisted items
+  closed or without both assumptions have no row; a week slower than the baseline is negative.
+  amount is the exact value rounded half away from zero to 10 decimal places.
+grain: One row per reporting week with AI-assisted items closed and both assumptions in force.
+category: benefit
+formula: (baseline_handle_minutes * assisted_items - handle_minutes) / 60 * loaded_hourly_cost
+inputs:
+  baseline_handle_minutes: {assumption: baseline_handle_minutes}
+  assisted_items: {metric: hours_saved.assisted_items, unit: items}
+  handle_minutes: {metric: hours_saved.actual_minutes, unit: minutes}
+  loaded_hourly_cost: {assumption: loaded_hourly_cost}
+owner: finops@example.com
+tests:
+  - not_null(amount)
+  - unique(week_start)
+--- */
+with measured as (
+    select
+        week_start,
+        assisted_items::decimal(38, 0) as assisted_items,
+        actual_minutes::decimal(38, 10) as handle_minutes
+    from metrics.hours_saved
+),
+
+assumed as (
+    select
+        m.week_start,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'baseline_handle_minutes')
+            as baseline_handle_minutes,
+        arg_max(a.value, a.effective_from) filter (where a.key = 'loaded_hourly_cost')
+            as loaded_hourly_cost
+    from measured as m
+    inner join staging.assumptions as a
+        on a.key in ('baseline_handle_minutes', 'loaded_hourly_cost')
+        and a.effective_from <= m.week_start
+    group by m.week_start
+),
+
+inputs as (
+    select
+        m.week_start,
+        s.baseline_handle_minutes,
+        m.assisted_items,
+        m.handle_minutes,
+        s.loaded_hourly_cost,
+        -- DuckDB divides DECIMALs in DOUBLE, so the division by 60 is done on integers: the
+        -- minutes in units of 1e-10, the hourly cost in units of 1e-6 (product: 1e-16 USD x 60)
+        ((s.baseline_handle_minutes * 1000000)::hugeint * 10000 * m.assisted_items::hugeint
+            - (m.handle_minutes * 10000000000)::hugeint)
+            * (s.loaded_hourly_cost * 1000000)::hugeint as value_x60_e16
+    from measured as m
+    inner join assumed as s
+        on s.week_start = m.week_start
+    where s.baseline_handle_minutes is not null
+        and s.loaded_hourly_cost is not null
+)
+
+select
+    week_start,
+    baseline_handle_minutes,
+    assisted_items,
+    handle_minutes,
+    loaded_hourly_cost,
+    -- value_x60_e16 is 60 x the amount in units of 1e-16 USD: / 60 / 1e6, rounded half away from zero
+    (sign(value_x60_e16) * ((2 * abs(value_x60_e16) + 60000000) // 120000000))::decimal(38, 0)
+        * 0.0000000001 as amount,
+    amount::double as value
+from inputs

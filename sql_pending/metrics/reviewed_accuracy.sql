@@ -1,0 +1,58 @@
+/* ---
+name: reviewed_accuracy
+title: Reviewed accuracy (hand-checked sample)
+description: >
+  Share of the AI outputs judged by hand in the weekly review (the reproducible sample of
+  the week, pages/weekly_review.py) that a reviewer marked correct. Reads raw.output_verdicts,
+  which the build copies from the state store: one row per event with its latest verdict
+  ('correct' / 'incorrect'); if an event still has several rows, the newest created_at wins.
+  Verdicts count in the week the event belongs to (the verdict's week_start).
+  numerator = outputs judged correct, denominator = outputs judged. A week with fewer than
+  10 judged outputs is flagged insufficient (too few to alert on); the unfinished current
+  week is flagged partial. Weeks with no verdict have no row.
+grain: One row per reporting week with at least one verdict.
+kind: model
+unit: ratio
+direction: higher_is_better
+owner: ml-platform@example.com
+thresholds: {warn: 0.85, alert: 0.8}
+tests:
+  - not_null(value, numerator, denominator)
+  - unique(week_start)
+  - range(value, 0, 1)
+  - accepted_values(flag, ['insufficient', 'partial'])
+--- */
+with latest as (
+    select
+        event_id,
+        week_start,
+        verdict
+    from raw.output_verdicts
+    where verdict in ('correct', 'incorrect')
+    qualify row_number() over (
+        partition by event_id
+        order by created_at desc, verdict
+    ) = 1
+),
+
+counted as (
+    select
+        week_start,
+        count_if(verdict = 'correct') as correct_outputs,
+        count(*) as judged_outputs
+    from latest
+    group by week_start
+)
+
+select
+    c.week_start,
+    c.correct_outputs::double / c.judged_outputs as value,
+    c.correct_outputs::double as numerator,
+    c.judged_outputs::double as denominator,
+    case
+        when w.is_partial then 'partial'
+        when c.judged_outputs < 10 then 'insufficient'
+    end as flag
+from counted as c
+left join staging.weeks as w
+    on w.week_start = c.week_start

@@ -1,0 +1,255 @@
+"""AppTest over the analyst pages and the data page, on the session's demo warehouse:
+the catalog filters, a metric's page shows its lineage, the workbench validates, previews
+and saves (file written, audit entry, rebuilt value shown)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.settings import Settings
+from metrics.state import StateStore
+from tests.conftest import ROOT
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    return at
+
+
+def open_page(page: str, *, name: str = "", role: str = "viewer") -> AppTest:
+    at = app()
+    if name:
+        at.text_input(key="identity_name").input(name)
+    at.selectbox(key="identity_role").select(role)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def table_with(at: AppTest, *columns: str):
+    """The first table shown whose columns include ``columns`` (plain st.dataframe elements
+    carry no key in AppTest)."""
+    for frame in at.dataframe:
+        if set(columns) <= set(frame.value.columns):
+            return frame.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+# -- catalog ------------------------------------------------------------------------------
+
+
+def test_catalog_lists_every_metric_and_filters_by_search(demo_env):
+    at = open_page("pages/catalog.py")
+    table = table_with(at, "link", "build_status")
+    assert len(table) == len(list((ROOT / "sql" / "metrics").glob("*.sql")))
+    at.text_input(key="catalog_search").input("latency")
+    ok(at.run())
+    table = table_with(at, "link", "build_status")
+    assert sorted(table["link"]) == [
+        "catalog?metric=latency_p50",
+        "catalog?metric=latency_p95",
+        "catalog?metric=latency_p99",
+    ]
+    assert any("3 of" in c.value for c in at.caption)
+
+
+def test_catalog_filters_by_kind_owner_and_status(demo_env):
+    at = open_page("pages/catalog.py")
+    at.multiselect(key="catalog_kinds").select("cost")
+    ok(at.run())
+    table = table_with(at, "link", "build_status")
+    assert len(table) and set(table["kind"]) == {"cost"}
+    at.multiselect(key="catalog_owners").select("ml-platform@example.com")
+    ok(at.run())
+    assert table_with(at, "link", "build_status").empty
+    at.multiselect(key="catalog_kinds").unselect("cost")
+    at.multiselect(key="catalog_statuses").select("no thresholds")
+    ok(at.run())
+    table = table_with(at, "link", "build_status")
+    assert len(table) and set(table["owner"]) == {"ml-platform@example.com"}
+    assert set(table["status"]) == {"no thresholds"}
+
+
+def test_a_metrics_page_shows_its_lineage_both_ways(demo_env):
+    at = open_page("pages/catalog.py")
+    at.selectbox(key="metric").select("hours_saved")
+    ok(at.run())
+    text = markdown(at)
+    assert (
+        "Analyst hours saved" in "\n".join(s.value for s in at.subheader) or "hours_saved" in text
+    )
+    assert "`staging.work_items`" in text  # what it reads
+    assert "`raw.work_items`" in text  # the raw table underneath
+    assert "[metrics.cost_per_hour_saved](catalog?metric=cost_per_hour_saved)" in text  # users
+    assert any("hours_saved.sql" in c.value for c in at.code) or any(
+        "select" in c.value for c in at.code
+    )
+    assert at.get("vega_lite_chart"), "the weekly chart is missing"
+
+
+def test_a_metrics_page_opens_from_the_query_parameter(demo_env):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/catalog.py")
+    at.query_params["metric"] = "accuracy"
+    ok(at.run())
+    text = markdown(at)
+    assert "`staging.feedback`" in text and "`raw.feedback`" in text
+    assert any(m.label == "Build" and m.value == "ok" for m in at.metric)
+
+
+# -- workbench ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def editable(demo_env, demo_root: Path, tmp_path: Path, monkeypatch) -> Settings:
+    """Saving on, with its own SQL folder and snapshot copy (the session's stay untouched)."""
+    sql = tmp_path / "sql"
+    shutil.copytree(ROOT / "sql", sql)
+    shutil.copy(demo_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("OUTCOMES_SQL_DIR", str(sql))
+    monkeypatch.setenv("OUTCOMES_WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("OUTCOMES_ALLOW_SQL_EDITS", "true")
+    return Settings()
+
+
+def open_in_workbench(at: AppTest, metric: str) -> str:
+    at.toggle(key="wb_plain").set_value(True)
+    ok(at.run())
+    at.selectbox(key="wb_existing").select(metric)
+    at.button(key="wb_open_button").click()
+    ok(at.run())
+    return at.text_area(key="wb_text").value
+
+
+def test_workbench_validation_shows_errors_at_their_line(demo_env):
+    at = open_page("pages/workbench.py")
+    text = open_in_workbench(at, "event_volume")
+    assert text == (ROOT / "sql" / "metrics" / "event_volume.sql").read_text()
+    broken = text.replace("from staging.ai_events", "from staging.ai_eventz")
+    line = next(i for i, t in enumerate(broken.splitlines(), 1) if "staging.ai_eventz" in t)
+    at.text_area(key="wb_text").input(broken)
+    at.button(key="wb_validate").click()
+    ok(at.run())
+    assert at.error and "1 problem" in at.error[0].value
+    assert f"**Line {line}:** unknown dependency 'staging.ai_eventz'" in markdown(at)
+    assert any("> " in c.value and "staging.ai_eventz" in c.value for c in at.code)
+
+
+def test_workbench_preview_shows_the_result_the_chart_and_the_diff(demo_env):
+    at = open_page("pages/workbench.py")
+    text = open_in_workbench(at, "event_volume")
+    at.text_area(key="wb_text").input(
+        text.replace("c.events::double as value", "c.events::double * 2 as value")
+    )
+    at.button(key="wb_validate").click()
+    at.run()
+    assert at.success and at.success[0].value.startswith("Valid")
+    at.button(key="wb_preview_button").click()
+    ok(at.run())
+    assert not at.error, [e.value for e in at.error]
+    result = at.dataframe[0].value
+    assert {"week_start", "action_tier", "value"} <= set(result.columns)
+    assert at.get("vega_lite_chart"), "the weekly chart is missing"
+    values = table_with(at, "current", "draft")
+    assert values["changed"].all() and (values["draft"] == 2 * values["current"]).all()
+    assert any("+    c.events::double * 2 as value," in c.value for c in at.code)
+
+
+def test_workbench_preview_explains_a_refusal(demo_env):
+    at = open_page("pages/workbench.py")
+    text = open_in_workbench(at, "event_volume")
+    at.text_area(key="wb_text").input(text + ";\ndrop table metrics.event_volume")
+    at.button(key="wb_preview_button").click()
+    ok(at.run())
+    assert "Refused (statements)" in at.error[0].value
+    assert "exactly one SELECT" in at.error[0].value
+
+
+def test_workbench_without_edit_rights_offers_a_download(demo_env):
+    at = open_page("pages/workbench.py", name="vic", role="analyst")
+    assert not _has_button(at, "wb_save")
+    assert any("allow_sql_edits" in c.value for c in at.caption)
+    assert at.get("download_button")
+
+
+def _has_button(at: AppTest, key: str) -> bool:
+    try:
+        at.button(key=key)
+    except KeyError:
+        return False
+    return True
+
+
+def test_workbench_saves_logs_and_shows_the_rebuilt_value(editable, demo_root):
+    at = open_page("pages/workbench.py", name="ana", role="analyst")
+    text = open_in_workbench(at, "event_volume")
+    draft = text.replace("c.events::double as value", "c.events::double * 2 as value")
+    at.text_area(key="wb_text").input(draft)
+    ok(at.run())
+    at.button(key="wb_save").click()
+    ok(at.run())
+    assert not at.error, [e.value for e in at.error]
+    # file written
+    assert (editable.sql_dir / "metrics" / "event_volume.sql").read_text() == draft
+    assert (ROOT / "sql" / "metrics" / "event_volume.sql").read_text() == text
+    # audit entry: who and the diff
+    (entry,) = StateStore(editable.state_path).audit_log(entity="metric", entity_key="event_volume")
+    assert entry.actor == "ana" and "+    c.events::double * 2 as value," in entry.detail["diff"]
+    # rebuilt: the success message names the build, the value shown is the new one
+    assert any("rebuilt the whole snapshot" in s.value for s in at.success)
+    (shown,) = [m for m in at.metric if m.label.startswith("Rebuilt value of event_volume")]
+    at2 = open_page("pages/catalog.py")
+    row = table_with(at2, "link", "build_status")
+    new_last = row[row["link"] == "catalog?metric=event_volume"]["last"].iloc[0]
+    assert shown.value == new_last
+    old = _session_last_value(demo_root, "event_volume")
+    assert float(new_last.replace(",", "")) == pytest.approx(2 * old)
+
+
+def _session_last_value(demo_root: Path, metric: str) -> float:
+    """The metric's last complete week total in the session's (unchanged) demo snapshot."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "select value from main.metric_values where metric = ? and dimensions = '{}' "
+            "and week_start = (select max(week_start) from staging.weeks where not is_partial)",
+            [metric],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+# -- data page ----------------------------------------------------------------------------
+
+
+def test_data_page_shows_loads_quarantine_freshness_and_contracts(demo_env):
+    at = open_page("pages/data.py")
+    ledger = table_with(at, "rows_accepted", "loaded_by")
+    assert {"ai_events", "costs", "feedback"} <= set(ledger["table"])
+    assert (ledger["rows_in"] == ledger["rows_accepted"] + ledger["rows_quarantined"]).all()
+    assert len(table_with(at, "reason", "raw_values")) > 0
+    at.selectbox(key="data_q_table").select("costs")
+    ok(at.run())
+    rows = table_with(at, "reason", "raw_values")
+    assert len(rows) and set(rows["table"]) == {"costs"}
+    assert at.json, "the raw values of the inspected row are not shown"
+    fresh = table_with(at, "newest_row", "hours_behind_build")
+    assert set(fresh[fresh["source"] == "ai_events"]["status"]) <= {"fresh", "stale"}
+    assert len(at.expander) >= 8 and "Key:" in markdown(at)

@@ -1,0 +1,263 @@
+"""AppTest of the weekly review page over the session's demo warehouse (own state per test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.state import StateStore
+from tests.apphelpers import ROOT
+
+PAGE = "pages/weekly_review.py"
+LAST_COMPLETE = "2026-11-09"  # DEMO_END 2026-11-18 is in the partial week of 2026-11-16
+OTHER_WEEK = "2026-08-03"
+
+
+def _open(role: str = "operator", name: str = "Ana Ops", query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["identity_name"] = name
+    at.session_state["identity_role"] = role
+    if query:
+        at.query_params.update(query)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    _no_errors(at)
+    return at
+
+
+def _no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _scorecard(at: AppTest):
+    """The scorecard tables (one per kind) as one frame."""
+    import pandas as pd
+
+    frames = [d.value for d in at.dataframe if "status_label" in d.value.columns]
+    assert frames, "no scorecard table on the page"
+    return pd.concat(frames, ignore_index=True)
+
+
+def _specs(at: AppTest) -> list[str]:
+    return [c.proto.spec for c in at.get("vega_lite_chart")]
+
+
+def _chart_rows(chart) -> list[dict]:
+    """Rows of every dataset Streamlit moved out of a chart's spec (Arrow IPC bytes)."""
+    import pyarrow as pa
+
+    out: list[dict] = []
+    for dataset in chart.proto.datasets:
+        out += pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()
+    return out
+
+
+def _button_keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.button}
+
+
+def test_default_is_last_complete_week_and_the_picker_changes_the_scorecard(demo_env):
+    at = _open()
+    assert at.selectbox(key="week").value == LAST_COMPLETE
+    before = _scorecard(at).set_index("title")
+    assert len(before) > 30
+    at.selectbox(key="week").set_value(OTHER_WEEK).run()
+    _no_errors(at)
+    after = _scorecard(at).set_index("title")
+    assert before.index.tolist() == after.index.tolist()
+    changed = (before["value_text"] != after["value_text"]).sum()
+    assert changed > 10, "picking another week should change most values"
+
+
+def test_week_comes_from_the_link(demo_env):
+    at = _open(query={"week": OTHER_WEEK})
+    assert at.selectbox(key="week").value == OTHER_WEEK
+    assert any("2026-08-03" in b.label for b in at.button if b.key == "wr_signoff_button")
+
+
+def test_partial_week_is_marked(demo_env):
+    at = _open(query={"week": "2026-11-16"})
+    assert any("Partial week" in m.value for m in at.markdown)
+
+
+def test_a_note_is_stored_and_drawn_on_the_trend_chart(demo_env):
+    at = _open()
+    text = "Rolled out prompt v7 to enterprise"
+    assert not any(text in spec for spec in _specs(at))
+    at.text_area(key="wr_note_text").input(text)
+    at.selectbox(key="wr_note_kind").set_value("deploy")
+    at.button(key="wr_note_add").click().run()
+    _no_errors(at)
+    notes = StateStore(demo_env.state_path).annotations()
+    assert [(n.text, n.kind.value, n.author, n.week_start.isoformat(), n.metric) for n in notes] == [
+        (text, "deploy", "Ana Ops", LAST_COMPLETE, None)
+    ]
+    trend = [s for s in _specs(at) if text in s]
+    assert trend, "the note should be a mark on the trend chart"
+    assert "model v2 first seen" in trend[0]  # model-version changes are drawn too
+    # ... and on another metric's trend chart as well (a note on the whole week)
+    at.selectbox(key="wr_trend_metric").set_value("latency_p95").run()
+    assert any(text in s and "Latency" in s for s in _specs(at))
+
+
+def test_acknowledging_an_alert_stores_who_and_when(demo_env):
+    at = _open()
+    key = at.selectbox(key="wr_ack_alert").value
+    assert key.startswith("drift_share|2026-11-09")
+    at.text_input(key="wr_ack_note").input("Known: new product area launched")
+    before = dt.datetime.now(dt.UTC)
+    at.button(key="wr_ack_button").click().run()
+    _no_errors(at)
+    acks = StateStore(demo_env.state_path).acknowledgements([key])
+    assert [(a.author, a.note) for a in acks] == [("Ana Ops", "Known: new product area launched")]
+    assert acks[0].created_at >= before.replace(microsecond=0) - dt.timedelta(seconds=1)
+    table = next(d.value for d in at.dataframe if "ack_by" in d.value.columns)
+    assert table["ack_by"].tolist()[0] == "Ana Ops"
+
+
+def test_sign_off_persists_into_a_new_session(demo_env):
+    at = _open()
+    assert any("Not signed off yet" in m.value for m in at.markdown)
+    at.text_input(key="wr_signoff_comment").input("Reviewed with the ML team")
+    at.button(key="wr_signoff_button").click().run()
+    _no_errors(at)
+    fresh = _open(role="viewer", name="")
+    shown = " ".join(m.value for m in fresh.markdown) + " ".join(s.value for s in fresh.success)
+    assert "Signed off by **Ana Ops**" in shown
+    assert "Reviewed with the ML team" in shown
+    assert [s.author for s in StateStore(demo_env.state_path).signoffs()] == ["Ana Ops"]
+
+
+def test_viewer_sees_no_actions(demo_env):
+    at = _open(role="viewer")
+    keys = _button_keys(at)
+    for action in ("wr_ack_button", "wr_signoff_button", "wr_note_add", "wr_review_save"):
+        assert action not in keys
+    assert {"wr_ack_note", "wr_note_text"}.isdisjoint({t.key for t in at.text_input} | {t.key for t in at.text_area})
+    assert len(at.get("download_button")) == 2  # reading and exporting stay open
+    operator = _open(role="operator")
+    assert {"wr_ack_button", "wr_signoff_button", "wr_note_add", "wr_review_save"} <= _button_keys(operator)
+
+
+def test_actions_need_a_name(demo_env):
+    at = _open(name="")
+    assert at.button(key="wr_signoff_button").disabled
+    assert at.button(key="wr_note_add").disabled
+
+
+def test_output_review_verdict_is_stored(demo_env):
+    at = _open()
+    sample = next(d.value for d in at.dataframe if "inputs" in d.value.columns)
+    assert len(sample) == 20
+    again = _open()
+    assert next(d.value for d in again.dataframe if "inputs" in d.value.columns)["event_id"].tolist() == (
+        sample["event_id"].tolist()
+    ), "the sample is reproducible"
+    event_id = sample["event_id"].iloc[3]
+    at.selectbox(key="wr_review_event").set_value(event_id)
+    at.radio(key="wr_review_verdict").set_value("incorrect")
+    at.text_input(key="wr_review_comment").input("wrong product area")
+    at.button(key="wr_review_save").click().run()
+    _no_errors(at)
+    verdicts = StateStore(demo_env.state_path).verdicts(dt.date.fromisoformat(LAST_COMPLETE))
+    assert [(v.event_id, v.verdict.value, v.author, v.comment) for v in verdicts] == [
+        (event_id, "incorrect", "Ana Ops", "wrong product area")
+    ]
+    assert any(m.value == "1 of 20" for m in at.metric)
+
+
+def test_drift_drill_down_shows_reference_and_current(demo_env):
+    at = _open()
+    heatmap = next(c for c in at.get("vega_lite_chart") if '"rect"' in c.proto.spec)
+    cells = _chart_rows(heatmap)
+    assert {"ticket_length", "channel"} <= {c["feature"] for c in cells}
+    assert LAST_COMPLETE in {c["week_start"] for c in cells}
+    at.selectbox(key=f"wr_drift_feature_{LAST_COMPLETE}").set_value("channel").run()
+    _no_errors(at)
+    dist = next(c for c in at.get("vega_lite_chart") if "reference vs week of" in c.proto.spec)
+    assert "channel" in dist.proto.spec
+    rows = _chart_rows(dist)
+    assert {r["sample"] for r in rows} == {"reference", "current"}
+    for sample in ("reference", "current"):
+        assert sum(r["share"] for r in rows if r["sample"] == sample) == pytest.approx(1.0)
+
+
+@pytest.fixture
+def media(monkeypatch):
+    """Keep the AppTest media storage so a test can read what a download button serves."""
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stores: list[MemoryMediaFileStorage] = []
+
+    class Keeping(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Keeping)
+
+    def read(url: str) -> str:
+        name = Path(url).name
+        for store in reversed(stores):
+            try:
+                return bytes(store.get_file(name).content).decode()
+            except Exception:  # noqa: BLE001 - not in this run's storage
+                continue
+        raise AssertionError(f"no media file {url}")
+
+    return read
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_downloads_are_markdown_and_html_that_parse(demo_env, media):
+    at = _open()
+    buttons = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in at.get("download_button")}
+    md = media(buttons["wr_export_md"].url)
+    lines = md.splitlines()
+    assert lines[0] == f"# Weekly review — week of {LAST_COMPLETE}"
+    assert "| Metric | Value | Change vs last week | Status | Owner | Flag |" in lines
+    assert any(line.startswith("| Accuracy |") for line in lines)
+    page = media(buttons["wr_export_html"].url)
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    assert parser.tags[0] == "html" and parser.tags.count("table") >= 6
+    text = "".join(parser.text)
+    assert f"Weekly review — week of {LAST_COMPLETE}" in text and "Accuracy" in text
+
+
+def test_no_snapshot_explains_how_to_load_data(monkeypatch, tmp_path):
+    for key, value in {
+        "OUTCOMES_WAREHOUSE_PATH": tmp_path / "none.duckdb",
+        "OUTCOMES_RAW_PATH": tmp_path / "raw.duckdb",
+        "OUTCOMES_STATE_PATH": tmp_path / "state.sqlite",
+        "OUTCOMES_DEMO_DIR": tmp_path / "demo",
+    }.items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    assert any("outcomes build" in i.value for i in at.info)
+

@@ -1,0 +1,179 @@
+"""The metric catalog: rows from headers + snapshot, filters, lineage both ways, history."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from metrics import catalog
+from metrics.registry import load_registry
+from metrics.settings import Settings
+from metrics.snapshot import open_snapshot, snapshot_cursor
+from metrics.state import StateStore
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def frame(demo_settings):
+    con = open_snapshot(demo_settings)
+    try:
+        return catalog.catalog(snapshot_cursor(con), demo_settings.sql_dir)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(ROOT / "sql")
+
+
+def test_every_metric_file_has_a_row_with_its_header_and_build(frame):
+    files = sorted(p.stem for p in (ROOT / "sql" / "metrics").glob("*.sql"))
+    assert frame["name"].tolist() == files
+    accuracy = frame.set_index("name").loc["accuracy"]
+    assert accuracy["title"] == "Accuracy" and accuracy["kind"] == "model"
+    assert accuracy["unit"] == "ratio" and accuracy["owner"] == "ml-platform@example.com"
+    assert accuracy["thresholds"].startswith("warn ")
+    assert accuracy["build_status"] == "ok" and accuracy["tests"] == "all pass"
+    assert accuracy["tests_passed"] == 3 and accuracy["tests_failed"] == 0
+    assert 0 < accuracy["value"] < 1 and accuracy["last"].endswith("%")
+    assert accuracy["status"] in ("ok", "warn", "alert")
+    assert set(frame["status"]) <= {
+        "ok",
+        "warn",
+        "alert",
+        "no thresholds",
+        "no data",
+        "build failed",
+        "build skipped",
+        "not built",
+        "invalid",
+    }
+
+
+def test_the_last_value_is_the_newest_complete_weeks_total(frame, demo_settings):
+    con = open_snapshot(demo_settings)
+    try:
+        cur = snapshot_cursor(con)
+        week = cur.execute(
+            "select max(week_start) from staging.weeks where not is_partial"
+        ).fetchall()[0][0]
+        value = cur.execute(
+            "select value from main.metric_values where metric = 'event_volume' "
+            "and dimensions = '{}' and week_start = ?",
+            [week],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    row = frame.set_index("name").loc["event_volume"]
+    assert row["week_start"].date() == week and row["value"] == value
+
+
+def test_filters_search_kind_owner_status(frame):
+    latency = catalog.filter_catalog(frame, search="latency")
+    assert set(latency["name"]) == {"latency_p50", "latency_p95", "latency_p99"}
+    assert set(catalog.filter_catalog(frame, search="LATENCY p95")["name"]) == {"latency_p95"}
+    cost = catalog.filter_catalog(frame, kinds=["cost"])
+    assert len(cost) and set(cost["kind"]) == {"cost"}
+    owned = catalog.filter_catalog(frame, owners=["finops@example.com"])
+    assert len(owned) and set(owned["owner"]) == {"finops@example.com"}
+    both = catalog.filter_catalog(frame, kinds=["cost"], owners=["data-eng@example.com"])
+    assert both.empty
+    no_thresholds = catalog.filter_catalog(frame, statuses=["no thresholds"])
+    assert len(no_thresholds) and (no_thresholds["thresholds"] == "").all()
+    options = catalog.filter_options(frame)
+    assert "model" in options["kinds"] and "finops@example.com" in options["owners"]
+
+
+def test_lineage_upstream_reads_tables_views_and_raw(registry):
+    lin = catalog.lineage(registry, "cost_per_hour_saved")
+    assert "metrics.hours_saved" in lin.reads
+    assert "staging.ai_events" in lin.upstream or "staging.cost_weeks" in lin.upstream
+    assert any(t.startswith("raw.") for t in lin.raw_tables)
+
+
+def test_lineage_downstream_names_the_metrics_that_use_it(registry):
+    lin = catalog.lineage(registry, "hours_saved")
+    assert "metrics.cost_per_hour_saved" in lin.metrics
+    psi = catalog.lineage(registry, "drift_numeric")
+    assert {"metrics.drift_psi", "metrics.drift_share"} <= set(psi.metrics)
+    assert catalog.lineage(registry, "accuracy").metrics == ()
+
+
+def test_pages_using_a_metric_are_found_by_literal(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "roi.py").write_text('series = load(metric_series, "hours_saved")\n')
+    (pages / "other.py").write_text('x = "hours_saved_total"  # not the same name\n')
+    (tmp_path / "app.py").write_text('st.Page("pages/roi.py", title="ROI", icon="💰")\n')
+    assert catalog.pages_using("hours_saved", pages) == (("pages/roi.py", "ROI"),)
+    assert catalog.pages_using("accuracy", pages) == ()
+
+
+def test_history_merges_the_audit_log_and_git(tmp_path):
+    git = shutil.which("git")
+    assert git, "git is needed for this test"
+    sql = tmp_path / "sql"
+    (sql / "metrics").mkdir(parents=True)
+    path = sql / "metrics" / "m.sql"
+    path.write_text("select 1\n")
+    env = {
+        "GIT_AUTHOR_NAME": "Bo",
+        "GIT_AUTHOR_EMAIL": "bo@x",
+        "GIT_COMMITTER_NAME": "Bo",
+        "GIT_COMMITTER_EMAIL": "bo@x",
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "first version of m"]):
+        subprocess.run([git, *args], cwd=sql, check=True, env=env)
+    settings = Settings(sql_dir=sql, state_path=tmp_path / "state.sqlite")
+    StateStore(settings.state_path).log(
+        "ana", "edit_sql", "metric", "m", {"diff": "-select 1\n+select 2\n", "summary": "changed"}
+    )
+    StateStore(settings.state_path).log("ana", "edit_sql", "metric", "other", {"diff": "x"})
+    changes = catalog.history(settings, "m")
+    assert sorted(changes["source"]) == ["app", "git"]
+    app = changes[changes["source"] == "app"].iloc[0]
+    assert app["who"] == "ana" and "+select 2" in app["detail"]
+    commit = changes[changes["source"] == "git"].iloc[0]
+    assert commit["who"] == "Bo" and "first version of m" in commit["what"]
+
+
+def test_history_without_git_is_the_audit_log_alone(tmp_path):
+    settings = Settings(sql_dir=tmp_path / "sql", state_path=tmp_path / "state.sqlite")
+    assert catalog.history(settings, "m").empty
+    StateStore(settings.state_path).log("ana", "edit_sql", "metric", "m", {"diff": "d"})
+    assert catalog.history(settings, "m")["source"].tolist() == ["app"]
+
+
+def test_metric_detail_has_sql_lineage_tests_and_build(demo_settings):
+    con = open_snapshot(demo_settings)
+    try:
+        cur = snapshot_cursor(con)
+        detail = catalog.metric_detail(cur, demo_settings.sql_dir, "accuracy")
+        with pytest.raises(KeyError):
+            catalog.metric_detail(cur, demo_settings.sql_dir, "ai_events")  # a staging view
+    finally:
+        con.close()
+    assert detail.valid and detail.header["title"] == "Accuracy"
+    assert detail.sql == (ROOT / "sql" / "metrics" / "accuracy.sql").read_text()
+    assert "staging.feedback" in detail.lineage.reads
+    assert set(detail.tests["status"]) == {"pass"} and len(detail.tests) == 3
+    assert detail.build["status"] == "ok"
+
+
+def test_a_broken_metric_file_is_listed_as_invalid(demo_settings, tmp_path: Path):
+    sql = tmp_path / "sql"
+    shutil.copytree(ROOT / "sql", sql)
+    (sql / "metrics" / "broken_one.sql").write_text("select 1\n")
+    con = open_snapshot(demo_settings)
+    try:
+        frame = catalog.catalog(snapshot_cursor(con), sql)
+    finally:
+        con.close()
+    row = frame.set_index("name").loc["broken_one"]
+    assert row["status"] == "invalid" and "YAML header" in row["build_error"]

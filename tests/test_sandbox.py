@@ -1,0 +1,268 @@
+"""The workbench sandbox: one test per attack, each checking the plain-words refusal AND that
+nothing happened (no file written or read, no object created, settings unchanged, snapshot
+file unchanged). Statement-level attacks must be refused before any connection opens; the
+file / settings layers are also attacked directly on an open sandbox connection, so the
+second line of defence is tested on its own."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from metrics import sandbox
+from metrics.sandbox import SandboxRefusal, open_sandbox, run_sandboxed
+from metrics.settings import SandboxSettings
+from tests.conftest import settings_for
+
+
+@pytest.fixture
+def sbx_settings(demo_root: Path):
+    return settings_for(
+        demo_root,
+        sandbox=SandboxSettings(query_seconds=1.0, memory="200MB", rows=100, threads=2),
+    )
+
+
+@pytest.fixture
+def snapshot_unchanged(sbx_settings):
+    """Asserts after the test that the snapshot file is byte-identical and has no WAL."""
+    path = Path(sbx_settings.warehouse_path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "the snapshot changed"
+    assert not Path(f"{path}.wal").exists()
+
+
+@pytest.fixture
+def no_connection(monkeypatch):
+    """Fails the test if the refused text ever reaches a DuckDB connection on the snapshot."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a refused statement reached the sandbox connection")
+
+    monkeypatch.setattr(sandbox, "open_sandbox", refuse)
+
+
+def refusal(sql: str, settings) -> SandboxRefusal:
+    with pytest.raises(SandboxRefusal) as info:
+        run_sandboxed(sql, settings)
+    return info.value
+
+
+def tables_in_snapshot(settings) -> set[tuple[str, str]]:
+    con = open_sandbox(settings)
+    try:
+        return set(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where database_name = 'warehouse'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+
+# -- a plain SELECT works -----------------------------------------------------------------
+
+
+def test_a_select_runs_and_says_when_rows_were_cut(sbx_settings):
+    result = run_sandboxed(
+        "select metric, week_start, value from metric_values order by all", sbx_settings
+    )
+    assert len(result.frame) == 100 and result.truncated
+    assert "first 100 rows (the preview stops at 100)" in result.note
+    small = run_sandboxed("select week_of(timestamp '2026-11-18 10:00') as w", sbx_settings)
+    assert str(small.frame["w"][0]) == "2026-11-16" and not small.truncated
+
+
+def test_python_functions_work_in_the_sandbox(sbx_settings):
+    result = run_sandboxed("select round(chi2_sf(3.84, 1), 2) as p", sbx_settings)
+    assert result.frame["p"][0] == pytest.approx(0.05)
+
+
+# -- attacks ----------------------------------------------------------------------------
+
+
+def test_read_csv_of_a_system_file_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("select * from read_csv('/etc/passwd')", sbx_settings)
+    assert exc.kind == "files"
+    assert "Reading or writing files is disabled in the preview (read_csv)" in exc.reason
+
+
+def test_reading_a_file_by_its_path_in_from_is_refused(
+    sbx_settings, snapshot_unchanged, no_connection
+):
+    exc = refusal("select * from '/etc/passwd'", sbx_settings)
+    assert exc.kind == "files" and "/etc/passwd" in exc.reason
+
+
+def test_glob_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("select * from glob('/etc/*')", sbx_settings)
+    assert exc.kind == "files" and "(glob)" in exc.reason
+
+
+def test_file_reading_through_query_strings_is_refused(
+    sbx_settings, snapshot_unchanged, no_connection
+):
+    exc = refusal("select * from query('select * from read_text(''/etc/hostname'')')", sbx_settings)
+    assert exc.kind == "not_select" and "runs SQL from a string" in exc.reason
+
+
+def test_the_connection_itself_cannot_read_files(sbx_settings, snapshot_unchanged):
+    """Second line of defence: even SQL that slipped past the checks cannot touch files."""
+    con = open_sandbox(sbx_settings)
+    try:
+        for sql in (
+            "select * from read_text('/etc/hostname')",
+            "select * from glob('/etc/*')",
+            "select * from read_csv('/etc/passwd')",
+        ):
+            with pytest.raises(duckdb.PermissionException, match="disabled by configuration"):
+                con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_copy_to_is_refused_and_writes_no_file(
+    sbx_settings, snapshot_unchanged, no_connection, tmp_path
+):
+    target = tmp_path / "stolen.csv"
+    exc = refusal(f"copy (select * from metric_values) to '{target}'", sbx_settings)
+    assert exc.kind == "files" and "(COPY)" in exc.reason
+    assert not target.exists()
+
+
+def test_copy_to_on_the_connection_itself_writes_no_file(
+    sbx_settings, snapshot_unchanged, tmp_path
+):
+    target = tmp_path / "stolen.csv"
+    con = open_sandbox(sbx_settings)
+    try:
+        with pytest.raises(duckdb.PermissionException):
+            con.execute(f"copy (select 1) to '{target}'")
+    finally:
+        con.close()
+    assert not target.exists()
+
+
+def test_attach_is_refused_and_creates_no_database(
+    sbx_settings, snapshot_unchanged, no_connection, tmp_path
+):
+    other = tmp_path / "other.duckdb"
+    exc = refusal(f"attach '{other}' as other", sbx_settings)
+    assert exc.kind == "attach" and "ATTACH opens another database" in exc.reason
+    assert not other.exists()
+
+
+def test_install_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("install httpfs", sbx_settings)
+    assert exc.kind == "extension" and "cannot be installed or loaded" in exc.reason
+
+
+def test_load_of_a_built_in_extension_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    # the locked connection alone would allow this one (NOTES): the statement check must not
+    exc = refusal("load json", sbx_settings)
+    assert exc.kind == "extension" and "INSTALL / LOAD" in exc.reason
+
+
+def test_set_is_refused_and_the_limits_stay(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("set memory_limit = '20GB'", sbx_settings)
+    assert exc.kind == "configuration" and "Settings are locked" in exc.reason
+
+
+def test_pragma_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("pragma threads = 64", sbx_settings)
+    assert exc.kind == "configuration" and "PRAGMA" in exc.reason
+
+
+def test_the_connection_itself_refuses_set(sbx_settings, snapshot_unchanged):
+    con = open_sandbox(sbx_settings)
+    try:
+        with pytest.raises(duckdb.InvalidInputException, match="configuration has been locked"):
+            con.execute("set memory_limit = '20GB'")
+        with pytest.raises(duckdb.InvalidInputException, match="configuration has been locked"):
+            con.execute("set enable_external_access = true")
+        limit, access, threads = con.execute(
+            "select current_setting('memory_limit'), current_setting('enable_external_access'), "
+            "current_setting('threads')"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert limit == "190.7 MiB"  # 200MB as DuckDB reports it
+    assert access is False and threads == 2
+
+
+def test_create_table_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("create table metrics.evil as select 1 as x", sbx_settings)
+    assert exc.kind == "write" and "read-only" in exc.reason
+
+
+def test_create_temp_table_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    # also allowed by the locked connection alone (NOTES)
+    exc = refusal("create temp table t as select * from metric_values", sbx_settings)
+    assert exc.kind == "write" and "temp tables" in exc.reason
+
+
+def test_insert_is_refused(sbx_settings, snapshot_unchanged, monkeypatch):
+    before = tables_in_snapshot(sbx_settings)
+    exc = refusal(
+        "insert into main.metric_values select * from main.metric_values limit 1", sbx_settings
+    )
+    assert exc.kind == "write" and "INSERT" in exc.reason
+    assert tables_in_snapshot(sbx_settings) == before
+
+
+def test_drop_is_refused_and_the_table_stays(sbx_settings, snapshot_unchanged):
+    exc = refusal("drop table metrics.accuracy", sbx_settings)
+    assert exc.kind == "write" and "DROP" in exc.reason
+    assert ("metrics", "accuracy") in tables_in_snapshot(sbx_settings)
+
+
+def test_checkpoint_is_refused(sbx_settings, snapshot_unchanged, no_connection):
+    exc = refusal("checkpoint", sbx_settings)
+    assert exc.kind == "write" and "CHECKPOINT" in exc.reason
+
+
+def test_several_statements_are_refused_and_none_runs(sbx_settings, snapshot_unchanged):
+    exc = refusal("select 1; drop table metrics.accuracy", sbx_settings)
+    assert exc.kind == "statements"
+    assert "exactly one SELECT" in exc.reason and "2 statements" in exc.reason
+    assert ("metrics", "accuracy") in tables_in_snapshot(sbx_settings)
+
+
+def test_a_runaway_query_is_stopped_at_the_time_limit(sbx_settings, snapshot_unchanged):
+    started = time.perf_counter()
+    exc = refusal("select count(*) from range(1000000000000) as t(i) where i % 7 = 3", sbx_settings)
+    elapsed = time.perf_counter() - started
+    assert exc.kind == "time_limit" and "stopped after 1 s" in exc.reason
+    assert elapsed < 8, f"took {elapsed:.1f} s"
+
+
+def test_a_memory_bomb_is_stopped_at_the_memory_limit(
+    sbx_settings, snapshot_unchanged, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # a spill would go to ./.tmp: there must be none
+    started = time.perf_counter()
+    exc = refusal("select list(i) as l from range(300000000) as t(i)", sbx_settings)
+    assert exc.kind == "memory_limit" and "more than 200MB" in exc.reason
+    assert time.perf_counter() - started < 8
+    assert not (tmp_path / ".tmp").exists() and not os.listdir(tmp_path)
+
+
+def test_a_spilling_memory_bomb_does_not_write_to_disk(
+    sbx_settings, snapshot_unchanged, tmp_path, monkeypatch
+):
+    """A large distinct count spills to ./.tmp under the NOTES recipe; the sandbox has no
+    temporary directory, so it fails at the memory limit instead of filling the disk."""
+    monkeypatch.chdir(tmp_path)
+    exc = refusal(
+        "select count(distinct (i::varchar || repeat('x', 50))) from range(30000000) as t(i)",
+        sbx_settings,
+    )
+    assert exc.kind in ("memory_limit", "time_limit")
+    assert not os.listdir(tmp_path)
