@@ -241,6 +241,50 @@ def previous_window(window: Window, anchor: dt.date) -> Window:
     return Window("previous", f"previous {n} week{'s' if n != 1 else ''}", start, first - dt.timedelta(days=1))
 
 
+def default_label(options: Sequence[str], kind: str, last_day: dt.date | None) -> str:
+    """The newest month / quarter that is over at ``last_day`` (else the newest one).
+
+    >>> default_label(["2026-11", "2026-10"], "month", dt.date(2026, 11, 22))
+    '2026-10'
+    """
+    for label in options:
+        if last_day is None or roi_summary.period_bounds(label)[1] <= last_day:
+            return label
+    return options[0]
+
+
+def default_custom(calendar: LedgerCalendar) -> tuple[dt.date, dt.date]:
+    """The last 13 ledger weeks, for a first custom range."""
+    weeks = calendar.weeks
+    return weeks[max(0, len(weeks) - 13)], calendar.last_day or weeks[-1]
+
+
+def coverage_note(prior: Window, calendar: LedgerCalendar) -> str | None:
+    """Says when the previous period is (partly) before the first ledger week."""
+    if not calendar.weeks or prior.start >= calendar.weeks[0]:
+        return None
+    wanted = grid_weeks(prior.start, prior.end, calendar.weeks[0])
+    have = [w for w in wanted if w >= calendar.weeks[0]]
+    if not have:
+        return (
+            f"The ledger starts on {calendar.weeks[0]:%d %b %Y}: there is no previous period to "
+            "compare with, so no changes are shown."
+        )
+    return (
+        f"The ledger starts on {calendar.weeks[0]:%d %b %Y}: the previous period has only "
+        f"{len(have)} of its {len(wanted)} weeks, so the changes compare unequal spans."
+    )
+
+
+def slug(window: Window) -> str:
+    """File-name part of a window: ``2026-q1``, ``year-to-date-2026``, ``2026-01-05-to-2026-03-29``.
+
+    >>> slug(Window("ytd", "Year to date 2026", dt.date(2026, 1, 1), dt.date(2026, 5, 6)))
+    'year-to-date-2026'
+    """
+    return "-".join(window.label.lower().split())
+
+
 # -- headline --------------------------------------------------------------------------------
 
 
@@ -269,6 +313,8 @@ def headline(current: RoiSummary, previous: RoiSummary, prior: Window) -> list[F
     """
     c = current.currency
     vs = f"against the {prior.label} ({prior.start:%d %b} – {prior.end:%d %b %Y})"
+    if not previous.weeks:
+        vs = "not shown: the ledger has no week in the previous period"
     figures = [
         Figure(
             "net_to_date",
@@ -341,6 +387,10 @@ def headline(current: RoiSummary, previous: RoiSummary, prior: Window) -> list[F
         ),
         _inference_figure(current, previous, vs),
     ]
+    if not previous.weeks:
+        from dataclasses import replace
+
+        figures = [replace(f, delta=None) for f in figures]
     return figures
 
 
@@ -370,7 +420,7 @@ def _inference_figure(current: RoiSummary, previous: RoiSummary, vs: str) -> Fig
         "inverse",
         f"Projected monthly inference cost at production volume: {money(p.projected_monthly_cost, c, cents=True)} "
         f"= cost per inference {money(p.cost_per_inference, c, cents=True) if p.cost_per_inference >= CENT else f'{p.cost_per_inference:.6f} {c}'}"
-        f" (week {p.week_start:%d %b %Y}) × {ledger.decimal_text(p.projected_monthly_volume)} events × "
+        f" (week {p.week_start:%d %b %Y}) × {p.projected_monthly_volume.normalize():,f} events × "
         f"headroom {ledger.decimal_text(p.headroom)}. {help_budget} Change {vs}.",
         p.budget_ratio,
         q.budget_ratio if q else None,
