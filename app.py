@@ -7,7 +7,9 @@ from metrics import ui
 st.set_page_config(page_title="Outcomes", page_icon="📈", layout="wide")
 
 PAGES = {
-    "Executives": [],
+    "Executives": [
+        st.Page("pages/roi.py", title="ROI", icon="💰", default=True),
+    ],
     "Operations": [
         st.Page("pages/weekly_review.py", title="Weekly review", icon="🗓️"),
         st.Page("pages/model_health.py", title="Model health", icon="🩺"),
@@ -17,7 +19,7 @@ PAGES = {
         st.Page("pages/workbench.py", title="SQL workbench", icon="🛠️"),
     ],
     "Everyone": [
-        st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+        st.Page("pages/overview.py", title="Overview", icon="📊"),
         st.Page("pages/data.py", title="Data", icon="🗄️"),
     ],
 }

@@ -67,7 +67,7 @@ ANNOTATION_COLORS: dict[str, str] = {
     "incident": "#d62728",
     "business_event": "#1a9850",
     "other": "#636363",
-    "model_version": "#7b3294",
+    "model_version": "#e7298a",
 }
 
 _UNIT_FORMAT = {

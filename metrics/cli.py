@@ -71,9 +71,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics.assumptions import AssumptionsError
     from metrics.build import build_snapshot
 
-    result = build_snapshot(settings, progress=printer())
+    try:
+        result = build_snapshot(settings, progress=printer())
+    except AssumptionsError as exc:
+        raise UsageError(f"the assumptions register is invalid, nothing was built:\n{exc}") from exc
     failed = [o for o in result.objects if o.status != "ok"]
     failed_tests = [t for t in result.tests if t.status != "pass"]
     print(f"build {result.build_id}: {result.status} -> {result.path}")

@@ -266,56 +266,67 @@ def _load_file(
     say: Progress,
 ) -> LoadResult:
     t0 = time.perf_counter()
-    con.begin()
     try:
+        # Reading creates only temp objects, outside the transaction: rowids of a temp table
+        # created inside one are not 0-based, and they number the rows.
         plan = _open_source(con, f, base["file_format"], contract)
         plan.cutoff = _now() + timedelta(hours=settings.future_tolerance_hours)
-        rows_in = plan.rows
-        _rate(say, f, "read", rows_in, t0)
-        t1 = time.perf_counter()
-        _create_typed(con, plan)
-        accepted, quarantined, corrected = _classify(con, contract)
-        _rate(say, f, "validated", rows_in, t1)
-        t2 = time.perf_counter()
-        _insert_accepted(con, contract, base["load_id"])
-        _insert_quarantine(con, plan, base)
-        _rate(say, f, "inserted", rows_in, t2)
-        if accepted + quarantined != rows_in:  # pragma: no cover - invariant guard
-            raise RuntimeError(
-                f"{f}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined"
-            )
-        msg = f"{rows_in:,} rows: {accepted:,} accepted"
-        if corrected:
-            msg += f" ({corrected:,} corrections of earlier loads)"
-        msg += f", {quarantined:,} quarantined"
-        if quarantined:
-            msg += f" (see raw.quarantine where load_id = '{base['load_id']}')"
-        absent = [c.name for c in contract.columns if c.name not in plan.mapping]
-        if absent:
-            msg += f"; optional column(s) absent, loaded as null: {', '.join(absent)}"
-        if plan.extra:
-            msg += f"; extra column(s) not in the contract, not loaded: {', '.join(plan.extra)}"
-        result = LoadResult(
-            **base,
-            file_sha256=sha,
-            rows_in=rows_in,
-            rows_accepted=accepted,
-            rows_quarantined=quarantined,
-            rows_corrected=corrected,
-            extra_columns=tuple(plan.extra),
-            finished_at=_now(),
-            status="loaded",
-            message=msg,
-        )
-        _write_ledger(con, result)
-        con.commit()
-    except BaseException as exc:
-        con.rollback()
-        if not isinstance(exc, IngestError):
-            exc.add_note(f"while ingesting {f}: rolled back, nothing of this file was loaded")
-        raise
+        _rate(say, f, "read", plan.rows, t0)
+        con.begin()
+        try:
+            result = _load_rows(con, plan, sha, base, say)
+            con.commit()
+        except BaseException as exc:
+            con.rollback()
+            if not isinstance(exc, IngestError):
+                exc.add_note(f"while ingesting {f}: rolled back, nothing of this file was loaded")
+            raise
     finally:
         _drop_temp(con)
+    return result
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection, plan: _Plan, sha: str, base: dict, say: Progress
+) -> LoadResult:
+    """Check, insert accepted and quarantined rows and the ledger row (inside the transaction)."""
+    f, contract, rows_in = plan.f, plan.contract, plan.rows
+    t1 = time.perf_counter()
+    _create_typed(con, plan)
+    accepted, quarantined, corrected = _classify(con, contract)
+    _rate(say, f, "validated", rows_in, t1)
+    t2 = time.perf_counter()
+    _insert_accepted(con, contract, base["load_id"])
+    _insert_quarantine(con, plan, base)
+    _rate(say, f, "inserted", rows_in, t2)
+    if accepted + quarantined != rows_in:  # pragma: no cover - invariant guard
+        raise RuntimeError(
+            f"{f}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined"
+        )
+    msg = f"{rows_in:,} rows: {accepted:,} accepted"
+    if corrected:
+        msg += f" ({corrected:,} corrections of earlier loads)"
+    msg += f", {quarantined:,} quarantined"
+    if quarantined:
+        msg += f" (see raw.quarantine where load_id = '{base['load_id']}')"
+    absent = [c.name for c in contract.columns if c.name not in plan.mapping]
+    if absent:
+        msg += f"; optional column(s) absent, loaded as null: {', '.join(absent)}"
+    if plan.extra:
+        msg += f"; extra column(s) not in the contract, not loaded: {', '.join(plan.extra)}"
+    result = LoadResult(
+        **base,
+        file_sha256=sha,
+        rows_in=rows_in,
+        rows_accepted=accepted,
+        rows_quarantined=quarantined,
+        rows_corrected=corrected,
+        extra_columns=tuple(plan.extra),
+        finished_at=_now(),
+        status="loaded",
+        message=msg,
+    )
+    _write_ledger(con, result)
     return result
 
 
@@ -751,16 +762,16 @@ def _create_typed(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
         f"coalesce({cond}, false)" for _, _, cond, _ in _checks(contract, plan.cutoff)
     )
     # The row hash is over the typed values, so a re-sent row that differs only in formatting
-    # ('1.0' vs '1', 'Z' vs no offset) is the same row.
-    parts = ", ".join(
-        f"coalesce(cast({_ident(c.name)} as varchar), '\\N')" for c in contract.columns
-    )
+    # ('1.0' vs '1', 'Z' vs no offset) is the same row. DuckDB's 64-bit hash() of the typed
+    # values, as 16 hex digits: md5 over their text cost 3x the CPU of a plain Parquet load
+    # at 10M rows (casting every value back to text, then storing a 32-character string).
+    row_hash = f"lpad(to_hex(hash({names})), 16, '0')"
     sql = f"""
         create temp table {_T} as
         with v as (select * , {", ".join(v_defs)} from {_SRC}),
         t as (select *, {", ".join(typed)} from v)
         select _rn, {kept + ", " if kept else ""}{names}, ({bad}) as _bad,
-               md5(concat_ws(chr(31), {parts})) as _h
+               {row_hash} as _h
         from t
     """
     try:

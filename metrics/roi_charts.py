@@ -133,8 +133,9 @@ def cumulative_chart(
         y=alt.Y("amount:Q", title=f"Cumulative amount {axis_money(currency)}", axis=alt.Axis(format=fmt)),
         color=color,
     )
-    points = base.mark_point(size=30, filled=True, opacity=0.001).encode(
-        x=x, y="amount:Q", color=color, tooltip=tooltip
+    # invisible points: a wide hover target with the exact values
+    points = base.mark_point(size=60, filled=True, opacity=0.001).encode(
+        x=x, y="amount:Q", color=alt.Color("series:N", scale=color.scale, legend=None), tooltip=tooltip
     )
     layers: list[Any] = []
     if period is not None:
@@ -154,7 +155,7 @@ def cumulative_chart(
                 ],
             )
         )
-    layers += [lines, points]
+    layers.append(alt.layer(lines, points))
     if payback_week is not None:
         row = frame[frame["week_start"] == pd.Timestamp(payback_week)]
         if len(row):
@@ -243,7 +244,12 @@ def waterfall_chart(frame: pd.DataFrame, *, currency: str, period_label: str, he
     """Bars from benefits through costs to the net value of the period."""
     fmt = money_format(currency)
     domain = ["Benefit", "Cost", "Net"]
-    x = alt.X("label:N", sort=frame["label"].tolist(), title=None, axis=alt.Axis(labelAngle=-25, labelLimit=160))
+    x = alt.X(
+        "label:N",
+        sort=frame["label"].tolist(),
+        title=None,
+        axis=alt.Axis(labelAngle=-30, labelLimit=140, labelOverlap=False),
+    )
     tooltip = [
         alt.Tooltip("label:N", title="Line"),
         alt.Tooltip("kind:N", title="Kind"),
@@ -260,7 +266,7 @@ def waterfall_chart(frame: pd.DataFrame, *, currency: str, period_label: str, he
             color=alt.Color(
                 "kind:N",
                 scale=alt.Scale(domain=domain, range=[BENEFIT, COST, NET]),
-                legend=alt.Legend(title=None, orient="top-right"),
+                legend=alt.Legend(title=None, orient="top", direction="horizontal"),
             ),
             tooltip=tooltip,
         )
@@ -305,6 +311,7 @@ def tornado_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def tornado_chart(frame: pd.DataFrame, *, period_label: str, height: int | None = None) -> alt.LayerChart:
+    # height: pixels per assumption row
     """ROI with each assumption at the low and the high end of its range (widest swing on top),
     the ROI as built as a rule."""
     order = frame.sort_values("order")["assumption"].drop_duplicates().tolist()
@@ -340,12 +347,12 @@ def tornado_chart(frame: pd.DataFrame, *, period_label: str, height: int | None 
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("base_roi:Q", title="ROI", format=".2%")],
         )
     )
-    rows = max(1, len(order))
+    # a step height: a fixed number of pixels per assumption, whatever the container's width
     return alt.layer(bars, rule).properties(
         title=alt.TitleParams(
             f"ROI range by assumption, {period_label}",
-            subtitle="Each bar: ROI with one assumption at the low or high end of its range, the others as built",
+            subtitle=["ROI with one assumption at the low or high end of its range,", "the others as built"],
             anchor="start",
         ),
-        height=height or max(120, 34 * rows),
+        height=alt.Step(height or 30),
     )

@@ -19,10 +19,10 @@ Conventions (docs/DECISIONS.md material):
 
 >>> from decimal import Decimal
 >>> money(Decimal("-1234567.5"), "USD"), money(Decimal("1234.565"), "EUR", cents=True)
-('−$1,234,568', '€1,234.57')
+('-$1,234,568', '€1,234.57')
 >>> w = make_window("month", "2026-03", weeks=(dt.date(2026, 3, 2),), as_of=dt.date(2026, 5, 1))
 >>> previous_window(w, anchor=dt.date(2026, 3, 2))
-Window(kind='previous', label='previous 5 weeks', start=datetime.date(2026, 1, 26), end=datetime.date(2026, 2, 28))
+Window(kind='previous', label='previous 5 weeks', start=datetime.date(2026, 1, 26), end=datetime.date(2026, 3, 1))
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ WINDOW_KINDS: dict[str, str] = {
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 CENT = Decimal("0.01")
 UNIT = Decimal("1")
-MINUS = "−"
+MINUS = "-"  # ASCII: st.metric reads a leading "-" as a fall
 
 
 # -- formatting ------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def signed_money(amount: Decimal | None, currency: str, *, cents: bool = False) 
     """A change in money with its sign (``+$1,200`` / ``−$300``).
 
     >>> signed_money(Decimal("1200.4"), "USD"), signed_money(Decimal("-3"), "USD")
-    ('+$1,200', '−$3')
+    ('+$1,200', '-$3')
     """
     if amount is None:
         return "–"
@@ -97,7 +97,7 @@ def points(change: Decimal | None, places: int = 1) -> str:
     """A change of a ratio in percentage points (``+12.3 pp``).
 
     >>> points(Decimal("0.123")), points(Decimal("-0.5"), 0)
-    ('+12.3 pp', '−50 pp')
+    ('+12.3 pp', '-50 pp')
     """
     if change is None:
         return "–"
@@ -301,6 +301,7 @@ class Figure:
     value: Any = None
     previous: Any = None
     original: str | None = None  # the figure as closed, when the period was restated
+    arrow: str = "auto"  # st.metric delta_arrow: off for changes that are not a rise or fall
 
 
 FIGURE_KEYS = ("net_to_date", "net_period", "roi", "payback", "run_rate", "inference_budget")
@@ -865,7 +866,7 @@ def line_table(summary: RoiSummary) -> pd.DataFrame:
                 "line_id": t.line_id,
                 "category": t.category,
                 "weeks": t.weeks,
-                "amount": money(t.amount if t.category == "benefit" else -t.amount, c, cents=True),
+                "amount": money(t.amount, c, cents=True),
                 "exact": ledger.amount_text(t.amount),
             }
             for t in summary.lines

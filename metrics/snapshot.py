@@ -1,10 +1,11 @@
 """Read the built snapshot (``settings.warehouse_path``), read-only.
 
-``open_snapshot`` attaches the file read-only to a fresh in-memory DuckDB and makes it the
-default catalog, so unqualified names (``metric_values``, ``metrics.accuracy``) work. A fresh
-in-memory instance per call matters: ``duckdb.connect(path)`` shares one database instance per
-path inside a process, so while any connection to the old snapshot is open it would keep
-returning the old file after a build swapped in a new one.
+``duckdb.connect(path)`` shares one database instance per path inside a process, so while any
+connection to the old snapshot is open it would keep returning the old file after a build
+swapped in a new one. ``open_snapshot`` therefore opens each build's file under a path of its
+own: a hard link ``.<name>.readers/<inode>-<mtime>/warehouse.duckdb`` beside the warehouse
+(costs nothing, keeps the swapped-out file alive for readers that still hold it). Its catalog
+is named ``warehouse`` and is the default of the connection and of all its cursors.
 
 >>> import tempfile, pathlib
 >>> from metrics.settings import Settings
@@ -21,6 +22,8 @@ SnapshotMissing True
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -45,10 +48,17 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
         raise SnapshotMissing(
             f"no snapshot at {path}: run `outcomes build` (or `outcomes demo` for demo data)"
         )
-    con = duckdb.connect(":memory:")
+    for attempt in range(5):
+        try:
+            con = duckdb.connect(str(_reader_path(path)), read_only=True)
+            break
+        except (FileNotFoundError, duckdb.IOException) as exc:
+            # another reader may clean up the folder of a build swapped out a moment ago
+            if not path.exists():
+                raise SnapshotMissing(f"no snapshot at {path}: run `outcomes build`") from exc
+            if attempt == 4:
+                raise
     try:
-        con.execute(f"attach '{_escape(str(path))}' as {CATALOG} (read_only)")
-        con.execute(f"use {CATALOG}")
         from metrics.sqlfunctions import install
 
         install(con, settings, macros=False)
@@ -61,6 +71,29 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def _reader_path(path: Path) -> Path:
+    """The per-build path of the current snapshot file (created on first use)."""
+    readers = path.parent / f".{path.name}.readers"
+    readers.mkdir(exist_ok=True)
+    tmp = readers / f".link-{os.getpid()}-{secrets.token_hex(4)}"
+    os.link(path, tmp)  # one atomic look at the current file: its inode is the build's
+    try:
+        st = tmp.stat()
+        folder = readers / f"{st.st_ino}-{st.st_mtime_ns}"
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{CATALOG}.duckdb"
+        if not target.exists():
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    current = folder.name
+    for old in readers.iterdir():
+        # readers holding an old build keep their open file; new readers never want it
+        if old.is_dir() and old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def snapshot_identity(settings: Settings) -> tuple[str, int, int] | None:

@@ -102,11 +102,14 @@ col1, col2 = st.columns(2)
 with col1:
     draw("calibration_error")
 with col2:
-    for tab, metric in zip(
-        st.tabs(["Latency p95", "p50", "p99"]), ("latency_p95", "latency_p50", "latency_p99"), strict=True
-    ):
-        with tab:
-            draw(metric)
+    percentile = st.radio(
+        "Latency percentile",
+        ["latency_p95", "latency_p50", "latency_p99"],
+        format_func=lambda m: m.removeprefix("latency_"),
+        horizontal=True,
+        key="health_latency",
+    )
+    draw(percentile)
 
 st.subheader("Do people trust it?")
 col1, col2 = st.columns(2)

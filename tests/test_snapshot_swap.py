@@ -159,8 +159,12 @@ def test_readers_never_see_a_half_built_snapshot(tmp_path):
     for how in ("fresh", "plain"):
         assert {s["build_id"] for s in observations if s["how"] == how} == build_ids
     assert {s["build_id"] for s in observations if s["how"] == "held"} == {first.build_id}
-    # no temp files left behind
-    assert sorted(p.name for p in settings.warehouse_path.parent.iterdir()) == [
+    # no temp files left behind; readers' per-build links only for the current build
+    readers = settings.warehouse_path.parent / ".warehouse.duckdb.readers"
+    assert [p.name for p in readers.iterdir() if p.is_dir()] == [
+        f"{settings.warehouse_path.stat().st_ino}-{settings.warehouse_path.stat().st_mtime_ns}"
+    ]
+    assert sorted(p.name for p in settings.warehouse_path.parent.iterdir() if p != readers) == [
         "warehouse.duckdb",
         "warehouse.duckdb.manifest.json",
     ]

@@ -15,6 +15,7 @@ tests:
   - not_null(value)
   - unique(week_start)
   - range(value, 0, null)
+tags: [week_local]
 --- */
 with active_users as (
     select distinct

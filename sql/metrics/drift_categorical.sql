@@ -41,6 +41,7 @@ tests:
   - range(js_distance, 0, 0.8326)
   - range(chi2_pvalue, 0, 1)
   - accepted_values(flag, ['insufficient', 'partial'])
+tags: [drift_reference]
 --- */
 with params as (
     select

@@ -46,6 +46,7 @@ tests:
   - range(ks_pvalue, 0, 1)
   - range(wasserstein_norm, 0, null)
   - accepted_values(flag, ['insufficient', 'partial'])
+tags: [drift_reference]
 --- */
 with params as (
     select
@@ -388,7 +389,7 @@ current_lookup as (
 -- plus the bin of each current value, and the first reference value where F_ref exceeds
 -- k = the current CDF at it: the reference order statistic at position
 -- floor(k * n_reference) (F_ref - F_cur may turn positive there before the next value)
-current_vs_reference as materialized (
+current_vs_reference as (
     select
         c.test_id,
         t.n_current,
@@ -453,15 +454,25 @@ point_terms as (
             when next_value is null and last_value > value
                 then (last_value - value) - (g_last - g_at_value)
             else 0
-        end as w_term
+        end as w_term,
+        bin,
+        cnt
     from current_vs_reference
 ),
 
-distances as (
+-- one pass per test: KS, Wasserstein and the current counts of the (at most 10) bins
+distances as materialized (
     select
         test_id,
         max(ks_term) as ks_statistic,
-        sum(w_term) as wasserstein
+        sum(w_term) as wasserstein,
+        [
+            sum(cnt) filter (where bin = 0), sum(cnt) filter (where bin = 1),
+            sum(cnt) filter (where bin = 2), sum(cnt) filter (where bin = 3),
+            sum(cnt) filter (where bin = 4), sum(cnt) filter (where bin = 5),
+            sum(cnt) filter (where bin = 6), sum(cnt) filter (where bin = 7),
+            sum(cnt) filter (where bin = 8), sum(cnt) filter (where bin = 9)
+        ] as bin_counts
     from point_terms
     group by test_id
 ),
@@ -470,9 +481,15 @@ current_bins as (
     select
         test_id,
         bin,
-        sum(cnt)::bigint as cnt
-    from current_vs_reference
-    group by test_id, bin
+        cnt
+    from (
+        select
+            test_id,
+            unnest(range(10)) as bin,
+            unnest(bin_counts)::bigint as cnt
+        from distances
+    ) as unnested
+    where cnt is not null
 ),
 
 tested_reference_bins as (

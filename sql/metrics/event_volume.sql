@@ -15,6 +15,7 @@ thresholds: {warn: 0.3, alert: 0.5, mode: vs_trailing_mean}
 tests:
   - not_null(value)
   - unique(week_start, action_tier)
+tags: [week_local]
 --- */
 with events as (
     select

@@ -16,6 +16,7 @@ tests:
   - not_null(value)
   - unique(week_start, model_version)
   - range(value, 0, null)
+tags: [week_local]
 --- */
 with events as (
     select

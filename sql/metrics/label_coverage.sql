@@ -18,6 +18,7 @@ tests:
   - not_null(value)
   - unique(week_start, model_version, segment)
   - range(value, 0, 1)
+tags: [week_local]
 --- */
 with events as (
     select

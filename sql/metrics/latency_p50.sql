@@ -16,6 +16,7 @@ thresholds: {warn: 2000, alert: 3000}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)
+tags: [week_local]
 --- */
 with events as (
     select

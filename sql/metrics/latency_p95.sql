@@ -16,6 +16,7 @@ thresholds: {warn: 4000, alert: 6000}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)
+tags: [week_local]
 --- */
 with events as (
     select

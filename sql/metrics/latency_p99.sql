@@ -16,6 +16,7 @@ thresholds: {warn: 6000, alert: 9000}
 tests:
   - not_null(value)
   - unique(week_start, model_version, segment)
+tags: [week_local]
 --- */
 with events as (
     select

@@ -1,0 +1,451 @@
+"""Incremental build: reuse the current snapshot, recompute only what new loads touched.
+
+``build_snapshot(settings, incremental=True)`` calls :func:`plan`; when the current snapshot can
+serve as a base (a successful build, same settings, every load it holds still in the raw store)
+the build:
+
+1. copies the current snapshot file to the new snapshot's temporary file (:func:`clone`);
+2. appends to its raw tables only the rows of loads it did not hold yet (:func:`append_raw`);
+3. walks the definitions in build order (:func:`build_objects`); per object:
+
+   - ``reused``: its SQL (sha256) is unchanged and nothing it reads changed: the table is kept;
+   - ``weeks``: its SQL is unchanged, it is tagged ``week_local`` (the rows of week W depend only
+     on the rows of week W of what it reads) and what it reads changed only in some weeks:
+     those weeks' rows are deleted and recomputed (``select * from (<sql>) where week_start in
+     (...)``), in its table and in ``main.metric_values``;
+   - ``full``: anything else (changed SQL, a changed input without weeks, no tag) is rebuilt.
+
+   Which weeks of an object changed is found by comparing a per-week fingerprint (row count and
+   the sum of the rows' hashes) before and after it is recomputed, so a correction that moves an
+   event to another week, a late label of an old event, or a week that stopped being partial
+   are all caught. Drift metrics tagged ``drift_reference`` are week-local as long as no changed
+   week lies inside (``fixed`` reference) or before (``trailing``: the next reference_weeks
+   weeks are recomputed too) a reference window.
+
+``main.build_reuse`` (one row per object: ``mode`` reused / weeks / full, the weeks recomputed,
+the reason) says what was reused and what was rebuilt; a full build writes it too (all ``full``).
+The result is identical to a full build of the same raw store (``tests/test_incremental.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from metrics.registry import OBJECT_KIND, BrokenDefinition, Registry, SqlDefinition
+from metrics.settings import Settings
+
+Progress = Callable[[str], None]
+WEEK_LOCAL = "week_local"
+DRIFT_REFERENCE = "drift_reference"
+ALL = None  # "every week changed" (an object without week_start, or rebuilt in full)
+
+REUSE_DDL = """create or replace table main.build_reuse (
+    build_id varchar, name varchar, kind varchar, mode varchar, weeks date[], reason varchar)"""
+
+
+@dataclass
+class Plan:
+    """What an incremental build starts from."""
+
+    base: Path
+    new_loads: list[str]
+    previous: dict[str, tuple[str, str]]  # qualified name -> (sql_sha256, status)
+    reuse: dict[str, tuple[str, list[dt.date] | None, str]] = field(default_factory=dict)
+
+
+def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
+    """A :class:`Plan` when the current snapshot can be the base, else None (says why)."""
+    base = Path(settings.warehouse_path)
+    if not base.exists():
+        say("incremental: no current snapshot; full build")
+        return None
+    try:
+        con = duckdb.connect(str(base), read_only=True)
+    except duckdb.Error as exc:
+        say(f"incremental: cannot open the current snapshot ({exc}); full build")
+        return None
+    try:
+        tables = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+            ).fetchall()
+        }
+        if "main.build_reuse" not in tables or "raw.loads" not in tables:
+            say("incremental: the current snapshot predates incremental builds; full build")
+            return None
+        [(status, settings_json)] = con.execute(
+            "select status, settings::varchar from main.build_manifest"
+        ).fetchall()
+        objects = con.execute(
+            "select name, kind, sql_sha256, status from main.build_objects"
+        ).fetchall()
+        held = {r[0] for r in con.execute("select load_id from raw.loads").fetchall()}
+    finally:
+        con.close()
+    if status != "ok":
+        say("incremental: the current snapshot's build failed; full build")
+        return None
+    if json.loads(settings_json) != json.loads(settings.model_dump_json()):
+        say("incremental: settings changed since the current snapshot; full build")
+        return None
+    from metrics.rawstore import raw_lock
+
+    with raw_lock(settings, exclusive=False):
+        raw = duckdb.connect(str(settings.raw_path), read_only=True)
+        try:
+            loads = {r[0] for r in raw.execute("select load_id from raw.raw.loads").fetchall()}
+        finally:
+            raw.close()
+    if not held <= loads:
+        say("incremental: loads of the current snapshot left the raw store; full build")
+        return None
+    schema = {v: k for k, v in OBJECT_KIND.items()}
+    previous = {f"{schema[k]}.{n}": (sha, st) for n, k, sha, st in objects}
+    names = set(registry.definitions) | set(registry.broken)
+    if set(previous) - names:
+        say("incremental: definitions were removed since the current snapshot; full build")
+        return None
+    return Plan(base=base, new_loads=sorted(loads - held), previous=previous)
+
+
+def clone(p: Plan, tmp: Path) -> None:
+    """Copy the base snapshot to ``tmp`` (the new snapshot's temporary file)."""
+    shutil.copyfile(p.base, tmp)
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the base's manifest tables (the build writes its own); metric tables stay."""
+    for table in ("build_manifest", "build_objects", "build_tests"):
+        con.execute(f"drop table if exists main.{table}")
+
+
+def append_raw(con: duckdb.DuckDBPyConnection, settings: Settings, p: Plan) -> dict[str, int]:
+    """Append the rows of the plan's new loads to the cloned raw tables; returns rows added."""
+    from metrics.rawstore import ensure_schema, raw_lock
+
+    counts: dict[str, int] = {}
+    with raw_lock(settings, exclusive=False):
+        con.execute(f"attach {_literal(str(settings.raw_path))} as rawdb (read_only)")
+        try:
+            rows = con.execute(
+                "select table_name, list(column_name order by column_index) from duckdb_columns() "
+                "where database_name = 'rawdb' and schema_name = 'raw' group by 1 order by 1"
+            ).fetchall()
+            con.execute("create or replace temp table _new_loads (load_id varchar)")
+            if p.new_loads:
+                con.executemany("insert into _new_loads values (?)", [[x] for x in p.new_loads])
+            for table, columns in rows:
+                ident = _ident(table)
+                column = "load_id" if table in ("loads", "quarantine") else "_load_id"
+                exists = con.execute(
+                    "select count(*) from duckdb_tables() where database_name = current_database() "
+                    "and schema_name = 'raw' and table_name = ?",
+                    [table],
+                ).fetchall()[0][0]
+                if not exists:
+                    con.execute(f"create table raw.{ident} as select * from rawdb.raw.{ident}")
+                    counts[table] = con.execute(f"select count(*) from raw.{ident}").fetchall()[0][0]
+                    continue
+                if column not in columns or not p.new_loads:
+                    counts[table] = 0
+                    continue
+                cols = ", ".join(_ident(c) for c in columns)
+                before = con.execute(f"select count(*) from raw.{ident}").fetchall()[0][0]
+                con.execute(
+                    f"insert into raw.{ident} ({cols}) select {cols} from rawdb.raw.{ident} "
+                    f"where {column} in (select load_id from _new_loads)"
+                )
+                after = con.execute(f"select count(*) from raw.{ident}").fetchall()[0][0]
+                counts[table] = after - before
+        finally:
+            con.execute("detach rawdb")
+    ensure_schema(con)
+    return counts
+
+
+def week_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> dict | None:
+    """{week_start: (rows, sum of row hashes)} of ``relation``, or None without week_start."""
+    schema, name = relation.split(".", 1)
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? order by column_index",
+            [schema, name],
+        ).fetchall()
+    ]
+    if not columns:
+        return {}
+    row_hash = "hash(" + ", ".join(_ident(c) for c in columns) + ")"
+    if "week_start" not in columns:
+        [(n, h)] = con.execute(
+            f"select count(*), coalesce(sum({row_hash}), 0)::varchar from {relation}"
+        ).fetchall()
+        return {"*": (n, h)}
+    return {
+        w: (n, h)
+        for w, n, h in con.execute(
+            f"select week_start, count(*), sum({row_hash})::varchar from {relation} group by 1"
+        ).fetchall()
+    }
+
+
+def changed_weeks(before: dict | None, after: dict | None) -> set | None:
+    """Weeks whose rows differ; None (every week) when the relation has no week_start."""
+    if before is None or after is None or "*" in before or "*" in after:
+        return None if before != after else set()
+    return {w for w in set(before) | set(after) if before.get(w) != after.get(w)}
+
+
+def build_objects(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    order: list[str],
+    say: Progress,
+    p: Plan,
+    materialise: Callable[[duckdb.DuckDBPyConnection, SqlDefinition], int],
+    long_insert: Callable[[SqlDefinition], str],
+) -> list:
+    """Like ``build._build_objects``, reusing or partly recomputing what did not change."""
+    from metrics.build import ObjectResult, _error_text, _load_ids
+
+    changes: dict[str, set | None] = {}  # qualified -> changed weeks (None = all)
+    changed_raw = _changed_raw_tables(con, p)
+    results: dict[str, ObjectResult] = {}
+    load_id_cache: dict[str, tuple[str, ...]] = {}
+    for q in order:
+        item: SqlDefinition | BrokenDefinition = registry.definitions.get(q) or registry.broken[q]
+        depends_on = registry.depends_on(q)
+        prev_sha, prev_status = p.previous.get(q, (None, None))
+        inputs = _input_changes(registry, q, changes, changed_raw)
+        if "as_of" in getattr(item, "body_sql", ""):
+            inputs["setting('as_of')"] = None  # the build time: changes at every build
+        blocked = [d for d in depends_on if d in results and results[d].status != "ok"]
+        if isinstance(item, BrokenDefinition) or blocked:
+            _drop(con, item)
+            if isinstance(item, BrokenDefinition):
+                status, error = "failed", f"invalid definition: {item.message}"
+            else:
+                status = "skipped"
+                error = "skipped: depends on " + ", ".join(
+                    f"{d} ({results[d].status})" for d in blocked
+                )
+            results[q] = ObjectResult(
+                name=item.name, kind=item.kind, path=str(item.path), sql_sha256=item.sha256,
+                rows=None, duration_ms=0.0, status=status, error=error, depends_on=depends_on,
+                load_ids=_load_ids(con, registry.raw_tables(q), load_id_cache),
+            )
+            changes[q] = None
+            p.reuse[q] = ("full", None, status)
+            say(f"{q}: {status} ({error})")
+            continue
+        started = time.perf_counter()
+        rows: int | None = None
+        error: str | None = None
+        status = "ok"
+        relation = f"{item.schema}.{_ident(item.name)}"
+        mode, weeks, reason = _decide(con, item, prev_sha, prev_status, inputs)
+        try:
+            if mode == "reused":
+                changes[q] = set()
+                rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+            else:
+                before = week_fingerprint(con, f"{item.schema}.{item.name}")
+                if mode == "weeks":
+                    rows = _recompute_weeks(con, item, sorted(weeks), long_insert)
+                else:
+                    _drop(con, item)
+                    rows = materialise(con, item)
+                after = week_fingerprint(con, f"{item.schema}.{item.name}")
+                changes[q] = changed_weeks(before, after)
+        except duckdb.Error as exc:
+            status, error = "failed", _error_text(exc, item)
+            changes[q] = None
+        p.reuse[q] = (mode, sorted(weeks) if weeks else None, reason)
+        duration_ms = (time.perf_counter() - started) * 1000
+        results[q] = ObjectResult(
+            name=item.name,
+            kind=item.kind,
+            path=str(item.path),
+            sql_sha256=item.sha256,
+            rows=rows,
+            duration_ms=round(duration_ms, 3),
+            status=status,
+            error=error,
+            depends_on=depends_on,
+            load_ids=_load_ids(con, registry.raw_tables(q), load_id_cache),
+        )
+        say(f"{q}: {status} ({mode}: {reason}, {duration_ms:.0f} ms)")
+    return list(results.values())
+
+
+def write_reuse(con: duckdb.DuckDBPyConnection, build_id: str, objects: list, p: Plan | None) -> None:
+    """``main.build_reuse``: per object, reused / weeks / full and why."""
+    con.execute(REUSE_DDL)
+    rows = []
+    for o in objects:
+        q = o.qualified
+        mode, weeks, reason = (
+            p.reuse.get(q, ("full", None, "")) if p else ("full", None, "full build")
+        )
+        rows.append([build_id, o.name, o.kind, mode, weeks, reason])
+    if rows:
+        con.executemany("insert into main.build_reuse values (?, ?, ?, ?, ?, ?)", rows)
+
+
+def reuse_summary(p: Plan | None) -> dict | None:
+    """For the JSON manifest: counts per mode and the new loads."""
+    if p is None:
+        return None
+    modes: dict[str, list[str]] = {}
+    for q, (mode, _, _) in p.reuse.items():
+        modes.setdefault(mode, []).append(q)
+    return {"base": str(p.base), "new_loads": p.new_loads, **modes}
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+def _changed_raw_tables(con: duckdb.DuckDBPyConnection, p: Plan) -> dict[str, set | None]:
+    """raw.<table> -> None (changed) for every raw table the new loads added rows to."""
+    out: dict[str, set | None] = {}
+    if not p.new_loads:
+        return out
+    tables = con.execute(
+        "select distinct table_name from raw.loads where load_id in (select load_id from _new_loads)"
+    ).fetchall()
+    for (t,) in tables:
+        out[f"raw.{t}"] = None
+    out["raw.loads"] = None
+    out["raw.quarantine"] = None
+    return out
+
+
+def _input_changes(
+    registry: Registry, q: str, changes: dict[str, set | None], changed_raw: dict[str, set | None]
+) -> dict[str, set | None]:
+    """What changed among the direct inputs of ``q``: name -> weeks (None: everything)."""
+    out: dict[str, set | None] = {}
+    for d in registry.depends_on(q):
+        if d in changes and (changes[d] is None or changes[d]):
+            out[d] = changes[d]
+    item = registry.definitions.get(q) or registry.broken[q]
+    for d in item.reads:
+        # raw tables copied from the state store (no load ledger) may change at any build
+        if d.startswith("raw.") and (d in changed_raw or d.split(".", 1)[1] not in _LOAD_TABLES):
+            out[d] = None
+    return out
+
+
+_LOAD_TABLES = {
+    "ai_events", "ai_features", "feedback", "work_items", "users", "costs", "incidents",
+    "assumptions", "loads", "quarantine",
+}  # fmt: skip
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection,
+    item: SqlDefinition,
+    prev_sha: str | None,
+    prev_status: str | None,
+    inputs: dict[str, set | None],
+) -> tuple[str, set | None, str]:
+    if prev_sha is None:
+        return "full", None, "new definition"
+    if prev_sha != item.sha256:
+        return "full", None, "definition changed (sql_sha256)"
+    if prev_status != "ok":
+        return "full", None, f"was {prev_status} in the base snapshot"
+    if not inputs:
+        return "reused", None, "inputs unchanged"
+    if any(w is None for w in inputs.values()):
+        whole = sorted(n for n, w in inputs.items() if w is None)
+        return "full", None, "changed without weeks: " + ", ".join(whole)
+    weeks: set = set().union(*inputs.values())
+    tags = set(getattr(item.header, "tags", None) or ())
+    if item.schema == "staging" or not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}):
+        return "full", None, "not tagged week_local"
+    if DRIFT_REFERENCE in tags:
+        return _drift_weeks(con, item, weeks)
+    return "weeks", weeks, f"{len(weeks)} changed week(s)"
+
+
+def _drift_weeks(
+    con: duckdb.DuckDBPyConnection, item: SqlDefinition, weeks: set
+) -> tuple[str, set | None, str]:
+    """Weeks to recompute for a drift metric, or a full rebuild when a reference moved."""
+    mode = _setting(con, "drift.reference_mode")
+    n = int(_setting(con, "drift.reference_weeks"))
+    if mode == "trailing":
+        later = {w + dt.timedelta(weeks=k) for w in weeks for k in range(1, n + 1)}
+        return "weeks", weeks | later, f"{len(weeks)} changed week(s) and their trailing windows"
+    [(last_reference,)] = con.execute(
+        f"select max(reference_end) from {item.schema}.{_ident(item.name)}"
+    ).fetchall()
+    if last_reference is None or min(weeks) <= last_reference:
+        return "full", None, "a changed week lies in a reference window"
+    return "weeks", weeks, f"{len(weeks)} changed week(s) after every reference window"
+
+
+def _recompute_weeks(
+    con: duckdb.DuckDBPyConnection,
+    item: SqlDefinition,
+    weeks: list,
+    long_insert: Callable[[SqlDefinition], str],
+) -> int:
+    relation = f"{item.schema}.{_ident(item.name)}"
+    listed = ", ".join(f"date '{w:%Y-%m-%d}'" for w in weeks) or "null"
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {relation} where week_start in ({listed})")
+        con.execute(
+            f"insert into {relation} select * from (\n{item.body_sql}\n) as _w "
+            f"where week_start in ({listed})"
+        )
+        if item.schema == "metrics":
+            con.execute(
+                "delete from main.metric_values where metric = ? "
+                f"and week_start in ({listed})",
+                [item.name],
+            )
+            insert = long_insert(item) + f" where week_start in ({listed})"
+            con.execute(insert)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+
+
+def _drop(con: duckdb.DuckDBPyConnection, item: SqlDefinition | BrokenDefinition) -> None:
+    schema = {v: k for k, v in OBJECT_KIND.items()}[item.kind]
+    relation = f"{schema}.{_ident(item.name)}"
+    views = con.execute(
+        "select count(*) from duckdb_views() where database_name = current_database() "
+        "and schema_name = ? and view_name = ?",
+        [schema, item.name],
+    ).fetchall()[0][0]
+    con.execute(f"drop {'view' if views else 'table'} if exists {relation}")
+    if schema == "metrics":
+        con.execute("delete from main.metric_values where metric = ?", [item.name])
+
+
+def _setting(con: duckdb.DuckDBPyConnection, key: str) -> str:
+    return con.execute("select value from main.build_settings where key = ?", [key]).fetchall()[0][0]
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
