@@ -72,6 +72,248 @@ def step_ingest(data: Path) -> dict:
     return {"tables": tables}
 
 
+def _settings(data: Path, raw: str, warehouse: str):
+    from metrics.settings import get_settings
+
+    return get_settings(
+        raw_path=data / raw,
+        warehouse_path=data / warehouse,
+        state_path=data / "state.sqlite",
+        demo_dir=data / "source",
+    )
+
+
+def _build(settings, incremental: bool = False) -> dict:
+    from metrics.build import build_snapshot
+
+    t = time.perf_counter()
+    r = build_snapshot(settings, incremental=incremental)
+    seconds = time.perf_counter() - t
+    slow = sorted(r.objects, key=lambda o: -o.duration_ms)[:8]
+    return {
+        "seconds": seconds,
+        "status": r.status,
+        "slowest": {o.qualified: round(o.duration_ms / 1000, 2) for o in slow},
+        "objects": {o.qualified: round(o.duration_ms / 1000, 3) for o in r.objects},
+    }
+
+
+def step_prepare_raw(data: Path) -> dict:
+    """raw-work.duckdb = the ingested raw store (kept pristine, so the new week can be re-added)."""
+    t = time.perf_counter()
+    shutil.copyfile(data / "raw.duckdb", data / "raw-work.duckdb")
+    for p in (data / "warehouse.duckdb", data / "full.duckdb"):
+        p.unlink(missing_ok=True)
+    return {"seconds": time.perf_counter() - t}
+
+
+def step_build_full(data: Path) -> dict:
+    return _build(_settings(data, "raw-work.duckdb", "warehouse.duckdb"))
+
+
+def step_ingest_new_week(data: Path) -> dict:
+    """Next week's loads (a copy of the last complete demo week, 14 days later, new ids)."""
+    from datetime import timedelta
+
+    from metrics.ingest import ingest_path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from newweek import write_new_week
+
+    last_complete = END - timedelta(days=END.weekday() + 7)
+    t = time.perf_counter()
+    paths = write_new_week(data / "source", data / "new-week", last_complete)
+    written = time.perf_counter() - t
+    s = _settings(data, "raw-work.duckdb", "warehouse.duckdb")
+    rows = 0
+    t = time.perf_counter()
+    for table, path in paths.items():
+        rows += sum(r.rows_in for r in ingest_path(path, table, s, loaded_by="bench"))
+    return {"seconds": time.perf_counter() - t, "write_seconds": written, "rows": rows}
+
+
+def step_build_incremental(data: Path) -> dict:
+    import duckdb
+
+    out = _build(_settings(data, "raw-work.duckdb", "warehouse.duckdb"), incremental=True)
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        out["modes"] = dict(con.execute("select mode, count(*) from main.build_reuse group by 1").fetchall())
+    finally:
+        con.close()
+    return out
+
+
+def step_build_verify(data: Path) -> dict:
+    """A full build of the same raw store (new week included), compared with the incremental."""
+    out = _build(_settings(data, "raw-work.duckdb", "full.duckdb"))
+    sys.path.insert(0, str(ROOT))
+    from tests.test_incremental import _tables
+
+    a, b = _tables(data / "warehouse.duckdb"), _tables(data / "full.duckdb")
+    out["identical"] = a.keys() == b.keys() and all(a[k] == b[k] for k in a)
+    out["different_tables"] = [k for k in a if a.get(k) != b.get(k)]
+    return out
+
+
+def _definitions(con, names: list[str]) -> dict:
+    from metrics.registry import load_registry
+
+    registry = load_registry(Path("sql"), strict=False)
+    timings = {}
+    for q in names:
+        d = registry.definitions[q]
+        t = time.perf_counter()
+        con.execute(f"create or replace temp table t_{d.name} as {d.body_sql}")
+        timings[q] = time.perf_counter() - t
+    return timings
+
+
+def _snapshot(data: Path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import floor
+
+    return floor.connect(data / "warehouse.duckdb")
+
+
+def step_drift(data: Path) -> dict:
+    """The product's drift SQL alone, on the built snapshot (staging already materialised)."""
+    con = _snapshot(data)
+    t = time.perf_counter()
+    timings = _definitions(con, ["metrics.drift_numeric", "metrics.drift_categorical"])
+    return {"seconds": time.perf_counter() - t, "objects": timings}
+
+
+def step_roi(data: Path) -> dict:
+    """Every sql/roi definition alone, on the built snapshot, plus reading the ledger."""
+    from metrics.registry import load_registry
+
+    registry = load_registry(Path("sql"), strict=False)
+    con = _snapshot(data)
+    names = [q for q in registry.order if q.startswith("roi.") and q in registry.definitions]
+    t = time.perf_counter()
+    timings = _definitions(con, names)
+    ledger = None
+    try:
+        ledger = len(con.execute("select * from main.roi_ledger").fetchall())
+    except Exception:  # noqa: BLE001 - the ledger table is optional here
+        pass
+    return {"seconds": time.perf_counter() - t, "objects": timings, "ledger_rows": ledger}
+
+
+def step_floor_rollup(data: Path) -> dict:
+    con = _snapshot(data)
+    import floor
+
+    t = time.perf_counter()
+    rows = floor.run(con, "floor_rollup")
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "rows": len(rows), "check": floor.check_rollup(con, rows)}
+
+
+def step_floor_drift(data: Path) -> dict:
+    con = _snapshot(data)
+    import floor
+
+    t = time.perf_counter()
+    rows = floor.run(con, "floor_drift")
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "rows": len(rows), "check": floor.check_drift(con, rows)}
+
+
+def step_ctas(data: Path) -> dict:
+    """Plain DuckDB: create table as select * from read_parquet(ai_events) into a new file."""
+    import duckdb
+
+    target = data / "ctas.duckdb"
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    t = time.perf_counter()
+    con.execute(
+        f"create table ai_events as select * from read_parquet('{data / 'source' / 'ai_events'}/*.parquet')"
+    )
+    con.execute("checkpoint")
+    seconds = time.perf_counter() - t
+    rows = con.execute("select count(*) from ai_events").fetchall()[0][0]
+    con.close()
+    target.unlink(missing_ok=True)
+    return {"seconds": seconds, "rows": rows}
+
+
+def step_ingest_events(data: Path) -> dict:
+    """Ingest of the ai_events Parquet files alone into a fresh raw store (validation and
+    quarantine included), the ingest half of the ingest-vs-CTAS ratio."""
+    from metrics.ingest import ingest_path
+
+    s = _settings(data, "raw-events.duckdb", "unused.duckdb")
+    for p in (s.raw_path, Path(f"{s.raw_path}.wal")):
+        p.unlink(missing_ok=True)
+    t = time.perf_counter()
+    results = ingest_path(source_path(data, "ai_events"), "ai_events", s, loaded_by="bench")
+    seconds = time.perf_counter() - t
+    s.raw_path.unlink(missing_ok=True)
+    return {"seconds": seconds, "rows_in": sum(r.rows_in for r in results)}
+
+
+def step_render(data: Path, page: str) -> dict:
+    """First and warm AppTest render of one page (server side), fresh process."""
+    os.environ.update(
+        OUTCOMES_WAREHOUSE_PATH=str(data / "warehouse.duckdb"),
+        OUTCOMES_RAW_PATH=str(data / "raw-work.duckdb"),
+        OUTCOMES_STATE_PATH=str(data / "state.sqlite"),
+        OUTCOMES_DEMO_DIR=str(data / "source"),
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+    )
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    t = time.perf_counter()
+    at.run()
+    if page != "pages/roi.py":
+        at.switch_page(page)
+        at.run()
+    first = time.perf_counter() - t
+    warm = []
+    for _ in range(3):
+        t = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - t)
+    errors = [e.message for e in at.exception] + [e.value for e in at.error]
+    return {"first": first, "warm": min(warm), "warm_all": warm, "errors": errors[:3]}
+
+
+def step_naive_drift(data: Path) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from naive_drift import compare, naive_drift
+
+    out, seconds = naive_drift(str(data / "warehouse.duckdb"))
+    return {"seconds": seconds, "tests": len(out), "check": compare(str(data / "warehouse.duckdb"), out)}
+
+
+def step_wide(data: Path) -> dict:
+    """Wide table (one row per event, one column per feature) for Evidently; written once."""
+    import duckdb
+
+    target = data / "features-wide.parquet"
+    if target.exists():
+        return {"seconds": 0.0, "cached": True}
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    features = con.execute(
+        "select feature, bool_or(value_num is not null) from staging.ai_features group by 1 order by 1"
+    ).fetchall()
+    columns = ", ".join(
+        f"max(value_num) filter (where feature = '{f}') as \"{f}\"" if num
+        else f"max(value_cat) filter (where feature = '{f}') as \"{f}\""
+        for f, num in features
+    )
+    t = time.perf_counter()
+    con.execute(
+        f"copy (select week_start, {columns} from staging.ai_features group by event_id, week_start "
+        f"order by week_start) to '{target}' (format parquet, row_group_size 100000)"
+    )
+    return {"seconds": time.perf_counter() - t, "cached": False}
+
+
 def main() -> None:
     step, data, *args = sys.argv[1:]
     result = globals()[f"step_{step}"](Path(data), *args)

@@ -713,7 +713,7 @@ _ASSUMPTIONS = """
 loaded_hourly_cost,{start},62.50,USD/hour,{finance},"FY payroll model, support L2","Salary, benefits and overhead per productive hour",50,80
 loaded_hourly_cost,{pay_review},66.00,USD/hour,{finance},Annual pay review,Mid-year pay rise of 5.6%,52,84
 baseline_handle_minutes,{start},45,minutes,{ops},"Time study, 400 tickets before launch",Median handle time without the assistant,40,50
-cost_per_error,{start},180,USD,{ops},Escalation and credit cost per misrouted ticket,,100,300
+cost_per_error,{start},45,USD,{ops},Escalation and credit cost per misrouted ticket,,25,90
 baseline_error_rate,{start},0.20,ratio,{ops},QA sample before launch,Share of tickets misrouted or misdiagnosed without the assistant,0.15,0.25
 build_cost,{start},120000,USD,{finance},Project ledger PRJ-017,,110000,140000
 build_amortisation_months,{start},24,months,{finance},Finance policy for internal software,,12,36

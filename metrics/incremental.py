@@ -41,6 +41,7 @@ import duckdb
 
 from metrics.registry import OBJECT_KIND, BrokenDefinition, Registry, SqlDefinition
 from metrics.settings import Settings
+from metrics.sqlfunctions import build_settings
 
 Progress = Callable[[str], None]
 WEEK_LOCAL = "week_local"
@@ -89,12 +90,19 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
             "select name, kind, sql_sha256, status from main.build_objects"
         ).fetchall()
         held = {r[0] for r in con.execute("select load_id from raw.loads").fetchall()}
+        base_settings = dict(
+            con.execute("select key, value from main.build_settings where key != 'as_of'").fetchall()
+        )
     finally:
         con.close()
     if status != "ok":
         say("incremental: the current snapshot's build failed; full build")
         return None
-    if json.loads(settings_json) != json.loads(settings.model_dump_json()):
+    # what SQL can read (setting(key)) and where the SQL comes from; paths do not matter
+    wanted = {k: v for k, v in build_settings(settings).items() if k != "as_of"}
+    if base_settings != wanted or json.loads(settings_json).get("sql_dir") != str(
+        settings.sql_dir
+    ):
         say("incremental: settings changed since the current snapshot; full build")
         return None
     from metrics.rawstore import raw_lock
@@ -435,6 +443,8 @@ def _drop(con: duckdb.DuckDBPyConnection, item: SqlDefinition | BrokenDefinition
         [schema, item.name],
     ).fetchall()[0][0]
     con.execute(f"drop {'view' if views else 'table'} if exists {relation}")
+    if schema == "staging":
+        con.execute(f"drop table if exists staging_data.{_ident(item.name)}")
     if schema == "metrics":
         con.execute("delete from main.metric_values where metric = ?", [item.name])
 

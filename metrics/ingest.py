@@ -271,7 +271,10 @@ def _load_file(
         # created inside one are not 0-based, and they number the rows.
         plan = _open_source(con, f, base["file_format"], contract)
         plan.cutoff = _now() + timedelta(hours=settings.future_tolerance_hours)
-        _rate(say, f, "read", plan.rows, t0)
+        if base["file_format"] == "parquet":  # read lazily, while checking
+            say(f"{f.name}: {plan.rows:,} rows")
+        else:
+            _rate(say, f, "read", plan.rows, t0)
         con.begin()
         try:
             result = _load_rows(con, plan, sha, base, say)

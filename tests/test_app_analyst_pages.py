@@ -23,12 +23,10 @@ def app() -> AppTest:
 
 def open_page(page: str, *, name: str = "", role: str = "viewer") -> AppTest:
     at = app()
+    # through the session state: after switch_page, AppTest shows no sidebar widgets
+    at.session_state["identity_name"] = name
+    at.session_state["identity_role"] = role
     at.switch_page(page)
-    at.run()
-    # set after switching: the sidebar's identity widgets do not survive a page switch
-    if name:
-        at.text_input(key="identity_name").input(name)
-    at.selectbox(key="identity_role").select(role)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

@@ -1,0 +1,67 @@
+"""Run the floor queries on a built snapshot and check them against the product's tables."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """The snapshot read-only (its macros come with it) plus the product's Python functions."""
+    from metrics import sqlfunctions
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    sqlfunctions._register_udfs(con)
+    return con
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
+    return con.execute((HERE / f"{name}.sql").read_text()).fetchall()
+
+
+def _close(a: float | None, b: float | None, tol: float) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def check_rollup(con: duckdb.DuckDBPyConnection, rows: list[tuple], tol: float = 1e-9) -> dict:
+    """Compare the floor roll-up with metrics.latency_p95, accuracy and mean_confidence."""
+    floor = {(r[0], r[1], r[2]): r for r in rows}
+    mismatches, compared = [], 0
+    for metric, column in (("latency_p95", 5), ("mean_confidence", 7)):
+        for w, mv, seg, value in con.execute(
+            f"select week_start, model_version, segment, value from metrics.{metric}"
+        ).fetchall():
+            compared += 1
+            f = floor.get((w, mv, seg))
+            if f is None or not _close(f[column], value, tol):
+                mismatches.append((metric, str(w), mv, seg, value, f and f[column]))
+    for w, mv, seg, num, den in con.execute(
+        "select week_start, model_version, segment, numerator, denominator from metrics.accuracy"
+    ).fetchall():
+        compared += 1
+        f = floor.get((w, mv, seg))
+        if f is None or f[10] != num or f[11] != den:
+            mismatches.append(("accuracy", str(w), mv, seg, (num, den), f and (f[10], f[11])))
+    return {"compared": compared, "mismatches": len(mismatches), "examples": mismatches[:5]}
+
+
+def check_drift(con: duckdb.DuckDBPyConnection, rows: list[tuple], tol: float = 1e-9) -> dict:
+    """Compare the floor drift with metrics.drift_numeric / drift_categorical."""
+    floor = {(r[0], r[1], r[2]): r for r in rows}
+    mismatches, compared = [], 0
+    for kind, table, ks in (("numeric", "drift_numeric", "ks_statistic"),
+                            ("categorical", "drift_categorical", "null")):
+        for feature, w, psi, ks_value in con.execute(
+            f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
+        ).fetchall():
+            compared += 1
+            f = floor.get((kind, feature, w))
+            if f is None or not _close(f[3], psi, tol) or not _close(f[4], ks_value, tol):
+                mismatches.append((kind, feature, str(w), psi, ks_value, f and f[3:]))
+    return {"compared": compared, "mismatches": len(mismatches), "examples": mismatches[:5]}
