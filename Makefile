@@ -9,7 +9,7 @@ WAREHOUSE := data/warehouse.duckdb
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test lint format demo chromium clean help
+.PHONY: run test lint format demo chromium clean help bench bench-large bench-evidently
 
 help:
 	@echo "make run    set up, generate the demo when missing, start the app on http://$(HOST):$(PORT)"
@@ -57,3 +57,22 @@ format: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) data/demo data/*.duckdb data/*.duckdb.* data/state.sqlite*
+
+# Benchmarks (issue 7): results in benchmarks/results/latest-<size>.{json,md}; data under
+# benchmarks/data/ (git-ignored, generated once and reused). Evidently runs in its own venv
+# (it needs pandas < 3); when it cannot be installed the run records it as not run.
+EVIDENTLY_VENV := benchmarks/.venv-evidently
+
+bench-evidently:
+	@test -x $(EVIDENTLY_VENV)/bin/python || { $(PYTHON) -m venv $(EVIDENTLY_VENV) && \
+		$(EVIDENTLY_VENV)/bin/pip install -q 'evidently==0.7.23' 'pandas<3' pyarrow duckdb scipy; } \
+		|| { echo "Evidently could not be installed: the benchmark records it as not run"; rm -rf $(EVIDENTLY_VENV); }
+
+bench: $(STAMP)
+	-@$(MAKE) --no-print-directory bench-evidently
+	$(PY) benchmarks/bench.py --size small
+
+bench-large: $(STAMP)
+	-@$(MAKE) --no-print-directory bench-evidently
+	$(PY) benchmarks/bench.py --size 10m
+	$(PY) benchmarks/bench.py --size 100m

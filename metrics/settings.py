@@ -53,8 +53,9 @@ class DriftSettings(BaseModel):
     )
     reference_weeks: int = Field(4, ge=1, le=52, description="Weeks in the reference window.")
     min_rows: int = Field(
-        100, ge=1, description="Fewer rows than this in the reference or the current week: "
-        "the drift row is marked insufficient, not alerted."
+        200, ge=1, description="Fewer rows than this in the reference or the current week: "
+        "the drift row is marked insufficient, not alerted (below ~200 rows a 10-bin PSI "
+        "is mostly noise: its expected value with no drift is about 9 * (1/n_ref + 1/n_cur))."
     )
 
 

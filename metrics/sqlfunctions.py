@@ -86,11 +86,22 @@ def install(
     _register_udfs(con)
 
 
+KS_EXACT_LIMIT = 10_000
+
+
 def _ks_pvalue(d: pa.Array, n: pa.Array, m: pa.Array) -> pa.Array:
     d_, n_, m_ = (np.asarray(x.to_numpy(zero_copy_only=False), dtype=float) for x in (d, n, m))
     with np.errstate(invalid="ignore", divide="ignore"):
         en = np.round(n_ * m_ / (n_ + m_))
-        p = stats.kstwo.sf(d_, en)
+        # scipy's exact one-sample distribution (kstwo) is what ks_2samp(method="asymp") uses;
+        # it takes seconds per call for large samples. Above KS_EXACT_LIMIT the limiting
+        # Kolmogorov distribution is used instead (within ~0.2 % relative near p = 0.2).
+        big = np.nan_to_num(en, nan=0.0) > KS_EXACT_LIMIT
+        p = np.full_like(d_, np.nan)
+        if (~big).any():
+            p[~big] = stats.kstwo.sf(d_[~big], en[~big])
+        if big.any():
+            p[big] = stats.kstwobign.sf(d_[big] * np.sqrt(en[big]))
     p = np.where((n_ > 0) & (m_ > 0) & np.isfinite(d_), np.clip(p, 0.0, 1.0), np.nan)
     return pa.array(p, mask=np.isnan(p))
 

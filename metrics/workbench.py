@@ -231,7 +231,7 @@ def draft_header(text: str) -> MetricHeader | None:
 def error_context(text: str, line: int, around: int = 2) -> str:
     """The lines around ``line`` of ``text``, numbered, the line itself marked ``>``.
 
-    >>> print(error_context("a\nb\nc", 2, around=1))
+    >>> print(error_context("a\\nb\\nc", 2, around=1))
       1 | a
     > 2 | b
       3 | c

@@ -12,7 +12,7 @@ from metrics.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_END = dt.date(2026, 11, 18)  # a Wednesday: 52 complete weeks + a partial one
-DEMO_EVENTS = 20_000
+DEMO_EVENTS = 60_000
 
 
 def settings_for(root: Path, **overrides: object) -> Settings:

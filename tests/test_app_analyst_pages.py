@@ -15,15 +15,10 @@ from metrics.state import StateStore
 from tests.conftest import ROOT
 
 
-def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    return at
-
-
 def open_page(page: str, *, name: str = "", role: str = "viewer") -> AppTest:
-    at = app()
-    # through the session state: after switch_page, AppTest shows no sidebar widgets
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    # through the session state, before any run: AppTest renders no sidebar widgets after
+    # switch_page, and a widget's state is dropped on a run that does not render it
     at.session_state["identity_name"] = name
     at.session_state["identity_role"] = role
     at.switch_page(page)

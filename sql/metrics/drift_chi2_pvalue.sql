@@ -16,7 +16,7 @@ unit: score
 direction: higher_is_better
 owner: ml-platform@example.com
 dimensions: [feature]
-thresholds: {alert: 0.05}
+thresholds: {warn: 0.05, alert: 0.001, scope: each}
 tests:
   - not_null(value, chi2_statistic, chi2_dof)
   - unique(week_start, feature)

@@ -16,7 +16,7 @@ unit: score
 direction: lower_is_better
 owner: ml-platform@example.com
 dimensions: [feature]
-thresholds: {warn: 0.1}
+thresholds: {warn: 0.1, scope: each}
 tests:
   - not_null(value, feature_type)
   - unique(week_start, feature)

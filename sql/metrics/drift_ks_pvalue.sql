@@ -15,7 +15,7 @@ unit: score
 direction: higher_is_better
 owner: ml-platform@example.com
 dimensions: [feature]
-thresholds: {alert: 0.05}
+thresholds: {warn: 0.05, alert: 0.001, scope: each}
 tests:
   - not_null(value, ks_statistic)
   - unique(week_start, feature)

@@ -17,7 +17,7 @@ unit: score
 direction: lower_is_better
 owner: ml-platform@example.com
 dimensions: [feature]
-thresholds: {warn: 0.1, alert: 0.25}
+thresholds: {warn: 0.1, alert: 0.25, scope: each}
 tests:
   - not_null(value, feature_type, n_reference, n_current)
   - unique(week_start, feature)

@@ -1,0 +1,224 @@
+"""Outcomes benchmark: ``python benchmarks/bench.py --size small|10m|100m``.
+
+Each step runs in its own process (``benchmarks/steps.py``); wall time and peak RSS come from
+``os.wait4``. Demo data is generated once per size under benchmarks/data/<size>/ (git-ignored)
+and reused; so is the ingested raw store of 10m/100m unless ``--reingest`` (the ingest figures of
+the run that made it are reused and marked so). Results: benchmarks/results/latest-<size>.json
+and .md (ratios first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SIZES = {"small": 300_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
+PAGES = ["pages/roi.py", "pages/weekly_review.py", "pages/model_health.py", "pages/catalog.py",
+         "pages/workbench.py", "pages/overview.py", "pages/data.py"]
+EVIDENTLY_PY = HERE / ".venv-evidently" / "bin" / "python"
+
+
+def run_rss(name: str, data: Path, *args: str, python: str = sys.executable,
+            script: Path = HERE / "steps.py", log=print) -> dict:
+    """One step in a child; wall time and the child's own peak RSS (os.wait4)."""
+    cmd = [python, str(script), *([name, str(data)] if script.name == "steps.py" else []), *args]
+    started = time.perf_counter()
+    with open(data / f".{name}.out", "w+") as out, open(data / f".{name}.err", "w+") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    result: dict = {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        result["error"] = (stderr or stdout)[-2000:]
+    else:
+        result.update(json.loads(lines[-1]))
+    label = f"{name} {' '.join(a for a in args if not a.startswith('/'))}".strip()
+    log(f"  {label}: {wall:.2f} s, peak RSS {result['peak_rss_mb']:,.0f} MB"
+        + (" FAILED: " + result["error"].strip().splitlines()[-1] if "error" in result else ""))
+    return result
+
+
+def machine() -> dict:
+    import duckdb
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_gb": round(mem, 1), "cpu": cpu,
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "os": platform.platform()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=SIZES, default="small")
+    parser.add_argument("--reingest", action="store_true", help="ingest again even when a raw store exists")
+    parser.add_argument("--evidently-weeks", type=int, default=3, help="weeks Evidently is timed on")
+    parser.add_argument("--skip", default="", help="comma-separated steps to skip")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    data = HERE / "data" / args.size
+    data.mkdir(parents=True, exist_ok=True)
+    events = SIZES[args.size]
+    steps: dict[str, dict] = {}
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"benchmark {args.size} ({events:,} events) in {data}")
+
+    if not (data / "source" / "GENERATED").exists():
+        steps["generate"] = run_rss("generate", data, str(events))
+    ingest_record = data / "ingest.json"
+    if args.reingest or not (data / "raw.duckdb").exists() or not ingest_record.exists():
+        steps["ingest"] = run_rss("ingest", data)
+        ingest_record.write_text(json.dumps({**steps["ingest"], "measured_at": started}))
+    else:
+        steps["ingest"] = {**json.loads(ingest_record.read_text()), "reused": True}
+        print(f"  ingest: reused the measurement of {steps['ingest'].get('measured_at')}")
+    if "ingest_events" not in skip:
+        steps["ingest_events"] = run_rss("ingest_events", data)
+        steps["ctas"] = run_rss("ctas", data)
+    steps["prepare_raw"] = run_rss("prepare_raw", data)
+    steps["build_full"] = run_rss("build_full", data)
+    steps["floor_rollup"] = run_rss("floor_rollup", data)
+    steps["floor_drift"] = run_rss("floor_drift", data)
+    steps["drift"] = run_rss("drift", data)
+    steps["roi"] = run_rss("roi", data)
+    if "naive" not in skip:
+        steps["naive_drift"] = run_rss("naive_drift", data)
+    if "evidently" not in skip:
+        if EVIDENTLY_PY.exists():
+            steps["wide"] = run_rss("wide", data)
+            steps["evidently"] = run_rss(
+                "evidently", data, str(data / "features-wide.parquet"), str(args.evidently_weeks),
+                python=str(EVIDENTLY_PY), script=HERE / "evidently_drift.py")
+        else:
+            steps["evidently"] = {"not_run": "benchmarks/.venv-evidently missing: run "
+                                  "`make bench-evidently` (needs PyPI)"}
+    if "render" not in skip:
+        for page in PAGES:
+            steps[f"render {page}"] = run_rss("render", data, page)
+    steps["ingest_new_week"] = run_rss("ingest_new_week", data)
+    steps["build_incremental"] = run_rss("build_incremental", data)
+    steps["build_verify"] = run_rss("build_verify", data)
+
+    report = {"size": args.size, "events": events, "started": started, "machine": machine(),
+              "steps": steps, "ratios": ratios(steps)}
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"latest-{args.size}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    md = markdown(report)
+    (out / f"latest-{args.size}.md").write_text(md)
+    print(md)
+    return 0 if not any("error" in s for s in steps.values()) else 1
+
+
+def _s(steps: dict, name: str, key: str = "wall_s") -> float | None:
+    step = steps.get(name) or {}
+    return step.get(key) if "error" not in step else None
+
+
+def ratios(steps: dict) -> list[dict]:
+    """The targets of issue 7, each as a ratio (or figure) and whether it is met."""
+    rows = []
+
+    def add(what: str, value: float | None, target: str, ok: bool | None, note: str = "") -> None:
+        rows.append({"what": what, "value": value, "target": target, "met": ok, "note": note})
+
+    full = _s(steps, "build_full")
+    floor = None
+    if _s(steps, "floor_rollup") is not None and _s(steps, "floor_drift") is not None:
+        floor = _s(steps, "floor_rollup", "seconds") + _s(steps, "floor_drift", "seconds")
+    r = full / floor if full and floor else None
+    add("full build / hand-written floor (roll-up + drift SQL)", r, "<= 1.5", r is not None and r <= 1.5)
+    drift = _s(steps, "drift", "seconds")
+    ev = (steps.get("evidently") or {}).get("extrapolated_seconds")
+    r = ev / drift if ev and drift else None
+    add("Evidently drift / product drift (all features x weeks)", r, ">= 100",
+        None if r is None else r >= 100,
+        "Evidently timed on a sample of weeks, extrapolated" if ev else "Evidently not run")
+    naive = _s(steps, "naive_drift", "seconds")
+    r = naive / drift if naive and drift else None
+    agree = ((steps.get("naive_drift") or {}).get("check") or {}).get("agree")
+    add("pandas+scipy drift / product drift", r, "> 1, numbers agree with scipy", agree,
+        json.dumps((steps.get("naive_drift") or {}).get("check", {}), default=str))
+    fd = _s(steps, "floor_drift", "seconds")
+    add("product drift / floor drift SQL", drift / fd if drift and fd else None, "(context)", None)
+    inc = _s(steps, "build_incremental")
+    verify = steps.get("build_verify") or {}
+    full_after = _s(steps, "build_verify")
+    r = inc / full_after if inc and full_after else None
+    add("incremental build (one new week) / full build", r, "<= 0.15 and identical",
+        r is not None and r <= 0.15 and bool(verify.get("identical")),
+        f"identical to a full build: {verify.get('identical')}")
+    ingest, ctas = _s(steps, "ingest_events"), _s(steps, "ctas")
+    r = ingest / ctas if ingest and ctas else None
+    add("ingest ai_events Parquet / plain CTAS", r, "<= 3", r is not None and r <= 3)
+    warm = [(k, v.get("warm")) for k, v in steps.items() if k.startswith("render") and "warm" in v]
+    worst = max(warm, key=lambda kv: kv[1]) if warm else (None, None)
+    add("slowest warm page render (s)", worst[1], "< 0.3 s", None if worst[1] is None else worst[1] < 0.3,
+        worst[0] or "")
+    add("full build wall (s)", full, "< 180 s at 100M", None)
+    add("full build peak RSS (MB)", _s(steps, "build_full", "peak_rss_mb"), "< 12,288 MB at 100M", None)
+    return rows
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.3f}" if v < 10 else f"{v:,.1f}"
+    return str(v)
+
+
+def markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [
+        f"# Outcomes benchmark: {report['size']} ({report['events']:,} events), {report['started']}",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; Python {m['python']}, "
+        f"DuckDB {m['duckdb']}.",
+        "",
+        "## Ratios (targets of issue 7)",
+        "",
+        "| measure | value | target | met | note |",
+        "|---|---:|---|---|---|",
+    ]
+    for r in report["ratios"]:
+        met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+        lines.append(f"| {r['what']} | {_fmt(r['value'])} | {r['target']} | {met} | {r['note'][:160]} |")
+    lines += ["", "## Steps (each in its own process)", "",
+              "| step | wall s | peak RSS MB | inner s | note |", "|---|---:|---:|---:|---|"]
+    for name, s in report["steps"].items():
+        inner = s.get("seconds", s.get("warm"))
+        note = "reused measurement" if s.get("reused") else s.get("error", "")[-120:].replace("\n", " ")
+        if name.startswith("render"):
+            note = f"first {s.get('first', 0):.3f} s, warm {s.get('warm', 0):.3f} s"
+        if "not_run" in s:
+            note = s["not_run"]
+        if name == "build_incremental":
+            note = f"modes: {s.get('modes')}"
+        lines.append(f"| {name} | {_fmt(s.get('wall_s'))} | {_fmt(s.get('peak_rss_mb'))} | "
+                     f"{_fmt(inner)} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
