@@ -21,13 +21,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZES = {"small": 300_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
-PAGES = ["pages/roi.py", "pages/weekly_review.py", "pages/model_health.py", "pages/catalog.py",
-         "pages/workbench.py", "pages/overview.py", "pages/data.py"]
+PAGES = [
+    "pages/roi.py",
+    "pages/weekly_review.py",
+    "pages/model_health.py",
+    "pages/catalog.py",
+    "pages/workbench.py",
+    "pages/overview.py",
+    "pages/data.py",
+]
 EVIDENTLY_PY = HERE / ".venv-evidently" / "bin" / "python"
 
 
-def run_rss(name: str, data: Path, *args: str, python: str = sys.executable,
-            script: Path = HERE / "steps.py", log=print) -> dict:
+def run_rss(
+    name: str,
+    data: Path,
+    *args: str,
+    python: str = sys.executable,
+    script: Path = HERE / "steps.py",
+    log=print,
+) -> dict:
     """One step in a child; wall time and the child's own peak RSS (os.wait4)."""
     cmd = [python, str(script), *([name, str(data)] if script.name == "steps.py" else []), *args]
     started = time.perf_counter()
@@ -46,8 +59,10 @@ def run_rss(name: str, data: Path, *args: str, python: str = sys.executable,
     else:
         result.update(json.loads(lines[-1]))
     label = f"{name} {' '.join(a for a in args if not a.startswith('/'))}".strip()
-    log(f"  {label}: {wall:.2f} s, peak RSS {result['peak_rss_mb']:,.0f} MB"
-        + (" FAILED: " + result["error"].strip().splitlines()[-1] if "error" in result else ""))
+    log(
+        f"  {label}: {wall:.2f} s, peak RSS {result['peak_rss_mb']:,.0f} MB"
+        + (" FAILED: " + result["error"].strip().splitlines()[-1] if "error" in result else "")
+    )
     return result
 
 
@@ -63,18 +78,34 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_gb": round(mem, 1), "cpu": cpu,
-            "python": platform.python_version(), "duckdb": duckdb.__version__,
-            "os": platform.platform()}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "os": platform.platform(),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="small")
-    parser.add_argument("--reingest", action="store_true", help="ingest again even when a raw store exists")
-    parser.add_argument("--evidently-weeks", type=int, default=3, help="weeks Evidently is timed on")
+    parser.add_argument(
+        "--reingest", action="store_true", help="ingest again even when a raw store exists"
+    )
+    parser.add_argument(
+        "--evidently-weeks", type=int, default=3, help="weeks Evidently is timed on"
+    )
     parser.add_argument("--skip", default="", help="comma-separated steps to skip")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated steps to run again; the others are taken from the last results",
+    )
     args = parser.parse_args()
+    if args.only:
+        return rerun(args.size, args.only.split(","))
     skip = set(filter(None, args.skip.split(",")))
     data = HERE / "data" / args.size
     data.mkdir(parents=True, exist_ok=True)
@@ -107,11 +138,18 @@ def main() -> int:
         if EVIDENTLY_PY.exists():
             steps["wide"] = run_rss("wide", data)
             steps["evidently"] = run_rss(
-                "evidently", data, str(data / "features-wide.parquet"), str(args.evidently_weeks),
-                python=str(EVIDENTLY_PY), script=HERE / "evidently_drift.py")
+                "evidently",
+                data,
+                str(data / "features-wide.parquet"),
+                str(args.evidently_weeks),
+                python=str(EVIDENTLY_PY),
+                script=HERE / "evidently_drift.py",
+            )
         else:
-            steps["evidently"] = {"not_run": "benchmarks/.venv-evidently missing: run "
-                                  "`make bench-evidently` (needs PyPI)"}
+            steps["evidently"] = {
+                "not_run": "benchmarks/.venv-evidently missing: run "
+                "`make bench-evidently` (needs PyPI)"
+            }
     if "render" not in skip:
         for page in PAGES:
             steps[f"render {page}"] = run_rss("render", data, page)
@@ -119,8 +157,14 @@ def main() -> int:
     steps["build_incremental"] = run_rss("build_incremental", data)
     steps["build_verify"] = run_rss("build_verify", data)
 
-    report = {"size": args.size, "events": events, "started": started, "machine": machine(),
-              "steps": steps, "ratios": ratios(steps)}
+    report = {
+        "size": args.size,
+        "events": events,
+        "started": started,
+        "machine": machine(),
+        "steps": steps,
+        "ratios": ratios(steps),
+    }
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / f"latest-{args.size}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -128,6 +172,36 @@ def main() -> int:
     (out / f"latest-{args.size}.md").write_text(md)
     print(md)
     return 0 if not any("error" in s for s in steps.values()) else 1
+
+
+def rerun(size: str, names: list[str]) -> int:
+    """Run some steps again (in order) and merge them into latest-<size>.json/.md."""
+    out = HERE / "results"
+    report = json.loads((out / f"latest-{size}.json").read_text())
+    data = HERE / "data" / size
+    print(f"benchmark {size}: running again {', '.join(names)}")
+    for name in names:
+        if name == "evidently":
+            report["steps"][name] = run_rss(
+                "evidently",
+                data,
+                str(data / "features-wide.parquet"),
+                "3",
+                python=str(EVIDENTLY_PY),
+                script=HERE / "evidently_drift.py",
+            )
+        elif name.startswith("render "):
+            report["steps"][name] = run_rss("render", data, name.split(" ", 1)[1])
+        else:
+            report["steps"][name] = run_rss(name, data)
+        report["steps"][name]["rerun_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    report["ratios"] = ratios(report["steps"])
+    report["machine"] = machine()
+    (out / f"latest-{size}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    md = markdown(report)
+    (out / f"latest-{size}.md").write_text(md)
+    print(md)
+    return 0 if not any("error" in s for s in report["steps"].values()) else 1
 
 
 def _s(steps: dict, name: str, key: str = "wall_s") -> float | None:
@@ -147,36 +221,64 @@ def ratios(steps: dict) -> list[dict]:
     if _s(steps, "floor_rollup") is not None and _s(steps, "floor_drift") is not None:
         floor = _s(steps, "floor_rollup", "seconds") + _s(steps, "floor_drift", "seconds")
     r = full / floor if full and floor else None
-    add("full build / hand-written floor (roll-up + drift SQL)", r, "<= 1.5", r is not None and r <= 1.5)
+    add(
+        "full build / hand-written floor (roll-up + drift SQL)",
+        r,
+        "<= 1.5",
+        r is not None and r <= 1.5,
+    )
     drift = _s(steps, "drift", "seconds")
     ev = (steps.get("evidently") or {}).get("extrapolated_seconds")
     r = ev / drift if ev and drift else None
-    add("Evidently drift / product drift (all features x weeks)", r, ">= 100",
+    add(
+        "Evidently drift / product drift (all features x weeks)",
+        r,
+        ">= 100",
         None if r is None else r >= 100,
-        "Evidently timed on a sample of weeks, extrapolated" if ev else "Evidently not run")
+        "Evidently timed on a sample of weeks, extrapolated" if ev else "Evidently not run",
+    )
     naive = _s(steps, "naive_drift", "seconds")
     r = naive / drift if naive and drift else None
     agree = ((steps.get("naive_drift") or {}).get("check") or {}).get("agree")
-    add("pandas+scipy drift / product drift", r, "> 1, numbers agree with scipy", agree,
-        json.dumps((steps.get("naive_drift") or {}).get("check", {}), default=str))
+    add(
+        "pandas+scipy drift / product drift",
+        r,
+        "> 1, numbers agree with scipy",
+        agree,
+        json.dumps((steps.get("naive_drift") or {}).get("check", {}), default=str),
+    )
     fd = _s(steps, "floor_drift", "seconds")
     add("product drift / floor drift SQL", drift / fd if drift and fd else None, "(context)", None)
     inc = _s(steps, "build_incremental")
     verify = steps.get("build_verify") or {}
     full_after = _s(steps, "build_verify")
     r = inc / full_after if inc and full_after else None
-    add("incremental build (one new week) / full build", r, "<= 0.15 and identical",
+    add(
+        "incremental build (one new week) / full build",
+        r,
+        "<= 0.15 and identical",
         r is not None and r <= 0.15 and bool(verify.get("identical")),
-        f"identical to a full build: {verify.get('identical')}")
+        f"identical to a full build: {verify.get('identical')}",
+    )
     ingest, ctas = _s(steps, "ingest_events"), _s(steps, "ctas")
     r = ingest / ctas if ingest and ctas else None
     add("ingest ai_events Parquet / plain CTAS", r, "<= 3", r is not None and r <= 3)
     warm = [(k, v.get("warm")) for k, v in steps.items() if k.startswith("render") and "warm" in v]
     worst = max(warm, key=lambda kv: kv[1]) if warm else (None, None)
-    add("slowest warm page render (s)", worst[1], "< 0.3 s", None if worst[1] is None else worst[1] < 0.3,
-        worst[0] or "")
+    add(
+        "slowest warm page render (s)",
+        worst[1],
+        "< 0.3 s",
+        None if worst[1] is None else worst[1] < 0.3,
+        worst[0] or "",
+    )
     add("full build wall (s)", full, "< 180 s at 100M", None)
-    add("full build peak RSS (MB)", _s(steps, "build_full", "peak_rss_mb"), "< 12,288 MB at 100M", None)
+    add(
+        "full build peak RSS (MB)",
+        _s(steps, "build_full", "peak_rss_mb"),
+        "< 12,288 MB at 100M",
+        None,
+    )
     return rows
 
 
@@ -203,20 +305,33 @@ def markdown(report: dict) -> str:
     ]
     for r in report["ratios"]:
         met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
-        lines.append(f"| {r['what']} | {_fmt(r['value'])} | {r['target']} | {met} | {r['note'][:160]} |")
-    lines += ["", "## Steps (each in its own process)", "",
-              "| step | wall s | peak RSS MB | inner s | note |", "|---|---:|---:|---:|---|"]
+        lines.append(
+            f"| {r['what']} | {_fmt(r['value'])} | {r['target']} | {met} | {r['note'][:160]} |"
+        )
+    lines += [
+        "",
+        "## Steps (each in its own process)",
+        "",
+        "| step | wall s | peak RSS MB | inner s | note |",
+        "|---|---:|---:|---:|---|",
+    ]
     for name, s in report["steps"].items():
         inner = s.get("seconds", s.get("warm"))
-        note = "reused measurement" if s.get("reused") else s.get("error", "")[-120:].replace("\n", " ")
+        note = (
+            "reused measurement"
+            if s.get("reused")
+            else s.get("error", "")[-120:].replace("\n", " ")
+        )
         if name.startswith("render"):
             note = f"first {s.get('first', 0):.3f} s, warm {s.get('warm', 0):.3f} s"
         if "not_run" in s:
             note = s["not_run"]
         if name == "build_incremental":
             note = f"modes: {s.get('modes')}"
-        lines.append(f"| {name} | {_fmt(s.get('wall_s'))} | {_fmt(s.get('peak_rss_mb'))} | "
-                     f"{_fmt(inner)} | {note} |")
+        lines.append(
+            f"| {name} | {_fmt(s.get('wall_s'))} | {_fmt(s.get('peak_rss_mb'))} | "
+            f"{_fmt(inner)} | {note} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -19,8 +19,16 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.metrics import ValueDrift
 
 warnings.filterwarnings("ignore")
-NUMERIC = ["ticket_length", "attachments", "customer_tenure_days", "prior_tickets_30d",
-           "sentiment", "product_age_days", "priority_score", "reply_count"]
+NUMERIC = [
+    "ticket_length",
+    "attachments",
+    "customer_tenure_days",
+    "prior_tickets_30d",
+    "sentiment",
+    "product_age_days",
+    "priority_score",
+    "reply_count",
+]
 CATEGORICAL = ["channel", "language", "product_area", "plan"]
 
 
@@ -48,12 +56,20 @@ def main() -> None:
         per_week.append(time.perf_counter() - t)
         results[str(w)] = values[:3]
     mean = sum(per_week) / len(per_week)
-    print(json.dumps({
-        "weeks_total": len(tested), "weeks_timed": len(picked), "seconds_per_week": per_week,
-        "reference_load_seconds": load_reference,
-        "extrapolated_seconds": load_reference + mean * len(tested),
-        "sample_values": results, "evidently": __import__("evidently").__version__,
-    }, default=str))
+    print(
+        json.dumps(
+            {
+                "weeks_total": len(tested),
+                "weeks_timed": len(picked),
+                "seconds_per_week": per_week,
+                "reference_load_seconds": load_reference,
+                "extrapolated_seconds": load_reference + mean * len(tested),
+                "sample_values": results,
+                "evidently": __import__("evidently").__version__,
+            },
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

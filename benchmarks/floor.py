@@ -55,8 +55,10 @@ def check_drift(con: duckdb.DuckDBPyConnection, rows: list[tuple], tol: float = 
     """Compare the floor drift with metrics.drift_numeric / drift_categorical."""
     floor = {(r[0], r[1], r[2]): r for r in rows}
     mismatches, compared = [], 0
-    for kind, table, ks in (("numeric", "drift_numeric", "ks_statistic"),
-                            ("categorical", "drift_categorical", "null")):
+    for kind, table, ks in (
+        ("numeric", "drift_numeric", "ks_statistic"),
+        ("categorical", "drift_categorical", "null"),
+    ):
         for feature, w, psi, ks_value in con.execute(
             f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
         ).fetchall():

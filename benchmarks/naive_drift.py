@@ -23,11 +23,17 @@ def _psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
 def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
     t = time.perf_counter()
     con = duckdb.connect(warehouse, read_only=True)
-    frame = con.sql(
-        "select feature, week_start, value_num, value_cat from staging.ai_features"
-    ).to_arrow_table().to_pandas()
-    complete = [w for (w,) in con.execute(
-        "select week_start from staging.weeks where not is_partial order by 1").fetchall()]
+    frame = (
+        con.sql("select feature, week_start, value_num, value_cat from staging.ai_features")
+        .to_arrow_table()
+        .to_pandas()
+    )
+    complete = [
+        w
+        for (w,) in con.execute(
+            "select week_start from staging.weeks where not is_partial order by 1"
+        ).fetchall()
+    ]
     con.close()
     out = {}
     for feature, rows in frame.groupby("feature", sort=True):
@@ -36,18 +42,21 @@ def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
         first = pd.Timestamp(weeks[0]).date()
         ref_weeks = [w for w in complete if w >= first][:reference_weeks]
         in_ref = rows["week_start"].isin([pd.Timestamp(w) for w in ref_weeks]) | rows[
-            "week_start"].isin(ref_weeks)
+            "week_start"
+        ].isin(ref_weeks)
         if numeric:
             values = rows["value_num"].to_numpy()
             keep = np.isfinite(values)
             ref = np.sort(values[in_ref.to_numpy() & keep])
             edges = np.unique(np.quantile(ref, DECILES))
-            ref_share = np.bincount(np.searchsorted(edges, ref, side="right"),
-                                    minlength=len(edges) + 1) / len(ref)
+            ref_share = np.bincount(
+                np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1
+            ) / len(ref)
             for w, cur_rows in rows[keep].groupby("week_start"):
                 cur = cur_rows["value_num"].to_numpy()
-                cur_share = np.bincount(np.searchsorted(edges, cur, side="right"),
-                                        minlength=len(edges) + 1) / len(cur)
+                cur_share = np.bincount(
+                    np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1
+                ) / len(cur)
                 ks = stats.ks_2samp(ref, cur).statistic
                 out[("numeric", feature, pd.Timestamp(w).date())] = (_psi(ref_share, cur_share), ks)
         else:
@@ -66,8 +75,10 @@ def compare(warehouse: str, naive: dict) -> dict:
     con = duckdb.connect(warehouse, read_only=True)
     worst_psi = worst_ks = 0.0
     compared = missing = 0
-    for kind, table, ks in (("numeric", "drift_numeric", "ks_statistic"),
-                            ("categorical", "drift_categorical", "null")):
+    for kind, table, ks in (
+        ("numeric", "drift_numeric", "ks_statistic"),
+        ("categorical", "drift_categorical", "null"),
+    ):
         for feature, w, psi, ks_value in con.execute(
             f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
         ).fetchall():
@@ -80,6 +91,14 @@ def compare(warehouse: str, naive: dict) -> dict:
             if ks_value is not None:
                 worst_ks = max(worst_ks, abs(got[1] - ks_value))
     con.close()
-    return {"compared": compared, "missing": missing, "max_rel_diff_psi": worst_psi,
-            "max_abs_diff_ks": worst_ks, "agree": compared > 0 and missing == 0
-            and worst_psi < 1e-9 and worst_ks < 1e-12 and not math.isnan(worst_psi)}
+    return {
+        "compared": compared,
+        "missing": missing,
+        "max_rel_diff_psi": worst_psi,
+        "max_abs_diff_ks": worst_ks,
+        "agree": compared > 0
+        and missing == 0
+        and worst_psi < 1e-9
+        and worst_ks < 1e-12
+        and not math.isnan(worst_psi),
+    }

@@ -1,4 +1,4 @@
-""""One new week arrives": copy the last complete demo week as next week's load.
+""" "One new week arrives": copy the last complete demo week as next week's load.
 
 The rows of the demo week starting ``week`` (events by ``occurred_at``, work items by
 ``opened_at``, features and feedback by their event) are written again with every timestamp
