@@ -9,6 +9,10 @@ the build:
 3. walks the definitions in build order (:func:`build_objects`); per object:
 
    - ``reused``: its SQL (sha256) is unchanged and nothing it reads changed: the table is kept;
+   - ``keys``: a staging definition tagged ``key_local(<column>)`` (it keeps the newest version
+     per key, so the rows of one key value depend only on the input rows of that value): only
+     the key values in the new loads' rows (and in a keyed input's recomputed rows) are
+     recomputed, from raw tables narrowed to them;
    - ``weeks``: its SQL is unchanged, it is tagged ``week_local`` (the rows of week W depend only
      on the rows of week W of what it reads) and what it reads changed only in some weeks:
      those weeks' rows are deleted and recomputed (``select * from (<sql>) where week_start in
@@ -22,7 +26,7 @@ the build:
    week lies inside (``fixed`` reference) or before (``trailing``: the next reference_weeks
    weeks are recomputed too) a reference window.
 
-``main.build_reuse`` (one row per object: ``mode`` reused / weeks / full, the weeks recomputed,
+``main.build_reuse`` (one row per object: ``mode`` reused / keys / weeks / full, the weeks recomputed,
 the reason) says what was reused and what was rebuilt; a full build writes it too (all ``full``).
 The result is identical to a full build of the same raw store (``tests/test_incremental.py``).
 """
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -45,6 +50,7 @@ from metrics.sqlfunctions import build_settings
 
 Progress = Callable[[str], None]
 WEEK_LOCAL = "week_local"
+_KEY_LOCAL = re.compile(r"key_local\((\w+)\)")
 DRIFT_REFERENCE = "drift_reference"
 ALL = None  # "every week changed" (an object without week_start, or rebuilt in full)
 
@@ -91,7 +97,9 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
         ).fetchall()
         held = {r[0] for r in con.execute("select load_id from raw.loads").fetchall()}
         base_settings = dict(
-            con.execute("select key, value from main.build_settings where key != 'as_of'").fetchall()
+            con.execute(
+                "select key, value from main.build_settings where key != 'as_of'"
+            ).fetchall()
         )
     finally:
         con.close()
@@ -100,17 +108,16 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
         return None
     # what SQL can read (setting(key)) and where the SQL comes from; paths do not matter
     wanted = {k: v for k, v in build_settings(settings).items() if k != "as_of"}
-    if base_settings != wanted or json.loads(settings_json).get("sql_dir") != str(
-        settings.sql_dir
-    ):
+    if base_settings != wanted or json.loads(settings_json).get("sql_dir") != str(settings.sql_dir):
         say("incremental: settings changed since the current snapshot; full build")
         return None
     from metrics.rawstore import raw_lock
 
     with raw_lock(settings, exclusive=False):
-        raw = duckdb.connect(str(settings.raw_path), read_only=True)
+        raw = duckdb.connect()
         try:
-            loads = {r[0] for r in raw.execute("select load_id from raw.raw.loads").fetchall()}
+            raw.execute(f"attach {_literal(str(settings.raw_path))} as rawdb (read_only)")
+            loads = {r[0] for r in raw.execute("select load_id from rawdb.raw.loads").fetchall()}
         finally:
             raw.close()
     if not held <= loads:
@@ -161,7 +168,9 @@ def append_raw(con: duckdb.DuckDBPyConnection, settings: Settings, p: Plan) -> d
                 ).fetchall()[0][0]
                 if not exists:
                     con.execute(f"create table raw.{ident} as select * from rawdb.raw.{ident}")
-                    counts[table] = con.execute(f"select count(*) from raw.{ident}").fetchall()[0][0]
+                    counts[table] = con.execute(f"select count(*) from raw.{ident}").fetchall()[0][
+                        0
+                    ]
                     continue
                 if column not in columns or not p.new_loads:
                     counts[table] = 0
@@ -227,6 +236,7 @@ def build_objects(
     from metrics.build import ObjectResult, _error_text, _load_ids
 
     changes: dict[str, set | None] = {}  # qualified -> changed weeks (None = all)
+    keys: dict[str, str] = {}  # staging recomputed by key -> its key column (temp _keys_<name>)
     changed_raw = _changed_raw_tables(con, p)
     results: dict[str, ObjectResult] = {}
     load_id_cache: dict[str, tuple[str, ...]] = {}
@@ -248,8 +258,15 @@ def build_objects(
                     f"{d} ({results[d].status})" for d in blocked
                 )
             results[q] = ObjectResult(
-                name=item.name, kind=item.kind, path=str(item.path), sql_sha256=item.sha256,
-                rows=None, duration_ms=0.0, status=status, error=error, depends_on=depends_on,
+                name=item.name,
+                kind=item.kind,
+                path=str(item.path),
+                sql_sha256=item.sha256,
+                rows=None,
+                duration_ms=0.0,
+                status=status,
+                error=error,
+                depends_on=depends_on,
                 load_ids=_load_ids(con, registry.raw_tables(q), load_id_cache),
             )
             changes[q] = None
@@ -261,9 +278,17 @@ def build_objects(
         error: str | None = None
         status = "ok"
         relation = f"{item.schema}.{_ident(item.name)}"
-        mode, weeks, reason = _decide(con, item, prev_sha, prev_status, inputs)
+        key = key_column(item)
+        keyed = {n for n in inputs if keys.get(n) == key}
+        mode, weeks, reason = _decide(con, item, prev_sha, prev_status, inputs, keyed)
+        if mode == "keys" and inputs.get("setting('as_of')", 0) is None:
+            mode, reason = "full", "reads setting('as_of')"
         try:
-            if mode == "reused":
+            if mode == "keys":
+                changes[q] = _recompute_keys(con, registry, item, key, sorted(keyed), p)
+                keys[q] = key
+                rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+            elif mode == "reused":
                 changes[q] = set()
                 rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
             else:
@@ -296,7 +321,9 @@ def build_objects(
     return list(results.values())
 
 
-def write_reuse(con: duckdb.DuckDBPyConnection, build_id: str, objects: list, p: Plan | None) -> None:
+def write_reuse(
+    con: duckdb.DuckDBPyConnection, build_id: str, objects: list, p: Plan | None
+) -> None:
     """``main.build_reuse``: per object, reused / weeks / full and why."""
     con.execute(REUSE_DDL)
     rows = []
@@ -366,6 +393,7 @@ def _decide(
     prev_sha: str | None,
     prev_status: str | None,
     inputs: dict[str, set | None],
+    keyed: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[str, set | None, str]:
     if prev_sha is None:
         return "full", None, "new definition"
@@ -375,11 +403,14 @@ def _decide(
         return "full", None, f"was {prev_status} in the base snapshot"
     if not inputs:
         return "reused", None, "inputs unchanged"
+    tags = set(getattr(item.header, "tags", None) or ())
+    key = key_column(item)
+    if key is not None and all(n.startswith("raw.") or n in keyed for n in inputs):
+        return "keys", None, f"rows of the {key} values the new loads touch"
     if any(w is None for w in inputs.values()):
         whole = sorted(n for n, w in inputs.items() if w is None)
         return "full", None, "changed without weeks: " + ", ".join(whole)
     weeks: set = set().union(*inputs.values())
-    tags = set(getattr(item.header, "tags", None) or ())
     if item.schema == "staging" or not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}):
         return "full", None, "not tagged week_local"
     if DRIFT_REFERENCE in tags:
@@ -404,6 +435,151 @@ def _drift_weeks(
     return "weeks", weeks, f"{len(weeks)} changed week(s) after every reference window"
 
 
+def key_column(item: SqlDefinition | BrokenDefinition) -> str | None:
+    """``c`` of a ``key_local(c)`` tag: the rows of one value of ``c`` depend only on the
+    input rows with that value (staging that keeps the newest version per key)."""
+    header = getattr(item, "header", None)
+    for tag in getattr(header, "tags", None) or ():
+        m = _KEY_LOCAL.fullmatch(tag)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _recompute_keys(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    item: SqlDefinition,
+    key: str,
+    keyed_inputs: list[str],
+    p: Plan,
+) -> set | None:
+    """Recompute the rows of the key values that new loads (or a keyed input) touched.
+
+    Every raw table the definition reads that has the key column is narrowed to those key
+    values (so are keyed staging inputs), the SQL runs on the narrowed tables, and its rows
+    replace the old rows of those keys. Returns the weeks of the old and new rows.
+    """
+    from sqlglot import exp, parse_one
+
+    name, k = item.name, _ident(key)
+    keys_table = f"_keys_{name}"
+    sources = []
+    narrowed: dict[tuple[str, str], str] = {}
+    for ref in sorted(r for r in item.reads if r.startswith("raw.")):
+        table = ref.split(".", 1)[1]
+        columns = {
+            c
+            for (c,) in con.execute(
+                "select column_name from duckdb_columns() where database_name = current_database() "
+                "and schema_name = 'raw' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        if key in columns and "_load_id" in columns:
+            sources.append(
+                f"select {k} as k from raw.{_ident(table)} "
+                "where _load_id in (select load_id from _new_loads)"
+            )
+            narrowed[("raw", table)] = f"_narrow_raw_{table}"
+    for q in keyed_inputs:
+        sources.append(f"select k from _keys_{q.split('.', 1)[1]}")
+    con.execute(
+        f"create or replace temp table {keys_table} as "
+        + (" union ".join(sources) if sources else "select null::varchar as k where false")
+    )
+    for (_, table), temp in narrowed.items():
+        con.execute(
+            f"create or replace temp view {temp} as select * from raw.{_ident(table)} "
+            f"where {k} in (select k from {keys_table})"
+        )
+    for q in keyed_inputs:
+        upstream = q.split(".", 1)[1]
+        temp = f"_narrow_staging_{upstream}"
+        con.execute(
+            f"create or replace temp view {temp} as select * from staging_data.{_ident(upstream)} "
+            f"where {k} in (select k from {keys_table})"
+        )
+        narrowed[("staging", upstream)] = temp
+
+    def narrow(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and (node.db, node.name) in narrowed:
+            new = exp.to_table(narrowed[(node.db, node.name)])
+            if node.alias:
+                new.set("alias", node.args.get("alias"))
+            return new
+        return node
+
+    body = parse_one(item.body_sql, read="duckdb").transform(narrow).sql("duckdb")
+    data = f"staging_data.{_ident(name)}"
+    has_week = bool(
+        con.execute(
+            "select count(*) from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'staging_data' and table_name = ? and column_name = 'week_start'",
+            [name],
+        ).fetchall()[0][0]
+    )
+    mine = f"{k} in (select k from {keys_table})"
+    weeks_sql = f"select distinct week_start from {data} where {mine}"
+    before = {w for (w,) in con.execute(weeks_sql).fetchall()} if has_week else None
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {data} where {mine}")
+        con.execute(f"insert into {data} select * from ({body}) as _k")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    if not has_week:
+        return None
+    after = {w for (w,) in con.execute(weeks_sql).fetchall()}
+    return (before or set()) | after
+
+
+def _narrow_to_reference(con: duckdb.DuckDBPyConnection, item: SqlDefinition, listed: str) -> str:
+    """The SQL of a fixed-reference drift metric reading only the weeks it needs.
+
+    The rows of the weeks recomputed depend on those weeks and the reference windows, which
+    (fixed mode, checked by ``_drift_weeks``) all end by the table's last reference_end; the
+    staging inputs with a week_start are narrowed to these weeks. Any other definition: as is.
+    """
+    tags = set(getattr(item.header, "tags", None) or ())
+    if DRIFT_REFERENCE not in tags or _setting(con, "drift.reference_mode") != "fixed":
+        return item.body_sql
+    from sqlglot import exp, parse_one
+
+    [(last_reference,)] = con.execute(
+        f"select max(reference_end) from {item.schema}.{_ident(item.name)}"
+    ).fetchall()
+    narrowed: dict[str, str] = {}
+    for ref in item.reads:
+        schema, name = ref.split(".", 1)
+        if schema != "staging" or name == "weeks":
+            continue
+        has_week = con.execute(
+            "select count(*) from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'staging' and table_name = ? and column_name = 'week_start'",
+            [name],
+        ).fetchall()[0][0]
+        if has_week:
+            temp = f"_weeks_staging_{name}"
+            con.execute(
+                f"create or replace temp view {temp} as select * from staging.{_ident(name)} "
+                f"where week_start <= date '{last_reference:%Y-%m-%d}' or week_start in ({listed})"
+            )
+            narrowed[name] = temp
+
+    def narrow(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.db == "staging" and node.name in narrowed:
+            new = exp.to_table(narrowed[node.name])
+            if node.args.get("alias"):
+                new.set("alias", node.args.get("alias"))
+            return new
+        return node
+
+    return parse_one(item.body_sql, read="duckdb").transform(narrow).sql("duckdb")
+
+
 def _recompute_weeks(
     con: duckdb.DuckDBPyConnection,
     item: SqlDefinition,
@@ -412,17 +588,17 @@ def _recompute_weeks(
 ) -> int:
     relation = f"{item.schema}.{_ident(item.name)}"
     listed = ", ".join(f"date '{w:%Y-%m-%d}'" for w in weeks) or "null"
+    body = _narrow_to_reference(con, item, listed)
     con.execute("begin transaction")
     try:
         con.execute(f"delete from {relation} where week_start in ({listed})")
         con.execute(
-            f"insert into {relation} select * from (\n{item.body_sql}\n) as _w "
+            f"insert into {relation} select * from (\n{body}\n) as _w "
             f"where week_start in ({listed})"
         )
         if item.schema == "metrics":
             con.execute(
-                "delete from main.metric_values where metric = ? "
-                f"and week_start in ({listed})",
+                f"delete from main.metric_values where metric = ? and week_start in ({listed})",
                 [item.name],
             )
             insert = long_insert(item) + f" where week_start in ({listed})"
@@ -450,7 +626,9 @@ def _drop(con: duckdb.DuckDBPyConnection, item: SqlDefinition | BrokenDefinition
 
 
 def _setting(con: duckdb.DuckDBPyConnection, key: str) -> str:
-    return con.execute("select value from main.build_settings where key = ?", [key]).fetchall()[0][0]
+    return con.execute("select value from main.build_settings where key = ?", [key]).fetchall()[0][
+        0
+    ]
 
 
 def _ident(name: str) -> str:

@@ -56,7 +56,8 @@ def run_sql(
     con = duckdb.connect()
     con.execute("create schema raw; create schema staging; create schema metrics; create schema roi")
     con.execute(
-        "create table raw.loads (load_id varchar, table_name varchar, started_at timestamp)"
+        "create table raw.loads (load_id varchar, table_name varchar, started_at timestamp, "
+        "rows_corrected bigint default 1)"
     )
     for table, contract in CONTRACTS.items():
         given = raw.get(table, [])
@@ -74,7 +75,8 @@ def run_sql(
         )
         con.unregister("src")
     con.execute(
-        "insert into raw.loads select 'L1', null, timestamp '2026-01-01 00:00:00'"
+        # rows_corrected > 0: the fixture's rows may repeat a key, so staging ranks them all
+        "insert into raw.loads select 'L1', null, timestamp '2026-01-01 00:00:00', 1"
     )
     for name, frame in (extra_tables or {}).items():
         con.register("src", frame)

@@ -81,7 +81,10 @@ def con():
     con.execute(
         "update raw.loads set started_at = timestamp '2026-03-04 06:00:00' where load_id = 'L1'"
     )
-    con.execute("insert into raw.loads values ('L2', 'feedback', timestamp '2026-03-10 09:00:00')")
+    con.execute(
+        "insert into raw.loads (load_id, table_name, started_at) "
+        "values ('L2', 'feedback', timestamp '2026-03-10 09:00:00')"
+    )
     con.execute("update raw.feedback set _load_id = 'L2' where event_id in ('e2', 'e3')")
     for name in DQ_METRICS:
         run_metric(con, name)

@@ -118,17 +118,28 @@ quarantined_rows as (
     from raw.quarantine
 ),
 
-rows_in as (
+-- counted per load first: a few rows per load instead of every raw row through the join
+per_load as (
     select
-        r.source,
-        week_of(l.started_at) as week_start,
-        r.has_null_required,
-        r.is_duplicate
+        source,
+        load_id,
+        count(*) as rows_in,
+        count_if(has_null_required) as null_rows
     from (
         select * from accepted_rows
         union all
         select * from quarantined_rows
     ) as r
+    group by source, load_id
+),
+
+rows_in as (
+    select
+        r.source,
+        week_of(l.started_at) as week_start,
+        r.rows_in,
+        r.null_rows
+    from per_load as r
     inner join raw.loads as l
         on l.load_id = r.load_id
 ),
@@ -137,8 +148,8 @@ counted as (
     select
         week_start,
         source,
-        count(*) as rows_in,
-        count_if(has_null_required) as null_rows
+        sum(rows_in) as rows_in,
+        sum(null_rows) as null_rows
     from rows_in
     group by grouping sets ((week_start, source), (week_start))
 )

@@ -3,8 +3,18 @@ name: ai_events
 description: AI events, the newest loaded version of each event_id, with its local time and reporting week.
 grain: One row per event_id.
 kind: staging
+tags: [key_local(event_id)]
 --- */
-with versions as (
+-- Only a load that corrected earlier rows (raw.loads.rows_corrected > 0) brings a key a
+-- second version; every other key has one version, which needs no ranking (at 10M events
+-- ranking every row was most of the build).
+with corrected_keys as (
+    select distinct e.event_id
+    from raw.ai_events as e
+    where e._load_id in (select load_id from raw.loads where rows_corrected > 0)
+),
+
+versions as (
     select
         e.*,
         row_number() over (
@@ -14,6 +24,13 @@ with versions as (
     from raw.ai_events as e
     left join raw.loads as l
         on l.load_id = e._load_id
+    where exists (select 1 from corrected_keys as c where c.event_id = e.event_id)
+    union all
+    select
+        e.*,
+        1 as version_rank
+    from raw.ai_events as e
+    where not exists (select 1 from corrected_keys as c where c.event_id = e.event_id)
 )
 
 select

@@ -3,8 +3,18 @@ name: ai_features
 description: Model input features in long form (newest version per event and feature), with the week, model version and segment of their event. Features of events that were not accepted are left out here and counted by the data-quality metrics.
 grain: One row per event_id and feature.
 kind: staging
+tags: [key_local(event_id)]
 --- */
-with versions as (
+-- Only a load that corrected earlier rows (raw.loads.rows_corrected > 0) brings a key a
+-- second version; every other key has one version, which needs no ranking (at 10M events
+-- ranking every row was most of the build).
+with corrected_keys as (
+    select distinct f.event_id, f.feature
+    from raw.ai_features as f
+    where f._load_id in (select load_id from raw.loads where rows_corrected > 0)
+),
+
+versions as (
     select
         f.*,
         row_number() over (
@@ -14,6 +24,13 @@ with versions as (
     from raw.ai_features as f
     left join raw.loads as l
         on l.load_id = f._load_id
+    where exists (select 1 from corrected_keys as c where c.event_id = f.event_id and c.feature = f.feature)
+    union all
+    select
+        f.*,
+        1 as version_rank
+    from raw.ai_features as f
+    where not exists (select 1 from corrected_keys as c where c.event_id = f.event_id and c.feature = f.feature)
 )
 
 select

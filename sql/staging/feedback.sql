@@ -3,8 +3,18 @@ name: feedback
 description: Human feedback on AI events (newest version per event), with the event's week, model version and segment, and how long the label took to arrive.
 grain: One row per labelled event_id.
 kind: staging
+tags: [key_local(event_id)]
 --- */
-with versions as (
+-- Only a load that corrected earlier rows (raw.loads.rows_corrected > 0) brings a key a
+-- second version; every other key has one version, which needs no ranking (at 10M events
+-- ranking every row was most of the build).
+with corrected_keys as (
+    select distinct f.event_id
+    from raw.feedback as f
+    where f._load_id in (select load_id from raw.loads where rows_corrected > 0)
+),
+
+versions as (
     select
         f.*,
         row_number() over (
@@ -14,6 +24,13 @@ with versions as (
     from raw.feedback as f
     left join raw.loads as l
         on l.load_id = f._load_id
+    where exists (select 1 from corrected_keys as c where c.event_id = f.event_id)
+    union all
+    select
+        f.*,
+        1 as version_rank
+    from raw.feedback as f
+    where not exists (select 1 from corrected_keys as c where c.event_id = f.event_id)
 )
 
 select
