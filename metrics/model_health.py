@@ -51,6 +51,7 @@ SPLIT_LABELS: dict[str, str] = {
     "model_version_segment": "Model version × segment",
     "all": "All traffic (total)",
 }
+DIMENSION_LABELS: dict[str, str] = {"model_version": "Model version", "segment": "Segment"}
 SERIES_COLUMNS = ["week_start", "series", "value", "numerator", "denominator", "flag", "rows"]
 VALUE_COLUMNS = [
     "metric", "week_start", "model_version", "segment", "value", "numerator", "denominator", "flag",

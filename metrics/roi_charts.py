@@ -114,9 +114,10 @@ def cumulative_chart(
         for s, b, c in zip(long["series"], long["cum_benefits_exact"], long["cum_costs_exact"], strict=True)
     ]
     domain = [names["cum_benefits"], names["cum_costs"]]
+    scale = alt.Scale(domain=domain, range=[BENEFIT, COST])
     color = alt.Color(
         "series:N",
-        scale=alt.Scale(domain=domain, range=[BENEFIT, COST]),
+        scale=scale,
         legend=alt.Legend(title=None, orient="top-left"),
     )
     tooltip = [
@@ -135,7 +136,7 @@ def cumulative_chart(
     )
     # invisible points: a wide hover target with the exact values
     points = base.mark_point(size=60, filled=True, opacity=0.001).encode(
-        x=x, y="amount:Q", color=alt.Color("series:N", scale=color.scale, legend=None), tooltip=tooltip
+        x=x, y="amount:Q", color=alt.Color("series:N", scale=scale, legend=None), tooltip=tooltip
     )
     layers: list[Any] = []
     if period is not None:

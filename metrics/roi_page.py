@@ -302,6 +302,7 @@ class Figure:
     previous: Any = None
     original: str | None = None  # the figure as closed, when the period was restated
     arrow: str = "auto"  # st.metric delta_arrow: off for changes that are not a rise or fall
+    alert: str | None = None  # a line the reader must not miss (e.g. over budget)
 
 
 FIGURE_KEYS = ("net_to_date", "net_period", "roi", "payback", "run_rate", "inference_budget")
@@ -369,6 +370,7 @@ def headline(current: RoiSummary, previous: RoiSummary, prior: Window) -> list[F
             + f" Compared {vs}.",
             current.payback_week,
             previous.payback_week,
+            arrow="off",
         ),
         Figure(
             "run_rate",
@@ -425,6 +427,12 @@ def _inference_figure(current: RoiSummary, previous: RoiSummary, vs: str) -> Fig
         f"headroom {ledger.decimal_text(p.headroom)}. {help_budget} Change {vs}.",
         p.budget_ratio,
         q.budget_ratio if q else None,
+        alert=(
+            f"Over budget: {money(p.projected_monthly_cost, c)}/month projected against "
+            f"{money(p.monthly_budget, c)}/month"
+            if p.over_budget
+            else None
+        ),
     )
 
 
@@ -979,13 +987,20 @@ def onepager(
     previous = summary(con, prior.start, prior.end)
     history = summary(con, None, window.end)
     figures = headline(current, previous, prior)
+    # fixed sizes: an exported image has no container to stretch into
     charts: list[tuple[str, Any]] = [
-        ("Cumulative value vs cumulative cost by week, payback marked", cumulative(history, window, version_change_annotations(con))),
-        ("Waterfall from benefits through costs to net value", waterfall(current, window)),
+        (
+            "Cumulative value vs cumulative cost by week, payback marked",
+            cumulative(history, window, version_change_annotations(con)).properties(width=820, height=220),
+        ),
+        (
+            "Waterfall from benefits through costs to net value",
+            waterfall(current, window).properties(width=380, height=220),
+        ),
     ]
     table = sensitivity_table(con, window.start, window.end)
     if len(table):
-        charts.append(("ROI range by assumption (tornado)", tornado(table, window)))
+        charts.append(("ROI range by assumption (tornado)", tornado(table, window).properties(width=260)))
     return OnePager(
         title="AI programme ROI",
         period=window.label,

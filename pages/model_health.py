@@ -72,14 +72,15 @@ def draw(metric: str) -> None:
         notes = annotations.chart_annotations(store, versions_seen, metric)
         if since is not None and len(notes):
             notes = notes[notes["week_start"].map(lambda d: d >= since)]
+        legend = " × ".join(model_health.DIMENSION_LABELS[d] for d in result.split_used) or "Series"
         chart = charts.trend_chart(
-            result.frame,
+            result.frame.rename(columns={"series": legend}),
             title=model_health.chart_title(title, split),
             y_title=title,
             unit=definition["unit"],
             annotations=notes,
             thresholds=definition["thresholds"],
-            color_field="series",
+            color_field=legend,
         )
         st.altair_chart(chart, width="stretch")
         caption = f"Owner: {definition['owner'] or 'unowned'}."

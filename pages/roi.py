@@ -65,7 +65,7 @@ def _with_lock(label: str) -> str:
     return f"{label} 🔒 closed" if label in closed_labels else label
 
 
-kind_col, label_col, _ = st.columns([1.6, 1.4, 2])
+kind_col, label_col, _ = st.columns([2.2, 1.3, 1.5])
 kind = kind_col.radio(
     "Period", list(roi_page.WINDOW_KINDS), format_func=roi_page.WINDOW_KINDS.get, horizontal=True, key="roi_kind"
 )
@@ -132,9 +132,13 @@ try:
                     figure.text,
                     delta=figure.delta,
                     delta_color=figure.delta_color,
+                    delta_arrow=figure.arrow,
+                    delta_description=f"vs {prior.label}" if figure.delta else None,
                     help=figure.help,
                     border=True,
                 )
+                if figure.alert:
+                    st.caption(f"⚠️ :red[{figure.alert}]")
                 if figure.original:
                     st.caption(f"🔁 Restated · as closed: **{figure.original}**")
 except Exception as exc:
@@ -151,9 +155,11 @@ def show_working(work: roi_page.Working) -> None:
     if len(work.inputs):
         st.markdown("Inputs and their sources")
         st.dataframe(work.inputs, hide_index=True, width="stretch")
-    for name, text in work.sql:
-        with st.popover(f"SQL: {name}"):
-            st.code(text, language="sql")
+    if work.sql:
+        with st.popover(f"SQL behind this figure ({len(work.sql)} file{'s' if len(work.sql) > 1 else ''})"):
+            for name, text in work.sql:
+                st.markdown(f"`{name}`")
+                st.code(text, language="sql")
     if len(work.rows):
         st.markdown(work.rows_title)
         st.dataframe(work.rows, hide_index=True, width="stretch")
@@ -161,12 +167,13 @@ def show_working(work: roi_page.Working) -> None:
 
 with st.expander("🔎 Show working: formula with the numbers, inputs and their sources, SQL, rows"):
     if figures:
-        for tab, figure in zip(st.tabs([f.label for f in figures]), figures, strict=True):
-            with tab:
-                try:
-                    show_working(ui.load(roi_page.working, figure.key, window.start, window.end))
-                except Exception as exc:
-                    st.error(f"The working of {figure.label} could not be shown: {exc}")
+        # one figure at a time: each working reads the ledger and the SQL behind it
+        labels = {f.key: f.label for f in figures}
+        key = st.radio("Figure", list(labels), format_func=labels.get, horizontal=True, key="roi_working_figure")
+        try:
+            show_working(ui.load(roi_page.working, key, window.start, window.end))
+        except Exception as exc:
+            st.error(f"The working of {labels[key]} could not be shown: {exc}")
     st.divider()
     st.markdown("**One line in one week**: every input with its metric, assumption (owner, date) or cost rows")
     if current is not None and current.lines:

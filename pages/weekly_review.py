@@ -150,9 +150,18 @@ week_alerts = review.attach_acknowledgements(
 )
 unowned = ui.load(review.unowned_metrics)
 
-tabs = st.tabs(
-    ["Scorecard", "Alerts", "Drift", "Data quality", "Notes", "Output review", "Sign-off & export"]
-)
+# One scrolling page, section by section: the review reads top to bottom like its export,
+# and every chart is in the page (a chart in a hidden tab is never drawn).
+SECTIONS = {
+    "scorecard": "Scorecard",
+    "alerts": "Alerts",
+    "drift": "Drift",
+    "data-quality": "Data quality",
+    "notes": "Notes",
+    "output-review": "Output review",
+    "sign-off": "Sign-off & export",
+}
+st.markdown(" · ".join(f"[{title}](#{anchor})" for anchor, title in SECTIONS.items()))
 
 # -- scorecard -----------------------------------------------------------------------------
 
@@ -211,8 +220,8 @@ def render_scorecard() -> None:
     st.altair_chart(chart, width="stretch", key="wr_trend_chart")
 
 
-with tabs[0]:
-    guarded("Scorecard", render_scorecard)
+st.header("Scorecard", anchor="scorecard", divider="gray")
+guarded("Scorecard", render_scorecard)
 
 # -- alerts --------------------------------------------------------------------------------
 
@@ -262,8 +271,8 @@ def render_alerts() -> None:
         st.caption("Every metric names an owner.")
 
 
-with tabs[1]:
-    guarded("Alerts", render_alerts)
+st.header("Alerts", anchor="alerts", divider="gray")
+guarded("Alerts", render_alerts)
 
 # -- drift ---------------------------------------------------------------------------------
 
@@ -296,7 +305,7 @@ def render_drift() -> None:
         "Feature", features, index=features.index(default), key=f"wr_drift_feature_{week}"
     )
     drill_week = right.selectbox(
-        "Week",
+        "Week to compare",
         weeks_shown,
         index=weeks_shown.index(week) if week in weeks_shown else 0,
         key=f"wr_drift_week_{week}",
@@ -329,8 +338,8 @@ def render_drift() -> None:
     )
 
 
-with tabs[2]:
-    guarded("Drift", render_drift)
+st.header("Drift", anchor="drift", divider="gray")
+guarded("Drift", render_drift)
 
 # -- data quality --------------------------------------------------------------------------
 
@@ -367,8 +376,8 @@ def render_quality() -> None:
         st.dataframe(dq["quarantine"], hide_index=True, width="stretch", key="wr_dq_quarantine")
 
 
-with tabs[3]:
-    guarded("Data quality", render_quality)
+st.header("Data quality", anchor="data-quality", divider="gray")
+guarded("Data quality", render_quality)
 
 # -- notes ---------------------------------------------------------------------------------
 
@@ -394,8 +403,8 @@ def render_notes() -> None:
         st.button("Add note", key="wr_note_add", on_click=add_note, disabled=not name)
 
 
-with tabs[4]:
-    guarded("Notes", render_notes)
+st.header("Notes", anchor="notes", divider="gray")
+guarded("Notes", render_notes)
 
 # -- output review -------------------------------------------------------------------------
 
@@ -439,8 +448,8 @@ def render_output_review() -> None:
         st.button("Save verdict", key="wr_review_save", on_click=save_verdict, disabled=not name)
 
 
-with tabs[5]:
-    guarded("Output review", render_output_review)
+st.header("Output review", anchor="output-review", divider="gray")
+guarded("Output review", render_output_review)
 
 # -- sign-off and export -------------------------------------------------------------------
 
@@ -498,5 +507,5 @@ def render_signoff_export() -> None:
     )
 
 
-with tabs[6]:
-    guarded("Sign-off and export", render_signoff_export)
+st.header("Sign-off & export", anchor="sign-off", divider="gray")
+guarded("Sign-off and export", render_signoff_export)

@@ -21,6 +21,7 @@ def charts(at: AppTest) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for ds in proto.datasets:
             rows.extend(pa.ipc.open_stream(ds.data.data).read_all().to_pylist())
+        rows.extend(_inline_values(spec))
         out.append({"title": str(title), "spec": spec, "rows": rows})
     return out
 
@@ -29,3 +30,19 @@ def chart(at: AppTest, title_prefix: str) -> dict[str, Any]:
     found = [c for c in charts(at) if c["title"].startswith(title_prefix)]
     assert found, (title_prefix, [c["title"] for c in charts(at)])
     return found[0]
+
+
+def _inline_values(node: Any) -> list[dict[str, Any]]:
+    """Rows given inline (``data: {values: [...]}``) anywhere in a spec."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        data = node.get("data")
+        if isinstance(data, dict) and isinstance(data.get("values"), list):
+            found.extend(v for v in data["values"] if isinstance(v, dict))
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                found.extend(_inline_values(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_inline_values(value))
+    return found

@@ -30,7 +30,7 @@ def test_page_draws_every_health_metric_with_version_annotations(demo_env):
         assert any(t and t.startswith(expected + " by model version") for t in titles), (expected, titles)
     accuracy = chart(at, "Accuracy by")
     rows = accuracy["rows"]
-    assert {r.get("series") for r in rows if "series" in r} >= {"v1", "v2"}
+    assert {r.get("Model version") for r in rows if "Model version" in r} >= {"v1", "v2"}
     # the version change is drawn as a note on the chart, thresholds as rules
     assert any(r.get("text") == "model v2 first seen" for r in rows)
     assert any(r.get("level") == "alert" for r in rows)
@@ -46,11 +46,11 @@ def test_split_by_segment_and_filters_change_the_lines(demo_env):
     at.multiselect(key="health_versions").set_value(["v2"]).run()
     assert not at.exception
     accuracy = chart(at, "Accuracy by segment")
-    series = {r["series"] for r in accuracy["rows"] if "series" in r}
+    series = {r["Segment"] for r in accuracy["rows"] if "Segment" in r}
     assert series == {"enterprise", "mid_market", "smb"}
     # a percentile cannot be rolled up over versions: drawn per version x segment, and said so
     latency = chart(at, "Latency p95")
-    assert {r["series"] for r in latency["rows"] if "series" in r} == {
+    assert {r["Model version × Segment"] for r in latency["rows"] if "Model version × Segment" in r} == {
         "v2 · enterprise", "v2 · mid_market", "v2 · smb"}
     assert any("not additive" in c.value for c in at.caption)
 
