@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from tests.metricfixtures import assert_metric, assumption, event, item
-from tests.sqlharness import run_sql
+from tests.sqlharness import SQL_DIR, run_sql
 
 W0 = dt.date(2025, 12, 15)  # before the first AI event and before any baseline
 W1 = dt.date(2026, 3, 2)
@@ -295,3 +295,33 @@ def test_mean_time_to_resolve_golden(con):
             (W3,): [30, 30, 1, 1, "partial"],  # n4; open: n3
         },
     )
+
+
+def test_hours_saved_sums_are_the_same_whatever_the_thread_count():
+    # actual_minutes feeds the ROI ledger (roi.time_saved), which must be byte-identical on
+    # every build: a DOUBLE sum of 3M handle times differs in its last digits with the number
+    # of threads adding it up; the metric sums exact DECIMALs instead.
+    con = run_sql({"assumptions": ASSUMPTIONS})
+    con.execute(
+        """
+        insert into raw.work_items (item_id, opened_at, closed_at, team, customer_id,
+                                    ai_assisted, handle_minutes, _load_id)
+        select 'big-' || i, timestamp '2026-03-03 08:00:00', timestamp '2026-03-04 08:00:00',
+               't', 'c', true, random() * 100, 'L1'
+        from range(3000000) as r(i)
+        """
+    )
+    sql = (SQL_DIR / "metrics" / "hours_saved.sql").read_text()
+    seen = set()
+    for threads in (1, 2, 4):
+        con.execute(f"set threads = {threads}")
+        seen.add(
+            tuple(
+                con.execute(
+                    f"select week_start, actual_minutes::varchar, value from ({sql}) order by 1"
+                ).fetchall()
+            )
+        )
+    assert len(seen) == 1
+    (rows,) = seen
+    assert len(rows) == 1 and len(rows[0][1].split(".")[1]) == 10  # one week, DECIMAL(38,10)

@@ -8,6 +8,9 @@ description: >
   assumptions register, key baseline_handle_minutes, the version effective at the week (the
   row with the greatest effective_from <= week_start); weeks before any baseline version have
   no row (no baseline, no claim). The unfinished current week is flagged partial.
+  Handle minutes are summed as DECIMAL(38,10) (each DOUBLE rounded to 10 places first): a
+  DOUBLE sum depends on the order parallel threads add in, and actual_minutes feeds the ROI
+  ledger, which must be the same byte for byte on every build of the same inputs.
 grain: One row per reporting week with at least one AI-assisted item closed and a baseline in force.
 kind: business
 unit: hours
@@ -37,7 +40,7 @@ item_weeks as (
 baselines as (
     select
         iw.week_start,
-        arg_max(a.value, a.effective_from)::double as baseline_minutes
+        arg_max(a.value, a.effective_from)::decimal(38, 10) as baseline_minutes
     from item_weeks as iw
     inner join staging.assumptions as a
         on a.key = 'baseline_handle_minutes'
@@ -50,8 +53,7 @@ aggregated as (
         i.week_start,
         b.baseline_minutes,
         count(*) as assisted_items,
-        sum(i.handle_minutes) as actual_minutes,
-        sum(b.baseline_minutes - i.handle_minutes) as minutes_saved
+        sum(i.handle_minutes::decimal(38, 10)) as actual_minutes
     from assisted_items as i
     inner join baselines as b
         on b.week_start = i.week_start
@@ -60,8 +62,8 @@ aggregated as (
 
 select
     a.week_start,
-    a.minutes_saved / 60.0 as value,
-    a.baseline_minutes,
+    (a.baseline_minutes * a.assisted_items - a.actual_minutes)::double / 60.0 as value,
+    a.baseline_minutes::double as baseline_minutes,
     a.assisted_items::double as assisted_items,
     a.actual_minutes,
     case when w.is_partial then 'partial' end as flag
