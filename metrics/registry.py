@@ -49,7 +49,7 @@ OBJECT_KIND = {"staging": "staging", "metrics": "metric", "roi": "roi"}
 MAIN_TABLES = frozenset({"build_settings"})
 
 # Statement types that must not appear anywhere inside a definition.
-_FORBIDDEN = (
+FORBIDDEN_STATEMENTS = (
     exp.DDL,
     exp.DML,
     exp.Drop,
@@ -399,7 +399,7 @@ def _check_file(
         )
     tree = statements[0]
     for node in tree.walk():
-        if isinstance(node, _FORBIDDEN):
+        if isinstance(node, FORBIDDEN_STATEMENTS):
             kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
             return (
                 errors
@@ -712,7 +712,8 @@ def _raw_tables() -> frozenset[str] | None:
         from metrics.contracts import CONTRACTS
     except ImportError:
         return None
-    return frozenset(CONTRACTS) | {"loads", "quarantine"}
+    # loads and quarantine come from the raw store, output_verdicts from the state store
+    return frozenset(CONTRACTS) | {"loads", "quarantine", "output_verdicts"}
 
 
 def _display(path: Path) -> str:

@@ -44,7 +44,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from metrics.registry import _FORBIDDEN  # the same statement rules as `outcomes validate`
+from metrics.registry import FORBIDDEN_STATEMENTS  # the same statement rules as `outcomes validate`
 from metrics.settings import Settings
 from metrics.snapshot import CATALOG, SnapshotMissing
 
@@ -215,7 +215,7 @@ def _check_with_sqlglot(text: str) -> None:
         )
     tree = trees[0]
     for node in tree.walk():
-        if isinstance(node, _FORBIDDEN):
+        if isinstance(node, FORBIDDEN_STATEMENTS):
             word = str(node.this).upper() if isinstance(node, exp.Command) else node.key.upper()
             raise SandboxRefusal(
                 f"{word} is not allowed inside the preview's SELECT: it is read-only and "

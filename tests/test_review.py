@@ -19,16 +19,7 @@ from tests.metricfixtures import event
 from tests.sqlharness import ROOT, rows, run_sql
 
 W = [dt.date(2026, 1, 5) + dt.timedelta(days=7 * i) for i in range(4)]  # Mondays
-# reviewed_accuracy reads raw.output_verdicts, which the registry must know before the file
-# can live in sql/metrics; until then it waits in sql_pending/metrics.
-REVIEWED_ACCURACY = next(
-    p
-    for p in (
-        ROOT / "sql" / "metrics" / "reviewed_accuracy.sql",
-        ROOT / "sql_pending" / "metrics" / "reviewed_accuracy.sql",
-    )
-    if p.exists()
-)
+REVIEWED_ACCURACY = ROOT / "sql" / "metrics" / "reviewed_accuracy.sql"
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:

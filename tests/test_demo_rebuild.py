@@ -1,4 +1,4 @@
-"""The ROI ledger of the demo is the same, byte for byte, on every build of the same inputs.
+"""Rebuilds of the session demo: the ROI ledger is byte-identical; review verdicts feed a metric.
 
 The golden ledger tests (tests/test_ledger.py) use a few hand-made rows; this one builds the
 session demo (60k events, several threads adding up) a second time from a copy of its raw store
@@ -44,3 +44,36 @@ def test_two_builds_of_the_demo_give_byte_identical_ledgers(demo_root, tmp_path)
     differing = [(a, b) for a, b in zip(first_rows, second_rows, strict=True) if a != b]
     assert differing == []
     assert first_csv == second_csv
+
+
+def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(demo_root, tmp_path):
+    from metrics.review import output_sample
+    from metrics.state import StateStore
+
+    shutil.copy(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
+    settings = settings_for(tmp_path)
+    con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
+    try:
+        week = con.execute(
+            "select max(week_start) from staging.weeks where not is_partial"
+        ).fetchall()[0][0]
+        sample = output_sample(con, week, 12)
+    finally:
+        con.close()
+    assert len(sample) == 12
+    store = StateStore(settings.state_path)
+    events = list(sample["event_id"])
+    for i, event_id in enumerate(events):
+        store.record_verdict(event_id, week, "correct" if i < 9 else "incorrect", "ops-lead")
+    store.record_verdict(events[9], week, "correct", "ops-lead", "second look: it was right")
+    assert build_snapshot(settings).ok
+    snap = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        got = snap.execute(
+            "select value, numerator, denominator, flag from metrics.reviewed_accuracy "
+            "where week_start = ?",
+            [week],
+        ).fetchall()
+    finally:
+        snap.close()
+    assert got == [(10 / 12, 10.0, 12.0, None)]
