@@ -147,13 +147,35 @@ def series_color(name: object) -> str:
 
 
 def color_scale(values: Iterable[object]) -> alt.Scale:
-    """An ordinal colour scale whose domain is ``values`` and whose colours are stable.
+    """An ordinal colour scale whose domain is ``values``: stable colours, distinct in the chart.
+
+    Each series takes :func:`series_color`; when two series of the same chart hash to the same
+    colour, the later one (in sorted order) takes the next palette colour not yet used in the
+    chart, so the same set of series always gets the same colours and no two look alike (up
+    to len(PALETTE) hashed series; beyond that colours repeat).
 
     >>> color_scale(["v2", "v1"]).to_dict()["domain"]
     ['v1', 'v2']
+    >>> colors = color_scale([f"model-{i}" for i in range(8)]).to_dict()["range"]
+    >>> len(set(colors))
+    8
     """
     domain = sorted({str(v) for v in values if v is not None and v == v})
-    return alt.Scale(domain=domain, range=[series_color(v) for v in domain])
+    used: set[str] = set()
+    colors: list[str] = []
+    for value in domain:
+        color = series_color(value)
+        if color in used and value.lower() not in FIXED_COLORS:
+            start = PALETTE.index(color) if color in PALETTE else 0
+            free = [
+                PALETTE[(start + step) % len(PALETTE)]
+                for step in range(1, len(PALETTE))
+                if PALETTE[(start + step) % len(PALETTE)] not in used
+            ]
+            color = free[0] if free else color
+        used.add(color)
+        colors.append(color)
+    return alt.Scale(domain=domain, range=colors)
 
 
 def _dates(frame: pd.DataFrame, column: str = "week_start") -> pd.DataFrame:

@@ -412,3 +412,17 @@ def test_ui_free_modules_do_not_import_streamlit():
     for module in ("review.py", "review_export.py", "charts.py", "annotations.py"):
         source = (Path(review.__file__).parent / module).read_text()
         assert "import streamlit" not in source, module
+
+
+def test_series_in_one_chart_never_share_a_colour_and_keep_it_across_charts():
+    names = [f"model-{i}" for i in range(9)]
+    hashed = [charts.series_color(n) for n in names]
+    assert len(set(hashed)) < len(hashed)  # the hash alone collides for these names
+    scale = charts.color_scale(names).to_dict()
+    assert len(set(scale["range"])) == len(names)
+    assert "#e15759" not in scale["range"] and "#f1a340" not in scale["range"]  # alert / warn
+    again = charts.color_scale(list(reversed(names))).to_dict()
+    assert again == scale
+    # a series that collides with none keeps its own colour in every chart
+    alone = charts.color_scale([names[0], "all"]).to_dict()
+    assert alone["range"][alone["domain"].index(names[0])] == charts.series_color(names[0])
