@@ -75,12 +75,14 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from metrics.build import build_snapshot
 
     try:
-        result = build_snapshot(settings, progress=printer())
+        result = build_snapshot(settings, progress=printer(), incremental=args.incremental)
     except AssumptionsError as exc:
         raise UsageError(f"the assumptions register is invalid, nothing was built:\n{exc}") from exc
     failed = [o for o in result.objects if o.status != "ok"]
     failed_tests = [t for t in result.tests if t.status != "pass"]
     print(f"build {result.build_id}: {result.status} -> {result.path}")
+    if args.incremental:
+        print(f"  {_reuse_summary(result.path)}")
     for o in failed:
         print(f"  {o.status:<8} {o.kind} {o.name}: {o.error}")
     for t in failed_tests:
@@ -88,6 +90,23 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     # a failing header test fails the build's exit code too (like `dbt build`), the snapshot
     # is still swapped in so the failure can be inspected
     return OK if result.status == "ok" and not failed_tests else FAILED
+
+
+def _reuse_summary(path: str | Path) -> str:
+    """'reused N, recomputed by key N, by week N, in full N' from the snapshot's build_reuse."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        counts = dict(
+            con.execute("select mode, count(*) from main.build_reuse group by mode").fetchall()
+        )
+    except duckdb.Error:
+        return "what was reused is unknown (no main.build_reuse in the snapshot)"
+    finally:
+        con.close()
+    labels = (("reused", "reused"), ("keys", "recomputed by key"), ("weeks", "by week"), ("full", "in full"))
+    return "objects " + ", ".join(f"{text} {counts.get(mode, 0)}" for mode, text in labels)
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -214,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", type=_date, default=None, help="Last day (exclusive) of the demo, YYYY-MM-DD; default today (UTC).")
     demo.add_argument("--fresh", action="store_true", help="Delete the raw store and demo files first (regenerate + rebuild).")
     demo.add_argument("--no-build", action="store_true", help="Generate and ingest only.")
+
+    build = parsers["build"]
+    build.add_argument(
+        "--incremental",
+        action="store_true",
+        help="Recompute only what new loads touched (weeks, corrected keys, changed SQL) from the "
+        "current snapshot; falls back to a full build when it cannot. main.build_reuse says what was reused.",
+    )
 
     ingest = parsers["ingest"]
     ingest.add_argument("path", help="A file (.csv, .parquet, .jsonl) or a folder of them.")
