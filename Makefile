@@ -39,8 +39,8 @@ demo: $(STAMP)
 
 # Debian's chromium for the browser tests (never `playwright install`: no downloads here).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian chromium for the browser tests"; \
+	@{ command -v chromium && dpkg -s fonts-noto-color-emoji; } >/dev/null 2>&1 || { \
+		echo "installing Debian chromium (+ emoji font) for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 test: $(DEV_STAMP) chromium

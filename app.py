@@ -4,6 +4,7 @@ import streamlit as st
 
 from metrics import ui
 
+ui.keep_app_frame()  # a cold server with a pages/ folder: see metrics/ui.py
 st.set_page_config(page_title="Outcomes", page_icon="📈", layout="wide")
 
 PAGES = {

@@ -26,6 +26,24 @@ def settings() -> Settings:
     return get_settings()
 
 
+def keep_app_frame() -> None:
+    """Make sure the page runs inside app.py's navigation, even on a cold server.
+
+    Streamlit treats a ``pages/`` folder beside the entry script as the old automatic
+    multipage mode until the first script run calls ``st.navigation``; the first visitor of a
+    freshly started server who opens a shared link (``/weekly_review?week=...``) would get the
+    page alone, without the app's sections and sidebar. Called first by app.py and every page:
+    when that mode is still on, it is switched off and the run starts again through app.py, on
+    the same page and query string. Measured with a real server and browser in
+    tests/test_browser.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def snapshot_key() -> tuple[int, int] | None:
     """(inode, mtime) of the current snapshot file, or None when there is none yet."""
     path = settings().warehouse_path

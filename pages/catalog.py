@@ -5,6 +5,8 @@ import streamlit as st
 
 from metrics import catalog, charts, ui, warehouse
 
+ui.keep_app_frame()
+
 st.title("📚 Metric catalog")
 
 if ui.snapshot_key() is None:

@@ -7,6 +7,8 @@ import streamlit as st
 
 from metrics import contracts, loads, ui
 
+ui.keep_app_frame()
+
 st.title("🗄️ Data")
 
 if ui.snapshot_key() is None:

@@ -5,6 +5,8 @@ import streamlit as st
 
 from metrics import annotations, charts, model_health, ui
 
+ui.keep_app_frame()
+
 st.title("🩺 Model health")
 st.caption(
     "Weekly model metrics per model version and segment. Dashed purple rules mark the first "

@@ -5,6 +5,8 @@ import streamlit as st
 
 from metrics import ui, warehouse
 
+ui.keep_app_frame()
+
 st.title("📊 Overview")
 
 if ui.snapshot_key() is None:

@@ -8,6 +8,8 @@ import streamlit as st
 from metrics import annotations, period_close, roi_page, ui, warehouse
 from metrics.ledger import LedgerMissing
 
+ui.keep_app_frame()
+
 st.title("💰 ROI")
 st.caption(
     "Value against cost of the AI programme, from the ROI ledger finance audits. Every figure "

@@ -8,6 +8,8 @@ import streamlit as st
 from metrics import annotations, charts, review, ui, warehouse
 from metrics.state import AnnotationKind, StateError
 
+ui.keep_app_frame()
+
 STATUS_ICON = {
     "alert": "🔴 alert",
     "warn": "🟠 warn",

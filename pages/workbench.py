@@ -8,6 +8,8 @@ import streamlit as st
 from metrics import catalog, charts, ui, warehouse, workbench
 from metrics.sandbox import SandboxRefusal
 
+ui.keep_app_frame()
+
 try:  # ships its own JavaScript, works offline; a plain text area otherwise
     from code_editor import code_editor
 except ImportError:  # pragma: no cover - the package is a dependency

@@ -105,6 +105,30 @@ def _url_path(page_file: str) -> str:
     return Path(page_file).stem
 
 
+def test_a_shared_weekly_review_link_opens_that_week_inside_the_app_frame(server, browser, demo_root):
+    # first in the module, on purpose: the server is cold (no session has run app.py yet),
+    # which is when Streamlit would serve a pages/ file without the app frame
+    import duckdb
+
+    con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
+    try:
+        weeks = [r[0] for r in con.execute(
+            "select week_start from staging.weeks where not is_partial order by 1 desc limit 3"
+        ).fetchall()]
+    finally:
+        con.close()
+    shared = weeks[2].isoformat()  # not the default (the last complete week)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/weekly_review?week={shared}", wait_until="domcontentloaded")
+    _wait_settled(page)
+    picker = page.locator("[data-testid=stSelectbox]").filter(has_text="Week").first
+    assert picker.locator("input").input_value() == shared
+    nav = page.locator("[data-testid=stSidebarNav]")
+    assert nav.count() == 1 and "ROI" in nav.inner_text()  # the app frame, not the bare page
+    assert f"week={shared}" in page.url
+    page.close()
+
+
 @pytest.mark.parametrize("page_file", PAGES)
 def test_page_renders_in_a_real_browser(server, browser, page_file):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -123,3 +147,4 @@ def test_page_renders_in_a_real_browser(server, browser, page_file):
     assert page.locator("[data-testid=stAlertContentError]").count() == 0
     assert not errors, errors
     page.close()
+
