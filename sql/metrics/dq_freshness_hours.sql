@@ -40,13 +40,24 @@ with source_rows as (
     from staging.work_items
 ),
 
+-- the newest row per source and 15-minute UTC bucket first: every time zone offset and DST
+-- change is a whole multiple of 15 minutes, so all rows of a bucket share a local week, and
+-- week_of (a time zone conversion) runs on a few thousand rows instead of every row
+buckets as (
+    select
+        source,
+        max(row_at) as newest_at
+    from source_rows
+    group by source, time_bucket(interval 15 minutes, row_at)
+),
+
 weekly_newest as (
     select
         source,
-        week_of(row_at) as week_start,
-        max(row_at) as newest_at
-    from source_rows
-    group by source, week_of(row_at)
+        week_of(newest_at) as week_start,
+        max(newest_at) as newest_at
+    from buckets
+    group by source, week_of(newest_at)
 ),
 
 sources as (
