@@ -313,3 +313,65 @@ def window_start(values: pd.DataFrame, weeks: int | None) -> dt.date | None:
         return None
     newest = pd.Timestamp(values["week_start"].max()).date()
     return newest - dt.timedelta(weeks=weeks - 1)
+
+
+@dataclass(frozen=True)
+class HealthChart:
+    """One model-health chart, ready to draw: ``status`` ok / empty / unavailable / error."""
+
+    status: str
+    title: str
+    spec: dict | None = None  # the Vega-Lite spec (status ok)
+    caption: str = ""
+    message: str = ""
+
+
+def health_chart(
+    con: duckdb.DuckDBPyConnection,
+    metric: str,
+    split: str,
+    since: dt.date | None,
+    versions: tuple[str, ...] | None,
+    segments: tuple[str, ...] | None,
+    notes: pd.DataFrame | None,
+) -> HealthChart:
+    """The chart of one metric as a Vega-Lite spec, for the page to cache per snapshot.
+
+    Building an Altair chart and validating its spec costs about 0.1 s a chart; the page draws
+    six, so it caches this (``metrics.ui.load``: keyed by the snapshot, the choices and the
+    notes) and a warm rerun only sends the cached specs. A failure is returned, not raised:
+    one broken metric must not take the page down.
+    """
+    from metrics import charts
+
+    catalog = health_catalog(con)
+    definition = catalog[catalog["name"] == metric].iloc[0]
+    title = str(definition["title"] or metric)
+    if definition["build_status"] != "ok":
+        message = definition["error"] or definition["build_status"]
+        return HealthChart("unavailable", title, message=f"**{title}** is unavailable in this build: {message}")
+    try:
+        values = health_values(con)
+        result = series_for(values, metric, split, since=since, versions=versions, segments=segments)
+        if result.frame.empty:
+            return HealthChart(
+                "empty", title, message=f"**{title}**: no rows for the chosen versions, segments and weeks."
+            )
+        if notes is not None and since is not None and len(notes):
+            notes = notes[notes["week_start"].map(lambda d: d >= since)]
+        legend = " × ".join(DIMENSION_LABELS[d] for d in result.split_used) or "Series"
+        chart = charts.trend_chart(
+            result.frame.rename(columns={"series": legend}),
+            title=chart_title(title, split),
+            y_title=title,
+            unit=definition["unit"],
+            annotations=notes,
+            thresholds=definition["thresholds"],
+            color_field=legend,
+        )
+        caption = f"Owner: {definition['owner'] or 'unowned'}."
+        if result.note:
+            caption = f"{result.note} {caption}"
+        return HealthChart("ok", title, spec=chart.to_dict(), caption=caption)
+    except Exception as exc:  # noqa: BLE001 - reported on the page as an error card
+        return HealthChart("error", title, message=f"**{title}** could not be drawn: {exc}")

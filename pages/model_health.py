@@ -3,7 +3,7 @@ per model version and segment, with model-version changes and notes drawn on eve
 
 import streamlit as st
 
-from metrics import annotations, charts, model_health, ui
+from metrics import annotations, model_health, ui
 
 ui.keep_app_frame()
 
@@ -61,36 +61,23 @@ store = ui.state_store()
 
 def draw(metric: str) -> None:
     """One metric's chart, or an error card when it failed; never stops the page."""
-    definition = catalog[catalog["name"] == metric].iloc[0]
-    title = str(definition["title"] or metric)
-    if definition["build_status"] != "ok":
-        st.error(f"**{title}** is unavailable in this build: {definition['error'] or definition['build_status']}")
-        return
-    try:
-        result = model_health.series_for(values, metric, split, since=since, **filters)
-        if result.frame.empty:
-            st.info(f"**{title}**: no rows for the chosen versions, segments and weeks.")
-            return
-        notes = annotations.chart_annotations(store, versions_seen, metric)
-        if since is not None and len(notes):
-            notes = notes[notes["week_start"].map(lambda d: d >= since)]
-        legend = " × ".join(model_health.DIMENSION_LABELS[d] for d in result.split_used) or "Series"
-        chart = charts.trend_chart(
-            result.frame.rename(columns={"series": legend}),
-            title=model_health.chart_title(title, split),
-            y_title=title,
-            unit=definition["unit"],
-            annotations=notes,
-            thresholds=definition["thresholds"],
-            color_field=legend,
-        )
-        st.altair_chart(chart, width="stretch")
-        caption = f"Owner: {definition['owner'] or 'unowned'}."
-        if result.note:
-            caption = f"{result.note} {caption}"
-        st.caption(caption)
-    except Exception as exc:  # one broken metric must not take the page down
-        st.error(f"**{title}** could not be drawn: {exc}")
+    notes = annotations.chart_annotations(store, versions_seen, metric)
+    chart = ui.load(
+        model_health.health_chart,
+        metric,
+        split,
+        since,
+        None if filters["versions"] is None else tuple(filters["versions"]),
+        None if filters["segments"] is None else tuple(filters["segments"]),
+        notes,
+    )
+    if chart.status == "ok":
+        st.vega_lite_chart(chart.spec, width="stretch")
+        st.caption(chart.caption)
+    elif chart.status == "empty":
+        st.info(chart.message)
+    else:
+        st.error(chart.message)
 
 
 st.subheader("Is it right?")
