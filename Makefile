@@ -50,7 +50,7 @@ test: $(DEV_STAMP) chromium
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check metrics tests
-	$(VENV)/bin/mypy metrics
+	$(VENV)/bin/mypy
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format metrics tests pages app.py

@@ -194,7 +194,9 @@ def set_assumption(
     key = str(key).strip()
     if not KEY_PATTERN.match(key):
         raise AssumptionsError(
-            [f"assumption key {key!r} is not a lowercase name (a-z, 0-9, _); fix: e.g. loaded_hourly_cost"]
+            [
+                f"assumption key {key!r} is not a lowercase name (a-z, 0-9, _); fix: e.g. loaded_hourly_cost"
+            ]
         )
     number = _parse_decimal_arg(value, "value")
     if not why or not str(why).strip():
@@ -401,7 +403,9 @@ def read_register_file(path: Path | str) -> list[Version]:
             f"fix: rename or remove it (columns: {', '.join(known)})"
         )
     for m in missing:
-        problems.append(f"{name}: line 1: required column {m!r} is missing; fix: add it to the header")
+        problems.append(
+            f"{name}: line 1: required column {m!r} is missing; fix: add it to the header"
+        )
     dupes = sorted({h for h in header if header.count(h) > 1})
     for d in dupes:
         problems.append(f"{name}: line 1, column {d!r} appears twice; fix: keep one")
@@ -480,7 +484,17 @@ def read_register_file(path: Path | str) -> list[Version]:
 
 def render_register(frame: pd.DataFrame) -> str:
     """The register as an aligned text table (``outcomes assumptions list``)."""
-    columns = ["key", "effective_from", "effective_to", "value", "unit", "low", "high", "owner", "origin"]
+    columns = [
+        "key",
+        "effective_from",
+        "effective_to",
+        "value",
+        "unit",
+        "low",
+        "high",
+        "owner",
+        "origin",
+    ]
     return _table(frame, columns)
 
 
@@ -511,8 +525,12 @@ def _merge(
     cli_rows: list[Version] = []
     for c in sorted(changes, key=lambda c: c.id):
         same = register.get((c.key, c.effective_from))
-        versions = sorted((v for v in register.values() if v.key == c.key), key=lambda v: v.effective_from)
-        template = same or _in_force(versions, c.effective_from) or (versions[0] if versions else None)
+        versions = sorted(
+            (v for v in register.values() if v.key == c.key), key=lambda v: v.effective_from
+        )
+        template = (
+            same or _in_force(versions, c.effective_from) or (versions[0] if versions else None)
+        )
         row = Version(
             key=c.key,
             effective_from=c.effective_from,
@@ -667,7 +685,9 @@ def _fits(number: Decimal, precision: int, scale: int) -> str | None:
 def _parse_decimal_arg(value: object, name: str) -> Decimal:
     if isinstance(value, float | bool):
         raise AssumptionsError(
-            [f"{name} must be a decimal (Decimal, int or text such as '62.50'), never a {type(value).__name__}"]
+            [
+                f"{name} must be a decimal (Decimal, int or text such as '62.50'), never a {type(value).__name__}"
+            ]
         )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -747,5 +767,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     body = [[cell(r[c]) for c in columns] for r in frame.to_dict("records")]
     widths = [max(len(c), *(len(row[i]) for row in body)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in body]
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in body
+    ]
     return "\n".join(lines)

@@ -240,9 +240,7 @@ def annotation_layer(annotations: pd.DataFrame | None) -> alt.Chart | None:
     return rules + flags
 
 
-def threshold_layer(
-    thresholds: Mapping[str, Any] | None, unit: str | None
-) -> alt.Chart | None:
+def threshold_layer(thresholds: Mapping[str, Any] | None, unit: str | None) -> alt.Chart | None:
     """Dashed warn / alert rules for absolute thresholds (change modes have no level line)."""
     if not thresholds or str(thresholds.get("mode") or "absolute") != "absolute":
         return None
@@ -357,8 +355,12 @@ def _threshold_subtitle(thresholds: Mapping[str, Any] | None, unit: str | None) 
     for level in ("warn", "alert"):
         if thresholds.get(level) is not None:
             value = float(thresholds[level])
-            shown = format_value(value, unit) if mode == "absolute" else (
-                f"{value:.0%}" if mode in ("change_pct", "vs_trailing_mean") else f"{value:g}"
+            shown = (
+                format_value(value, unit)
+                if mode == "absolute"
+                else (
+                    f"{value:.0%}" if mode in ("change_pct", "vs_trailing_mean") else f"{value:g}"
+                )
             )
             parts.append(f"{level} {shown}")
     where = "" if mode == "absolute" else f" ({mode.replace('_', ' ')})"
@@ -462,9 +464,7 @@ def distribution_chart(dist: pd.DataFrame, *, title: str) -> alt.Chart:
 
     ``dist``: bin (label), bin_order, sample ('reference' / 'current'), rows, share.
     """
-    order = (
-        dist.sort_values("bin_order")["bin"].drop_duplicates().tolist() if len(dist) else []
-    )
+    order = dist.sort_values("bin_order")["bin"].drop_duplicates().tolist() if len(dist) else []
     return (
         alt.Chart(dist)
         .mark_bar()
@@ -472,7 +472,9 @@ def distribution_chart(dist: pd.DataFrame, *, title: str) -> alt.Chart:
             x=alt.X("bin:N", sort=order, title="Bin / category", axis=alt.Axis(labelAngle=-30)),
             xOffset=alt.XOffset("sample:N", sort=["reference", "current"]),
             y=alt.Y("share:Q", title="Share of rows (%)", axis=alt.Axis(format=".0%")),
-            color=alt.Color("sample:N", scale=color_scale(["reference", "current"]), title="Sample"),
+            color=alt.Color(
+                "sample:N", scale=color_scale(["reference", "current"]), title="Sample"
+            ),
             tooltip=[
                 alt.Tooltip("sample:N", title="Sample"),
                 alt.Tooltip("bin:N", title="Bin"),

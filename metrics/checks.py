@@ -189,7 +189,9 @@ class CheckReport:
             )
         if self.unowned:
             lines.append(f"unowned metrics ({len(self.unowned)}): " + ", ".join(self.unowned))
-            lines.append("  fix: add 'owner: <email or team>' to their headers; unowned monitoring is a finding")
+            lines.append(
+                "  fix: add 'owner: <email or team>' to their headers; unowned monitoring is a finding"
+            )
         return "\n".join(lines)
 
 
@@ -224,8 +226,19 @@ def run_checks(settings: Settings, week: dt.date | None = None, actor: str = "cl
 
 
 ALERT_COLUMNS = [
-    "metric", "week_start", "dimensions", "level", "value", "observed", "threshold", "mode",
-    "direction", "owner", "flag", "previous_value", "trailing_mean",
+    "metric",
+    "week_start",
+    "dimensions",
+    "level",
+    "value",
+    "observed",
+    "threshold",
+    "mode",
+    "direction",
+    "owner",
+    "flag",
+    "previous_value",
+    "trailing_mean",
 ]
 
 

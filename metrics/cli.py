@@ -57,7 +57,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from metrics.ingest import IngestError, ingest_path
 
     try:
-        results = ingest_path(Path(args.path), args.table, settings, loaded_by=_who(), progress=printer())
+        results = ingest_path(
+            Path(args.path), args.table, settings, loaded_by=_who(), progress=printer()
+        )
     except IngestError as exc:
         raise UsageError(str(exc)) from exc
     for r in results:
@@ -105,7 +107,12 @@ def _reuse_summary(path: str | Path) -> str:
         return "what was reused is unknown (no main.build_reuse in the snapshot)"
     finally:
         con.close()
-    labels = (("reused", "reused"), ("keys", "recomputed by key"), ("weeks", "by week"), ("full", "in full"))
+    labels = (
+        ("reused", "reused"),
+        ("keys", "recomputed by key"),
+        ("weeks", "by week"),
+        ("full", "in full"),
+    )
     return "objects " + ", ".join(f"{text} {counts.get(mode, 0)}" for mode, text in labels)
 
 
@@ -118,7 +125,9 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return FAILED
     counts = ", ".join(f"{len(v)} {k}" for k, v in registry.by_schema().items())
-    print(f"{settings.sql_dir}: valid ({counts}); build order: {' -> '.join(registry.order_names())}")
+    print(
+        f"{settings.sql_dir}: valid ({counts}); build order: {' -> '.join(registry.order_names())}"
+    )
     return OK
 
 
@@ -143,8 +152,13 @@ def cmd_assumptions(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "set":
             change = assumptions.set_assumption(
-                settings, args.key, args.value, why=args.why, author=_who(),
-                effective_from=args.effective_from, unit=args.unit,
+                settings,
+                args.key,
+                args.value,
+                why=args.why,
+                author=_who(),
+                effective_from=args.effective_from,
+                unit=args.unit,
             )
             print(
                 f"{change.key} from {change.effective_from}: {change.old_value} -> {change.new_value} "
@@ -208,11 +222,23 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
     "demo": (cmd_demo, "Generate the demo source files, ingest them and build the snapshot."),
     "ingest": (cmd_ingest, "Load a CSV / Parquet / JSON-lines file or folder into a raw table."),
-    "build": (cmd_build, "Build a new snapshot (staging views, metrics, tests, manifest) and swap it in."),
-    "validate": (cmd_validate, "Check every SQL definition (header, single SELECT, columns, dependencies)."),
-    "check": (cmd_check, "Evaluate thresholds for the last complete week (or --week) and write alerts."),
+    "build": (
+        cmd_build,
+        "Build a new snapshot (staging views, metrics, tests, manifest) and swap it in.",
+    ),
+    "validate": (
+        cmd_validate,
+        "Check every SQL definition (header, single SELECT, columns, dependencies).",
+    ),
+    "check": (
+        cmd_check,
+        "Evaluate thresholds for the last complete week (or --week) and write alerts.",
+    ),
     "status": (cmd_status, "Show the load ledger, quarantine and the current snapshot."),
-    "assumptions": (cmd_assumptions, "Show or change the assumptions register (changes are appended, never overwritten)."),
+    "assumptions": (
+        cmd_assumptions,
+        "Show or change the assumptions register (changes are appended, never overwritten).",
+    ),
     "roi": (cmd_roi, "ROI: summary, period close, restatements, audit pack export and verify."),
 }
 
@@ -225,13 +251,29 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 checks or metrics failed, 2 bad usage or unreadable input.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parsers = {name: sub.add_parser(name, help=text, description=text) for name, (_, text) in COMMANDS.items()}
+    parsers = {
+        name: sub.add_parser(name, help=text, description=text)
+        for name, (_, text) in COMMANDS.items()
+    }
 
     demo = parsers["demo"]
-    demo.add_argument("--events", type=int, default=60_000, help="AI events to generate (default 60,000).")
-    demo.add_argument("--seed", type=int, default=7, help="Random seed (default 7): same seed, same files.")
-    demo.add_argument("--end", type=_date, default=None, help="Last day (exclusive) of the demo, YYYY-MM-DD; default today (UTC).")
-    demo.add_argument("--fresh", action="store_true", help="Delete the raw store and demo files first (regenerate + rebuild).")
+    demo.add_argument(
+        "--events", type=int, default=60_000, help="AI events to generate (default 60,000)."
+    )
+    demo.add_argument(
+        "--seed", type=int, default=7, help="Random seed (default 7): same seed, same files."
+    )
+    demo.add_argument(
+        "--end",
+        type=_date,
+        default=None,
+        help="Last day (exclusive) of the demo, YYYY-MM-DD; default today (UTC).",
+    )
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="Delete the raw store and demo files first (regenerate + rebuild).",
+    )
     demo.add_argument("--no-build", action="store_true", help="Generate and ingest only.")
 
     build = parsers["build"]
@@ -244,33 +286,81 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = parsers["ingest"]
     ingest.add_argument("path", help="A file (.csv, .parquet, .jsonl) or a folder of them.")
-    ingest.add_argument("--table", required=True, help="Raw table to load into (see docs/DATA.md for the contracts).")
+    ingest.add_argument(
+        "--table",
+        required=True,
+        help="Raw table to load into (see docs/DATA.md for the contracts).",
+    )
 
     actions = parsers["assumptions"].add_subparsers(dest="action", required=True, metavar="ACTION")
-    set_ = actions.add_parser("set", help="Record a new value of an assumption.", description="Record a new value of an assumption.")
+    set_ = actions.add_parser(
+        "set",
+        help="Record a new value of an assumption.",
+        description="Record a new value of an assumption.",
+    )
     set_.add_argument("key", help="Assumption key, e.g. loaded_hourly_cost.")
     set_.add_argument("value", help="New value, a decimal number (e.g. 66.50).")
     set_.add_argument("--why", required=True, help="Why the value changes (kept with the change).")
-    set_.add_argument("--effective-from", type=_date, default=None, help="First day it applies (YYYY-MM-DD); default today (UTC).")
+    set_.add_argument(
+        "--effective-from",
+        type=_date,
+        default=None,
+        help="First day it applies (YYYY-MM-DD); default today (UTC).",
+    )
     set_.add_argument("--unit", default=None, help="Unit, required for a new key (e.g. USD/hour).")
-    actions.add_parser("list", help="The register in force: key, value, range, owner, source.", description="The register in force.")
-    hist = actions.add_parser("history", help="Every change made from the CLI or the app: who, when, old, new, why.", description="Every recorded change.")
+    actions.add_parser(
+        "list",
+        help="The register in force: key, value, range, owner, source.",
+        description="The register in force.",
+    )
+    hist = actions.add_parser(
+        "history",
+        help="Every change made from the CLI or the app: who, when, old, new, why.",
+        description="Every recorded change.",
+    )
     hist.add_argument("key", nargs="?", default=None, help="Only this key.")
 
     roi = parsers["roi"].add_subparsers(dest="action", required=True, metavar="ACTION")
-    summary = roi.add_parser("summary", help="Benefits, costs, net value, ROI, payback, run-rate.", description="ROI summary of a period.")
-    summary.add_argument("period", nargs="?", default=None, help="YYYY-MM, YYYY-Qn, YYYY or YTD; default all weeks.")
-    close = roi.add_parser("close", help="Close a month or quarter: store its ledger and manifest, immutably.", description="Close a period.")
+    summary = roi.add_parser(
+        "summary",
+        help="Benefits, costs, net value, ROI, payback, run-rate.",
+        description="ROI summary of a period.",
+    )
+    summary.add_argument(
+        "period", nargs="?", default=None, help="YYYY-MM, YYYY-Qn, YYYY or YTD; default all weeks."
+    )
+    close = roi.add_parser(
+        "close",
+        help="Close a month or quarter: store its ledger and manifest, immutably.",
+        description="Close a period.",
+    )
     close.add_argument("period", help="YYYY-MM or YYYY-Qn.")
-    roi.add_parser("restatements", help="Closed periods whose figures a later build changed, line by line (exit 1 when any).", description="Restatements of closed periods.")
-    export = roi.add_parser("export", help="Write the audit pack (zip) of a period.", description="Write the audit pack of a period.")
+    roi.add_parser(
+        "restatements",
+        help="Closed periods whose figures a later build changed, line by line (exit 1 when any).",
+        description="Restatements of closed periods.",
+    )
+    export = roi.add_parser(
+        "export",
+        help="Write the audit pack (zip) of a period.",
+        description="Write the audit pack of a period.",
+    )
     export.add_argument("period", help="YYYY-MM or YYYY-Qn.")
     export.add_argument("--out", required=True, help="Path of the zip to write.")
-    verify = roi.add_parser("verify", help="Recompute an audit pack; exit 1 on any mismatch or tampering.", description="Verify an audit pack.")
+    verify = roi.add_parser(
+        "verify",
+        help="Recompute an audit pack; exit 1 on any mismatch or tampering.",
+        description="Verify an audit pack.",
+    )
     verify.add_argument("pack", help="Path of the pack zip.")
 
     check = parsers["check"]
-    check.add_argument("--week", type=_date, default=None, help="Week start (YYYY-MM-DD); default the last complete week.")
+    check.add_argument(
+        "--week",
+        type=_date,
+        default=None,
+        help="Week start (YYYY-MM-DD); default the last complete week.",
+    )
     return parser
 
 

@@ -14,8 +14,22 @@ import pandas as pd
 from metrics.registry import Registry
 
 COLUMNS = [
-    "name", "schema", "title", "kind", "unit", "direction", "owner", "thresholds",
-    "description", "grain", "dimensions", "tests", "reads", "sql", "sha256", "path",
+    "name",
+    "schema",
+    "title",
+    "kind",
+    "unit",
+    "direction",
+    "owner",
+    "thresholds",
+    "description",
+    "grain",
+    "dimensions",
+    "tests",
+    "reads",
+    "sql",
+    "sha256",
+    "path",
 ]
 
 
@@ -34,7 +48,9 @@ def definitions_frame(registry: Registry) -> pd.DataFrame:
                 "unit": str(getattr(h, "unit", "") or "") or None,
                 "direction": str(getattr(h, "direction", "") or "") or None,
                 "owner": h.owner,
-                "thresholds": json.dumps(thresholds.model_dump(mode="json"), sort_keys=True) if thresholds else None,
+                "thresholds": json.dumps(thresholds.model_dump(mode="json"), sort_keys=True)
+                if thresholds
+                else None,
                 "description": " ".join(h.description.split()),
                 "grain": h.grain,
                 "dimensions": json.dumps(list(getattr(h, "dimensions", ()))),

@@ -64,7 +64,9 @@ def run_demo(
     for line in summary.lines():
         say(line)
     for table in LOAD_ORDER:
-        ingest_path(summary.paths[table], table, settings, loaded_by=loaded_by or "demo", progress=say)
+        ingest_path(
+            summary.paths[table], table, settings, loaded_by=loaded_by or "demo", progress=say
+        )
     if not build:
         return 0
     result = build_snapshot(settings, progress=say)

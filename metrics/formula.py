@@ -44,7 +44,9 @@ class Formula:
         try:
             tree = ast.parse(text.strip(), mode="eval").body
         except SyntaxError as exc:
-            raise FormulaError(f"formula {text!r} is not an arithmetic expression: {exc.msg}") from exc
+            raise FormulaError(
+                f"formula {text!r} is not an arithmetic expression: {exc.msg}"
+            ) from exc
         for node in ast.walk(tree):
             allowed = (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load, ast.USub, *_OPS)
             if not isinstance(node, allowed):

@@ -107,8 +107,18 @@ SOURCE_OBJECT = {
     "events": "staging.ai_events",
 }
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                  "UINTEGER", "UBIGINT", "UHUGEINT"}
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 
 
 class LedgerError(ValueError):
@@ -668,9 +678,13 @@ class _Source:
             ):
                 by_week[week] = (Decimal(total), f"{spec.source_ref}: {', '.join(ids)}")
         else:
-            columns = {c for (c,) in _fetch(con, "select column_name from (describe staging.ai_events)")}
+            columns = {
+                c for (c,) in _fetch(con, "select column_name from (describe staging.ai_events)")
+            }
             if spec.ref not in columns:
-                raise LedgerError(f"input {spec.name}: staging.ai_events has no column {spec.ref!r}")
+                raise LedgerError(
+                    f"input {spec.name}: staging.ai_events has no column {spec.ref!r}"
+                )
             unit = "USD" if spec.ref == "cost_usd" else None
             for week, total, n in _fetch(
                 con,
@@ -730,7 +744,9 @@ class _Source:
         )
 
 
-def _write_sql(con: duckdb.DuckDBPyConnection, registry: Registry, specs: Sequence[LineSpec]) -> None:
+def _write_sql(
+    con: duckdb.DuckDBPyConnection, registry: Registry, specs: Sequence[LineSpec]
+) -> None:
     wanted: dict[str, SqlDefinition] = {}
     for spec in specs:
         wanted[spec.definition.qualified] = spec.definition
@@ -777,7 +793,9 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
     }
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object] | None = None) -> list[Any]:
+def _fetch(
+    con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object] | None = None
+) -> list[Any]:
     cur = con.cursor()
     try:
         return cur.execute(sql, list(args or [])).fetchall()

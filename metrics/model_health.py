@@ -54,7 +54,14 @@ SPLIT_LABELS: dict[str, str] = {
 DIMENSION_LABELS: dict[str, str] = {"model_version": "Model version", "segment": "Segment"}
 SERIES_COLUMNS = ["week_start", "series", "value", "numerator", "denominator", "flag", "rows"]
 VALUE_COLUMNS = [
-    "metric", "week_start", "model_version", "segment", "value", "numerator", "denominator", "flag",
+    "metric",
+    "week_start",
+    "model_version",
+    "segment",
+    "value",
+    "numerator",
+    "denominator",
+    "flag",
 ]
 # When rolled-up rows disagree, the flag that says the most about trustworthiness wins.
 FLAG_ORDER = ("partial", "insufficient", "provisional")
@@ -149,7 +156,9 @@ def health_series(
     since: dt.date | None = None,
 ) -> pd.DataFrame:
     """The lines of one chart as a frame with :data:`SERIES_COLUMNS` (see :func:`series_for`)."""
-    return series_for(values, metric, split, versions=versions, segments=segments, since=since).frame
+    return series_for(
+        values, metric, split, versions=versions, segments=segments, since=since
+    ).frame
 
 
 def series_for(
@@ -280,9 +289,15 @@ def health_catalog(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         if name in catalog.index:
             row = catalog.loc[name].to_dict()
         else:
-            row = {"title": name, "unit": None, "direction": None, "owner": None,
-                   "thresholds": None, "build_status": "missing",
-                   "error": f"{name} is not in this build (no sql/metrics/{name}.sql?)"}
+            row = {
+                "title": name,
+                "unit": None,
+                "direction": None,
+                "owner": None,
+                "thresholds": None,
+                "build_status": "missing",
+                "error": f"{name} is not in this build (no sql/metrics/{name}.sql?)",
+            }
         row["name"] = name
         records.append(row)
     return pd.DataFrame(records)
@@ -299,7 +314,12 @@ def chart_title(title: str, split: str) -> str:
     return f"{title} by {SPLIT_LABELS[split].lower()}, weekly"
 
 
-WINDOWS: dict[str, int | None] = {"Last 13 weeks": 13, "Last 26 weeks": 26, "Last 52 weeks": 52, "All weeks": None}
+WINDOWS: dict[str, int | None] = {
+    "Last 13 weeks": 13,
+    "Last 26 weeks": 26,
+    "Last 52 weeks": 52,
+    "All weeks": None,
+}
 
 
 def window_start(values: pd.DataFrame, weeks: int | None) -> dt.date | None:
@@ -349,13 +369,19 @@ def health_chart(
     title = str(definition["title"] or metric)
     if definition["build_status"] != "ok":
         message = definition["error"] or definition["build_status"]
-        return HealthChart("unavailable", title, message=f"**{title}** is unavailable in this build: {message}")
+        return HealthChart(
+            "unavailable", title, message=f"**{title}** is unavailable in this build: {message}"
+        )
     try:
         values = health_values(con)
-        result = series_for(values, metric, split, since=since, versions=versions, segments=segments)
+        result = series_for(
+            values, metric, split, since=since, versions=versions, segments=segments
+        )
         if result.frame.empty:
             return HealthChart(
-                "empty", title, message=f"**{title}**: no rows for the chosen versions, segments and weeks."
+                "empty",
+                title,
+                message=f"**{title}**: no rows for the chosen versions, segments and weeks.",
             )
         if notes is not None and since is not None and len(notes):
             notes = notes[notes["week_start"].map(lambda d: d >= since)]

@@ -29,13 +29,23 @@ def _rows(model: type[BaseModel], prefix: str, env_prefix: str) -> list[tuple[st
         default_text = getattr(default, "value", default)
         if isinstance(default_text, Path):
             default_text = default_text.as_posix()
-        rows.append((f"{prefix}{name}", f"{env_prefix}{name.upper()}", f"`{default_text}`", field.description or ""))
+        rows.append(
+            (
+                f"{prefix}{name}",
+                f"{env_prefix}{name.upper()}",
+                f"`{default_text}`",
+                field.description or "",
+            )
+        )
     return rows
 
 
 def render_settings() -> str:
     """The configuration table: every setting, its variable, default and meaning."""
-    lines = ["| setting (outcomes.toml) | environment variable | default | meaning |", "|---|---|---|---|"]
+    lines = [
+        "| setting (outcomes.toml) | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
     for key, env, default, text in _rows(Settings, "", "OUTCOMES_"):
         lines.append(f"| `{key}` | `{env}` | {default} | {text} |")
     return "\n".join(lines)
@@ -58,7 +68,10 @@ def render_metrics() -> str:
     from metrics.registry import load_registry
 
     registry = load_registry(PROJECT_ROOT / "sql")
-    lines = ["| metric | kind | unit | direction | owner | what it is |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| metric | kind | unit | direction | owner | what it is |",
+        "|---|---|---|---|---|---|",
+    ]
     for d in sorted(registry.by_schema().get("metrics", []), key=lambda d: (d.header.kind, d.name)):
         h = d.header
         text = " ".join(h.description.split())
@@ -83,7 +96,9 @@ def update_readme(path: Path = PROJECT_ROOT / "README.md", check: bool = False) 
         fresh = render().replace("\\", "\\\\") + "\n"
         if match.group(2) != render() + "\n":
             stale.append(name)
-            text = pattern.sub(lambda m, f=fresh: m.group(1) + f.replace("\\\\", "\\") + m.group(3), text)
+            text = pattern.sub(
+                lambda m, f=fresh: m.group(1) + f.replace("\\\\", "\\") + m.group(3), text
+            )
     if stale and not check:
         path.write_text(text)
     return stale

@@ -282,8 +282,20 @@ def alerts_for_week(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFra
     readable ``dimension`` label; owner from the metric header."""
     frame = alerts(con)
     columns = [
-        "alert_key", "level", "metric", "title", "kind", "dimension", "value", "observed",
-        "threshold", "mode", "unit", "owner", "flag", "dimensions",
+        "alert_key",
+        "level",
+        "metric",
+        "title",
+        "kind",
+        "dimension",
+        "value",
+        "observed",
+        "threshold",
+        "mode",
+        "unit",
+        "owner",
+        "flag",
+        "dimensions",
     ]
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -293,7 +305,8 @@ def alerts_for_week(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFra
     catalog = metric_catalog(con)[["name", "title", "kind", "unit"]]
     frame = frame.merge(catalog, left_on="metric", right_on="name", how="left")
     frame["alert_key"] = [
-        alert_key(m, week, _dims(d)) for m, d in zip(frame["metric"], frame["dimensions"], strict=True)
+        alert_key(m, week, _dims(d))
+        for m, d in zip(frame["metric"], frame["dimensions"], strict=True)
     ]
     frame["dimension"] = [_dims_label(d) for d in frame["dimensions"]]
     frame["rank"] = frame["level"].map(LEVEL_RANK).fillna(0)
@@ -321,9 +334,15 @@ def attach_acknowledgements(
             latest[ack.alert_key] = ack
     out = week_alerts.copy()
     keys = list(out["alert_key"])
-    out["ack_by"] = pd.Series([latest[k].author if k in latest else None for k in keys], dtype=object, index=out.index)
-    out["ack_at"] = pd.Series([latest[k].created_at if k in latest else None for k in keys], dtype=object, index=out.index)
-    out["ack_note"] = pd.Series([latest[k].note if k in latest else None for k in keys], dtype=object, index=out.index)
+    out["ack_by"] = pd.Series(
+        [latest[k].author if k in latest else None for k in keys], dtype=object, index=out.index
+    )
+    out["ack_at"] = pd.Series(
+        [latest[k].created_at if k in latest else None for k in keys], dtype=object, index=out.index
+    )
+    out["ack_note"] = pd.Series(
+        [latest[k].note if k in latest else None for k in keys], dtype=object, index=out.index
+    )
     return out
 
 
@@ -429,7 +448,9 @@ def scorecard(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFrame:
         return frame
     for column in ("owner", "flag", "error", "unit"):
         frame[column] = pd.Series(
-            [v if isinstance(v, str) else None for v in frame[column]], dtype=object, index=frame.index
+            [v if isinstance(v, str) else None for v in frame[column]],
+            dtype=object,
+            index=frame.index,
         )
     rank = {k: i for i, k in enumerate(KIND_ORDER)}
     frame["_kind_rank"] = frame["kind"].map(rank).fillna(len(rank))
@@ -819,7 +840,9 @@ def attach_verdicts(sample: pd.DataFrame, verdicts: Iterable[OutputVerdict]) -> 
     ids = list(out["event_id"])
 
     def column(get: Any) -> pd.Series:
-        return pd.Series([get(latest[e]) if e in latest else None for e in ids], dtype=object, index=out.index)
+        return pd.Series(
+            [get(latest[e]) if e in latest else None for e in ids], dtype=object, index=out.index
+        )
 
     out["verdict"] = column(lambda v: v.verdict.value)
     out["comment"] = column(lambda v: v.comment)

@@ -102,7 +102,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _cells(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
+def _cells(
+    frame: pd.DataFrame, columns: list[tuple[str, str]]
+) -> tuple[list[str], list[list[str]]]:
     present = [(c, label) for c, label in columns if c in frame.columns]
     headers = [label for _, label in present]
     rows = []
@@ -173,7 +175,11 @@ def review_markdown(pack: ReviewPack) -> str:
             + (f" (reviewed accuracy {acc:.1%})." if acc is not None else ".")
         )
         out.append("")
-    judged = pack.sample[pack.sample["verdict"].notna()] if "verdict" in pack.sample else pack.sample.iloc[0:0]
+    judged = (
+        pack.sample[pack.sample["verdict"].notna()]
+        if "verdict" in pack.sample
+        else pack.sample.iloc[0:0]
+    )
     out += [_md_table(judged, VERDICT_COLUMNS), ""]
     out += ["## Data quality", ""]
     for name, frame in pack.data_quality.items():
@@ -246,7 +252,11 @@ def review_html(pack: ReviewPack) -> str:
             + (f" (reviewed accuracy {acc:.1%})" if acc is not None else "")
             + ".</p>"
         )
-    judged = pack.sample[pack.sample["verdict"].notna()] if "verdict" in pack.sample else pack.sample.iloc[0:0]
+    judged = (
+        pack.sample[pack.sample["verdict"].notna()]
+        if "verdict" in pack.sample
+        else pack.sample.iloc[0:0]
+    )
     parts.append(_html_table(judged, VERDICT_COLUMNS))
     parts.append("<h2>Data quality</h2>")
     for name, frame in pack.data_quality.items():

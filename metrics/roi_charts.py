@@ -77,8 +77,16 @@ def cumulative_frame(weeks: Iterable[tuple[dt.date, Decimal, Decimal]]) -> pd.Da
     return pd.DataFrame(
         records,
         columns=[
-            "week_start", "benefits", "costs", "net", "cum_benefits", "cum_costs", "cum_net",
-            "cum_benefits_exact", "cum_costs_exact", "cum_net_exact",
+            "week_start",
+            "benefits",
+            "costs",
+            "net",
+            "cum_benefits",
+            "cum_costs",
+            "cum_net",
+            "cum_benefits_exact",
+            "cum_costs_exact",
+            "cum_net_exact",
         ],
     )
 
@@ -111,7 +119,9 @@ def cumulative_chart(
     long["series"] = long["series"].map(names)
     long["exact"] = [
         b if s == names["cum_benefits"] else c
-        for s, b, c in zip(long["series"], long["cum_benefits_exact"], long["cum_costs_exact"], strict=True)
+        for s, b, c in zip(
+            long["series"], long["cum_benefits_exact"], long["cum_costs_exact"], strict=True
+        )
     ]
     domain = [names["cum_benefits"], names["cum_costs"]]
     scale = alt.Scale(domain=domain, range=[BENEFIT, COST])
@@ -123,15 +133,23 @@ def cumulative_chart(
     tooltip = [
         alt.Tooltip("week_start:T", title="Week", format="%Y-%m-%d"),
         alt.Tooltip("series:N", title="Series"),
-        alt.Tooltip("amount:Q", title=f"Amount ({currency})", format=money_format(currency, cents=True)),
+        alt.Tooltip(
+            "amount:Q", title=f"Amount ({currency})", format=money_format(currency, cents=True)
+        ),
         alt.Tooltip("exact:N", title="Exact"),
-        alt.Tooltip("cum_net:Q", title=f"Cumulative net ({currency})", format=money_format(currency, cents=True)),
+        alt.Tooltip(
+            "cum_net:Q",
+            title=f"Cumulative net ({currency})",
+            format=money_format(currency, cents=True),
+        ),
     ]
     x = alt.X("week_start:T", title="Week", axis=alt.Axis(format="%b %Y", labelAngle=0))
     base = alt.Chart(long)
     lines = base.mark_line(strokeWidth=2.5).encode(
         x=x,
-        y=alt.Y("amount:Q", title=f"Cumulative amount {axis_money(currency)}", axis=alt.Axis(format=fmt)),
+        y=alt.Y(
+            "amount:Q", title=f"Cumulative amount {axis_money(currency)}", axis=alt.Axis(format=fmt)
+        ),
         color=color,
     )
     # invisible points: a wide hover target with the exact values
@@ -141,7 +159,11 @@ def cumulative_chart(
     layers: list[Any] = []
     if period is not None:
         shade = pd.DataFrame(
-            {"start": [pd.Timestamp(period[0])], "end": [pd.Timestamp(period[1])], "label": ["selected period"]}
+            {
+                "start": [pd.Timestamp(period[0])],
+                "end": [pd.Timestamp(period[1])],
+                "label": ["selected period"],
+            }
         )
         layers.append(
             alt.Chart(shade)
@@ -170,14 +192,22 @@ def cumulative_chart(
             )
             tip = [
                 alt.Tooltip("label:N", title="Payback"),
-                alt.Tooltip("cum_net:Q", title=f"Cumulative net ({currency})", format=money_format(currency, cents=True)),
+                alt.Tooltip(
+                    "cum_net:Q",
+                    title=f"Cumulative net ({currency})",
+                    format=money_format(currency, cents=True),
+                ),
             ]
             layers.append(
-                alt.Chart(mark).mark_rule(color=NET, strokeDash=[4, 3], strokeWidth=1.5).encode(x="week_start:T", tooltip=tip)
+                alt.Chart(mark)
+                .mark_rule(color=NET, strokeDash=[4, 3], strokeWidth=1.5)
+                .encode(x="week_start:T", tooltip=tip)
             )
             layers.append(
                 alt.Chart(mark)
-                .mark_point(shape="diamond", size=160, filled=True, color=NET, stroke="white", strokeWidth=1)
+                .mark_point(
+                    shape="diamond", size=160, filled=True, color=NET, stroke="white", strokeWidth=1
+                )
                 .encode(x="week_start:T", y="amount:Q", tooltip=tip)
             )
             layers.append(
@@ -233,7 +263,14 @@ def waterfall_frame(lines: Sequence[tuple[str, str, Decimal]]) -> pd.DataFrame:
         )
         running += signed
     records.append(
-        {"label": "Net value", "kind": "Net", "start": 0.0, "end": float(running), "amount": float(running), "exact": str(running)}
+        {
+            "label": "Net value",
+            "kind": "Net",
+            "start": 0.0,
+            "end": float(running),
+            "amount": float(running),
+            "exact": str(running),
+        }
     )
     frame = pd.DataFrame(records, columns=["label", "kind", "start", "end", "amount", "exact"])
     frame["order"] = range(len(frame))
@@ -241,7 +278,9 @@ def waterfall_frame(lines: Sequence[tuple[str, str, Decimal]]) -> pd.DataFrame:
     return frame
 
 
-def waterfall_chart(frame: pd.DataFrame, *, currency: str, period_label: str, height: int = 300) -> alt.LayerChart:
+def waterfall_chart(
+    frame: pd.DataFrame, *, currency: str, period_label: str, height: int = 300
+) -> alt.LayerChart:
     """Bars from benefits through costs to the net value of the period."""
     fmt = money_format(currency)
     domain = ["Benefit", "Cost", "Net"]
@@ -254,7 +293,9 @@ def waterfall_chart(frame: pd.DataFrame, *, currency: str, period_label: str, he
     tooltip = [
         alt.Tooltip("label:N", title="Line"),
         alt.Tooltip("kind:N", title="Kind"),
-        alt.Tooltip("amount:Q", title=f"Amount ({currency})", format=money_format(currency, cents=True)),
+        alt.Tooltip(
+            "amount:Q", title=f"Amount ({currency})", format=money_format(currency, cents=True)
+        ),
         alt.Tooltip("exact:N", title="Exact"),
     ]
     bars = (
@@ -308,10 +349,14 @@ def tornado_frame(table: pd.DataFrame) -> pd.DataFrame:
                     "order": order,
                 }
             )
-    return pd.DataFrame(records, columns=["assumption", "end", "roi", "base_roi", "value", "base", "order"])
+    return pd.DataFrame(
+        records, columns=["assumption", "end", "roi", "base_roi", "value", "base", "order"]
+    )
 
 
-def tornado_chart(frame: pd.DataFrame, *, period_label: str, height: int | None = None) -> alt.LayerChart:
+def tornado_chart(
+    frame: pd.DataFrame, *, period_label: str, height: int | None = None
+) -> alt.LayerChart:
     # height: pixels per assumption row
     """ROI with each assumption at the low and the high end of its range (widest swing on top),
     the ROI as built as a rule."""
@@ -345,14 +390,20 @@ def tornado_chart(frame: pd.DataFrame, *, period_label: str, height: int | None 
         .mark_rule(color="#333", strokeWidth=1.5)
         .encode(
             x="base_roi:Q",
-            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("base_roi:Q", title="ROI", format=".2%")],
+            tooltip=[
+                alt.Tooltip("label:N", title=""),
+                alt.Tooltip("base_roi:Q", title="ROI", format=".2%"),
+            ],
         )
     )
     # a step height: a fixed number of pixels per assumption, whatever the container's width
     return alt.layer(bars, rule).properties(
         title=alt.TitleParams(
             f"ROI range by assumption, {period_label}",
-            subtitle=["ROI with one assumption at the low or high end of its range,", "the others as built"],
+            subtitle=[
+                "ROI with one assumption at the low or high end of its range,",
+                "the others as built",
+            ],
             anchor="start",
         ),
         height=alt.Step(height or 30),

@@ -99,7 +99,9 @@ def summary_html(doc: OnePager) -> str:
     ]
     charts = images[0] if images else ""
     if len(images) > 1:
-        charts += '<div class="charts2">' + "".join(f"<div>{i}</div>" for i in images[1:]) + "</div>"
+        charts += (
+            '<div class="charts2">' + "".join(f"<div>{i}</div>" for i in images[1:]) + "</div>"
+        )
     notes = (
         '<div class="notes">' + "<br>".join(e(n) for n in doc.notes) + "</div>" if doc.notes else ""
     )
@@ -108,13 +110,13 @@ def summary_html(doc: OnePager) -> str:
         for title, category, amount in doc.lines
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{e(doc.title)} — {e(doc.period)}</title><style>{CSS}</style></head><body>"
         f"<h1>{e(doc.title)} — {e(doc.period)}</h1>"
         f'<div class="sub">{e(doc.span)} · amounts in {e(doc.currency)} · '
         f"{e(doc.comparison)}</div>"
-        f"{notes}<div class=\"grid\">{tiles}</div>{charts}"
-        f"<h2 style=\"font-size:15px\">Lines in the period</h2>"
+        f'{notes}<div class="grid">{tiles}</div>{charts}'
+        f'<h2 style="font-size:15px">Lines in the period</h2>'
         f"<table><tr><th>Line</th><th>Category</th><th>Amount ({e(doc.currency)})</th></tr>{rows}</table>"
         f'<div class="foot">Figures from build {e(doc.build_id or "–")}, data as of {e(doc.as_of or "–")}. '
         "Amounts are rounded for display; the exact decimal ledger, every formula, input and "
@@ -178,7 +180,9 @@ def summary_pdf(doc: OnePager) -> bytes:
         half = (width - 2 * margin - 10) / 2
         bottoms = []
         for k, (_alt, png) in enumerate(pngs[1:3]):
-            bottoms.append(_image(pdf, ImageReader(io.BytesIO(png)), margin + k * (half + 10), y, half, 190))
+            bottoms.append(
+                _image(pdf, ImageReader(io.BytesIO(png)), margin + k * (half + 10), y, half, 190)
+            )
         y = min(bottoms)
     pdf.setFillColor(colors.HexColor("#1f2933"))
     pdf.setFont("Helvetica-Bold", 9)
@@ -232,7 +236,16 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _latin(text: str) -> str:
     """Text for the PDF's standard fonts (no embedded font): characters they lack replaced."""
-    table = {"−": "-", "–": "-", "—": "-", "×": "x", "≥": ">=", "≤": "<=", "…": "...", "→": "->", "€": "EUR "}
+    table = {
+        "−": "-",
+        "–": "-",
+        "—": "-",
+        "×": "x",
+        "≥": ">=",
+        "≤": "<=",
+        "…": "...",
+        "→": "->",
+        "€": "EUR ",
+    }
     out = "".join(table.get(ch, ch) for ch in text)
     return out.encode("latin-1", "replace").decode("latin-1")
-

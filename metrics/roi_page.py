@@ -152,7 +152,9 @@ def ledger_calendar(con: duckdb.DuckDBPyConnection) -> LedgerCalendar:
     Raises :class:`metrics.ledger.LedgerMissing` when the snapshot has no ledger.
     """
     try:
-        weeks = [r[0] for r in _fetch(con, "select distinct week_start from main.roi_ledger order by 1")]
+        weeks = [
+            r[0] for r in _fetch(con, "select distinct week_start from main.roi_ledger order by 1")
+        ]
         lines = _fetch(con, "select count(distinct line_id) from main.roi_ledger")[0][0]
     except duckdb.CatalogException as exc:
         raise ledger.LedgerMissing(
@@ -238,7 +240,9 @@ def previous_window(window: Window, anchor: dt.date) -> Window:
     n = max(1, len(weeks))
     first = weeks[0] if weeks else window.start
     start = first - dt.timedelta(weeks=n)
-    return Window("previous", f"previous {n} week{'s' if n != 1 else ''}", start, first - dt.timedelta(days=1))
+    return Window(
+        "previous", f"previous {n} week{'s' if n != 1 else ''}", start, first - dt.timedelta(days=1)
+    )
 
 
 def default_label(options: Sequence[str], kind: str, last_day: dt.date | None) -> str:
@@ -366,7 +370,11 @@ def headline(current: RoiSummary, previous: RoiSummary, prior: Window) -> list[F
             _payback_delta(current.payback_week, previous.payback_week),
             "off",
             "First week whose cumulative net value (from the first ledger week) is zero or more"
-            + (f"; the cumulative net is {money(current.cumulative_net, c)} now." if current.weeks else ".")
+            + (
+                f"; the cumulative net is {money(current.cumulative_net, c)} now."
+                if current.weeks
+                else "."
+            )
             + f" Compared {vs}.",
             current.payback_week,
             previous.payback_week,
@@ -375,7 +383,9 @@ def headline(current: RoiSummary, previous: RoiSummary, prior: Window) -> list[F
         Figure(
             "run_rate",
             "Annualised run-rate",
-            money(current.run_rate_annualised, c) if current.run_rate_annualised is not None else "n/a",
+            money(current.run_rate_annualised, c)
+            if current.run_rate_annualised is not None
+            else "n/a",
             _money_delta(current.run_rate_annualised, previous.run_rate_annualised, c),
             "normal",
             (
@@ -402,7 +412,11 @@ def _inference_figure(current: RoiSummary, previous: RoiSummary, vs: str) -> Fig
     c = current.currency
     if p is None:
         return Figure(
-            "inference_budget", "Inference cost vs budget", "n/a", None, "off",
+            "inference_budget",
+            "Inference cost vs budget",
+            "n/a",
+            None,
+            "off",
             "No projection: the period has no complete week with AI events, or the assumptions "
             "register has no projected_monthly_volume.",
         )
@@ -411,7 +425,9 @@ def _inference_figure(current: RoiSummary, previous: RoiSummary, vs: str) -> Fig
         help_budget = "The assumptions register has no monthly_budget to compare with."
     else:
         text = f"{percent(p.budget_ratio, 0)} of budget"
-        delta = points(p.budget_ratio - q.budget_ratio) if q and q.budget_ratio is not None else None
+        delta = (
+            points(p.budget_ratio - q.budget_ratio) if q and q.budget_ratio is not None else None
+        )
         help_budget = f"Budget {money(p.monthly_budget, c)}/month" + (
             " — OVER BUDGET." if p.over_budget else "."
         )
@@ -475,9 +491,7 @@ class CloseNote:
     changes: tuple[str, ...] = ()
 
     def describe(self, currency: str) -> str:
-        head = (
-            f"{self.period} closed by {self.closed_by} on {self.closed_at:%d %b %Y} (build {self.build_id})"
-        )
+        head = f"{self.period} closed by {self.closed_by} on {self.closed_at:%d %b %Y} (build {self.build_id})"
         if not self.restated:
             return head + ": unchanged since."
         before = _dec(self.original_totals.get("net"))
@@ -488,7 +502,9 @@ class CloseNote:
         return text
 
 
-def close_notes(window: Window, closes: Iterable[Any], restatements: Iterable[Any]) -> list[CloseNote]:
+def close_notes(
+    window: Window, closes: Iterable[Any], restatements: Iterable[Any]
+) -> list[CloseNote]:
     """Closed periods (``period_close.closed_periods``) that overlap ``window``, each with its
     restatement (``period_close.restatements``) when the current ledger differs."""
     restated = {r.period: r for r in restatements if getattr(r, "restated", False)}
@@ -514,7 +530,9 @@ def close_notes(window: Window, closes: Iterable[Any], restatements: Iterable[An
     return sorted(notes, key=lambda n: n.start)
 
 
-def original_figures(current: RoiSummary, notes: Sequence[CloseNote]) -> dict[str, Decimal | None] | None:
+def original_figures(
+    current: RoiSummary, notes: Sequence[CloseNote]
+) -> dict[str, Decimal | None] | None:
     """Net value and ROI of the window as they were closed: the current totals minus what
     the restatements of the closed periods inside the window changed. None when nothing in
     the window was restated.
@@ -523,18 +541,24 @@ def original_figures(current: RoiSummary, notes: Sequence[CloseNote]) -> dict[st
     compared: the close froze the period's totals, not its weeks').
     """
     inside = [
-        n for n in notes if n.restated and n.start >= (current.start or n.start) and n.end <= (current.end or n.end)
+        n
+        for n in notes
+        if n.restated and n.start >= (current.start or n.start) and n.end <= (current.end or n.end)
     ]
     if not inside:
         return None
     benefits, costs = current.total_benefits, current.total_costs
     for n in inside:
-        benefits -= _dec(n.restated_totals.get("benefits")) - _dec(n.original_totals.get("benefits"))
+        benefits -= _dec(n.restated_totals.get("benefits")) - _dec(
+            n.original_totals.get("benefits")
+        )
         costs -= _dec(n.restated_totals.get("costs")) - _dec(n.original_totals.get("costs"))
     return {"net": benefits - costs, "roi": roi_summary.ratio(benefits - costs, costs)}
 
 
-def with_originals(figures: list[Figure], original: dict[str, Decimal | None] | None, currency: str) -> list[Figure]:
+def with_originals(
+    figures: list[Figure], original: dict[str, Decimal | None] | None, currency: str
+) -> list[Figure]:
     """Put the closed (original) net value and ROI beside the restated ones."""
     if not original:
         return figures
@@ -561,7 +585,16 @@ def _dec(text: Any) -> Decimal:
 # -- show working ----------------------------------------------------------------------------
 
 
-INPUT_COLUMNS = ["input", "value", "unit", "source", "source_ref", "owner", "effective_from", "note"]
+INPUT_COLUMNS = [
+    "input",
+    "value",
+    "unit",
+    "source",
+    "source_ref",
+    "owner",
+    "effective_from",
+    "note",
+]
 
 
 @dataclass(frozen=True)
@@ -585,8 +618,12 @@ def working(con: duckdb.DuckDBPyConnection, key: str, start: dt.date, end: dt.da
 
     con = catalog_safe(con)
     if key in ("net_to_date", "net_period", "roi", "run_rate"):
-        figure = {"net_to_date": "cumulative_net", "net_period": "net_value", "roi": "roi",
-                  "run_rate": "run_rate_annualised"}[key]
+        figure = {
+            "net_to_date": "cumulative_net",
+            "net_period": "net_value",
+            "roi": "roi",
+            "run_rate": "run_rate_annualised",
+        }[key]
         try:
             t = trace.trace(con, figure=figure, period=(start, end))
         except trace.TraceError as exc:
@@ -672,13 +709,21 @@ def _from_trace(con: duckdb.DuckDBPyConnection, t: Any, *, line_sql: bool = True
 
 
 def _empty_working(key: str, why: str) -> Working:
-    return Working(key, "", "", "n/a", pd.DataFrame(columns=INPUT_COLUMNS), (), pd.DataFrame(), notes=(why,))
+    return Working(
+        key, "", "", "n/a", pd.DataFrame(columns=INPUT_COLUMNS), (), pd.DataFrame(), notes=(why,)
+    )
 
 
 def roi_sql(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> list[tuple[str, str]]:
     """SQL texts the snapshot was built with (``main.roi_sql``), in ``names`` order."""
     try:
-        found = dict(_fetch(con, "select name, sql from main.roi_sql where list_contains(?, name)", [list(names)]))
+        found = dict(
+            _fetch(
+                con,
+                "select name, sql from main.roi_sql where list_contains(?, name)",
+                [list(names)],
+            )
+        )
     except duckdb.CatalogException:
         found = {}
     return [(n, found[n]) for n in names if n in found]
@@ -761,7 +806,10 @@ def projection_working(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> W
     p = summary.projection
     c = summary.currency
     if p is None:
-        return _empty_working("inference_budget", "no projection for this period (no complete week with events, or no projected_monthly_volume assumption)")
+        return _empty_working(
+            "inference_budget",
+            "no projection for this period (no complete week with events, or no projected_monthly_volume assumption)",
+        )
     week = p.week_start
     assumptions = {}
     for key in ("projected_monthly_volume", "headroom", "monthly_budget"):
@@ -809,7 +857,9 @@ def projection_working(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> W
                 "source_ref": f"staging.assumptions: {key}" if a else f"no {key} in the register",
                 "owner": (a or {}).get("owner") or "",
                 "effective_from": str((a or {}).get("effective_from") or ""),
-                "note": " — ".join(str(x) for x in ((a or {}).get("source"), (a or {}).get("note")) if x and x == x),
+                "note": " — ".join(
+                    str(x) for x in ((a or {}).get("source"), (a or {}).get("note")) if x and x == x
+                ),
             }
         )
     formula = "budget_ratio = (inference_cost / events) × projected_monthly_volume × headroom / monthly_budget"
@@ -819,7 +869,9 @@ def projection_working(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> W
     )
     if p.monthly_budget:
         filled += f"; / {money(p.monthly_budget, c, cents=True)} = {percent(p.budget_ratio)}"
-    sql = [(n, s) for n, s in metric_sql(con, ["projected_inference_cost", "projected_budget_ratio"])]
+    sql = [
+        (n, s) for n, s in metric_sql(con, ["projected_inference_cost", "projected_budget_ratio"])
+    ]
     sample = _frame(
         con,
         "select event_id, occurred_at, model_version, segment, tokens_in, tokens_out, cost_usd "
@@ -830,12 +882,16 @@ def projection_working(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> W
         title=f"projected monthly inference cost at production volume vs budget (week {week})",
         formula=formula,
         formula_filled=filled,
-        result=percent(p.budget_ratio) + " of budget" if p.budget_ratio is not None else money(p.projected_monthly_cost, c, cents=True),
+        result=percent(p.budget_ratio) + " of budget"
+        if p.budget_ratio is not None
+        else money(p.projected_monthly_cost, c, cents=True),
         inputs=pd.DataFrame(records, columns=INPUT_COLUMNS),
         sql=tuple(sql),
         rows=sample,
         rows_title=f"Sample of the {p.events:,} AI events of week {week} (first 20 by event id)",
-        notes=("headroom: the register has none, the default 3 is used",) if p.headroom_assumed else (),
+        notes=("headroom: the register has none, the default 3 is used",)
+        if p.headroom_assumed
+        else (),
     )
 
 
@@ -912,7 +968,9 @@ def ledger_csv_bytes(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     return ledger.ledger_csv(catalog_safe(con), start, end)
 
 
-def ledger_xlsx_bytes(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, label: str) -> bytes:
+def ledger_xlsx_bytes(
+    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, label: str
+) -> bytes:
     """The period's ledger as a workbook with live formulas (:mod:`metrics.xlsx_ledger`)."""
     from metrics.period_close import read_ledger
     from metrics.xlsx_ledger import write_ledger_xlsx
@@ -924,7 +982,9 @@ def ledger_xlsx_bytes(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.da
         return path.read_bytes()
 
 
-def audit_pack_bytes(con: duckdb.DuckDBPyConnection, settings: Any, period: str, closes_key: tuple = ()) -> bytes:
+def audit_pack_bytes(
+    con: duckdb.DuckDBPyConnection, settings: Any, period: str, closes_key: tuple = ()
+) -> bytes:
     """The audit pack zip of a month or quarter (:func:`metrics.audit_pack.export_pack`).
 
     ``closes_key`` only keys the cache: the pack records the period's close, so a new close
@@ -964,7 +1024,9 @@ def waterfall(current: RoiSummary, window: Window) -> Any:
     from metrics import roi_charts
 
     return roi_charts.waterfall_chart(
-        roi_charts.waterfall_frame(waterfall_lines(current)), currency=current.currency, period_label=window.label
+        roi_charts.waterfall_frame(waterfall_lines(current)),
+        currency=current.currency,
+        period_label=window.label,
     )
 
 
@@ -974,9 +1036,7 @@ def tornado(table: pd.DataFrame, window: Window) -> Any:
     return roi_charts.tornado_chart(roi_charts.tornado_frame(table), period_label=window.label)
 
 
-def onepager(
-    con: duckdb.DuckDBPyConnection, window: Window, notes: Sequence[str] = ()
-) -> Any:
+def onepager(con: duckdb.DuckDBPyConnection, window: Window, notes: Sequence[str] = ()) -> Any:
     """The :class:`metrics.roi_onepager.OnePager` of a window (figures, charts, lines, notes)."""
     from metrics.annotations import version_change_annotations
     from metrics.roi_onepager import OnePager
@@ -991,7 +1051,9 @@ def onepager(
     charts: list[tuple[str, Any]] = [
         (
             "Cumulative value vs cumulative cost by week, payback marked",
-            cumulative(history, window, version_change_annotations(con)).properties(width=820, height=220),
+            cumulative(history, window, version_change_annotations(con)).properties(
+                width=820, height=220
+            ),
         ),
         (
             "Waterfall from benefits through costs to net value",
@@ -1000,7 +1062,9 @@ def onepager(
     ]
     table = sensitivity_table(con, window.start, window.end)
     if len(table):
-        charts.append(("ROI range by assumption (tornado)", tornado(table, window).properties(width=260)))
+        charts.append(
+            ("ROI range by assumption (tornado)", tornado(table, window).properties(width=260))
+        )
     return OnePager(
         title="AI programme ROI",
         period=window.label,
@@ -1017,7 +1081,12 @@ def onepager(
 
 
 def summary_html_bytes(
-    con: duckdb.DuckDBPyConnection, kind: str, label: str, start: dt.date, end: dt.date, notes: tuple[str, ...] = ()
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    label: str,
+    start: dt.date,
+    end: dt.date,
+    notes: tuple[str, ...] = (),
 ) -> bytes:
     """The one-page summary of a window as self-contained HTML (UTF-8)."""
     from metrics.roi_onepager import summary_html
@@ -1026,7 +1095,12 @@ def summary_html_bytes(
 
 
 def summary_pdf_bytes(
-    con: duckdb.DuckDBPyConnection, kind: str, label: str, start: dt.date, end: dt.date, notes: tuple[str, ...] = ()
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    label: str,
+    start: dt.date,
+    end: dt.date,
+    notes: tuple[str, ...] = (),
 ) -> bytes:
     """The one-page summary of a window as a one-page PDF."""
     from metrics.roi_onepager import summary_pdf
@@ -1049,7 +1123,9 @@ def with_snapshot(settings: Any, func: Any, *args: Any) -> Any:
 # -- readers the page caches (ui.load) --------------------------------------------------------
 
 
-def summary(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> RoiSummary:
+def summary(
+    con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None
+) -> RoiSummary:
     """:func:`metrics.roi_summary.summarise` of ``start..end`` (None = open)."""
     return roi_summary.summarise(catalog_safe(con), start, end)
 
@@ -1104,4 +1180,6 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object]) -> 
 
 def summary_json(figures: Sequence[Figure]) -> str:
     """The headline as JSON text (for the one-page summary's metadata and tests)."""
-    return json.dumps([{"key": f.key, "label": f.label, "text": f.text, "delta": f.delta} for f in figures])
+    return json.dumps(
+        [{"key": f.key, "label": f.label, "text": f.text, "delta": f.delta} for f in figures]
+    )

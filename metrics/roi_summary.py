@@ -163,7 +163,9 @@ class RoiSummary:
             f"  payback week        {str(self.payback_week or 'not yet'):>16}",
         ]
         if self.run_rate_annualised is None:
-            lines.append(f"  run rate            {'n/a':>16} (fewer than {RUN_RATE_WEEKS} complete weeks)")
+            lines.append(
+                f"  run rate            {'n/a':>16} (fewer than {RUN_RATE_WEEKS} complete weeks)"
+            )
         else:
             lines.append(
                 f"  run rate (net/yr)   {display(self.run_rate_annualised):>16} {c} "
@@ -238,7 +240,9 @@ def summarise(
         cumulative_net=cumulative,
         payback_week=payback,
         run_rate_weeks=tuple(w.week_start for w in recent),
-        run_rate_benefits=sum((w.benefits for w in recent), Decimal(0)) * factor if recent else None,
+        run_rate_benefits=sum((w.benefits for w in recent), Decimal(0)) * factor
+        if recent
+        else None,
         run_rate_costs=sum((w.costs for w in recent), Decimal(0)) * factor if recent else None,
         run_rate_annualised=sum((w.net for w in recent), Decimal(0)) * factor if recent else None,
         projection=_projection_or_none(con, complete[-1].week_start) if complete else None,

@@ -110,7 +110,9 @@ def sensitivity(
                 "swing": swing,
             }
         )
-    out.sort(key=lambda r: (-(r["swing"] if r["swing"] is not None else Decimal(-1)), r["assumption"]))
+    out.sort(
+        key=lambda r: (-(r["swing"] if r["swing"] is not None else Decimal(-1)), r["assumption"])
+    )
     return pd.DataFrame(out, columns=list(COLUMNS), dtype=object)
 
 
@@ -154,7 +156,9 @@ def render(table: pd.DataFrame, span: RoiRange | None = None) -> str:
     def pct(value: Decimal | None) -> str:
         return "n/a" if value is None else f"{value * 100:.1f}%"
 
-    lines = [f"{'assumption':<28} {'low':>14} {'high':>14} {'ROI low':>9} {'ROI base':>9} {'ROI high':>9} {'swing':>8}"]
+    lines = [
+        f"{'assumption':<28} {'low':>14} {'high':>14} {'ROI low':>9} {'ROI base':>9} {'ROI high':>9} {'swing':>8}"
+    ]
     for r in table.to_dict("records"):
         lines.append(
             f"{r['assumption']:<28} {r['low']:>14} {r['high']:>14} {pct(r['low_roi']):>9} "
@@ -183,7 +187,11 @@ def _ranges(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], _Range]:
     finally:
         cur.close()
     return {
-        (key, eff): (unit, None if low is None else Decimal(low), None if high is None else Decimal(high))
+        (key, eff): (
+            unit,
+            None if low is None else Decimal(low),
+            None if high is None else Decimal(high),
+        )
         for key, eff, unit, low, high in found
     }
 

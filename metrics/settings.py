@@ -53,9 +53,11 @@ class DriftSettings(BaseModel):
     )
     reference_weeks: int = Field(4, ge=1, le=52, description="Weeks in the reference window.")
     min_rows: int = Field(
-        200, ge=1, description="Fewer rows than this in the reference or the current week: "
+        200,
+        ge=1,
+        description="Fewer rows than this in the reference or the current week: "
         "the drift row is marked insufficient, not alerted (below ~200 rows a 10-bin PSI "
-        "is mostly noise: its expected value with no drift is about 9 * (1/n_ref + 1/n_cur))."
+        "is mostly noise: its expected value with no drift is about 9 * (1/n_ref + 1/n_cur)).",
     )
 
 
@@ -64,7 +66,9 @@ class SandboxSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    query_seconds: float = Field(10.0, gt=0, description="Wall-clock limit; the query is interrupted.")
+    query_seconds: float = Field(
+        10.0, gt=0, description="Wall-clock limit; the query is interrupted."
+    )
     memory: str = Field("500MB", description="DuckDB memory_limit for the sandbox connection.")
     rows: int = Field(10_000, ge=1, description="At most this many rows are returned.")
     threads: int = Field(2, ge=1, description="DuckDB threads for the sandbox connection.")
@@ -95,7 +99,9 @@ class Settings(BaseSettings):
         description="State store for what people write in the app (notes, sign-offs, audit log).",
     )
     sql_dir: Path = Field(Path("sql"), description="Folder of staging, metric and ROI SQL files.")
-    demo_dir: Path = Field(Path("data/demo"), description="Where `outcomes demo` writes source files.")
+    demo_dir: Path = Field(
+        Path("data/demo"), description="Where `outcomes demo` writes source files."
+    )
     assumptions_file: Path = Field(
         Path("assumptions.csv"),
         description="Version-controlled assumptions register, loaded by every build.",
@@ -103,23 +109,37 @@ class Settings(BaseSettings):
     week_start: Annotated[int, Field(ge=1, le=7)] = Field(
         1, description="First day of the reporting week, ISO numbering: 1 = Monday ... 7 = Sunday."
     )
-    timezone: str = Field("UTC", description="IANA time zone in which timestamps are bucketed into weeks.")
-    currency: str = Field("USD", min_length=3, max_length=3, description="Reporting currency (ISO 4217).")
+    timezone: str = Field(
+        "UTC", description="IANA time zone in which timestamps are bucketed into weeks."
+    )
+    currency: str = Field(
+        "USD", min_length=3, max_length=3, description="Reporting currency (ISO 4217)."
+    )
     future_tolerance_hours: float = Field(
         24.0, ge=0, description="Ingest rejects timestamps later than now plus this many hours."
     )
     label_coverage_floor: float = Field(
-        0.2, ge=0, le=1, description="A week whose label coverage is below this is marked provisional."
+        0.2,
+        ge=0,
+        le=1,
+        description="A week whose label coverage is below this is marked provisional.",
     )
     freshness_hours: float = Field(
         48.0, gt=0, description="A source or snapshot older than this is flagged stale."
     )
-    drift: DriftSettings = Field(default_factory=DriftSettings, description="Drift reference window.")
-    sandbox: SandboxSettings = Field(default_factory=SandboxSettings, description="Workbench sandbox limits.")
-    allow_sql_edits: bool = Field(
-        False, description="Let analysts save metric SQL from the app (otherwise offered as a download)."
+    drift: DriftSettings = Field(
+        default_factory=DriftSettings, description="Drift reference window."
     )
-    default_role: Role = Field(Role.viewer, description="Role of a new app session: viewer, operator or analyst.")
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings, description="Workbench sandbox limits."
+    )
+    allow_sql_edits: bool = Field(
+        False,
+        description="Let analysts save metric SQL from the app (otherwise offered as a download).",
+    )
+    default_role: Role = Field(
+        Role.viewer, description="Role of a new app session: viewer, operator or analyst."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -129,12 +149,21 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from exc
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+            ) from exc
         return value
 
     @model_validator(mode="after")
     def _anchor_paths(self) -> Settings:
-        for name in ("warehouse_path", "raw_path", "state_path", "sql_dir", "demo_dir", "assumptions_file"):
+        for name in (
+            "warehouse_path",
+            "raw_path",
+            "state_path",
+            "sql_dir",
+            "demo_dir",
+            "assumptions_file",
+        ):
             value: Path = getattr(self, name)
             if not value.is_absolute():
                 object.__setattr__(self, name, (PROJECT_ROOT / value).resolve())

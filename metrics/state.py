@@ -628,13 +628,27 @@ class StateStore:
             cur = conn.execute(
                 "insert into check_runs (week_start, build_id, actor, alerts, warnings, unowned, created_at) "
                 "values (?, ?, ?, ?, ?, ?, ?)",
-                (week, build_id, actor, levels.count("alert"), levels.count("warn"), json.dumps(unowned), at),
+                (
+                    week,
+                    build_id,
+                    actor,
+                    levels.count("alert"),
+                    levels.count("warn"),
+                    json.dumps(unowned),
+                    at,
+                ),
             )
             run_id = _rowid(cur)
             for a in alerts:
-                dims = json.loads(a["dimensions"]) if isinstance(a["dimensions"], str) else dict(a["dimensions"])
+                dims = (
+                    json.loads(a["dimensions"])
+                    if isinstance(a["dimensions"], str)
+                    else dict(a["dimensions"])
+                )
                 raw_week = a["week_start"]
-                alert_week = _week(raw_week.date() if isinstance(raw_week, datetime) else raw_week, "week_start")
+                alert_week = _week(
+                    raw_week.date() if isinstance(raw_week, datetime) else raw_week, "week_start"
+                )
                 conn.execute(
                     "insert into alerts (check_run_id, alert_key, metric, week_start, dimensions, level, "
                     "value, threshold, mode, owner, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -652,13 +666,22 @@ class StateStore:
                         at,
                     ),
                 )
-            detail = {"build_id": build_id, "alerts": levels.count("alert"), "warnings": levels.count("warn"), "unowned": unowned}
+            detail = {
+                "build_id": build_id,
+                "alerts": levels.count("alert"),
+                "warnings": levels.count("warn"),
+                "unowned": unowned,
+            }
             _audit(conn, at, actor, "check", "weekly_check", week or "", detail)
         return run_id
 
     def check_runs(self, week_start: date | None = None) -> list[dict[str, Any]]:
         """Recorded check runs (of one week), oldest first."""
-        where, args = (["week_start = ?"], [_week(week_start, "week_start").isoformat()]) if week_start else ([], [])
+        where, args = (
+            (["week_start = ?"], [_week(week_start, "week_start").isoformat()])
+            if week_start
+            else ([], [])
+        )
         return [dict(r) for r in self._select("check_runs", where, args, "id")]
 
     # -- audit log ------------------------------------------------------------------------

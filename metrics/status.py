@@ -40,7 +40,9 @@ def render_status(settings: Settings) -> str:
                 ),
             ]
     else:
-        parts.append(f"no raw store at {settings.raw_path}: run `outcomes demo` or `outcomes ingest`")
+        parts.append(
+            f"no raw store at {settings.raw_path}: run `outcomes demo` or `outcomes ingest`"
+        )
     parts.append("")
     try:
         con = open_snapshot(settings)
@@ -57,7 +59,10 @@ def render_status(settings: Settings) -> str:
                 ),
                 "",
                 "objects by kind and status:",
-                _table(con, "select kind, status, count(*) as objects from main.build_objects group by all order by 1, 2"),
+                _table(
+                    con,
+                    "select kind, status, count(*) as objects from main.build_objects group by all order by 1, 2",
+                ),
             ]
         finally:
             con.close()

@@ -118,7 +118,11 @@ class Trace:
             if self.value is None
             else (f"{self.value}" if self.figure == "roi" else f"{decimal_text(self.value)}")
         )
-        shown = "" if self.value is None or self.figure == "roi" else f" (display {display(self.value)})"
+        shown = (
+            ""
+            if self.value is None or self.figure == "roi"
+            else f" (display {display(self.value)})"
+        )
         out = [
             self.label,
             f"  formula: {self.formula}",
@@ -152,7 +156,10 @@ class Trace:
                     f"    {line.category:<8} {line.line_id:<22}{when} {decimal_text(line.amount)}"
                 )
         if sql:
-            for name, text in [(self.sql_name, self.sql), *((i.sql_name, i.sql) for i in self.inputs)]:
+            for name, text in [
+                (self.sql_name, self.sql),
+                *((i.sql_name, i.sql) for i in self.inputs),
+            ]:
                 if text:
                     out += [f"-- {name}", text.rstrip()]
         return "\n".join(out)
@@ -224,7 +231,9 @@ def _traced_input(
     elif i.source_type == "assumption":
         sql_name = SOURCE_OBJECT["assumption"]
         rows = _frame(
-            con, "select * from staging.assumptions where key = ? order by effective_from", [i.source_ref]
+            con,
+            "select * from staging.assumptions where key = ? order by effective_from",
+            [i.source_ref],
         )
         note = _assumption_note(con, i)
     elif i.source_type == "cost_rows":
@@ -298,7 +307,9 @@ def _assumption_note(con: duckdb.DuckDBPyConnection, i: LedgerInput) -> str | No
         was = f" (was {decimal_text(Decimal(old))})" if old is not None else ""
         return f"set with `outcomes assumptions set` by {who} at {when}{was}: {why}"
     if origin == "file":
-        return f"from the register file {Path(source_file).name if source_file else ''}, line {line}"
+        return (
+            f"from the register file {Path(source_file).name if source_file else ''}, line {line}"
+        )
     return f"ingested into raw.assumptions (load {load_id})"
 
 
@@ -471,7 +482,9 @@ class _Sql:
 def _sql_for(con: duckdb.DuckDBPyConnection, qualified: str) -> _Sql:
     """The SQL text of ``qualified`` the snapshot was built with (see the module doc)."""
     try:
-        found = _fetch(con, "select sql, path, sql_sha256 from main.roi_sql where name = ?", [qualified])
+        found = _fetch(
+            con, "select sql, path, sql_sha256 from main.roi_sql where name = ?", [qualified]
+        )
     except duckdb.CatalogException:
         found = []
     if found:

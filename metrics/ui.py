@@ -121,7 +121,9 @@ def sidebar() -> None:
         )
         if "identity_role" not in st.session_state:
             st.session_state["identity_role"] = settings().default_role.value
-        st.selectbox("Role", ROLES, key="identity_role", help="Hides actions this role may not take.")
+        st.selectbox(
+            "Role", ROLES, key="identity_role", help="Hides actions this role may not take."
+        )
         if snapshot_key() is None:
             st.warning("No snapshot yet: run `outcomes demo` or `outcomes build`.")
             return

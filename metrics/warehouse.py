@@ -29,8 +29,14 @@ def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     except duckdb.CatalogException:
         rows = []
     if not rows:
-        return {"build_id": None, "status": None, "started_at": None, "finished_at": None,
-                "failed_objects": 0, "failed_tests": 0}
+        return {
+            "build_id": None,
+            "status": None,
+            "started_at": None,
+            "finished_at": None,
+            "failed_objects": 0,
+            "failed_tests": 0,
+        }
     build_id, status, started, finished = rows[0]
     failed_objects = con.execute(
         "select count(*) from main.build_objects where status <> 'ok'"
@@ -38,8 +44,14 @@ def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     failed_tests = con.execute(
         "select count(*) from main.build_tests where status <> 'pass'"
     ).fetchall()[0][0]
-    return {"build_id": build_id, "status": status, "started_at": started, "finished_at": finished,
-            "failed_objects": failed_objects, "failed_tests": failed_tests}
+    return {
+        "build_id": build_id,
+        "status": status,
+        "started_at": started,
+        "finished_at": finished,
+        "failed_objects": failed_objects,
+        "failed_tests": failed_tests,
+    }
 
 
 def snapshot_age_hours(info: dict[str, Any], now: dt.datetime | None = None) -> float | None:

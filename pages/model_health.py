@@ -46,7 +46,9 @@ split = left.radio(
 )
 all_versions = model_health.dimension_values(values, "model_version")
 all_segments = model_health.dimension_values(values, "segment")
-versions = middle.multiselect("Model versions", all_versions, default=all_versions, key="health_versions")
+versions = middle.multiselect(
+    "Model versions", all_versions, default=all_versions, key="health_versions"
+)
 segments = right.multiselect("Segments", all_segments, default=all_segments, key="health_segments")
 window = window_col.selectbox("Weeks", list(model_health.WINDOWS), index=1, key="health_window")
 since = model_health.window_start(values, model_health.WINDOWS[window])

@@ -10,7 +10,9 @@ ui.keep_app_frame()
 st.title("📊 Overview")
 
 if ui.snapshot_key() is None:
-    st.info("No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`.")
+    st.info(
+        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
+    )
     st.stop()
 
 latest = ui.load(warehouse.latest_values)

@@ -69,7 +69,11 @@ def _with_lock(label: str) -> str:
 
 kind_col, label_col, _ = st.columns([2.2, 1.3, 1.5])
 kind = kind_col.radio(
-    "Period", list(roi_page.WINDOW_KINDS), format_func=roi_page.WINDOW_KINDS.get, horizontal=True, key="roi_kind"
+    "Period",
+    list(roi_page.WINDOW_KINDS),
+    format_func=roi_page.WINDOW_KINDS.get,
+    horizontal=True,
+    key="roi_kind",
 )
 custom = None
 label = None
@@ -93,7 +97,9 @@ elif kind == "custom":
     )
     picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
     custom = (picked[0], picked[-1]) if picked else roi_page.default_custom(calendar)
-window = roi_page.make_window(kind, label, weeks=calendar.weeks, as_of=calendar.last_day, custom=custom)
+window = roi_page.make_window(
+    kind, label, weeks=calendar.weeks, as_of=calendar.last_day, custom=custom
+)
 prior = roi_page.previous_window(window, calendar.anchor)
 st.caption(
     f"**{window.label}**: weeks starting {window.span} · changes against the {prior.label} "
@@ -123,7 +129,9 @@ try:
     previous = ui.load(roi_page.summary, prior.start, prior.end)
     history = ui.load(roi_page.summary, None, window.end)
     figures = roi_page.headline(current, previous, prior)
-    figures = roi_page.with_originals(figures, roi_page.original_figures(current, notes), calendar.currency)
+    figures = roi_page.with_originals(
+        figures, roi_page.original_figures(current, notes), calendar.currency
+    )
     if not current.weeks:
         st.info(f"The ledger has no week starting in {window.label}: pick another period.")
     for row in (figures[:3], figures[3:]):
@@ -158,7 +166,9 @@ def show_working(work: roi_page.Working) -> None:
         st.markdown("Inputs and their sources")
         st.dataframe(work.inputs, hide_index=True, width="stretch")
     if work.sql:
-        with st.popover(f"SQL behind this figure ({len(work.sql)} file{'s' if len(work.sql) > 1 else ''})"):
+        with st.popover(
+            f"SQL behind this figure ({len(work.sql)} file{'s' if len(work.sql) > 1 else ''})"
+        ):
             for name, text in work.sql:
                 st.markdown(f"`{name}`")
                 st.code(text, language="sql")
@@ -171,19 +181,31 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
     if figures:
         # one figure at a time: each working reads the ledger and the SQL behind it
         labels = {f.key: f.label for f in figures}
-        key = st.radio("Figure", list(labels), format_func=labels.get, horizontal=True, key="roi_working_figure")
+        key = st.radio(
+            "Figure",
+            list(labels),
+            format_func=labels.get,
+            horizontal=True,
+            key="roi_working_figure",
+        )
         try:
             show_working(ui.load(roi_page.working, key, window.start, window.end))
         except Exception as exc:
             st.error(f"The working of {labels[key]} could not be shown: {exc}")
     st.divider()
-    st.markdown("**One line in one week**: every input with its metric, assumption (owner, date) or cost rows")
+    st.markdown(
+        "**One line in one week**: every input with its metric, assumption (owner, date) or cost rows"
+    )
     if current is not None and current.lines:
         line_col, week_col = st.columns(2)
         line_titles = {t.line_id: f"{t.title} ({t.category})" for t in current.lines}
-        line_id = line_col.selectbox("Line", list(line_titles), format_func=line_titles.get, key="roi_trace_line")
+        line_id = line_col.selectbox(
+            "Line", list(line_titles), format_func=line_titles.get, key="roi_trace_line"
+        )
         weeks = ui.load(roi_page.period_weeks, window.start, window.end)
-        week = week_col.selectbox("Week", weeks, format_func=lambda d: f"{d:%Y-%m-%d}", key="roi_trace_week")
+        week = week_col.selectbox(
+            "Week", weeks, format_func=lambda d: f"{d:%Y-%m-%d}", key="roi_trace_week"
+        )
         try:
             show_working(ui.load(roi_page.line_working, line_id, week))
         except Exception as exc:
@@ -216,7 +238,9 @@ with right:
                 "Assumption ranges come from the register (low / high of the version each week used)."
             )
         else:
-            st.info("No assumption used in this period has a low / high range: no ROI range to show.")
+            st.info(
+                "No assumption used in this period has a low / high range: no ROI range to show."
+            )
     except Exception as exc:
         st.error(f"The ROI range (sensitivity) could not be computed: {exc}")
 
@@ -252,7 +276,9 @@ note_texts = tuple(n.describe(calendar.currency) for n in notes)
 if window.closable:
     columns[2].download_button(
         "Audit pack (ZIP)",
-        functools.partial(roi_page.with_snapshot, settings, roi_page.audit_pack_bytes, settings, window.closable),
+        functools.partial(
+            roi_page.with_snapshot, settings, roi_page.audit_pack_bytes, settings, window.closable
+        ),
         file_name=f"audit-pack-{window.closable}.zip",
         mime="application/zip",
         key="roi_dl_pack",
@@ -261,7 +287,9 @@ if window.closable:
     )
 else:
     columns[2].button(
-        "Audit pack (ZIP)", disabled=True, key="roi_dl_pack_off",
+        "Audit pack (ZIP)",
+        disabled=True,
+        key="roi_dl_pack_off",
         help="Audit packs are per month or quarter: pick one to download its pack.",
     )
 summary_args = (window.kind, window.label, window.start, window.end, note_texts)

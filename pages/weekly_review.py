@@ -186,7 +186,18 @@ def render_scorecard() -> None:
         group = shown[shown["kind"] == kind]
         st.subheader(str(kind).capitalize())
         st.dataframe(
-            group[["title", "value_text", "change_text", "spark", "status_label", "owner", "flag", "basis"]],
+            group[
+                [
+                    "title",
+                    "value_text",
+                    "change_text",
+                    "spark",
+                    "status_label",
+                    "owner",
+                    "flag",
+                    "basis",
+                ]
+            ],
             hide_index=True,
             width="stretch",
             column_config={
@@ -196,7 +207,9 @@ def render_scorecard() -> None:
                 "spark": st.column_config.LineChartColumn("Last 8 weeks"),
                 "status_label": st.column_config.TextColumn("Status"),
                 "owner": st.column_config.TextColumn("Owner"),
-                "flag": st.column_config.TextColumn("Flag", help="provisional / partial / insufficient"),
+                "flag": st.column_config.TextColumn(
+                    "Flag", help="provisional / partial / insufficient"
+                ),
                 "basis": st.column_config.TextColumn("Row", help="all = all-dimensions total"),
             },
             key=f"wr_scorecard_{kind}",
@@ -234,8 +247,18 @@ def render_alerts() -> None:
     else:
         st.dataframe(
             week_alerts[
-                ["level", "title", "dimension", "value", "threshold", "mode", "owner",
-                 "ack_by", "ack_at", "ack_note"]
+                [
+                    "level",
+                    "title",
+                    "dimension",
+                    "value",
+                    "threshold",
+                    "mode",
+                    "owner",
+                    "ack_by",
+                    "ack_at",
+                    "ack_note",
+                ]
             ],
             hide_index=True,
             width="stretch",
@@ -255,7 +278,9 @@ def render_alerts() -> None:
                 for r in week_alerts.itertuples()
             }
             st.selectbox("Alert", list(labels), format_func=labels.get, key="wr_ack_alert")
-            st.text_input("Note", key="wr_ack_note", placeholder="what you found, what happens next")
+            st.text_input(
+                "Note", key="wr_ack_note", placeholder="what you found, what happens next"
+            )
             st.button(
                 "Acknowledge",
                 key="wr_ack_button",
@@ -351,7 +376,9 @@ def render_quality() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Freshness")
-        st.caption("Hours from the newest row of each source to the end of the week (or the build).")
+        st.caption(
+            "Hours from the newest row of each source to the end of the week (or the build)."
+        )
         st.dataframe(
             dq["freshness"],
             hide_index=True,
@@ -365,7 +392,9 @@ def render_quality() -> None:
             st.dataframe(
                 dq["null_rates"],
                 hide_index=True,
-                column_config={"null_rate": st.column_config.NumberColumn("Null rate", format="percent")},
+                column_config={
+                    "null_rate": st.column_config.NumberColumn("Null rate", format="percent")
+                },
                 key="wr_dq_nulls",
             )
     with right:
@@ -398,9 +427,7 @@ def render_notes() -> None:
     if ui.can("annotate"):
         st.text_area("Note", key="wr_note_text", placeholder="e.g. model v2 rolled out to SMB")
         left, right = st.columns(2)
-        left.selectbox(
-            "Type", list(NOTE_KINDS), format_func=NOTE_KINDS.get, key="wr_note_kind"
-        )
+        left.selectbox("Type", list(NOTE_KINDS), format_func=NOTE_KINDS.get, key="wr_note_kind")
         right.selectbox("Metric (optional)", [WHOLE_WEEK, *catalog["name"]], key="wr_note_metric")
         st.button("Add note", key="wr_note_add", on_click=add_note, disabled=not name)
 
@@ -429,8 +456,19 @@ def render_output_review() -> None:
         "–" if summary["accuracy"] is None else f"{summary['accuracy']:.1%}",
     )
     st.dataframe(
-        sample[["event_id", "prediction", "confidence", "model_version", "segment", "inputs",
-                "verdict", "comment", "judged_by"]],
+        sample[
+            [
+                "event_id",
+                "prediction",
+                "confidence",
+                "model_version",
+                "segment",
+                "inputs",
+                "verdict",
+                "comment",
+                "judged_by",
+            ]
+        ],
         hide_index=True,
         width="stretch",
         column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},

@@ -55,9 +55,17 @@ EVENTS = [  # event_id, occurred_at, cost_usd
     ("e13", "2026-03-19 10:00:00", "0.250000"),
 ]
 LABELS = {  # event_id -> correct (unlisted events are unlabelled)
-    "e01": True, "e02": True, "e03": False,
-    "e05": True, "e06": True, "e07": True, "e08": False,
-    "e10": True, "e11": True, "e12": True, "e13": True,
+    "e01": True,
+    "e02": True,
+    "e03": False,
+    "e05": True,
+    "e06": True,
+    "e07": True,
+    "e08": False,
+    "e10": True,
+    "e11": True,
+    "e12": True,
+    "e13": True,
 }
 ITEMS = [  # item_id, closed_at, ai_assisted, handle_minutes
     ("i01", "2026-03-03 12:00:00", True, 30),
@@ -83,16 +91,76 @@ HEADER = ["key", "effective_from", "value", "unit", "owner", "source", "note", "
 # by the register file's row of the same key and date.
 RAW_ASSUMPTIONS = [
     ["cost_per_error", "2026-01-01", "180", "USD", "ops@example.com", "QA", "", "100", "300"],
-    ["loaded_hourly_cost", "2026-01-01", "65", "USD/hour", "fin@example.com", "old", "", "50", "80"],
+    [
+        "loaded_hourly_cost",
+        "2026-01-01",
+        "65",
+        "USD/hour",
+        "fin@example.com",
+        "old",
+        "",
+        "50",
+        "80",
+    ],
 ]
 REGISTER = [
-    ["loaded_hourly_cost", "2026-01-01", "62.50", "USD/hour", "fin@example.com", "payroll", "", "50", "80"],
-    ["baseline_handle_minutes", "2026-01-01", "45", "minutes", "ops@example.com", "time study", "", "40", "50"],
-    ["baseline_error_rate", "2026-01-01", "0.30", "ratio", "ops@example.com", "QA sample", "", "0.25", "0.35"],
+    [
+        "loaded_hourly_cost",
+        "2026-01-01",
+        "62.50",
+        "USD/hour",
+        "fin@example.com",
+        "payroll",
+        "",
+        "50",
+        "80",
+    ],
+    [
+        "baseline_handle_minutes",
+        "2026-01-01",
+        "45",
+        "minutes",
+        "ops@example.com",
+        "time study",
+        "",
+        "40",
+        "50",
+    ],
+    [
+        "baseline_error_rate",
+        "2026-01-01",
+        "0.30",
+        "ratio",
+        "ops@example.com",
+        "QA sample",
+        "",
+        "0.25",
+        "0.35",
+    ],
     ["build_cost", "2026-01-01", "2600", "USD", "fin@example.com", "PRJ-1", "", "2000", "3200"],
-    ["build_amortisation_months", "2026-01-01", "12", "months", "fin@example.com", "policy", "", "6", "24"],
+    [
+        "build_amortisation_months",
+        "2026-01-01",
+        "12",
+        "months",
+        "fin@example.com",
+        "policy",
+        "",
+        "6",
+        "24",
+    ],
     ["monthly_budget", "2026-01-01", "30000", "USD/month", "ml@example.com", "budget", "", "", ""],
-    ["projected_monthly_volume", "2026-01-01", "100000", "events/month", "ops@example.com", "plan", "", "50000", "200000"],
+    [
+        "projected_monthly_volume",
+        "2026-01-01",
+        "100000",
+        "events/month",
+        "ops@example.com",
+        "plan",
+        "",
+        "50000",
+        "200000",
+    ],
     ["headroom", "2026-01-01", "3", "x", "ml@example.com", "policy", "", "2", "5"],
 ]
 CLI_CHANGE = dict(
@@ -145,7 +213,14 @@ def write_sources(root: Path) -> dict[str, Path]:
     ]
     occurred = {e: t for e, t, _ in EVENTS}
     labels = [
-        [e, occurred[e].replace("10:00:00", "20:00:00").replace("11:00:00", "21:00:00"), ok, True, False, "r1"]
+        [
+            e,
+            occurred[e].replace("10:00:00", "20:00:00").replace("11:00:00", "21:00:00"),
+            ok,
+            True,
+            False,
+            "r1",
+        ]
         for e, ok in LABELS.items()
     ]
     items = []
@@ -156,9 +231,23 @@ def write_sources(root: Path) -> dict[str, Path]:
     return {
         "ai_events": write_csv(
             src / "ai_events.csv",
-            ["event_id", "occurred_at", "system", "model_version", "segment", "action_tier",
-             "prediction", "confidence", "latency_ms", "tokens_in", "tokens_out", "cost_usd",
-             "user_id", "work_item_id", "customer_id"],
+            [
+                "event_id",
+                "occurred_at",
+                "system",
+                "model_version",
+                "segment",
+                "action_tier",
+                "prediction",
+                "confidence",
+                "latency_ms",
+                "tokens_in",
+                "tokens_out",
+                "cost_usd",
+                "user_id",
+                "work_item_id",
+                "customer_id",
+            ],
             events,
         ),
         "feedback": write_csv(
@@ -168,14 +257,30 @@ def write_sources(root: Path) -> dict[str, Path]:
         ),
         "work_items": write_csv(
             src / "work_items.csv",
-            ["item_id", "opened_at", "closed_at", "team", "customer_id", "ai_assisted",
-             "handle_minutes", "outcome"],
+            [
+                "item_id",
+                "opened_at",
+                "closed_at",
+                "team",
+                "customer_id",
+                "ai_assisted",
+                "handle_minutes",
+                "outcome",
+            ],
             items,
         ),
         "costs": write_csv(
             src / "costs.csv",
-            ["cost_id", "period_start", "period_end", "category", "amount", "currency", "vendor",
-             "invoice_ref"],
+            [
+                "cost_id",
+                "period_start",
+                "period_end",
+                "category",
+                "amount",
+                "currency",
+                "vendor",
+                "invoice_ref",
+            ],
             costs,
         ),
         "assumptions": write_csv(src / "assumptions.csv", HEADER, RAW_ASSUMPTIONS),

@@ -54,7 +54,9 @@ def run_sql(
     """
     settings = settings or Settings()
     con = duckdb.connect()
-    con.execute("create schema raw; create schema staging; create schema metrics; create schema roi")
+    con.execute(
+        "create schema raw; create schema staging; create schema metrics; create schema roi"
+    )
     con.execute(
         "create table raw.loads (load_id varchar, table_name varchar, started_at timestamp, "
         "rows_corrected bigint default 1)"

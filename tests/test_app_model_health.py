@@ -25,9 +25,18 @@ def test_page_draws_every_health_metric_with_version_annotations(demo_env):
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     titles = [c["title"] for c in charts(at)]
-    for expected in ("Accuracy", "Error rate", "Expected calibration error", "Latency p95",
-                     "Override rate", "Acceptance rate"):
-        assert any(t and t.startswith(expected + " by model version") for t in titles), (expected, titles)
+    for expected in (
+        "Accuracy",
+        "Error rate",
+        "Expected calibration error",
+        "Latency p95",
+        "Override rate",
+        "Acceptance rate",
+    ):
+        assert any(t and t.startswith(expected + " by model version") for t in titles), (
+            expected,
+            titles,
+        )
     accuracy = chart(at, "Accuracy by")
     rows = accuracy["rows"]
     assert {r.get("Model version") for r in rows if "Model version" in r} >= {"v1", "v2"}
@@ -50,8 +59,9 @@ def test_split_by_segment_and_filters_change_the_lines(demo_env):
     assert series == {"enterprise", "mid_market", "smb"}
     # a percentile cannot be rolled up over versions: drawn per version x segment, and said so
     latency = chart(at, "Latency p95")
-    assert {r["Model version × Segment"] for r in latency["rows"] if "Model version × Segment" in r} == {
-        "v2 · enterprise", "v2 · mid_market", "v2 · smb"}
+    assert {
+        r["Model version × Segment"] for r in latency["rows"] if "Model version × Segment" in r
+    } == {"v2 · enterprise", "v2 · mid_market", "v2 · smb"}
     assert any("not additive" in c.value for c in at.caption)
 
 

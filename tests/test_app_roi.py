@@ -69,7 +69,11 @@ def test_roi_is_the_default_page_with_the_headline(demo_env):
     assert at.title[0].value.endswith("ROI")
     headline = _headline(at)
     assert list(headline) == [
-        "Net value to date", "Net value in period", "ROI", "Payback week", "Annualised run-rate",
+        "Net value to date",
+        "Net value in period",
+        "ROI",
+        "Payback week",
+        "Annualised run-rate",
         "Inference cost vs budget",
     ]
     assert headline["Net value to date"][0].startswith(("$", "-$"))
@@ -91,14 +95,20 @@ def test_period_picker_changes_the_headline(demo_env):
     assert not at.exception
     quarter = _headline(at)
     assert quarter["Net value in period"] != month["Net value in period"]
-    assert quarter["Net value to date"] != month["Net value to date"] or quarter["ROI"] != month["ROI"]
+    assert (
+        quarter["Net value to date"] != month["Net value to date"] or quarter["ROI"] != month["ROI"]
+    )
     assert next(c.value for c in at.caption if "weeks starting" in c.value) != caption_month
     assert "previous 13 weeks" in next(c.value for c in at.caption if "weeks starting" in c.value)
     options = at.selectbox(key="roi_quarter").options
     at.selectbox(key="roi_quarter").set_value(at.selectbox(key="roi_quarter").options[-1]).run()
-    assert len(options) > 1 and _headline(at)["Net value in period"] != quarter["Net value in period"]
+    assert (
+        len(options) > 1 and _headline(at)["Net value in period"] != quarter["Net value in period"]
+    )
     at.radio(key="roi_kind").set_value("ytd").run()
-    assert not at.exception and "Year to date" in next(c.value for c in at.caption if "weeks starting" in c.value)
+    assert not at.exception and "Year to date" in next(
+        c.value for c in at.caption if "weeks starting" in c.value
+    )
 
 
 def test_show_working_shows_the_formula_with_numbers_and_the_sql(demo_env):
@@ -140,7 +150,9 @@ def test_downloads_parse(demo_env, media):
 
     parser = Images()
     parser.feed(html)
-    assert len(parser.srcs) >= 2 and all(s.startswith("data:image/png;base64,") for s in parser.srcs)
+    assert len(parser.srcs) >= 2 and all(
+        s.startswith("data:image/png;base64,") for s in parser.srcs
+    )
     assert "Net value to date" in html
     assert _download(at, "roi_dl_pdf", media).startswith(b"%PDF-")
 
@@ -171,8 +183,10 @@ def test_a_snapshot_without_a_ledger_says_so(demo_env, monkeypatch, tmp_path):
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("create table main.build_manifest (build_id varchar, started_at timestamp, "
-                "finished_at timestamp, status varchar)")
+    con.execute(
+        "create table main.build_manifest (build_id varchar, started_at timestamp, "
+        "finished_at timestamp, status varchar)"
+    )
     con.execute("insert into main.build_manifest values ('B-OLD', now(), now(), 'ok')")
     con.execute("create table main.build_objects (name varchar, status varchar)")
     con.execute("create table main.build_tests (name varchar, status varchar)")

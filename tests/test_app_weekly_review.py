@@ -95,9 +95,9 @@ def test_a_note_is_stored_and_drawn_on_the_trend_chart(demo_env):
     at.button(key="wr_note_add").click().run()
     _no_errors(at)
     notes = StateStore(demo_env.state_path).annotations()
-    assert [(n.text, n.kind.value, n.author, n.week_start.isoformat(), n.metric) for n in notes] == [
-        (text, "deploy", "Ana Ops", LAST_COMPLETE, None)
-    ]
+    assert [
+        (n.text, n.kind.value, n.author, n.week_start.isoformat(), n.metric) for n in notes
+    ] == [(text, "deploy", "Ana Ops", LAST_COMPLETE, None)]
     trend = [s for s in _specs(at) if text in s]
     assert trend, "the note should be a mark on the trend chart"
     assert "model v2 first seen" in trend[0]  # model-version changes are drawn too
@@ -139,10 +139,14 @@ def test_viewer_sees_no_actions(demo_env):
     keys = _button_keys(at)
     for action in ("wr_ack_button", "wr_signoff_button", "wr_note_add", "wr_review_save"):
         assert action not in keys
-    assert {"wr_ack_note", "wr_note_text"}.isdisjoint({t.key for t in at.text_input} | {t.key for t in at.text_area})
+    assert {"wr_ack_note", "wr_note_text"}.isdisjoint(
+        {t.key for t in at.text_input} | {t.key for t in at.text_area}
+    )
     assert len(at.get("download_button")) == 2  # reading and exporting stay open
     operator = _open(role="operator")
-    assert {"wr_ack_button", "wr_signoff_button", "wr_note_add", "wr_review_save"} <= _button_keys(operator)
+    assert {"wr_ack_button", "wr_signoff_button", "wr_note_add", "wr_review_save"} <= _button_keys(
+        operator
+    )
 
 
 def test_actions_need_a_name(demo_env):
@@ -156,9 +160,9 @@ def test_output_review_verdict_is_stored(demo_env):
     sample = next(d.value for d in at.dataframe if "inputs" in d.value.columns)
     assert len(sample) == 20
     again = _open()
-    assert next(d.value for d in again.dataframe if "inputs" in d.value.columns)["event_id"].tolist() == (
-        sample["event_id"].tolist()
-    ), "the sample is reproducible"
+    assert next(d.value for d in again.dataframe if "inputs" in d.value.columns)[
+        "event_id"
+    ].tolist() == (sample["event_id"].tolist()), "the sample is reproducible"
     event_id = sample["event_id"].iloc[3]
     at.selectbox(key="wr_review_event").set_value(event_id)
     at.radio(key="wr_review_verdict").set_value("incorrect")
@@ -260,4 +264,3 @@ def test_no_snapshot_explains_how_to_load_data(monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     assert any("outcomes build" in i.value for i in at.info)
-

@@ -43,13 +43,21 @@ def _register(s) -> dict[tuple[str, dt.date], dict]:
 def test_the_committed_register_is_valid_and_holds_every_demo_assumption():
     rows = read_register_file(PROJECT_ROOT / "assumptions.csv")
     assert {r.key for r in rows} == {
-        "loaded_hourly_cost", "baseline_handle_minutes", "cost_per_error", "baseline_error_rate",
-        "build_cost", "build_amortisation_months", "monthly_budget", "projected_monthly_volume",
+        "loaded_hourly_cost",
+        "baseline_handle_minutes",
+        "cost_per_error",
+        "baseline_error_rate",
+        "build_cost",
+        "build_amortisation_months",
+        "monthly_budget",
+        "projected_monthly_volume",
         "headroom",
     }
-    demo = (PROJECT_ROOT / "data" / "demo" / "assumptions.csv")
+    demo = PROJECT_ROOT / "data" / "demo" / "assumptions.csv"
     if demo.exists():  # the demo writes its own copy with the same values
-        assert {(r.key, r.value) for r in rows} == {(r.key, r.value) for r in read_register_file(demo)}
+        assert {(r.key, r.value) for r in rows} == {
+            (r.key, r.value) for r in read_register_file(demo)
+        }
 
 
 def test_file_errors_name_file_row_column_and_fix(tmp_path):
@@ -73,12 +81,20 @@ def test_file_errors_name_file_row_column_and_fix(tmp_path):
     name = str(path)
     assert all(p.startswith(f"{name}: row ") for p in problems)
     text = "\n".join(problems)
-    assert "row 2 (line 3), column effective_from: '01/02/2026' is not a date; fix: write it as YYYY-MM-DD" in text
+    assert (
+        "row 2 (line 3), column effective_from: '01/02/2026' is not a date; fix: write it as YYYY-MM-DD"
+        in text
+    )
     assert "row 3 (line 4), column value: '12,5' is not a number" in text
-    assert "row 4 (line 5), column value: 5 is below low 6; fix: the range must hold low <= value <= high" in text
+    assert (
+        "row 4 (line 5), column value: 5 is below low 6; fix: the range must hold low <= value <= high"
+        in text
+    )
     assert "row 5 (line 6): ok_key from 2026-01-01 is already on row 1" in text
     assert "row 6 (line 7), column owner: is empty but required; fix: fill it in" in text
-    assert "row 7 (line 8), column value: 0.1234567 has 7 decimal places, the register keeps 6" in text
+    assert (
+        "row 7 (line 8), column value: 0.1234567 has 7 decimal places, the register keeps 6" in text
+    )
     assert "row 8 (line 9), column key: 'Bad Key' is not a lowercase name" in text
     assert len(problems) == 7
 
@@ -101,12 +117,38 @@ def test_precedence_cli_over_file_over_ingest(settings, tmp_path):
     assert reg[("loaded_hourly_cost", JAN)]["value"] == D("62.50")  # the file beats the ingest (65)
     assert reg[("loaded_hourly_cost", JAN)]["origin"] == "file"
     assert reg[("cost_per_error", JAN)]["origin"] == "ingest"  # only ingested
-    set_assumption(settings, "loaded_hourly_cost", "64", why="typo in the file", author="ana", effective_from=JAN)
-    set_assumption(settings, "loaded_hourly_cost", D("63.75"), why="corrected again", author="bob", effective_from=JAN)
-    set_assumption(settings, "loaded_hourly_cost", 72, why="pay review", author="ana", effective_from=dt.date(2026, 3, 9))
+    set_assumption(
+        settings,
+        "loaded_hourly_cost",
+        "64",
+        why="typo in the file",
+        author="ana",
+        effective_from=JAN,
+    )
+    set_assumption(
+        settings,
+        "loaded_hourly_cost",
+        D("63.75"),
+        why="corrected again",
+        author="bob",
+        effective_from=JAN,
+    )
+    set_assumption(
+        settings,
+        "loaded_hourly_cost",
+        72,
+        why="pay review",
+        author="ana",
+        effective_from=dt.date(2026, 3, 9),
+    )
     reg = _register(settings)
     jan = reg[("loaded_hourly_cost", JAN)]
-    assert (jan["value"], jan["origin"], jan["changed_by"], jan["why"]) == (D("63.75"), "cli", "bob", "corrected again")
+    assert (jan["value"], jan["origin"], jan["changed_by"], jan["why"]) == (
+        D("63.75"),
+        "cli",
+        "bob",
+        "corrected again",
+    )
     assert (jan["low"], jan["high"], jan["owner"]) == (D("50"), D("80"), "fin@example.com")  # kept
     assert jan["effective_to"] == dt.date(2026, 3, 8)
     march = reg[("loaded_hourly_cost", dt.date(2026, 3, 9))]
@@ -129,17 +171,38 @@ def test_set_assumption_refuses_bad_changes(settings):
         with pytest.raises(AssumptionsError, match=match):
             set_assumption(settings, *args, **kwargs)
 
-    refused("unknown assumption 'loaded_hourly_cots'.*give --unit", "loaded_hourly_cots", "1", "why", "ana")
-    refused(r"above the high end of the range \[50, 80\]", "loaded_hourly_cost", "81", "why", "ana", JAN)
-    refused(r"below the low end of the range \[50, 80\]", "loaded_hourly_cost", "49.99", "why", "ana")
+    refused(
+        "unknown assumption 'loaded_hourly_cots'.*give --unit",
+        "loaded_hourly_cots",
+        "1",
+        "why",
+        "ana",
+    )
+    refused(
+        r"above the high end of the range \[50, 80\]", "loaded_hourly_cost", "81", "why", "ana", JAN
+    )
+    refused(
+        r"below the low end of the range \[50, 80\]", "loaded_hourly_cost", "49.99", "why", "ana"
+    )
     refused("never a float", "loaded_hourly_cost", 60.5, "why", "ana")
     refused("not a number", "loaded_hourly_cost", "sixty", "why", "ana")
     refused("--why is required", "loaded_hourly_cost", "60", "  ", "ana")
-    refused("is in USD/hour, not EUR/hour", "loaded_hourly_cost", "60", "why", "ana", unit="EUR/hour")
-    refused("already 62.5 from 2026-01-01: nothing to change", "loaded_hourly_cost", "62.5", "why", "ana", JAN)
+    refused(
+        "is in USD/hour, not EUR/hour", "loaded_hourly_cost", "60", "why", "ana", unit="EUR/hour"
+    )
+    refused(
+        "already 62.5 from 2026-01-01: nothing to change",
+        "loaded_hourly_cost",
+        "62.5",
+        "why",
+        "ana",
+        JAN,
+    )
     assert history(settings).empty  # nothing was recorded
     # a new key needs its unit; it has no range until the file gives it one
-    change = set_assumption(settings, "licence_seats", "40", "new contract", "ana", JAN, unit="seats")
+    change = set_assumption(
+        settings, "licence_seats", "40", "new contract", "ana", JAN, unit="seats"
+    )
     assert (change.old_value, change.new_value, change.unit) == (None, D("40"), "seats")
     new = _register(settings)[("licence_seats", JAN)]
     assert (new["owner"], new["low"], new["origin"]) == ("ana", None, "cli")
@@ -165,7 +228,9 @@ def test_copy_register_into_gives_staging_the_merged_register(settings, tmp_path
     again = copy_register_into(con, settings)  # idempotent: replaces what it added
     assert copy == again and (copy.file_rows, copy.changes) == (len(REGISTER), 1)
     con.execute("create schema staging")
-    con.execute(f"create view staging.assumptions as {(SQL_DIR / 'staging' / 'assumptions.sql').read_text()}")
+    con.execute(
+        f"create view staging.assumptions as {(SQL_DIR / 'staging' / 'assumptions.sql').read_text()}"
+    )
     staged = {
         (k, eff): (v, origin)
         for k, eff, v, origin in con.execute(

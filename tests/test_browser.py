@@ -56,10 +56,25 @@ def server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory):
     )
     log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -86,7 +101,9 @@ def server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Debian chromium missing: `make test` installs it (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        "Debian chromium missing: `make test` installs it (apt-get install chromium)"
+    )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -94,7 +111,9 @@ def browser():
 
 
 def _wait_settled(page) -> None:
-    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=60_000)
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=60_000
+    )
     page.wait_for_timeout(300)
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=90_000)
     page.wait_for_timeout(300)
@@ -105,16 +124,21 @@ def _url_path(page_file: str) -> str:
     return Path(page_file).stem
 
 
-def test_a_shared_weekly_review_link_opens_that_week_inside_the_app_frame(server, browser, demo_root):
+def test_a_shared_weekly_review_link_opens_that_week_inside_the_app_frame(
+    server, browser, demo_root
+):
     # first in the module, on purpose: the server is cold (no session has run app.py yet),
     # which is when Streamlit would serve a pages/ file without the app frame
     import duckdb
 
     con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
     try:
-        weeks = [r[0] for r in con.execute(
-            "select week_start from staging.weeks where not is_partial order by 1 desc limit 3"
-        ).fetchall()]
+        weeks = [
+            r[0]
+            for r in con.execute(
+                "select week_start from staging.weeks where not is_partial order by 1 desc limit 3"
+            ).fetchall()
+        ]
     finally:
         con.close()
     shared = weeks[2].isoformat()  # not the default (the last complete week)
@@ -143,8 +167,9 @@ def test_page_renders_in_a_real_browser(server, browser, page_file):
         charts.nth(i).scroll_into_view_if_needed()
         charts.nth(i).locator("svg.marks").first.wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / f"{_url_path(page_file)}.png"), full_page=True)
-    assert page.locator("[data-testid=stException]").count() == 0, page.locator("[data-testid=stException]").first.inner_text()
+    assert page.locator("[data-testid=stException]").count() == 0, page.locator(
+        "[data-testid=stException]"
+    ).first.inner_text()
     assert page.locator("[data-testid=stAlertContentError]").count() == 0
     assert not errors, errors
     page.close()
-

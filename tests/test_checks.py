@@ -27,7 +27,16 @@ def _run(values, mode, direction, warn, alert, flags=None):
     con.register("f", frame)
     con.execute("create table mv as select * from f")
     t = pd.DataFrame(
-        [{"metric": "m", "mode": mode, "warn": warn, "alert": alert, "direction": direction, "owner": "o"}]
+        [
+            {
+                "metric": "m",
+                "mode": mode,
+                "warn": warn,
+                "alert": alert,
+                "direction": direction,
+                "owner": "o",
+            }
+        ]
     )
     out = evaluate_thresholds(con, t, table="mv")
     return {r.week_start.date(): r.level for r in out.itertuples()}
@@ -67,7 +76,9 @@ def test_insufficient_and_partial_rows_never_alert_but_provisional_does():
     assert got == {W[2]: "alert"}
 
 
-@pytest.mark.parametrize(("warn", "alert", "expected"), [(None, 0.8, "alert"), (0.85, None, "warn"), (None, 0.4, None)])
+@pytest.mark.parametrize(
+    ("warn", "alert", "expected"), [(None, 0.8, "alert"), (0.85, None, "warn"), (None, 0.4, None)]
+)
 def test_a_missing_level_never_fires(warn, alert, expected):
     got = _run([0.5], "absolute", "higher_is_better", warn, alert)
     assert got == ({W[0]: expected} if expected else {})
@@ -86,7 +97,14 @@ def test_scope_total_checks_only_the_all_dimensions_row_and_each_checks_every_ro
     )
     con.register("f", frame)
     con.execute("create table mv as select * from f")
-    base = {"metric": "m", "mode": "absolute", "warn": 0.85, "alert": 0.8, "direction": "higher_is_better", "owner": "o"}
+    base = {
+        "metric": "m",
+        "mode": "absolute",
+        "warn": 0.85,
+        "alert": 0.8,
+        "direction": "higher_is_better",
+        "owner": "o",
+    }
     total = evaluate_thresholds(con, pd.DataFrame([{**base, "scope": "total"}]), table="mv")
     each = evaluate_thresholds(con, pd.DataFrame([{**base, "scope": "each"}]), table="mv")
     assert len(total) == 0

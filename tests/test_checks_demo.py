@@ -9,7 +9,13 @@ from metrics.checks import run_checks
 from metrics.snapshot import open_snapshot
 from metrics.state import StateStore
 
-DRIFT_METRICS = ("drift_psi", "drift_share", "drift_ks_pvalue", "drift_chi2_pvalue", "drift_js_distance")
+DRIFT_METRICS = (
+    "drift_psi",
+    "drift_share",
+    "drift_ks_pvalue",
+    "drift_chi2_pvalue",
+    "drift_js_distance",
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +35,9 @@ def test_drift_around_week_30_raises_drift_alerts(alerts):
     assert {w for w, _ in drift if 30 <= w <= 33} == {30, 31, 32, 33}
     assert not {w for w, _ in drift if w < 30}, "no drift alert before the drift starts"
     # each drifted feature is its own alert row
-    psi_features = {d for w, m, level, d in alerts if w == 31 and m == "drift_psi" and level == "alert"}
+    psi_features = {
+        d for w, m, level, d in alerts if w == 31 and m == "drift_psi" and level == "alert"
+    }
     assert len(psi_features) >= 2
 
 

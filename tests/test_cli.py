@@ -14,12 +14,19 @@ from metrics.cli import COMMANDS
 from tests.conftest import ROOT
 
 
-def run(args: list[str], env_paths: dict[str, Path] | None = None, **env: str) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], env_paths: dict[str, Path] | None = None, **env: str
+) -> subprocess.CompletedProcess:
     full = dict(os.environ, **env)
     for key, value in (env_paths or {}).items():
         full[key] = str(value)
     return subprocess.run(
-        [sys.executable, "-m", "metrics", *args], cwd=ROOT, env=full, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "metrics", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -91,7 +98,9 @@ def test_validate_reports_file_and_line_and_exits_1(tmp_path):
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
     (sql / "metrics" / "accuracy.sql").write_text(
-        (ROOT / "sql" / "metrics" / "accuracy.sql").read_text().replace("kind: model", "kind: modle")
+        (ROOT / "sql" / "metrics" / "accuracy.sql")
+        .read_text()
+        .replace("kind: model", "kind: modle")
     )
     result = run(["validate"], OUTCOMES_SQL_DIR=str(sql))
     assert result.returncode == 1

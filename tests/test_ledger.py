@@ -93,8 +93,13 @@ def test_every_line_is_built(golden):
     assert golden.build.ok, [o.error for o in golden.build.objects if o.status != "ok"]
     assert golden.ledger.ok, golden.ledger.errors
     assert {line.line_id for line in golden.ledger.lines} == {
-        "build_amortisation", "errors_avoided", "inference", "infrastructure", "licences",
-        "people", "time_saved",
+        "build_amortisation",
+        "errors_avoided",
+        "inference",
+        "infrastructure",
+        "licences",
+        "people",
+        "time_saved",
     }
 
 
@@ -116,9 +121,15 @@ def test_ledger_columns_categories_and_order(golden_con):
         "where table_schema = 'main' and table_name = 'roi_ledger' order by ordinal_position"
     ).fetchall()
     assert columns == [
-        ("week_start", "DATE"), ("line_id", "VARCHAR"), ("category", "VARCHAR"),
-        ("title", "VARCHAR"), ("formula", "VARCHAR"), ("formula_filled", "VARCHAR"),
-        ("inputs", "JSON"), ("amount", "DECIMAL(38,10)"), ("currency", "VARCHAR"),
+        ("week_start", "DATE"),
+        ("line_id", "VARCHAR"),
+        ("category", "VARCHAR"),
+        ("title", "VARCHAR"),
+        ("formula", "VARCHAR"),
+        ("formula_filled", "VARCHAR"),
+        ("inputs", "JSON"),
+        ("amount", "DECIMAL(38,10)"),
+        ("currency", "VARCHAR"),
     ]
     rows = read_ledger(golden_con)
     assert [(r.week_start, r.line_id) for r in rows] == sorted(EXPECTED)
@@ -131,31 +142,50 @@ def test_ledger_columns_categories_and_order(golden_con):
 def test_formula_filled_and_inputs_with_their_sources(golden_con):
     rows = {(r.week_start, r.line_id): r for r in read_ledger(golden_con)}
     w2 = rows[(W2, "time_saved")]
-    assert w2.formula == "(baseline_handle_minutes * assisted_items - handle_minutes) / 60 * loaded_hourly_cost"
+    assert (
+        w2.formula
+        == "(baseline_handle_minutes * assisted_items - handle_minutes) / 60 * loaded_hourly_cost"
+    )
     assert w2.formula_filled == "(45 * 3 - 30) / 60 * 72"
     inputs = {i.name: i for i in w2.inputs}
     rate = inputs["loaded_hourly_cost"]
     # the CLI change from 2026-03-09 is the version in force in W2; W1 still has the file's 62.50
     assert (rate.source_type, rate.source_ref, rate.effective_from, rate.value, rate.unit) == (
-        "assumption", "loaded_hourly_cost", "2026-03-09", D("72"), "USD/hour"
+        "assumption",
+        "loaded_hourly_cost",
+        "2026-03-09",
+        D("72"),
+        "USD/hour",
     )
     w1_rate = {i.name: i for i in rows[(W1, "time_saved")].inputs}["loaded_hourly_cost"]
-    assert (w1_rate.effective_from, w1_rate.value, w1_rate.owner) == ("2026-01-01", D("62.5"), "fin@example.com")
+    assert (w1_rate.effective_from, w1_rate.value, w1_rate.owner) == (
+        "2026-01-01",
+        D("62.5"),
+        "fin@example.com",
+    )
     items = inputs["assisted_items"]
     metric_sha = hashlib.sha256((SQL_DIR / "metrics" / "hours_saved.sql").read_bytes()).hexdigest()
     assert (items.source_type, items.source_ref, items.value, items.unit, items.sql_sha256) == (
-        "metric", "metrics.hours_saved.assisted_items", D("3"), "items", metric_sha
+        "metric",
+        "metrics.hours_saved.assisted_items",
+        D("3"),
+        "items",
+        metric_sha,
     )
     people = rows[(W1, "people")].inputs[0]
     cost_sha = hashlib.sha256((SQL_DIR / "staging" / "cost_weeks.sql").read_bytes()).hexdigest()
     assert (people.source_type, people.source_ref, people.sql_sha256) == (
-        "cost_rows", "staging.cost_weeks[people]: people-1", cost_sha
+        "cost_rows",
+        "staging.cost_weeks[people]: people-1",
+        cost_sha,
     )
     inference = rows[(W1, "inference")].inputs[0]
     assert inference.source_ref == "staging.ai_events: sum(cost_usd) of 4 events"
     error_rate = {i.name: i for i in rows[(W1, "errors_avoided")].inputs}["error_rate"]
     assert (error_rate.value, error_rate.source_ref, error_rate.unit) == (
-        D("0.3333333333"), "metrics.error_rate", "ratio"
+        D("0.3333333333"),
+        "metrics.error_rate",
+        "ratio",
     )
 
 
@@ -165,8 +195,14 @@ def test_inputs_json_is_canonical(golden_con):
         assert text == json.dumps(items, sort_keys=True, separators=(",", ":"))
         for item in items:
             assert set(item) == {
-                "name", "value", "unit", "source_type", "source_ref", "sql_sha256",
-                "effective_from", "owner",
+                "name",
+                "value",
+                "unit",
+                "source_type",
+                "source_ref",
+                "sql_sha256",
+                "effective_from",
+                "owner",
             }
             assert item["source_type"] in ("metric", "assumption", "cost_rows", "events")
             assert "E" not in item["value"] and not item["value"].endswith(".0")
@@ -239,7 +275,10 @@ from roi.infrastructure
     result = build_ledger(con, load_registry(sql_dir), settings)
     status = {line.line_id: line for line in result.lines}
     assert status["bogus"].status == "failed"
-    assert "week 2026-03-02: amount 70.01 is not the formula infrastructure_cost" in status["bogus"].error
+    assert (
+        "week 2026-03-02: amount 70.01 is not the formula infrastructure_cost"
+        in status["bogus"].error
+    )
     assert "70 = 70" in status["bogus"].error
     assert not result.ok and all(s.status == "ok" for k, s in status.items() if k != "bogus")
     assert con.execute("select count(*) from main.roi_ledger").fetchall() == [(len(EXPECTED),)]
@@ -303,7 +342,10 @@ def test_header_problems_are_named():
     d = registry.get("roi.time_saved")
     spec = LineSpec.from_definition(d)
     assert [i.name for i in spec.inputs] == [
-        "baseline_handle_minutes", "assisted_items", "handle_minutes", "loaded_hourly_cost"
+        "baseline_handle_minutes",
+        "assisted_items",
+        "handle_minutes",
+        "loaded_hourly_cost",
     ]
     with pytest.raises(LedgerError, match="unknown source type 'table'"):
         InputSpec.parse("x", {"table": "raw.costs"})

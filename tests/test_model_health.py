@@ -23,7 +23,15 @@ def values() -> pd.DataFrame:
     rows = [
         # accuracy: v1/smb 90/100, v1/ent 30/50, v2/smb 40/50; totals as the build writes them
         ("accuracy", W1, '{"model_version":"v1","segment":"smb"}', 0.9, 90, 100, None),
-        ("accuracy", W1, '{"model_version":"v1","segment":"enterprise"}', 0.6, 30, 50, "provisional"),
+        (
+            "accuracy",
+            W1,
+            '{"model_version":"v1","segment":"enterprise"}',
+            0.6,
+            30,
+            50,
+            "provisional",
+        ),
         ("accuracy", W1, '{"model_version":"v2","segment":"smb"}', 0.8, 40, 50, None),
         ("accuracy", W1, "{}", 0.8, 160, 200, None),
         ("accuracy", W2, '{"model_version":"v2","segment":"smb"}', 0.7, 7, 10, "partial"),
@@ -52,7 +60,9 @@ def test_ratio_by_version_is_sum_over_sum(values):
     assert w1.loc["v1", "flag"] == "provisional"
     assert w1.loc["v2", "value"] == pytest.approx(0.8)
     by_segment = model_health.health_series(values, "accuracy", "segment", versions=["v1", "v2"])
-    assert by_segment[by_segment["week_start"] == pd.Timestamp(W1)].set_index("series").loc["smb", "value"] == pytest.approx(130 / 150)
+    assert by_segment[by_segment["week_start"] == pd.Timestamp(W1)].set_index("series").loc[
+        "smb", "value"
+    ] == pytest.approx(130 / 150)
 
 
 def test_total_and_filtered_total(values):
@@ -72,5 +82,7 @@ def test_non_additive_metric_is_drawn_per_version_and_segment(values):
 
 
 def test_latest_by_series_skips_partial_weeks(values):
-    latest = model_health.latest_by_series(model_health.health_series(values, "accuracy", "model_version"))
+    latest = model_health.latest_by_series(
+        model_health.health_series(values, "accuracy", "model_version")
+    )
     assert latest.set_index("series").loc["v2", "week_start"] == pd.Timestamp(W1)

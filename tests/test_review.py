@@ -30,10 +30,16 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> No
 
 def _definition(name, title, kind, unit, direction, owner, thresholds, dims=()):
     return {
-        "name": name, "schema": "metrics", "title": title, "kind": kind, "unit": unit,
-        "direction": direction, "owner": owner,
+        "name": name,
+        "schema": "metrics",
+        "title": title,
+        "kind": kind,
+        "unit": unit,
+        "direction": direction,
+        "owner": owner,
         "thresholds": json.dumps(thresholds) if thresholds else None,
-        "description": f"{title}.", "dimensions": json.dumps(list(dims)),
+        "description": f"{title}.",
+        "dimensions": json.dumps(list(dims)),
     }
 
 
@@ -47,45 +53,123 @@ def snap() -> duckdb.DuckDBPyConnection:
     """
     con = duckdb.connect()
     con.execute("create schema staging; create schema metrics; create schema raw")
-    _table(con, "staging.weeks", pd.DataFrame(
-        {"week_start": W, "is_partial": [False, False, False, True]}
-    ))
-    _table(con, "main.build_objects", pd.DataFrame([
-        {"name": n, "kind": "metric", "status": "failed" if n == "broken" else "ok",
-         "error": "Binder Error: column x" if n == "broken" else None, "path": f"sql/metrics/{n}.sql"}
-        for n in ("acc", "psi", "vol", "cov", "broken")
-    ]))
-    _table(con, "main.metric_definitions", pd.DataFrame([
-        _definition("acc", "Accuracy", "model", "ratio", "higher_is_better", "ml@x",
-                    {"warn": 0.85, "alert": 0.8, "mode": "absolute"}, ["segment"]),
-        _definition("psi", "Feature drift, PSI", "drift", "score", "lower_is_better", "ml@x",
-                    {"warn": 0.1, "alert": 0.25, "mode": "absolute"}, ["feature"]),
-        _definition("vol", "Volume", "business", "count", "neutral", None, None),
-        _definition("cov", "Coverage", "quality", "ratio", "higher_is_better", "de@x",
-                    {"warn": 0.3, "alert": 0.2, "mode": "absolute"}),
-        _definition("broken", "Broken", "cost", "usd", "lower_is_better", "fin@x", None),
-    ]))
+    _table(
+        con,
+        "staging.weeks",
+        pd.DataFrame({"week_start": W, "is_partial": [False, False, False, True]}),
+    )
+    _table(
+        con,
+        "main.build_objects",
+        pd.DataFrame(
+            [
+                {
+                    "name": n,
+                    "kind": "metric",
+                    "status": "failed" if n == "broken" else "ok",
+                    "error": "Binder Error: column x" if n == "broken" else None,
+                    "path": f"sql/metrics/{n}.sql",
+                }
+                for n in ("acc", "psi", "vol", "cov", "broken")
+            ]
+        ),
+    )
+    _table(
+        con,
+        "main.metric_definitions",
+        pd.DataFrame(
+            [
+                _definition(
+                    "acc",
+                    "Accuracy",
+                    "model",
+                    "ratio",
+                    "higher_is_better",
+                    "ml@x",
+                    {"warn": 0.85, "alert": 0.8, "mode": "absolute"},
+                    ["segment"],
+                ),
+                _definition(
+                    "psi",
+                    "Feature drift, PSI",
+                    "drift",
+                    "score",
+                    "lower_is_better",
+                    "ml@x",
+                    {"warn": 0.1, "alert": 0.25, "mode": "absolute"},
+                    ["feature"],
+                ),
+                _definition("vol", "Volume", "business", "count", "neutral", None, None),
+                _definition(
+                    "cov",
+                    "Coverage",
+                    "quality",
+                    "ratio",
+                    "higher_is_better",
+                    "de@x",
+                    {"warn": 0.3, "alert": 0.2, "mode": "absolute"},
+                ),
+                _definition("broken", "Broken", "cost", "usd", "lower_is_better", "fin@x", None),
+            ]
+        ),
+    )
     values = [
-        ("acc", W[0], "{}", 0.90, None), ("acc", W[1], "{}", 0.88, "provisional"),
-        ("acc", W[2], "{}", 0.78, None), ("acc", W[2], '{"segment":"smb"}', 0.70, None),
-        ("psi", W[1], '{"feature":"a"}', 0.02, None), ("psi", W[1], '{"feature":"b"}', 0.12, None),
-        ("psi", W[2], '{"feature":"a"}', 0.05, None), ("psi", W[2], '{"feature":"b"}', 0.30, None),
+        ("acc", W[0], "{}", 0.90, None),
+        ("acc", W[1], "{}", 0.88, "provisional"),
+        ("acc", W[2], "{}", 0.78, None),
+        ("acc", W[2], '{"segment":"smb"}', 0.70, None),
+        ("psi", W[1], '{"feature":"a"}', 0.02, None),
+        ("psi", W[1], '{"feature":"b"}', 0.12, None),
+        ("psi", W[2], '{"feature":"a"}', 0.05, None),
+        ("psi", W[2], '{"feature":"b"}', 0.30, None),
         ("psi", W[2], '{"feature":"c"}', 0.90, "insufficient"),
-        ("vol", W[1], "{}", 100.0, None), ("vol", W[2], "{}", 120.0, None),
+        ("vol", W[1], "{}", 100.0, None),
+        ("vol", W[2], "{}", 120.0, None),
         ("vol", W[3], "{}", 15.0, "partial"),
-        ("cov", W[1], "{}", 0.5, None), ("cov", W[2], "{}", 0.1, "insufficient"),
+        ("cov", W[1], "{}", 0.5, None),
+        ("cov", W[2], "{}", 0.1, "insufficient"),
     ]
-    _table(con, "main.metric_values", pd.DataFrame(
-        values, columns=["metric", "week_start", "dimensions", "value", "flag"]
-    ).assign(numerator=None, denominator=None, extras="{}"))
-    _table(con, "main.alerts", pd.DataFrame([
-        {"metric": "acc", "week_start": W[2], "dimensions": "{}", "level": "alert", "value": 0.78,
-         "observed": 0.78, "threshold": 0.8, "mode": "absolute", "direction": "higher_is_better",
-         "owner": "ml@x", "flag": None},
-        {"metric": "acc", "week_start": W[2], "dimensions": '{"segment":"smb"}', "level": "alert",
-         "value": 0.70, "observed": 0.70, "threshold": 0.8, "mode": "absolute",
-         "direction": "higher_is_better", "owner": "ml@x", "flag": None},
-    ]))
+    _table(
+        con,
+        "main.metric_values",
+        pd.DataFrame(
+            values, columns=["metric", "week_start", "dimensions", "value", "flag"]
+        ).assign(numerator=None, denominator=None, extras="{}"),
+    )
+    _table(
+        con,
+        "main.alerts",
+        pd.DataFrame(
+            [
+                {
+                    "metric": "acc",
+                    "week_start": W[2],
+                    "dimensions": "{}",
+                    "level": "alert",
+                    "value": 0.78,
+                    "observed": 0.78,
+                    "threshold": 0.8,
+                    "mode": "absolute",
+                    "direction": "higher_is_better",
+                    "owner": "ml@x",
+                    "flag": None,
+                },
+                {
+                    "metric": "acc",
+                    "week_start": W[2],
+                    "dimensions": '{"segment":"smb"}',
+                    "level": "alert",
+                    "value": 0.70,
+                    "observed": 0.70,
+                    "threshold": 0.8,
+                    "mode": "absolute",
+                    "direction": "higher_is_better",
+                    "owner": "ml@x",
+                    "flag": None,
+                },
+            ]
+        ),
+    )
     return con
 
 
@@ -201,10 +285,14 @@ def _features(rows_by_week: dict[dt.date, list], feature: str, numeric: bool) ->
         for i, v in enumerate(values):
             eid = f"{feature}-{week}-{i}"
             events.append(event(eid, f"{week} 09:00:00"))
-            features.append({
-                "event_id": eid, "feature": feature,
-                "value_num": v if numeric else None, "value_cat": None if numeric else v,
-            })
+            features.append(
+                {
+                    "event_id": eid,
+                    "feature": feature,
+                    "value_num": v if numeric else None,
+                    "value_cat": None if numeric else v,
+                }
+            )
     return events, features
 
 
@@ -242,9 +330,12 @@ def test_categorical_distribution_shares_and_other():
     got = {(r.sample, r.bin): (r.rows, round(r.share, 4)) for r in dist.itertuples()}
     # largest shares: b (0.6 current), a (0.5 reference); c and d go to (other)
     assert got == {
-        ("reference", "b"): (1, 0.25), ("current", "b"): (3, 0.6),
-        ("reference", "a"): (2, 0.5), ("current", "a"): (1, 0.2),
-        ("reference", "(other)"): (1, 0.25), ("current", "(other)"): (1, 0.2),
+        ("reference", "b"): (1, 0.25),
+        ("current", "b"): (3, 0.6),
+        ("reference", "a"): (2, 0.5),
+        ("current", "a"): (1, 0.2),
+        ("reference", "(other)"): (1, 0.25),
+        ("current", "(other)"): (1, 0.2),
     }
     assert review.distributions(con, "chan", W[1]).empty  # no drift row for that week
 
@@ -268,11 +359,16 @@ def test_verdict_summary_and_attach(tmp_path):
 
 def test_reviewed_accuracy_latest_verdict_per_event_and_flags():
     verdicts = pd.DataFrame(
-        [("a1", W[0], "correct", "2026-01-06 10:00:00"),
-         ("a2", W[0], "correct", "2026-01-06 10:00:00"),
-         ("a3", W[0], "correct", "2026-01-06 10:00:00"),
-         ("a3", W[0], "incorrect", "2026-01-07 10:00:00")]  # a3 re-judged: incorrect wins
-        + [(f"b{i}", W[1], "correct" if i < 9 else "incorrect", "2026-01-13 10:00:00") for i in range(12)]
+        [
+            ("a1", W[0], "correct", "2026-01-06 10:00:00"),
+            ("a2", W[0], "correct", "2026-01-06 10:00:00"),
+            ("a3", W[0], "correct", "2026-01-06 10:00:00"),
+            ("a3", W[0], "incorrect", "2026-01-07 10:00:00"),
+        ]  # a3 re-judged: incorrect wins
+        + [
+            (f"b{i}", W[1], "correct" if i < 9 else "incorrect", "2026-01-13 10:00:00")
+            for i in range(12)
+        ]
         + [("c1", W[3], "correct", "2026-01-27 10:00:00")],
         columns=["event_id", "week_start", "verdict", "created_at"],
     ).assign(author="ana", comment="")
@@ -308,14 +404,19 @@ def test_reviewed_accuracy_header_is_a_valid_ratio_metric():
 
 
 def test_version_changes_and_notes_on_the_trend_chart(tmp_path):
-    con = run_sql({"ai_events": [
-        event("e1", f"{W[0]} 09:00:00", model_version="v1"),
-        event("e2", f"{W[2]} 09:00:00", model_version="v2"),
-        event("e3", f"{W[3]} 09:00:00", model_version="v1"),
-    ]})
+    con = run_sql(
+        {
+            "ai_events": [
+                event("e1", f"{W[0]} 09:00:00", model_version="v1"),
+                event("e2", f"{W[2]} 09:00:00", model_version="v2"),
+                event("e3", f"{W[3]} 09:00:00", model_version="v1"),
+            ]
+        }
+    )
     versions = annotations.version_change_annotations(con)
     assert versions[["week_start", "text"]].values.tolist() == [
-        [W[0], "model v1 first seen"], [W[2], "model v2 first seen"],
+        [W[0], "model v1 first seen"],
+        [W[2], "model v2 first seen"],
     ]
     store = StateStore(tmp_path / "s.sqlite")
     store.add_annotation(W[1], "pricing change", "business_event", "ana")
@@ -323,13 +424,22 @@ def test_version_changes_and_notes_on_the_trend_chart(tmp_path):
     store.add_annotation(W[1], "latency only", "other", "bo", metric="latency_p95")
     notes = annotations.chart_annotations(store, versions, "accuracy")
     assert notes["text"].tolist() == [
-        "model v1 first seen", "pricing change", "label backlog", "model v2 first seen",
+        "model v1 first seen",
+        "pricing change",
+        "label backlog",
+        "model v2 first seen",
     ]
     series = pd.DataFrame({"week_start": W, "value": [0.9, 0.85, 0.8, 0.7], "flag": [None] * 4})
-    spec = json.dumps(charts.trend_chart(
-        series, title="Accuracy", y_title="Accuracy", unit="ratio", annotations=notes,
-        thresholds={"warn": 0.85, "alert": 0.8, "mode": "absolute"},
-    ).to_dict())
+    spec = json.dumps(
+        charts.trend_chart(
+            series,
+            title="Accuracy",
+            y_title="Accuracy",
+            unit="ratio",
+            annotations=notes,
+            thresholds={"warn": 0.85, "alert": 0.8, "mode": "absolute"},
+        ).to_dict()
+    )
     for text in ("label backlog", "model v2 first seen", "Accuracy (%)", '".1%"'):
         assert text in spec
     assert "latency only" not in spec
@@ -341,7 +451,10 @@ def test_version_changes_and_notes_on_the_trend_chart(tmp_path):
 def test_change_mode_thresholds_draw_no_level_line_but_a_subtitle():
     series = pd.DataFrame({"week_start": W[:2], "value": [10.0, 12.0]})
     spec = charts.trend_chart(
-        series, title="Cost", y_title="Cost", unit="usd",
+        series,
+        title="Cost",
+        y_title="Cost",
+        unit="usd",
         thresholds={"warn": 0.2, "alert": 0.5, "mode": "change_pct"},
     ).to_dict()
     assert '"threshold"' not in json.dumps(spec)
@@ -372,13 +485,25 @@ class _Tags(HTMLParser):
 
 
 def _pack(snap) -> ReviewPack:
-    notes = pd.DataFrame([{"week_start": W[2], "kind": "incident", "metric": None,
-                           "text": "<script>alert(1)</script> | pipes", "author": "ana",
-                           "created_at": dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)}])
+    notes = pd.DataFrame(
+        [
+            {
+                "week_start": W[2],
+                "kind": "incident",
+                "metric": None,
+                "text": "<script>alert(1)</script> | pipes",
+                "author": "ana",
+                "created_at": dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC),
+            }
+        ]
+    )
     return ReviewPack(
-        week=W[2], build_id="B1", scorecard=review.scorecard(snap, W[2]),
+        week=W[2],
+        build_id="B1",
+        scorecard=review.scorecard(snap, W[2]),
         alerts=review.attach_acknowledgements(review.alerts_for_week(snap, W[2]), []),
-        unowned=["vol"], notes=notes,
+        unowned=["vol"],
+        notes=notes,
         signoff={"author": "ana", "created_at": dt.datetime(2026, 1, 26, 8, 0), "comment": "ok"},
         verdicts={"sampled": 20, "judged": 2, "correct": 1, "incorrect": 1, "accuracy": 0.5},
     )

@@ -44,8 +44,12 @@ def con():
     c = duckdb.connect()
     c.execute("create schema staging; create schema metrics; create schema roi")
     c.execute("create table main.build_settings (key varchar, value varchar)")
-    c.execute("insert into main.build_settings values ('as_of', '2026-04-01 06:00:00'), ('currency', 'USD')")
-    c.execute("create table main.build_manifest (build_id varchar, status varchar, finished_at timestamp)")
+    c.execute(
+        "insert into main.build_settings values ('as_of', '2026-04-01 06:00:00'), ('currency', 'USD')"
+    )
+    c.execute(
+        "create table main.build_manifest (build_id varchar, status varchar, finished_at timestamp)"
+    )
     c.execute("insert into main.build_manifest values ('B-HAND', 'ok', '2026-04-01 06:00:00')")
     c.execute(
         "create table main.roi_ledger (week_start date, line_id varchar, category varchar, title varchar, "
@@ -56,22 +60,53 @@ def con():
         c.execute(
             "insert into main.roi_ledger values (?, 'time_saved', 'benefit', 'Analyst time saved', "
             "'hours * rate', ?, ?, ?, 'USD')",
-            [week, f"{hours} * 50", _inputs(
-                {"name": "hours", "value": str(hours), "unit": "hours", "source_type": "metric",
-                 "source_ref": "metrics.hours_saved", "owner": "ops@example.com"},
-                {"name": "rate", "value": "50", "unit": "USD/hour", "source_type": "assumption",
-                 "source_ref": "rate", "effective_from": "2026-01-01", "owner": "finance@example.com"},
-            ), Decimal(hours * 50)],
+            [
+                week,
+                f"{hours} * 50",
+                _inputs(
+                    {
+                        "name": "hours",
+                        "value": str(hours),
+                        "unit": "hours",
+                        "source_type": "metric",
+                        "source_ref": "metrics.hours_saved",
+                        "owner": "ops@example.com",
+                    },
+                    {
+                        "name": "rate",
+                        "value": "50",
+                        "unit": "USD/hour",
+                        "source_type": "assumption",
+                        "source_ref": "rate",
+                        "effective_from": "2026-01-01",
+                        "owner": "finance@example.com",
+                    },
+                ),
+                Decimal(hours * 50),
+            ],
         )
         cost = 3000 if k < 4 else 500
         c.execute(
             "insert into main.roi_ledger values (?, 'platform', 'cost', 'Platform', 'platform_cost', ?, ?, ?, 'USD')",
-            [week, str(cost), _inputs(
-                {"name": "platform_cost", "value": str(cost), "unit": "USD", "source_type": "cost_rows",
-                 "source_ref": "staging.cost_weeks:infrastructure", "owner": "finops@example.com"},
-            ), Decimal(cost)],
+            [
+                week,
+                str(cost),
+                _inputs(
+                    {
+                        "name": "platform_cost",
+                        "value": str(cost),
+                        "unit": "USD",
+                        "source_type": "cost_rows",
+                        "source_ref": "staging.cost_weeks:infrastructure",
+                        "owner": "finops@example.com",
+                    },
+                ),
+                Decimal(cost),
+            ],
         )
-    c.execute("create table main.roi_sql (name varchar, path varchar, sql_sha256 varchar, sql varchar)")
+    c.execute(
+        "create table main.roi_sql (name varchar, path varchar, sql_sha256 varchar, sql varchar)"
+    )
     c.execute(
         "insert into main.roi_sql values "
         "('roi.time_saved', 'roi/time_saved.sql', 'aa', 'select week_start, hours * rate as amount from metrics.hours_saved'), "
@@ -95,9 +130,15 @@ def con():
         "model_version varchar, segment varchar, tokens_in bigint, tokens_out bigint, cost_usd decimal(18,6))"
     )
     for i in range(4):
-        c.execute("insert into staging.ai_events values (?, '2026-03-24 10:00:00', '2026-03-23', 'v2', 'smb', 10, 5, 0.01)", [f"m{i}"])
+        c.execute(
+            "insert into staging.ai_events values (?, '2026-03-24 10:00:00', '2026-03-23', 'v2', 'smb', 10, 5, 0.01)",
+            [f"m{i}"],
+        )
     for i in range(2):
-        c.execute("insert into staging.ai_events values (?, '2026-02-24 10:00:00', '2026-02-23', 'v1', 'smb', 10, 5, 0.005)", [f"f{i}"])
+        c.execute(
+            "insert into staging.ai_events values (?, '2026-02-24 10:00:00', '2026-02-23', 'v1', 'smb', 10, 5, 0.005)",
+            [f"f{i}"],
+        )
     yield c
     c.close()
 
@@ -112,7 +153,9 @@ def _headline(con, window):
 
 def test_previous_period_has_the_same_number_of_weeks(con):
     cal = roi_page.ledger_calendar(con)
-    assert cal.weeks == tuple(WEEKS) and cal.as_of == dt.date(2026, 4, 1) and cal.build_id == "B-HAND"
+    assert (
+        cal.weeks == tuple(WEEKS) and cal.as_of == dt.date(2026, 4, 1) and cal.build_id == "B-HAND"
+    )
     prior = roi_page.previous_window(MARCH, cal.anchor)
     assert (prior.start, prior.end) == (dt.date(2026, 1, 26), dt.date(2026, 3, 1))
     assert prior.label == "previous 5 weeks"
@@ -131,13 +174,22 @@ def test_headline_figures_and_changes_worked_by_hand(con):
     assert figures["roi"].value == Decimal(3) and figures["roi"].previous == Decimal("0.5")
     assert (figures["roi"].text, figures["roi"].delta) == ("300.0%", "+250.0 pp")
     assert figures["payback"].value == dt.date(2026, 3, 16)
-    assert (figures["payback"].text, figures["payback"].delta) == ("16 Mar 2026", "reached in this period")
+    assert (figures["payback"].text, figures["payback"].delta) == (
+        "16 Mar 2026",
+        "reached in this period",
+    )
     assert figures["run_rate"].value == Decimal(75400)
     assert (figures["run_rate"].text, figures["run_rate"].delta) == ("$75,400", "+$20,800")
     assert figures["inference_budget"].value == Decimal(2)
-    assert (figures["inference_budget"].text, figures["inference_budget"].delta) == ("200% of budget", "+100.0 pp")
+    assert (figures["inference_budget"].text, figures["inference_budget"].delta) == (
+        "200% of budget",
+        "+100.0 pp",
+    )
     assert figures["inference_budget"].delta_color == "inverse"  # more of the budget is worse
-    assert figures["inference_budget"].alert == "Over budget: $2,000/month projected against $1,000/month"
+    assert (
+        figures["inference_budget"].alert
+        == "Over budget: $2,000/month projected against $1,000/month"
+    )
     assert figures["roi"].alert is None
 
 
@@ -173,8 +225,17 @@ def test_money_is_rounded_half_up_only_for_display():
 
 
 def _close(period, start, end, totals):
-    return SimpleNamespace(period=period, start=start, end=end, closed_by="ana", build_id="B-OLD",
-                           closed_at=dt.datetime(2026, 4, 2, 9, 0), totals=totals, id=1, ledger_sha256="x")
+    return SimpleNamespace(
+        period=period,
+        start=start,
+        end=end,
+        closed_by="ana",
+        build_id="B-OLD",
+        closed_at=dt.datetime(2026, 4, 2, 9, 0),
+        totals=totals,
+        id=1,
+        ledger_sha256="x",
+    )
 
 
 def test_closed_and_restated_periods_show_the_original_beside(con):
@@ -182,12 +243,23 @@ def test_closed_and_restated_periods_show_the_original_beside(con):
     march_now = {"benefits": "10000", "costs": "2500", "net": "7500"}
     march_closed = {"benefits": "9000", "costs": "2500", "net": "6500"}
     closes = [
-        _close("2026-02", dt.date(2026, 2, 1), dt.date(2026, 2, 28), {"benefits": "6200", "costs": "2000", "net": "4200"}),
+        _close(
+            "2026-02",
+            dt.date(2026, 2, 1),
+            dt.date(2026, 2, 28),
+            {"benefits": "6200", "costs": "2000", "net": "4200"},
+        ),
         _close("2026-03", dt.date(2026, 3, 1), dt.date(2026, 3, 31), march_closed),
     ]
-    restated = [SimpleNamespace(period="2026-03", restated=True, original_totals=march_closed,
-                                restated_totals=march_now,
-                                changed_inputs=lambda: ["assumption rate: value 45 -> 50"])]
+    restated = [
+        SimpleNamespace(
+            period="2026-03",
+            restated=True,
+            original_totals=march_closed,
+            restated_totals=march_now,
+            changed_inputs=lambda: ["assumption rate: value 45 -> 50"],
+        )
+    ]
     notes = roi_page.close_notes(MARCH, closes, restated)
     assert [n.period for n in notes] == ["2026-03"]
     assert notes[0].restated and "RESTATED" in notes[0].describe("USD")
@@ -200,7 +272,9 @@ def test_closed_and_restated_periods_show_the_original_beside(con):
     current = roi_page.summary(con, MARCH.start, MARCH.end)
     original = roi_page.original_figures(current, notes)
     assert original == {"net": Decimal(6500), "roi": Decimal("2.6")}
-    shown = {f.key: f for f in roi_page.with_originals(list(figures.values()), original, cal.currency)}
+    shown = {
+        f.key: f for f in roi_page.with_originals(list(figures.values()), original, cal.currency)
+    }
     assert (shown["net_period"].text, shown["net_period"].original) == ("$7,500", "$6,500")
     assert (shown["roi"].text, shown["roi"].original) == ("300.0%", "260.0%")
     assert roi_page.original_figures(current, q1_notes[:1]) is None  # unchanged: nothing beside
@@ -220,7 +294,10 @@ def test_show_working_has_formula_with_numbers_sources_and_sql(con):
     assert "$1,000.00 at 2026-03-16" in payback.formula_filled
 
     budget = roi_page.working(con, "inference_budget", MARCH.start, MARCH.end)
-    assert budget.formula_filled == "(0.04 / 4) × 100000 × 2 = $2,000.00 per month; / $1,000.00 = 200.0%"
+    assert (
+        budget.formula_filled
+        == "(0.04 / 4) × 100000 × 2 = $2,000.00 per month; / $1,000.00 = 200.0%"
+    )
     owners = dict(zip(budget.inputs["input"], budget.inputs["owner"], strict=True))
     assert owners["monthly_budget"] == "finance@example.com"
     assert len(budget.rows) == 4
@@ -228,7 +305,11 @@ def test_show_working_has_formula_with_numbers_sources_and_sql(con):
     line = roi_page.line_working(con, "time_saved", dt.date(2026, 3, 9))
     assert line.formula_filled == "38 * 50"
     rate = line.inputs.set_index("input").loc["rate"]
-    assert (rate["source"], rate["owner"], rate["effective_from"]) == ("assumption", "finance@example.com", "2026-01-01")
+    assert (rate["source"], rate["owner"], rate["effective_from"]) == (
+        "assumption",
+        "finance@example.com",
+        "2026-01-01",
+    )
     assert line.sql[0][0] == "roi.time_saved" and "hours * rate" in line.sql[0][1]
 
 
@@ -243,7 +324,10 @@ def test_charts_data(con):
     current = roi_page.summary(con, MARCH.start, MARCH.end)
     steps = roi_charts.waterfall_frame(roi_page.waterfall_lines(current))
     assert steps[["label", "start", "end"]].values.tolist() == [
-        ["Analyst time saved", 0.0, 10000.0], ["Platform", 10000.0, 7500.0], ["Net value", 0.0, 7500.0]]
+        ["Analyst time saved", 0.0, 10000.0],
+        ["Platform", 10000.0, 7500.0],
+        ["Net value", 0.0, 7500.0],
+    ]
 
     table = roi_page.sensitivity_table(con, MARCH.start, MARCH.end)
     assert table["assumption"].tolist() == ["rate"]
@@ -271,7 +355,9 @@ class _Images(HTMLParser):
 
 
 def test_one_page_summary_html_is_self_contained_with_png_charts(con):
-    html = roi_page.summary_html_bytes(con, "month", "2026-03", MARCH.start, MARCH.end, ("2026-03 closed by ana",))
+    html = roi_page.summary_html_bytes(
+        con, "month", "2026-03", MARCH.start, MARCH.end, ("2026-03 closed by ana",)
+    )
     parser = _Images()
     parser.feed(html.decode("utf-8"))
     assert parser.scripts == 0  # nothing to fetch, nothing to run
@@ -279,17 +365,29 @@ def test_one_page_summary_html_is_self_contained_with_png_charts(con):
     for img in parser.images:
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix) and img["alt"]
-        assert base64.b64decode(img["src"][len(prefix):])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert base64.b64decode(img["src"][len(prefix) :])[:8] == b"\x89PNG\r\n\x1a\n"
     text = " ".join(parser.text)
-    for expected in ("Net value to date", "$4,300", "+$7,500", "300.0%", "16 Mar 2026", "$75,400",
-                     "200% of budget", "2026-03 closed by ana", "B-HAND", "previous 5 weeks"):
+    for expected in (
+        "Net value to date",
+        "$4,300",
+        "+$7,500",
+        "300.0%",
+        "16 Mar 2026",
+        "$75,400",
+        "200% of budget",
+        "2026-03 closed by ana",
+        "B-HAND",
+        "previous 5 weeks",
+    ):
         assert expected in text, expected
 
 
 def test_one_page_summary_pdf(con):
     pdf = roi_page.summary_pdf_bytes(con, "month", "2026-03", MARCH.start, MARCH.end)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
+    assert (
+        pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
+    )
     assert b"/Subtype /Image" in pdf
 
 
@@ -301,6 +399,8 @@ def test_ledger_downloads_parse(con):
     import csv
     import io
 
-    rows = list(csv.DictReader(io.StringIO(roi_page.ledger_csv_bytes(con, MARCH.start, MARCH.end).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(roi_page.ledger_csv_bytes(con, MARCH.start, MARCH.end).decode()))
+    )
     assert len(rows) == 10
     assert sum(Decimal(r["amount"]) for r in rows if r["category"] == "benefit") == Decimal(10000)

@@ -51,7 +51,9 @@ def test_golden_summary_to_the_cent(golden_con):
     assert s.total_costs == D("547.130501")
     assert s.net_value == D("-44.0888343093")
     assert (display(s.total_benefits), display(s.total_costs), display(s.net_value)) == (
-        "503.04", "547.13", "-44.09"
+        "503.04",
+        "547.13",
+        "-44.09",
     )
     assert s.roi == div("-44.0888343093", "547.130501")
     assert round(s.roi, 4) == D("-0.0806")
@@ -89,7 +91,10 @@ def test_period_summary_keeps_inception_to_date_cumulative(golden_con):
     assert s.run_rate_annualised is None  # only 3 complete weeks in March
     feb = summarise(golden_con, dt.date(2026, 2, 1), dt.date(2026, 2, 28))
     assert (feb.total_benefits, feb.total_costs, feb.roi, feb.payback_week) == (
-        D("0"), D("4.76"), D("-1"), None
+        D("0"),
+        D("4.76"),
+        D("-1"),
+        None,
     )
 
 
@@ -98,7 +103,10 @@ def test_period_bounds():
     assert period_bounds("2024-02") == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     assert period_bounds("2026-Q4") == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
     assert period_bounds("2026") == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
-    assert period_bounds("ytd", today=dt.date(2026, 3, 24)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 24))
+    assert period_bounds("ytd", today=dt.date(2026, 3, 24)) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 24),
+    )
     for bad in ("2026-13", "2026-Q5", "last week", "26-01"):
         with pytest.raises(PeriodError):
             period_bounds(bad)

@@ -55,13 +55,19 @@ def test_tornado_rows_to_the_hand_worked_figures(golden_con):
     table = sensitivity(golden_con, None)
     rows = {r["assumption"]: r for r in table.to_dict("records")}
     assert set(rows) == {
-        "baseline_error_rate", "cost_per_error", "loaded_hourly_cost", "baseline_handle_minutes",
-        "build_cost", "build_amortisation_months",
+        "baseline_error_rate",
+        "cost_per_error",
+        "loaded_hourly_cost",
+        "baseline_handle_minutes",
+        "build_cost",
+        "build_amortisation_months",
     }  # monthly_budget, volume and headroom are not ledger inputs
     e = rows["baseline_error_rate"]
     assert (e["low"], e["base"], e["high"]) == ("0.25", "0.3", "0.35")
     assert (e["low_net"], e["base_net"], e["high_net"]) == (
-        D("-161.0888343093"), D("-44.0888343093"), D("72.9111656907")
+        D("-161.0888343093"),
+        D("-44.0888343093"),
+        D("72.9111656907"),
     )
     assert e["low_roi"] == div("-161.0888343093", "547.130501")
     assert e["high_roi"] == div("72.9111656907", "547.130501")
@@ -73,7 +79,10 @@ def test_tornado_rows_to_the_hand_worked_figures(golden_con):
     assert (r["low_net"], r["high_net"]) == (D("-122.630500976"), D("-10.130500976"))
     # the largest swing first
     assert list(table["assumption"])[:4] == [
-        "cost_per_error", "build_amortisation_months", "baseline_error_rate", "loaded_hourly_cost"
+        "cost_per_error",
+        "build_amortisation_months",
+        "baseline_error_rate",
+        "loaded_hourly_cost",
     ]
     m = rows["build_amortisation_months"]
     assert m["low_roi"] == div("-244.0888343093", "747.130501")
@@ -90,7 +99,10 @@ def test_roi_range_all_at_once(golden_con):
     assert span.high_net == D("519.2797554502")
     assert span.high_roi == div("519.2797554502", "424.0535779232")
     assert span.base_roi == div("-44.0888343093", "547.130501")
-    assert span.low_ends["build_cost"] == "high" and span.low_ends["build_amortisation_months"] == "low"
+    assert (
+        span.low_ends["build_cost"] == "high"
+        and span.low_ends["build_amortisation_months"] == "low"
+    )
     assert span.high_ends["cost_per_error"] == "high"
     table = sensitivity(golden_con, None)
     assert all(span.low_roi <= v <= span.high_roi for v in [*table["low_roi"], *table["high_roi"]])

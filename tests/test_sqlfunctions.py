@@ -46,5 +46,10 @@ def test_ks_pvalue_uses_the_limiting_distribution_for_large_samples(con):
 
 
 def test_chi2_sf_and_nulls(con):
-    assert con.execute("select chi2_sf(7.5, 3)").fetchall()[0][0] == pytest.approx(stats.chi2.sf(7.5, 3), rel=1e-12)
-    assert con.execute("select chi2_sf(null, 3), ks_pvalue(0.1, 0, 10)").fetchall()[0] == (None, None)
+    assert con.execute("select chi2_sf(7.5, 3)").fetchall()[0][0] == pytest.approx(
+        stats.chi2.sf(7.5, 3), rel=1e-12
+    )
+    assert con.execute("select chi2_sf(null, 3), ks_pvalue(0.1, 0, 10)").fetchall()[0] == (
+        None,
+        None,
+    )

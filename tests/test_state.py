@@ -647,14 +647,32 @@ def test_record_check_stores_run_alerts_and_audit(tmp_path):
 
     store = StateStore(tmp_path / "state.sqlite")
     alerts = [
-        {"metric": "accuracy", "week_start": pd.Timestamp("2026-07-27"), "dimensions": "{}",
-         "level": "alert", "value": 0.71, "threshold": 0.8, "mode": "absolute", "owner": "ml@x"},
-        {"metric": "drift_psi", "week_start": dt.date(2026, 7, 27), "dimensions": '{"feature":"channel"}',
-         "level": "warn", "value": 0.12, "threshold": 0.1, "mode": "absolute", "owner": None},
+        {
+            "metric": "accuracy",
+            "week_start": pd.Timestamp("2026-07-27"),
+            "dimensions": "{}",
+            "level": "alert",
+            "value": 0.71,
+            "threshold": 0.8,
+            "mode": "absolute",
+            "owner": "ml@x",
+        },
+        {
+            "metric": "drift_psi",
+            "week_start": dt.date(2026, 7, 27),
+            "dimensions": '{"feature":"channel"}',
+            "level": "warn",
+            "value": 0.12,
+            "threshold": 0.1,
+            "mode": "absolute",
+            "owner": None,
+        },
     ]
     run_id = store.record_check(dt.date(2026, 7, 27), "B1", alerts, ["orphan_metric"], actor="cli")
     runs = store.check_runs(dt.date(2026, 7, 27))
-    assert [(r["id"], r["alerts"], r["warnings"], r["build_id"]) for r in runs] == [(run_id, 1, 1, "B1")]
+    assert [(r["id"], r["alerts"], r["warnings"], r["build_id"]) for r in runs] == [
+        (run_id, 1, 1, "B1")
+    ]
     assert json.loads(runs[0]["unowned"]) == ["orphan_metric"]
     assert store.audit_log(entity="weekly_check")[0].detail["alerts"] == 1
     with sqlite3.connect(tmp_path / "state.sqlite") as conn:

@@ -25,13 +25,22 @@ def test_line_week_shows_formula_numbers_sources_sql_and_rows(golden_con):
     assert t.formula_filled == "(45 * 3 - 30) / 60 * 72"
     assert t.value == D("126")
     assert t.sql is not None and "name: time_saved" in t.sql
-    assert t.sql_sha256 == hashlib.sha256((SQL_DIR / "roi" / "time_saved.sql").read_bytes()).hexdigest()
+    assert (
+        t.sql_sha256
+        == hashlib.sha256((SQL_DIR / "roi" / "time_saved.sql").read_bytes()).hexdigest()
+    )
     inputs = {i.name: i for i in t.inputs}
     rate = inputs["loaded_hourly_cost"]
-    assert (rate.value, rate.effective_from, rate.source_type) == (D("72"), "2026-03-09", "assumption")
+    assert (rate.value, rate.effective_from, rate.source_type) == (
+        D("72"),
+        "2026-03-09",
+        "assumption",
+    )
     assert "cfo@example.com" in rate.note and "pay review March 2026" in rate.note
     assert "(was 62.5)" in rate.note
-    assert list(rate.rows["value"]) == [D("62.5"), D("72")] or list(rate.rows["value"].astype(float)) == [62.5, 72.0]
+    assert list(rate.rows["value"]) == [D("62.5"), D("72")] or list(
+        rate.rows["value"].astype(float)
+    ) == [62.5, 72.0]
     baseline = inputs["baseline_handle_minutes"]
     assert "register file assumptions.csv, line" in baseline.note
     items = inputs["assisted_items"]
@@ -45,8 +54,13 @@ def test_cost_line_traces_to_its_cost_rows(golden_con):
     t = trace(golden_con, line_id="people", week=W1)
     (people,) = t.inputs
     assert people.source_ref == "staging.cost_weeks[people]: people-1"
-    assert people.rows[["cost_id", "days_in_week", "days_in_period"]].values.tolist() == [["people-1", 7, 21]]
-    assert float(people.rows["week_amount"][0]) == 33.34 and float(people.rows["cost_amount"][0]) == 100.0
+    assert people.rows[["cost_id", "days_in_week", "days_in_period"]].values.tolist() == [
+        ["people-1", 7, 21]
+    ]
+    assert (
+        float(people.rows["week_amount"][0]) == 33.34
+        and float(people.rows["cost_amount"][0]) == 100.0
+    )
     assert "name: cost_weeks" in people.sql
 
 
@@ -64,9 +78,13 @@ def test_totals_list_the_lines_they_sum(golden_con):
     assert net.formula == "total_benefits - total_costs"
     assert net.formula_filled == "503.0416666907 - 547.130501"
     assert {line.line_id: line.amount for line in net.lines} == {
-        "time_saved": D("266.0416666667"), "errors_avoided": D("237.000000024"),
-        "build_amortisation": D("200"), "inference": D("0.460501"), "infrastructure": D("206.67"),
-        "licences": D("40"), "people": D("100"),
+        "time_saved": D("266.0416666667"),
+        "errors_avoided": D("237.000000024"),
+        "build_amortisation": D("200"),
+        "inference": D("0.460501"),
+        "infrastructure": D("206.67"),
+        "licences": D("40"),
+        "people": D("100"),
     }
     roi = trace(golden_con, figure="roi")
     assert roi.value == summary.roi
