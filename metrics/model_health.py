@@ -359,8 +359,9 @@ def health_chart(
 
     Building an Altair chart and validating its spec costs about 0.1 s a chart; the page draws
     six, so it caches this (``metrics.ui.load``: keyed by the snapshot, the choices and the
-    notes) and a warm rerun only sends the cached specs. A failure is returned, not raised:
-    one broken metric must not take the page down.
+    notes) and a warm rerun only sends the cached specs. A metric missing from the build is
+    returned as ``unavailable``; an exception is raised (and so not cached): the page shows it
+    as an error card and draws the other charts.
     """
     from metrics import charts
 
@@ -372,32 +373,27 @@ def health_chart(
         return HealthChart(
             "unavailable", title, message=f"**{title}** is unavailable in this build: {message}"
         )
-    try:
-        values = health_values(con)
-        result = series_for(
-            values, metric, split, since=since, versions=versions, segments=segments
+    values = health_values(con)
+    result = series_for(values, metric, split, since=since, versions=versions, segments=segments)
+    if result.frame.empty:
+        return HealthChart(
+            "empty",
+            title,
+            message=f"**{title}**: no rows for the chosen versions, segments and weeks.",
         )
-        if result.frame.empty:
-            return HealthChart(
-                "empty",
-                title,
-                message=f"**{title}**: no rows for the chosen versions, segments and weeks.",
-            )
-        if notes is not None and since is not None and len(notes):
-            notes = notes[notes["week_start"].map(lambda d: d >= since)]
-        legend = " × ".join(DIMENSION_LABELS[d] for d in result.split_used) or "Series"
-        chart = charts.trend_chart(
-            result.frame.rename(columns={"series": legend}),
-            title=chart_title(title, split),
-            y_title=title,
-            unit=definition["unit"],
-            annotations=notes,
-            thresholds=definition["thresholds"],
-            color_field=legend,
-        )
-        caption = f"Owner: {definition['owner'] or 'unowned'}."
-        if result.note:
-            caption = f"{result.note} {caption}"
-        return HealthChart("ok", title, spec=chart.to_dict(), caption=caption)
-    except Exception as exc:  # noqa: BLE001 - reported on the page as an error card
-        return HealthChart("error", title, message=f"**{title}** could not be drawn: {exc}")
+    if notes is not None and since is not None and len(notes):
+        notes = notes[notes["week_start"].map(lambda d: d >= since)]
+    legend = " × ".join(DIMENSION_LABELS[d] for d in result.split_used) or "Series"
+    chart = charts.trend_chart(
+        result.frame.rename(columns={"series": legend}),
+        title=chart_title(title, split),
+        y_title=title,
+        unit=definition["unit"],
+        annotations=notes,
+        thresholds=definition["thresholds"],
+        color_field=legend,
+    )
+    caption = f"Owner: {definition['owner'] or 'unowned'}."
+    if result.note:
+        caption = f"{result.note} {caption}"
+    return HealthChart("ok", title, spec=chart.to_dict(), caption=caption)

@@ -37,8 +37,13 @@ def keep_app_frame() -> None:
     the same page and query string. Measured with a real server and browser in
     tests/test_browser.py.
     """
+    from streamlit import config
     from streamlit.runtime.pages_manager import PagesManager
 
+    # AppTest resets the flag before every run; a rerun there would discard the run's button
+    # clicks. AppTest runs app.py first anyway; the cold-server case is browser-tested.
+    if config.get_option("global.appTest"):
+        return
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()

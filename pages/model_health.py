@@ -64,15 +64,19 @@ store = ui.state_store()
 def draw(metric: str) -> None:
     """One metric's chart, or an error card when it failed; never stops the page."""
     notes = annotations.chart_annotations(store, versions_seen, metric)
-    chart = ui.load(
-        model_health.health_chart,
-        metric,
-        split,
-        since,
-        None if filters["versions"] is None else tuple(filters["versions"]),
-        None if filters["segments"] is None else tuple(filters["segments"]),
-        notes,
-    )
+    try:
+        chart = ui.load(
+            model_health.health_chart,
+            metric,
+            split,
+            since,
+            None if filters["versions"] is None else tuple(filters["versions"]),
+            None if filters["segments"] is None else tuple(filters["segments"]),
+            notes,
+        )
+    except Exception as exc:  # one broken metric must not take the page down
+        st.error(f"**{metric}** could not be drawn: {exc}")
+        return
     if chart.status == "ok":
         st.vega_lite_chart(chart.spec, width="stretch")
         st.caption(chart.caption)
