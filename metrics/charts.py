@@ -240,18 +240,25 @@ def annotation_layer(annotations: pd.DataFrame | None) -> alt.Chart | None:
     return rules + flags
 
 
+def layered(*charts: alt.Chart | alt.LayerChart) -> alt.LayerChart:
+    """``alt.layer(*charts)`` of charts without facet encodings: always a ``LayerChart``.
+
+    (altair types it ``LayerChart | FacetChart``: layers that share a facet encoding are
+    turned into a facet chart; ours have none.)
+    """
+    chart = alt.layer(*charts)
+    assert isinstance(chart, alt.LayerChart)
+    return chart
+
+
 def threshold_layer(thresholds: Mapping[str, Any] | None, unit: str | None) -> alt.Chart | None:
     """Dashed warn / alert rules for absolute thresholds (change modes have no level line)."""
     if not thresholds or str(thresholds.get("mode") or "absolute") != "absolute":
         return None
-    rows = [
-        {"level": level, "threshold": float(thresholds[level])}
-        for level in ("warn", "alert")
-        if thresholds.get(level) is not None
-    ]
-    if not rows:
+    levels = [level for level in ("warn", "alert") if thresholds.get(level) is not None]
+    if not levels:
         return None
-    levels = [r["level"] for r in rows]
+    rows = [{"level": level, "threshold": float(thresholds[level])} for level in levels]
     scale = alt.Scale(domain=levels, range=[STATUS_COLORS[lvl] for lvl in levels])
     return (
         alt.Chart(pd.DataFrame(rows))
@@ -329,7 +336,7 @@ def trend_chart(
     if not color_field:
         points = points.encode(color=alt.value(series_color("all")))
     # line and points share one colour scale (one legend); rules and notes get their own
-    layers: list[alt.Chart | alt.LayerChart] = [alt.layer(line, points)]
+    layers: list[alt.Chart | alt.LayerChart] = [layered(line, points)]
     rules = threshold_layer(thresholds, unit)
     if rules is not None:
         layers.append(rules)
@@ -341,7 +348,7 @@ def trend_chart(
         alt.layer(*layers)
         .resolve_scale(color="independent")
         .properties(
-            title=alt.TitleParams(title, subtitle=subtitle or None, anchor="start"),
+            title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined, anchor="start"),
             height=height,
         )
     )

@@ -141,7 +141,7 @@ class Contract(BaseModel):
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     one_of: tuple[str, ...] | None = Field(
-        None, description="Exactly one of these columns must hold a value (rule `one_of`)."
+        default=None, description="Exactly one of these columns must hold a value (rule `one_of`)."
     )
     description: str = ""
 

@@ -248,6 +248,7 @@ def build_objects(
         if "as_of" in getattr(item, "body_sql", ""):
             inputs["setting('as_of')"] = None  # the build time: changes at every build
         blocked = [d for d in depends_on if d in results and results[d].status != "ok"]
+        error: str | None
         if isinstance(item, BrokenDefinition) or blocked:
             _drop(con, item)
             if isinstance(item, BrokenDefinition):
@@ -275,7 +276,7 @@ def build_objects(
             continue
         started = time.perf_counter()
         rows: int | None = None
-        error: str | None = None
+        error = None
         status = "ok"
         relation = f"{item.schema}.{_ident(item.name)}"
         key = key_column(item)
@@ -285,6 +286,7 @@ def build_objects(
             mode, reason = "full", "reads setting('as_of')"
         try:
             if mode == "keys":
+                assert key is not None  # _decide gives "keys" only to a key_local definition
                 changes[q] = _recompute_keys(con, registry, item, key, sorted(keyed), p)
                 keys[q] = key
                 rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
@@ -294,6 +296,7 @@ def build_objects(
             else:
                 before = week_fingerprint(con, f"{item.schema}.{item.name}")
                 if mode == "weeks":
+                    assert weeks is not None  # _decide gives "weeks" with the weeks
                     rows = _recompute_weeks(con, item, sorted(weeks), long_insert)
                 else:
                     _drop(con, item)
@@ -410,7 +413,8 @@ def _decide(
     if any(w is None for w in inputs.values()):
         whole = sorted(n for n, w in inputs.items() if w is None)
         return "full", None, "changed without weeks: " + ", ".join(whole)
-    weeks: set = set().union(*inputs.values())
+    # every value is a set here (a None returned "full" above)
+    weeks: set = set().union(*(w for w in inputs.values() if w is not None))
     if item.schema == "staging" or not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}):
         return "full", None, "not tagged week_local"
     if DRIFT_REFERENCE in tags:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 import duckdb
 import pandas as pd
@@ -50,6 +50,17 @@ FORMATS: dict[str, Literal["csv", "parquet", "jsonl"]] = {
 }
 
 Progress = Callable[[str], None]
+
+
+class _LoadBase(TypedDict):
+    """The `LoadResult` fields known before a file is read, shared by every outcome."""
+
+    load_id: str
+    table_name: str
+    source_file: str
+    file_format: str | None
+    started_at: datetime
+    loaded_by: str | None
 
 
 class IngestError(Exception):
@@ -202,7 +213,7 @@ def _ingest_file(
 ) -> LoadResult:
     started = _now()
     load_id = f"L{started:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-    base = dict(
+    base = _LoadBase(
         load_id=load_id,
         table_name=contract.table,
         source_file=str(f),
@@ -262,14 +273,16 @@ def _load_file(
     sha: str,
     contract: Contract,
     settings: Settings,
-    base: dict,
+    base: _LoadBase,
     say: Progress,
 ) -> LoadResult:
     t0 = time.perf_counter()
     try:
         # Reading creates only temp objects, outside the transaction: rowids of a temp table
         # created inside one are not 0-based, and they number the rows.
-        plan = _open_source(con, f, base["file_format"], contract)
+        fmt = base["file_format"]
+        assert fmt is not None  # _ingest_file refuses a file of unknown format
+        plan = _open_source(con, f, fmt, contract)
         plan.cutoff = _now() + timedelta(hours=settings.future_tolerance_hours)
         if base["file_format"] == "parquet":  # read lazily, while checking
             say(f"{f.name}: {plan.rows:,} rows")
@@ -290,7 +303,7 @@ def _load_file(
 
 
 def _load_rows(
-    con: duckdb.DuckDBPyConnection, plan: _Plan, sha: str, base: dict, say: Progress
+    con: duckdb.DuckDBPyConnection, plan: _Plan, sha: str, base: _LoadBase, say: Progress
 ) -> LoadResult:
     """Check, insert accepted and quarantined rows and the ledger row (inside the transaction)."""
     f, contract, rows_in = plan.f, plan.contract, plan.rows
@@ -857,7 +870,7 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, contract: Contract, load_id
     """)
 
 
-def _insert_quarantine(con: duckdb.DuckDBPyConnection, plan: _Plan, base: dict) -> None:
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, plan: _Plan, base: _LoadBase) -> None:
     """One quarantine row per rejected source row, with every failure and every raw value."""
     contract = plan.contract
     items = [

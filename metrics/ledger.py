@@ -462,7 +462,8 @@ def read_ledger(
     line_id: str | None = None,
 ) -> list[LedgerEntry]:
     """Rows of ``main.roi_ledger`` with ``start <= week_start <= end``, by week then line."""
-    where, args = ["true"], []
+    where: list[str] = ["true"]
+    args: list[object] = []
     if start is not None:
         where.append("week_start >= ?")
         args.append(start)

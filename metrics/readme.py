@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -58,13 +59,15 @@ def render_cli() -> str:
     parser = build_parser()
     parts = ["```text", parser.format_help().rstrip(), "```"]
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    for name, child in sub.choices.items():  # type: ignore[attr-defined]
+    assert isinstance(sub, argparse._SubParsersAction)
+    for name, child in sub.choices.items():
         parts += ["", f"#### `outcomes {name}`", "", "```text", child.format_help().rstrip(), "```"]
     return "\n".join(parts)
 
 
 def render_metrics() -> str:
     """The metric list, from the headers of sql/metrics/*.sql."""
+    from metrics.headers import MetricHeader
     from metrics.registry import load_registry
 
     registry = load_registry(PROJECT_ROOT / "sql")
@@ -74,6 +77,7 @@ def render_metrics() -> str:
     ]
     for d in sorted(registry.by_schema().get("metrics", []), key=lambda d: (d.header.kind, d.name)):
         h = d.header
+        assert isinstance(h, MetricHeader)  # the header model of sql/metrics (and sql/roi)
         text = " ".join(h.description.split())
         lines.append(
             f"| `{d.name}` | {h.kind} | {h.unit} | {h.direction} | {h.owner or '**unowned**'} | {text} |"
@@ -96,9 +100,11 @@ def update_readme(path: Path = PROJECT_ROOT / "README.md", check: bool = False) 
         fresh = render().replace("\\", "\\\\") + "\n"
         if match.group(2) != render() + "\n":
             stale.append(name)
-            text = pattern.sub(
-                lambda m, f=fresh: m.group(1) + f.replace("\\\\", "\\") + m.group(3), text
-            )
+
+            def _replace(m: re.Match[str], f: str = fresh) -> str:
+                return m.group(1) + f.replace("\\\\", "\\") + m.group(3)
+
+            text = pattern.sub(_replace, text)
     if stale and not check:
         path.write_text(text)
     return stale

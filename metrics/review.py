@@ -160,7 +160,7 @@ def _dimension_list(value: Any) -> list[str]:
 
 
 def _catalog_from_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from metrics.headers import HeaderError, parse_header
+    from metrics.headers import HeaderError, MetricHeader, parse_header
 
     paths = con.execute(
         "select name, path from main.build_objects where kind = 'metric' order by name"
@@ -172,6 +172,7 @@ def _catalog_from_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         except (OSError, HeaderError, TypeError):
             records.append({"name": name})
             continue
+        assert isinstance(header, MetricHeader)  # the model parse_header uses for "metrics"
         t = getattr(header, "thresholds", None)
         records.append(
             {

@@ -25,7 +25,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from metrics.charts import FIXED_COLORS, annotation_layer
+from metrics.charts import FIXED_COLORS, annotation_layer, layered
 
 BENEFIT = FIXED_COLORS["benefit"]
 COST = FIXED_COLORS["cost"]
@@ -319,7 +319,7 @@ def waterfall_chart(
         .encode(x=x, y="top:Q", text=alt.Text("amount:Q", format=fmt))
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
-    return alt.layer(bars, labels, zero).properties(
+    return layered(bars, labels, zero).properties(
         title=alt.TitleParams(
             f"From benefits through costs to net value, {period_label} ({currency})", anchor="start"
         ),
@@ -397,7 +397,7 @@ def tornado_chart(
         )
     )
     # a step height: a fixed number of pixels per assumption, whatever the container's width
-    return alt.layer(bars, rule).properties(
+    return layered(bars, rule).properties(
         title=alt.TitleParams(
             f"ROI range by assumption, {period_label}",
             subtitle=[

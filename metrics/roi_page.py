@@ -203,7 +203,9 @@ def make_window(
     '01 Jan 2026 – 06 May 2026'
     """
     if kind in ("month", "quarter"):
-        label = label or (period_labels(weeks, kind) or [None])[0]
+        if not label:
+            labels = period_labels(weeks, kind)
+            label = labels[0] if labels else None
         if label is None:
             raise ValueError("no ledger weeks to pick a period from")
         start, end = roi_summary.period_bounds(label)

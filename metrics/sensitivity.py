@@ -27,6 +27,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -81,7 +82,7 @@ def sensitivity(
     base_benefits, base_costs = _totals(rows, {})
     base_net = base_benefits - base_costs
     base_roi = ratio(base_net, base_costs)
-    out = []
+    out: list[dict[str, Any]] = []  # rows of an object-dtype frame
     for key in _used_keys(rows):
         versions = _versions_used(rows, key)
         spans = [ranges.get((key, eff)) for eff in versions]

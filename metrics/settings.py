@@ -47,13 +47,15 @@ class DriftSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reference_mode: ReferenceMode = Field(
-        ReferenceMode.fixed,
+        default=ReferenceMode.fixed,
         description="`fixed`: the first `reference_weeks` complete weeks of data; "
         "`trailing`: the `reference_weeks` weeks before the week being tested.",
     )
-    reference_weeks: int = Field(4, ge=1, le=52, description="Weeks in the reference window.")
+    reference_weeks: int = Field(
+        default=4, ge=1, le=52, description="Weeks in the reference window."
+    )
     min_rows: int = Field(
-        200,
+        default=200,
         ge=1,
         description="Fewer rows than this in the reference or the current week: "
         "the drift row is marked insufficient, not alerted (below ~200 rows a 10-bin PSI "
@@ -67,11 +69,13 @@ class SandboxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     query_seconds: float = Field(
-        10.0, gt=0, description="Wall-clock limit; the query is interrupted."
+        default=10.0, gt=0, description="Wall-clock limit; the query is interrupted."
     )
-    memory: str = Field("500MB", description="DuckDB memory_limit for the sandbox connection.")
-    rows: int = Field(10_000, ge=1, description="At most this many rows are returned.")
-    threads: int = Field(2, ge=1, description="DuckDB threads for the sandbox connection.")
+    memory: str = Field(
+        default="500MB", description="DuckDB memory_limit for the sandbox connection."
+    )
+    rows: int = Field(default=10_000, ge=1, description="At most this many rows are returned.")
+    threads: int = Field(default=2, ge=1, description="DuckDB threads for the sandbox connection.")
 
 
 class Settings(BaseSettings):

@@ -118,7 +118,9 @@ def _register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     double = duckdb.sqltype("DOUBLE")
     for name, func, arity in (("ks_pvalue", _ks_pvalue, 3), ("chi2_sf", _chi2_sf, 2)):
         try:
-            con.create_function(
+            # the stubs type `type`/`null_handling` as enums only; the binding also takes
+            # these strings, and the enums' module moved between duckdb releases
+            con.create_function(  # type: ignore[call-overload]
                 name, func, [double] * arity, double, type="arrow", null_handling="special"
             )
         except duckdb.CatalogException as exc:

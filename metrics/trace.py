@@ -371,7 +371,7 @@ def _total(
         category = "benefit" if figure == "total_benefits" else "cost"
         chosen = [t for t in lines if t.category == category]
         formula = " + ".join(t.line_id for t in chosen) or "0"
-        value = sum((t.amount for t in chosen), Decimal(0))
+        value: Decimal | None = sum((t.amount for t in chosen), Decimal(0))
         inputs = tuple(_line_input(con, t, start, end, currency) for t in chosen)
         filled = " + ".join(decimal_text(t.amount) for t in chosen) or "0"
         return Trace(
@@ -393,10 +393,10 @@ def _total(
         "run_rate_annualised": "(total_benefits - total_costs) * 52 / 4",
         "roi": "(total_benefits - total_costs) / total_costs",
     }[figure]
-    formula = Formula.parse(text)
+    parsed = Formula.parse(text)
     values = {"total_benefits": benefits, "total_costs": costs}
     # ROI divides by the costs: None (n/a) when there are none, as in the summary
-    value = ratio(benefits - costs, costs) if figure == "roi" else formula.evaluate(values)
+    value = ratio(benefits - costs, costs) if figure == "roi" else parsed.evaluate(values)
     totals = tuple(
         TraceInput(
             name=name,
@@ -420,8 +420,8 @@ def _total(
         label=label,
         start=start,
         end=end,
-        formula=formula.text,
-        formula_filled=formula.filled({k: decimal_text(v) for k, v in values.items()}),
+        formula=parsed.text,
+        formula_filled=parsed.filled({k: decimal_text(v) for k, v in values.items()}),
         value=value,
         currency=currency,
         inputs=totals,

@@ -127,14 +127,14 @@ def write_ledger_xlsx(
     inputs_ws.set_column(AMOUNT_COL, AMOUNT_COL + 1, 18)
 
     last = len(rows) + 1  # 1-based row number of the last ledger row
-    col = {
+    letters = {
         name: _col_letter(FIXED_COLUMNS.index(name))
         for name in ("week_start", "line_id", "category")
     }
     amounts = f"{INPUT_SHEET}!${_col_letter(AMOUNT_COL)}$2:${_col_letter(AMOUNT_COL)}${last}"
 
     def column(name: str) -> str:
-        return f"{INPUT_SHEET}!${col[name]}$2:${col[name]}${last}"
+        return f"{INPUT_SHEET}!${letters[name]}$2:${letters[name]}${last}"
 
     s = summary_ws
     s.set_column(0, 0, 26)

@@ -551,3 +551,9 @@ def test_series_in_one_chart_never_share_a_colour_and_keep_it_across_charts():
     # a series that collides with none keeps its own colour in every chart
     alone = charts.color_scale([names[0], "all"]).to_dict()
     assert alone["range"][alone["domain"].index(names[0])] == charts.series_color(names[0])
+
+
+def test_trend_chart_without_thresholds_has_no_subtitle():
+    frame = pd.DataFrame({"week_start": W[:3], "value": [0.1, 0.2, 0.3], "flag": [None] * 3})
+    spec = charts.trend_chart(frame, title="Volume", y_title="Volume", unit="count").to_dict()
+    assert spec["title"]["text"] == "Volume" and "subtitle" not in spec["title"]
