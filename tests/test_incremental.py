@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import math
@@ -77,7 +78,7 @@ def _tables(path: Path) -> dict[str, list]:
             f"{s}.{t}"
             for s, t in con.execute(
                 "select schema_name, table_name from duckdb_tables() "
-                "where schema_name in ('staging', 'metrics', 'roi') order by 1, 2"
+                "where schema_name in ('staging_data', 'metrics', 'roi') order by 1, 2"
             ).fetchall()
         ]
         out = {
@@ -148,3 +149,38 @@ def test_incremental_without_base_is_full(tmp_path):
     result = build_snapshot(settings, progress=messages.append, incremental=True)
     assert result.ok
     assert any("no current snapshot; full build" in m for m in messages)
+
+
+def test_a_changed_assumption_is_not_reused(tmp_path):
+    # no new load, only the register file changed: the ROI must follow it, as a full build does
+    register = tmp_path / "assumptions.csv"
+    register.write_text((ROOT / "assumptions.csv").read_text())
+    settings = settings_for(tmp_path / "p", assumptions_file=register)
+    assert run_demo(settings, events=3_000, end=END, loaded_by="pytest") == 0
+    with register.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if row["key"] == "loaded_hourly_cost":
+            row["value"] = str(Decimal(row["value"]) + 20)
+            row["high"] = str(Decimal(row["high"]) + 20)
+    with register.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert build_snapshot(settings, incremental=True).ok
+    full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
+    assert build_snapshot(full_settings).ok
+    query = "select week_start, amount from roi.time_saved order by 1"
+    got = {}
+    for name, path in (("inc", settings.warehouse_path), ("full", full_settings.warehouse_path)):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            got[name] = con.execute(query).fetchall()
+            if name == "inc":
+                mode = con.execute(
+                    "select mode from main.build_reuse where name = 'assumptions'"
+                ).fetchall()
+        finally:
+            con.close()
+    assert got["inc"] and got["inc"] == got["full"]
+    assert mode == [("full",)]
