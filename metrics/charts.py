@@ -161,11 +161,15 @@ def color_scale(values: Iterable[object]) -> alt.Scale:
     8
     """
     domain = sorted({str(v) for v in values if v is not None and v == v})
-    used: set[str] = set()
+    # fixed names (total, benefit, cost...) keep their colour: they are placed first
+    used: set[str] = {FIXED_COLORS[v.lower()] for v in domain if v.lower() in FIXED_COLORS}
     colors: list[str] = []
     for value in domain:
         color = series_color(value)
-        if color in used and value.lower() not in FIXED_COLORS:
+        if value.lower() in FIXED_COLORS:
+            colors.append(color)
+            continue
+        if color in used:
             start = PALETTE.index(color) if color in PALETTE else 0
             free = [
                 PALETTE[(start + step) % len(PALETTE)]

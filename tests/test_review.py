@@ -557,3 +557,10 @@ def test_trend_chart_without_thresholds_has_no_subtitle():
     frame = pd.DataFrame({"week_start": W[:3], "value": [0.1, 0.2, 0.3], "flag": [None] * 3})
     spec = charts.trend_chart(frame, title="Volume", y_title="Volume", unit="count").to_dict()
     assert spec["title"]["text"] == "Volume" and "subtitle" not in spec["title"]
+
+
+def test_a_fixed_colour_is_never_taken_by_a_hashed_series():
+    name = next(n for n in (f"S{i}" for i in range(500)) if charts.series_color(n) == "#4e79a7")
+    scale = charts.color_scale([name, "all"]).to_dict()  # the upper-case name sorts first
+    colors = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colors["all"] == "#4e79a7" and colors[name] != "#4e79a7"
