@@ -21,16 +21,6 @@ os.chdir(ROOT)
 
 END = date(2026, 3, 4)  # fixed end: byte-identical demo files from one run to the next
 SEED = 7
-LOAD_ORDER = (
-    "assumptions",
-    "users",
-    "costs",
-    "incidents",
-    "work_items",
-    "ai_events",
-    "ai_features",
-    "feedback",
-)
 
 
 def settings_for(data: Path, **overrides):
@@ -63,6 +53,7 @@ def step_generate(data: Path, events: str) -> dict:
 
 
 def step_ingest(data: Path) -> dict:
+    from metrics.demo_pipeline import LOAD_ORDER
     from metrics.ingest import ingest_path
 
     s = settings_for(data)

@@ -483,14 +483,7 @@ def _load_ids(
     for ref in raw_tables:
         if ref not in cache:
             table = ref.split(".", 1)[1]
-            columns = {
-                c
-                for (c,) in con.execute(
-                    "select column_name from duckdb_columns() where database_name = current_database() "
-                    "and schema_name = 'raw' and table_name = ?",
-                    [table],
-                ).fetchall()
-            }
+            columns = raw_columns(con, table)
             column = (
                 "_load_id"
                 if "_load_id" in columns
@@ -618,6 +611,18 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The column names of ``raw.<table>`` in the current database (empty when it is missing)."""
+    return {
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'raw' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -468,20 +468,15 @@ def _recompute_keys(
     """
     from sqlglot import exp, parse_one
 
+    from metrics.build import raw_columns
+
     name, k = item.name, _ident(key)
     keys_table = f"_keys_{name}"
     sources = []
     narrowed: dict[tuple[str, str], str] = {}
     for ref in sorted(r for r in item.reads if r.startswith("raw.")):
         table = ref.split(".", 1)[1]
-        columns = {
-            c
-            for (c,) in con.execute(
-                "select column_name from duckdb_columns() where database_name = current_database() "
-                "and schema_name = 'raw' and table_name = ?",
-                [table],
-            ).fetchall()
-        }
+        columns = raw_columns(con, table)
         if key in columns and "_load_id" in columns:
             sources.append(
                 f"select {k} as k from raw.{_ident(table)} "
