@@ -37,7 +37,7 @@ run: $(STAMP) $(WAREHOUSE)
 demo: $(STAMP)
 	$(PY) -m metrics demo --fresh
 
-# Debian's chromium for the browser tests (never `playwright install`: no downloads here).
+# Debian's chromium for the browser tests: Playwright drives /usr/bin/chromium (no browser downloads).
 chromium:
 	@{ command -v chromium && dpkg -s fonts-noto-color-emoji; } >/dev/null 2>&1 || { \
 		echo "installing Debian chromium (+ emoji font) for the browser tests"; \
