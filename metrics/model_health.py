@@ -346,8 +346,35 @@ class HealthChart:
     message: str = ""
 
 
-def health_chart(
+def health_charts(
     con: duckdb.DuckDBPyConnection,
+    metrics: tuple[str, ...],
+    split: str,
+    since: dt.date | None,
+    versions: tuple[str, ...] | None,
+    segments: tuple[str, ...] | None,
+    notes: tuple[pd.DataFrame | None, ...],
+) -> dict[str, HealthChart]:
+    """The charts of ``metrics`` (``notes[i]`` drawn on ``metrics[i]``) as Vega-Lite specs.
+
+    Building an Altair chart and validating its spec costs about 0.1 s a chart; the page draws
+    six, so it caches this (``metrics.ui.load``: keyed by the snapshot, the choices and the
+    notes) and a warm rerun only sends the cached specs. The values and definitions are read
+    once for all charts; a read error is raised (and so not cached). A metric missing from the
+    build is ``unavailable``; a chart that cannot be drawn is an ``error`` card, so one broken
+    metric does not take the page down.
+    """
+    catalog = health_catalog(con)
+    values = health_values(con)
+    return {
+        metric: _health_chart(catalog, values, metric, split, since, versions, segments, note)
+        for metric, note in zip(metrics, notes, strict=True)
+    }
+
+
+def _health_chart(
+    catalog: pd.DataFrame,
+    values: pd.DataFrame,
     metric: str,
     split: str,
     since: dt.date | None,
@@ -355,17 +382,9 @@ def health_chart(
     segments: tuple[str, ...] | None,
     notes: pd.DataFrame | None,
 ) -> HealthChart:
-    """The chart of one metric as a Vega-Lite spec, for the page to cache per snapshot.
-
-    Building an Altair chart and validating its spec costs about 0.1 s a chart; the page draws
-    six, so it caches this (``metrics.ui.load``: keyed by the snapshot, the choices and the
-    notes) and a warm rerun only sends the cached specs. A metric missing from the build is
-    returned as ``unavailable``; an exception is raised (and so not cached): the page shows it
-    as an error card and draws the other charts.
-    """
+    """One chart of :func:`health_charts`."""
     from metrics import charts
 
-    catalog = health_catalog(con)
     definition = catalog[catalog["name"] == metric].iloc[0]
     title = str(definition["title"] or metric)
     if definition["build_status"] != "ok":
@@ -373,27 +392,31 @@ def health_chart(
         return HealthChart(
             "unavailable", title, message=f"**{title}** is unavailable in this build: {message}"
         )
-    values = health_values(con)
-    result = series_for(values, metric, split, since=since, versions=versions, segments=segments)
-    if result.frame.empty:
-        return HealthChart(
-            "empty",
-            title,
-            message=f"**{title}**: no rows for the chosen versions, segments and weeks.",
+    try:
+        result = series_for(
+            values, metric, split, since=since, versions=versions, segments=segments
         )
-    if notes is not None and since is not None and len(notes):
-        notes = notes[notes["week_start"].map(lambda d: d >= since)]
-    legend = " × ".join(DIMENSION_LABELS[d] for d in result.split_used) or "Series"
-    chart = charts.trend_chart(
-        result.frame.rename(columns={"series": legend}),
-        title=chart_title(title, split),
-        y_title=title,
-        unit=definition["unit"],
-        annotations=notes,
-        thresholds=definition["thresholds"],
-        color_field=legend,
-    )
-    caption = f"Owner: {definition['owner'] or 'unowned'}."
-    if result.note:
-        caption = f"{result.note} {caption}"
-    return HealthChart("ok", title, spec=chart.to_dict(), caption=caption)
+        if result.frame.empty:
+            return HealthChart(
+                "empty",
+                title,
+                message=f"**{title}**: no rows for the chosen versions, segments and weeks.",
+            )
+        if notes is not None and since is not None and len(notes):
+            notes = notes[notes["week_start"].map(lambda d: d >= since)]
+        legend = " × ".join(DIMENSION_LABELS[d] for d in result.split_used) or "Series"
+        chart = charts.trend_chart(
+            result.frame.rename(columns={"series": legend}),
+            title=chart_title(title, split),
+            y_title=title,
+            unit=definition["unit"],
+            annotations=notes,
+            thresholds=definition["thresholds"],
+            color_field=legend,
+        )
+        caption = f"Owner: {definition['owner'] or 'unowned'}."
+        if result.note:
+            caption = f"{result.note} {caption}"
+        return HealthChart("ok", title, spec=chart.to_dict(), caption=caption)
+    except Exception as exc:  # noqa: BLE001 - drawn as an error card; the others still draw
+        return HealthChart("error", title, message=f"**{title}** could not be drawn: {exc}")

@@ -61,22 +61,29 @@ versions_seen = ui.load(annotations.version_change_annotations)
 store = ui.state_store()
 
 
+LATENCY = ("latency_p95", "latency_p50", "latency_p99")
+CHARTED = (
+    "accuracy",
+    "error_rate",
+    "calibration_error",
+    *LATENCY,
+    "override_rate",
+    "acceptance_rate",
+)
+drawn = ui.load(
+    model_health.health_charts,
+    CHARTED,
+    split,
+    since,
+    None if filters["versions"] is None else tuple(filters["versions"]),
+    None if filters["segments"] is None else tuple(filters["segments"]),
+    tuple(annotations.chart_annotations(store, versions_seen, m) for m in CHARTED),
+)
+
+
 def draw(metric: str) -> None:
-    """One metric's chart, or an error card when it failed; never stops the page."""
-    notes = annotations.chart_annotations(store, versions_seen, metric)
-    try:
-        chart = ui.load(
-            model_health.health_chart,
-            metric,
-            split,
-            since,
-            None if filters["versions"] is None else tuple(filters["versions"]),
-            None if filters["segments"] is None else tuple(filters["segments"]),
-            notes,
-        )
-    except Exception as exc:  # one broken metric must not take the page down
-        st.error(f"**{metric}** could not be drawn: {exc}")
-        return
+    """One metric's chart, or its info / error card."""
+    chart = drawn[metric]
     if chart.status == "ok":
         st.vega_lite_chart(chart.spec, width="stretch")
         st.caption(chart.caption)
@@ -100,7 +107,7 @@ with col1:
 with col2:
     percentile = st.radio(
         "Latency percentile",
-        ["latency_p95", "latency_p50", "latency_p99"],
+        list(LATENCY),
         format_func=lambda m: m.removeprefix("latency_"),
         horizontal=True,
         key="health_latency",
