@@ -197,7 +197,7 @@ def render_scorecard() -> None:
                     "flag",
                     "basis",
                 ]
-            ],
+            ].fillna({"flag": ""}),
             hide_index=True,
             width="stretch",
             column_config={
