@@ -2,8 +2,10 @@
 
 Steps, in one DuckDB file ``.<warehouse>-<build_id>.duckdb.tmp``:
 
-1. copy every raw table, ``raw.loads`` and ``raw.quarantine`` from the raw store (under its
-   shared lock, attached read-only);
+1. start from a byte copy of the raw store file (under its shared lock): every raw table,
+   ``raw.loads`` and ``raw.quarantine`` come with it at the speed of a file copy, where a
+   row-by-row ``create table as`` re-encoded every row (10M events: 69 s of a 128 s build);
+   anything outside schema ``raw`` is dropped;
 2. macros, Python functions and ``main.build_settings`` (:mod:`metrics.sqlfunctions`);
 3. every definition in build order: ``sql/staging`` as views, ``sql/metrics`` and ``sql/roi``
    as tables; a failure is recorded and its dependents are skipped, the rest go on;
@@ -194,6 +196,8 @@ def build_snapshot(
     plan = incremental_build.plan(settings, registry, say) if incremental and only is None else None
     if plan is not None:
         incremental_build.clone(plan, tmp)
+    else:
+        _copy_raw_file(settings, tmp)
     con = duckdb.connect(str(tmp))
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -201,7 +205,7 @@ def build_snapshot(
             incremental_build.prepare(con)
             raw_counts = incremental_build.append_raw(con, settings, plan)
         else:
-            raw_counts = _copy_raw(con, settings)
+            raw_counts = _adopt_raw(con, settings)
         raw_counts.update(copy_state_into(con, settings))
         say(copy_register_into(con, settings).summary())
         say(f"raw: {len(raw_counts)} tables, {sum(raw_counts.values()):,} rows copied")
@@ -277,35 +281,51 @@ def _selected(registry: Registry, only: Iterable[str] | None) -> list[str]:
     return [q for q in registry.order if q in wanted]
 
 
-def _copy_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """Copy schema raw of the raw store into the snapshot, under the raw store's shared lock."""
-    from metrics.rawstore import ensure_schema, raw_lock
+def _copy_raw_file(settings: Settings, tmp: Path) -> None:
+    """Copy the raw store file (and its WAL, if a writer left one) to ``tmp``, under the raw
+    store's shared lock, so the copy holds whole loads only."""
+    import shutil
 
-    con.execute("create schema if not exists raw")
-    counts: dict[str, int] = {}
+    from metrics.rawstore import raw_lock
+
+    raw_path = Path(settings.raw_path)
     with raw_lock(settings, exclusive=False):
-        con.execute(f"attach {_literal(str(settings.raw_path))} as rawdb (read_only)")
-        try:
-            tables = [
-                t
-                for (t,) in con.execute(
-                    "select table_name from duckdb_tables() "
-                    "where database_name = 'rawdb' and schema_name = 'raw' order by table_name"
-                ).fetchall()
-            ]
-            if not tables:
-                raise RawStoreMissing(
-                    f"the raw store {settings.raw_path} has no raw tables; run `outcomes demo` "
-                    "(demo data) or `outcomes ingest <file> --table <table>` first"
-                )
-            for table in tables:
-                ident = _ident(table)
-                con.execute(f"create table raw.{ident} as select * from rawdb.raw.{ident}")
-                counts[table] = _scalar(con, f"select count(*) from raw.{ident}")
-        finally:
-            con.execute("detach rawdb")
+        shutil.copyfile(raw_path, tmp)
+        wal = Path(f"{raw_path}.wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{tmp}.wal")
+
+
+def _adopt_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
+    """Keep schema ``raw`` of the copied raw store (drop anything else); rows per raw table."""
+    from metrics.rawstore import ensure_schema
+
+    for (schema,) in con.execute(
+        "select schema_name from duckdb_schemas() where database_name = current_database() "
+        "and not internal and schema_name not in ('raw', 'main') order by 1"
+    ).fetchall():
+        con.execute(f"drop schema {_ident(schema)} cascade")
+    for kind, name in con.execute(
+        "select 'view', view_name from duckdb_views() "
+        "where database_name = current_database() and not internal and schema_name = 'main' "
+        "union all select 'table', table_name from duckdb_tables() "
+        "where database_name = current_database() and schema_name = 'main' order by all"
+    ).fetchall():
+        con.execute(f"drop {kind} if exists main.{_ident(name)}")
+    tables = [
+        t
+        for (t,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'raw' order by table_name"
+        ).fetchall()
+    ]
+    if not tables:
+        raise RawStoreMissing(
+            f"the raw store {settings.raw_path} has no raw tables; run `outcomes demo` "
+            "(demo data) or `outcomes ingest <file> --table <table>` first"
+        )
     ensure_schema(con)  # contract tables an older raw store lacks exist, empty
-    return counts
+    return {t: _scalar(con, f"select count(*) from raw.{_ident(t)}") for t in tables}
 
 
 def _build_objects(

@@ -2,9 +2,7 @@
 
 Everything goes through the real pipeline: ``metrics.ingest.ingest_path`` into a tmp raw
 store, :func:`metrics.assumptions.set_assumption` into a tmp state store, then
-``metrics.build.build_snapshot`` with the build's clock fixed (so the current week is known)
-and, until the lead wires them into metrics/build.py, :func:`copy_register_into` after the raw
-copy and :func:`build_ledger` after the ROI tables, exactly where the build will call them.
+``metrics.build.build_snapshot`` with the build's clock fixed (so the current week is known).
 
 Calendar (UTC, weeks start on Monday; the build runs on Tuesday 2026-03-24, so 2026-03-23 is
 the current, partial week):
@@ -22,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +27,10 @@ import duckdb
 import pytest
 
 import metrics.build as build_module
-from metrics.assumptions import copy_register_into, set_assumption
+from metrics.assumptions import set_assumption
 from metrics.build import BuildResult, build_snapshot
 from metrics.ingest import ingest_path
-from metrics.ledger import LedgerResult, build_ledger
+from metrics.ledger import LedgerResult
 from metrics.settings import Settings
 
 AS_OF = dt.datetime(2026, 3, 24, 12, 0, 0)  # the build's clock (UTC)
@@ -300,31 +297,11 @@ def make_project(root: Path, *, cli_change: bool = True) -> Settings:
 
 
 def build_wired(settings: Settings, as_of: dt.datetime = AS_OF) -> tuple[BuildResult, LedgerResult]:
-    """``build_snapshot`` with a fixed clock, plus the register copy and the ledger as wired."""
-    wired = "copy_register_into" in inspect.getsource(build_module)
-    ledgers: list[LedgerResult] = []
+    """``build_snapshot`` with a fixed clock; the ledger's lines as the snapshot holds them."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(build_module, "_utcnow", lambda: as_of)
-        if not wired:
-            copy_raw = build_module._copy_raw
-            build_objects = build_module._build_objects
-
-            def copy_raw_then_register(con, s):
-                counts = copy_raw(con, s)
-                copy_register_into(con, s)  # the build will call it here
-                return counts
-
-            def objects_then_ledger(con, registry, order, say):
-                objects = build_objects(con, registry, order, say)
-                ledgers.append(build_ledger(con, registry, settings))  # ... and here
-                return objects
-
-            mp.setattr(build_module, "_copy_raw", copy_raw_then_register)
-            mp.setattr(build_module, "_build_objects", objects_then_ledger)
         result = build_snapshot(settings)
-    if not ledgers:  # wired: the ledger is in the snapshot; report its lines as built
-        ledgers.append(_ledger_result_from_snapshot(settings))
-    return result, ledgers[0]
+    return result, _ledger_result_from_snapshot(settings)
 
 
 def _ledger_result_from_snapshot(settings: Settings) -> LedgerResult:

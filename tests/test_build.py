@@ -347,6 +347,44 @@ def test_raw_store_without_raw_tables_says_what_to_run(tmp_path):
     assert list(settings.warehouse_path.parent.iterdir()) == []  # the temp file is gone
 
 
+def test_snapshot_starts_from_the_raw_store_file_wal_included_and_only_schema_raw(project):
+    """The build copies the raw store file: rows still in its WAL are in the snapshot, and
+    whatever else the file holds (outside schema raw) is not."""
+    settings, _ = project
+    con = duckdb.connect(str(settings.raw_path))
+    con.execute("create table main.scratch as select 1 as x")
+    con.execute("create schema notes")
+    con.execute("create view notes.v as select 1 as y")
+    con.close()
+    con = duckdb.connect(str(settings.raw_path))
+    con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute(
+        "insert into raw.ai_events select 'wal-1', timestamp '2026-03-10 10:00', 'v1', 'smb', "
+        "100, 0.5, 'L1', 999999, 'h'"
+    )
+    con.close()
+    assert settings.raw_path.with_name(settings.raw_path.name + ".wal").exists()
+
+    result = build_snapshot(settings)
+
+    assert result.ok
+    snap = open_snapshot(settings)
+    try:
+        assert rows(snap, "select count(*) from raw.ai_events where event_id = 'wal-1'") == [(1,)]
+        leftovers = rows(
+            snap,
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where table_name in ('scratch', 'v') union all select schema_name || '.' || "
+            "view_name from duckdb_views() where view_name = 'v'",
+        )
+        assert leftovers == []
+        assert rows(snap, "select count(*) from duckdb_schemas() where schema_name = 'notes'") == [
+            (0,)
+        ]
+    finally:
+        snap.close()
+
+
 def test_empty_raw_tables_make_a_valid_empty_build(tmp_path):
     make_raw_store(tmp_path / "store.duckdb", rows=False)
     settings = settings_for(tmp_path, standard_sql(tmp_path / "sql"))
