@@ -1,13 +1,51 @@
--- The floor for drift: hand-written SQL over staging.ai_features (the same input as the
--- product's drift SQL), fixed reference = the first drift.reference_weeks complete weeks from
--- each feature's first week. Numeric: PSI over reference deciles (epsilon 0.0001) and the
--- exact two-sample KS statistic; categorical: PSI over the union of categories.
+-- The floor for drift: hand-written SQL over the raw tables (the newest version per event and
+-- feature and per event, as staging does, ranking only the keys a correcting load touched),
+-- the same input the product's drift reads through staging. Fixed reference = the first
+-- drift.reference_weeks complete weeks (of the staging.weeks calendar) from each feature's
+-- first week. Numeric: PSI over reference deciles (epsilon 0.0001) and the exact two-sample
+-- KS statistic; categorical: PSI over the union of categories.
 -- One statement; checked against metrics.drift_numeric (psi, ks_statistic) and
 -- metrics.drift_categorical (psi).
-with points as materialized (
-    select feature, week_start, value_num as v, value_cat as k, count(*)::bigint as c
-    from staging.ai_features
-    where (value_num is not null and isfinite(value_num)) or value_cat is not null
+with corrected_events as materialized (
+    select distinct event_id from raw.ai_events
+    where _load_id in (select load_id from raw.loads where rows_corrected > 0)
+),
+corrected_features as materialized (
+    select distinct event_id, feature from raw.ai_features
+    where _load_id in (select load_id from raw.loads where rows_corrected > 0)
+),
+events as (
+    (select e.event_id, week_of(e.occurred_at) as week_start
+    from raw.ai_events as e
+    semi join corrected_events as c on c.event_id = e.event_id
+    left join raw.loads as l on l.load_id = e._load_id
+    qualify row_number() over (
+        partition by e.event_id order by l.started_at desc, e._load_id desc, e._row_number desc
+    ) = 1)
+    union all
+    (select e.event_id, week_of(e.occurred_at)
+    from raw.ai_events as e
+    anti join corrected_events as c on c.event_id = e.event_id)
+),
+features as (
+    (select f.event_id, f.feature, f.value_num, f.value_cat
+    from raw.ai_features as f
+    semi join corrected_features as c on c.event_id = f.event_id and c.feature = f.feature
+    left join raw.loads as l on l.load_id = f._load_id
+    qualify row_number() over (
+        partition by f.event_id, f.feature
+        order by l.started_at desc, f._load_id desc, f._row_number desc
+    ) = 1)
+    union all
+    (select f.event_id, f.feature, f.value_num, f.value_cat
+    from raw.ai_features as f
+    anti join corrected_features as c on c.event_id = f.event_id and c.feature = f.feature)
+),
+points as materialized (
+    select f.feature, e.week_start, f.value_num as v, f.value_cat as k, count(*)::bigint as c
+    from features as f
+    inner join events as e on e.event_id = f.event_id
+    where (f.value_num is not null and isfinite(f.value_num)) or f.value_cat is not null
     group by all
 ),
 reference_weeks as materialized (
@@ -23,11 +61,10 @@ reference as materialized (
     semi join reference_weeks as r on r.feature = p.feature and r.week_start = p.week_start
     group by all
 ),
+-- reference deciles from the reference points, each value repeated by its count
 edges as materialized (
-    select feature, list_distinct(list_sort(quantile_cont(value_num, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]))) as e
-    from staging.ai_features as a
-    semi join reference_weeks as r on r.feature = a.feature and r.week_start = a.week_start
-    where value_num is not null and isfinite(value_num)
+    select feature, list_distinct(list_sort(quantile_cont(v, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]))) as e
+    from (select feature, v, unnest(range(c)) from reference where v is not null)
     group by feature
 ),
 tests as materialized (
