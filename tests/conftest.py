@@ -13,6 +13,10 @@ from metrics.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_END = dt.date(2026, 11, 18)  # a Wednesday: 52 complete weeks + a partial one
 DEMO_EVENTS = 60_000
+# The clock of every build in the tests: the day after DEMO_END, so the demo's week of
+# 2026-11-16 is the current (partial) one and 2026-11-09 the last complete one, whatever the
+# date the suite runs on (with the real clock the calendar runs on past the demo's data).
+BUILD_AS_OF = dt.datetime(2026, 11, 19, 12, 0, 0)
 
 
 def settings_for(root: Path, **overrides: object) -> Settings:
@@ -24,6 +28,17 @@ def settings_for(root: Path, **overrides: object) -> Settings:
         demo_dir=root / "demo",
         **overrides,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixed_build_clock() -> object:
+    """Builds run as of BUILD_AS_OF (a test that sets its own clock overrides it)."""
+    import metrics.build
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(metrics.build, "_utcnow", lambda: BUILD_AS_OF)
+    yield
+    mp.undo()
 
 
 @pytest.fixture(scope="session")
