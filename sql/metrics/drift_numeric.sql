@@ -56,33 +56,34 @@ with params as (
         0.0001::double as psi_epsilon
 ),
 
--- every finite value, ranked within its feature and week (row_number and lead are cheap;
--- a running sum over a window is not)
-ranked_values as (
+-- every finite value counted per feature, week and distinct value first (a hash aggregate:
+-- measured features repeat their values, so the windows below see thousands of rows per
+-- week instead of every event's), then per distinct value: its count, the week's CDF count
+-- at it (values <= it) and the next larger value of the week
+week_counts as (
     select
         feature,
         week_start,
         value_num as value,
-        row_number() over by_value as row_rank,
-        lead(value_num) over by_value as next_raw
+        count(*) as cnt
     from staging.ai_features
     where value_num is not null
         and isfinite(value_num)
-    window by_value as (partition by feature, week_start order by value_num)
+    group by feature, week_start, value_num
 ),
 
--- one row per feature, week and distinct value: its count, the week's CDF count at it
--- (values <= it) and the next larger value of the week
 week_points as materialized (
     select
         feature,
         week_start,
         value,
-        count(*) as cnt,
-        max(row_rank) as cum_le,
-        min(next_raw) filter (where next_raw > value) as next_value
-    from ranked_values
-    group by feature, week_start, value
+        cnt,
+        sum(cnt) over (
+            partition by feature, week_start order by value
+            rows between unbounded preceding and current row
+        )::bigint as cum_le,
+        lead(value) over (partition by feature, week_start order by value) as next_value
+    from week_counts
 ),
 
 feature_weeks as (
