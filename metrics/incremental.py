@@ -44,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-from metrics.registry import OBJECT_KIND, BrokenDefinition, Registry, SqlDefinition
+from metrics.registry import OBJECT_KIND, BrokenDefinition, Registry, SqlDefinition, is_view
 from metrics.settings import Settings
 from metrics.sqlfunctions import build_settings
 
@@ -287,12 +287,17 @@ def build_objects(
         try:
             if mode == "keys":
                 assert key is not None  # _decide gives "keys" only to a key_local definition
-                changes[q] = _recompute_keys(con, registry, item, key, sorted(keyed), p)
+                changes[q] = _recompute_keys(con, registry, item, key, sorted(keyed), p, inputs)
                 keys[q] = key
                 rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
             elif mode == "reused":
                 changes[q] = set()
                 rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+            elif is_view(item):
+                # a view reads the new rows already: no before to compare with
+                _drop(con, item)
+                rows = materialise(con, item)
+                changes[q] = None
             else:
                 before = week_fingerprint(con, f"{item.schema}.{item.name}")
                 if mode == "weeks":
@@ -459,6 +464,7 @@ def _recompute_keys(
     key: str,
     keyed_inputs: list[str],
     p: Plan,
+    input_weeks: dict[str, set | None] | None = None,
 ) -> set | None:
     """Recompute the rows of the key values that new loads (or a keyed input) touched.
 
@@ -498,20 +504,27 @@ def _recompute_keys(
         upstream = q.split(".", 1)[1]
         temp = f"_narrow_staging_{upstream}"
         con.execute(
-            f"create or replace temp view {temp} as select * from staging_data.{_ident(upstream)} "
+            f"create or replace temp view {temp} as select * from staging.{_ident(upstream)} "
             f"where {k} in (select k from {keys_table})"
         )
         narrowed[("staging", upstream)] = temp
 
-    def narrow(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and (node.db, node.name) in narrowed:
-            new = exp.to_table(narrowed[(node.db, node.name)])
-            if node.alias:
-                new.set("alias", node.args.get("alias"))
-            return new
-        return node
+    def narrowed_sql(tables: dict[tuple[str, str], str]) -> str:
+        def narrow(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Table) and (node.db, node.name) in tables:
+                new = exp.to_table(tables[(node.db, node.name)])
+                if node.alias:
+                    new.set("alias", node.args.get("alias"))
+                return new
+            return node
 
-    body = parse_one(item.body_sql, read="duckdb").transform(narrow).sql("duckdb")
+        return parse_one(item.body_sql, read="duckdb").transform(narrow).sql("duckdb")
+
+    if is_view(item):
+        return _view_key_weeks(
+            con, item, key, keys_table, narrowed, narrowed_sql, input_weeks or {}
+        )
+    body = narrowed_sql(narrowed)
     data = f"staging_data.{_ident(name)}"
     has_week = bool(
         con.execute(
@@ -535,6 +548,55 @@ def _recompute_keys(
         return None
     after = {w for (w,) in con.execute(weeks_sql).fetchall()}
     return (before or set()) | after
+
+
+def _view_key_weeks(
+    con: duckdb.DuckDBPyConnection,
+    item: SqlDefinition,
+    key: str,
+    keys_table: str,
+    narrowed: dict[tuple[str, str], str],
+    narrowed_sql: Callable[[dict[tuple[str, str], str]], str],
+    input_weeks: dict[str, set | None],
+) -> set | None:
+    """The changed weeks of a staging definition tagged ``view`` (nothing stored: the view
+    already reads the new rows): the weeks of its rows of the touched keys now, and before:
+    its SQL on the raw rows of the earlier loads only, plus the changed weeks of its keyed
+    staging inputs (already recomputed, so their own before-weeks come from there)."""
+    has_week = bool(
+        con.execute(
+            "select count(*) from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'staging' and table_name = ? and column_name = 'week_start'",
+            [item.name],
+        ).fetchall()[0][0]
+    )
+    if not has_week:
+        return None
+    k = _ident(key)
+    earlier = dict(narrowed)
+    for (schema, table), temp in narrowed.items():
+        if schema == "raw":
+            earlier[(schema, table)] = f"{temp}_earlier"
+            con.execute(
+                f"create or replace temp view {temp}_earlier as select * from {temp} "
+                "where _load_id not in (select load_id from _new_loads)"
+            )
+    weeks: set = set()
+    for tables in (narrowed, earlier):
+        weeks |= {
+            w
+            for (w,) in con.execute(
+                f"select distinct week_start from ({narrowed_sql(tables)}) as _v "
+                f"where {k} in (select k from {keys_table})"
+            ).fetchall()
+        }
+    for schema, table in narrowed:
+        if schema == "staging":
+            upstream = input_weeks.get(f"staging.{table}", set())
+            if upstream is None:
+                return None
+            weeks |= upstream
+    return weeks
 
 
 def _narrow_to_reference(con: duckdb.DuckDBPyConnection, item: SqlDefinition, listed: str) -> str:

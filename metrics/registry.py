@@ -230,6 +230,15 @@ class Registry:
         return tuple(sorted(found))
 
 
+VIEW_TAG = "view"
+
+
+def is_view(d: SqlDefinition | BrokenDefinition) -> bool:
+    """A staging definition tagged ``view``: kept as a view over its SQL, not materialised."""
+    header = getattr(d, "header", None)
+    return d.kind == "staging" and VIEW_TAG in (getattr(header, "tags", None) or ())
+
+
 def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Registry:
     """Load and check every definition under ``sql_dir``.
 

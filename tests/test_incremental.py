@@ -184,3 +184,149 @@ def test_a_changed_assumption_is_not_reused(tmp_path):
             con.close()
     assert got["inc"] and got["inc"] == got["full"]
     assert mode == [("full",)]
+
+
+def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
+    """Correcting loads: some events of the week before the last complete one move into it,
+    some features of the last complete week's events get new values. staging.ai_features is a view (tagged
+    `view`, nothing stored): its changed weeks come from the rows of the touched keys before
+    and after, so the drift metrics recompute only those weeks, and match a full build."""
+    settings = settings_for(tmp_path / "p")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(build_module, "_utcnow", lambda: AS_OF)
+    try:
+        assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
+        last = END - dt.timedelta(days=END.weekday() + 7)  # the last complete week
+        lo, hi = last - dt.timedelta(days=7), last + dt.timedelta(days=7)
+        src, fixes = settings.demo_dir, tmp_path / "fixes"
+        fixes.mkdir()
+        con = duckdb.connect()
+        late = (
+            f"from read_csv('{src}/ai_events.csv', all_varchar = true, header = true) "
+            f"where try_cast(occurred_at as timestamp) >= '{lo}' "
+            f"and try_cast(occurred_at as timestamp) < '{hi}'"
+        )
+        con.execute(
+            "copy (select * replace (strftime(occurred_at::timestamp + interval 7 day, "
+            f"'%Y-%m-%d %H:%M:%S') as occurred_at) {late} "
+            f"and try_cast(occurred_at as timestamp) < '{last}' "
+            f"and hash(event_id) % 5 = 0) to '{fixes}/ai_events.csv' (header)"
+        )
+        con.execute(
+            "copy (select * replace (try_cast(value_num as double) * 3 + 1 as value_num) "
+            f"from read_csv('{src}/ai_features.csv', all_varchar = true, header = true) "
+            f"where try_cast(value_num as double) is not null and event_id in (select event_id {late} "
+            f"and try_cast(occurred_at as timestamp) >= '{last}') "
+            f"and hash(event_id) % 4 = 1) to '{fixes}/ai_features.csv' (header)"
+        )
+        con.close()
+        for table in ("ai_events", "ai_features"):
+            [result] = ingest_path(fixes / f"{table}.csv", table, settings, loaded_by="pytest")
+            assert result.rows_corrected > 0, result
+        inc = build_snapshot(settings, incremental=True)
+        full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
+        full = build_snapshot(full_settings)
+    finally:
+        mp.undo()
+    assert inc.ok and full.ok
+    a, b = _tables(settings.warehouse_path), _tables(full_settings.warehouse_path)
+    assert a.keys() == b.keys()
+    assert [n for n in a if not same_rows(a[n], b[n])] == []
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        reuse = {
+            n: (m, w)
+            for n, m, w in con.execute(
+                "select name, mode, weeks from main.build_reuse where name in "
+                "('ai_features', 'drift_numeric', 'drift_categorical')"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert reuse["ai_features"][0] == "keys"
+    mode, weeks = reuse["drift_numeric"]
+    # lo: the moved events left it (known from staging.ai_events); last: they arrived, and
+    # the corrected features are there
+    assert mode == "weeks" and set(weeks) <= {lo, last, hi} and lo in weeks and last in weeks
+
+
+VIEW_READING_RAW = """/* ---
+name: event_weeks_v
+description: The newest version of each event and its week, straight from raw (a test view).
+grain: One row per event_id.
+kind: staging
+tags: [key_local(event_id), view]
+--- */
+select e.event_id, week_of(e.occurred_at) as week_start
+from raw.ai_events as e
+left join raw.loads as l on l.load_id = e._load_id
+qualify row_number() over (
+    partition by e.event_id order by l.started_at desc, e._load_id desc, e._row_number desc
+) = 1
+"""
+
+METRIC_ON_THE_VIEW = """/* ---
+name: events_v
+title: Events (through a view)
+description: Events per week, read through staging.event_weeks_v.
+grain: One row per reporting week.
+kind: model
+unit: count
+direction: higher_is_better
+tags: [week_local]
+--- */
+select week_start, count(*)::double as value
+from staging.event_weeks_v
+group by week_start
+"""
+
+
+def test_a_view_that_takes_its_week_from_raw_recomputes_the_week_a_key_left(tmp_path):
+    """A `view` staging whose week comes from its own raw table: an event moved to a later
+    week changes the week it left too (found by running the view's SQL on the earlier loads'
+    rows of the touched keys), so the week-local metric on it matches a full build."""
+    import shutil
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(ROOT / "sql", sql_dir)
+    (sql_dir / "staging" / "event_weeks_v.sql").write_text(VIEW_READING_RAW)
+    (sql_dir / "metrics" / "events_v.sql").write_text(METRIC_ON_THE_VIEW)
+    settings = settings_for(tmp_path / "p", sql_dir=sql_dir)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(build_module, "_utcnow", lambda: AS_OF)
+    try:
+        assert run_demo(settings, events=3_000, end=END, loaded_by="pytest") == 0
+        last = END - dt.timedelta(days=END.weekday() + 7)
+        lo = last - dt.timedelta(days=7)
+        con = duckdb.connect()
+        con.execute(
+            "copy (select * replace (strftime(try_cast(occurred_at as timestamp) + interval 7 "
+            "day, '%Y-%m-%d %H:%M:%S') as occurred_at) "
+            f"from read_csv('{settings.demo_dir}/ai_events.csv', all_varchar = true, "
+            f"header = true) where try_cast(occurred_at as timestamp) >= '{lo}' "
+            f"and try_cast(occurred_at as timestamp) < '{last}' and hash(event_id) % 3 = 0) "
+            f"to '{tmp_path}/moved.csv' (header)"
+        )
+        con.close()
+        [result] = ingest_path(tmp_path / "moved.csv", "ai_events", settings, loaded_by="pytest")
+        assert result.rows_corrected > 0
+        inc = build_snapshot(settings, incremental=True)
+        full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
+        full = build_snapshot(full_settings)
+    finally:
+        mp.undo()
+    assert inc.ok and full.ok
+    query = "select week_start, value from metrics.events_v order by 1"
+    got = {}
+    for name, path in (("inc", settings.warehouse_path), ("full", full_settings.warehouse_path)):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            got[name] = con.execute(query).fetchall()
+            if name == "inc":
+                [(mode, weeks)] = con.execute(
+                    "select mode, weeks from main.build_reuse where name = 'events_v'"
+                ).fetchall()
+        finally:
+            con.close()
+    assert got["inc"] == got["full"]
+    assert mode == "weeks" and lo in weeks and last in weeks
