@@ -61,7 +61,11 @@ def run_rss(
     label = f"{name} {' '.join(a for a in args if not a.startswith('/'))}".strip()
     log(
         f"  {label}: {wall:.2f} s, peak RSS {result['peak_rss_mb']:,.0f} MB"
-        + (" FAILED: " + result["error"].strip().splitlines()[-1] if "error" in result else "")
+        + (
+            " FAILED: " + (result["error"].strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+            if "error" in result
+            else ""
+        )
     )
     return result
 
@@ -216,7 +220,9 @@ def ratios(steps: dict) -> list[dict]:
     def add(what: str, value: float | None, target: str, ok: bool | None, note: str = "") -> None:
         rows.append({"what": what, "value": value, "target": target, "met": ok, "note": note})
 
-    full = _s(steps, "build_full")
+    # builds: their own time (``seconds``, inside the step), as the floor's; build_verify's
+    # wall time also holds its comparison of the two snapshots
+    full = _s(steps, "build_full", "seconds")
     floor = None
     if _s(steps, "floor_rollup") is not None and _s(steps, "floor_drift") is not None:
         floor = _s(steps, "floor_rollup", "seconds") + _s(steps, "floor_drift", "seconds")
@@ -249,9 +255,9 @@ def ratios(steps: dict) -> list[dict]:
     )
     fd = _s(steps, "floor_drift", "seconds")
     add("product drift / floor drift SQL", drift / fd if drift and fd else None, "(context)", None)
-    inc = _s(steps, "build_incremental")
+    inc = _s(steps, "build_incremental", "seconds")
     verify = steps.get("build_verify") or {}
-    full_after = _s(steps, "build_verify")
+    full_after = _s(steps, "build_verify", "seconds")
     r = inc / full_after if inc and full_after else None
     add(
         "incremental build (one new week) / full build",

@@ -155,12 +155,15 @@ def step_build_incremental(data: Path) -> dict:
 def step_build_verify(data: Path) -> dict:
     """A full build of the same raw store (new week included), compared with the incremental."""
     out = _build(_settings(data, "raw-work.duckdb", "full.duckdb"))
-    sys.path.insert(0, str(ROOT))
-    from tests.test_incremental import _tables, same_rows
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from compare import compare
 
-    a, b = _tables(data / "warehouse.duckdb"), _tables(data / "full.duckdb")
-    out["different_tables"] = [k for k in a if k not in b or not same_rows(a[k], b[k])]
-    out["identical"] = a.keys() == b.keys() and not out["different_tables"]
+    t = time.perf_counter()
+    check = compare(data / "warehouse.duckdb", data / "full.duckdb")
+    out["compare_seconds"] = time.perf_counter() - t
+    out["different_tables"] = check["different"] + check["only_in_one"]
+    out["tables_compared"] = check["tables"]
+    out["identical"] = check["identical"]
     return out
 
 
