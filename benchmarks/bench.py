@@ -278,7 +278,7 @@ def ratios(steps: dict) -> list[dict]:
         None if worst[1] is None else worst[1] < 0.3,
         worst[0] or "",
     )
-    add("full build wall (s)", full, "< 180 s at 100M", None)
+    add("full build (s)", full, "< 180 s at 100M", None)
     add(
         "full build peak RSS (MB)",
         _s(steps, "build_full", "peak_rss_mb"),
