@@ -243,7 +243,7 @@ def build_objects(
     order: list[str],
     say: Progress,
     p: Plan,
-    materialise: Callable[[duckdb.DuckDBPyConnection, SqlDefinition], int],
+    materialise: Callable[[duckdb.DuckDBPyConnection, SqlDefinition], int | None],
     long_insert: Callable[[SqlDefinition], str],
 ) -> list:
     """Like ``build._build_objects``, reusing or partly recomputing what did not change."""
@@ -303,10 +303,10 @@ def build_objects(
                 assert key is not None  # _decide gives "keys" only to a key_local definition
                 changes[q] = _recompute_keys(con, registry, item, key, sorted(keyed), p, inputs)
                 keys[q] = key
-                rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+                rows = _count(con, item, relation)
             elif mode == "reused":
                 changes[q] = set()
-                rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+                rows = _count(con, item, relation)
             elif is_view(item):
                 # a view reads the new rows already: no before to compare with
                 _drop(con, item)
@@ -690,6 +690,13 @@ def _recompute_weeks(
     except BaseException:
         con.execute("rollback")
         raise
+    return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+
+
+def _count(con: duckdb.DuckDBPyConnection, item: SqlDefinition, relation: str) -> int | None:
+    """Rows of a table; None for a staging view (as a full build records it)."""
+    if is_view(item):
+        return None
     return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
 
 

@@ -244,6 +244,10 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     finally:
         con.close()
     assert reuse["ai_features"][0] == "keys"
+    # a view: nothing stored, its rows not counted (running its SQL again would cost as much)
+    for result in (inc, full):
+        view = result.object("staging.ai_features")
+        assert view.status == "ok" and view.rows is None
     mode, weeks = reuse["drift_numeric"]
     # lo: the moved events left it (known from staging.ai_events); last: they arrived, and
     # the corrected features are there
