@@ -23,20 +23,32 @@ def _psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
 def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
     t = time.perf_counter()
     con = duckdb.connect(warehouse, read_only=True)
-    frame = (
-        con.sql("select feature, week_start, value_num, value_cat from staging.ai_features")
-        .to_arrow_table()
-        .to_pandas()
-    )
     complete = [
         w
         for (w,) in con.execute(
             "select week_start from staging.weeks where not is_partial order by 1"
         ).fetchall()
     ]
-    con.close()
+    features = [
+        f
+        for (f,) in con.execute(
+            "select distinct feature from raw.ai_features order by 1"
+        ).fetchall()
+    ]
     out = {}
-    for feature, rows in frame.groupby("feature", sort=True):
+    # one feature in memory at a time (all of them at once took 20 GB at 10M events)
+    for feature in features:
+        rows = (
+            con.sql(
+                "select week_start, value_num, value_cat from staging.ai_features "
+                "where feature = $f",
+                params={"f": feature},
+            )
+            .to_arrow_table()
+            .to_pandas()
+        )
+        if rows.empty:
+            continue
         numeric = rows["value_num"].notna().any()
         weeks = sorted(rows["week_start"].unique())
         first = pd.Timestamp(weeks[0]).date()
@@ -67,6 +79,7 @@ def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
                 r = ref_counts.reindex(cats, fill_value=0).to_numpy() / ref_counts.sum()
                 c = cur_counts.reindex(cats, fill_value=0).to_numpy() / cur_counts.sum()
                 out[("categorical", feature, pd.Timestamp(w).date())] = (_psi(r, c), None)
+    con.close()
     return out, time.perf_counter() - t
 
 

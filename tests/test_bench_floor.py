@@ -97,3 +97,15 @@ def test_floor_check_catches_a_wrong_number(snapshot):
     broken = [(*r[:3], (r[3] or 0) + 0.01, r[4]) if i == 0 else r for i, r in enumerate(rows)]
     assert floor.check_drift(snapshot, broken)["mismatches"] == 1
     assert isinstance(snapshot, duckdb.DuckDBPyConnection)
+
+
+def test_naive_pandas_scipy_drift_agrees_with_the_product(snapshot):
+    from naive_drift import compare, naive_drift
+
+    [(path,)] = snapshot.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    out, _ = naive_drift(path)
+    check = compare(path, out)
+    assert check["compared"] > 100 and check["missing"] == 0
+    assert check["agree"], check
