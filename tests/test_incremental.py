@@ -188,9 +188,9 @@ def test_a_changed_assumption_is_not_reused(tmp_path):
 
 def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     """Correcting loads: some events of the week before the last complete one move into it,
-    some features of the last complete week's events get new values. staging.ai_features is a view (tagged
-    `view`, nothing stored): its changed weeks come from the rows of the touched keys before
-    and after, so the drift metrics recompute only those weeks, and match a full build."""
+    some features of the last complete week's events get new values: the keyed staging
+    recomputes the touched keys, its changed weeks are where they were and are now, so the
+    drift metrics recompute only those weeks, and match a full build."""
     settings = settings_for(tmp_path / "p")
     mp = pytest.MonkeyPatch()
     mp.setattr(build_module, "_utcnow", lambda: AS_OF)
@@ -244,10 +244,7 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     finally:
         con.close()
     assert reuse["ai_features"][0] == "keys"
-    # a view: nothing stored, its rows not counted (running its SQL again would cost as much)
-    for result in (inc, full):
-        view = result.object("staging.ai_features")
-        assert view.status == "ok" and view.rows is None
+    assert inc.object("staging.ai_features").rows == full.object("staging.ai_features").rows
     mode, weeks = reuse["drift_numeric"]
     # lo: the moved events left it (known from staging.ai_events); last: they arrived, and
     # the corrected features are there
@@ -334,3 +331,7 @@ def test_a_view_that_takes_its_week_from_raw_recomputes_the_week_a_key_left(tmp_
             con.close()
     assert got["inc"] == got["full"]
     assert mode == "weeks" and lo in weeks and last in weeks
+    # nothing stored for the view, its rows not counted (that would run its SQL once more)
+    for result in (inc, full):
+        view = result.object("staging.event_weeks_v")
+        assert view.status == "ok" and view.rows is None

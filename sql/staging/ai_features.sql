@@ -1,13 +1,15 @@
 /* ---
 name: ai_features
-description: Model input features in long form (newest version per event and feature), with the week, model version and segment of their event. Features of events that were not accepted are left out here and counted by the data-quality metrics.
+description: Model input features in long form (newest version per event and feature), with the reporting week of their event (join staging.ai_events on event_id for the event's other columns). Features of events that were not accepted are left out here and counted by the data-quality metrics.
 grain: One row per event_id and feature.
 kind: staging
-tags: [key_local(event_id), view]
+tags: [key_local(event_id)]
 --- */
--- Tagged `view`: kept as a view over this SQL, not materialised. It is the biggest staging
--- relation (a row per event and feature) and only the drift metrics read it in full: at 10M
--- events writing its 120M rows took 35 s of the build, reading this SQL takes about 2 s.
+-- The biggest staging relation (a row per event and feature): only the columns the drift
+-- metrics, the weekly review and lineage need are stored (at 10M events each string column of
+-- its 120M rows costs about 5 s of the build). It stays materialised rather than tagged
+-- `view`: as a view, every read joins 10M events, more than the workbench preview's memory
+-- limit allows (docs/DECISIONS.md 24).
 -- Only a load that corrected earlier rows (raw.loads.rows_corrected > 0) brings a key a
 -- second version; every other key has one version, which needs no ranking (at 10M events
 -- ranking every row was most of the build).
@@ -42,8 +44,6 @@ select
     v.value_num,
     v.value_cat,
     e.week_start,
-    e.model_version,
-    e.segment,
     v._load_id as load_id
 from versions as v
 inner join staging.ai_events as e
