@@ -218,7 +218,9 @@ if history is not None and history.weeks:
         notes_on_chart = annotations.chart_annotations(
             ui.state_store(), ui.load(annotations.version_change_annotations), "roi"
         )
-        st.altair_chart(roi_page.cumulative(history, window, notes_on_chart), width="stretch")
+        st.vega_lite_chart(
+            ui.chart_spec(roi_page.cumulative, history, window, notes_on_chart), width="stretch"
+        )
     except Exception as exc:
         st.error(f"The cumulative value chart could not be drawn: {exc}")
 
@@ -226,14 +228,14 @@ left, right = st.columns(2)
 with left:
     try:
         if current is not None and current.lines:
-            st.altair_chart(roi_page.waterfall(current, window), width="stretch")
+            st.vega_lite_chart(ui.chart_spec(roi_page.waterfall, current, window), width="stretch")
     except Exception as exc:
         st.error(f"The waterfall could not be drawn: {exc}")
 with right:
     try:
         table = ui.load(roi_page.sensitivity_table, window.start, window.end)
         if len(table):
-            st.altair_chart(roi_page.tornado(table, window), width="stretch")
+            st.vega_lite_chart(ui.chart_spec(roi_page.tornado, table, window), width="stretch")
             st.caption(
                 "Assumption ranges come from the register (low / high of the version each week used)."
             )

@@ -224,7 +224,8 @@ def render_scorecard() -> None:
     info = catalog[catalog["name"] == metric].iloc[0]
     series = ui.load(review.metric_trend, metric)
     notes = annotations.chart_annotations(store, versions, metric)
-    chart = charts.trend_chart(
+    spec = ui.chart_spec(
+        charts.trend_chart,
         series,
         title=f"{info['title']}, weekly",
         y_title=info["title"],
@@ -232,7 +233,7 @@ def render_scorecard() -> None:
         annotations=notes,
         thresholds=info["thresholds"],
     )
-    st.altair_chart(chart, width="stretch", key="wr_trend_chart")
+    st.vega_lite_chart(spec, width="stretch", key="wr_trend_chart")
 
 
 st.header("Scorecard", anchor="scorecard", divider="gray")
@@ -309,8 +310,9 @@ def render_drift() -> None:
     if cells.empty:
         st.info("No drift statistics for these weeks (features need a reference window first).")
         return
-    st.altair_chart(
-        charts.heatmap(
+    st.vega_lite_chart(
+        ui.chart_spec(
+            charts.heatmap,
             cells,
             "week_start",
             "feature",
@@ -356,9 +358,11 @@ def render_drift() -> None:
         stats.append(f"flag: {cell['flag']}")
     st.markdown(" · ".join(stats))
     dist = ui.load(review.distributions, feature, drill_week)
-    st.altair_chart(
-        charts.distribution_chart(
-            dist, title=f"{feature}: reference vs week of {drill_week} ({cell['feature_type']})"
+    st.vega_lite_chart(
+        ui.chart_spec(
+            charts.distribution_chart,
+            dist,
+            title=f"{feature}: reference vs week of {drill_week} ({cell['feature_type']})",
         ),
         width="stretch",
         key="wr_drift_distribution",
