@@ -97,6 +97,14 @@ def _tables(path: Path) -> dict[str, list]:
         con.close()
 
 
+def _rows(path: Path, query: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("incremental")
@@ -170,19 +178,14 @@ def test_a_changed_assumption_is_not_reused(tmp_path):
     assert build_snapshot(settings, incremental=True).ok
     full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
     assert build_snapshot(full_settings).ok
-    query = "select week_start, amount from roi.time_saved order by 1"
-    got = {}
-    for name, path in (("inc", settings.warehouse_path), ("full", full_settings.warehouse_path)):
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            got[name] = con.execute(query).fetchall()
-            if name == "inc":
-                mode = con.execute(
-                    "select mode from main.build_reuse where name = 'assumptions'"
-                ).fetchall()
-        finally:
-            con.close()
-    assert got["inc"] and got["inc"] == got["full"]
+    inc, full = (
+        _rows(path, "select week_start, amount from roi.time_saved order by 1")
+        for path in (settings.warehouse_path, full_settings.warehouse_path)
+    )
+    assert inc and inc == full
+    mode = _rows(
+        settings.warehouse_path, "select mode from main.build_reuse where name = 'assumptions'"
+    )
     assert mode == [("full",)]
 
 
@@ -318,18 +321,10 @@ def test_a_view_that_takes_its_week_from_raw_recomputes_the_week_a_key_left(tmp_
         mp.undo()
     assert inc.ok and full.ok
     query = "select week_start, value from metrics.events_v order by 1"
-    got = {}
-    for name, path in (("inc", settings.warehouse_path), ("full", full_settings.warehouse_path)):
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            got[name] = con.execute(query).fetchall()
-            if name == "inc":
-                [(mode, weeks)] = con.execute(
-                    "select mode, weeks from main.build_reuse where name = 'events_v'"
-                ).fetchall()
-        finally:
-            con.close()
-    assert got["inc"] == got["full"]
+    assert _rows(settings.warehouse_path, query) == _rows(full_settings.warehouse_path, query)
+    [(mode, weeks)] = _rows(
+        settings.warehouse_path, "select mode, weeks from main.build_reuse where name = 'events_v'"
+    )
     assert mode == "weeks" and lo in weeks and last in weeks
     # nothing stored for the view, its rows not counted (that would run its SQL once more)
     for result in (inc, full):
