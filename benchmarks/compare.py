@@ -30,7 +30,13 @@ def _relations(con: duckdb.DuckDBPyConnection, db: str) -> set[str]:
         "select schema_name || '.' || table_name from duckdb_tables() "
         f"where database_name = '{db}' and schema_name in {SCHEMAS}"
     ).fetchall()
-    return {r[0] for r in rows} | set(EXTRA)
+    present = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            f"select schema_name, table_name from duckdb_tables() where database_name = '{db}'"
+        ).fetchall()
+    }
+    return {r[0] for r in rows} | (set(EXTRA) & present)
 
 
 def _select(con: duckdb.DuckDBPyConnection, db: str, relation: str) -> tuple[str, str]:

@@ -195,10 +195,14 @@ def build_snapshot(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.stem}-{build_id}.duckdb.tmp"
     plan = incremental_build.plan(settings, registry, say) if incremental and only is None else None
-    if plan is not None:
-        incremental_build.clone(plan, tmp)
-    else:
-        _copy_raw_file(settings, tmp)
+    try:
+        if plan is not None:
+            incremental_build.clone(plan, tmp)
+        else:
+            _copy_raw_file(settings, tmp)
+    except BaseException:  # a full disk or an interrupt: no half-copied file left behind
+        _remove_tmp(tmp)
+        raise
     con = duckdb.connect(str(tmp))
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -249,8 +253,7 @@ def build_snapshot(
         _swap(tmp, target)
     except BaseException:
         con.close()
-        for leftover in (tmp, Path(f"{tmp}.wal")):
-            leftover.unlink(missing_ok=True)
+        _remove_tmp(tmp)
         raise
     result = BuildResult(
         build_id=build_id,
@@ -292,9 +295,14 @@ def _copy_raw_file(settings: Settings, tmp: Path) -> None:
     raw_path = Path(settings.raw_path)
     with raw_lock(settings, exclusive=False):
         shutil.copyfile(raw_path, tmp)
-        wal = Path(f"{raw_path}.wal")
-        if wal.exists():
-            shutil.copyfile(wal, f"{tmp}.wal")
+        # the WAL and any file DuckDB keeps beside it (a checkpoint cut short by a crash)
+        for wal in sorted(raw_path.parent.glob(f"{raw_path.name}.wal*")):
+            shutil.copyfile(wal, f"{tmp}{wal.name[len(raw_path.name) :]}")
+
+
+def _remove_tmp(tmp: Path) -> None:
+    for leftover in (tmp, *tmp.parent.glob(f"{tmp.name}.wal*")):
+        leftover.unlink(missing_ok=True)
 
 
 def _adopt_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:

@@ -57,3 +57,13 @@ def test_a_different_value_or_a_missing_row_is_found(tmp_path):
     assert not out["identical"]
     assert out["different"] == [{"table": "metrics.m", "only_a": 1, "only_b": 1}]
     assert compare(a, c)["different"] == [{"table": "metrics.m", "only_a": 1, "only_b": 0}]
+
+
+def test_a_table_missing_from_one_snapshot_is_reported_not_a_crash(tmp_path):
+    a = _snapshot(tmp_path / "a.duckdb", ROWS)
+    b = _snapshot(tmp_path / "b.duckdb", ROWS)
+    con = duckdb.connect(str(b))
+    con.execute("drop table main.alerts")
+    con.close()
+    out = compare(a, b)
+    assert not out["identical"] and out["only_in_one"] == ["main.alerts"]

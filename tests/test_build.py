@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -383,6 +384,21 @@ def test_snapshot_starts_from_the_raw_store_file_wal_included_and_only_schema_ra
         ]
     finally:
         snap.close()
+
+
+def test_a_copy_that_fails_half_way_leaves_nothing_behind(project, monkeypatch):
+    import shutil
+
+    settings, _ = project
+
+    def full_disk(src, dst, *args, **kwargs):
+        Path(dst).write_bytes(b"half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        build_snapshot(settings)
+    assert list(settings.warehouse_path.parent.iterdir()) == []
 
 
 def test_empty_raw_tables_make_a_valid_empty_build(tmp_path):
