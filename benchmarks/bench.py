@@ -250,7 +250,8 @@ def ratios(steps: dict) -> list[dict]:
     rows = []
 
     def add(what: str, value: float | None, target: str, ok: bool | None, note: str = "") -> None:
-        rows.append({"what": what, "value": value, "target": target, "met": ok, "note": note})
+        met = None if value is None else ok  # not measured: neither met nor missed
+        rows.append({"what": what, "value": value, "target": target, "met": met, "note": note})
 
     # builds: their own time (``seconds``, inside the step), as the floor's; build_verify's
     # wall time also holds its comparison of the two snapshots
