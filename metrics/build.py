@@ -29,6 +29,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -288,8 +289,6 @@ def _selected(registry: Registry, only: Iterable[str] | None) -> list[str]:
 def _copy_raw_file(settings: Settings, tmp: Path) -> None:
     """Copy the raw store file (and its WAL, if a writer left one) to ``tmp``, under the raw
     store's shared lock, so the copy holds whole loads only."""
-    import shutil
-
     from metrics.rawstore import raw_lock
 
     raw_path = Path(settings.raw_path)
@@ -378,13 +377,7 @@ def _build_objects(
             depends_on=depends_on,
             load_ids=load_ids,
         )
-        detail = (
-            f"{rows:,} rows"
-            if rows is not None
-            else "a view, rows not counted"
-            if status == "ok"
-            else (error or "")
-        )
+        detail = f"{rows:,} rows" if rows is not None else error or "a view, rows not counted"
         say(f"{q}: {status} ({detail}, {duration_ms:.0f} ms)")
     return list(results.values())
 

@@ -196,11 +196,41 @@ def new_loads_filter(p: Plan, column: str) -> str:
     one week's feature rows took 7.5 s reading every row, 0.3 s this way)."""
     if not p.new_loads:
         return "false"
-    lo, hi = min(p.new_loads), max(p.new_loads)
-    return (
-        f"{_ident(column)} between {_literal(lo)} and {_literal(hi)} "
-        f"and {_ident(column)} in (select load_id from _new_loads)"
+    return _in_range(
+        _ident(column), min(p.new_loads), max(p.new_loads), "select load_id from _new_loads"
     )
+
+
+def _in_range(column: str, lo: object, hi: object, values: str) -> str:
+    """``column in (values)`` behind ``column between lo and hi`` when both ends are text."""
+    if not (isinstance(lo, str) and isinstance(hi, str)):
+        return f"{column} in ({values})"
+    return f"{column} between {_literal(lo)} and {_literal(hi)} and {column} in ({values})"
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? and column_name = ?",
+            [schema, table, column],
+        ).fetchall()[0][0]
+    )
+
+
+def _narrowed_sql(item: SqlDefinition, tables: dict[tuple[str, str], str]) -> str:
+    """The definition's SQL with each (schema, table) of ``tables`` read from its stand-in."""
+    from sqlglot import exp, parse_one
+
+    def narrow(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and (node.db, node.name) in tables:
+            new = exp.to_table(tables[(node.db, node.name)])
+            if node.alias:
+                new.set("alias", node.args.get("alias"))
+            return new
+        return node
+
+    return parse_one(item.body_sql, read="duckdb").transform(narrow).sql("duckdb")
 
 
 def week_fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> dict | None:
@@ -486,7 +516,6 @@ def _recompute_keys(
     values (so are keyed staging inputs), the SQL runs on the narrowed tables, and its rows
     replace the old rows of those keys. Returns the weeks of the old and new rows.
     """
-    from sqlglot import exp, parse_one
 
     from metrics.build import raw_columns
 
@@ -511,12 +540,7 @@ def _recompute_keys(
     # the keys' range as constants too: row groups outside it are skipped unread (new keys
     # are usually the newest ids; corrections of old keys widen it, which stays correct)
     [(lo, hi)] = con.execute(f"select min(k), max(k) from {keys_table}").fetchall()
-    in_range = (
-        f"{k} between {_literal(lo)} and {_literal(hi)} and "
-        if isinstance(lo, str) and isinstance(hi, str)
-        else ""
-    )
-    mine = f"{in_range}{k} in (select k from {keys_table})"
+    mine = _in_range(k, lo, hi, f"select k from {keys_table}")
     for (_, table), temp in narrowed.items():
         con.execute(
             f"create or replace temp view {temp} as select * from raw.{_ident(table)} where {mine}"
@@ -530,30 +554,11 @@ def _recompute_keys(
         )
         narrowed[("staging", upstream)] = temp
 
-    def narrowed_sql(tables: dict[tuple[str, str], str]) -> str:
-        def narrow(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Table) and (node.db, node.name) in tables:
-                new = exp.to_table(tables[(node.db, node.name)])
-                if node.alias:
-                    new.set("alias", node.args.get("alias"))
-                return new
-            return node
-
-        return parse_one(item.body_sql, read="duckdb").transform(narrow).sql("duckdb")
-
     if is_view(item):
-        return _view_key_weeks(
-            con, item, key, keys_table, narrowed, narrowed_sql, input_weeks or {}
-        )
-    body = narrowed_sql(narrowed)
+        return _view_key_weeks(con, item, key, keys_table, narrowed, input_weeks or {})
+    body = _narrowed_sql(item, narrowed)
     data = f"staging_data.{_ident(name)}"
-    has_week = bool(
-        con.execute(
-            "select count(*) from duckdb_columns() where database_name = current_database() "
-            "and schema_name = 'staging_data' and table_name = ? and column_name = 'week_start'",
-            [name],
-        ).fetchall()[0][0]
-    )
+    has_week = _has_column(con, "staging_data", name, "week_start")
     weeks_sql = f"select distinct week_start from {data} where {mine}"
     before = {w for (w,) in con.execute(weeks_sql).fetchall()} if has_week else None
     con.execute("begin transaction")
@@ -576,21 +581,13 @@ def _view_key_weeks(
     key: str,
     keys_table: str,
     narrowed: dict[tuple[str, str], str],
-    narrowed_sql: Callable[[dict[tuple[str, str], str]], str],
     input_weeks: dict[str, set | None],
 ) -> set | None:
     """The changed weeks of a staging definition tagged ``view`` (nothing stored: the view
     already reads the new rows): the weeks of its rows of the touched keys now, and before:
     its SQL on the raw rows of the earlier loads only, plus the changed weeks of its keyed
     staging inputs (already recomputed, so their own before-weeks come from there)."""
-    has_week = bool(
-        con.execute(
-            "select count(*) from duckdb_columns() where database_name = current_database() "
-            "and schema_name = 'staging' and table_name = ? and column_name = 'week_start'",
-            [item.name],
-        ).fetchall()[0][0]
-    )
-    if not has_week:
+    if not _has_column(con, "staging", item.name, "week_start"):
         return None
     k = _ident(key)
     earlier = dict(narrowed)
@@ -606,7 +603,7 @@ def _view_key_weeks(
         weeks |= {
             w
             for (w,) in con.execute(
-                f"select distinct week_start from ({narrowed_sql(tables)}) as _v "
+                f"select distinct week_start from ({_narrowed_sql(item, tables)}) as _v "
                 f"where {k} in (select k from {keys_table})"
             ).fetchall()
         }

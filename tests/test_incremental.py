@@ -17,6 +17,7 @@ from metrics import build as build_module
 from metrics.build import build_snapshot
 from metrics.demo_pipeline import run_demo
 from metrics.ingest import ingest_path
+from metrics.settings import Settings
 from tests.conftest import ROOT, settings_for
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -97,6 +98,14 @@ def _tables(path: Path) -> dict[str, list]:
         con.close()
 
 
+def _incremental_and_full(settings: Settings, full_path: Path) -> tuple:
+    """An incremental build of ``settings`` and a full build of the same raw store into
+    ``full_path``: (incremental result, full result, the full build's settings)."""
+    inc = build_snapshot(settings, incremental=True)
+    full_settings = settings.model_copy(update={"warehouse_path": full_path})
+    return inc, build_snapshot(full_settings), full_settings
+
+
 def _rows(path: Path, query: str) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -117,9 +126,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory):
         new = write_new_week(settings.demo_dir, root / "new-week", last_complete)
         for table, path in new.items():
             ingest_path(path, table, settings, loaded_by="pytest")
-        inc = build_snapshot(settings, incremental=True)
-        full_settings = settings.model_copy(update={"warehouse_path": root / "full.duckdb"})
-        full = build_snapshot(full_settings)
+        inc, full, full_settings = _incremental_and_full(settings, root / "full.duckdb")
         yield inc, full, settings, full_settings
     finally:
         mp.undo()
@@ -175,9 +182,10 @@ def test_a_changed_assumption_is_not_reused(tmp_path):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    assert build_snapshot(settings, incremental=True).ok
-    full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
-    assert build_snapshot(full_settings).ok
+    inc_result, full_result, full_settings = _incremental_and_full(
+        settings, tmp_path / "full.duckdb"
+    )
+    assert inc_result.ok and full_result.ok
     inc, full = (
         _rows(path, "select week_start, amount from roi.time_saved order by 1")
         for path in (settings.warehouse_path, full_settings.warehouse_path)
@@ -226,26 +234,21 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
         for table in ("ai_events", "ai_features"):
             [result] = ingest_path(fixes / f"{table}.csv", table, settings, loaded_by="pytest")
             assert result.rows_corrected > 0, result
-        inc = build_snapshot(settings, incremental=True)
-        full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
-        full = build_snapshot(full_settings)
+        inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
     finally:
         mp.undo()
     assert inc.ok and full.ok
     a, b = _tables(settings.warehouse_path), _tables(full_settings.warehouse_path)
     assert a.keys() == b.keys()
     assert [n for n in a if not same_rows(a[n], b[n])] == []
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        reuse = {
-            n: (m, w)
-            for n, m, w in con.execute(
-                "select name, mode, weeks from main.build_reuse where name in "
-                "('ai_features', 'drift_numeric', 'drift_categorical')"
-            ).fetchall()
-        }
-    finally:
-        con.close()
+    reuse = {
+        n: (m, w)
+        for n, m, w in _rows(
+            settings.warehouse_path,
+            "select name, mode, weeks from main.build_reuse "
+            "where name in ('ai_features', 'drift_numeric')",
+        )
+    }
     assert reuse["ai_features"][0] == "keys"
     assert inc.object("staging.ai_features").rows == full.object("staging.ai_features").rows
     mode, weeks = reuse["drift_numeric"]
@@ -314,9 +317,7 @@ def test_a_view_that_takes_its_week_from_raw_recomputes_the_week_a_key_left(tmp_
         con.close()
         [result] = ingest_path(tmp_path / "moved.csv", "ai_events", settings, loaded_by="pytest")
         assert result.rows_corrected > 0
-        inc = build_snapshot(settings, incremental=True)
-        full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
-        full = build_snapshot(full_settings)
+        inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
     finally:
         mp.undo()
     assert inc.ok and full.ok
