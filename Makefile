@@ -15,7 +15,7 @@ help:
 	@echo "make run    set up, generate the demo when missing, start the app on http://$(HOST):$(PORT)"
 	@echo "make test   set up (dev deps + Debian chromium), ruff, the whole pytest suite"
 	@echo "make demo   regenerate the demo data and rebuild the snapshot"
-	@echo "make lint   ruff check + ruff format --check + mypy on metrics/"
+	@echo "make lint   ruff check + ruff format --check + mypy on outcomes/"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,14 +28,14 @@ $(DEV_STAMP): $(STAMP)
 	touch $@
 
 $(WAREHOUSE): | $(STAMP)
-	$(PY) -m metrics demo
+	$(PY) -m outcomes demo
 
 run: $(STAMP) $(WAREHOUSE)
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 demo: $(STAMP)
-	$(PY) -m metrics demo --fresh
+	$(PY) -m outcomes demo --fresh
 
 # Debian's chromium for the browser tests: Playwright drives /usr/bin/chromium (no browser downloads).
 chromium:
@@ -49,11 +49,11 @@ test: $(DEV_STAMP) chromium
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check metrics tests
+	$(VENV)/bin/ruff format --check outcomes tests app_pages app.py
 	$(VENV)/bin/mypy
 
 format: $(DEV_STAMP)
-	$(VENV)/bin/ruff format metrics tests pages app.py
+	$(VENV)/bin/ruff format outcomes tests app_pages app.py
 
 clean:
 	rm -rf $(VENV) data/demo data/*.duckdb data/*.duckdb.* data/state.sqlite*

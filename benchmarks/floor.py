@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """The snapshot read-only (its macros come with it) plus the product's Python functions."""
-    from metrics import sqlfunctions
+    from outcomes.store import sqlfunctions
 
     con = duckdb.connect(str(warehouse), read_only=True)
     sqlfunctions._register_udfs(con)

@@ -24,7 +24,7 @@ SEED = 7
 
 
 def settings_for(data: Path, **overrides):
-    from metrics.settings import get_settings
+    from outcomes.config import get_settings
 
     return get_settings(
         raw_path=data / "raw.duckdb",
@@ -44,7 +44,7 @@ def source_path(data: Path, table: str) -> Path:
 
 
 def step_generate(data: Path, events: str) -> dict:
-    from metrics.demo import generate_demo
+    from outcomes.ingest.demo import generate_demo
 
     t = time.perf_counter()
     s = generate_demo(data / "source", seed=SEED, events=int(events), end=END, fmt="parquet")
@@ -53,8 +53,8 @@ def step_generate(data: Path, events: str) -> dict:
 
 
 def step_ingest(data: Path) -> dict:
-    from metrics.demo_pipeline import LOAD_ORDER
-    from metrics.ingest import ingest_path
+    from outcomes.ingest.demo_pipeline import LOAD_ORDER
+    from outcomes.ingest.load import ingest_path
 
     s = settings_for(data)
     for p in (s.raw_path, Path(f"{s.raw_path}.wal")):
@@ -72,7 +72,7 @@ def step_ingest(data: Path) -> dict:
 
 
 def _settings(data: Path, raw: str, warehouse: str):
-    from metrics.settings import get_settings
+    from outcomes.config import get_settings
 
     return get_settings(
         raw_path=data / raw,
@@ -86,8 +86,8 @@ AS_OF = __import__("datetime").datetime(2026, 3, 20, 12, 0, 0)  # after the new 
 
 
 def _build(settings, incremental: bool = False) -> dict:
-    from metrics import build as build_module
-    from metrics.build import build_snapshot
+    from outcomes.build import full as build_module
+    from outcomes.build.full import build_snapshot
 
     # every build of a run sees the same as_of, so full and incremental builds can be compared
     build_module._utcnow = lambda: AS_OF
@@ -121,7 +121,7 @@ def step_ingest_new_week(data: Path) -> dict:
     """Next week's loads (a copy of the last complete demo week, 14 days later, new ids)."""
     from datetime import timedelta
 
-    from metrics.ingest import ingest_path
+    from outcomes.ingest.load import ingest_path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from newweek import write_new_week
@@ -168,7 +168,7 @@ def step_build_verify(data: Path) -> dict:
 
 
 def _definitions(con, names: list[str]) -> dict:
-    from metrics.registry import load_registry
+    from outcomes.core.registry import load_registry
 
     registry = load_registry(Path("sql"), strict=False)
     timings = {}
@@ -197,7 +197,7 @@ def step_drift(data: Path) -> dict:
 
 def step_roi(data: Path) -> dict:
     """Every sql/roi definition alone, on the built snapshot, plus reading the ledger."""
-    from metrics.registry import load_registry
+    from outcomes.core.registry import load_registry
 
     registry = load_registry(Path("sql"), strict=False)
     con = _snapshot(data)
@@ -252,7 +252,7 @@ def step_ctas(data: Path) -> dict:
 def step_ingest_events(data: Path) -> dict:
     """Ingest of the ai_events Parquet files alone into a fresh raw store (validation and
     quarantine included), the ingest half of the ingest-vs-CTAS ratio."""
-    from metrics.ingest import ingest_path
+    from outcomes.ingest.load import ingest_path
 
     s = _settings(data, "raw-events.duckdb", "unused.duckdb")
     for p in (s.raw_path, Path(f"{s.raw_path}.wal")):

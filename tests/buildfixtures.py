@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from metrics.settings import Settings
+from outcomes.config import Settings
 
 # 3 weeks (Mondays 2026-03-02, 03-09, 03-16) x 2 segments; events per (week, segment):
 EVENTS_PER_CELL = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.settings import Settings
+from outcomes.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_END = dt.date(2026, 11, 18)  # a Wednesday: 52 complete weeks + a partial one
@@ -33,10 +33,10 @@ def settings_for(root: Path, **overrides: object) -> Settings:
 @pytest.fixture(scope="session", autouse=True)
 def _fixed_build_clock() -> object:
     """Builds run as of BUILD_AS_OF (a test that sets its own clock overrides it)."""
-    import metrics.build
+    import outcomes.build.full
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(metrics.build, "_utcnow", lambda: BUILD_AS_OF)
+    mp.setattr(outcomes.build.full, "_utcnow", lambda: BUILD_AS_OF)
     yield
     mp.undo()
 
@@ -44,7 +44,7 @@ def _fixed_build_clock() -> object:
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tmp folder with the demo generated, ingested and built (once per session)."""
-    from metrics.demo_pipeline import run_demo
+    from outcomes.ingest.demo_pipeline import run_demo
 
     root = tmp_path_factory.mktemp("demo-warehouse")
     code = run_demo(settings_for(root), events=DEMO_EVENTS, end=DEMO_END, loaded_by="pytest")

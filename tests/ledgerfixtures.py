@@ -1,7 +1,7 @@
 """A fixture snapshot with a ROI ledger, written in code (no build), per docs/ARCHITECTURE.md.
 
 ``make_snapshot`` writes a DuckDB file holding ``main.roi_ledger`` (rows computed exactly with
-metrics.formula), ``main.build_manifest`` / ``main.build_objects`` / ``main.build_settings``,
+outcomes.core.formula), ``main.build_manifest`` / ``main.build_objects`` / ``main.build_settings``,
 ``main.metric_values``, ``staging.assumptions`` (as a table), ``raw.assumptions`` and
 ``raw.loads``, plus the SQL files the build objects point at. Calling it again on the same path
 with other arguments plays "a later build" (written beside, then ``os.replace``d).
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from metrics.formula import Formula
-from metrics.settings import Settings
+from outcomes.config import Settings
+from outcomes.core.formula import Formula
 
 WEEKS = [dt.date(2026, 1, 5) + dt.timedelta(weeks=k) for k in range(17)]
 Q1_WEEKS = [w for w in WEEKS if w < dt.date(2026, 4, 1)]

@@ -1,8 +1,8 @@
 """A tiny ROI project written by hand: source CSVs, a register file, a CLI change, a build.
 
-Everything goes through the real pipeline: ``metrics.ingest.ingest_path`` into a tmp raw
-store, :func:`metrics.assumptions.set_assumption` into a tmp state store, then
-``metrics.build.build_snapshot`` with the build's clock fixed (so the current week is known).
+Everything goes through the real pipeline: ``outcomes.ingest.load.ingest_path`` into a tmp raw
+store, :func:`outcomes.roi.assumptions.set_assumption` into a tmp state store, then
+``outcomes.build.full.build_snapshot`` with the build's clock fixed (so the current week is known).
 
 Calendar (UTC, weeks start on Monday; the build runs on Tuesday 2026-03-24, so 2026-03-23 is
 the current, partial week):
@@ -26,12 +26,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import metrics.build as build_module
-from metrics.assumptions import set_assumption
-from metrics.build import BuildResult, build_snapshot
-from metrics.ingest import ingest_path
-from metrics.ledger import LedgerResult
-from metrics.settings import Settings
+import outcomes.build.full as build_module
+from outcomes.build.full import BuildResult, build_snapshot
+from outcomes.config import Settings
+from outcomes.ingest.load import ingest_path
+from outcomes.roi.assumptions import set_assumption
+from outcomes.roi.ledger import LedgerResult
 
 AS_OF = dt.datetime(2026, 3, 24, 12, 0, 0)  # the build's clock (UTC)
 PRE, W1, W2, W3, W4 = (dt.date(2026, 2, 23) + dt.timedelta(weeks=k) for k in range(5))
@@ -305,7 +305,7 @@ def build_wired(settings: Settings, as_of: dt.datetime = AS_OF) -> tuple[BuildRe
 
 
 def _ledger_result_from_snapshot(settings: Settings) -> LedgerResult:
-    from metrics.ledger import LineResult
+    from outcomes.roi.ledger import LineResult
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics.contracts import CONTRACTS
-from metrics.settings import Settings
-from metrics.sqlfunctions import install
+from outcomes.config import Settings
+from outcomes.core.contracts import CONTRACTS
+from outcomes.store.sqlfunctions import install
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "sql"

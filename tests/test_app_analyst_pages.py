@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.settings import Settings
-from metrics.state import StateStore
+from outcomes.config import Settings
+from outcomes.store.state import StateStore
 from tests.conftest import ROOT
 
 
@@ -49,7 +49,7 @@ def markdown(at: AppTest) -> str:
 
 
 def test_catalog_lists_every_metric_and_filters_by_search(demo_env):
-    at = open_page("pages/catalog.py")
+    at = open_page("app_pages/catalog.py")
     table = table_with(at, "link", "build_status")
     assert len(table) == len(list((ROOT / "sql" / "metrics").glob("*.sql")))
     at.text_input(key="catalog_search").input("latency")
@@ -64,7 +64,7 @@ def test_catalog_lists_every_metric_and_filters_by_search(demo_env):
 
 
 def test_catalog_filters_by_kind_owner_and_status(demo_env):
-    at = open_page("pages/catalog.py")
+    at = open_page("app_pages/catalog.py")
     at.multiselect(key="catalog_kinds").select("cost")
     ok(at.run())
     table = table_with(at, "link", "build_status")
@@ -81,7 +81,7 @@ def test_catalog_filters_by_kind_owner_and_status(demo_env):
 
 
 def test_a_metrics_page_shows_its_lineage_both_ways(demo_env):
-    at = open_page("pages/catalog.py")
+    at = open_page("app_pages/catalog.py")
     at.selectbox(key="metric").select("hours_saved")
     ok(at.run())
     text = markdown(at)
@@ -99,7 +99,7 @@ def test_a_metrics_page_shows_its_lineage_both_ways(demo_env):
 
 def test_a_metrics_page_opens_from_the_query_parameter(demo_env):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/catalog.py")
+    at.switch_page("app_pages/catalog.py")
     at.query_params["metric"] = "accuracy"
     ok(at.run())
     text = markdown(at)
@@ -132,7 +132,7 @@ def open_in_workbench(at: AppTest, metric: str) -> str:
 
 
 def test_workbench_validation_shows_errors_at_their_line(demo_env):
-    at = open_page("pages/workbench.py")
+    at = open_page("app_pages/workbench.py")
     text = open_in_workbench(at, "event_volume")
     assert text == (ROOT / "sql" / "metrics" / "event_volume.sql").read_text()
     broken = text.replace("from staging.ai_events", "from staging.ai_eventz")
@@ -146,7 +146,7 @@ def test_workbench_validation_shows_errors_at_their_line(demo_env):
 
 
 def test_workbench_preview_shows_the_result_the_chart_and_the_diff(demo_env):
-    at = open_page("pages/workbench.py")
+    at = open_page("app_pages/workbench.py")
     text = open_in_workbench(at, "event_volume")
     at.text_area(key="wb_text").input(
         text.replace("c.events::double as value", "c.events::double * 2 as value")
@@ -166,7 +166,7 @@ def test_workbench_preview_shows_the_result_the_chart_and_the_diff(demo_env):
 
 
 def test_workbench_preview_explains_a_refusal(demo_env):
-    at = open_page("pages/workbench.py")
+    at = open_page("app_pages/workbench.py")
     text = open_in_workbench(at, "event_volume")
     at.text_area(key="wb_text").input(text + ";\ndrop table metrics.event_volume")
     at.button(key="wb_preview_button").click()
@@ -176,7 +176,7 @@ def test_workbench_preview_explains_a_refusal(demo_env):
 
 
 def test_workbench_without_edit_rights_offers_a_download(demo_env):
-    at = open_page("pages/workbench.py", name="vic", role="analyst")
+    at = open_page("app_pages/workbench.py", name="vic", role="analyst")
     assert not _has_button(at, "wb_save")
     assert any("allow_sql_edits" in c.value for c in at.caption)
     assert at.get("download_button")
@@ -191,7 +191,7 @@ def _has_button(at: AppTest, key: str) -> bool:
 
 
 def test_workbench_saves_logs_and_shows_the_rebuilt_value(editable, demo_root):
-    at = open_page("pages/workbench.py", name="ana", role="analyst")
+    at = open_page("app_pages/workbench.py", name="ana", role="analyst")
     text = open_in_workbench(at, "event_volume")
     draft = text.replace("c.events::double as value", "c.events::double * 2 as value")
     at.text_area(key="wb_text").input(draft)
@@ -208,7 +208,7 @@ def test_workbench_saves_logs_and_shows_the_rebuilt_value(editable, demo_root):
     # rebuilt: the success message names the build, the value shown is the new one
     assert any("rebuilt the whole snapshot" in s.value for s in at.success)
     (shown,) = [m for m in at.metric if m.label.startswith("Rebuilt value of event_volume")]
-    at2 = open_page("pages/catalog.py")
+    at2 = open_page("app_pages/catalog.py")
     row = table_with(at2, "link", "build_status")
     new_last = row[row["link"] == "catalog?metric=event_volume"]["last"].iloc[0]
     assert shown.value == new_last
@@ -238,7 +238,7 @@ def _session_last_value(demo_root: Path, metric: str) -> float:
 
 
 def test_data_page_shows_loads_quarantine_freshness_and_contracts(demo_env):
-    at = open_page("pages/data.py")
+    at = open_page("app_pages/data.py")
     ledger = table_with(at, "rows_accepted", "loaded_by")
     assert {"ai_events", "costs", "feedback"} <= set(ledger["table"])
     assert (ledger["rows_in"] == ledger["rows_accepted"] + ledger["rows_quarantined"]).all()

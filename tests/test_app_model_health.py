@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apphelpers import ROOT
 from tests.chartspecs import chart, charts
 
-PAGE = "pages/model_health.py"
+PAGE = "app_pages/model_health.py"
 
 
 def _open() -> AppTest:

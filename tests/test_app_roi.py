@@ -158,7 +158,7 @@ def test_downloads_parse(demo_env, media):
 
 
 def test_a_failing_part_shows_an_error_card_and_the_rest_works(demo_env, monkeypatch):
-    from metrics import sensitivity
+    from outcomes.roi import sensitivity
 
     def broken(*args, **kwargs):
         raise RuntimeError("sensitivity blew up")

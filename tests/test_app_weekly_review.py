@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.state import StateStore
+from outcomes.store.state import StateStore
 from tests.apphelpers import ROOT
 
-PAGE = "pages/weekly_review.py"
+PAGE = "app_pages/weekly_review.py"
 LAST_COMPLETE = "2026-11-09"  # DEMO_END 2026-11-18 is in the partial week of 2026-11-16
 OTHER_WEEK = "2026-08-03"
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.assumptions import (
+from outcomes.config import PROJECT_ROOT
+from outcomes.ingest.load import ingest_path
+from outcomes.roi.assumptions import (
     AssumptionsError,
     copy_register_into,
     history,
@@ -19,9 +21,7 @@ from metrics.assumptions import (
     render_register,
     set_assumption,
 )
-from metrics.ingest import ingest_path
-from metrics.rawstore import ensure_schema
-from metrics.settings import PROJECT_ROOT
+from outcomes.store.raw import ensure_schema
 from tests.roifixtures import HEADER, RAW_ASSUMPTIONS, REGISTER, settings_for, write_csv
 from tests.sqlharness import SQL_DIR
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from metrics.audit_pack import PackError, export_pack, verify_pack
-from metrics.period_close import close_period, ledger_sha256, read_ledger
-from metrics.snapshot import open_snapshot
-from metrics.state import StateStore
+from outcomes.roi.audit_pack import PackError, export_pack, verify_pack
+from outcomes.roi.close import close_period, ledger_sha256, read_ledger
+from outcomes.store.snapshot import open_snapshot
+from outcomes.store.state import StateStore
 from tests.ledgerfixtures import LINES, Q1_WEEKS, Fixture, make_snapshot
 
 NOW = dt.datetime(2026, 5, 5, 9, 30, tzinfo=dt.UTC)

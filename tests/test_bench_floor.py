@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.build import build_snapshot
-from metrics.demo_pipeline import run_demo
-from metrics.ingest import ingest_path
+from outcomes.build.full import build_snapshot
+from outcomes.ingest.demo_pipeline import run_demo
+from outcomes.ingest.load import ingest_path
 from tests.conftest import settings_for
 
 END = dt.date(2026, 3, 4)

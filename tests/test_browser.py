@@ -128,7 +128,7 @@ def test_a_shared_weekly_review_link_opens_that_week_inside_the_app_frame(
     server, browser, demo_root
 ):
     # first in the module, on purpose: the server is cold (no session has run app.py yet),
-    # which is when Streamlit would serve a pages/ file without the app frame
+    # which is when Streamlit served a pages/ folder without the app frame (app_pages/ is not auto-discovered)
     import duckdb
 
     con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)

@@ -1,4 +1,4 @@
-"""metrics.build and metrics.snapshot on real DuckDB files: long table, tests, manifest, failures."""
+"""outcomes.build.full and outcomes.store.snapshot on real DuckDB files: long table, tests, manifest, failures."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.build import BuildError, RawStoreMissing, build_snapshot, manifest_json_path
-from metrics.snapshot import SnapshotMissing, current_build_id, open_snapshot, snapshot_identity
+from outcomes.build.full import BuildError, RawStoreMissing, build_snapshot, manifest_json_path
+from outcomes.store.snapshot import (
+    SnapshotMissing,
+    current_build_id,
+    open_snapshot,
+    snapshot_identity,
+)
 from tests.buildfixtures import (
     EVENTS_PER_CELL,
     N_EVENTS,

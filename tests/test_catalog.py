@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics import catalog
-from metrics.registry import load_registry
-from metrics.settings import Settings
-from metrics.snapshot import open_snapshot, snapshot_cursor
-from metrics.state import StateStore
+from outcomes.app.views import catalog
+from outcomes.config import Settings
+from outcomes.core.registry import load_registry
+from outcomes.store.snapshot import open_snapshot, snapshot_cursor
+from outcomes.store.state import StateStore
 from tests.conftest import ROOT
 
 
@@ -108,8 +108,8 @@ def test_pages_using_a_metric_are_found_by_literal(tmp_path):
     pages.mkdir()
     (pages / "roi.py").write_text('series = load(metric_series, "hours_saved")\n')
     (pages / "other.py").write_text('x = "hours_saved_total"  # not the same name\n')
-    (tmp_path / "app.py").write_text('st.Page("pages/roi.py", title="ROI", icon="💰")\n')
-    assert catalog.pages_using("hours_saved", pages) == (("pages/roi.py", "ROI"),)
+    (tmp_path / "app.py").write_text('st.Page("app_pages/roi.py", title="ROI", icon="💰")\n')
+    assert catalog.pages_using("hours_saved", pages) == (("app_pages/roi.py", "ROI"),)
     assert catalog.pages_using("accuracy", pages) == ()
 
 

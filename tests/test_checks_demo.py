@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from metrics.checks import run_checks
-from metrics.snapshot import open_snapshot
-from metrics.state import StateStore
+from outcomes.build.alerts import run_checks
+from outcomes.store.snapshot import open_snapshot
+from outcomes.store.state import StateStore
 
 DRIFT_METRICS = (
     "drift_psi",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.cli import COMMANDS
+from outcomes.cli import COMMANDS
 from tests.conftest import ROOT
 
 
@@ -21,7 +21,7 @@ def run(
     for key, value in (env_paths or {}).items():
         full[key] = str(value)
     return subprocess.run(
-        [sys.executable, "-m", "metrics", *args],
+        [sys.executable, "-m", "outcomes", *args],
         cwd=ROOT,
         env=full,
         capture_output=True,

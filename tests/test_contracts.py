@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from metrics.contracts import (
+from outcomes.core.contracts import (
     CONTRACTS,
     RULES,
     Column,

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.demo import DIRTY_RULES, DemoSummary, generate_demo
+from outcomes.ingest.demo import DIRTY_RULES, DemoSummary, generate_demo
 
 END = date(2026, 3, 4)  # a Wednesday: the partial week holds Monday 2 and Tuesday 3 March
 FIRST_WEEK = date(2025, 3, 3)

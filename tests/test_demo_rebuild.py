@@ -12,8 +12,8 @@ import shutil
 
 import duckdb
 
-from metrics.build import build_snapshot
-from metrics.ledger import ledger_csv
+from outcomes.build.full import build_snapshot
+from outcomes.roi.ledger import ledger_csv
 from tests.conftest import settings_for
 
 
@@ -47,8 +47,8 @@ def test_two_builds_of_the_demo_give_byte_identical_ledgers(demo_root, tmp_path)
 
 
 def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(demo_root, tmp_path):
-    from metrics.review import output_sample
-    from metrics.state import StateStore
+    from outcomes.app.views.weekly_review import output_sample
+    from outcomes.store.state import StateStore
 
     shutil.copy(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
     settings = settings_for(tmp_path)

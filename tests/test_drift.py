@@ -19,9 +19,9 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from metrics.build import failing_rows_query
-from metrics.headers import parse_header
-from metrics.settings import Settings
+from outcomes.build.full import failing_rows_query
+from outcomes.config import Settings
+from outcomes.core.headers import parse_header
 from tests.metricfixtures import event
 from tests.sqlharness import SQL_DIR, rows, run_sql
 

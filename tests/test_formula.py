@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from metrics.formula import Formula, FormulaError
+from outcomes.core.formula import Formula, FormulaError
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics import build as build_module
-from metrics.build import build_snapshot
-from metrics.demo_pipeline import run_demo
-from metrics.ingest import ingest_path
-from metrics.settings import Settings
+from outcomes.build import full as build_module
+from outcomes.build.full import build_snapshot
+from outcomes.config import Settings
+from outcomes.ingest.demo_pipeline import run_demo
+from outcomes.ingest.load import ingest_path
 from tests.conftest import ROOT, settings_for
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -11,10 +11,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import metrics.ingest as ingest_module
-from metrics.ingest import IngestError, LoadResult, ingest_path, ingest_status, quarantine_rows
-from metrics.rawstore import RawStoreBusy, open_raw_store, raw_lock
-from metrics.settings import Settings
+import outcomes.ingest.load as ingest_module
+from outcomes.config import Settings
+from outcomes.ingest.load import (
+    IngestError,
+    LoadResult,
+    ingest_path,
+    ingest_status,
+    quarantine_rows,
+)
+from outcomes.store.raw import RawStoreBusy, open_raw_store, raw_lock
 
 GOOD = {
     "ai_events": {

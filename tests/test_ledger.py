@@ -37,7 +37,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from metrics.ledger import (
+from outcomes.core.registry import load_registry
+from outcomes.roi.ledger import (
     InputSpec,
     LedgerError,
     LineSpec,
@@ -46,7 +47,6 @@ from metrics.ledger import (
     ledger_csv,
     read_ledger,
 )
-from metrics.registry import load_registry
 from tests import roifixtures
 from tests.roifixtures import PRE, W1, W2, W3, W4, build_wired, make_project
 from tests.sqlharness import SQL_DIR

@@ -294,7 +294,7 @@ def test_partial_week_is_flagged_and_wins_over_provisional():
 
 def test_provisional_follows_the_coverage_floor():
     # the same data with a floor of 0.1: W2's coverage 1/6 = 0.167 is now above it
-    from metrics.settings import Settings
+    from outcomes.config import Settings
 
     con = run_sql(RAW, ["accuracy"], settings=Settings(label_coverage_floor=0.1))
     assert rows(con, "select count(*) from metrics.accuracy where flag is not null") == [(0,)]

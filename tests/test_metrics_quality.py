@@ -190,7 +190,7 @@ def test_dq_freshness_hours_golden(con):
 
 def test_dq_freshness_uses_the_local_week_end():
     # New York: the week of 03-09 ends at local midnight 03-16 = 04:00 UTC (EDT since 03-08)
-    from metrics.settings import Settings
+    from outcomes.config import Settings
 
     con = run_sql(
         {"ai_events": [event("e1", "2026-03-03 10:00:00"), event("e2", "2026-03-15 20:00:00")]},

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from metrics import model_health
+from outcomes.app.views import model_health
 
 W1, W2 = dt.date(2026, 1, 5), dt.date(2026, 1, 12)
 

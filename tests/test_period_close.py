@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.period_close import (
+from outcomes.roi.close import (
     CloseError,
     PeriodError,
     amount_text,
@@ -22,8 +22,8 @@ from metrics.period_close import (
     read_ledger,
     restatements,
 )
-from metrics.snapshot import open_snapshot
-from metrics.state import StateStore
+from outcomes.store.snapshot import open_snapshot
+from outcomes.store.state import StateStore
 from tests.ledgerfixtures import JAN_WEEKS, LINES, Q1_WEEKS, Fixture, hours_saved, make_snapshot
 
 CLOSED_AT = dt.datetime(2026, 5, 5, 9, 30, tzinfo=dt.UTC)

@@ -1,4 +1,4 @@
-"""metrics.registry and metrics.headers: every check names the file and, where it can, the line."""
+"""outcomes.core.registry and outcomes.core.headers: every check names the file and, where it can, the line."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.headers import Direction, HeaderTestName, Kind, MetricHeader, StagingHeader, Unit
-from metrics.registry import DefinitionError, RegistryError, load_registry
+from outcomes.core.headers import Direction, HeaderTestName, Kind, MetricHeader, StagingHeader, Unit
+from outcomes.core.registry import DefinitionError, RegistryError, load_registry
 from tests.buildfixtures import METRICS, metric, standard_sql, write_sql
 
 

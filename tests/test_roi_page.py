@@ -28,7 +28,9 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from metrics import roi_charts, roi_onepager, roi_page
+from outcomes.app import roi_charts
+from outcomes.app.exports import roi_onepager
+from outcomes.app.views import roi as roi_page
 
 WEEKS = [dt.date(2026, 1, 5) + dt.timedelta(weeks=k) for k in range(13)]
 MARCH = roi_page.make_window("month", "2026-03")

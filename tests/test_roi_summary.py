@@ -29,8 +29,8 @@ from decimal import Decimal, localcontext
 import duckdb
 import pytest
 
-from metrics.ledger import LEDGER_DDL, display
-from metrics.roi_summary import PeriodError, period_bounds, summarise
+from outcomes.roi.ledger import LEDGER_DDL, display
+from outcomes.roi.summary import PeriodError, period_bounds, summarise
 from tests import roifixtures
 from tests.roifixtures import PRE, W1, W2, W3, W4
 

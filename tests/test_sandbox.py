@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics import sandbox
-from metrics.sandbox import SandboxRefusal, open_sandbox, run_sandboxed
-from metrics.settings import SandboxSettings
+from outcomes.config import SandboxSettings
+from outcomes.store import sandbox
+from outcomes.store.sandbox import SandboxRefusal, open_sandbox, run_sandboxed
 from tests.conftest import settings_for
 
 

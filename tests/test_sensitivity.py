@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from decimal import Decimal, localcontext
 
-from metrics.sensitivity import render, roi_range, sensitivity
+from outcomes.roi.sensitivity import render, roi_range, sensitivity
 from tests import roifixtures
 
 golden = roifixtures.golden  # the hand-worked project, built once (fixture)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from metrics import readme
-from metrics.settings import PROJECT_ROOT, Settings
+from outcomes import readme
+from outcomes.config import PROJECT_ROOT, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def test_bad_values_are_refused(field, value):
 def test_every_setting_is_documented_in_the_readme():
     text = (ROOT / "README.md").read_text()
     table = readme.render_settings()
-    assert table in text, "README configuration table is stale: run `python -m metrics.readme`"
+    assert table in text, "README configuration table is stale: run `python -m outcomes.readme`"
     for line in table.splitlines()[2:]:
         assert line.count("|") == 5 and not line.rstrip().endswith("|  |"), f"undocumented: {line}"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.build import build_snapshot
+from outcomes.build.full import build_snapshot
 from tests.buildfixtures import EVENTS_PER_CELL, make_raw_store, settings_for, standard_sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +27,8 @@ READER = r"""
 import json, sys, time
 from pathlib import Path
 import duckdb
-from metrics.settings import Settings
-from metrics.snapshot import open_snapshot
+from outcomes.config import Settings
+from outcomes.store.snapshot import open_snapshot
 
 warehouse, raw, sql_dir, out_path, stop_path = sys.argv[1:6]
 settings = Settings(warehouse_path=warehouse, raw_path=raw, sql_dir=sql_dir)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from metrics.settings import Settings
-from metrics.sqlfunctions import KS_EXACT_LIMIT, install
+from outcomes.config import Settings
+from outcomes.store.sqlfunctions import KS_EXACT_LIMIT, install
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics import state
-from metrics.state import (
+from outcomes.store import state
+from outcomes.store.state import (
     LATEST_VERSION,
     MIGRATIONS,
     AnnotationKind,
@@ -519,7 +519,7 @@ WORKER = """
 import sys, time
 from datetime import date
 from pathlib import Path
-from metrics.state import StateStore
+from outcomes.store.state import StateStore
 
 path, n, writes, folder = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 (folder / f"ready-{n}").touch()
@@ -537,7 +537,7 @@ print("done", n)
 READER = """
 import sys, time
 from pathlib import Path
-from metrics.state import StateStore
+from outcomes.store.state import StateStore
 
 path, folder = sys.argv[1], Path(sys.argv[2])
 (folder / "ready-reader").touch()
@@ -611,7 +611,7 @@ OPENER = """
 import sys, time
 from datetime import date
 from pathlib import Path
-from metrics.state import StateStore
+from outcomes.store.state import StateStore
 
 folder, n = Path(sys.argv[1]), sys.argv[2]
 (folder / f"ready-{n}").touch()

@@ -9,8 +9,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from metrics.roi_summary import summarise
-from metrics.trace import TraceError, trace
+from outcomes.roi.summary import summarise
+from outcomes.roi.trace import TraceError, trace
 from tests import roifixtures
 from tests.roifixtures import PRE, W1, W2, W3
 from tests.sqlharness import SQL_DIR

@@ -1,11 +1,11 @@
-"""metrics.ui.chart_spec: Altair charts built once per set of arguments, drawn from the spec."""
+"""outcomes.app.streamlit_glue.chart_spec: Altair charts built once per set of arguments, drawn from the spec."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-from metrics import ui
+from outcomes.app import streamlit_glue as ui
 
 CALLS: list[tuple] = []
 

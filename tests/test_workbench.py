@@ -10,10 +10,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from metrics import workbench
-from metrics.sandbox import SandboxRefusal
-from metrics.settings import Settings
-from metrics.state import StateStore
+from outcomes.app.views import workbench
+from outcomes.config import Settings
+from outcomes.store.sandbox import SandboxRefusal
+from outcomes.store.state import StateStore
 from tests.conftest import ROOT
 
 

@@ -10,8 +10,8 @@ import formulas
 import openpyxl
 import pytest
 
-from metrics.period_close import LedgerInput, LedgerRow, ledger_totals
-from metrics.xlsx_ledger import LedgerWorkbook, write_ledger_xlsx
+from outcomes.roi.close import LedgerInput, LedgerRow, ledger_totals
+from outcomes.roi.xlsx_ledger import LedgerWorkbook, write_ledger_xlsx
 from tests.ledgerfixtures import Fixture, ledger_rows
 
 CENT = 0.005

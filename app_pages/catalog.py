@@ -1,0 +1,167 @@
+"""Metric catalog: every metric with its owner, thresholds, last value and build; one metric's
+page (``?metric=<name>``): description, SQL, lineage both ways, weekly chart, history."""
+
+import streamlit as st
+
+from outcomes.app import charts
+from outcomes.app import streamlit_glue as ui
+from outcomes.app.views import catalog
+from outcomes.app.views import snapshot_info as warehouse
+
+st.title("📚 Metric catalog")
+
+if ui.snapshot_key() is None:
+    st.info(
+        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
+    )
+    st.stop()
+
+settings = ui.settings()
+frame = ui.load(catalog.catalog, str(settings.sql_dir))
+names = frame["name"].tolist()
+
+chosen = st.selectbox(
+    "Metric",
+    names,
+    index=None,
+    key="metric",
+    bind="query-params",
+    placeholder="All metrics (choose one to open its page)",
+)
+
+if chosen is None:
+    options = catalog.filter_options(frame)
+    left, mid, right, far = st.columns([3, 2, 2, 2])
+    search = left.text_input("Search", key="catalog_search", placeholder="name, title, owner, tag…")
+    kinds = mid.multiselect("Kind", options["kinds"], key="catalog_kinds")
+    owners = right.multiselect("Owner", options["owners"], key="catalog_owners")
+    statuses = far.multiselect("Status", options["statuses"], key="catalog_statuses")
+    shown = catalog.filter_catalog(frame, search, kinds, owners, statuses)
+    st.caption(
+        f"{len(shown)} of {len(frame)} metrics · last value = newest complete week, all dimensions · "
+        "status against the header's thresholds"
+    )
+    shown = shown.assign(link="catalog?metric=" + shown["name"])
+    st.dataframe(
+        shown[
+            [
+                "link",
+                "title",
+                "kind",
+                "unit",
+                "owner",
+                "thresholds",
+                "last",
+                "week_start",
+                "status",
+                "build_status",
+                "tests",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        key="catalog_table",
+        column_config={
+            "link": st.column_config.LinkColumn("Metric", display_text=r"catalog\?metric=(.*)"),
+            "week_start": st.column_config.DateColumn("Week", format="YYYY-MM-DD"),
+            "last": "Last value",
+            "build_status": "Build",
+        },
+    )
+    st.stop()
+
+detail = ui.load(catalog.metric_detail, str(settings.sql_dir), chosen)
+row = frame[frame["name"] == chosen].iloc[0]
+header = detail.header
+st.subheader(f"{header.get('title', chosen)} · `{chosen}`")
+if not detail.valid:
+    st.error("This definition is invalid:\n\n" + "\n".join(f"- {e}" for e in detail.errors))
+
+cols = st.columns(4)
+cols[0].metric("Last value", row["last"], help="Newest complete week with data, all dimensions")
+cols[1].metric("Status", row["status"])
+cols[2].metric("Build", str(detail.build.get("status")))
+cols[3].metric("Tests", f"{row['tests_passed']} pass / {row['tests_failed']} not")
+if detail.build.get("error"):
+    st.error(f"Build error: {detail.build['error']}")
+
+if header:
+    st.markdown(header.get("description", ""))
+    st.markdown(
+        f"**Grain:** {header.get('grain')}  \n"
+        f"**Kind:** {header.get('kind')} · **Unit:** {header.get('unit')} · "
+        f"**Direction:** {header.get('direction')}  \n"
+        f"**Owner:** {header.get('owner') or catalog.UNOWNED} · "
+        f"**Thresholds:** {row['thresholds'] or 'none'} · "
+        f"**Dimensions:** {', '.join(header.get('dimensions') or []) or 'none'} · "
+        f"**Tags:** {', '.join(header.get('tags') or []) or 'none'}"
+    )
+
+if st.button("Open in the SQL workbench", key="catalog_to_workbench", icon="🛠️"):
+    st.session_state["wb_open_request"] = chosen
+    st.switch_page("pages/workbench.py")
+
+chart_tab, lineage_tab, sql_tab, tests_tab, history_tab = st.tabs(
+    ["Weekly chart", "Lineage", "SQL", "Tests", "History"]
+)
+
+with chart_tab:
+    series = ui.load(warehouse.metric_series, chosen)
+    if len(series):
+        st.altair_chart(
+            charts.trend_chart(
+                series,
+                title=f"{header.get('title', chosen)}, weekly (all dimensions)",
+                y_title=str(header.get("title", chosen)),
+                unit=header.get("unit"),
+                thresholds=header.get("thresholds"),
+            ),
+            width="stretch",
+        )
+    else:
+        st.info("No all-dimensions rows for this metric in the current snapshot.")
+
+with lineage_tab:
+    lin = detail.lineage
+    up, down = st.columns(2)
+    with up:
+        st.markdown("**Reads (directly)**")
+        st.markdown("\n".join(f"- `{r}`" for r in lin.reads) or "nothing")
+        st.markdown("**Raw tables underneath**")
+        st.markdown("\n".join(f"- `{r}`" for r in lin.raw_tables) or "none")
+        if lin.upstream:
+            st.markdown("**Every definition upstream**")
+            st.markdown("\n".join(f"- `{r}`" for r in lin.upstream))
+    with down:
+        st.markdown("**Metrics that use it**")
+        st.markdown(
+            "\n".join(f"- [{q}](catalog?metric={q.split('.', 1)[1]})" for q in lin.metrics)
+            or "none"
+        )
+        st.markdown("**ROI lines that use it**")
+        st.markdown("\n".join(f"- `{q}`" for q in lin.roi_lines) or "none")
+        st.markdown("**Pages that name it**")
+        st.markdown(
+            "\n".join(f"- {title} (`{path}`)" for path, title in lin.pages)
+            or "none by name (the overview and this catalog list every metric)"
+        )
+
+with sql_tab:
+    st.caption(f"`{detail.path}`")
+    st.code(detail.sql, language="sql", line_numbers=True)
+
+with tests_tab:
+    if len(detail.tests):
+        st.dataframe(detail.tests, hide_index=True, width="stretch")
+    else:
+        st.info("No header tests ran for this metric in this build.")
+
+with history_tab:
+    changes = catalog.history(settings, chosen)
+    if len(changes):
+        st.dataframe(changes[["at", "who", "source", "what"]], hide_index=True, width="stretch")
+        for change in changes[changes["detail"] != ""].itertuples():
+            with st.expander(f"Diff of {change.at:%Y-%m-%d %H:%M} by {change.who}"):
+                st.code(change.detail, language="diff")
+    else:
+        st.info("No recorded changes (audit log or git).")

@@ -1,0 +1,120 @@
+"""Data: the load ledger, the quarantine with reasons and raw values, freshness per source,
+and the contract of each raw table."""
+
+import json
+
+import streamlit as st
+
+from outcomes.app import streamlit_glue as ui
+from outcomes.app.views import data as loads
+from outcomes.core import contracts
+
+st.title("🗄️ Data")
+
+if ui.snapshot_key() is None:
+    st.info(
+        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
+    )
+    st.stop()
+
+st.caption(
+    "As of the current snapshot: loads made after the last build appear after the next `outcomes build`."
+)
+loads_tab, quarantine_tab, freshness_tab, contracts_tab = st.tabs(
+    ["Loads", "Quarantine", "Freshness", "Contracts"]
+)
+
+with loads_tab:
+    ledger = ui.load(loads.load_ledger)
+    st.caption(f"{len(ledger)} loads · rows in = accepted + quarantined")
+    st.dataframe(
+        ledger.drop(columns=["source_file"]),
+        hide_index=True,
+        width="stretch",
+        key="data_loads",
+        column_config={
+            "loaded_at": st.column_config.DatetimeColumn(
+                "Loaded at (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
+            "rows_accepted": st.column_config.NumberColumn("Accepted", format="localized"),
+            "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+            "rows_corrected": st.column_config.NumberColumn("Corrected", format="localized"),
+        },
+    )
+
+with quarantine_tab:
+    summary = ui.load(loads.quarantine_summary)
+    if summary.empty:
+        st.success("No row has been quarantined.")
+    else:
+        st.markdown("**By table and rule**")
+        st.dataframe(summary, hide_index=True, width="stretch", key="data_q_summary")
+        options = ui.load(loads.quarantine_filters)
+        left, right = st.columns(2)
+        table = left.selectbox(
+            "Table", options["tables"], index=None, key="data_q_table", placeholder="all tables"
+        )
+        rule = right.selectbox(
+            "Rule", options["rules"], index=None, key="data_q_rule", placeholder="all rules"
+        )
+        rows = ui.load(loads.quarantine_rows, table, rule, None, 500)
+        st.caption(f"{len(rows)} rows shown (at most 500)")
+        st.dataframe(
+            rows.drop(columns=["failures"]),
+            hide_index=True,
+            width="stretch",
+            key="data_q_rows",
+            column_config={"reason": st.column_config.TextColumn("Reason", width="large")},
+        )
+        if len(rows):
+            pick = st.selectbox(
+                "Inspect a row",
+                range(len(rows)),
+                format_func=lambda i: (
+                    f"{rows.iloc[i]['file']} row {rows.iloc[i]['row_number']} · {rows.iloc[i]['rule']}"
+                ),
+                key="data_q_pick",
+            )
+            chosen = rows.iloc[pick]
+            st.markdown(f"**Reason:** {chosen['reason']}")
+            raw_col, fail_col = st.columns(2)
+            raw_col.markdown("**Raw values, as in the file**")
+            raw_col.json(json.loads(chosen["raw_values"]))
+            fail_col.markdown("**Every failure of this row**")
+            fail_col.json(json.loads(chosen["failures"]))
+
+with freshness_tab:
+    freshness = ui.load(loads.source_freshness)
+    as_of, limit = ui.load(loads.freshness_basis)
+    st.caption(
+        f"Newest row of each source vs the build time ({as_of:%Y-%m-%d %H:%M} UTC); "
+        f"event sources older than {limit:g} h are stale."
+        if as_of is not None
+        else "The build time is unknown."
+    )
+    stale = freshness[freshness["status"] == "stale"]
+    for source in stale["source"]:
+        st.warning(f"`{source}` is stale: its newest row is older than the freshness target.")
+    st.dataframe(
+        freshness,
+        hide_index=True,
+        width="stretch",
+        key="data_freshness",
+        column_config={
+            "last_load": st.column_config.DatetimeColumn(
+                "Last load (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "newest_row": st.column_config.DatetimeColumn(
+                "Newest row (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "hours_behind_build": st.column_config.NumberColumn(
+                "Hours behind build", format="%.1f"
+            ),
+        },
+    )
+
+with contracts_tab:
+    for name in sorted(contracts.CONTRACTS):
+        with st.expander(name):
+            st.markdown(contracts.contract_markdown(name))

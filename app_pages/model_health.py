@@ -1,0 +1,121 @@
+"""Model health: accuracy, error rate, calibration, latency, override and acceptance, weekly,
+per model version and segment, with model-version changes and notes drawn on every chart."""
+
+import streamlit as st
+
+from outcomes.app import streamlit_glue as ui
+from outcomes.app.views import annotations, model_health
+
+st.title("🩺 Model health")
+st.caption(
+    "Weekly model metrics per model version and segment. Dashed purple rules mark the first "
+    "week a model version was seen; dashed amber / red rules are the warn / alert thresholds; "
+    "hollow points are provisional (few labels) or partial (week not over) weeks."
+)
+
+if ui.snapshot_key() is None:
+    st.info(
+        "No data yet. Run `make run` (generates and builds the demo data) or load your own "
+        "files with `outcomes ingest <file> --table ai_events` (and `feedback`), then "
+        "`outcomes build`."
+    )
+    st.stop()
+
+try:
+    values = ui.load(model_health.health_values)
+    catalog = ui.load(model_health.health_catalog)
+except Exception as exc:  # a broken snapshot: say so, keep the app alive
+    st.error(f"Could not read the model metrics from this snapshot: {exc}")
+    st.stop()
+
+if values.empty:
+    st.info(
+        "This snapshot has no model metrics yet: it needs AI events and feedback. Load them "
+        "with `outcomes ingest <file> --table ai_events` / `--table feedback`, then `outcomes build`."
+    )
+    st.stop()
+
+left, middle, right, window_col = st.columns([1.3, 1, 1, 0.9])
+split = left.radio(
+    "Lines by",
+    list(model_health.SPLITS),
+    format_func=model_health.SPLIT_LABELS.get,
+    horizontal=True,
+    key="health_split",
+)
+all_versions = model_health.dimension_values(values, "model_version")
+all_segments = model_health.dimension_values(values, "segment")
+versions = middle.multiselect(
+    "Model versions", all_versions, default=all_versions, key="health_versions"
+)
+segments = right.multiselect("Segments", all_segments, default=all_segments, key="health_segments")
+window = window_col.selectbox("Weeks", list(model_health.WINDOWS), index=1, key="health_window")
+since = model_health.window_start(values, model_health.WINDOWS[window])
+filters = {
+    "versions": None if set(versions) == set(all_versions) else versions,
+    "segments": None if set(segments) == set(all_segments) else segments,
+}
+
+versions_seen = ui.load(annotations.version_change_annotations)
+store = ui.state_store()
+
+
+LATENCY = ("latency_p95", "latency_p50", "latency_p99")
+CHARTED = (
+    "accuracy",
+    "error_rate",
+    "calibration_error",
+    *LATENCY,
+    "override_rate",
+    "acceptance_rate",
+)
+drawn = ui.load(
+    model_health.health_charts,
+    CHARTED,
+    split,
+    since,
+    None if filters["versions"] is None else tuple(filters["versions"]),
+    None if filters["segments"] is None else tuple(filters["segments"]),
+    tuple(annotations.chart_annotations(store, versions_seen, m) for m in CHARTED),
+)
+
+
+def draw(metric: str) -> None:
+    """One metric's chart, or its info / error card."""
+    chart = drawn[metric]
+    if chart.status == "ok":
+        st.vega_lite_chart(chart.spec, width="stretch")
+        st.caption(chart.caption)
+    elif chart.status == "empty":
+        st.info(chart.message)
+    else:
+        st.error(chart.message)
+
+
+st.subheader("Is it right?")
+col1, col2 = st.columns(2)
+with col1:
+    draw("accuracy")
+with col2:
+    draw("error_rate")
+
+st.subheader("Is it confident for the right reasons, and fast?")
+col1, col2 = st.columns(2)
+with col1:
+    draw("calibration_error")
+with col2:
+    percentile = st.radio(
+        "Latency percentile",
+        list(LATENCY),
+        format_func=lambda m: m.removeprefix("latency_"),
+        horizontal=True,
+        key="health_latency",
+    )
+    draw(percentile)
+
+st.subheader("Do people trust it?")
+col1, col2 = st.columns(2)
+with col1:
+    draw("override_rate")
+with col2:
+    draw("acceptance_rate")

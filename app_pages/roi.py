@@ -1,0 +1,320 @@
+"""ROI: what the AI programme returned, from the audited ledger. Headline with changes against
+the previous period, charts, "show working" on every figure, and the downloads."""
+
+import functools
+
+import streamlit as st
+
+from outcomes.app import streamlit_glue as ui
+from outcomes.app.views import annotations
+from outcomes.app.views import roi as roi_page
+from outcomes.app.views import snapshot_info as warehouse
+from outcomes.roi import close as period_close
+from outcomes.roi.ledger import LedgerMissing
+
+st.title("💰 ROI")
+st.caption(
+    "Value against cost of the AI programme, from the ROI ledger finance audits. Every figure "
+    "opens to its formula, inputs, sources and SQL under **Show working**."
+)
+
+if ui.snapshot_key() is None:
+    st.info(
+        "No data yet. Run `make run` (generates and builds the demo data), or load your own files "
+        "with `outcomes ingest <file> --table <table>` and build them with `outcomes build`; the "
+        "ROI ledger is built from the lines in `sql/roi`."
+    )
+    st.stop()
+
+settings = ui.settings()
+try:
+    calendar = ui.load(roi_page.ledger_calendar)
+except LedgerMissing as exc:
+    st.info(f"No ROI ledger in this snapshot yet: {exc}.")
+    st.stop()
+except Exception as exc:  # a broken snapshot: an error card, not a traceback
+    st.error(f"The ROI ledger could not be read: {exc}")
+    st.stop()
+if not calendar.weeks:
+    st.info(
+        "The ROI ledger is empty: no ROI line produced a week. Check `outcomes status` for ROI "
+        "lines that failed, and that costs, assumptions and events are loaded."
+    )
+    st.stop()
+
+info = ui.load(warehouse.build_info)
+age = warehouse.snapshot_age_hours(info)
+if age is not None and age > settings.freshness_hours:
+    st.warning(
+        f"⏱️ These figures come from a snapshot built {age:,.0f} hours ago, older than the "
+        f"{settings.freshness_hours:,.0f}-hour freshness target. Run `outcomes build` for current figures."
+    )
+if info["failed_objects"]:
+    st.warning(
+        f"{info['failed_objects']} definitions failed in this build: ROI lines that depend on them may "
+        "be missing. See the Data page or `outcomes status`."
+    )
+
+# -- period picker ---------------------------------------------------------------------------
+
+try:
+    closes = period_close.closed_periods(settings, store=ui.state_store())
+except Exception as exc:
+    closes = []
+    st.error(f"Closed periods could not be read from the state store: {exc}")
+closed_labels = {c.period for c in closes}
+
+
+def _with_lock(label: str) -> str:
+    return f"{label} 🔒 closed" if label in closed_labels else label
+
+
+kind_col, label_col, _ = st.columns([2.2, 1.3, 1.5])
+kind = kind_col.radio(
+    "Period",
+    list(roi_page.WINDOW_KINDS),
+    format_func=roi_page.WINDOW_KINDS.get,
+    horizontal=True,
+    key="roi_kind",
+)
+custom = None
+label = None
+if kind in ("month", "quarter"):
+    options = roi_page.period_labels(calendar.weeks, kind)
+    default = roi_page.default_label(options, kind, calendar.last_day)
+    label = label_col.selectbox(
+        "Month" if kind == "month" else "Quarter",
+        options,
+        index=options.index(default),
+        format_func=_with_lock,
+        key=f"roi_{kind}",
+    )
+elif kind == "custom":
+    picked = label_col.date_input(
+        "From – to",
+        value=roi_page.default_custom(calendar),
+        min_value=calendar.weeks[0],
+        max_value=calendar.last_day,
+        key="roi_custom",
+    )
+    picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+    custom = (picked[0], picked[-1]) if picked else roi_page.default_custom(calendar)
+window = roi_page.make_window(
+    kind, label, weeks=calendar.weeks, as_of=calendar.last_day, custom=custom
+)
+prior = roi_page.previous_window(window, calendar.anchor)
+st.caption(
+    f"**{window.label}**: weeks starting {window.span} · changes against the {prior.label} "
+    f"({prior.span}) · amounts in {calendar.currency}, rounded for display"
+)
+coverage = roi_page.coverage_note(prior, calendar)
+if coverage:
+    st.caption(f"ℹ️ {coverage}")
+
+notes = []
+try:
+    restated = period_close.restatements(ui.connection(), settings, store=ui.state_store())
+    notes = roi_page.close_notes(window, closes, restated)
+except Exception as exc:
+    st.error(f"Restatements could not be checked against the closed periods: {exc}")
+for note in notes:
+    if note.restated:
+        st.warning(f"🔁 {note.describe(calendar.currency)}")
+    else:
+        st.caption(f"🔒 {note.describe(calendar.currency)}")
+
+# -- headline --------------------------------------------------------------------------------
+
+current = previous = history = None
+try:
+    current = ui.load(roi_page.summary, window.start, window.end)
+    previous = ui.load(roi_page.summary, prior.start, prior.end)
+    history = ui.load(roi_page.summary, None, window.end)
+    figures = roi_page.headline(current, previous, prior)
+    figures = roi_page.with_originals(
+        figures, roi_page.original_figures(current, notes), calendar.currency
+    )
+    if not current.weeks:
+        st.info(f"The ledger has no week starting in {window.label}: pick another period.")
+    for row in (figures[:3], figures[3:]):
+        for column, figure in zip(st.columns(3), row, strict=False):
+            with column:
+                st.metric(
+                    figure.label,
+                    figure.text,
+                    delta=figure.delta,
+                    delta_color=figure.delta_color,
+                    delta_arrow=figure.arrow,
+                    delta_description=f"vs {prior.label}" if figure.delta else None,
+                    help=figure.help,
+                    border=True,
+                )
+                if figure.alert:
+                    st.caption(f"⚠️ :red[{figure.alert}]")
+                if figure.original:
+                    st.caption(f"🔁 Restated · as closed: **{figure.original}**")
+except Exception as exc:
+    st.error(f"The headline figures could not be computed: {exc}")
+    figures = []
+
+
+def show_working(work: roi_page.Working) -> None:
+    st.markdown(f"**{work.title}**")
+    if work.formula:
+        st.code(f"{work.formula}\n= {work.formula_filled}\n= {work.result}", language="text")
+    for text in work.notes:
+        st.caption(text)
+    if len(work.inputs):
+        st.markdown("Inputs and their sources")
+        st.dataframe(work.inputs, hide_index=True, width="stretch")
+    if work.sql:
+        with st.popover(
+            f"SQL behind this figure ({len(work.sql)} file{'s' if len(work.sql) > 1 else ''})"
+        ):
+            for name, text in work.sql:
+                st.markdown(f"`{name}`")
+                st.code(text, language="sql")
+    if len(work.rows):
+        st.markdown(work.rows_title)
+        st.dataframe(work.rows, hide_index=True, width="stretch")
+
+
+with st.expander("🔎 Show working: formula with the numbers, inputs and their sources, SQL, rows"):
+    if figures:
+        # one figure at a time: each working reads the ledger and the SQL behind it
+        labels = {f.key: f.label for f in figures}
+        key = st.radio(
+            "Figure",
+            list(labels),
+            format_func=labels.get,
+            horizontal=True,
+            key="roi_working_figure",
+        )
+        try:
+            show_working(ui.load(roi_page.working, key, window.start, window.end))
+        except Exception as exc:
+            st.error(f"The working of {labels[key]} could not be shown: {exc}")
+    st.divider()
+    st.markdown(
+        "**One line in one week**: every input with its metric, assumption (owner, date) or cost rows"
+    )
+    if current is not None and current.lines:
+        line_col, week_col = st.columns(2)
+        line_titles = {t.line_id: f"{t.title} ({t.category})" for t in current.lines}
+        line_id = line_col.selectbox(
+            "Line", list(line_titles), format_func=line_titles.get, key="roi_trace_line"
+        )
+        weeks = ui.load(roi_page.period_weeks, window.start, window.end)
+        week = week_col.selectbox(
+            "Week", weeks, format_func=lambda d: f"{d:%Y-%m-%d}", key="roi_trace_week"
+        )
+        try:
+            show_working(ui.load(roi_page.line_working, line_id, week))
+        except Exception as exc:
+            st.error(f"The working of {line_id} in week {week} could not be shown: {exc}")
+
+# -- charts ----------------------------------------------------------------------------------
+
+if history is not None and history.weeks:
+    try:
+        notes_on_chart = annotations.chart_annotations(
+            ui.state_store(), ui.load(annotations.version_change_annotations), "roi"
+        )
+        st.vega_lite_chart(
+            ui.chart_spec(roi_page.cumulative, history, window, notes_on_chart), width="stretch"
+        )
+    except Exception as exc:
+        st.error(f"The cumulative value chart could not be drawn: {exc}")
+
+left, right = st.columns(2)
+with left:
+    try:
+        if current is not None and current.lines:
+            st.vega_lite_chart(ui.chart_spec(roi_page.waterfall, current, window), width="stretch")
+    except Exception as exc:
+        st.error(f"The waterfall could not be drawn: {exc}")
+with right:
+    try:
+        table = ui.load(roi_page.sensitivity_table, window.start, window.end)
+        if len(table):
+            st.vega_lite_chart(ui.chart_spec(roi_page.tornado, table, window), width="stretch")
+            st.caption(
+                "Assumption ranges come from the register (low / high of the version each week used)."
+            )
+        else:
+            st.info(
+                "No assumption used in this period has a low / high range: no ROI range to show."
+            )
+    except Exception as exc:
+        st.error(f"The ROI range (sensitivity) could not be computed: {exc}")
+
+if current is not None and current.lines:
+    st.subheader("Lines in the period")
+    st.dataframe(roi_page.line_table(current), hide_index=True, width="stretch")
+
+# -- downloads -------------------------------------------------------------------------------
+
+st.subheader("Downloads")
+slug = roi_page.slug(window)
+columns = st.columns(5)
+try:
+    columns[0].download_button(
+        "Ledger (CSV)",
+        ui.load(roi_page.ledger_csv_bytes, window.start, window.end),
+        file_name=f"roi-ledger-{slug}.csv",
+        mime="text/csv",
+        key="roi_dl_csv",
+        on_click="ignore",
+    )
+    columns[1].download_button(
+        "Ledger (XLSX)",
+        ui.load(roi_page.ledger_xlsx_bytes, window.start, window.end, window.label),
+        file_name=f"roi-ledger-{slug}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="roi_dl_xlsx",
+        on_click="ignore",
+    )
+except Exception as exc:
+    st.error(f"The ledger export could not be built: {exc}")
+note_texts = tuple(n.describe(calendar.currency) for n in notes)
+if window.closable:
+    columns[2].download_button(
+        "Audit pack (ZIP)",
+        functools.partial(
+            roi_page.with_snapshot, settings, roi_page.audit_pack_bytes, settings, window.closable
+        ),
+        file_name=f"audit-pack-{window.closable}.zip",
+        mime="application/zip",
+        key="roi_dl_pack",
+        on_click="ignore",
+        help="Ledger, inputs, assumptions, SQL and a manifest of hashes finance can verify without Outcomes.",
+    )
+else:
+    columns[2].button(
+        "Audit pack (ZIP)",
+        disabled=True,
+        key="roi_dl_pack_off",
+        help="Audit packs are per month or quarter: pick one to download its pack.",
+    )
+summary_args = (window.kind, window.label, window.start, window.end, note_texts)
+columns[3].download_button(
+    "One-page summary (HTML)",
+    functools.partial(roi_page.with_snapshot, settings, roi_page.summary_html_bytes, *summary_args),
+    file_name=f"roi-summary-{slug}.html",
+    mime="text/html",
+    key="roi_dl_html",
+    on_click="ignore",
+    help="Self-contained: figures, charts as images, lines and notes; forward it as it is.",
+)
+columns[4].download_button(
+    "One-page summary (PDF)",
+    functools.partial(roi_page.with_snapshot, settings, roi_page.summary_pdf_bytes, *summary_args),
+    file_name=f"roi-summary-{slug}.pdf",
+    mime="application/pdf",
+    key="roi_dl_pdf",
+    on_click="ignore",
+)
+st.caption(
+    f"Build `{calendar.build_id}` · {calendar.lines} ROI lines · ledger amounts are exact decimals; "
+    "the CSV keeps all 10 places, the workbook recomputes every amount with live formulas."
+)

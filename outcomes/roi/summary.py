@@ -1,0 +1,354 @@
+"""ROI summary of any period, exact Decimal, from ``main.roi_ledger``.
+
+Conventions (for docs/DECISIONS.md):
+
+- A week belongs to the period that contains its ``week_start`` (:func:`period_bounds`).
+- total_benefits / total_costs: sums of the ledger amounts of the period's weeks (costs are
+  positive); net_value = benefits - costs; ``roi`` = net_value / total_costs (``None`` when the
+  costs are 0). Nothing is rounded; :func:`outcomes.roi.ledger.display` rounds to cents for display.
+- cumulative net is inception-to-date: the running sum of weekly net from the first ledger
+  week, so a period's series starts from ``opening_cumulative_net`` (the net before it).
+- payback_week: the first week, from the first ledger week up to the period's end, whose
+  cumulative net is >= 0 (it may lie before the period's start; ``None``: not paid back yet).
+- run rate: the net of the last 4 complete weeks of the period x 52 / 4 (benefits and costs
+  likewise); ``None`` with fewer than 4 complete weeks. The build's current, unfinished week
+  (``staging.weeks.is_partial``) is not complete.
+- projected inference cost at production volume: from the last complete week of the period,
+  recomputed exactly like metrics.projected_inference_cost: (inference cost / events of the
+  week) x projected_monthly_volume x headroom (3 when the register has none), against the
+  monthly_budget, assumptions in force at the week.
+
+>>> period_bounds("2026-Q1")
+(datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
+>>> period_bounds("2026-02")
+(datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
+>>> period_bounds("YTD", today=dt.date(2026, 5, 6))
+(datetime.date(2026, 1, 1), datetime.date(2026, 5, 6))
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+import duckdb
+
+from outcomes.roi.ledger import LedgerEntry, decimal_text, display, read_ledger
+
+RUN_RATE_WEEKS = 4
+WEEKS_PER_YEAR = 52
+DEFAULT_HEADROOM = Decimal(3)
+
+
+class PeriodError(ValueError):
+    """A period label that cannot be read."""
+
+
+def period_bounds(period: str, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """First and last day (inclusive) of ``YYYY-MM``, ``YYYY-Qn``, ``YYYY`` or ``YTD``.
+
+    A week is in the period when its ``week_start`` is between the two. ``YTD`` runs from
+    1 January of ``today``'s year (default: today, UTC) to ``today``.
+
+    >>> period_bounds("2025")
+    (datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
+    >>> period_bounds("2026-q4")[1]
+    datetime.date(2026, 12, 31)
+    """
+    text = str(period).strip().upper()
+    if text == "YTD":
+        day = today or dt.datetime.now(dt.UTC).date()
+        return dt.date(day.year, 1, 1), day
+    if m := re.fullmatch(r"(\d{4})", text):
+        year = int(m[1])
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"period {period!r}: the month must be 01..12")
+        return dt.date(year, month, 1), _month_end(year, month)
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
+        year, quarter = int(m[1]), int(m[2])
+        first = 3 * quarter - 2
+        return dt.date(year, first, 1), _month_end(year, first + 2)
+    raise PeriodError(
+        f"period {period!r} is not YYYY-MM (2026-03), YYYY-Qn (2026-Q1), YYYY (2026) or YTD"
+    )
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week_start: dt.date
+    benefits: Decimal
+    costs: Decimal
+    net: Decimal
+    cumulative_net: Decimal  # inception to date
+    complete: bool
+
+
+@dataclass(frozen=True)
+class LineTotal:
+    line_id: str
+    category: str
+    title: str
+    amount: Decimal
+    weeks: int
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Projected monthly inference cost at production volume, against the budget."""
+
+    week_start: dt.date
+    inference_cost: Decimal
+    events: int
+    cost_per_inference: Decimal
+    projected_monthly_volume: Decimal
+    headroom: Decimal
+    projected_monthly_cost: Decimal
+    monthly_budget: Decimal | None
+    budget_ratio: Decimal | None
+    over_budget: bool | None
+    headroom_assumed: bool  # True: no headroom in the register, the default 3 was used
+
+
+@dataclass(frozen=True)
+class RoiSummary:
+    start: dt.date | None  # the requested bounds (None: open)
+    end: dt.date | None
+    currency: str
+    weeks: tuple[WeekFigures, ...]
+    lines: tuple[LineTotal, ...]
+    total_benefits: Decimal
+    total_costs: Decimal
+    net_value: Decimal
+    roi: Decimal | None
+    opening_cumulative_net: Decimal
+    cumulative_net: Decimal
+    payback_week: dt.date | None
+    run_rate_weeks: tuple[dt.date, ...]
+    run_rate_benefits: Decimal | None
+    run_rate_costs: Decimal | None
+    run_rate_annualised: Decimal | None  # net
+    projection: Projection | None
+
+    @property
+    def first_week(self) -> dt.date | None:
+        return self.weeks[0].week_start if self.weeks else None
+
+    @property
+    def last_week(self) -> dt.date | None:
+        return self.weeks[-1].week_start if self.weeks else None
+
+    def render(self) -> str:
+        """A plain-text summary (``outcomes roi summary``); money rounded to cents here only."""
+        c = self.currency
+        span = (
+            f"{self.first_week} .. {self.last_week} ({len(self.weeks)} weeks)"
+            if self.weeks
+            else "no ledger weeks"
+        )
+        roi = "n/a (no costs)" if self.roi is None else f"{self.roi * 100:.1f}%"
+        lines = [
+            f"ROI summary {span}",
+            f"  total benefits      {display(self.total_benefits):>16} {c}",
+            f"  total costs         {display(self.total_costs):>16} {c}",
+            f"  net value           {display(self.net_value):>16} {c}",
+            f"  ROI (net / costs)   {roi:>16}",
+            f"  cumulative net      {display(self.cumulative_net):>16} {c} (inception to date)",
+            f"  payback week        {str(self.payback_week or 'not yet'):>16}",
+        ]
+        if self.run_rate_annualised is None:
+            lines.append(
+                f"  run rate            {'n/a':>16} (fewer than {RUN_RATE_WEEKS} complete weeks)"
+            )
+        else:
+            lines.append(
+                f"  run rate (net/yr)   {display(self.run_rate_annualised):>16} {c} "
+                f"(weeks {self.run_rate_weeks[0]} .. {self.run_rate_weeks[-1]} x 52 / 4)"
+            )
+        if self.projection is not None:
+            p = self.projection
+            ratio = "" if p.budget_ratio is None else f", {p.budget_ratio * 100:.1f}% of budget"
+            lines.append(
+                f"  projected inference {display(p.projected_monthly_cost):>16} {c}/month at "
+                f"{decimal_text(p.projected_monthly_volume)} events x {decimal_text(p.headroom)} headroom "
+                f"(week {p.week_start}){ratio}"
+            )
+        lines.append("  by line:")
+        for t in self.lines:
+            lines.append(f"    {t.category:<8} {t.line_id:<22} {display(t.amount):>16} {c}")
+        return "\n".join(lines)
+
+
+def summarise(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    period: str | None = None,
+) -> RoiSummary:
+    """Totals, ROI, cumulative series, payback, run rate and projection of ``start..end``.
+
+    ``period`` (``2026-Q1``...) sets both bounds. Bounds are inclusive, on week_start.
+    """
+    if period is not None:
+        start, end = period_bounds(period)
+    history = read_ledger(con, None, end)
+    partial = _partial_weeks(con)
+    currency = history[0].currency if history else _currency(con)
+    by_week: dict[dt.date, list[LedgerEntry]] = {}
+    for e in history:
+        by_week.setdefault(e.week_start, []).append(e)
+    weeks: list[WeekFigures] = []
+    cumulative = Decimal(0)
+    opening = Decimal(0)
+    payback: dt.date | None = None
+    for week in sorted(by_week):
+        benefits = sum((e.amount for e in by_week[week] if e.category == "benefit"), Decimal(0))
+        costs = sum((e.amount for e in by_week[week] if e.category == "cost"), Decimal(0))
+        net = benefits - costs
+        cumulative += net
+        if payback is None and cumulative >= 0:
+            payback = week
+        if start is not None and week < start:
+            opening = cumulative
+            continue
+        weeks.append(WeekFigures(week, benefits, costs, net, cumulative, week not in partial))
+    in_period = [e for e in history if start is None or e.week_start >= start]
+    total_benefits = sum((w.benefits for w in weeks), Decimal(0))
+    total_costs = sum((w.costs for w in weeks), Decimal(0))
+    net_value = total_benefits - total_costs
+    complete = [w for w in weeks if w.complete]
+    recent = complete[-RUN_RATE_WEEKS:] if len(complete) >= RUN_RATE_WEEKS else []
+    factor = Decimal(WEEKS_PER_YEAR) / Decimal(RUN_RATE_WEEKS)
+    return RoiSummary(
+        start=start,
+        end=end,
+        currency=currency,
+        weeks=tuple(weeks),
+        lines=_line_totals(in_period),
+        total_benefits=total_benefits,
+        total_costs=total_costs,
+        net_value=net_value,
+        roi=ratio(net_value, total_costs),
+        opening_cumulative_net=opening,
+        cumulative_net=cumulative,
+        payback_week=payback,
+        run_rate_weeks=tuple(w.week_start for w in recent),
+        run_rate_benefits=sum((w.benefits for w in recent), Decimal(0)) * factor
+        if recent
+        else None,
+        run_rate_costs=sum((w.costs for w in recent), Decimal(0)) * factor if recent else None,
+        run_rate_annualised=sum((w.net for w in recent), Decimal(0)) * factor if recent else None,
+        projection=_projection_or_none(con, complete[-1].week_start) if complete else None,
+    )
+
+
+def _projection_or_none(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | None:
+    try:
+        return projection(con, week)
+    except duckdb.CatalogException:  # a snapshot without events or register
+        return None
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """``numerator / denominator`` with 38 significant digits; ``None`` when dividing by 0."""
+    if denominator == 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 38
+        return numerator / denominator
+
+
+def projection(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | None:
+    """Projected monthly inference cost at production volume from ``week``'s unit cost.
+
+    ``None`` when the week has no events or the register has no projected_monthly_volume.
+    """
+    measured = _fetch(
+        con,
+        "select sum(cost_usd)::varchar, count(*) from staging.ai_events where week_start = ?",
+        [week],
+    )
+    if not measured or not measured[0][1]:
+        return None
+    cost, events = Decimal(measured[0][0]), int(measured[0][1])
+    values = {}
+    for key in ("projected_monthly_volume", "headroom", "monthly_budget"):
+        found = _fetch(
+            con,
+            "select value::varchar from staging.assumptions where key = ? and effective_from <= ? "
+            "order by effective_from desc limit 1",
+            [key, week],
+        )
+        values[key] = Decimal(found[0][0]) if found else None
+    volume = values["projected_monthly_volume"]
+    if volume is None:
+        return None
+    headroom = values["headroom"] if values["headroom"] is not None else DEFAULT_HEADROOM
+    budget = values["monthly_budget"]
+    with localcontext() as ctx:
+        ctx.prec = 38
+        per_inference = cost / events
+        projected = per_inference * volume * headroom
+        budget_ratio = projected / budget if budget else None
+    return Projection(
+        week_start=week,
+        inference_cost=cost,
+        events=events,
+        cost_per_inference=per_inference,
+        projected_monthly_volume=volume,
+        headroom=headroom,
+        projected_monthly_cost=projected,
+        monthly_budget=budget,
+        budget_ratio=budget_ratio,
+        over_budget=None if budget_ratio is None else budget_ratio > 1,
+        headroom_assumed=values["headroom"] is None,
+    )
+
+
+def _line_totals(entries: Sequence[LedgerEntry]) -> tuple[LineTotal, ...]:
+    totals: dict[str, LineTotal] = {}
+    for e in entries:
+        t = totals.get(e.line_id)
+        totals[e.line_id] = LineTotal(
+            e.line_id,
+            e.category,
+            e.title,
+            (t.amount if t else Decimal(0)) + e.amount,
+            (t.weeks if t else 0) + 1,
+        )
+    order = {"benefit": 0, "cost": 1}
+    return tuple(sorted(totals.values(), key=lambda t: (order.get(t.category, 2), t.line_id)))
+
+
+def _partial_weeks(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
+    try:
+        return {w for (w,) in _fetch(con, "select week_start from staging.weeks where is_partial")}
+    except duckdb.CatalogException:
+        return set()
+
+
+def _currency(con: duckdb.DuckDBPyConnection) -> str:
+    try:
+        found = _fetch(con, "select value from main.build_settings where key = 'currency'")
+    except duckdb.CatalogException:
+        found = []
+    return found[0][0] if found else "USD"
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object] | None = None) -> list:
+    cur = con.cursor()
+    try:
+        return cur.execute(sql, list(args or [])).fetchall()
+    finally:
+        cur.close()

@@ -1,0 +1,179 @@
+"""The raw store (settings.raw_path): schema `raw`, one table per contract, quarantine, ledger.
+
+Writers (ingest) hold an exclusive `fcntl.flock` on `<raw_path>.lock`; readers (status, build)
+hold a shared one, so a reader never meets DuckDB's own "file is locked" error and never sees
+a half-written load. A second writer waits up to `timeout` seconds, then gets `RawStoreBusy`.
+
+>>> import tempfile, pathlib
+>>> from outcomes.config import Settings
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> s = Settings(raw_path=d / "raw.duckdb")
+>>> with open_raw_store(s) as con:
+...     n = con.sql("select count(*) from raw.loads").fetchall()[0][0]
+>>> n
+0
+>>> with open_raw_store(s, write=False) as con:
+...     sorted(t for (t,) in con.sql(
+...         "select table_name from duckdb_tables() where schema_name = 'raw'").fetchall())[:3]
+['ai_events', 'ai_features', 'assumptions']
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from outcomes.config import Settings
+from outcomes.core.contracts import CONTRACTS, Contract
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+CATALOG = "rawstore"  # name the raw store file is attached under
+
+# Bookkeeping columns on every raw table, after the contract columns.
+META_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_load_id", "VARCHAR"),
+    ("_row_number", "BIGINT"),
+    ("_row_hash", "VARCHAR"),
+)
+
+LOADS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("load_id", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("file_sha256", "VARCHAR"),
+    ("file_format", "VARCHAR"),
+    ("rows_in", "BIGINT"),
+    ("rows_accepted", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("rows_corrected", "BIGINT"),
+    ("extra_columns", "VARCHAR[]"),
+    ("started_at", "TIMESTAMP"),
+    ("finished_at", "TIMESTAMP"),
+    ("loaded_by", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("message", "VARCHAR"),
+)
+
+QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("load_id", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("row_number", "BIGINT"),
+    ("column_name", "VARCHAR"),
+    ("rule", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("raw_values", "JSON"),
+    ("failures", "JSON"),
+)
+
+
+class RawStoreBusy(RuntimeError):
+    """Another process holds the raw store lock for longer than we were willing to wait."""
+
+
+def lock_path(settings: Settings) -> Path:
+    """`<raw_path>.lock`, the file ingest and build serialise on."""
+    return Path(f"{settings.raw_path}.lock")
+
+
+@contextmanager
+def raw_lock(
+    settings: Settings, exclusive: bool = True, timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> Iterator[None]:
+    """Hold the raw store lock (exclusive for writers, shared for readers).
+
+    >>> import tempfile, pathlib
+    >>> from outcomes.config import Settings
+    >>> s = Settings(raw_path=pathlib.Path(tempfile.mkdtemp()) / "raw.duckdb")
+    >>> with raw_lock(s):
+    ...     try:
+    ...         with raw_lock(s, timeout=0.2):
+    ...             pass
+    ...     except RawStoreBusy as exc:
+    ...         print(str(exc)[:15])
+    raw store busy:
+    """
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RawStoreBusy(
+                        f"raw store busy: {settings.raw_path} is locked by another ingest or "
+                        f"build (lock file {path}); waited {timeout:g} s. Wait for it to finish "
+                        "and run the command again."
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _escape(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def raw_table_ddl(contract: Contract) -> str:
+    """CREATE TABLE statement of `raw.<table>`: contract columns + bookkeeping columns.
+
+    >>> print(raw_table_ddl(CONTRACTS["users"]))
+    create table if not exists raw.users ("user_id" VARCHAR, "team" VARCHAR, "eligible_from" DATE, "eligible_to" DATE, "_load_id" VARCHAR, "_row_number" BIGINT, "_row_hash" VARCHAR)
+    """
+    cols = [(c.name, c.type) for c in contract.columns] + list(META_COLUMNS)
+    body = ", ".join(f'"{n}" {t}' for n, t in cols)
+    return f"create table if not exists raw.{contract.table} ({body})"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schema `raw`, every contract's table, `raw.loads` and `raw.quarantine` if missing."""
+    con.execute("create schema if not exists raw")
+    for contract in CONTRACTS.values():
+        con.execute(raw_table_ddl(contract))
+    for name, cols in (("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
+        body = ", ".join(f"{n} {t}" for n, t in cols)
+        con.execute(f"create table if not exists raw.{name} ({body})")
+
+
+@contextmanager
+def open_raw_store(
+    settings: Settings, write: bool = True, timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the raw store, under its lock, with the schema in place.
+
+    `write=True` takes the exclusive lock and opens read-write (creating the file and schema
+    if needed); `write=False` takes a shared lock and opens read-only (creating an empty store
+    first if none exists). The file is attached as catalog `rawstore` to an in-memory
+    connection and made the default, so `raw.<table>` names work; the session time zone is UTC.
+    """
+    path = Path(settings.raw_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not write and not path.exists():
+        with open_raw_store(settings, write=True, timeout=timeout):
+            pass
+    with raw_lock(settings, exclusive=write, timeout=timeout):
+        # Attached under an alias: a file named raw.duckdb would otherwise be a catalog `raw`
+        # and make every `raw.<table>` ambiguous.
+        con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+        try:
+            mode = "" if write else " (read_only)"
+            con.execute(f"attach '{_escape(str(path))}' as {CATALOG}{mode}")
+            con.execute(f"use {CATALOG}")
+            con.execute("set TimeZone = 'UTC'")
+            if write:
+                ensure_schema(con)
+            yield con
+        finally:
+            con.close()

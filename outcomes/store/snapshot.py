@@ -1,0 +1,148 @@
+"""Read the built snapshot (``settings.warehouse_path``), read-only.
+
+``duckdb.connect(path)`` shares one database instance per path inside a process, so while any
+connection to the old snapshot is open it would keep returning the old file after a build
+swapped in a new one. ``open_snapshot`` therefore opens each build's file under a path of its
+own: a hard link ``.<name>.readers/<inode>-<mtime>/warehouse.duckdb`` beside the warehouse
+(costs nothing, keeps the swapped-out file alive for readers that still hold it). Its catalog
+is named ``warehouse`` and is the default of the connection and of all its cursors.
+
+>>> import tempfile, pathlib
+>>> from outcomes.config import Settings
+>>> s = Settings(warehouse_path=pathlib.Path(tempfile.mkdtemp()) / "warehouse.duckdb")
+>>> current_build_id(s) is None
+True
+>>> try:
+...     open_snapshot(s)
+... except SnapshotMissing as exc:
+...     print(type(exc).__name__, "run `outcomes build`" in str(exc))
+SnapshotMissing True
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from outcomes.config import Settings
+
+CATALOG = "warehouse"
+
+
+class SnapshotMissing(FileNotFoundError):
+    """No snapshot has been built yet."""
+
+
+def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A new read-only connection to the current snapshot (close it when done).
+
+    Writes to the snapshot fail ("attached in read-only mode"); the Python functions of
+    :mod:`outcomes.store.sqlfunctions` are registered, the macros come with the file.
+    """
+    path = Path(settings.warehouse_path)
+    if not path.exists():
+        raise SnapshotMissing(
+            f"no snapshot at {path}: run `outcomes build` (or `outcomes demo` for demo data)"
+        )
+    for attempt in range(5):
+        try:
+            con = duckdb.connect(str(_reader_path(path)), read_only=True)
+            break
+        except (FileNotFoundError, duckdb.IOException) as exc:
+            # another reader may clean up the folder of a build swapped out a moment ago
+            if not path.exists():
+                raise SnapshotMissing(f"no snapshot at {path}: run `outcomes build`") from exc
+            if attempt == 4:
+                raise
+    try:
+        from outcomes.store.sqlfunctions import install
+
+        install(con, settings, macros=False)
+    except duckdb.IOException as exc:
+        con.close()
+        if not path.exists():
+            raise SnapshotMissing(f"no snapshot at {path}: run `outcomes build`") from exc
+        raise
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _reader_path(path: Path) -> Path:
+    """The per-build path of the current snapshot file (created on first use)."""
+    readers = path.parent / f".{path.name}.readers"
+    readers.mkdir(exist_ok=True)
+    tmp = readers / f".link-{os.getpid()}-{secrets.token_hex(4)}"
+    os.link(path, tmp)  # one atomic look at the current file: its inode is the build's
+    try:
+        st = tmp.stat()
+        folder = readers / f"{st.st_ino}-{st.st_mtime_ns}"
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{CATALOG}.duckdb"
+        if not target.exists():
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    current = folder.name
+    for old in readers.iterdir():
+        # readers holding an old build keep their open file; new readers never want it
+        if old.is_dir() and old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def snapshot_identity(settings: Settings) -> tuple[str, int, int] | None:
+    """``(build_id, st_ino, st_mtime_ns)`` of the current snapshot, for cache keys (None if unbuilt).
+
+    The build id and the file status come from the same file: if a build swaps in a new file
+    while we read, we read again.
+    """
+    path = Path(settings.warehouse_path)
+    for _ in range(5):
+        try:
+            before = os.stat(path)
+        except FileNotFoundError:
+            return None
+        build_id = _read_build_id(settings)
+        try:
+            after = os.stat(path)
+        except FileNotFoundError:
+            return None
+        if (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns):
+            return build_id or "", after.st_ino, after.st_mtime_ns
+    raise RuntimeError(f"{path} kept changing while its build id was read; try again")
+
+
+def current_build_id(settings: Settings) -> str | None:
+    """The build id of the current snapshot (None if nothing is built)."""
+    identity = snapshot_identity(settings)
+    return identity[0] if identity else None
+
+
+def _read_build_id(settings: Settings) -> str | None:
+    try:
+        con = open_snapshot(settings)
+    except SnapshotMissing:
+        return None
+    try:
+        rows = con.execute("select build_id from main.build_manifest limit 1").fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
+
+
+def _escape(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor on a connection from :func:`open_snapshot`, with the snapshot as the
+    default catalog (a cursor starts on the in-memory catalog), for use from one thread."""
+    cur = con.cursor()
+    cur.execute(f"use {CATALOG}")
+    return cur

@@ -1,0 +1,130 @@
+"""SQL functions every Outcomes connection shares: calendar macros, settings, p-values.
+
+Macros (stored in the snapshot, so any DuckDB shell opened on it can run a metric file):
+
+- ``local_ts(ts)``: UTC ``TIMESTAMP`` -> local ``TIMESTAMP`` in the configured time zone.
+- ``week_of(ts)``: UTC ``TIMESTAMP`` -> ``DATE`` that starts its reporting week.
+- ``week_of_date(d)``: local ``DATE`` -> ``DATE`` that starts its reporting week.
+- ``setting(key)``: a build setting as text, from ``main.build_settings``.
+
+Python functions (registered per connection, not stored): ``ks_pvalue(d, n, m)`` (two-sided
+asymptotic Kolmogorov-Smirnov, as ``scipy.stats.ks_2samp(method="asymp")``) and
+``chi2_sf(x, df)`` (chi-square survival function).
+
+>>> import duckdb
+>>> from outcomes.config import Settings
+>>> con = duckdb.connect()
+>>> install(con, Settings(timezone="America/New_York"), as_of="2026-11-22 00:00:00")
+>>> con.sql("select week_of(timestamp '2026-11-23 03:00:00')").fetchall()[0][0]
+datetime.date(2026, 11, 16)
+>>> con.sql("select setting('timezone')").fetchall()[0][0]
+'America/New_York'
+>>> round(con.sql("select chi2_sf(3.84, 1)").fetchall()[0][0], 3)
+0.05
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from scipy import stats
+
+from outcomes.config import Settings
+
+
+def build_settings(settings: Settings, as_of: str | None = None) -> dict[str, str]:
+    """The settings SQL may read with ``setting(key)``, as text.
+
+    >>> build_settings(Settings(), as_of="2026-01-01 00:00:00")["drift.reference_weeks"]
+    '4'
+    """
+    if as_of is None:
+        as_of = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+    return {
+        "as_of": as_of,
+        "timezone": settings.timezone,
+        "week_start": str(settings.week_start),
+        "currency": settings.currency,
+        "label_coverage_floor": repr(settings.label_coverage_floor),
+        "freshness_hours": repr(settings.freshness_hours),
+        "drift.reference_mode": settings.drift.reference_mode.value,
+        "drift.reference_weeks": str(settings.drift.reference_weeks),
+        "drift.min_rows": str(settings.drift.min_rows),
+    }
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def install(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    as_of: str | None = None,
+    macros: bool = True,
+) -> None:
+    """Create the settings table and macros (``macros=False`` on a read-only connection,
+    where they already exist in the file) and register the Python functions."""
+    if macros:
+        values = build_settings(settings, as_of)
+        rows = ", ".join(f"({_quote(k)}, {_quote(v)})" for k, v in sorted(values.items()))
+        tz = _quote(settings.timezone)
+        ws = int(settings.week_start)
+        for statement in (
+            "create or replace table main.build_settings (key varchar primary key, value varchar)",
+            f"insert into main.build_settings values {rows}",
+            f"create or replace macro main.local_ts(ts) as (ts::timestamp at time zone 'UTC') at time zone {tz}",
+            f"create or replace macro main.week_of_date(d) as d::date - ((isodow(d::date) - {ws} + 7) % 7)::integer",
+            "create or replace macro main.week_of(ts) as main.week_of_date(main.local_ts(ts)::date)",
+            "create or replace macro main.setting(k) as (select value from main.build_settings where key = k)",
+        ):
+            con.execute(statement)
+    _register_udfs(con)
+
+
+KS_EXACT_LIMIT = 10_000
+
+
+def _ks_pvalue(d: pa.Array, n: pa.Array, m: pa.Array) -> pa.Array:
+    d_, n_, m_ = (np.asarray(x.to_numpy(zero_copy_only=False), dtype=float) for x in (d, n, m))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        en = np.round(n_ * m_ / (n_ + m_))
+        # scipy's exact one-sample distribution (kstwo) is what ks_2samp(method="asymp") uses;
+        # it takes seconds per call for large samples. Above KS_EXACT_LIMIT the limiting
+        # Kolmogorov distribution is used instead (within ~0.2 % relative near p = 0.2).
+        big = np.nan_to_num(en, nan=0.0) > KS_EXACT_LIMIT
+        p = np.full_like(d_, np.nan)
+        if (~big).any():
+            p[~big] = stats.kstwo.sf(d_[~big], en[~big])
+        if big.any():
+            p[big] = stats.kstwobign.sf(d_[big] * np.sqrt(en[big]))
+    p = np.where((n_ > 0) & (m_ > 0) & np.isfinite(d_), np.clip(p, 0.0, 1.0), np.nan)
+    return pa.array(p, mask=np.isnan(p))
+
+
+def _chi2_sf(x: pa.Array, df: pa.Array) -> pa.Array:
+    x_, df_ = (np.asarray(a.to_numpy(zero_copy_only=False), dtype=float) for a in (x, df))
+    with np.errstate(invalid="ignore"):
+        p = stats.chi2.sf(x_, df_)
+    p = np.where((df_ > 0) & np.isfinite(x_), p, np.nan)
+    return pa.array(p, mask=np.isnan(p))
+
+
+def _register_udfs(con: duckdb.DuckDBPyConnection) -> None:
+    double = duckdb.sqltype("DOUBLE")
+    for name, func, arity in (("ks_pvalue", _ks_pvalue, 3), ("chi2_sf", _chi2_sf, 2)):
+        try:
+            # the stubs type `type`/`null_handling` as enums only; the binding also takes
+            # these strings, and the enums' module moved between duckdb releases
+            con.create_function(  # type: ignore[call-overload]
+                name, func, [double] * arity, double, type="arrow", null_handling="special"
+            )
+        except duckdb.CatalogException as exc:
+            # connections to one file share one instance, and its functions outlive the
+            # connection that registered them: already there is as good as registered
+            if "already exists" not in str(exc):
+                raise
