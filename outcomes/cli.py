@@ -19,11 +19,12 @@ from pathlib import Path
 
 from outcomes.config import Settings, get_settings
 from outcomes.core.progress import printer
+from outcomes.errors import OutcomesError
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(OutcomesError):
     """Bad usage or unreadable input: exit code 2."""
 
 

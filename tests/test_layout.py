@@ -153,3 +153,25 @@ def test_the_layer_check_can_fail(tmp_path: Path) -> None:
     bad.write_text("from outcomes.app import charts\nimport outcomes.core.money\n")
     assert imports(bad) >= {"outcomes.app", "outcomes.app.charts", "outcomes.core.money"}
     assert layer("outcomes.app.charts") > layer("outcomes.core.headers")
+
+
+def test_every_error_class_descends_from_outcomes_error() -> None:
+    import importlib
+    import inspect
+
+    from outcomes.errors import OutcomesError
+
+    strays = []
+    for module in package_modules():
+        if module.endswith("__main__") or module == STREAMLIT_GLUE:
+            continue
+        mod = importlib.import_module(module.removesuffix(".__init__"))
+        for name, obj in vars(mod).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseException)
+                and obj.__module__ == mod.__name__
+                and not issubclass(obj, OutcomesError)
+            ):
+                strays.append(f"{module}.{name}")
+    assert strays == []

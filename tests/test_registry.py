@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from outcomes.core.headers import Direction, HeaderTestName, Kind, MetricHeader, StagingHeader, Unit
-from outcomes.core.registry import DefinitionError, RegistryError, load_registry
+from outcomes.core.registry import DefinitionProblem, RegistryError, load_registry
 from tests.buildfixtures import METRICS, metric, standard_sql, write_sql
 
 
-def errors_of(root: Path) -> list[DefinitionError]:
+def errors_of(root: Path) -> list[DefinitionProblem]:
     with pytest.raises(RegistryError) as info:
         load_registry(root)
     return info.value.errors
 
 
-def only_error(root: Path) -> DefinitionError:
+def only_error(root: Path) -> DefinitionProblem:
     errors = errors_of(root)
     assert len(errors) == 1, [str(e) for e in errors]
     return errors[0]

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 from html.parser import HTMLParser
-from pathlib import Path
 
 import duckdb
 import pandas as pd

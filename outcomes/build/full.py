@@ -23,6 +23,8 @@ the next reader opens the new one; nobody sees a half-built file.
 
 from __future__ import annotations
 
+from outcomes.errors import OutcomesError
+
 import datetime as dt
 import hashlib
 import json
@@ -87,7 +89,7 @@ MANIFEST_DDL = (
 )
 
 
-class BuildError(RuntimeError):
+class BuildError(OutcomesError, RuntimeError):
     """The build could not start or finish; nothing was swapped in."""
 
 

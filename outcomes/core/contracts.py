@@ -17,6 +17,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from outcomes.errors import OutcomesError
+
 # The rule names written to raw.quarantine.rule, in the order checks are reported.
 RULES: tuple[str, ...] = (
     "required",
@@ -398,7 +400,7 @@ _CONTRACT_LIST = [
 CONTRACTS: dict[str, Contract] = {c.table: c for c in _CONTRACT_LIST}
 
 
-class UnknownTableError(KeyError):
+class UnknownTableError(OutcomesError, KeyError):
     """A table name that has no contract."""
 
     def __str__(self) -> str:  # KeyError would print the repr of the message

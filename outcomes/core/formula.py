@@ -26,11 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
 
+from outcomes.errors import OutcomesError
+
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
 
-class FormulaError(ValueError):
+class FormulaError(OutcomesError, ValueError):
     """A formula that is not plain arithmetic over names, or cannot be evaluated."""
 
 

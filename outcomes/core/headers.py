@@ -44,6 +44,8 @@ from pydantic import (
 )
 from sqlglot import exp
 
+from outcomes.errors import OutcomesError
+
 HEADER_PATTERN = re.compile(
     r"\A(\s*)/\*[ \t]*---[ \t]*\r?\n(?P<yaml>.*?)^[ \t]*---[ \t]*\*/", re.S | re.M
 )
@@ -373,7 +375,7 @@ HEADER_MODELS: dict[str, type[_Header]] = {
 }
 
 
-class HeaderError(ValueError):
+class HeaderError(OutcomesError, ValueError):
     """Header problems, each ``(line, message)`` with a 1-based file line (or None)."""
 
     def __init__(

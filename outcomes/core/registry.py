@@ -43,6 +43,7 @@ from outcomes.core.headers import (
     Unit,
     parse_header,
 )
+from outcomes.errors import OutcomesError
 
 SCHEMAS = ("staging", "metrics", "roi")
 OBJECT_KIND = {"staging": "staging", "metrics": "metric", "roi": "roi"}
@@ -78,7 +79,7 @@ FORBIDDEN_STATEMENTS = (
 
 
 @dataclass(frozen=True)
-class DefinitionError:
+class DefinitionProblem:
     """One problem in one file; ``str()`` is ``path:line: message``."""
 
     path: Path
@@ -90,10 +91,10 @@ class DefinitionError:
         return f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}"
 
 
-class RegistryError(Exception):
+class RegistryError(OutcomesError):
     """Every problem found in the SQL definitions (``.errors``), one per line in ``str()``."""
 
-    def __init__(self, errors: list[DefinitionError]):
+    def __init__(self, errors: list[DefinitionProblem]):
         self.errors = list(errors)
         super().__init__("\n".join(str(e) for e in self.errors))
 
@@ -141,7 +142,7 @@ class BrokenDefinition:
     schema: str
     name: str
     sha256: str
-    errors: tuple[DefinitionError, ...]
+    errors: tuple[DefinitionProblem, ...]
     reads: frozenset[str] = frozenset()
 
     @property
@@ -167,7 +168,7 @@ class Registry:
     definitions: dict[str, SqlDefinition]
     order: tuple[str, ...]  # build order of every object, broken ones included
     broken: dict[str, BrokenDefinition] = field(default_factory=dict)
-    errors: tuple[DefinitionError, ...] = ()
+    errors: tuple[DefinitionProblem, ...] = ()
 
     def topological(self) -> list[SqlDefinition]:
         """Valid definitions, each after everything it reads."""
@@ -250,14 +251,14 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
     if not root.is_dir():
         raise RegistryError(
             [
-                DefinitionError(
+                DefinitionProblem(
                     root,
                     None,
                     "SQL folder not found; fix: set sql_dir or create sql/staging and sql/metrics",
                 )
             ]
         )
-    errors: list[DefinitionError] = []
+    errors: list[DefinitionProblem] = []
     parsed: dict[str, SqlDefinition] = {}
     broken: dict[str, BrokenDefinition] = {}
     known: dict[str, set[str]] = {s: set() for s in SCHEMAS}
@@ -266,7 +267,7 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
         schema = path.relative_to(root).parts[0]
         if schema not in SCHEMAS:
             errors.append(
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     None,
                     f"unknown folder {schema!r}; fix: put SQL files under {', '.join(SCHEMAS)}",
@@ -275,7 +276,7 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
             continue
         if path.stem in known[schema]:
             errors.append(
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     None,
                     f"a second {schema} definition named {path.stem!r}; fix: rename one file",
@@ -325,13 +326,13 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
 
 def _check_file(
     path: Path, schema: str, data: bytes, con: duckdb.DuckDBPyConnection
-) -> tuple[list[DefinitionError], SqlDefinition | None, frozenset[str]]:
+) -> tuple[list[DefinitionProblem], SqlDefinition | None, frozenset[str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return (
             [
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     None,
                     f"not UTF-8 text ({exc.reason} at byte {exc.start}); fix: save the file as UTF-8",
@@ -340,10 +341,10 @@ def _check_file(
             None,
             frozenset(),
         )
-    errors: list[DefinitionError] = []
+    errors: list[DefinitionProblem] = []
     if path.stem != path.stem.lower() or not path.stem.isidentifier():
         errors.append(
-            DefinitionError(
+            DefinitionProblem(
                 path,
                 None,
                 f"file name {path.name!r} is not a lowercase identifier; fix: rename it (a-z, 0-9, _)",
@@ -353,7 +354,7 @@ def _check_file(
         parsed = parse_header(text, schema)
     except HeaderError as exc:
         return (
-            errors + [DefinitionError(path, line, msg) for line, msg in exc.problems],
+            errors + [DefinitionProblem(path, line, msg) for line, msg in exc.problems],
             None,
             frozenset(),
         )
@@ -361,7 +362,7 @@ def _check_file(
     if header.name != path.stem:
         line = _key_line(text, "name", parsed.header_line)
         errors.append(
-            DefinitionError(
+            DefinitionProblem(
                 path,
                 line,
                 f"header name {header.name!r} differs from the file name {path.stem!r}; fix: name: {path.stem}",
@@ -385,7 +386,7 @@ def _check_file(
         return (
             errors
             + [
-                DefinitionError(
+                DefinitionProblem(
                     path, at(first.get("line")), message + "; fix: check the SQL in a DuckDB shell"
                 )
             ],
@@ -397,7 +398,7 @@ def _check_file(
         return (
             errors
             + [
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     line,
                     f"expected exactly one SELECT statement, found {len(statements)}; fix: keep one statement (CTEs with WITH are fine)",
@@ -413,7 +414,7 @@ def _check_file(
             return (
                 errors
                 + [
-                    DefinitionError(
+                    DefinitionProblem(
                         path,
                         at(_first_line(node)),
                         f"{kind} is not allowed: a definition is one SELECT (no DDL or DML); fix: remove it, the build creates the {OBJECT_KIND[schema]}",
@@ -426,7 +427,7 @@ def _check_file(
         return (
             errors
             + [
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     parsed.body_line,
                     f"expected a SELECT statement, found {tree.key.upper()}; fix: write one SELECT (WITH ... SELECT is fine)",
@@ -442,7 +443,7 @@ def _check_file(
         return (
             errors
             + [
-                DefinitionError(
+                DefinitionProblem(
                     path, parsed.body_line, f"DuckDB cannot parse the SQL: {_first_sentence(exc)}"
                 )
             ],
@@ -454,7 +455,7 @@ def _check_file(
         return (
             errors
             + [
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     parsed.body_line,
                     f"expected exactly one SELECT statement, DuckDB found {found}",
@@ -472,7 +473,7 @@ def _check_file(
     if isinstance(header, MetricHeader):
         if columns is None:
             errors.append(
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     select_line,
                     "a metric must list its output columns, found '*'; fix: select week_start, the dimensions and value by name",
@@ -490,7 +491,7 @@ def _check_file(
                     else ""
                 )
                 errors.append(
-                    DefinitionError(
+                    DefinitionProblem(
                         path,
                         select_line,
                         f"missing output column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{why}; the SELECT returns {', '.join(c for c in columns if c) or 'no named columns'}; fix: add '... as {missing[0]}' to the final SELECT",
@@ -499,7 +500,7 @@ def _check_file(
             dupes = sorted({c for c in columns if c and columns.count(c) > 1})
             if dupes:
                 errors.append(
-                    DefinitionError(
+                    DefinitionProblem(
                         path,
                         select_line,
                         f"output column{'s' if len(dupes) > 1 else ''} {', '.join(dupes)} appear{'' if len(dupes) > 1 else 's'} twice; fix: alias them apart",
@@ -510,7 +511,7 @@ def _check_file(
             unknown = [c for c in test.columns if c not in columns]
             if unknown:
                 errors.append(
-                    DefinitionError(
+                    DefinitionProblem(
                         path,
                         _key_line(text, "tests", parsed.header_line),
                         f"test {test.text} names column {unknown[0]!r} that the SELECT does not return; fix: use one of {', '.join(c for c in columns if c)}",
@@ -539,10 +540,10 @@ def _check_file(
 
 def _reads(
     tree: Any, path: Path, at: Callable[[int | None], int]
-) -> tuple[dict[str, int], list[DefinitionError]]:
+) -> tuple[dict[str, int], list[DefinitionProblem]]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     reads: dict[str, int] = {}
-    errors: list[DefinitionError] = []
+    errors: list[DefinitionProblem] = []
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             continue  # table functions: range(), generate_series(), unnest() ...
@@ -550,7 +551,7 @@ def _reads(
         line = at(_first_line(table))
         if table.catalog:
             errors.append(
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     line,
                     f"{table.sql('duckdb')}: a three-part name reads another database; fix: read raw.x, staging.x or metrics.x",
@@ -563,7 +564,7 @@ def _reads(
                 reads.setdefault(f"main.{name}", line)
                 continue
             errors.append(
-                DefinitionError(
+                DefinitionProblem(
                     path,
                     line,
                     f"unqualified table {name!r}; fix: write its schema, e.g. staging.{name} or raw.{name}",
@@ -574,7 +575,7 @@ def _reads(
     return reads, errors
 
 
-def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[DefinitionError]:
+def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[DefinitionProblem]:
     errors = []
     raw_tables = _raw_tables()
     for ref in sorted(definition.reads):
@@ -583,7 +584,7 @@ def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[
         if db == "raw":
             if raw_tables is not None and name not in raw_tables:
                 errors.append(
-                    DefinitionError(
+                    DefinitionProblem(
                         definition.path,
                         line,
                         f"unknown raw table {ref!r}; fix: use one of {', '.join('raw.' + t for t in sorted(raw_tables))}",
@@ -595,7 +596,7 @@ def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[
                     ", ".join(f"{db}.{n}" for n in sorted(known[db])) or f"none exist in sql/{db}"
                 )
                 errors.append(
-                    DefinitionError(
+                    DefinitionProblem(
                         definition.path,
                         line,
                         f"unknown dependency {ref!r}: no file sql/{db}/{name}.sql; fix: use one of {choices}",
@@ -604,7 +605,7 @@ def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[
         elif db == "main":
             if name not in MAIN_TABLES:
                 errors.append(
-                    DefinitionError(
+                    DefinitionProblem(
                         definition.path,
                         line,
                         f"{ref!r} is not readable by definitions; fix: read main.build_settings through setting('key')",
@@ -612,7 +613,7 @@ def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[
                 )
         else:
             errors.append(
-                DefinitionError(
+                DefinitionProblem(
                     definition.path,
                     line,
                     f"unknown schema {db!r} in {ref!r}; fix: use raw, staging, metrics or roi",
@@ -623,7 +624,7 @@ def _check_reads(definition: SqlDefinition, known: dict[str, set[str]]) -> list[
 
 def _build_order(
     parsed: dict[str, SqlDefinition], broken: dict[str, BrokenDefinition]
-) -> tuple[list[str], dict[str, DefinitionError]]:
+) -> tuple[list[str], dict[str, DefinitionProblem]]:
     """Topological order of every object; cycle members become errors that name the cycle."""
     graph: dict[str, set[str]] = {}
     items: list[tuple[str, SqlDefinition | BrokenDefinition]] = [*parsed.items(), *broken.items()]
@@ -631,7 +632,7 @@ def _build_order(
         graph[q] = {
             r for r in item.reads if r.split(".", 1)[0] in SCHEMAS and (r in parsed or r in broken)
         }
-    cycle_errors: dict[str, DefinitionError] = {}
+    cycle_errors: dict[str, DefinitionProblem] = {}
     while True:
         try:
             # Sorted input keeps the order deterministic between runs.
@@ -649,7 +650,7 @@ def _build_order(
                     d = parsed[q]
                     nxt = path_[(path_.index(q) + 1) % len(path_)]
                     line = _ref_line(d, *nxt.split(".", 1))
-                    cycle_errors[q] = DefinitionError(
+                    cycle_errors[q] = DefinitionProblem(
                         d.path,
                         line,
                         f"dependency cycle {text}; fix: break the cycle, a definition cannot read itself through others",

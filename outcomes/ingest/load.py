@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 
 from outcomes.config import Settings
 from outcomes.core.contracts import CONTRACTS, Column, Contract, UnknownTableError, load_contract
+from outcomes.errors import OutcomesError
 from outcomes.store.raw import DEFAULT_LOCK_TIMEOUT, LOADS_COLUMNS, open_raw_store
 
 FORMATS: dict[str, Literal["csv", "parquet", "jsonl"]] = {
@@ -63,7 +64,7 @@ class _LoadBase(TypedDict):
     loaded_by: str | None
 
 
-class IngestError(Exception):
+class IngestError(OutcomesError):
     """A file (or a whole request) that cannot be used; nothing of it was loaded.
 
     `path` is the file, `hint` says what to do; `results` holds the results of every file

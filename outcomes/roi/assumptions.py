@@ -57,6 +57,7 @@ import pandas as pd
 
 from outcomes.config import Settings
 from outcomes.core.contracts import Column, load_contract
+from outcomes.errors import OutcomesError
 from outcomes.store.state import AssumptionChange, StateStore, StateValidationError
 
 FILE_LOAD_PREFIX = "register-file-"
@@ -116,7 +117,7 @@ create or replace table raw.assumption_register (
 )"""
 
 
-class AssumptionsError(ValueError):
+class AssumptionsError(OutcomesError, ValueError):
     """The register file is invalid, or a change was refused; ``problems`` lists each one."""
 
     def __init__(self, problems: Sequence[str]):

@@ -38,6 +38,7 @@ import duckdb
 
 from outcomes.config import Settings
 from outcomes.core.formula import Formula, FormulaError
+from outcomes.errors import OutcomesError
 from outcomes.roi.close import (
     INPUT_FIELDS,
     CloseError,
@@ -94,7 +95,7 @@ CENT = Decimal("0.01")
 TOLERANCE = Decimal("0.5E-10")
 
 
-class PackError(ValueError):
+class PackError(OutcomesError, ValueError):
     """Not an audit pack: no such file, or not a zip archive."""
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import duckdb
 
 from outcomes.config import Settings
+from outcomes.errors import OutcomesError
 from outcomes.store import state
 from outcomes.store.state import StateStore
 
@@ -62,11 +63,11 @@ LEDGER_COLUMNS = (
 )
 
 
-class PeriodError(ValueError):
+class PeriodError(OutcomesError, ValueError):
     """A period label that is neither ``YYYY-MM`` nor ``YYYY-Qn``."""
 
 
-class CloseError(RuntimeError):
+class CloseError(OutcomesError, RuntimeError):
     """A period that cannot be closed (already closed, nothing to close, build failed...)."""
 
 

@@ -54,6 +54,7 @@ from outcomes.config import Settings
 from outcomes.core.formula import Formula, FormulaError
 from outcomes.core.headers import RoiHeader
 from outcomes.core.registry import Registry, SqlDefinition
+from outcomes.errors import OutcomesError
 
 SOURCE_TYPES = ("metric", "assumption", "cost_rows", "events")
 AMOUNT_PLACES = Decimal("1E-10")  # DECIMAL(38,10)
@@ -121,7 +122,7 @@ _INTEGER_TYPES = {
 }
 
 
-class LedgerError(ValueError):
+class LedgerError(OutcomesError, ValueError):
     """A ROI line that cannot go into the ledger (bad header, SQL or figures)."""
 
 

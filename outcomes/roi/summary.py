@@ -37,6 +37,7 @@ from decimal import Decimal, localcontext
 
 import duckdb
 
+from outcomes.errors import OutcomesError
 from outcomes.roi.ledger import LedgerEntry, decimal_text, display, read_ledger
 
 RUN_RATE_WEEKS = 4
@@ -44,7 +45,7 @@ WEEKS_PER_YEAR = 52
 DEFAULT_HEADROOM = Decimal(3)
 
 
-class PeriodError(ValueError):
+class PeriodError(OutcomesError, ValueError):
     """A period label that cannot be read."""
 
 

@@ -34,6 +34,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.core.formula import Formula
+from outcomes.errors import OutcomesError
 from outcomes.roi.ledger import (
     SOURCE_OBJECT,
     LedgerEntry,
@@ -57,7 +58,7 @@ EVENT_SAMPLE = 20
 Period = str | tuple[dt.date | None, dt.date | None] | None
 
 
-class TraceError(LookupError):
+class TraceError(OutcomesError, LookupError):
     """Nothing to trace: unknown line, no ledger row that week, unknown figure."""
 
 

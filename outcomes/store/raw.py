@@ -31,6 +31,7 @@ import duckdb
 
 from outcomes.config import Settings
 from outcomes.core.contracts import CONTRACTS, Contract
+from outcomes.errors import OutcomesError
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 CATALOG = "rawstore"  # name the raw store file is attached under
@@ -73,7 +74,7 @@ QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-class RawStoreBusy(RuntimeError):
+class RawStoreBusy(OutcomesError, RuntimeError):
     """Another process holds the raw store lock for longer than we were willing to wait."""
 
 

@@ -48,6 +48,7 @@ from outcomes.config import Settings
 from outcomes.core.registry import (
     FORBIDDEN_STATEMENTS,  # the same statement rules as `outcomes validate`
 )
+from outcomes.errors import OutcomesError
 from outcomes.store.snapshot import CATALOG, SnapshotMissing
 
 # Table functions that read files (all are also blocked by enable_external_access=false;
@@ -129,7 +130,7 @@ _STATEMENT_REASONS: dict[str, tuple[str, str]] = {
 }
 
 
-class SandboxRefusal(Exception):
+class SandboxRefusal(OutcomesError):
     """The sandbox refused or stopped a query; ``reason`` is for people, ``kind`` for code."""
 
     def __init__(self, reason: str, kind: str):

@@ -29,11 +29,12 @@ from pathlib import Path
 import duckdb
 
 from outcomes.config import Settings
+from outcomes.errors import OutcomesError
 
 CATALOG = "warehouse"
 
 
-class SnapshotMissing(FileNotFoundError):
+class SnapshotMissing(OutcomesError, FileNotFoundError):
     """No snapshot has been built yet."""
 
 

@@ -29,11 +29,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from outcomes.errors import OutcomesError
+
 BUSY_TIMEOUT_SECONDS = 10.0
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-class StateError(Exception):
+class StateError(OutcomesError):
     """Base class of state store errors."""
 
 

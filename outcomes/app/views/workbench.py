@@ -44,6 +44,7 @@ import pandas as pd
 from outcomes.config import Settings
 from outcomes.core.headers import HeaderError, MetricHeader, parse_header, split_header
 from outcomes.core.registry import RegistryError, SqlDefinition, load_registry
+from outcomes.errors import OutcomesError
 from outcomes.store.sandbox import SandboxResult, run_sandboxed
 
 TEMPLATE = """/* ---
@@ -111,7 +112,7 @@ def current_text(settings: Settings, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class DraftError:
+class DraftProblem:
     """One problem; ``line`` is a line of the draft (None when it concerns the whole file or
     ``file`` is another definition that the draft breaks)."""
 
@@ -127,7 +128,7 @@ class DraftError:
 @dataclass(frozen=True)
 class Validation:
     ok: bool
-    errors: tuple[DraftError, ...]
+    errors: tuple[DraftProblem, ...]
     definition: SqlDefinition | None  # the checked draft (paths point to a removed temp folder)
 
     def errors_on_line(self) -> dict[int, list[str]]:
@@ -151,7 +152,7 @@ def validate_draft(text: str, name: str, settings: Settings) -> Validation:
         return Validation(
             False,
             (
-                DraftError(
+                DraftProblem(
                     None,
                     f"{name!r} cannot name a metric file; fix: a lowercase identifier "
                     "(a-z, 0-9, _), starting with a letter",
@@ -171,13 +172,15 @@ def validate_draft(text: str, name: str, settings: Settings) -> Validation:
         try:
             registry = load_registry(root, strict=False)
         except RegistryError as exc:  # the folder itself is unusable
-            return Validation(False, tuple(DraftError(e.line, e.message) for e in exc.errors), None)
-        errors: list[DraftError] = []
+            return Validation(
+                False, tuple(DraftProblem(e.line, e.message) for e in exc.errors), None
+            )
+        errors: list[DraftProblem] = []
         for e in registry.errors:
             if e.path == draft_path:
-                errors.append(DraftError(e.line, e.message))
+                errors.append(DraftProblem(e.line, e.message))
             elif (str(e.path.relative_to(root)), e.line, e.message) not in before:
-                errors.append(DraftError(e.line, e.message, str(e.path.relative_to(root))))
+                errors.append(DraftProblem(e.line, e.message, str(e.path.relative_to(root))))
         definition = registry.definitions.get(f"metrics.{name}")
     return Validation(not errors, tuple(errors), definition if not errors else None)
 
@@ -360,7 +363,7 @@ def comparison_series(current: pd.DataFrame, draft: pd.DataFrame) -> pd.DataFram
     return out
 
 
-class SaveRefused(PermissionError):
+class SaveRefused(OutcomesError, PermissionError):
     """Saving is switched off, the role may not, or the draft is invalid (``reason``)."""
 
     def __init__(self, reason: str):
