@@ -28,6 +28,8 @@ from pydantic_settings import (
 )
 
 PROJECT_ROOT = Path(os.environ.get("OUTCOMES_HOME") or Path(__file__).resolve().parent.parent)
+# The SQL that ships with the code: the checkout's sql/ (analysts edit it there)
+BUNDLED_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 
 class Role(StrEnum):

@@ -46,6 +46,7 @@ from outcomes.core.headers import (
 from outcomes.errors import OutcomesError
 
 SCHEMAS = ("staging", "metrics", "roi")
+APP_FOLDER = "app"
 OBJECT_KIND = {"staging": "staging", "metrics": "metric", "roi": "roi"}
 MAIN_TABLES = frozenset({"build_settings"})
 
@@ -262,7 +263,8 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
     parsed: dict[str, SqlDefinition] = {}
     broken: dict[str, BrokenDefinition] = {}
     known: dict[str, set[str]] = {s: set() for s in SCHEMAS}
-    files = sorted(root.rglob("*.sql"))
+    # sql/app/ holds the queries pages run (outcomes.app.queries), not definitions
+    files = sorted(p for p in root.rglob("*.sql") if p.relative_to(root).parts[0] != APP_FOLDER)
     for path in files:
         schema = path.relative_to(root).parts[0]
         if schema not in SCHEMAS:

@@ -13,6 +13,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from outcomes.app import queries
+
 
 def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The snapshot's build: id, status, times, and counts of failed objects and tests.
@@ -22,10 +24,7 @@ def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     True
     """
     try:
-        rows = con.execute(
-            "select build_id, status, started_at, finished_at from main.build_manifest "
-            "order by finished_at desc limit 1"
-        ).fetchall()
+        rows = queries.rows(con, "snapshot_build_manifest")
     except duckdb.CatalogException:
         rows = []
     if not rows:
@@ -38,12 +37,7 @@ def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "failed_tests": 0,
         }
     build_id, status, started, finished = rows[0]
-    failed_objects = con.execute(
-        "select count(*) from main.build_objects where status <> 'ok'"
-    ).fetchall()[0][0]
-    failed_tests = con.execute(
-        "select count(*) from main.build_tests where status <> 'pass'"
-    ).fetchall()[0][0]
+    failed_objects, failed_tests = queries.rows(con, "snapshot_failures")[0]
     return {
         "build_id": build_id,
         "status": status,
