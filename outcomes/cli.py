@@ -222,6 +222,37 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
     return OK
 
 
+def app_command(host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command line of the app that ships with this copy of Outcomes.
+
+    >>> app_command("127.0.0.1", 8501)[1:4]
+    ['-m', 'streamlit', 'run']
+    """
+    from outcomes.config import SHIPPED_DIR
+
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(SHIPPED_DIR / "app.py"),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    command = app_command(args.host, args.port)
+    os.execv(command[0], command)  # replaces this process: Streamlit owns the terminal now
+    return OK  # pragma: no cover
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] = {
     "demo": (cmd_demo, "Generate the demo source files, ingest them and build the snapshot."),
     "ingest": (cmd_ingest, "Load a CSV / Parquet / JSON-lines file or folder into a raw table."),
@@ -243,6 +274,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
         "Show or change the assumptions register (changes are appended, never overwritten).",
     ),
     "roi": (cmd_roi, "ROI: summary, period close, restatements, audit pack export and verify."),
+    "app": (cmd_app, "Start the dashboard (the Streamlit app that ships with this installation)."),
 }
 
 
@@ -356,6 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Verify an audit pack.",
     )
     verify.add_argument("pack", help="Path of the pack zip.")
+
+    app = parsers["app"]
+    app.add_argument(
+        "--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."
+    )
+    app.add_argument("--port", type=int, default=8501, help="Port (default 8501).")
 
     check = parsers["check"]
     check.add_argument(

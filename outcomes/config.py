@@ -27,9 +27,22 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-PROJECT_ROOT = Path(os.environ.get("OUTCOMES_HOME") or Path(__file__).resolve().parent.parent)
-# The SQL that ships with the code: the checkout's sql/ (analysts edit it there)
-BUNDLED_SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+# Run from a clone, the files that ship with the code (sql/, app.py, app_pages/, the demo's
+# assumptions.csv) sit beside the package; installed with pip, setup.py copied them into
+# outcomes/bundle/.
+IS_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "sql").is_dir()
+SHIPPED_DIR = _CHECKOUT if IS_CHECKOUT else _PACKAGE / "bundle"
+BUNDLED_SQL_DIR = SHIPPED_DIR / "sql"
+# Where data/, .env and outcomes.toml live: OUTCOMES_HOME, else the clone, else the working
+# directory of an installed copy.
+PROJECT_ROOT = Path(
+    os.environ.get("OUTCOMES_HOME") or (_CHECKOUT if IS_CHECKOUT else Path.cwd())
+).resolve()
+# settings whose default is a file that ships with the code: found there when the project
+# root has none of its own
+_SHIPPED_DEFAULTS = ("sql_dir", "assumptions_file")
 
 
 class Role(StrEnum):
@@ -172,7 +185,11 @@ class Settings(BaseSettings):
         ):
             value: Path = getattr(self, name)
             if not value.is_absolute():
-                object.__setattr__(self, name, (PROJECT_ROOT / value).resolve())
+                resolved = PROJECT_ROOT / value
+                if name in _SHIPPED_DEFAULTS and not resolved.exists():
+                    shipped = SHIPPED_DIR / value
+                    resolved = shipped if shipped.exists() else resolved
+                object.__setattr__(self, name, resolved.resolve())
         return self
 
     @classmethod

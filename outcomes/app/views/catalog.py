@@ -35,13 +35,13 @@ import pandas as pd
 
 from outcomes.app.charts import format_value
 from outcomes.build.alerts import evaluate_thresholds, thresholds_frame
-from outcomes.config import PROJECT_ROOT, Settings
+from outcomes.config import SHIPPED_DIR, Settings
 from outcomes.core.headers import MetricHeader
 from outcomes.core.registry import Registry, SqlDefinition, load_registry
 
 UNOWNED = "(unowned)"
-PAGES_DIR = PROJECT_ROOT / "app_pages"
-APP_FILE = PROJECT_ROOT / "app.py"
+PAGES_DIR = SHIPPED_DIR / "app_pages"
+APP_FILE = SHIPPED_DIR / "app.py"
 
 CATALOG_COLUMNS = [
     "name",
