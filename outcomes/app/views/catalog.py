@@ -266,7 +266,8 @@ def lineage(registry: Registry, name: str, pages_dir: Path | None = None) -> Lin
     """Lineage of metric ``name`` both ways; KeyError if there is no such definition.
 
     >>> import pathlib
-    >>> reg = load_registry(pathlib.Path(__file__).resolve().parent.parent / "sql")
+    >>> from outcomes.config import BUNDLED_SQL_DIR
+    >>> reg = load_registry(BUNDLED_SQL_DIR)
     >>> lin = lineage(reg, "accuracy")
     >>> "staging.ai_events" in lin.reads, "raw.feedback" in lin.raw_tables
     (True, True)
