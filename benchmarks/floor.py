@@ -55,15 +55,25 @@ def check_drift(con: duckdb.DuckDBPyConnection, rows: list[tuple], tol: float = 
     """Compare the floor drift with metrics.drift_numeric / drift_categorical."""
     floor = {(r[0], r[1], r[2]): r for r in rows}
     mismatches, compared = [], 0
+    for kind, feature, w, psi, ks_value in product_drift(con):
+        compared += 1
+        f = floor.get((kind, feature, w))
+        if f is None or not _close(f[3], psi, tol) or not _close(f[4], ks_value, tol):
+            mismatches.append((kind, feature, str(w), psi, ks_value, f and f[3:]))
+    return {"compared": compared, "mismatches": len(mismatches), "examples": mismatches[:5]}
+
+
+def product_drift(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(kind, feature, week_start, psi, ks_statistic) of every drift row with a reference."""
+    out: list[tuple] = []
     for kind, table, ks in (
         ("numeric", "drift_numeric", "ks_statistic"),
         ("categorical", "drift_categorical", "null"),
     ):
-        for feature, w, psi, ks_value in con.execute(
-            f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
-        ).fetchall():
-            compared += 1
-            f = floor.get((kind, feature, w))
-            if f is None or not _close(f[3], psi, tol) or not _close(f[4], ks_value, tol):
-                mismatches.append((kind, feature, str(w), psi, ks_value, f and f[3:]))
-    return {"compared": compared, "mismatches": len(mismatches), "examples": mismatches[:5]}
+        out += [
+            (kind, *r)
+            for r in con.execute(
+                f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
+            ).fetchall()
+        ]
+    return out

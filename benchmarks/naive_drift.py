@@ -9,6 +9,7 @@ import time
 import duckdb
 import numpy as np
 import pandas as pd
+from floor import product_drift
 from scipy import stats
 
 DECILES = np.arange(1, 10) / 10
@@ -88,21 +89,15 @@ def compare(warehouse: str, naive: dict) -> dict:
     con = duckdb.connect(warehouse, read_only=True)
     worst_psi = worst_ks = 0.0
     compared = missing = 0
-    for kind, table, ks in (
-        ("numeric", "drift_numeric", "ks_statistic"),
-        ("categorical", "drift_categorical", "null"),
-    ):
-        for feature, w, psi, ks_value in con.execute(
-            f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
-        ).fetchall():
-            got = naive.get((kind, feature, w))
-            if got is None:
-                missing += 1
-                continue
-            compared += 1
-            worst_psi = max(worst_psi, abs(got[0] - psi) / max(abs(psi), 1e-12))
-            if ks_value is not None:
-                worst_ks = max(worst_ks, abs(got[1] - ks_value))
+    for kind, feature, w, psi, ks_value in product_drift(con):
+        got = naive.get((kind, feature, w))
+        if got is None:
+            missing += 1
+            continue
+        compared += 1
+        worst_psi = max(worst_psi, abs(got[0] - psi) / max(abs(psi), 1e-12))
+        if ks_value is not None:
+            worst_ks = max(worst_ks, abs(got[1] - ks_value))
     con.close()
     return {
         "compared": compared,

@@ -210,24 +210,22 @@ def step_roi(data: Path) -> dict:
     return {"seconds": time.perf_counter() - t, "objects": timings, "ledger_rows": ledger}
 
 
-def step_floor_rollup(data: Path) -> dict:
+def _floor_step(data: Path, name: str, check: str) -> dict:
     con = _snapshot(data)
     import floor
 
     t = time.perf_counter()
-    rows = floor.run(con, "floor_rollup")
+    rows = floor.run(con, name)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": len(rows), "check": floor.check_rollup(con, rows)}
+    return {"seconds": seconds, "rows": len(rows), "check": getattr(floor, check)(con, rows)}
+
+
+def step_floor_rollup(data: Path) -> dict:
+    return _floor_step(data, "floor_rollup", "check_rollup")
 
 
 def step_floor_drift(data: Path) -> dict:
-    con = _snapshot(data)
-    import floor
-
-    t = time.perf_counter()
-    rows = floor.run(con, "floor_drift")
-    seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": len(rows), "check": floor.check_drift(con, rows)}
+    return _floor_step(data, "floor_drift", "check_drift")
 
 
 def step_ctas(data: Path) -> dict:
