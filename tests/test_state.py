@@ -15,18 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.store import state
-from outcomes.store.state import (
-    LATEST_VERSION,
-    MIGRATIONS,
-    AnnotationKind,
-    StateSchemaError,
-    StateStore,
-    StateValidationError,
-    Verdict,
-    alert_key,
-    apply_migrations,
-)
+from outcomes.store import state_schema
+from outcomes.store.state import StateStore
+from outcomes.store.state_alerts import alert_key
+from outcomes.store.state_annotations import AnnotationKind
+from outcomes.store.state_file import StateSchemaError, StateValidationError
+from outcomes.store.state_schema import LATEST_VERSION, MIGRATIONS, apply_migrations
+from outcomes.store.state_verdicts import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK = date(2024, 3, 4)
@@ -190,10 +185,10 @@ def test_a_failing_migration_leaves_the_file_at_the_previous_version(
 ) -> None:
     broken = (
         *MIGRATIONS,
-        state.Migration(LATEST_VERSION + 1, "broken", "create table x (a);\nnonsense;"),
+        state_schema.Migration(LATEST_VERSION + 1, "broken", "create table x (a);\nnonsense;"),
     )
-    monkeypatch.setattr(state, "MIGRATIONS", broken)
-    monkeypatch.setattr(state, "LATEST_VERSION", LATEST_VERSION + 1)
+    monkeypatch.setattr(state_schema, "MIGRATIONS", broken)
+    monkeypatch.setattr(state_schema, "LATEST_VERSION", LATEST_VERSION + 1)
     with pytest.raises(sqlite3.OperationalError):
         apply_migrations(path)
     with raw(path) as conn:

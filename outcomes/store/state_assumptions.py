@@ -1,0 +1,99 @@
+"""Assumption changes: a new value of an ROI assumption from a date on; nothing is overwritten.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> register = AssumptionChanges(Path(tempfile.mkdtemp()) / "state.sqlite")
+>>> register.record_assumption_change("analyst_hourly_cost", date(2024, 1, 1), Decimal("55"),
+...                                   Decimal("61.50"), "usd/hour", "cfo@example.com", "2024 rates")
+1
+>>> register.assumption_changes()[0].new_value
+Decimal('61.50')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from outcomes.store.state_access import StateAccess
+from outcomes.store.state_audit import write_audit_entry
+from outcomes.store.state_file import insert_row
+from outcomes.store.state_values import (
+    decimal_value,
+    parse_date,
+    parse_timestamp,
+    required_text,
+    week_date,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AssumptionChange:
+    """One recorded change of an assumption's value."""
+
+    id: int
+    key: str
+    effective_from: date
+    old_value: Decimal | None
+    new_value: Decimal
+    unit: str
+    author: str
+    why: str
+    created_at: datetime
+
+
+class AssumptionChanges(StateAccess):
+    """Recording and reading changes of assumption values."""
+
+    def record_assumption_change(
+        self,
+        key: str,
+        effective_from: date,
+        old_value: Decimal | int | str | None,
+        new_value: Decimal | int | str,
+        unit: str,
+        author: str,
+        why: str,
+    ) -> int:
+        """Record a change of an assumption's value from ``effective_from``; nothing is overwritten."""
+        key = required_text(key, "key")
+        effective = week_date(effective_from, "effective_from").isoformat()
+        old = None if old_value is None else decimal_value(old_value, "old_value")
+        new = decimal_value(new_value, "new_value")
+        unit = required_text(unit, "unit")
+        author = required_text(author, "author")
+        why = required_text(why, "why")
+        old_text = None if old is None else str(old)
+        detail = {
+            "effective_from": effective,
+            "old_value": old_text,
+            "new_value": str(new),
+            "unit": unit,
+            "why": why,
+        }
+        with self._write() as (conn, at):
+            row = {"key": key, **detail, "author": author, "created_at": at}
+            new_id = insert_row(conn, "assumption_changes", row)
+            entity_key = f"{key}@{effective}"
+            write_audit_entry(conn, at, author, "change", "assumption", entity_key, detail)
+        return new_id
+
+    def assumption_changes(self, key: str | None = None) -> list[AssumptionChange]:
+        """Every assumption change (of one key), in the order they were recorded."""
+        where, args = (["key = ?"], [key]) if key is not None else ([], [])
+        rows = self._select("assumption_changes", where, args, "id")
+        return [
+            AssumptionChange(
+                r["id"],
+                r["key"],
+                parse_date(r["effective_from"]),
+                None if r["old_value"] is None else Decimal(r["old_value"]),
+                Decimal(r["new_value"]),
+                r["unit"],
+                r["author"],
+                r["why"],
+                parse_timestamp(r["created_at"]),
+            )
+            for r in rows
+        ]
