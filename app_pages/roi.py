@@ -7,10 +7,18 @@ import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
 from outcomes.app.views import annotations
-from outcomes.app.views import roi as roi_page
 from outcomes.app.views import snapshot_info as warehouse
-from outcomes.roi import close as period_close
-from outcomes.roi.ledger import LedgerMissing
+from outcomes.app.views.roi import closes as roi_closes
+from outcomes.app.views.roi import (
+    downloads,
+    figure_working,
+    headline,
+    panel_sql,
+    series,
+    summaries,
+    windows,
+)
+from outcomes.app.views.roi.working_panel import Working
 
 st.title("💰 ROI")
 st.caption(
@@ -28,12 +36,12 @@ if ui.snapshot_key() is None:
 
 settings = ui.settings()
 try:
-    calendar = ui.load(roi_page.ledger_calendar)
-except LedgerMissing as exc:
-    st.info(f"No ROI ledger in this snapshot yet: {exc}.")
-    st.stop()
+    calendar = ui.load(windows.ledger_calendar)
 except Exception as exc:  # a broken snapshot: an error card, not a traceback
     st.error(f"The ROI ledger could not be read: {exc}")
+    st.stop()
+if calendar.missing:
+    st.info(f"No ROI ledger in this snapshot yet: {calendar.missing}.")
     st.stop()
 if not calendar.weeks:
     st.info(
@@ -58,7 +66,7 @@ if info["failed_objects"]:
 # -- period picker ---------------------------------------------------------------------------
 
 try:
-    closes = period_close.closed_periods(settings, store=ui.state_store())
+    closes = roi_closes.closed_periods(settings, ui.state_store())
 except Exception as exc:
     closes = []
     st.error(f"Closed periods could not be read from the state store: {exc}")
@@ -72,16 +80,16 @@ def _with_lock(label: str) -> str:
 kind_col, label_col, _ = st.columns([2.2, 1.3, 1.5])
 kind = kind_col.radio(
     "Period",
-    list(roi_page.WINDOW_KINDS),
-    format_func=roi_page.WINDOW_KINDS.get,
+    list(windows.WINDOW_KINDS),
+    format_func=windows.WINDOW_KINDS.get,
     horizontal=True,
     key="roi_kind",
 )
 custom = None
 label = None
 if kind in ("month", "quarter"):
-    options = roi_page.period_labels(calendar.weeks, kind)
-    default = roi_page.default_label(options, kind, calendar.last_day)
+    options = windows.period_labels(calendar.weeks, kind)
+    default = windows.default_label(options, kind, calendar.last_day)
     label = label_col.selectbox(
         "Month" if kind == "month" else "Quarter",
         options,
@@ -92,29 +100,46 @@ if kind in ("month", "quarter"):
 elif kind == "custom":
     picked = label_col.date_input(
         "From – to",
-        value=roi_page.default_custom(calendar),
+        value=windows.default_custom(calendar),
         min_value=calendar.weeks[0],
         max_value=calendar.last_day,
         key="roi_custom",
     )
     picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
-    custom = (picked[0], picked[-1]) if picked else roi_page.default_custom(calendar)
-window = roi_page.make_window(
+    custom = (picked[0], picked[-1]) if picked else windows.default_custom(calendar)
+window = windows.make_window(
     kind, label, weeks=calendar.weeks, as_of=calendar.last_day, custom=custom
 )
-prior = roi_page.previous_window(window, calendar.anchor)
+prior = windows.previous_window(window, calendar.anchor)
 st.caption(
     f"**{window.label}**: weeks starting {window.span} · changes against the {prior.label} "
     f"({prior.span}) · amounts in {calendar.currency}, rounded for display"
 )
-coverage = roi_page.coverage_note(prior, calendar)
+coverage = windows.coverage_note(prior, calendar)
 if coverage:
     st.caption(f"ℹ️ {coverage}")
 
+
+def show_sql(sql: tuple[tuple[str, str], ...], what: str) -> None:
+    """A popover with the SQL files behind a figure or a panel."""
+    with st.popover(f"SQL behind {what} ({len(sql)} file{'s' if len(sql) > 1 else ''})"):
+        for name, text in sql:
+            st.markdown(f"`{name}`")
+            st.code(text, language="sql")
+
+
+def show_panel_sql(panel: str, what: str) -> None:
+    try:
+        show_sql(ui.load(panel_sql.panel_sql, panel), what)
+    except Exception as exc:
+        st.error(f"The SQL behind {what} could not be read: {exc}")
+
+
+show_panel_sql("period", "the period picker")
+
 notes = []
 try:
-    restated = period_close.restatements(ui.connection(), settings, store=ui.state_store())
-    notes = roi_page.close_notes(window, closes, restated)
+    notes = roi_closes.window_notes(ui.connection(), settings, ui.state_store(), window, closes)
 except Exception as exc:
     st.error(f"Restatements could not be checked against the closed periods: {exc}")
 for note in notes:
@@ -125,14 +150,14 @@ for note in notes:
 
 # -- headline --------------------------------------------------------------------------------
 
-current = previous = history = None
+current = history = None
 try:
-    current = ui.load(roi_page.summary, window.start, window.end)
-    previous = ui.load(roi_page.summary, prior.start, prior.end)
-    history = ui.load(roi_page.summary, None, window.end)
-    figures = roi_page.headline(current, previous, prior)
-    figures = roi_page.with_originals(
-        figures, roi_page.original_figures(current, notes), calendar.currency
+    # one cached call: the window, the previous period and inception to date
+    found = ui.load(summaries.window_summaries, window.start, window.end, prior.start, prior.end)
+    current, history = found.current, found.history
+    figures = headline.headline(found, prior)
+    figures = roi_closes.with_originals(
+        figures, roi_closes.original_figures(current, notes), calendar.currency
     )
     if not current.weeks:
         st.info(f"The ledger has no week starting in {window.label}: pick another period.")
@@ -156,9 +181,10 @@ try:
 except Exception as exc:
     st.error(f"The headline figures could not be computed: {exc}")
     figures = []
+show_panel_sql("headline", "the headline")
 
 
-def show_working(work: roi_page.Working) -> None:
+def show_working(work: Working) -> None:
     st.markdown(f"**{work.title}**")
     if work.formula:
         st.code(f"{work.formula}\n= {work.formula_filled}\n= {work.result}", language="text")
@@ -168,12 +194,7 @@ def show_working(work: roi_page.Working) -> None:
         st.markdown("Inputs and their sources")
         st.dataframe(work.inputs, hide_index=True, width="stretch")
     if work.sql:
-        with st.popover(
-            f"SQL behind this figure ({len(work.sql)} file{'s' if len(work.sql) > 1 else ''})"
-        ):
-            for name, text in work.sql:
-                st.markdown(f"`{name}`")
-                st.code(text, language="sql")
+        show_sql(work.sql, "this figure")
     if len(work.rows):
         st.markdown(work.rows_title)
         st.dataframe(work.rows, hide_index=True, width="stretch")
@@ -191,7 +212,7 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
             key="roi_working_figure",
         )
         try:
-            show_working(ui.load(roi_page.working, key, window.start, window.end))
+            show_working(ui.load(figure_working.working, key, window.start, window.end))
         except Exception as exc:
             st.error(f"The working of {labels[key]} could not be shown: {exc}")
     st.divider()
@@ -204,12 +225,12 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
         line_id = line_col.selectbox(
             "Line", list(line_titles), format_func=line_titles.get, key="roi_trace_line"
         )
-        weeks = ui.load(roi_page.period_weeks, window.start, window.end)
+        weeks = ui.load(windows.period_weeks, window.start, window.end)
         week = week_col.selectbox(
             "Week", weeks, format_func=lambda d: f"{d:%Y-%m-%d}", key="roi_trace_week"
         )
         try:
-            show_working(ui.load(roi_page.line_working, line_id, week))
+            show_working(ui.load(figure_working.line_working, line_id, week))
         except Exception as exc:
             st.error(f"The working of {line_id} in week {week} could not be shown: {exc}")
 
@@ -221,26 +242,29 @@ if history is not None and history.weeks:
             ui.state_store(), ui.load(annotations.version_change_annotations), "roi"
         )
         st.vega_lite_chart(
-            ui.chart_spec(roi_page.cumulative, history, window, notes_on_chart), width="stretch"
+            ui.chart_spec(series.cumulative, history, window, notes_on_chart), width="stretch"
         )
     except Exception as exc:
         st.error(f"The cumulative value chart could not be drawn: {exc}")
+    show_panel_sql("cumulative", "this chart")
 
 left, right = st.columns(2)
 with left:
     try:
         if current is not None and current.lines:
-            st.vega_lite_chart(ui.chart_spec(roi_page.waterfall, current, window), width="stretch")
+            st.vega_lite_chart(ui.chart_spec(series.waterfall, current, window), width="stretch")
+            show_panel_sql("waterfall", "the waterfall")
     except Exception as exc:
         st.error(f"The waterfall could not be drawn: {exc}")
 with right:
     try:
-        table = ui.load(roi_page.sensitivity_table, window.start, window.end)
+        table = ui.load(series.sensitivity_table, window.start, window.end)
         if len(table):
-            st.vega_lite_chart(ui.chart_spec(roi_page.tornado, table, window), width="stretch")
+            st.vega_lite_chart(ui.chart_spec(series.tornado, table, window), width="stretch")
             st.caption(
                 "Assumption ranges come from the register (low / high of the version each week used)."
             )
+            show_panel_sql("tornado", "the ROI range")
         else:
             st.info(
                 "No assumption used in this period has a low / high range: no ROI range to show."
@@ -250,17 +274,18 @@ with right:
 
 if current is not None and current.lines:
     st.subheader("Lines in the period")
-    st.dataframe(roi_page.line_table(current), hide_index=True, width="stretch")
+    st.dataframe(series.line_table(current), hide_index=True, width="stretch")
+    show_panel_sql("lines", "this table")
 
 # -- downloads -------------------------------------------------------------------------------
 
 st.subheader("Downloads")
-slug = roi_page.slug(window)
+slug = windows.slug(window)
 columns = st.columns(5)
 try:
     columns[0].download_button(
         "Ledger (CSV)",
-        ui.load(roi_page.ledger_csv_bytes, window.start, window.end),
+        ui.load(downloads.ledger_csv_bytes, window.start, window.end),
         file_name=f"roi-ledger-{slug}.csv",
         mime="text/csv",
         key="roi_dl_csv",
@@ -268,7 +293,7 @@ try:
     )
     columns[1].download_button(
         "Ledger (XLSX)",
-        ui.load(roi_page.ledger_xlsx_bytes, window.start, window.end, window.label),
+        ui.load(downloads.ledger_xlsx_bytes, window.start, window.end, window.label),
         file_name=f"roi-ledger-{slug}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="roi_dl_xlsx",
@@ -281,7 +306,7 @@ if window.closable:
     columns[2].download_button(
         "Audit pack (ZIP)",
         functools.partial(
-            roi_page.with_snapshot, settings, roi_page.audit_pack_bytes, settings, window.closable
+            downloads.with_snapshot, settings, downloads.audit_pack_bytes, settings, window.closable
         ),
         file_name=f"audit-pack-{window.closable}.zip",
         mime="application/zip",
@@ -297,23 +322,28 @@ else:
         help="Audit packs are per month or quarter: pick one to download its pack.",
     )
 summary_args = (window.kind, window.label, window.start, window.end, note_texts)
-columns[3].download_button(
-    "One-page summary (HTML)",
-    functools.partial(roi_page.with_snapshot, settings, roi_page.summary_html_bytes, *summary_args),
-    file_name=f"roi-summary-{slug}.html",
-    mime="text/html",
-    key="roi_dl_html",
-    on_click="ignore",
-    help="Self-contained: figures, charts as images, lines and notes; forward it as it is.",
-)
-columns[4].download_button(
-    "One-page summary (PDF)",
-    functools.partial(roi_page.with_snapshot, settings, roi_page.summary_pdf_bytes, *summary_args),
-    file_name=f"roi-summary-{slug}.pdf",
-    mime="application/pdf",
-    key="roi_dl_pdf",
-    on_click="ignore",
-)
+for column, (kind_name, build, mime, help_text) in zip(
+    columns[3:],
+    (
+        (
+            "html",
+            downloads.summary_html_bytes,
+            "text/html",
+            "Self-contained: figures, charts as images, lines and notes; forward it as it is.",
+        ),
+        ("pdf", downloads.summary_pdf_bytes, "application/pdf", None),
+    ),
+    strict=True,
+):
+    column.download_button(
+        f"One-page summary ({kind_name.upper()})",
+        functools.partial(downloads.with_snapshot, settings, build, *summary_args),
+        file_name=f"roi-summary-{slug}.{kind_name}",
+        mime=mime,
+        key=f"roi_dl_{kind_name}",
+        on_click="ignore",
+        help=help_text,
+    )
 st.caption(
     f"Build `{calendar.build_id}` · {calendar.lines} ROI lines · ledger amounts are exact decimals; "
     "the CSV keeps all 10 places, the workbook recomputes every amount with live formulas."

@@ -28,12 +28,24 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from outcomes.app import roi_charts
+from outcomes.app import queries, roi_charts
 from outcomes.app.exports import roi_onepager
-from outcomes.app.views import roi as roi_page
+from outcomes.app.views.roi import closes as roi_closes
+from outcomes.app.views.roi import (
+    downloads,
+    figure_working,
+    headline,
+    panel_sql,
+    series,
+    summaries,
+    windows,
+)
+from outcomes.app.views.roi.budget_projection import PROJECTION_METRICS
+from outcomes.core import money
+from tests.apphelpers import ROOT
 
 WEEKS = [dt.date(2026, 1, 5) + dt.timedelta(weeks=k) for k in range(13)]
-MARCH = roi_page.make_window("month", "2026-03")
+MARCH = windows.make_window("month", "2026-03")
 
 
 def _inputs(*items: dict) -> str:
@@ -141,30 +153,33 @@ def con():
             "insert into staging.ai_events values (?, '2026-02-24 10:00:00', '2026-02-23', 'v1', 'smb', 10, 5, 0.005)",
             [f"f{i}"],
         )
+    for name in PROJECTION_METRICS:  # built from the metrics' own SQL, as `outcomes build` does
+        c.execute(
+            f"create table metrics.{name} as {(ROOT / 'sql/metrics' / f'{name}.sql').read_text()}"
+        )
     yield c
     c.close()
 
 
 def _headline(con, window):
-    cal = roi_page.ledger_calendar(con)
-    prior = roi_page.previous_window(window, cal.anchor)
-    current = roi_page.summary(con, window.start, window.end)
-    previous = roi_page.summary(con, prior.start, prior.end)
-    return {f.key: f for f in roi_page.headline(current, previous, prior)}, prior
+    cal = windows.ledger_calendar(con)
+    prior = windows.previous_window(window, cal.anchor)
+    found = summaries.window_summaries(con, window.start, window.end, prior.start, prior.end)
+    return {f.key: f for f in headline.headline(found, prior)}, prior
 
 
 def test_previous_period_has_the_same_number_of_weeks(con):
-    cal = roi_page.ledger_calendar(con)
+    cal = windows.ledger_calendar(con)
     assert (
         cal.weeks == tuple(WEEKS) and cal.as_of == dt.date(2026, 4, 1) and cal.build_id == "B-HAND"
     )
-    prior = roi_page.previous_window(MARCH, cal.anchor)
+    prior = windows.previous_window(MARCH, cal.anchor)
     assert (prior.start, prior.end) == (dt.date(2026, 1, 26), dt.date(2026, 3, 1))
     assert prior.label == "previous 5 weeks"
-    feb = roi_page.make_window("month", "2026-02")
-    assert roi_page.previous_window(feb, cal.anchor).start == dt.date(2026, 1, 5)
-    q1 = roi_page.make_window("quarter", "2026-Q1")
-    assert roi_page.previous_window(q1, cal.anchor).label == "previous 13 weeks"
+    feb = windows.make_window("month", "2026-02")
+    assert windows.previous_window(feb, cal.anchor).start == dt.date(2026, 1, 5)
+    q1 = windows.make_window("quarter", "2026-Q1")
+    assert windows.previous_window(q1, cal.anchor).label == "previous 13 weeks"
 
 
 def test_headline_figures_and_changes_worked_by_hand(con):
@@ -196,34 +211,34 @@ def test_headline_figures_and_changes_worked_by_hand(con):
 
 
 def test_a_period_without_a_previous_one_shows_no_change(con):
-    figures, prior = _headline(con, roi_page.make_window("month", "2026-01"))
+    figures, prior = _headline(con, windows.make_window("month", "2026-01"))
     assert prior.start < WEEKS[0]
     assert all(f.delta is None for f in figures.values())
     assert figures["net_period"].text == "-$7,400"
-    cal = roi_page.ledger_calendar(con)
-    assert "no previous period" in roi_page.coverage_note(prior, cal)
-    assert roi_page.coverage_note(roi_page.previous_window(MARCH, cal.anchor), cal) is None
+    cal = windows.ledger_calendar(con)
+    assert "no previous period" in windows.coverage_note(prior, cal)
+    assert windows.coverage_note(windows.previous_window(MARCH, cal.anchor), cal) is None
 
 
 def test_period_picker_choices():
-    assert roi_page.period_labels(WEEKS, "month") == ["2026-03", "2026-02", "2026-01"]
-    assert roi_page.period_labels(WEEKS, "quarter") == ["2026-Q1"]
-    assert roi_page.default_label(["2026-04", "2026-03"], "month", dt.date(2026, 4, 1)) == "2026-03"
-    ytd = roi_page.make_window("ytd", weeks=WEEKS, as_of=dt.date(2026, 4, 1))
+    assert windows.period_labels(WEEKS, "month") == ["2026-03", "2026-02", "2026-01"]
+    assert windows.period_labels(WEEKS, "quarter") == ["2026-Q1"]
+    assert windows.default_label(["2026-04", "2026-03"], "month", dt.date(2026, 4, 1)) == "2026-03"
+    ytd = windows.make_window("ytd", weeks=WEEKS, as_of=dt.date(2026, 4, 1))
     assert (ytd.start, ytd.end, ytd.closable) == (dt.date(2026, 1, 1), dt.date(2026, 4, 1), None)
-    custom = roi_page.make_window("custom", custom=(dt.date(2026, 3, 31), dt.date(2026, 3, 1)))
+    custom = windows.make_window("custom", custom=(dt.date(2026, 3, 31), dt.date(2026, 3, 1)))
     assert (custom.start, custom.end) == (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-    assert MARCH.closable == "2026-03" and roi_page.slug(custom) == "2026-03-01-to-2026-03-31"
+    assert MARCH.closable == "2026-03" and windows.slug(custom) == "2026-03-01-to-2026-03-31"
     with pytest.raises(ValueError):
-        roi_page.make_window("fortnight")
+        windows.make_window("fortnight")
 
 
 def test_money_is_rounded_half_up_only_for_display():
-    assert roi_page.money(Decimal("1234.5"), "USD") == "$1,235"
-    assert roi_page.money(Decimal("0.005"), "USD", cents=True) == "$0.01"
-    assert roi_page.money(Decimal("-2.5"), "GBP") == "-£3"
-    assert roi_page.money(Decimal("1000"), "CHF") == "1,000 CHF"
-    assert roi_page.percent(Decimal("15.1231")) == "1,512.3%"
+    assert money.money(Decimal("1234.5"), "USD") == "$1,235"
+    assert money.money(Decimal("0.005"), "USD", cents=True) == "$0.01"
+    assert money.money(Decimal("-2.5"), "GBP") == "-£3"
+    assert money.money(Decimal("1000"), "CHF") == "1,000 CHF"
+    assert money.percent(Decimal("15.1231")) == "1,512.3%"
 
 
 def _close(period, start, end, totals):
@@ -241,7 +256,7 @@ def _close(period, start, end, totals):
 
 
 def test_closed_and_restated_periods_show_the_original_beside(con):
-    cal = roi_page.ledger_calendar(con)
+    cal = windows.ledger_calendar(con)
     march_now = {"benefits": "10000", "costs": "2500", "net": "7500"}
     march_closed = {"benefits": "9000", "costs": "2500", "net": "6500"}
     closes = [
@@ -262,40 +277,40 @@ def test_closed_and_restated_periods_show_the_original_beside(con):
             changed_inputs=lambda: ["assumption rate: value 45 -> 50"],
         )
     ]
-    notes = roi_page.close_notes(MARCH, closes, restated)
+    notes = roi_closes.close_notes(MARCH, closes, restated)
     assert [n.period for n in notes] == ["2026-03"]
     assert notes[0].restated and "RESTATED" in notes[0].describe("USD")
     assert "$6,500.00 at close, $7,500.00 now" in notes[0].describe("USD")
     assert "rate: value 45 -> 50" in notes[0].describe("USD")
-    q1_notes = roi_page.close_notes(roi_page.make_window("quarter", "2026-Q1"), closes, restated)
+    q1_notes = roi_closes.close_notes(windows.make_window("quarter", "2026-Q1"), closes, restated)
     assert [(n.period, n.restated) for n in q1_notes] == [("2026-02", False), ("2026-03", True)]
 
     figures, prior = _headline(con, MARCH)
-    current = roi_page.summary(con, MARCH.start, MARCH.end)
-    original = roi_page.original_figures(current, notes)
+    current = summaries.summary(con, MARCH.start, MARCH.end)
+    original = roi_closes.original_figures(current, notes)
     assert original == {"net": Decimal(6500), "roi": Decimal("2.6")}
     shown = {
-        f.key: f for f in roi_page.with_originals(list(figures.values()), original, cal.currency)
+        f.key: f for f in roi_closes.with_originals(list(figures.values()), original, cal.currency)
     }
     assert (shown["net_period"].text, shown["net_period"].original) == ("$7,500", "$6,500")
     assert (shown["roi"].text, shown["roi"].original) == ("300.0%", "260.0%")
-    assert roi_page.original_figures(current, q1_notes[:1]) is None  # unchanged: nothing beside
+    assert roi_closes.original_figures(current, q1_notes[:1]) is None  # unchanged: nothing beside
 
 
 def test_show_working_has_formula_with_numbers_sources_and_sql(con):
-    roi = roi_page.working(con, "roi", MARCH.start, MARCH.end)
+    roi = figure_working.working(con, "roi", MARCH.start, MARCH.end)
     assert roi.formula == "(total_benefits - total_costs) / total_costs"
     assert roi.formula_filled == "(10000 - 2500) / 2500"
     assert roi.result == "300.00%"
     assert {name for name, _ in roi.sql} == {"roi.time_saved", "roi.platform"}
     assert len(roi.rows) == 10  # 5 weeks x 2 lines
 
-    payback = roi_page.working(con, "payback", MARCH.start, MARCH.end)
+    payback = figure_working.working(con, "payback", MARCH.start, MARCH.end)
     assert payback.result == "2026-03-16"
     assert "-$500.00 at 2026-03-09 < 0" in payback.formula_filled
     assert "$1,000.00 at 2026-03-16" in payback.formula_filled
 
-    budget = roi_page.working(con, "inference_budget", MARCH.start, MARCH.end)
+    budget = figure_working.working(con, "inference_budget", MARCH.start, MARCH.end)
     assert (
         budget.formula_filled
         == "(0.04 / 4) × 100000 × 2 = $2,000.00 per month; / $1,000.00 = 200.0%"
@@ -304,7 +319,7 @@ def test_show_working_has_formula_with_numbers_sources_and_sql(con):
     assert owners["monthly_budget"] == "finance@example.com"
     assert len(budget.rows) == 4
 
-    line = roi_page.line_working(con, "time_saved", dt.date(2026, 3, 9))
+    line = figure_working.line_working(con, "time_saved", dt.date(2026, 3, 9))
     assert line.formula_filled == "38 * 50"
     rate = line.inputs.set_index("input").loc["rate"]
     assert (rate["source"], rate["owner"], rate["effective_from"]) == (
@@ -316,27 +331,27 @@ def test_show_working_has_formula_with_numbers_sources_and_sql(con):
 
 
 def test_charts_data(con):
-    history = roi_page.summary(con, None, MARCH.end)
-    frame = roi_charts.cumulative_frame(roi_page.weekly_totals(history))
+    history = summaries.summary(con, None, MARCH.end)
+    frame = roi_charts.cumulative_frame(series.weekly_totals(history))
     assert frame["cum_net"].iloc[-1] == 4300.0
     assert roi_charts.payback_point(frame)["week_start"].date() == dt.date(2026, 3, 16)
-    spec = json.dumps(roi_page.cumulative(history, MARCH).to_dict())
+    spec = json.dumps(series.cumulative(history, MARCH).to_dict())
     assert "Payback 2026-03-16" in spec and "Cumulative cost" in spec and "(USD)" in spec
 
-    current = roi_page.summary(con, MARCH.start, MARCH.end)
-    steps = roi_charts.waterfall_frame(roi_page.waterfall_lines(current))
+    current = summaries.summary(con, MARCH.start, MARCH.end)
+    steps = roi_charts.waterfall_frame(series.waterfall_lines(current))
     assert steps[["label", "start", "end"]].values.tolist() == [
         ["Analyst time saved", 0.0, 10000.0],
         ["Platform", 10000.0, 7500.0],
         ["Net value", 0.0, 7500.0],
     ]
 
-    table = roi_page.sensitivity_table(con, MARCH.start, MARCH.end)
+    table = series.sensitivity_table(con, MARCH.start, MARCH.end)
     assert table["assumption"].tolist() == ["rate"]
     bars = roi_charts.tornado_frame(table)
     # rate 40: benefits 8000, net 5500, ROI 220 %; rate 60: 12000, 9500, 380 %
     assert bars["roi"].round(6).tolist() == [2.2, 3.8]
-    assert "ROI range by assumption" in json.dumps(roi_page.tornado(table, MARCH).to_dict())
+    assert "ROI range by assumption" in json.dumps(series.tornado(table, MARCH).to_dict())
 
 
 class _Images(HTMLParser):
@@ -357,7 +372,7 @@ class _Images(HTMLParser):
 
 
 def test_one_page_summary_html_is_self_contained_with_png_charts(con):
-    html = roi_page.summary_html_bytes(
+    html = downloads.summary_html_bytes(
         con, "month", "2026-03", MARCH.start, MARCH.end, ("2026-03 closed by ana",)
     )
     parser = _Images()
@@ -385,7 +400,7 @@ def test_one_page_summary_html_is_self_contained_with_png_charts(con):
 
 
 def test_one_page_summary_pdf(con):
-    pdf = roi_page.summary_pdf_bytes(con, "month", "2026-03", MARCH.start, MARCH.end)
+    pdf = downloads.summary_pdf_bytes(con, "month", "2026-03", MARCH.start, MARCH.end)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert (
         pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
@@ -402,7 +417,53 @@ def test_ledger_downloads_parse(con):
     import io
 
     rows = list(
-        csv.DictReader(io.StringIO(roi_page.ledger_csv_bytes(con, MARCH.start, MARCH.end).decode()))
+        csv.DictReader(
+            io.StringIO(downloads.ledger_csv_bytes(con, MARCH.start, MARCH.end).decode())
+        )
     )
     assert len(rows) == 10
     assert sum(Decimal(r["amount"]) for r in rows if r["category"] == "benefit") == Decimal(10000)
+
+
+def test_the_budget_figure_is_the_metrics_rows(con):
+    """One definition: the tile shows what metrics.projected_* hold, not a second computation."""
+    con.execute(
+        "update metrics.projected_budget_ratio set value = 0.5 where week_start = '2026-03-23'"
+    )
+    figures, _ = _headline(con, MARCH)
+    assert figures["inference_budget"].text == "50% of budget"
+    assert figures["inference_budget"].alert is None
+    con.execute("drop table metrics.projected_inference_cost cascade")
+    figures, _ = _headline(con, MARCH)
+    assert figures["inference_budget"].text == "n/a"
+
+
+def test_every_panel_shows_sql_that_gives_its_rows(con):
+    for panel in panel_sql.PANELS:
+        sql = panel_sql.panel_sql(con, panel)
+        assert sql and all("select" in text for _, text in sql), panel
+
+    history = summaries.summary(con, None, MARCH.end)
+    weekly = queries.run(con, "roi_weekly_value_cost", {"end": MARCH.end})
+    assert [
+        (r.week_start.date(), Decimal(str(r.benefits)), Decimal(str(r.costs)))
+        for r in weekly.itertuples()
+    ] == series.weekly_totals(history)
+    assert Decimal(str(weekly["cumulative_net"].iloc[-1])) == Decimal(4300)
+
+    current = summaries.summary(con, MARCH.start, MARCH.end)
+    lines = queries.run(con, "roi_line_totals", {"start": MARCH.start, "end": MARCH.end})
+    assert [(r.title, r.category, Decimal(str(r.amount))) for r in lines.itertuples()] == (
+        series.waterfall_lines(current)
+    )
+    assert lines["weeks"].tolist() == series.line_table(current)["weeks"].tolist()
+
+    payback = queries.rows(con, "roi_payback_week")
+    assert payback[0][0] == dt.date(2026, 3, 16)
+    ranges = queries.run(con, "roi_assumption_ranges", {"end": MARCH.end})
+    assert ranges["key"].tolist() == ["rate"]
+
+
+def test_a_snapshot_without_a_ledger_gives_a_calendar_that_says_so():
+    cal = windows.ledger_calendar(duckdb.connect())
+    assert cal.weeks == () and "no ROI ledger" in cal.missing

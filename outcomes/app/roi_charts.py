@@ -31,7 +31,6 @@ BENEFIT = FIXED_COLORS["benefit"]
 COST = FIXED_COLORS["cost"]
 NET = FIXED_COLORS["net"]
 PERIOD_SHADE = "#eef1f6"
-CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def money_format(currency: str, *, cents: bool = False) -> str:

@@ -1,0 +1,211 @@
+"""The six headline tiles of a window, each with its change against the previous period.
+
+Net value to date (inception to the period's end), net value in the period, ROI of the period
+(net / costs), payback week (first week with cumulative net >= 0), annualised run-rate (last 4
+complete weeks x 13) and projected monthly inference cost at production volume against the
+monthly budget; the first five from :func:`outcomes.roi.summary.summarise`, the last from the
+metrics (:mod:`.budget_projection`). Money stays Decimal; :mod:`outcomes.core.money` rounds half
+up, to whole units in the tiles and to cents in their help texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from outcomes.app.views.roi.budget_projection import BudgetProjection
+from outcomes.app.views.roi.summaries import WindowSummaries
+from outcomes.app.views.roi.windows import Window
+from outcomes.core.money import CENT, money, percent, points, signed_money
+from outcomes.roi.ledger import decimal_text
+from outcomes.roi.summary import RUN_RATE_WEEKS, RoiSummary
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline tile."""
+
+    key: str
+    label: str
+    text: str
+    delta: str | None  # change against the previous period, as text (None: no comparison)
+    delta_color: str  # normal (up is good) | inverse (up is bad) | off
+    help: str
+    value: Any = None
+    previous: Any = None
+    original: str | None = None  # the figure as closed, when the period was restated
+    arrow: str = "auto"  # st.metric delta_arrow: off for changes that are not a rise or fall
+    alert: str | None = None  # a line the reader must not miss (e.g. over budget)
+
+
+FIGURE_KEYS = ("net_to_date", "net_period", "roi", "payback", "run_rate", "inference_budget")
+
+
+def headline(s: WindowSummaries, prior: Window) -> list[Figure]:
+    """The six headline figures of the window with their change against the previous period.
+
+    ``prior`` names the previous period in the help texts.
+    """
+    current, previous = s.current, s.previous
+    c = current.currency
+    vs = f"against the {prior.label} ({prior.start:%d %b} – {prior.end:%d %b %Y})"
+    if not previous.weeks:
+        vs = "not shown: the ledger has no week in the previous period"
+    figures = [
+        Figure(
+            "net_to_date",
+            "Net value to date",
+            money(current.cumulative_net, c),
+            _money_delta(current.cumulative_net, previous.cumulative_net, c),
+            "normal",
+            f"All benefits minus all costs from the first ledger week to {_end(current)}: "
+            f"{money(current.cumulative_net, c, cents=True)}. Change {vs}.",
+            current.cumulative_net,
+            previous.cumulative_net,
+        ),
+        Figure(
+            "net_period",
+            "Net value in period",
+            money(current.net_value, c),
+            _money_delta(current.net_value, previous.net_value, c),
+            "normal",
+            f"Benefits {money(current.total_benefits, c, cents=True)} minus costs "
+            f"{money(current.total_costs, c, cents=True)} = {money(current.net_value, c, cents=True)}. "
+            f"Change {vs}.",
+            current.net_value,
+            previous.net_value,
+        ),
+        Figure(
+            "roi",
+            "ROI",
+            percent(current.roi),
+            points(current.roi - previous.roi)
+            if current.roi is not None and previous.roi is not None
+            else None,
+            "normal",
+            "Net value / costs of the period"
+            + (
+                f": {money(current.net_value, c, cents=True)} / {money(current.total_costs, c, cents=True)}"
+                if current.roi is not None
+                else " (no costs in the period)"
+            )
+            + f". Change in percentage points {vs}.",
+            current.roi,
+            previous.roi,
+        ),
+        Figure(
+            "payback",
+            "Payback week",
+            f"{current.payback_week:%d %b %Y}" if current.payback_week else "Not yet",
+            _payback_delta(current.payback_week, previous.payback_week),
+            "off",
+            "First week whose cumulative net value (from the first ledger week) is zero or more"
+            + (
+                f"; the cumulative net is {money(current.cumulative_net, c)} now."
+                if current.weeks
+                else "."
+            )
+            + f" Compared {vs}.",
+            current.payback_week,
+            previous.payback_week,
+            arrow="off",
+        ),
+        Figure(
+            "run_rate",
+            "Annualised run-rate",
+            money(current.run_rate_annualised, c)
+            if current.run_rate_annualised is not None
+            else "n/a",
+            _money_delta(current.run_rate_annualised, previous.run_rate_annualised, c),
+            "normal",
+            (
+                f"Net value of the last {RUN_RATE_WEEKS} complete weeks of the period "
+                f"({current.run_rate_weeks[0]:%d %b} – {current.run_rate_weeks[-1]:%d %b %Y}) × 52 / 4."
+                if current.run_rate_weeks
+                else f"Needs {RUN_RATE_WEEKS} complete weeks in the period."
+            )
+            + f" Change {vs}.",
+            current.run_rate_annualised,
+            previous.run_rate_annualised,
+        ),
+        _inference_figure(s.projection, s.previous_projection, c, vs),
+    ]
+    if not previous.weeks:
+        figures = [replace(f, delta=None) for f in figures]
+    return figures
+
+
+def _inference_figure(
+    p: BudgetProjection | None, q: BudgetProjection | None, c: str, vs: str
+) -> Figure:
+    if p is None:
+        return Figure(
+            "inference_budget",
+            "Inference cost vs budget",
+            "n/a",
+            None,
+            "off",
+            "No projection: the period has no complete week with AI events, or the assumptions "
+            "register has no projected_monthly_volume.",
+        )
+    if p.budget_ratio is None:
+        text, delta = f"{money(p.projected_monthly_cost, c)}/mo", None
+        help_budget = "The assumptions register has no monthly_budget to compare with."
+    else:
+        text = f"{percent(p.budget_ratio, 0)} of budget"
+        delta = (
+            points(p.budget_ratio - q.budget_ratio) if q and q.budget_ratio is not None else None
+        )
+        help_budget = f"Budget {money(p.monthly_budget, c)}/month" + (
+            " — OVER BUDGET." if p.over_budget else "."
+        )
+    return Figure(
+        "inference_budget",
+        "Inference cost vs budget",
+        text,
+        delta,
+        "inverse",
+        f"Projected monthly inference cost at production volume: {money(p.projected_monthly_cost, c, cents=True)} "
+        f"= cost per inference {money(p.cost_per_inference, c, cents=True) if p.cost_per_inference >= CENT else f'{p.cost_per_inference:.6f} {c}'}"
+        f" (week {p.week_start:%d %b %Y}) × {p.projected_monthly_volume.normalize():,f} events × "
+        f"headroom {decimal_text(p.headroom)}. {help_budget} Change {vs}.",
+        p.budget_ratio,
+        q.budget_ratio if q else None,
+        alert=(
+            f"Over budget: {money(p.projected_monthly_cost, c)}/month projected against "
+            f"{money(p.monthly_budget, c)}/month"
+            if p.over_budget
+            else None
+        ),
+    )
+
+
+def _end(summary: RoiSummary) -> str:
+    if summary.end is not None:
+        return f"{summary.end:%d %b %Y}"
+    return f"{summary.last_week:%d %b %Y}" if summary.last_week else "date"
+
+
+def _money_delta(now: Decimal | None, before: Decimal | None, currency: str) -> str | None:
+    if now is None or before is None:
+        return None
+    return signed_money(now - before, currency)
+
+
+def _payback_delta(now: dt.date | None, before: dt.date | None) -> str | None:
+    if now is None:
+        return "not paid back yet"
+    if before is None:
+        return "reached in this period"
+    return "unchanged" if now == before else f"moved from {before:%d %b %Y}"
+
+
+def summary_json(figures: Sequence[Figure]) -> str:
+    """The headline as JSON text (for the one-page summary's metadata and tests)."""
+    return json.dumps(
+        [{"key": f.key, "label": f.label, "text": f.text, "delta": f.delta} for f in figures]
+    )

@@ -1,0 +1,58 @@
+"""The ROI summaries a window needs: the period, the previous period, and inception to the
+period's end, each from :func:`outcomes.roi.summary.summarise`, with the budget projection of
+the period and of the previous one (from the metrics, :mod:`.budget_projection`).
+
+One cached call (``ui.load(window_summaries, ...)``) gives the page all of them, so the
+headline, the charts and the lines table share one reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from outcomes.app.views.roi.budget_projection import BudgetProjection, projection
+from outcomes.app.views.roi.snapshot_connection import catalog_safe
+from outcomes.roi import summary as roi_summary
+from outcomes.roi.summary import RoiSummary
+
+
+@dataclass(frozen=True)
+class WindowSummaries:
+    """The summaries behind a window's headline, charts and lines."""
+
+    current: RoiSummary  # the window
+    previous: RoiSummary  # the previous period (same number of ledger weeks)
+    history: RoiSummary  # the first ledger week to the window's end
+    projection: BudgetProjection | None  # of the window's last complete week
+    previous_projection: BudgetProjection | None
+
+
+def summary(
+    con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None
+) -> RoiSummary:
+    """:func:`outcomes.roi.summary.summarise` of ``start..end`` (None = open)."""
+    return roi_summary.summarise(catalog_safe(con), start, end)
+
+
+def window_summaries(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date,
+    end: dt.date,
+    prior_start: dt.date,
+    prior_end: dt.date,
+) -> WindowSummaries:
+    """The summaries of ``start..end``, of the previous period ``prior_start..prior_end`` and
+    of inception to ``end``, with the budget projection of the first two."""
+    con = catalog_safe(con)
+    current = summary(con, start, end)
+    previous = summary(con, prior_start, prior_end)
+    return WindowSummaries(
+        current=current,
+        previous=previous,
+        history=summary(con, None, end),
+        projection=projection(con, current),
+        previous_projection=projection(con, previous),
+    )
