@@ -13,13 +13,9 @@ import pytest
 
 import outcomes.ingest.load as ingest_module
 from outcomes.config import Settings
-from outcomes.ingest.load import (
-    IngestError,
-    LoadResult,
-    ingest_path,
-    ingest_status,
-    quarantine_rows,
-)
+from outcomes.ingest.load import ingest_path
+from outcomes.ingest.load_ledger import IngestError, LoadResult, ingest_status
+from outcomes.ingest.quarantine import quarantine_rows
 from outcomes.store.raw import RawStoreBusy, open_raw_store, raw_lock
 
 GOOD = {
@@ -705,7 +701,7 @@ def test_failure_mid_file_rolls_everything_back(settings, tmp_path, monkeypatch)
         raise RuntimeError("disk full")
 
     # accepted rows are already inserted when the quarantine insert fails
-    monkeypatch.setattr(ingest_module, "_insert_quarantine", boom)
+    monkeypatch.setattr(ingest_module, "insert_quarantine", boom)
     with pytest.raises(RuntimeError, match="disk full") as err:
         ingest_path(path, "ai_events", settings)
     assert any("rolled back" in note for note in err.value.__notes__)
@@ -718,14 +714,14 @@ def test_failure_mid_file_rolls_everything_back(settings, tmp_path, monkeypatch)
 
 def test_failure_while_writing_the_ledger_rolls_back(settings, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "e.csv", [good("ai_events")])
-    real = ingest_module._write_ledger
+    real = ingest_module.write_ledger
 
     def failing(con, result):
         if result.status == "loaded":
             raise RuntimeError("ledger unavailable")
         real(con, result)
 
-    monkeypatch.setattr(ingest_module, "_write_ledger", failing)
+    monkeypatch.setattr(ingest_module, "write_ledger", failing)
     with pytest.raises(RuntimeError, match="ledger unavailable"):
         ingest_path(path, "ai_events", settings)
     assert count(settings, "ai_events") == 0 and count(settings, "loads") == 0

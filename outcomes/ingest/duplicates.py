@@ -1,0 +1,70 @@
+"""Duplicate keys and rows within a file and against earlier loads, and corrections.
+
+Within a file the first occurrence of a key is kept; a valid row whose key was loaded before
+is a duplicate row when its hash equals the newest loaded version's, else a correction.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from outcomes.core.contracts import Contract
+from outcomes.core.quoting import quote_ident
+from outcomes.ingest.scratch_tables import FLAGS_TABLE, TYPED_TABLE
+
+
+def _key_join(contract: Contract, a: str, b: str) -> str:
+    return " and ".join(f"{a}.{quote_ident(k)} = {b}.{quote_ident(k)}" for k in contract.key)
+
+
+def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int, int]:
+    """Flag duplicate keys, duplicate rows, corrections; return (accepted, quarantined, corrected)."""
+    keys = ", ".join(quote_ident(k) for k in contract.key)
+    key_not_null = " and ".join(f"{quote_ident(k)} is not null" for k in contract.key)
+    con.execute(f"""
+        create temp table {FLAGS_TABLE} as
+        with firsts as (
+            select {keys}, min(_rn) as first_rn
+            from {TYPED_TABLE}
+            where {key_not_null}
+            group by {keys}
+            having count(*) > 1
+        )
+        select t._rn, true as dup_key, f.first_rn, cast(null as varchar) as prev_load,
+               false as dup_row, false as corrected
+        from {TYPED_TABLE} as t
+        join firsts as f on {_key_join(contract, "t", "f")}
+        where t._rn > f.first_rn
+    """)
+    table = f"raw.{contract.table}"
+    [(has_rows,)] = con.execute(f"select count(*) from (select 1 from {table} limit 1)").fetchall()
+    if has_rows:
+        # Compare each valid row with the newest loaded version of its key.
+        con.execute(f"""
+            insert into {FLAGS_TABLE}
+            with cand as (
+                select t._rn, {", ".join(f"t.{quote_ident(k)}" for k in contract.key)}, t._h
+                from {TYPED_TABLE} as t
+                anti join {FLAGS_TABLE} as x on x._rn = t._rn
+                where not t._bad
+            ),
+            prev as (
+                select {", ".join(f"r.{quote_ident(k)}" for k in contract.key)},
+                       arg_max(r._row_hash, l.started_at) as prev_hash,
+                       arg_max(r._load_id, l.started_at) as prev_load
+                from {table} as r
+                join raw.loads as l on l.load_id = r._load_id
+                semi join cand as c on {_key_join(contract, "r", "c")}
+                group by all
+            )
+            select c._rn, false, null, p.prev_load, c._h = p.prev_hash, c._h <> p.prev_hash
+            from cand as c
+            join prev as p on {_key_join(contract, "c", "p")}
+        """)
+    [(rows, quarantined)] = con.execute(f"""
+        select count(*),
+               count(*) filter (where t._bad or coalesce(f.dup_key or f.dup_row, false))
+        from {TYPED_TABLE} as t left join {FLAGS_TABLE} as f on f._rn = t._rn
+    """).fetchall()
+    [(corrected,)] = con.execute(f"select count(*) from {FLAGS_TABLE} where corrected").fetchall()
+    return rows - quarantined, quarantined, corrected
