@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes.ingest.demo import DIRTY_RULES, DemoSummary, generate_demo
+from outcomes.ingest.demo import DemoSummary, generate_demo
+from outcomes.ingest.demo_scenario import DIRTY_RULES
 
 END = date(2026, 3, 4)  # a Wednesday: the partial week holds Monday 2 and Tuesday 3 March
 FIRST_WEEK = date(2025, 3, 3)
