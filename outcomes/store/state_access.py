@@ -13,12 +13,13 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from outcomes.store.state_file import (
     TIMESTAMP_FORMAT,
@@ -27,6 +28,17 @@ from outcomes.store.state_file import (
     immediate,
 )
 from outcomes.store.state_schema import apply_migrations, check_not_newer, user_version
+from outcomes.store.state_values import parse_date, parse_timestamp
+
+R = TypeVar("R")
+
+# How stored text becomes a record's value, by column name (others are taken as they are).
+STORED_TYPES: dict[str, Callable[[Any], Any]] = {
+    "week_start": parse_date,
+    "effective_from": parse_date,
+    "created_at": parse_timestamp,
+    "at": parse_timestamp,
+}
 
 
 class StateAccess:
@@ -92,3 +104,25 @@ class StateAccess:
             sql += " where " + " and ".join(where)
         with self._read() as conn:
             return conn.execute(f"{sql} order by {order}", args).fetchall()
+
+    def _fetch(
+        self,
+        record: type[R],
+        table: str,
+        where: Sequence[str],
+        args: Sequence[object],
+        order: str,
+        **convert: Callable[[Any], Any],
+    ) -> list[R]:
+        """The selected rows as ``record`` instances (one field per column of that name);
+        a value passes through ``convert[column]`` or :data:`STORED_TYPES` first."""
+        conversions = {**STORED_TYPES, **convert}
+        names = [f.name for f in dataclasses.fields(record)]  # type: ignore[arg-type]
+        return [
+            record(**{n: conversions.get(n, _as_stored)(r[n]) for n in names})
+            for r in self._select(table, where, args, order)
+        ]
+
+
+def _as_stored(value: Any) -> Any:
+    return value

@@ -26,7 +26,6 @@ from outcomes.store.state_audit import write_audit_entry
 from outcomes.store.state_file import insert_row
 from outcomes.store.state_values import (
     float_or_none,
-    parse_timestamp,
     required_text,
     stripped_text,
     week_date,
@@ -79,13 +78,7 @@ class AlertRecords(StateAccess):
                 return []
             where.append(f"alert_key in ({', '.join('?' * len(keys))})")
             args.extend(keys)
-        rows = self._select("alert_acknowledgements", where, args, "id")
-        return [
-            Acknowledgement(
-                r["id"], r["alert_key"], r["author"], r["note"], parse_timestamp(r["created_at"])
-            )
-            for r in rows
-        ]
+        return self._fetch(Acknowledgement, "alert_acknowledgements", where, args, "id")
 
     def record_check(
         self,

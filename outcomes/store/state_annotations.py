@@ -20,8 +20,6 @@ from outcomes.store.state_audit import write_audit_entry
 from outcomes.store.state_file import insert_row
 from outcomes.store.state_values import (
     enum_member,
-    parse_date,
-    parse_timestamp,
     required_text,
     week_date,
     week_range,
@@ -100,16 +98,6 @@ class Annotations(StateAccess):
         if metric is not None:
             where.append("(metric = ? or metric is null)" if include_general else "metric = ?")
             args.append(metric)
-        rows = self._select("annotations", where, args, "week_start, id")
-        return [
-            Annotation(
-                r["id"],
-                parse_date(r["week_start"]),
-                r["metric"],
-                AnnotationKind(r["kind"]),
-                r["text"],
-                r["author"],
-                parse_timestamp(r["created_at"]),
-            )
-            for r in rows
-        ]
+        return self._fetch(
+            Annotation, "annotations", where, args, "week_start, id", kind=AnnotationKind
+        )

@@ -21,8 +21,6 @@ from outcomes.store.state_audit import write_audit_entry
 from outcomes.store.state_file import insert_row
 from outcomes.store.state_values import (
     decimal_value,
-    parse_date,
-    parse_timestamp,
     required_text,
     week_date,
 )
@@ -82,18 +80,12 @@ class AssumptionChanges(StateAccess):
     def assumption_changes(self, key: str | None = None) -> list[AssumptionChange]:
         """Every assumption change (of one key), in the order they were recorded."""
         where, args = (["key = ?"], [key]) if key is not None else ([], [])
-        rows = self._select("assumption_changes", where, args, "id")
-        return [
-            AssumptionChange(
-                r["id"],
-                r["key"],
-                parse_date(r["effective_from"]),
-                None if r["old_value"] is None else Decimal(r["old_value"]),
-                Decimal(r["new_value"]),
-                r["unit"],
-                r["author"],
-                r["why"],
-                parse_timestamp(r["created_at"]),
-            )
-            for r in rows
-        ]
+        return self._fetch(
+            AssumptionChange,
+            "assumption_changes",
+            where,
+            args,
+            "id",
+            old_value=lambda text: None if text is None else Decimal(text),
+            new_value=Decimal,
+        )

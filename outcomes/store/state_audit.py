@@ -21,7 +21,7 @@ from typing import Any
 
 from outcomes.store.state_access import StateAccess
 from outcomes.store.state_file import StateValidationError, insert_row
-from outcomes.store.state_values import parse_timestamp, required_text
+from outcomes.store.state_values import required_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,16 +106,4 @@ class AuditLog(StateAccess):
             if limit < 0:
                 raise StateValidationError(f"limit must be >= 0, got {limit}")
             order += f" limit {int(limit)}"
-        rows = self._select("audit_log", where, args, order)
-        return [
-            AuditEntry(
-                r["id"],
-                parse_timestamp(r["at"]),
-                r["actor"],
-                r["action"],
-                r["entity"],
-                r["entity_key"],
-                json.loads(r["detail"]),
-            )
-            for r in rows
-        ]
+        return self._fetch(AuditEntry, "audit_log", where, args, order, detail=json.loads)

@@ -18,8 +18,6 @@ from outcomes.store.state_access import StateAccess
 from outcomes.store.state_audit import write_audit_entry
 from outcomes.store.state_file import insert_row
 from outcomes.store.state_values import (
-    parse_date,
-    parse_timestamp,
     required_text,
     stripped_text,
     week_date,
@@ -56,14 +54,4 @@ class SignOffs(StateAccess):
     def signoffs(self, week_start: date | None = None) -> list[SignOff]:
         """Every sign-off (of one week), oldest first; the last one is the one to show."""
         where, args = week_range("week_start", week_start, week_start)
-        rows = self._select("signoffs", where, args, "id")
-        return [
-            SignOff(
-                r["id"],
-                parse_date(r["week_start"]),
-                r["author"],
-                r["comment"],
-                parse_timestamp(r["created_at"]),
-            )
-            for r in rows
-        ]
+        return self._fetch(SignOff, "signoffs", where, args, "id")

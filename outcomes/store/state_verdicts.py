@@ -22,8 +22,6 @@ from outcomes.store.state_audit import write_audit_entry
 from outcomes.store.state_file import insert_row
 from outcomes.store.state_values import (
     enum_member,
-    parse_date,
-    parse_timestamp,
     required_text,
     stripped_text,
     week_date,
@@ -79,16 +77,6 @@ class OutputVerdicts(StateAccess):
         """The latest verdict per event (of one week), by event id; re-verdicts replace earlier ones."""
         where, args = week_range("v.week_start", week_start, week_start)
         where.insert(0, "v.id = (select max(id) from output_verdicts where event_id = v.event_id)")
-        rows = self._select("output_verdicts v", where, args, "v.event_id")
-        return [
-            OutputVerdict(
-                r["id"],
-                r["event_id"],
-                parse_date(r["week_start"]),
-                Verdict(r["verdict"]),
-                r["comment"],
-                r["author"],
-                parse_timestamp(r["created_at"]),
-            )
-            for r in rows
-        ]
+        return self._fetch(
+            OutputVerdict, "output_verdicts v", where, args, "v.event_id", verdict=Verdict
+        )
