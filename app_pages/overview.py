@@ -1,8 +1,8 @@
 """Overview: every built metric, its latest complete week, and one metric's trend."""
 
-import altair as alt
 import streamlit as st
 
+from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
 from outcomes.app.views import snapshot_info as warehouse
 
@@ -20,6 +20,7 @@ st.caption(f"{len(latest)} metrics in this build, {len(failed)} failed.")
 for row in failed.itertuples():
     st.error(f"**{row.metric}** failed to build: {row.error}")
 
+ui.show_sql(*warehouse.VALUE_QUERIES)
 st.dataframe(
     latest[["metric", "week_start", "value", "flag", "build_status"]],
     hide_index=True,
@@ -29,13 +30,4 @@ st.dataframe(
 
 metric = st.selectbox("Trend of", latest["metric"].tolist(), key="overview_metric")
 series = ui.load(warehouse.metric_series, metric)
-chart = (
-    alt.Chart(series, title=f"{metric}, weekly (all dimensions)")
-    .mark_line(point=True)
-    .encode(
-        x=alt.X("week_start:T", title="Week"),
-        y=alt.Y("value:Q", title=metric),
-        tooltip=["week_start:T", alt.Tooltip("value:Q", format=".4g"), "flag:N"],
-    )
-)
-st.altair_chart(chart, width="stretch")
+st.altair_chart(charts.overview_trend(series, metric), width="stretch")

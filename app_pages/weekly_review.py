@@ -1,27 +1,26 @@
 """Weekly review: one week's scorecard, alerts, drift, data quality, notes, output review,
-sign-off and export. Layout only; the figures come from outcomes.app.views.weekly_review and outcomes.app.charts."""
+sign-off and export. Layout only; the figures come from outcomes.app.views.weekly_review and
+outcomes.app.charts."""
 
 import datetime as dt
 
 import streamlit as st
 
-from outcomes.app import charts
+from outcomes.app import charts, drift_charts
 from outcomes.app import streamlit_glue as ui
-from outcomes.app.views import annotations
+from outcomes.app.exports.weekly_review import review_html, review_markdown
+from outcomes.app.views import annotations, metric_definitions
 from outcomes.app.views import snapshot_info as warehouse
-from outcomes.app.views import weekly_review as review
-from outcomes.store.state import AnnotationKind, StateError
-
-STATUS_ICON = {
-    "alert": "🔴 alert",
-    "warn": "🟠 warn",
-    "ok": "🟢 ok",
-    "no_threshold": "⚪ no threshold",
-    "insufficient": "⚪ insufficient",
-    "error": "❌ error",
-}
-NOTE_KINDS = {k.value: k.value.replace("_", " ").capitalize() for k in AnnotationKind}
-WHOLE_WEEK = "(whole week)"
+from outcomes.app.views.weekly_review import (
+    actions,
+    alerts,
+    data_quality,
+    drift,
+    output_review,
+    pack,
+    scorecard,
+    weeks,
+)
 
 st.title("🗓️ Weekly review")
 
@@ -32,7 +31,7 @@ if ui.snapshot_key() is None:
     )
     st.stop()
 
-calendar = ui.load(review.weeks)
+calendar = ui.load(weeks.weeks)
 if calendar.empty:
     st.info(
         "The snapshot has no AI events, so there is no week to review. Load some with "
@@ -41,7 +40,7 @@ if calendar.empty:
     st.stop()
 
 options = [w.isoformat() for w in calendar["week_start"]]
-default_week = review.default_week(calendar)
+default_week = weeks.default_week(calendar)
 picked = st.selectbox(
     "Week",
     options,
@@ -54,10 +53,7 @@ week = dt.date.fromisoformat(picked)
 week_row = calendar[calendar["week_start"] == week].iloc[0]
 name, role = ui.identity()
 store = ui.state_store()
-
-
-def flash(kind: str, text: str) -> None:
-    st.session_state.setdefault("wr_flash", []).append((kind, text))
+state = st.session_state
 
 
 def guarded(title: str, render) -> None:
@@ -71,88 +67,53 @@ def guarded(title: str, render) -> None:
 # -- actions (callbacks run before the rerun draws the page, so tables show the new rows) ----
 
 
+def flash(outcome: tuple[str, str], clear: str | None = None) -> None:
+    """Keep the action's message for the rerun; empty its text input when it worked."""
+    if outcome[0] == "success" and clear:
+        state[clear] = ""
+    state.setdefault("wr_flash", []).append(outcome)
+
+
 def acknowledge() -> None:
-    key = st.session_state.get("wr_ack_alert")
-    try:
-        store.acknowledge_alert(key, name, st.session_state.get("wr_ack_note", ""))
-        st.session_state["wr_ack_note"] = ""
-        flash("success", f"Acknowledged {key}.")
-    except StateError as exc:
-        flash("error", f"Not acknowledged: {exc}")
+    alert = state.get("wr_ack_alert")
+    flash(actions.acknowledge(store, alert, name, state.get("wr_ack_note", "")), "wr_ack_note")
 
 
 def add_note() -> None:
-    metric = st.session_state.get("wr_note_metric")
-    try:
-        store.add_annotation(
-            week,
-            st.session_state.get("wr_note_text", ""),
-            st.session_state.get("wr_note_kind", "other"),
-            name,
-            metric=None if metric in (None, WHOLE_WEEK) else metric,
-        )
-        st.session_state["wr_note_text"] = ""
-        flash("success", "Note added; it shows on every trend chart of that week.")
-    except StateError as exc:
-        flash("error", f"Note not added: {exc}")
+    text, kind = state.get("wr_note_text", ""), state.get("wr_note_kind", "other")
+    outcome = actions.add_note(store, week, text, kind, name, state.get("wr_note_metric"))
+    flash(outcome, "wr_note_text")
 
 
 def save_verdict() -> None:
-    event_id = st.session_state.get("wr_review_event")
-    try:
-        store.record_verdict(
-            event_id,
-            week,
-            st.session_state.get("wr_review_verdict", "correct"),
-            name,
-            st.session_state.get("wr_review_comment", ""),
-        )
-        st.session_state["wr_review_comment"] = ""
-        flash("success", f"Verdict on {event_id} saved.")
-    except StateError as exc:
-        flash("error", f"Verdict not saved: {exc}")
+    event_id, verdict = state.get("wr_review_event"), state.get("wr_review_verdict", "correct")
+    comment = state.get("wr_review_comment", "")
+    outcome = actions.record_verdict(store, event_id, week, verdict, name, comment)
+    flash(outcome, "wr_review_comment")
 
 
 def sign_off() -> None:
-    try:
-        store.sign_off(week, name, st.session_state.get("wr_signoff_comment", ""))
-        flash("success", f"Week of {week} signed off.")
-    except StateError as exc:
-        flash("error", f"Not signed off: {exc}")
+    flash(actions.sign_off(store, week, name, state.get("wr_signoff_comment", "")))
 
 
 # -- header --------------------------------------------------------------------------------
 
-for kind, text in st.session_state.pop("wr_flash", []):
+for kind, text in state.pop("wr_flash", []):
     (st.success if kind == "success" else st.error)(text)
 
-signoffs = store.signoffs(week)
-latest_signoff = signoffs[-1] if signoffs else None
-facts = []
-if week_row["is_partial"]:
-    facts.append("⏳ **Partial week**: it had not ended when this snapshot was built.")
-if week_row["provisional"]:
-    facts.append(f"🟡 {week_row['provisional']} metric rows are **provisional** (few labels yet).")
-if latest_signoff:
-    facts.append(
-        f"✅ Signed off by **{latest_signoff.author}** at "
-        f"{latest_signoff.created_at:%Y-%m-%d %H:%M} UTC"
-        + (f": {latest_signoff.comment}" if latest_signoff.comment else "")
-    )
-else:
-    facts.append("✍️ Not signed off yet.")
-st.markdown("  \n".join(facts))
+latest_signoff = weeks.latest_signoff(store, week)
+st.markdown("  \n".join(weeks.week_facts(week_row, latest_signoff)))
 if not name and any(ui.can(a) for a in ("acknowledge", "annotate", "review", "sign_off")):
     st.caption("Enter your name in the sidebar to acknowledge, annotate, review or sign off.")
 
-catalog = ui.load(review.metric_catalog)
+catalog = ui.load(metric_definitions.metric_catalog)
 versions = ui.load(annotations.version_change_annotations)
-scorecard = ui.load(review.scorecard, week)
-raw_alerts = ui.load(review.alerts_for_week, week)
-week_alerts = review.attach_acknowledgements(
+card = ui.load(scorecard.scorecard, week)
+raw_alerts = ui.load(alerts.alerts_for_week, week)
+week_alerts = alerts.attach_acknowledgements(
     raw_alerts, store.acknowledgements(raw_alerts["alert_key"].tolist())
 )
-unowned = ui.load(review.unowned_metrics)
+unowned = ui.load(metric_definitions.unowned_metrics)
 
 # One scrolling page, section by section: the review reads top to bottom like its export,
 # and every chart is in the page (a chart in a hidden tab is never drawn).
@@ -171,35 +132,17 @@ st.markdown(" · ".join(f"[{title}](#{anchor})" for anchor, title in SECTIONS.it
 
 
 def render_scorecard() -> None:
-    if scorecard.empty:
+    ui.show_sql(*scorecard.QUERIES)
+    if card.empty:
         st.info("No metrics in this snapshot: add SQL files under `sql/metrics/` and build.")
         return
-    for row in scorecard[scorecard["status"] == "error"].itertuples():
+    for row in card[card["status"] == "error"].itertuples():
         st.error(f"**{row.title}** (`{row.metric}`) failed to build: {row.error}")
-    counts = scorecard["status"].value_counts()
-    st.caption(
-        " · ".join(f"{STATUS_ICON[s]}: {counts.get(s, 0)}" for s in STATUS_ICON if counts.get(s, 0))
-    )
-    shown = scorecard.assign(
-        status_label=scorecard["status"].map(STATUS_ICON),
-        spark=[charts.sparkline_points(s) for s in scorecard["spark"]],
-    )
-    for kind in shown["kind"].drop_duplicates():
-        group = shown[shown["kind"] == kind]
+    st.caption(scorecard.status_counts(card))
+    for kind, table in scorecard.kind_tables(card):
         st.subheader(str(kind).capitalize())
         st.dataframe(
-            group[
-                [
-                    "title",
-                    "value_text",
-                    "change_text",
-                    "spark",
-                    "status_label",
-                    "owner",
-                    "flag",
-                    "basis",
-                ]
-            ].fillna({"flag": ""}),
+            table,
             hide_index=True,
             width="stretch",
             column_config={
@@ -216,7 +159,7 @@ def render_scorecard() -> None:
             },
             key=f"wr_scorecard_{kind}",
         )
-    titles = dict(zip(scorecard["metric"], scorecard["title"], strict=True))
+    titles = dict(zip(card["metric"], card["title"], strict=True))
     metric = st.selectbox(
         "Trend of",
         list(titles),
@@ -224,7 +167,7 @@ def render_scorecard() -> None:
         key="wr_trend_metric",
     )
     info = catalog[catalog["name"] == metric].iloc[0]
-    series = ui.load(review.metric_trend, metric)
+    series = ui.load(scorecard.metric_trend, metric)
     notes = annotations.chart_annotations(store, versions, metric)
     spec = ui.chart_spec(
         charts.trend_chart,
@@ -245,24 +188,12 @@ guarded("Scorecard", render_scorecard)
 
 
 def render_alerts() -> None:
+    ui.show_sql(*alerts.QUERIES)
     if week_alerts.empty:
         st.success("No metric is at a warn or alert level this week.")
     else:
         st.dataframe(
-            week_alerts[
-                [
-                    "level",
-                    "title",
-                    "dimension",
-                    "value",
-                    "threshold",
-                    "mode",
-                    "owner",
-                    "ack_by",
-                    "ack_at",
-                    "ack_note",
-                ]
-            ],
+            week_alerts[alerts.SHOWN_COLUMNS],
             hide_index=True,
             width="stretch",
             column_config={
@@ -275,11 +206,7 @@ def render_alerts() -> None:
             key="wr_alerts_table",
         )
         if ui.can("acknowledge"):
-            labels = {
-                r.alert_key: f"{r.level.upper()} · {r.title} · {r.dimension}"
-                + (f" (acknowledged by {r.ack_by})" if r.ack_by else "")
-                for r in week_alerts.itertuples()
-            }
+            labels = alerts.alert_labels(week_alerts)
             st.selectbox("Alert", list(labels), format_func=labels.get, key="wr_ack_alert")
             st.text_input(
                 "Note", key="wr_ack_note", placeholder="what you found, what happens next"
@@ -308,13 +235,14 @@ guarded("Alerts", render_alerts)
 
 
 def render_drift() -> None:
-    cells = ui.load(review.drift_heatmap_data, week)
+    ui.show_sql(*drift.QUERIES)
+    cells = ui.load(drift.drift_heatmap_data, week)
     if cells.empty:
         st.info("No drift statistics for these weeks (features need a reference window first).")
         return
     st.vega_lite_chart(
         ui.chart_spec(
-            charts.heatmap,
+            drift_charts.heatmap,
             cells,
             "week_start",
             "feature",
@@ -341,28 +269,15 @@ def render_drift() -> None:
         index=weeks_shown.index(week) if week in weeks_shown else 0,
         key=f"wr_drift_week_{week}",
     )
-    cell = ui.load(review.drift_cell, feature, drill_week)
+    cell = ui.load(drift.drift_cell, feature, drill_week)
     if not cell:
         st.info(f"No drift statistics for {feature} in the week of {drill_week}.")
         return
-    stats = [f"PSI **{cell.get('psi', float('nan')):.3f}**"]
-    if cell.get("js_distance") is not None:
-        stats.append(f"JS distance {cell['js_distance']:.3f}")
-    if cell["feature_type"] == "numeric" and cell.get("ks_pvalue") is not None:
-        stats.append(f"KS p-value {cell['ks_pvalue']:.3g}")
-    if cell["feature_type"] == "categorical" and cell.get("chi2_pvalue") is not None:
-        stats.append(f"χ² p-value {cell['chi2_pvalue']:.3g}")
-    stats.append(
-        f"reference {cell['reference_start']} to {cell['reference_end']} "
-        f"({cell['n_reference']:,.0f} rows) vs {cell['n_current']:,.0f} rows this week"
-    )
-    if cell.get("flag"):
-        stats.append(f"flag: {cell['flag']}")
-    st.markdown(" · ".join(stats))
-    dist = ui.load(review.distributions, feature, drill_week)
+    st.markdown(drift.drift_stats_text(cell))
+    dist = ui.load(drift.distributions, feature, drill_week)
     st.vega_lite_chart(
         ui.chart_spec(
-            charts.distribution_chart,
+            drift_charts.distribution_chart,
             dist,
             title=f"{feature}: reference vs week of {drill_week} ({cell['feature_type']})",
         ),
@@ -378,7 +293,8 @@ guarded("Drift", render_drift)
 
 
 def render_quality() -> None:
-    dq = ui.load(review.dq_panel, week)
+    ui.show_sql(*data_quality.QUERIES)
+    dq = ui.load(data_quality.dq_panel, week)
     left, right = st.columns(2)
     with left:
         st.subheader("Freshness")
@@ -420,6 +336,7 @@ guarded("Data quality", render_quality)
 
 
 def render_notes() -> None:
+    ui.show_sql(*annotations.QUERIES)
     notes = annotations.week_notes(store, versions, week)
     if len(notes):
         st.dataframe(
@@ -433,8 +350,10 @@ def render_notes() -> None:
     if ui.can("annotate"):
         st.text_area("Note", key="wr_note_text", placeholder="e.g. model v2 rolled out to SMB")
         left, right = st.columns(2)
-        left.selectbox("Type", list(NOTE_KINDS), format_func=NOTE_KINDS.get, key="wr_note_kind")
-        right.selectbox("Metric (optional)", [WHOLE_WEEK, *catalog["name"]], key="wr_note_metric")
+        kinds = actions.NOTE_KINDS
+        left.selectbox("Type", list(kinds), format_func=kinds.get, key="wr_note_kind")
+        metrics = [actions.WHOLE_WEEK, *catalog["name"]]
+        right.selectbox("Metric (optional)", metrics, key="wr_note_metric")
         st.button("Add note", key="wr_note_add", on_click=add_note, disabled=not name)
 
 
@@ -443,11 +362,13 @@ guarded("Notes", render_notes)
 
 # -- output review -------------------------------------------------------------------------
 
-sample = review.attach_verdicts(ui.load(review.output_sample, week), store.verdicts(week))
-summary = review.verdict_summary(sample, store.verdicts(week))
+verdicts = store.verdicts(week)
+sample = output_review.attach_verdicts(ui.load(output_review.output_sample, week), verdicts)
+summary = output_review.verdict_summary(sample, verdicts)
 
 
 def render_output_review() -> None:
+    ui.show_sql(*output_review.QUERIES)
     if sample.empty:
         st.info("No AI outputs in this week to review.")
         return
@@ -457,24 +378,9 @@ def render_output_review() -> None:
     )
     a, b = st.columns(2)
     a.metric("Judged", f"{summary['judged']} of {summary['sampled']}")
-    b.metric(
-        "Reviewed accuracy",
-        "–" if summary["accuracy"] is None else f"{summary['accuracy']:.1%}",
-    )
+    b.metric("Reviewed accuracy", output_review.accuracy_text(summary))
     st.dataframe(
-        sample[
-            [
-                "event_id",
-                "prediction",
-                "confidence",
-                "model_version",
-                "segment",
-                "inputs",
-                "verdict",
-                "comment",
-                "judged_by",
-            ]
-        ],
+        sample[output_review.SAMPLE_COLUMNS],
         hide_index=True,
         width="stretch",
         column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
@@ -501,11 +407,9 @@ guarded("Output review", render_output_review)
 
 
 def render_signoff_export() -> None:
+    ui.show_sql(*warehouse.QUERIES)
     if latest_signoff:
-        st.success(
-            f"Signed off by {latest_signoff.author} at {latest_signoff.created_at:%Y-%m-%d %H:%M} UTC"
-            + (f": {latest_signoff.comment}" if latest_signoff.comment else "")
-        )
+        st.success(f"Signed off by {weeks.signoff_text(latest_signoff)}")
     if ui.can("sign_off"):
         st.text_input("Sign-off comment", key="wr_signoff_comment")
         st.button(
@@ -515,38 +419,31 @@ def render_signoff_export() -> None:
             disabled=not name,
             type="primary",
         )
-    pack = review.ReviewPack(
-        week=week,
+    review = pack.review_pack(
+        store,
+        week,
         build_id=ui.load(warehouse.build_info)["build_id"],
         is_partial=bool(week_row["is_partial"]),
-        generated_at=dt.datetime.now(dt.UTC),
-        generated_by=name or None,
-        scorecard=scorecard,
+        author=name,
+        scorecard=card,
         alerts=week_alerts,
         unowned=unowned,
-        notes=annotations.notes_frame(store.annotations(start=week, end=week)),
         sample=sample,
         verdicts=summary,
-        signoff=None
-        if latest_signoff is None
-        else {
-            "author": latest_signoff.author,
-            "created_at": latest_signoff.created_at,
-            "comment": latest_signoff.comment,
-        },
-        data_quality=ui.load(review.dq_panel, week),
+        signoff=latest_signoff,
+        data_quality=ui.load(data_quality.dq_panel, week),
     )
     left, right = st.columns(2)
     left.download_button(
         "Download Markdown",
-        review.review_markdown(pack),
+        review_markdown(review),
         file_name=f"weekly-review-{week}.md",
         mime="text/markdown",
         key="wr_export_md",
     )
     right.download_button(
         "Download HTML",
-        review.review_html(pack),
+        review_html(review),
         file_name=f"weekly-review-{week}.html",
         mime="text/html",
         key="wr_export_html",

@@ -47,7 +47,7 @@ def test_two_builds_of_the_demo_give_byte_identical_ledgers(demo_root, tmp_path)
 
 
 def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(demo_root, tmp_path):
-    from outcomes.app.views.weekly_review import output_sample
+    from outcomes.app.views.weekly_review.output_review import output_sample
     from outcomes.store.state import StateStore
 
     shutil.copy(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")

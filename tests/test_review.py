@@ -13,8 +13,9 @@ import pytest
 
 from outcomes.app import charts
 from outcomes.app.exports.weekly_review import ReviewPack, review_html, review_markdown
-from outcomes.app.views import annotations
-from outcomes.app.views import weekly_review as review
+from outcomes.app.views import annotations, metric_definitions
+from outcomes.app.views.weekly_review import alerts as review_alerts
+from outcomes.app.views.weekly_review import drift, output_review, scorecard, weeks
 from outcomes.store.state import StateStore
 from tests.metricfixtures import event
 from tests.sqlharness import ROOT, rows, run_sql
@@ -175,15 +176,15 @@ def snap() -> duckdb.DuckDBPyConnection:
 
 
 def test_weeks_newest_first_and_default_is_last_complete(snap):
-    cal = review.weeks(snap)
+    cal = weeks.weeks(snap)
     assert cal["week_start"].tolist() == [W[3], W[2], W[1], W[0]]
     assert cal["is_partial"].tolist() == [True, False, False, False]
     assert cal["provisional"].tolist() == [0, 0, 1, 0]
-    assert review.default_week(cal) == W[2]
+    assert weeks.default_week(cal) == W[2]
 
 
 def test_scorecard_values_changes_status_and_sparkline(snap):
-    sc = review.scorecard(snap, W[2]).set_index("metric")
+    sc = scorecard.scorecard(snap, W[2]).set_index("metric")
     # sorted by kind: model, drift, business, cost, quality
     assert list(sc.index) == ["acc", "psi", "vol", "broken", "cov"]
     acc = sc.loc["acc"]
@@ -204,38 +205,40 @@ def test_scorecard_values_changes_status_and_sparkline(snap):
 
 
 def test_scorecard_of_another_week_differs(snap):
-    sc = review.scorecard(snap, W[1]).set_index("metric")
+    sc = scorecard.scorecard(snap, W[1]).set_index("metric")
     assert sc.loc["acc", "value"] == 0.88 and sc.loc["acc", "status"] == "ok"
     assert sc.loc["acc", "flag"] == "provisional"
     assert sc.loc["psi", "status"] == "warn"  # worst 0.12 >= warn 0.1
     # partial week: not evaluated by checks, so insufficient even though it has a value
-    assert review.scorecard(snap, W[3]).set_index("metric").loc["acc", "status"] == "insufficient"
+    assert (
+        scorecard.scorecard(snap, W[3]).set_index("metric").loc["acc", "status"] == "insufficient"
+    )
 
 
 def test_alerts_for_week_keys_titles_and_acknowledgements(snap, tmp_path):
-    alerts = review.alerts_for_week(snap, W[2])
+    alerts = review_alerts.alerts_for_week(snap, W[2])
     assert alerts["alert_key"].tolist() == ["acc|2026-01-19", "acc|2026-01-19|segment=smb"]
     assert alerts["dimension"].tolist() == ["all", "segment=smb"]
     assert set(alerts["title"]) == {"Accuracy"}
-    assert review.alerts_for_week(snap, W[1]).empty
+    assert review_alerts.alerts_for_week(snap, W[1]).empty
     store = StateStore(tmp_path / "s.sqlite")
     store.acknowledge_alert("acc|2026-01-19", "ana", "first look")
     store.acknowledge_alert("acc|2026-01-19", "bo", "retrain planned")
-    acked = review.attach_acknowledgements(alerts, store.acknowledgements())
+    acked = review_alerts.attach_acknowledgements(alerts, store.acknowledgements())
     assert acked["ack_by"].tolist() == ["bo", None]
     assert acked["ack_note"].tolist() == ["retrain planned", None]
 
 
 def test_unowned_and_catalog(snap):
-    assert review.unowned_metrics(snap) == ["vol"]
-    cat = review.metric_catalog(snap).set_index("name")
+    assert metric_definitions.unowned_metrics(snap) == ["vol"]
+    cat = metric_definitions.metric_catalog(snap).set_index("name")
     assert cat.loc["acc", "thresholds"] == {"warn": 0.85, "alert": 0.8, "mode": "absolute"}
     assert cat.loc["acc", "dimensions"] == ["segment"]
 
 
 def test_alerts_fallback_evaluates_thresholds_when_the_build_wrote_none(snap):
     snap.execute("drop table main.alerts")
-    got = review.alerts(snap)
+    got = review_alerts.alerts(snap)
     # acc: W2 0.78 total and smb 0.70 (scope total: only the total row); cov W1 0.5 is fine,
     # W2 is insufficient; psi has no total row
     assert [(r.metric, r.week_start, r.level) for r in got.itertuples()] == [("acc", W[2], "alert")]
@@ -253,7 +256,7 @@ def test_alerts_fallback_evaluates_thresholds_when_the_build_wrote_none(snap):
     ],
 )
 def test_grade_matches_the_checks_rules(value, thresholds, direction, level):
-    assert review.grade(value, thresholds, direction) == level
+    assert review_alerts.grade(value, thresholds, direction) == level
 
 
 # -- output sample, distributions ------------------------------------------------------------
@@ -268,16 +271,16 @@ def _events(week: dt.date, count: int, prefix: str) -> list[dict]:
 
 def test_output_sample_is_reproducible_md5_order_of_the_week():
     con = run_sql({"ai_events": _events(W[1], 30, "E") + _events(W[2], 5, "X")})
-    first = review.output_sample(con, W[1], n=7)
-    again = review.output_sample(con, W[1], n=7)
+    first = output_review.output_sample(con, W[1], n=7)
+    again = output_review.output_sample(con, W[1], n=7)
     expected = sorted(
         (f"E{i:03d}" for i in range(30)),
         key=lambda e: hashlib.md5(f"{W[1].isoformat()}:{e}".encode()).hexdigest(),
     )[:7]
     assert first["event_id"].tolist() == expected == again["event_id"].tolist()
-    other_seed = review.output_sample(con, W[1], n=7, seed="another")
+    other_seed = output_review.output_sample(con, W[1], n=7, seed="another")
     assert other_seed["event_id"].tolist() != expected
-    assert len(review.output_sample(con, W[2], n=20)) == 5  # fewer than n: all of them
+    assert len(output_review.output_sample(con, W[2], n=20)) == 5  # fewer than n: all of them
 
 
 def _features(rows_by_week: dict[dt.date, list], feature: str, numeric: bool) -> tuple[list, list]:
@@ -308,7 +311,7 @@ def test_numeric_distribution_uses_reference_deciles():
         "date '2026-01-05' as reference_start, date '2026-01-12' as reference_end, 0.5 as psi, "
         "10.0 as n_reference, 4.0 as n_current, null::varchar as flag"
     )
-    dist = review.distributions(con, "len", W[2])
+    dist = drift.distributions(con, "len", W[2])
     current = dist[dist["sample"] == "current"].set_index("bin_order")
     assert current["rows"].to_dict() == {0: 1, 4: 1, 9: 2}
     assert current.loc[9, "bin"] == "≥ 9.1" and current.loc[0, "bin"] == "< 1.9"
@@ -327,7 +330,7 @@ def test_categorical_distribution_shares_and_other():
         "'chan' as feature, date '2026-01-05' as reference_start, date '2026-01-05' as reference_end, "
         "0.9 as psi, 4.0 as n_reference, 5.0 as n_current, null::varchar as flag"
     )
-    dist = review.distributions(con, "chan", W[2], top=2)
+    dist = drift.distributions(con, "chan", W[2], top=2)
     got = {(r.sample, r.bin): (r.rows, round(r.share, 4)) for r in dist.itertuples()}
     # largest shares: b (0.6 current), a (0.5 reference); c and d go to (other)
     assert got == {
@@ -338,7 +341,7 @@ def test_categorical_distribution_shares_and_other():
         ("reference", "(other)"): (1, 0.25),
         ("current", "(other)"): (1, 0.2),
     }
-    assert review.distributions(con, "chan", W[1]).empty  # no drift row for that week
+    assert drift.distributions(con, "chan", W[1]).empty  # no drift row for that week
 
 
 def test_verdict_summary_and_attach(tmp_path):
@@ -348,9 +351,9 @@ def test_verdict_summary_and_attach(tmp_path):
     store.record_verdict("e2", W[1], "incorrect", "bo", "wrong product area")
     store.record_verdict("zz", W[1], "correct", "ana")  # not in the sample
     sample = pd.DataFrame({"event_id": ["e1", "e2", "e3"]})
-    summary = review.verdict_summary(sample, store.verdicts(W[1]))
+    summary = output_review.verdict_summary(sample, store.verdicts(W[1]))
     assert summary == {"sampled": 3, "judged": 2, "correct": 1, "incorrect": 1, "accuracy": 0.5}
-    judged = review.attach_verdicts(sample, store.verdicts(W[1]))
+    judged = output_review.attach_verdicts(sample, store.verdicts(W[1]))
     assert judged["verdict"].tolist() == ["correct", "incorrect", None]
     assert judged["judged_by"].tolist() == ["ana", "bo", None]
 
@@ -501,8 +504,8 @@ def _pack(snap) -> ReviewPack:
     return ReviewPack(
         week=W[2],
         build_id="B1",
-        scorecard=review.scorecard(snap, W[2]),
-        alerts=review.attach_acknowledgements(review.alerts_for_week(snap, W[2]), []),
+        scorecard=scorecard.scorecard(snap, W[2]),
+        alerts=review_alerts.attach_acknowledgements(review_alerts.alerts_for_week(snap, W[2]), []),
         unowned=["vol"],
         notes=notes,
         signoff={"author": "ana", "created_at": dt.datetime(2026, 1, 26, 8, 0), "comment": "ok"},

@@ -1,4 +1,5 @@
-"""Altair chart builders shared by every page: trends, sparklines, heatmaps, distributions.
+"""Altair chart builders shared by every page: trends and sparklines (drift heatmaps and
+distributions: :mod:`outcomes.app.drift_charts`).
 
 Streamlit-free: each builder takes DataFrames and returns an ``alt.Chart`` (or a layer), so a
 page only calls ``st.altair_chart(chart)`` and a test can inspect ``chart.to_dict()``.
@@ -408,90 +409,20 @@ def sparkline_points(values: Sequence[float | None] | None) -> list[float] | Non
     return points or None
 
 
-def heatmap(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    color: str,
-    title: str,
-    *,
-    color_title: str | None = None,
-    thresholds: Sequence[float] | None = None,
-    tooltip: Sequence[str] = (),
-    select: bool = False,
-) -> alt.Chart:
-    """A rect heatmap of ``color`` over ``x`` (temporal if it holds dates) and ``y``.
+def overview_trend(series: pd.DataFrame, metric: str) -> alt.Chart:
+    """The overview's line of one metric's all-dimensions weekly values, as built (no unit).
 
-    ``thresholds`` (ascending, e.g. PSI ``[0.1, 0.25]``) colour by band: green below the
-    first, amber, red above the last. ``select`` adds a point selection named ``cell`` over
-    (x, y), for ``st.altair_chart(on_select="rerun")``.
-
-    >>> import pandas as pd
-    >>> d = pd.DataFrame({"week": ["w1", "w2"], "feature": ["a", "a"], "psi": [0.01, 0.3]})
-    >>> heatmap(d, "week", "feature", "psi", "PSI").to_dict()["mark"]["type"]
-    'rect'
+    >>> s = pd.DataFrame({"week_start": pd.to_datetime(["2026-01-05"]), "value": [1.0],
+    ...                   "flag": [None]})
+    >>> overview_trend(s, "accuracy").to_dict()["title"]
+    'accuracy, weekly (all dimensions)'
     """
-    data = df.copy()
-    is_time = pd.api.types.is_datetime64_any_dtype(data[x]) or (
-        len(data) and hasattr(data[x].iloc[0], "isoformat")
-    )
-    if is_time:
-        # weeks as ISO text on an ordinal axis: no time-zone shift in the browser
-        data[x] = pd.to_datetime(data[x]).dt.strftime("%Y-%m-%d")
-        x_enc = alt.X(f"{x}:O", title="Week", sort="ascending", axis=alt.Axis(labelAngle=-45))
-        x_tip = alt.Tooltip(f"{x}:N", title="Week")
-    else:
-        x_enc = alt.X(f"{x}:O", title=x)
-        x_tip = alt.Tooltip(f"{x}:N", title=x)
-    if thresholds:
-        bands = list(thresholds)
-        palette = ["#1a9850", "#fee08b", "#d73027", "#67001f"][: len(bands) + 1]
-        scale = alt.Scale(type="threshold", domain=bands, range=palette)
-    else:
-        scale = alt.Scale(scheme="blues")
-    chart = (
-        alt.Chart(data)
-        .mark_rect(stroke="white", strokeWidth=0.5)
-        .encode(
-            x=x_enc,
-            y=alt.Y(f"{y}:N", title=y, sort="ascending"),
-            color=alt.Color(f"{color}:Q", scale=scale, title=color_title or color),
-            tooltip=[
-                x_tip,
-                alt.Tooltip(f"{y}:N", title=y),
-                alt.Tooltip(f"{color}:Q", title=color_title or color, format=".4f"),
-                *[alt.Tooltip(f"{t}:N") for t in tooltip],
-            ],
-        )
-        .properties(title=alt.TitleParams(title, anchor="start"))
-    )
-    if select:
-        chart = chart.add_params(alt.selection_point(name="cell", fields=[x, y]))
-    return chart
-
-
-def distribution_chart(dist: pd.DataFrame, *, title: str) -> alt.Chart:
-    """Reference vs current shares side by side, one bar pair per bin or category.
-
-    ``dist``: bin (label), bin_order, sample ('reference' / 'current'), rows, share.
-    """
-    order = dist.sort_values("bin_order")["bin"].drop_duplicates().tolist() if len(dist) else []
     return (
-        alt.Chart(dist)
-        .mark_bar()
+        alt.Chart(series, title=f"{metric}, weekly (all dimensions)")
+        .mark_line(point=True)
         .encode(
-            x=alt.X("bin:N", sort=order, title="Bin / category", axis=alt.Axis(labelAngle=-30)),
-            xOffset=alt.XOffset("sample:N", sort=["reference", "current"]),
-            y=alt.Y("share:Q", title="Share of rows (%)", axis=alt.Axis(format=".0%")),
-            color=alt.Color(
-                "sample:N", scale=color_scale(["reference", "current"]), title="Sample"
-            ),
-            tooltip=[
-                alt.Tooltip("sample:N", title="Sample"),
-                alt.Tooltip("bin:N", title="Bin"),
-                alt.Tooltip("rows:Q", title="Rows", format=","),
-                alt.Tooltip("share:Q", title="Share", format=".2%"),
-            ],
+            x=alt.X("week_start:T", title="Week"),
+            y=alt.Y("value:Q", title=metric),
+            tooltip=["week_start:T", alt.Tooltip("value:Q", format=".4g"), "flag:N"],
         )
-        .properties(title=alt.TitleParams(title, anchor="start"), height=260)
     )

@@ -130,3 +130,14 @@ def sidebar() -> None:
             st.warning(f"Snapshot is {age:.0f} h old (target {settings().freshness_hours:.0f} h).")
         if info["failed_objects"]:
             st.error(f"{info['failed_objects']} definitions failed in this build.")
+
+
+def show_sql(*names: str) -> None:
+    """A small "SQL" popover with the app queries ``names`` (``sql/app/<name>.sql``) behind a
+    panel, the way every figure can show its working."""
+    from outcomes.app.queries import query_text
+
+    with st.popover("SQL", icon="🔎"):
+        for name in names:
+            st.caption(f"`sql/app/{name}.sql`")
+            st.code(query_text(name), language="sql")

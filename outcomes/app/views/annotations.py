@@ -21,8 +21,11 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
-from outcomes.store.state import Annotation, StateStore
+from outcomes.app import queries
+from outcomes.store.state import StateStore
+from outcomes.store.state_annotations import Annotation
 
+QUERIES = ("annotations_model_versions",)
 COLUMNS = ["week_start", "text", "kind", "author", "metric", "created_at"]
 SYSTEM_AUTHOR = "system (model_version in ai_events)"
 
@@ -30,10 +33,7 @@ SYSTEM_AUTHOR = "system (model_version in ai_events)"
 def version_change_annotations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One note per model version, on the first week it appears in ``staging.ai_events``."""
     try:
-        rows = con.execute(
-            "select min(week_start) as week_start, model_version from staging.ai_events "
-            "where model_version is not null group by model_version order by 1, 2"
-        ).fetchall()
+        rows = queries.rows(con, "annotations_model_versions")
     except duckdb.CatalogException:
         rows = []
     records = [

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from outcomes.app.views.metric_definitions import metric_catalog
+
 HEALTH_METRICS: tuple[str, ...] = (
     "accuracy",
     "error_rate",
@@ -281,8 +283,6 @@ def health_catalog(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The definitions of the model-health metrics (title, unit, direction, owner,
     thresholds, build_status, error), in :data:`HEALTH_METRICS` order; a metric that is not in
     the build at all is listed with build_status ``missing``."""
-    from outcomes.app.views.weekly_review import metric_catalog
-
     catalog = metric_catalog(con).set_index("name")
     records = []
     for name in HEALTH_METRICS:

@@ -15,6 +15,10 @@ import pandas as pd
 
 from outcomes.app import queries
 
+# the app queries of the build facts (sidebar, sign-off) and of a metric's latest value and series
+QUERIES = ("snapshot_build_manifest", "snapshot_failures")
+VALUE_QUERIES = ("snapshot_latest_values", "snapshot_metric_series")
+
 
 def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The snapshot's build: id, status, times, and counts of failed objects and tests.
@@ -63,35 +67,11 @@ def snapshot_age_hours(info: dict[str, Any], now: dt.datetime | None = None) -> 
 
 def latest_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per metric: the newest complete week's all-dimensions value, with its build status."""
-    return con.execute(
-        """
-        with complete as (
-            select max(week_start) as week_start from staging.weeks where not is_partial
-        )
-        select
-            o.name as metric,
-            o.status as build_status,
-            o.error,
-            v.week_start,
-            v.value,
-            v.flag
-        from main.build_objects as o
-        left join main.metric_values as v
-            on v.metric = o.name
-            and v.dimensions = '{}'
-            and v.week_start = (select week_start from complete)
-        where o.kind = 'metric'
-        order by o.name
-        """
-    ).df()
+    return queries.run(con, "snapshot_latest_values")
 
 
 def metric_series(
     con: duckdb.DuckDBPyConnection, metric: str, dimensions: str = "{}"
 ) -> pd.DataFrame:
     """The weekly series of one metric for one dimension set (``{}`` = all)."""
-    return con.execute(
-        "select week_start, value, numerator, denominator, flag from main.metric_values "
-        "where metric = ? and dimensions = ? order by week_start",
-        [metric, dimensions],
-    ).df()
+    return queries.run(con, "snapshot_metric_series", {"metric": metric, "dimensions": dimensions})

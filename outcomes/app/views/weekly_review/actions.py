@@ -1,0 +1,70 @@
+"""What people do on the review page: acknowledge an alert, add a note, judge an output, sign
+the week off. Each writes to the state store and returns the message to flash, ``("success",
+text)`` or ``("error", text)`` with what the store refused (the page stays up).
+
+>>> NOTE_KINDS["business_event"]
+'Business event'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from outcomes.store.state import StateStore
+from outcomes.store.state_annotations import AnnotationKind
+from outcomes.store.state_file import StateError
+
+NOTE_KINDS = {k.value: k.value.replace("_", " ").capitalize() for k in AnnotationKind}
+WHOLE_WEEK = "(whole week)"  # the note's metric picker: a note on no one metric
+
+Flash = tuple[str, str]
+
+
+def _attempt(write: Callable[[], object], done: str, refused: str) -> Flash:
+    try:
+        write()
+    except StateError as exc:
+        return "error", f"{refused}: {exc}"
+    return "success", done
+
+
+def acknowledge(store: StateStore, alert_key: str, author: str, note: str) -> Flash:
+    """Acknowledge the alert ``alert_key``."""
+    return _attempt(
+        lambda: store.acknowledge_alert(alert_key, author, note),
+        f"Acknowledged {alert_key}.",
+        "Not acknowledged",
+    )
+
+
+def add_note(
+    store: StateStore, week: dt.date, text: str, kind: str, author: str, metric: str | None
+) -> Flash:
+    """Note ``text`` on the week, on one metric unless ``metric`` is :data:`WHOLE_WEEK`."""
+    on = None if metric in (None, WHOLE_WEEK) else metric
+    return _attempt(
+        lambda: store.add_annotation(week, text, kind, author, metric=on),
+        "Note added; it shows on every trend chart of that week.",
+        "Note not added",
+    )
+
+
+def record_verdict(
+    store: StateStore, event_id: str, week: dt.date, verdict: str, author: str, comment: str
+) -> Flash:
+    """Judge one sampled output correct or incorrect."""
+    return _attempt(
+        lambda: store.record_verdict(event_id, week, verdict, author, comment),
+        f"Verdict on {event_id} saved.",
+        "Verdict not saved",
+    )
+
+
+def sign_off(store: StateStore, week: dt.date, author: str, comment: str) -> Flash:
+    """Sign the week's review off."""
+    return _attempt(
+        lambda: store.sign_off(week, author, comment),
+        f"Week of {week} signed off.",
+        "Not signed off",
+    )

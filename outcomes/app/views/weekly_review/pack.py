@@ -1,0 +1,54 @@
+"""The review of one week as a :class:`~outcomes.app.exports.weekly_review.ReviewPack`, for
+the Markdown and HTML downloads of the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from outcomes.app.exports.weekly_review import ReviewPack
+from outcomes.app.views.annotations import notes_frame
+from outcomes.store.state import StateStore
+from outcomes.store.state_signoffs import SignOff
+
+
+def review_pack(
+    store: StateStore,
+    week: dt.date,
+    *,
+    build_id: str | None,
+    is_partial: bool,
+    author: str,
+    scorecard: pd.DataFrame,
+    alerts: pd.DataFrame,
+    unowned: list[str],
+    sample: pd.DataFrame,
+    verdicts: dict[str, Any],
+    signoff: SignOff | None,
+    data_quality: dict[str, pd.DataFrame],
+) -> ReviewPack:
+    """Everything the page shows of ``week``, stamped now and by ``author`` (none if blank),
+    with the week's notes read from the state store."""
+    return ReviewPack(
+        week=week,
+        build_id=build_id,
+        is_partial=is_partial,
+        generated_at=dt.datetime.now(dt.UTC),
+        generated_by=author or None,
+        scorecard=scorecard,
+        alerts=alerts,
+        unowned=unowned,
+        notes=notes_frame(store.annotations(start=week, end=week)),
+        sample=sample,
+        verdicts=verdicts,
+        signoff=None
+        if signoff is None
+        else {
+            "author": signoff.author,
+            "created_at": signoff.created_at,
+            "comment": signoff.comment,
+        },
+        data_quality=data_quality,
+    )

@@ -1,0 +1,79 @@
+"""The weeks a review can be of, the one it opens on, and what to know about a week first.
+
+>>> cal = pd.DataFrame({"week_start": [dt.date(2026, 1, 12), dt.date(2026, 1, 5)],
+...                     "is_partial": [True, False], "provisional": [0, 0]})
+>>> default_week(cal)
+datetime.date(2026, 1, 5)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from outcomes.app import queries
+from outcomes.app.views.snapshot_cells import as_date, has_table
+from outcomes.store.state import StateStore
+from outcomes.store.state_signoffs import SignOff
+
+QUERIES = ("review_weeks",)
+
+
+def weeks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The reporting calendar, newest first: week_start (date), is_partial, provisional
+    (number of metric rows of the week flagged provisional)."""
+    if not has_table(con, "staging", "weeks"):
+        return pd.DataFrame(columns=["week_start", "is_partial", "provisional"])
+    rows = queries.rows(con, "review_weeks")
+    return pd.DataFrame(
+        [(as_date(w), bool(p), int(n)) for w, p, n in rows],
+        columns=["week_start", "is_partial", "provisional"],
+    )
+
+
+def default_week(calendar: pd.DataFrame) -> dt.date | None:
+    """The last complete week of :func:`weeks`, else the newest one."""
+    if calendar.empty:
+        return None
+    complete = calendar[~calendar["is_partial"].astype(bool)]
+    pick = complete if len(complete) else calendar
+    return max(pick["week_start"])
+
+
+def latest_signoff(store: StateStore, week: dt.date) -> SignOff | None:
+    """The sign-off of ``week`` to show (the latest), None before any."""
+    signoffs = store.signoffs(week)
+    return signoffs[-1] if signoffs else None
+
+
+def signoff_text(signoff: SignOff) -> str:
+    """Who signed the week off and when, with their comment.
+
+    >>> at = dt.datetime(2026, 1, 12, 9, 30, tzinfo=dt.UTC)
+    >>> signoff_text(SignOff(1, dt.date(2026, 1, 5), "ana", "fine", at))
+    'ana at 2026-01-12 09:30 UTC: fine'
+    """
+    return f"{signoff.author} at {signoff.created_at:%Y-%m-%d %H:%M} UTC" + (
+        f": {signoff.comment}" if signoff.comment else ""
+    )
+
+
+def week_facts(week_row: Any, latest_signoff: SignOff | None) -> list[str]:
+    """What to know about the week before its figures (Markdown lines): partial, provisional
+    rows, signed off or not."""
+    facts = []
+    if week_row["is_partial"]:
+        facts.append("⏳ **Partial week**: it had not ended when this snapshot was built.")
+    if week_row["provisional"]:
+        facts.append(
+            f"🟡 {week_row['provisional']} metric rows are **provisional** (few labels yet)."
+        )
+    if latest_signoff:
+        when = signoff_text(latest_signoff).removeprefix(latest_signoff.author)
+        facts.append(f"✅ Signed off by **{latest_signoff.author}**{when}")
+    else:
+        facts.append("✍️ Not signed off yet.")
+    return facts
