@@ -322,25 +322,23 @@ else:
         help="Audit packs are per month or quarter: pick one to download its pack.",
     )
 summary_args = (window.kind, window.label, window.start, window.end, note_texts)
-for column, (kind_name, build, mime, help_text) in zip(
-    columns[3:],
+for column, form, mime, help_text in (
     (
-        (
-            "html",
-            downloads.summary_html_bytes,
-            "text/html",
-            "Self-contained: figures, charts as images, lines and notes; forward it as it is.",
-        ),
-        ("pdf", downloads.summary_pdf_bytes, "application/pdf", None),
+        columns[3],
+        "html",
+        "text/html",
+        "Self-contained: figures, charts as images, lines and notes; forward it as it is.",
     ),
-    strict=True,
+    (columns[4], "pdf", "application/pdf", None),
 ):
     column.download_button(
-        f"One-page summary ({kind_name.upper()})",
-        functools.partial(downloads.with_snapshot, settings, build, *summary_args),
-        file_name=f"roi-summary-{slug}.{kind_name}",
+        f"One-page summary ({form.upper()})",
+        functools.partial(
+            downloads.with_snapshot, settings, downloads.summary_bytes, form, *summary_args
+        ),
+        file_name=f"roi-summary-{slug}.{form}",
         mime=mime,
-        key=f"roi_dl_{kind_name}",
+        key=f"roi_dl_{form}",
         on_click="ignore",
         help=help_text,
     )

@@ -372,8 +372,8 @@ class _Images(HTMLParser):
 
 
 def test_one_page_summary_html_is_self_contained_with_png_charts(con):
-    html = downloads.summary_html_bytes(
-        con, "month", "2026-03", MARCH.start, MARCH.end, ("2026-03 closed by ana",)
+    html = downloads.summary_bytes(
+        con, "html", "month", "2026-03", MARCH.start, MARCH.end, ("2026-03 closed by ana",)
     )
     parser = _Images()
     parser.feed(html.decode("utf-8"))
@@ -400,7 +400,7 @@ def test_one_page_summary_html_is_self_contained_with_png_charts(con):
 
 
 def test_one_page_summary_pdf(con):
-    pdf = downloads.summary_pdf_bytes(con, "month", "2026-03", MARCH.start, MARCH.end)
+    pdf = downloads.summary_bytes(con, "pdf", "month", "2026-03", MARCH.start, MARCH.end)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert (
         pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1

@@ -109,28 +109,23 @@ def onepager(con: duckdb.DuckDBPyConnection, window: Window, notes: Sequence[str
     )
 
 
-def summary_html_bytes(
+def summary_bytes(
     con: duckdb.DuckDBPyConnection,
+    form: str,
     kind: str,
     label: str,
     start: dt.date,
     end: dt.date,
     notes: tuple[str, ...] = (),
 ) -> bytes:
-    """The one-page summary of a window as self-contained HTML (UTF-8)."""
-    return summary_html(onepager(con, Window(kind, label, start, end), notes)).encode("utf-8")
-
-
-def summary_pdf_bytes(
-    con: duckdb.DuckDBPyConnection,
-    kind: str,
-    label: str,
-    start: dt.date,
-    end: dt.date,
-    notes: tuple[str, ...] = (),
-) -> bytes:
-    """The one-page summary of a window as a one-page PDF."""
-    return summary_pdf(onepager(con, Window(kind, label, start, end), notes))
+    """The one-page summary of a window as self-contained HTML (UTF-8, ``form="html"``) or as
+    a one-page PDF (``form="pdf"``)."""
+    doc = onepager(con, Window(kind, label, start, end), notes)
+    if form == "html":
+        return summary_html(doc).encode("utf-8")
+    if form == "pdf":
+        return summary_pdf(doc)
+    raise ValueError(f"a one-page summary is html or pdf, not {form!r}")
 
 
 def with_snapshot(settings: Any, func: Any, *args: Any) -> Any:

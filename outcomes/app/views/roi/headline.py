@@ -56,28 +56,24 @@ def headline(s: WindowSummaries, prior: Window) -> list[Figure]:
     if not previous.weeks:
         vs = "not shown: the ledger has no week in the previous period"
     figures = [
-        Figure(
+        _money_figure(
             "net_to_date",
             "Net value to date",
-            money(current.cumulative_net, c),
-            _money_delta(current.cumulative_net, previous.cumulative_net, c),
-            "normal",
-            f"All benefits minus all costs from the first ledger week to {_end(current)}: "
-            f"{money(current.cumulative_net, c, cents=True)}. Change {vs}.",
             current.cumulative_net,
             previous.cumulative_net,
+            c,
+            f"All benefits minus all costs from the first ledger week to {_end(current)}: "
+            f"{money(current.cumulative_net, c, cents=True)}. Change {vs}.",
         ),
-        Figure(
+        _money_figure(
             "net_period",
             "Net value in period",
-            money(current.net_value, c),
-            _money_delta(current.net_value, previous.net_value, c),
-            "normal",
+            current.net_value,
+            previous.net_value,
+            c,
             f"Benefits {money(current.total_benefits, c, cents=True)} minus costs "
             f"{money(current.total_costs, c, cents=True)} = {money(current.net_value, c, cents=True)}. "
             f"Change {vs}.",
-            current.net_value,
-            previous.net_value,
         ),
         Figure(
             "roi",
@@ -114,14 +110,12 @@ def headline(s: WindowSummaries, prior: Window) -> list[Figure]:
             previous.payback_week,
             arrow="off",
         ),
-        Figure(
+        _money_figure(
             "run_rate",
             "Annualised run-rate",
-            money(current.run_rate_annualised, c)
-            if current.run_rate_annualised is not None
-            else "n/a",
-            _money_delta(current.run_rate_annualised, previous.run_rate_annualised, c),
-            "normal",
+            current.run_rate_annualised,
+            previous.run_rate_annualised,
+            c,
             (
                 f"Net value of the last {RUN_RATE_WEEKS} complete weeks of the period "
                 f"({current.run_rate_weeks[0]:%d %b} – {current.run_rate_weeks[-1]:%d %b %Y}) × 52 / 4."
@@ -129,8 +123,6 @@ def headline(s: WindowSummaries, prior: Window) -> list[Figure]:
                 else f"Needs {RUN_RATE_WEEKS} complete weeks in the period."
             )
             + f" Change {vs}.",
-            current.run_rate_annualised,
-            previous.run_rate_annualised,
         ),
         _inference_figure(s.projection, s.previous_projection, c, vs),
     ]
@@ -182,6 +174,14 @@ def _inference_figure(
             else None
         ),
     )
+
+
+def _money_figure(
+    key: str, label: str, now: Decimal | None, before: Decimal | None, c: str, why: str
+) -> Figure:
+    """A tile of an amount (whole units; n/a when there is none), its change in money."""
+    text = money(now, c) if now is not None else "n/a"
+    return Figure(key, label, text, _money_delta(now, before, c), "normal", why, now, before)
 
 
 def _end(summary: RoiSummary) -> str:
