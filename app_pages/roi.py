@@ -212,7 +212,7 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
             key="roi_working_figure",
         )
         try:
-            show_working(ui.load(figure_working.working, key, window.start, window.end))
+            show_working(ui.load(figure_working.working, key, found))
         except Exception as exc:
             st.error(f"The working of {labels[key]} could not be shown: {exc}")
     st.divider()

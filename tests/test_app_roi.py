@@ -127,6 +127,20 @@ def test_show_working_shows_the_formula_with_numbers_and_the_sql(demo_env):
     assert any("owner" in f.columns and f["owner"].str.contains("@").any() for f in frames)
 
 
+def test_every_panel_shows_the_sql_behind_it(demo_env):
+    from outcomes.app import queries
+
+    at = _open()
+    codes = {c.value for c in at.code}
+    for name in (
+        "roi_ledger_weeks",
+        "roi_weekly_value_cost",
+        "roi_line_totals",
+        "roi_budget_projection",
+    ):
+        assert queries.query_text(name) in codes, name
+
+
 def test_downloads_parse(demo_env, media):
     at = _open()
     assert not at.exception

@@ -161,11 +161,14 @@ def con():
     c.close()
 
 
+def _summaries(con, window):
+    prior = windows.previous_window(window, windows.ledger_calendar(con).anchor)
+    return summaries.window_summaries(con, window.start, window.end, prior.start, prior.end)
+
+
 def _headline(con, window):
-    cal = windows.ledger_calendar(con)
-    prior = windows.previous_window(window, cal.anchor)
-    found = summaries.window_summaries(con, window.start, window.end, prior.start, prior.end)
-    return {f.key: f for f in headline.headline(found, prior)}, prior
+    prior = windows.previous_window(window, windows.ledger_calendar(con).anchor)
+    return {f.key: f for f in headline.headline(_summaries(con, window), prior)}, prior
 
 
 def test_previous_period_has_the_same_number_of_weeks(con):
@@ -298,19 +301,19 @@ def test_closed_and_restated_periods_show_the_original_beside(con):
 
 
 def test_show_working_has_formula_with_numbers_sources_and_sql(con):
-    roi = figure_working.working(con, "roi", MARCH.start, MARCH.end)
+    roi = figure_working.working(con, "roi", _summaries(con, MARCH))
     assert roi.formula == "(total_benefits - total_costs) / total_costs"
     assert roi.formula_filled == "(10000 - 2500) / 2500"
     assert roi.result == "300.00%"
     assert {name for name, _ in roi.sql} == {"roi.time_saved", "roi.platform"}
     assert len(roi.rows) == 10  # 5 weeks x 2 lines
 
-    payback = figure_working.working(con, "payback", MARCH.start, MARCH.end)
+    payback = figure_working.working(con, "payback", _summaries(con, MARCH))
     assert payback.result == "2026-03-16"
     assert "-$500.00 at 2026-03-09 < 0" in payback.formula_filled
     assert "$1,000.00 at 2026-03-16" in payback.formula_filled
 
-    budget = figure_working.working(con, "inference_budget", MARCH.start, MARCH.end)
+    budget = figure_working.working(con, "inference_budget", _summaries(con, MARCH))
     assert (
         budget.formula_filled
         == "(0.04 / 4) × 100000 × 2 = $2,000.00 per month; / $1,000.00 = 200.0%"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,23 +50,11 @@ def ledger_xlsx_bytes(
         return path.read_bytes()
 
 
-def audit_pack_bytes(
-    con: duckdb.DuckDBPyConnection, settings: Any, period: str, closes_key: tuple = ()
-) -> bytes:
-    """The audit pack zip of a month or quarter (:func:`outcomes.roi.pack_export.export_pack`).
-
-    ``closes_key`` only keys the cache: the pack records the period's close, so a new close
-    must give a new pack.
-    """
-    del closes_key
+def audit_pack_bytes(con: duckdb.DuckDBPyConnection, settings: Any, period: str) -> bytes:
+    """The audit pack zip of a month or quarter (:func:`outcomes.roi.pack_export.export_pack`)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = export_pack(con, settings, period, Path(tmp) / f"audit-pack-{period}.zip")
         return path.read_bytes()
-
-
-def closes_key(closes: Iterable[Any]) -> tuple:
-    """A hashable fingerprint of the closes (cache key of downloads that record them)."""
-    return tuple((c.id, c.period, c.ledger_sha256) for c in closes)
 
 
 def onepager(con: duckdb.DuckDBPyConnection, window: Window, notes: Sequence[str] = ()) -> Any:

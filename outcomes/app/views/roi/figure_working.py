@@ -14,11 +14,11 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
-from outcomes.app.views.roi.budget_projection import projection, projection_working
+from outcomes.app.views.roi.budget_projection import projection_working
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
+from outcomes.app.views.roi.summaries import WindowSummaries
 from outcomes.app.views.roi.working_panel import INPUT_COLUMNS, Working, dedupe, empty_working
 from outcomes.core.money import money, percent
-from outcomes.roi import summary as roi_summary
 from outcomes.roi import trace
 from outcomes.roi.ledger import amount_text, decimal_text
 from outcomes.roi.summary import RoiSummary
@@ -32,20 +32,22 @@ TRACED = {
 }
 
 
-def working(con: duckdb.DuckDBPyConnection, key: str, start: dt.date, end: dt.date) -> Working:
-    """The working of headline figure ``key`` (:data:`.headline.FIGURE_KEYS`) for the period."""
+def working(con: duckdb.DuckDBPyConnection, key: str, found: WindowSummaries) -> Working:
+    """The working of headline figure ``key`` (:data:`.headline.FIGURE_KEYS`) of the window
+    ``found`` summarises; payback and budget are worked from ``found`` itself, the ledger
+    figures traced row by row (:func:`outcomes.roi.trace.trace`)."""
     con = catalog_safe(con)
+    current = found.current
     if key in TRACED:
         try:
-            t = trace.trace(con, figure=TRACED[key], period=(start, end))
+            t = trace.trace(con, figure=TRACED[key], period=(current.start, current.end))
         except trace.TraceError as exc:
             return empty_working(key, str(exc))
         return _from_trace(con, t)
     if key == "payback":
-        return payback_working(roi_summary.summarise(con, None, end))
+        return payback_working(found.history)
     if key == "inference_budget":
-        current = roi_summary.summarise(con, start, end)
-        return projection_working(con, projection(con, current), current.currency)
+        return projection_working(con, found.projection, current.currency)
     raise ValueError(f"unknown figure {key!r}")
 
 

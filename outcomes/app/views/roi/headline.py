@@ -11,8 +11,6 @@ up, to whole units in the tiles and to cents in their help texts.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -202,10 +200,3 @@ def _payback_delta(now: dt.date | None, before: dt.date | None) -> str | None:
     if before is None:
         return "reached in this period"
     return "unchanged" if now == before else f"moved from {before:%d %b %Y}"
-
-
-def summary_json(figures: Sequence[Figure]) -> str:
-    """The headline as JSON text (for the one-page summary's metadata and tests)."""
-    return json.dumps(
-        [{"key": f.key, "label": f.label, "text": f.text, "delta": f.delta} for f in figures]
-    )
