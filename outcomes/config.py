@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -159,6 +160,20 @@ class Settings(BaseSettings):
     default_role: Role = Field(
         Role.viewer, description="Role of a new app session: viewer, operator or analyst."
     )
+    build_as_of: dt.datetime | None = Field(
+        None,
+        description="The build's clock, fixed (UTC, e.g. `2026-11-19T12:00:00`): the time a build "
+        "records and SQL reads as `setting('as_of')`, which decides the current (partial) week; "
+        "for reproducible builds. Unset: the real time.",
+    )
+
+    @field_validator("build_as_of")
+    @classmethod
+    def _naive_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # the build keeps naive UTC times to the second
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.replace(microsecond=0) if value is not None else None
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from outcomes.config import Settings
+from tests.conftest import BUILD_AS_OF
 
 # 3 weeks (Mondays 2026-03-02, 03-09, 03-16) x 2 segments; events per (week, segment):
 EVENTS_PER_CELL = {
@@ -255,4 +256,5 @@ def settings_for(tmp: Path, sql_dir: Path, raw: Path | None = None) -> Settings:
         raw_path=raw or tmp / "store.duckdb",
         warehouse_path=tmp / "wh" / "warehouse.duckdb",
         timezone="UTC",
+        build_as_of=BUILD_AS_OF,
     )

@@ -20,25 +20,18 @@ BUILD_AS_OF = dt.datetime(2026, 11, 19, 12, 0, 0)
 
 
 def settings_for(root: Path, **overrides: object) -> Settings:
-    """Settings whose every file lives under ``root`` (SQL stays the project's)."""
+    """Settings whose every file lives under ``root`` (SQL stays the project's); their builds
+    run as of BUILD_AS_OF unless ``build_as_of`` is given."""
     return Settings(
-        warehouse_path=root / "warehouse.duckdb",
-        raw_path=root / "raw.duckdb",
-        state_path=root / "state.sqlite",
-        demo_dir=root / "demo",
-        **overrides,  # type: ignore[arg-type]
+        **{
+            "warehouse_path": root / "warehouse.duckdb",
+            "raw_path": root / "raw.duckdb",
+            "state_path": root / "state.sqlite",
+            "demo_dir": root / "demo",
+            "build_as_of": BUILD_AS_OF,
+            **overrides,
+        }  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _fixed_build_clock() -> object:
-    """Builds run as of BUILD_AS_OF (a test that sets its own clock overrides it)."""
-    import outcomes.build.full
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(outcomes.build.full, "_utcnow", lambda: BUILD_AS_OF)
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +52,14 @@ def demo_settings(demo_root: Path) -> Settings:
 
 @pytest.fixture
 def demo_env(demo_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    """Point the app and the CLI at the session's demo warehouse (own state store per test)."""
+    """Point the app and the CLI at the session's demo warehouse (own state store per test);
+    their builds run as of BUILD_AS_OF."""
     env = {
         "OUTCOMES_WAREHOUSE_PATH": str(demo_root / "warehouse.duckdb"),
         "OUTCOMES_RAW_PATH": str(demo_root / "raw.duckdb"),
         "OUTCOMES_STATE_PATH": str(tmp_path / "state.sqlite"),
         "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
+        "OUTCOMES_BUILD_AS_OF": BUILD_AS_OF.isoformat(),
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

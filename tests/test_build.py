@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes.build.full import BuildError, RawStoreMissing, build_snapshot, manifest_json_path
+from outcomes.build.errors import BuildError, RawStoreMissing
+from outcomes.build.full import build_snapshot
+from outcomes.store.manifest_file import manifest_json_path
 from outcomes.store.snapshot import (
     SnapshotMissing,
     current_build_id,

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from outcomes.build.alerts import evaluate_thresholds
+from outcomes.core.thresholds import evaluate_thresholds
 
 W = [dt.date(2026, 1, 5) + dt.timedelta(days=7 * i) for i in range(6)]
 

@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from outcomes.build.full import failing_rows_query
+from outcomes.build.failing_rows import failing_rows_query
 from outcomes.config import Settings
 from outcomes.core.headers import parse_header
 from tests.metricfixtures import event

@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes.build import full as build_module
 from outcomes.build.full import build_snapshot
 from outcomes.config import Settings
 from outcomes.ingest.demo_pipeline import run_demo
@@ -117,19 +116,14 @@ def _rows(path: Path, query: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("incremental")
-    settings = settings_for(root)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(build_module, "_utcnow", lambda: AS_OF)
-    try:
-        assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
-        last_complete = END - dt.timedelta(days=END.weekday() + 7)
-        new = write_new_week(settings.demo_dir, root / "new-week", last_complete)
-        for table, path in new.items():
-            ingest_path(path, table, settings, loaded_by="pytest")
-        inc, full, full_settings = _incremental_and_full(settings, root / "full.duckdb")
-        yield inc, full, settings, full_settings
-    finally:
-        mp.undo()
+    settings = settings_for(root, build_as_of=AS_OF)
+    assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
+    last_complete = END - dt.timedelta(days=END.weekday() + 7)
+    new = write_new_week(settings.demo_dir, root / "new-week", last_complete)
+    for table, path in new.items():
+        ingest_path(path, table, settings, loaded_by="pytest")
+    inc, full, full_settings = _incremental_and_full(settings, root / "full.duckdb")
+    yield inc, full, settings, full_settings
 
 
 def test_incremental_equals_full(two_builds):
@@ -202,41 +196,36 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     some features of the last complete week's events get new values: the keyed staging
     recomputes the touched keys, its changed weeks are where they were and are now, so the
     drift metrics recompute only those weeks, and match a full build."""
-    settings = settings_for(tmp_path / "p")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(build_module, "_utcnow", lambda: AS_OF)
-    try:
-        assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
-        last = END - dt.timedelta(days=END.weekday() + 7)  # the last complete week
-        lo, hi = last - dt.timedelta(days=7), last + dt.timedelta(days=7)
-        src, fixes = settings.demo_dir, tmp_path / "fixes"
-        fixes.mkdir()
-        con = duckdb.connect()
-        late = (
-            f"from read_csv('{src}/ai_events.csv', all_varchar = true, header = true) "
-            f"where try_cast(occurred_at as timestamp) >= '{lo}' "
-            f"and try_cast(occurred_at as timestamp) < '{hi}'"
-        )
-        con.execute(
-            "copy (select * replace (strftime(occurred_at::timestamp + interval 7 day, "
-            f"'%Y-%m-%d %H:%M:%S') as occurred_at) {late} "
-            f"and try_cast(occurred_at as timestamp) < '{last}' "
-            f"and hash(event_id) % 5 = 0) to '{fixes}/ai_events.csv' (header)"
-        )
-        con.execute(
-            "copy (select * replace (try_cast(value_num as double) * 3 + 1 as value_num) "
-            f"from read_csv('{src}/ai_features.csv', all_varchar = true, header = true) "
-            f"where try_cast(value_num as double) is not null and event_id in (select event_id {late} "
-            f"and try_cast(occurred_at as timestamp) >= '{last}') "
-            f"and hash(event_id) % 4 = 1) to '{fixes}/ai_features.csv' (header)"
-        )
-        con.close()
-        for table in ("ai_events", "ai_features"):
-            [result] = ingest_path(fixes / f"{table}.csv", table, settings, loaded_by="pytest")
-            assert result.rows_corrected > 0, result
-        inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
-    finally:
-        mp.undo()
+    settings = settings_for(tmp_path / "p", build_as_of=AS_OF)
+    assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
+    last = END - dt.timedelta(days=END.weekday() + 7)  # the last complete week
+    lo, hi = last - dt.timedelta(days=7), last + dt.timedelta(days=7)
+    src, fixes = settings.demo_dir, tmp_path / "fixes"
+    fixes.mkdir()
+    con = duckdb.connect()
+    late = (
+        f"from read_csv('{src}/ai_events.csv', all_varchar = true, header = true) "
+        f"where try_cast(occurred_at as timestamp) >= '{lo}' "
+        f"and try_cast(occurred_at as timestamp) < '{hi}'"
+    )
+    con.execute(
+        "copy (select * replace (strftime(occurred_at::timestamp + interval 7 day, "
+        f"'%Y-%m-%d %H:%M:%S') as occurred_at) {late} "
+        f"and try_cast(occurred_at as timestamp) < '{last}' "
+        f"and hash(event_id) % 5 = 0) to '{fixes}/ai_events.csv' (header)"
+    )
+    con.execute(
+        "copy (select * replace (try_cast(value_num as double) * 3 + 1 as value_num) "
+        f"from read_csv('{src}/ai_features.csv', all_varchar = true, header = true) "
+        f"where try_cast(value_num as double) is not null and event_id in (select event_id {late} "
+        f"and try_cast(occurred_at as timestamp) >= '{last}') "
+        f"and hash(event_id) % 4 = 1) to '{fixes}/ai_features.csv' (header)"
+    )
+    con.close()
+    for table in ("ai_events", "ai_features"):
+        [result] = ingest_path(fixes / f"{table}.csv", table, settings, loaded_by="pytest")
+        assert result.rows_corrected > 0, result
+    inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
     assert inc.ok and full.ok
     a, b = _tables(settings.warehouse_path), _tables(full_settings.warehouse_path)
     assert a.keys() == b.keys()
@@ -298,28 +287,23 @@ def test_a_view_that_takes_its_week_from_raw_recomputes_the_week_a_key_left(tmp_
     shutil.copytree(ROOT / "sql", sql_dir)
     (sql_dir / "staging" / "event_weeks_v.sql").write_text(VIEW_READING_RAW)
     (sql_dir / "metrics" / "events_v.sql").write_text(METRIC_ON_THE_VIEW)
-    settings = settings_for(tmp_path / "p", sql_dir=sql_dir)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(build_module, "_utcnow", lambda: AS_OF)
-    try:
-        assert run_demo(settings, events=3_000, end=END, loaded_by="pytest") == 0
-        last = END - dt.timedelta(days=END.weekday() + 7)
-        lo = last - dt.timedelta(days=7)
-        con = duckdb.connect()
-        con.execute(
-            "copy (select * replace (strftime(try_cast(occurred_at as timestamp) + interval 7 "
-            "day, '%Y-%m-%d %H:%M:%S') as occurred_at) "
-            f"from read_csv('{settings.demo_dir}/ai_events.csv', all_varchar = true, "
-            f"header = true) where try_cast(occurred_at as timestamp) >= '{lo}' "
-            f"and try_cast(occurred_at as timestamp) < '{last}' and hash(event_id) % 3 = 0) "
-            f"to '{tmp_path}/moved.csv' (header)"
-        )
-        con.close()
-        [result] = ingest_path(tmp_path / "moved.csv", "ai_events", settings, loaded_by="pytest")
-        assert result.rows_corrected > 0
-        inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
-    finally:
-        mp.undo()
+    settings = settings_for(tmp_path / "p", sql_dir=sql_dir, build_as_of=AS_OF)
+    assert run_demo(settings, events=3_000, end=END, loaded_by="pytest") == 0
+    last = END - dt.timedelta(days=END.weekday() + 7)
+    lo = last - dt.timedelta(days=7)
+    con = duckdb.connect()
+    con.execute(
+        "copy (select * replace (strftime(try_cast(occurred_at as timestamp) + interval 7 "
+        "day, '%Y-%m-%d %H:%M:%S') as occurred_at) "
+        f"from read_csv('{settings.demo_dir}/ai_events.csv', all_varchar = true, "
+        f"header = true) where try_cast(occurred_at as timestamp) >= '{lo}' "
+        f"and try_cast(occurred_at as timestamp) < '{last}' and hash(event_id) % 3 = 0) "
+        f"to '{tmp_path}/moved.csv' (header)"
+    )
+    con.close()
+    [result] = ingest_path(tmp_path / "moved.csv", "ai_events", settings, loaded_by="pytest")
+    assert result.rows_corrected > 0
+    inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
     assert inc.ok and full.ok
     query = "select week_start, value from metrics.events_v order by 1"
     assert _rows(settings.warehouse_path, query) == _rows(full_settings.warehouse_path, query)

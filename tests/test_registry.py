@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.core.headers import Direction, HeaderTestName, Kind, MetricHeader, StagingHeader, Unit
-from outcomes.core.registry import DefinitionProblem, RegistryError, load_registry
+from outcomes.core.definition import DefinitionProblem
+from outcomes.core.header_tests import HeaderTestName
+from outcomes.core.headers import Direction, Kind, MetricHeader, StagingHeader, Unit
+from outcomes.core.registry import RegistryError, load_registry
 from tests.buildfixtures import METRICS, metric, standard_sql, write_sql
 
 

@@ -14,7 +14,7 @@ from outcomes.app.views import workbench
 from outcomes.config import Settings
 from outcomes.store.sandbox import SandboxRefusal
 from outcomes.store.state import StateStore
-from tests.conftest import ROOT
+from tests.conftest import BUILD_AS_OF, ROOT
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def edit_settings(demo_root: Path, tmp_path: Path, sql_copy: Path) -> Settings:
         demo_dir=demo_root / "demo",
         sql_dir=sql_copy,
         allow_sql_edits=True,
+        build_as_of=BUILD_AS_OF,
     )
 
 

@@ -44,8 +44,12 @@ def run_demo(
     build: bool = True,
     loaded_by: str | None = None,
     progress: Callable[[str], None] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> int:
-    """Generate, ingest and (optionally) build; returns the CLI exit code."""
+    """Generate, ingest and (optionally) build; returns the CLI exit code.
+
+    ``as_of`` fixes the build's clock (see :func:`outcomes.build.full.build_snapshot`).
+    """
     from outcomes.build.full import build_snapshot
     from outcomes.ingest.demo import generate_demo
     from outcomes.ingest.load import ingest_path
@@ -69,5 +73,5 @@ def run_demo(
         )
     if not build:
         return 0
-    result = build_snapshot(settings, progress=say)
+    result = build_snapshot(settings, progress=say, as_of=as_of)
     return 0 if result.status == "ok" else 1

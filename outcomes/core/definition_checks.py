@@ -1,0 +1,329 @@
+"""The checks of one definition file: header, a single SELECT (sqlglot and DuckDB agree), no
+DDL or DML, the required output columns, tests that name real columns.
+
+:func:`check_file` returns the problems found (with file lines) and, when there are none, the
+:class:`~outcomes.core.definition.SqlDefinition`.
+
+>>> import duckdb
+>>> text = "/* ---\\nname: x\\ndescription: d\\ngrain: g\\nkind: staging\\n--- */\\ndrop table t\\n"
+>>> errors, definition, _ = check_file(Path("x.sql"), "staging", text.encode(), duckdb.connect())
+>>> errors[0].line, errors[0].message.split(":")[0]
+(7, 'DROP is not allowed')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from outcomes.core.definition import OBJECT_KIND, DefinitionProblem, SqlDefinition
+from outcomes.core.definition_reads import first_line, table_reads
+from outcomes.core.headers import HeaderError, MetricHeader, Unit, parse_header
+
+# Statement types that must not appear anywhere inside a definition.
+FORBIDDEN_STATEMENTS = (
+    exp.DDL,
+    exp.DML,
+    exp.Drop,
+    exp.Alter,
+    exp.TruncateTable,
+    exp.Copy,
+    exp.Attach,
+    exp.Detach,
+    exp.Pragma,
+    exp.Set,
+    exp.Use,
+    exp.Command,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Install,
+    exp.Describe,
+    exp.Show,
+    exp.Summarize,
+    exp.Cache,
+    exp.Uncache,
+    exp.Refresh,
+    exp.Kill,
+    exp.Analyze,
+)
+
+
+def check_file(
+    path: Path, schema: str, data: bytes, con: duckdb.DuckDBPyConnection
+) -> tuple[list[DefinitionProblem], SqlDefinition | None, frozenset[str]]:
+    """``(problems, definition or None, reads)`` of one file of ``schema``; ``con`` parses with
+    DuckDB."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            [
+                DefinitionProblem(
+                    path,
+                    None,
+                    f"not UTF-8 text ({exc.reason} at byte {exc.start}); fix: save the file as UTF-8",
+                )
+            ],
+            None,
+            frozenset(),
+        )
+    errors: list[DefinitionProblem] = []
+    if path.stem != path.stem.lower() or not path.stem.isidentifier():
+        errors.append(
+            DefinitionProblem(
+                path,
+                None,
+                f"file name {path.name!r} is not a lowercase identifier; fix: rename it (a-z, 0-9, _)",
+            )
+        )
+    try:
+        parsed = parse_header(text, schema)
+    except HeaderError as exc:
+        return (
+            errors + [DefinitionProblem(path, line, msg) for line, msg in exc.problems],
+            None,
+            frozenset(),
+        )
+    header = parsed.header
+    if header.name != path.stem:
+        line = _key_line(text, "name", parsed.header_line)
+        errors.append(
+            DefinitionProblem(
+                path,
+                line,
+                f"header name {header.name!r} differs from the file name {path.stem!r}; fix: name: {path.stem}",
+            )
+        )
+
+    body = parsed.body
+
+    def at(line: int | None) -> int:
+        return parsed.body_line + (line or 1) - 1
+
+    try:
+        with _quiet_sqlglot():
+            statements = [s for s in sqlglot.parse(body, read="duckdb") if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        near = first.get("highlight") or ""
+        message = f"SQL does not parse: {first.get('description', exc)}" + (
+            f" near {near!r}" if near else ""
+        )
+        return (
+            errors
+            + [
+                DefinitionProblem(
+                    path, at(first.get("line")), message + "; fix: check the SQL in a DuckDB shell"
+                )
+            ],
+            None,
+            frozenset(),
+        )
+    if len(statements) != 1:
+        line = at(first_line(statements[1])) if len(statements) > 1 else parsed.body_line
+        return (
+            errors
+            + [
+                DefinitionProblem(
+                    path,
+                    line,
+                    f"expected exactly one SELECT statement, found {len(statements)}; fix: keep one statement (CTEs with WITH are fine)",
+                )
+            ],
+            None,
+            frozenset(),
+        )
+    tree = statements[0]
+    for node in tree.walk():
+        if isinstance(node, FORBIDDEN_STATEMENTS):
+            kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
+            return (
+                errors
+                + [
+                    DefinitionProblem(
+                        path,
+                        at(first_line(node)),
+                        f"{kind} is not allowed: a definition is one SELECT (no DDL or DML); fix: remove it, the build creates the {OBJECT_KIND[schema]}",
+                    )
+                ],
+                None,
+                frozenset(),
+            )
+    if not isinstance(tree, exp.Query):
+        return (
+            errors
+            + [
+                DefinitionProblem(
+                    path,
+                    parsed.body_line,
+                    f"expected a SELECT statement, found {tree.key.upper()}; fix: write one SELECT (WITH ... SELECT is fine)",
+                )
+            ],
+            None,
+            frozenset(),
+        )
+    # DuckDB's own parser has the last word on the statement count and type.
+    try:
+        duck = con.extract_statements(body)
+    except duckdb.Error as exc:
+        return (
+            errors
+            + [
+                DefinitionProblem(
+                    path, parsed.body_line, f"DuckDB cannot parse the SQL: {_first_sentence(exc)}"
+                )
+            ],
+            None,
+            frozenset(),
+        )
+    if len(duck) != 1 or duck[0].type != duckdb.StatementType.SELECT:
+        found = ", ".join(s.type.name for s in duck) or "nothing"
+        return (
+            errors
+            + [
+                DefinitionProblem(
+                    path,
+                    parsed.body_line,
+                    f"expected exactly one SELECT statement, DuckDB found {found}",
+                )
+            ],
+            None,
+            frozenset(),
+        )
+
+    read_lines, read_errors = table_reads(tree, path, at)
+    reads = frozenset(read_lines)
+    errors += read_errors
+    columns = _output_columns(tree)
+    select_line = at(first_line(_outer_select(tree)))
+    if isinstance(header, MetricHeader):
+        if columns is None:
+            errors.append(
+                DefinitionProblem(
+                    path,
+                    select_line,
+                    "a metric must list its output columns, found '*'; fix: select week_start, the dimensions and value by name",
+                )
+            )
+        else:
+            required = ["week_start", *header.dimensions, "value"]
+            if header.unit is Unit.ratio:
+                required += ["numerator", "denominator"]
+            missing = [c for c in required if c not in columns]
+            if missing:
+                why = (
+                    " (unit ratio needs numerator and denominator)"
+                    if {"numerator", "denominator"} & set(missing)
+                    else ""
+                )
+                errors.append(
+                    DefinitionProblem(
+                        path,
+                        select_line,
+                        f"missing output column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{why}; the SELECT returns {', '.join(c for c in columns if c) or 'no named columns'}; fix: add '... as {missing[0]}' to the final SELECT",
+                    )
+                )
+            dupes = sorted({c for c in columns if c and columns.count(c) > 1})
+            if dupes:
+                errors.append(
+                    DefinitionProblem(
+                        path,
+                        select_line,
+                        f"output column{'s' if len(dupes) > 1 else ''} {', '.join(dupes)} appear{'' if len(dupes) > 1 else 's'} twice; fix: alias them apart",
+                    )
+                )
+    if columns is not None:
+        for test in header.tests:
+            unknown = [c for c in test.columns if c not in columns]
+            if unknown:
+                errors.append(
+                    DefinitionProblem(
+                        path,
+                        _key_line(text, "tests", parsed.header_line),
+                        f"test {test.text} names column {unknown[0]!r} that the SELECT does not return; fix: use one of {', '.join(c for c in columns if c)}",
+                    )
+                )
+    if errors:
+        return errors, None, reads
+    statement = _statement_text(duck[0].query)
+    start = body.find(statement)
+    definition = SqlDefinition(
+        path=path,
+        schema=schema,
+        name=path.stem,
+        header=header,
+        sql=text,
+        body_sql=statement,
+        sha256=hashlib.sha256(data).hexdigest(),
+        reads=reads,
+        columns=columns,
+        header_line=parsed.header_line,
+        body_line=parsed.body_line + (body[:start].count("\n") if start > 0 else 0),
+        read_lines=tuple(sorted(read_lines.items())),
+    )
+    return [], definition, reads
+
+
+def _output_columns(tree: Any) -> tuple[str, ...] | None:
+    select = _outer_select(tree)
+    names = []
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star | exp.Columns) or (
+            isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+        ):
+            return None
+        names.append(projection.alias_or_name.lower())
+    return tuple(names)
+
+
+def _outer_select(tree: Any) -> Any:
+    node = tree
+    while True:
+        if isinstance(node, exp.SetOperation):
+            node = node.left
+        elif isinstance(node, exp.Subquery):
+            node = node.this
+        else:
+            return node
+
+
+def _key_line(text: str, key: str, header_line: int) -> int:
+    for number, line in enumerate(text.splitlines()[header_line - 1 :], start=header_line):
+        if line.lstrip().startswith(f"{key}:"):
+            return number
+        if line.strip().startswith("---") and number > header_line:
+            break
+    return header_line
+
+
+def _statement_text(query: str) -> str:
+    text = query.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    return text
+
+
+def _first_sentence(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    # sqlglot logs a warning when it falls back to a generic Command; we report it ourselves.
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
