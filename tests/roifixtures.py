@@ -26,7 +26,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import outcomes.build.full as build_module
 from outcomes.build.full import BuildResult, build_snapshot
 from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
@@ -298,9 +297,7 @@ def make_project(root: Path, *, cli_change: bool = True) -> Settings:
 
 def build_wired(settings: Settings, as_of: dt.datetime = AS_OF) -> tuple[BuildResult, LedgerResult]:
     """``build_snapshot`` with a fixed clock; the ledger's lines as the snapshot holds them."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(build_module, "_utcnow", lambda: as_of)
-        result = build_snapshot(settings)
+    result = build_snapshot(settings, as_of=as_of)
     return result, _ledger_result_from_snapshot(settings)
 
 

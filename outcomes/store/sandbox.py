@@ -45,7 +45,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from outcomes.config import Settings
-from outcomes.core.registry import (
+from outcomes.core.definition_checks import (
     FORBIDDEN_STATEMENTS,  # the same statement rules as `outcomes validate`
 )
 from outcomes.errors import OutcomesError
