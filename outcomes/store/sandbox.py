@@ -14,9 +14,10 @@ How the sandbox holds (docs: /work/shared/NOTES.md, "Sandbox that held against e
    would still allow) never reach it;
 2. a fresh in-memory DuckDB with extension auto-install / auto-load off, ``memory_limit``,
    ``threads`` and no temporary directory (otherwise a memory bomb spills to ``./.tmp`` on
-   disk instead of failing), the snapshot file attached read-only as ``warehouse`` and made
-   the default catalog; attaching rather than ``duckdb.connect(path)`` matters because
-   DuckDB shares one instance per path in a process and refuses a second configuration;
+   disk instead of failing), the snapshot attached read-only as ``warehouse`` (through its
+   per-build reader path, :func:`~outcomes.store.snapshot.attach_snapshot`) and made the
+   default catalog; attaching rather than ``duckdb.connect(path)`` matters because DuckDB
+   shares one instance per path in a process and refuses a second configuration;
 3. the Python functions registered, then ``SET enable_external_access=false`` (no file,
    glob, COPY, ATTACH, INSTALL) and ``SET lock_configuration=true`` (no SET / PRAGMA / RESET);
 4. ``threading.Timer(query_seconds, con.interrupt)`` stops a runaway query; at most
@@ -49,7 +50,7 @@ from outcomes.core.definition_checks import (
     FORBIDDEN_STATEMENTS,  # the same statement rules as `outcomes validate`
 )
 from outcomes.errors import OutcomesError
-from outcomes.store.snapshot import CATALOG, SnapshotMissing
+from outcomes.store.snapshot import SnapshotMissing, attach_snapshot
 
 # Table functions that read files (all are also blocked by enable_external_access=false;
 # refusing them up front gives a plainer message and never touches the file system).
@@ -269,9 +270,7 @@ def open_sandbox(settings: Settings) -> duckdb.DuckDBPyConnection:
         },
     )
     try:
-        escaped = str(path).replace("'", "''")
-        con.execute(f"attach '{escaped}' as {CATALOG} (read_only)")
-        con.execute(f"use {CATALOG}")
+        attach_snapshot(con, settings)
         from outcomes.store.sqlfunctions import install
 
         install(con, settings, macros=False)  # before the lock: registering needs no file

@@ -1,4 +1,8 @@
-"""Read the built snapshot (``settings.warehouse_path``), read-only.
+"""Read the built snapshot (``settings.warehouse_path``), read-only: the one place that opens it.
+
+Every reader goes through here: :func:`open_snapshot` (a connection), :func:`fetch_snapshot`
+(one query's rows), :func:`attach_snapshot` (into a connection of the caller's own, as the
+sandbox needs); a build writes its own temporary file through :func:`open_build_file`.
 
 ``duckdb.connect(path)`` shares one database instance per path inside a process, so while any
 connection to the old snapshot is open it would keep returning the old file after a build
@@ -24,11 +28,13 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from outcomes.config import Settings
+from outcomes.core.quoting import quote_literal
 from outcomes.errors import OutcomesError
 
 CATALOG = "warehouse"
@@ -45,20 +51,7 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
     :mod:`outcomes.store.sqlfunctions` are registered, the macros come with the file.
     """
     path = Path(settings.warehouse_path)
-    if not path.exists():
-        raise SnapshotMissing(
-            f"no snapshot at {path}: run `outcomes build` (or `outcomes demo` for demo data)"
-        )
-    for attempt in range(5):
-        try:
-            con = duckdb.connect(str(_reader_path(path)), read_only=True)
-            break
-        except (FileNotFoundError, duckdb.IOException) as exc:
-            # another reader may clean up the folder of a build swapped out a moment ago
-            if not path.exists():
-                raise SnapshotMissing(f"no snapshot at {path}: run `outcomes build`") from exc
-            if attempt == 4:
-                raise
+    con = _with_retries(path, lambda reader: duckdb.connect(str(reader), read_only=True))
     try:
         from outcomes.store.sqlfunctions import install
 
@@ -72,6 +65,60 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def fetch_snapshot(
+    settings: Settings, sql: str, params: list[object] | None = None
+) -> list[tuple[object, ...]]:
+    """The rows of one query on the current snapshot (opened and closed around it).
+
+    Raises :class:`SnapshotMissing` before the first build, ``duckdb.Error`` when the query
+    fails (a table this snapshot does not have, say).
+    """
+    con = open_snapshot(settings)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def attach_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Attach the current snapshot read-only to ``con`` as catalog ``warehouse`` and make it the
+    default (for a connection configured by its caller, such as the sandbox's)."""
+    path = Path(settings.warehouse_path)
+
+    def attach(reader: Path) -> duckdb.DuckDBPyConnection:
+        con.execute(f"attach {quote_literal(str(reader))} as {CATALOG} (read_only)")
+        return con
+
+    _with_retries(path, attach)
+    con.execute(f"use {CATALOG}")
+
+
+def open_build_file(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a build's own temporary file (never the current snapshot:
+    a build writes a new file and swaps it in)."""
+    return duckdb.connect(str(path))
+
+
+def _with_retries(
+    path: Path, open_reader: Callable[[Path], duckdb.DuckDBPyConnection]
+) -> duckdb.DuckDBPyConnection:
+    """``open_reader(per-build path of the current snapshot)``, tried again while a build swaps."""
+    if not path.exists():
+        raise SnapshotMissing(
+            f"no snapshot at {path}: run `outcomes build` (or `outcomes demo` for demo data)"
+        )
+    for attempt in range(5):
+        try:
+            return open_reader(_reader_path(path))
+        except (FileNotFoundError, duckdb.IOException) as exc:
+            # another reader may clean up the folder of a build swapped out a moment ago
+            if not path.exists():
+                raise SnapshotMissing(f"no snapshot at {path}: run `outcomes build`") from exc
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def _reader_path(path: Path) -> Path:
@@ -135,10 +182,6 @@ def _read_build_id(settings: Settings) -> str | None:
     finally:
         con.close()
     return rows[0][0] if rows else None
-
-
-def _escape(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
