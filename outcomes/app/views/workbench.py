@@ -42,9 +42,12 @@ from pathlib import Path
 import pandas as pd
 
 from outcomes.config import Settings
+from outcomes.core.definition import SqlDefinition
 from outcomes.core.headers import HeaderError, MetricHeader, parse_header, split_header
-from outcomes.core.registry import RegistryError, SqlDefinition, load_registry
+from outcomes.core.registry import RegistryError, load_registry
 from outcomes.errors import OutcomesError
+from outcomes.store.manifest_file import BuildRecord
+from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
 from outcomes.store.sandbox import SandboxResult, run_sandboxed
 
 TEMPLATE = """/* ---
@@ -398,7 +401,7 @@ class SaveResult:
     created: bool  # a new metric file
     audit_id: int
     diff: str
-    build: object | None  # outcomes.build.full.BuildResult, or None when the build could not run
+    build: BuildRecord | None  # None when the build could not run
     build_error: str | None
     message: str = field(default="")
 
@@ -457,11 +460,9 @@ def save_draft(
     )
     build, build_error = None, None
     if rebuild:
-        from outcomes.build.full import BuildError, build_snapshot
-
         try:
-            build = build_snapshot(settings)
-        except BuildError as exc:
+            build = rebuild_snapshot(settings)
+        except RebuildFailed as exc:
             build_error = str(exc)
     return SaveResult(path, current is None, audit_id, diff, build, build_error)
 
