@@ -34,10 +34,12 @@ import duckdb
 import pandas as pd
 
 from outcomes.app.charts import format_value
-from outcomes.build.alerts import evaluate_thresholds, thresholds_frame
 from outcomes.config import SHIPPED_DIR, Settings
+from outcomes.core.definition import SqlDefinition
 from outcomes.core.headers import MetricHeader
-from outcomes.core.registry import Registry, SqlDefinition, load_registry
+from outcomes.core.registry import Registry, load_registry
+from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
+from outcomes.store.reporting_weeks import last_complete_week
 
 UNOWNED = "(unowned)"
 PAGES_DIR = SHIPPED_DIR / "app_pages"
@@ -502,12 +504,6 @@ def _frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
 ) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
-
-
-def last_complete_week(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The newest reporting week that had ended at build time (None without weeks)."""
-    rows = con.execute("select max(week_start) from staging.weeks where not is_partial").fetchall()
-    return rows[0][0] if rows else None
 
 
 def _qualified(con: duckdb.DuckDBPyConnection, name: str) -> str:
