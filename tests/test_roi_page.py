@@ -41,7 +41,9 @@ from outcomes.app.views.roi import (
     windows,
 )
 from outcomes.app.views.roi.budget_projection import PROJECTION_METRICS
+from outcomes.config import Settings
 from outcomes.core import money
+from outcomes.store.sqlfunctions import install
 from tests.apphelpers import ROOT
 
 WEEKS = [dt.date(2026, 1, 5) + dt.timedelta(weeks=k) for k in range(13)]
@@ -57,7 +59,8 @@ def _inputs(*items: dict) -> str:
 def con():
     c = duckdb.connect()
     c.execute("create schema staging; create schema metrics; create schema roi")
-    c.execute("create table main.build_settings (key varchar, value varchar)")
+    install(c, Settings(), as_of="2026-04-01 06:00:00")  # the macros the metric SQL calls
+    c.execute("create or replace table main.build_settings (key varchar, value varchar)")
     c.execute(
         "insert into main.build_settings values ('as_of', '2026-04-01 06:00:00'), ('currency', 'USD')"
     )
