@@ -75,7 +75,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from outcomes.build.full import build_snapshot
-    from outcomes.roi.assumptions import AssumptionsError
+    from outcomes.roi.assumption_versions import AssumptionsError
 
     try:
         result = build_snapshot(settings, progress=printer(), incremental=args.incremental)
@@ -148,11 +148,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_assumptions(args: argparse.Namespace, settings: Settings) -> int:
-    from outcomes.roi import assumptions
+    from outcomes.roi import assumption_changes, assumptions
+    from outcomes.roi.assumption_versions import AssumptionsError
 
     try:
         if args.action == "set":
-            change = assumptions.set_assumption(
+            change = assumption_changes.set_assumption(
                 settings,
                 args.key,
                 args.value,
@@ -168,34 +169,39 @@ def cmd_assumptions(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "list":
             print(assumptions.render_register(assumptions.load_register(settings)))
         else:
-            print(assumptions.render_history(assumptions.history(settings, args.key)))
-    except assumptions.AssumptionsError as exc:
+            print(
+                assumption_changes.render_history(assumption_changes.history(settings, args.key))
+            )
+    except AssumptionsError as exc:
         raise UsageError(str(exc)) from exc
     return OK
 
 
 def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
-    from outcomes.roi import audit_pack
+    from outcomes.core.periods import PeriodError, parse_period
     from outcomes.roi import close as period_close
     from outcomes.roi import summary as roi_summary
+    from outcomes.roi.pack_export import export_pack
+    from outcomes.roi.pack_verify import PackError, verify_pack
+    from outcomes.roi.restatements import restatements
     from outcomes.store.snapshot import open_snapshot
 
     if args.action == "verify":
         try:
-            report = audit_pack.verify_pack(Path(args.pack))
-        except audit_pack.PackError as exc:
+            report = verify_pack(Path(args.pack))
+        except PackError as exc:
             raise UsageError(str(exc)) from exc
         print(report.describe())
         return OK if report.ok else FAILED
     con = open_snapshot(settings)
     try:
         if args.action == "summary":
-            start, end = roi_summary.period_bounds(args.period) if args.period else (None, None)
+            start, end = parse_period(args.period).bounds if args.period else (None, None)
             print(roi_summary.summarise(con, start, end).render())
         elif args.action == "close":
             try:
                 record = period_close.close_period(con, settings, args.period, _who())
-            except period_close.PeriodError as exc:
+            except PeriodError as exc:
                 raise UsageError(str(exc)) from exc
             except period_close.CloseError as exc:
                 print(f"error: {exc}", file=sys.stderr)
@@ -205,7 +211,7 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
                 f"net {record.totals['net']}, ledger sha256 {record.ledger_sha256})"
             )
         elif args.action == "restatements":
-            found = period_close.restatements(con, settings, include_unchanged=True)
+            found = restatements(con, settings, include_unchanged=True)
             if not found:
                 print("no closed periods")
             for r in found:
@@ -213,8 +219,8 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
             return FAILED if any(r.restated for r in found) else OK
         elif args.action == "export":
             try:
-                path = audit_pack.export_pack(con, settings, args.period, Path(args.out))
-            except (period_close.PeriodError, period_close.CloseError) as exc:
+                path = export_pack(con, settings, args.period, Path(args.out))
+            except (PeriodError, period_close.CloseError) as exc:
                 raise UsageError(str(exc)) from exc
             print(f"audit pack for {args.period}: {path}")
     finally:

@@ -15,15 +15,20 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from outcomes.config import Settings
 from outcomes.core.formula import Formula
+from outcomes.roi.ledger import LEDGER_COLUMNS
+from outcomes.roi.ledger_build import LEDGER_DDL
+from outcomes.store.snapshot import open_snapshot
+from outcomes.store.state import StateStore
 
 WEEKS = [dt.date(2026, 1, 5) + dt.timedelta(weeks=k) for k in range(17)]
 Q1_WEEKS = [w for w in WEEKS if w < dt.date(2026, 4, 1)]
@@ -342,31 +347,41 @@ def make_snapshot(fx: Fixture) -> Path:
                    value, unit, owner, source, note, low, high, _load_id as load_id
             from raw.assumptions"""
         )
-        con.execute(
-            """create table main.roi_ledger (week_start date, line_id varchar, category varchar,
-            title varchar, formula varchar, formula_filled varchar, inputs json,
-            amount decimal(38,10), currency varchar)"""
-        )
+        con.execute(LEDGER_DDL)
         for row in ledger_rows(fx):
             con.execute(
                 "insert into main.roi_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    row[k]
-                    for k in (
-                        "week_start",
-                        "line_id",
-                        "category",
-                        "title",
-                        "formula",
-                        "formula_filled",
-                        "inputs",
-                        "amount",
-                        "currency",
-                    )
-                ],
+                [row[k] for k in LEDGER_COLUMNS],
             )
         con.execute("checkpoint")
     finally:
         con.close()
     os.replace(tmp, fx.warehouse)
     return fx.warehouse
+
+
+# -- pytest fixtures (a test module takes them with ``fx = ledgerfixtures.fx`` ...) ------------
+
+CLOSED_AT = dt.datetime(2026, 5, 5, 9, 30, tzinfo=dt.UTC)  # the state store's clock
+
+
+@pytest.fixture
+def fx(tmp_path: Path) -> Fixture:
+    """The fixture snapshot, written in ``tmp_path``."""
+    fixture = Fixture(tmp_path)
+    make_snapshot(fixture)
+    return fixture
+
+
+@pytest.fixture
+def store(fx: Fixture) -> StateStore:
+    """The fixture's state store, its clock at :data:`CLOSED_AT`."""
+    return StateStore(fx.settings().state_path, now=lambda: CLOSED_AT)
+
+
+@pytest.fixture
+def con(fx: Fixture) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the fixture snapshot."""
+    c = open_snapshot(fx.settings())
+    yield c
+    c.close()

@@ -1,7 +1,7 @@
 """A tiny ROI project written by hand: source CSVs, a register file, a CLI change, a build.
 
 Everything goes through the real pipeline: ``outcomes.ingest.load.ingest_path`` into a tmp raw
-store, :func:`outcomes.roi.assumptions.set_assumption` into a tmp state store, then
+store, :func:`outcomes.roi.assumption_changes.set_assumption` into a tmp state store, then
 ``outcomes.build.full.build_snapshot`` with the build's clock fixed (so the current week is known).
 
 Calendar (UTC, weeks start on Monday; the build runs on Tuesday 2026-03-24, so 2026-03-23 is
@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import duckdb
@@ -29,8 +30,8 @@ import pytest
 from outcomes.build.full import BuildResult, build_snapshot
 from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
-from outcomes.roi.assumptions import set_assumption
-from outcomes.roi.ledger import LedgerResult
+from outcomes.roi.assumption_changes import set_assumption
+from outcomes.roi.ledger_build import LedgerResult
 
 AS_OF = dt.datetime(2026, 3, 24, 12, 0, 0)  # the build's clock (UTC)
 PRE, W1, W2, W3, W4 = (dt.date(2026, 2, 23) + dt.timedelta(weeks=k) for k in range(5))
@@ -178,6 +179,13 @@ class Project:
         return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
 
 
+def div(a: str, b: str) -> Decimal:
+    """``a / b`` with 38 significant digits, as the ROI summary divides."""
+    with localcontext() as ctx:
+        ctx.prec = 38
+        return Decimal(a) / Decimal(b)
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
@@ -302,7 +310,7 @@ def build_wired(settings: Settings, as_of: dt.datetime = AS_OF) -> tuple[BuildRe
 
 
 def _ledger_result_from_snapshot(settings: Settings) -> LedgerResult:
-    from outcomes.roi.ledger import LineResult
+    from outcomes.roi.ledger_build import LineResult
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:

@@ -11,16 +11,10 @@ import pytest
 
 from outcomes.config import PROJECT_ROOT
 from outcomes.ingest.load import ingest_path
-from outcomes.roi.assumptions import (
-    AssumptionsError,
-    copy_register_into,
-    history,
-    load_register,
-    read_register_file,
-    render_history,
-    render_register,
-    set_assumption,
-)
+from outcomes.roi.assumption_changes import history, render_history, set_assumption
+from outcomes.roi.assumption_versions import AssumptionsError
+from outcomes.roi.assumptions import copy_register_into, load_register, render_register
+from outcomes.roi.register_file import read_register_file
 from outcomes.store.raw import ensure_schema
 from tests.roifixtures import HEADER, RAW_ASSUMPTIONS, REGISTER, settings_for, write_csv
 from tests.sqlharness import SQL_DIR

@@ -14,25 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.roi.audit_pack import PackError, export_pack, verify_pack
-from outcomes.roi.close import close_period, ledger_sha256, read_ledger
+from outcomes.roi.close import close_period
+from outcomes.roi.ledger import ledger_sha256, read_ledger
+from outcomes.roi.pack_export import export_pack
+from outcomes.roi.pack_verify import PackError, verify_pack
 from outcomes.store.snapshot import open_snapshot
 from outcomes.store.state import StateStore
+from tests import ledgerfixtures
 from tests.ledgerfixtures import LINES, Q1_WEEKS, Fixture, make_snapshot
 
-NOW = dt.datetime(2026, 5, 5, 9, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def fx(tmp_path: Path) -> Fixture:
-    fixture = Fixture(tmp_path)
-    make_snapshot(fixture)
-    return fixture
-
-
-@pytest.fixture
-def store(fx: Fixture) -> StateStore:
-    return StateStore(fx.settings().state_path, now=lambda: NOW)
+fx, store = ledgerfixtures.fx, ledgerfixtures.store
 
 
 def export(fx: Fixture, store: StateStore, out: Path, period: str = "2026-Q1") -> Path:

@@ -38,15 +38,9 @@ import duckdb
 import pytest
 
 from outcomes.core.registry import load_registry
-from outcomes.roi.ledger import (
-    InputSpec,
-    LedgerError,
-    LineSpec,
-    build_ledger,
-    display,
-    ledger_csv,
-    read_ledger,
-)
+from outcomes.roi.ledger import LedgerError, display, ledger_csv, read_ledger
+from outcomes.roi.ledger_build import build_ledger
+from outcomes.roi.line_specs import InputSpec, LineSpec
 from tests import roifixtures
 from tests.roifixtures import PRE, W1, W2, W3, W4, build_wired, make_project
 from tests.sqlharness import SQL_DIR
@@ -150,7 +144,7 @@ def test_formula_filled_and_inputs_with_their_sources(golden_con):
     inputs = {i.name: i for i in w2.inputs}
     rate = inputs["loaded_hourly_cost"]
     # the CLI change from 2026-03-09 is the version in force in W2; W1 still has the file's 62.50
-    assert (rate.source_type, rate.source_ref, rate.effective_from, rate.value, rate.unit) == (
+    assert (rate.source_type, rate.source_ref, rate.effective_from, rate.decimal, rate.unit) == (
         "assumption",
         "loaded_hourly_cost",
         "2026-03-09",
@@ -158,14 +152,14 @@ def test_formula_filled_and_inputs_with_their_sources(golden_con):
         "USD/hour",
     )
     w1_rate = {i.name: i for i in rows[(W1, "time_saved")].inputs}["loaded_hourly_cost"]
-    assert (w1_rate.effective_from, w1_rate.value, w1_rate.owner) == (
+    assert (w1_rate.effective_from, w1_rate.decimal, w1_rate.owner) == (
         "2026-01-01",
         D("62.5"),
         "fin@example.com",
     )
     items = inputs["assisted_items"]
     metric_sha = hashlib.sha256((SQL_DIR / "metrics" / "hours_saved.sql").read_bytes()).hexdigest()
-    assert (items.source_type, items.source_ref, items.value, items.unit, items.sql_sha256) == (
+    assert (items.source_type, items.source_ref, items.decimal, items.unit, items.sql_sha256) == (
         "metric",
         "metrics.hours_saved.assisted_items",
         D("3"),
@@ -182,7 +176,7 @@ def test_formula_filled_and_inputs_with_their_sources(golden_con):
     inference = rows[(W1, "inference")].inputs[0]
     assert inference.source_ref == "staging.ai_events: sum(cost_usd) of 4 events"
     error_rate = {i.name: i for i in rows[(W1, "errors_avoided")].inputs}["error_rate"]
-    assert (error_rate.value, error_rate.source_ref, error_rate.unit) == (
+    assert (error_rate.decimal, error_rate.source_ref, error_rate.unit) == (
         D("0.3333333333"),
         "metrics.error_rate",
         "ratio",

@@ -5,47 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from outcomes.roi.close import (
-    CloseError,
-    PeriodError,
-    amount_text,
-    close_period,
-    closed_periods,
-    ledger_sha256,
-    parse_period,
-    read_ledger,
-    restatements,
-)
+from outcomes.roi.close import CloseError, close_period, closed_periods
+from outcomes.roi.ledger import amount_text, ledger_sha256, read_ledger
+from outcomes.roi.restatements import restatements
 from outcomes.store.snapshot import open_snapshot
-from outcomes.store.state import StateStore
-from tests.ledgerfixtures import JAN_WEEKS, LINES, Q1_WEEKS, Fixture, hours_saved, make_snapshot
+from tests import ledgerfixtures
+from tests.ledgerfixtures import (
+    CLOSED_AT,
+    JAN_WEEKS,
+    LINES,
+    Q1_WEEKS,
+    Fixture,
+    hours_saved,
+    make_snapshot,
+)
 
-CLOSED_AT = dt.datetime(2026, 5, 5, 9, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def fx(tmp_path: Path) -> Fixture:
-    fixture = Fixture(tmp_path)
-    make_snapshot(fixture)
-    return fixture
-
-
-@pytest.fixture
-def store(fx: Fixture) -> StateStore:
-    return StateStore(fx.settings().state_path, now=lambda: CLOSED_AT)
-
-
-@pytest.fixture
-def con(fx: Fixture) -> Iterator:
-    c = open_snapshot(fx.settings())
-    yield c
-    c.close()
+fx, store, con = ledgerfixtures.fx, ledgerfixtures.store, ledgerfixtures.con
 
 
 def rebuild(fx: Fixture, **changes) -> None:
@@ -255,16 +234,3 @@ def test_refuses_a_period_not_over_an_empty_one_and_a_failed_build(fx, store, co
     with open_snapshot(fx.settings()) as failed, pytest.raises(CloseError, match="status 'failed'"):
         close_period(failed, fx.settings(), "2026-01", "cfo@example.com", store=store)
     assert closed_periods(fx.settings(), store=store) == []
-
-
-def test_parse_period():
-    assert parse_period("2026-02").end == dt.date(2026, 2, 28)
-    assert parse_period("2024-02").end == dt.date(2024, 2, 29)
-    q4 = parse_period(" 2025-q4 ")
-    assert (q4.label, q4.start, q4.end) == ("2025-Q4", dt.date(2025, 10, 1), dt.date(2025, 12, 31))
-    # a week belongs to the period containing its week_start, even when it ends in the next one
-    assert parse_period("2026-Q1").contains(dt.date(2026, 3, 30))
-    assert not parse_period("2026-04").contains(dt.date(2026, 3, 30))
-    for bad in ("2026-13", "2026-Q5", "Q1", "2026", "2026-1"):
-        with pytest.raises(PeriodError, match="YYYY-MM"):
-            parse_period(bad)

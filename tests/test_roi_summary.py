@@ -24,25 +24,19 @@ x 100000 events x headroom 3 = 26287.5 a month; budget 30000: ratio 0.87625, not
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 import duckdb
-import pytest
 
-from outcomes.roi.ledger import LEDGER_DDL, display
-from outcomes.roi.summary import PeriodError, period_bounds, summarise
+from outcomes.roi.ledger import display
+from outcomes.roi.ledger_build import LEDGER_DDL
+from outcomes.roi.summary import summarise
 from tests import roifixtures
-from tests.roifixtures import PRE, W1, W2, W3, W4
+from tests.roifixtures import PRE, W1, W2, W3, W4, div
 
 golden = roifixtures.golden  # the hand-worked project, built once (fixture)
 golden_con = roifixtures.golden_con
 D = Decimal
-
-
-def div(a: str, b: str) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = 38
-        return D(a) / D(b)
 
 
 def test_golden_summary_to_the_cent(golden_con):
@@ -96,20 +90,6 @@ def test_period_summary_keeps_inception_to_date_cumulative(golden_con):
         D("-1"),
         None,
     )
-
-
-def test_period_bounds():
-    assert period_bounds("2026-03") == (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-    assert period_bounds("2024-02") == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
-    assert period_bounds("2026-Q4") == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
-    assert period_bounds("2026") == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
-    assert period_bounds("ytd", today=dt.date(2026, 3, 24)) == (
-        dt.date(2026, 1, 1),
-        dt.date(2026, 3, 24),
-    )
-    for bad in ("2026-13", "2026-Q5", "last week", "26-01"):
-        with pytest.raises(PeriodError):
-            period_bounds(bad)
 
 
 def _ledger(rows):

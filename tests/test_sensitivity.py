@@ -35,20 +35,15 @@ Best: baseline 50, rate 80: 46.6666666667 + 160 + 146.6666666667 = 353.333333333
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from outcomes.roi.sensitivity import render, roi_range, sensitivity
 from tests import roifixtures
+from tests.roifixtures import div
 
 golden = roifixtures.golden  # the hand-worked project, built once (fixture)
 golden_con = roifixtures.golden_con
 D = Decimal
-
-
-def div(a: str, b: str) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = 38
-        return D(a) / D(b)
 
 
 def test_tornado_rows_to_the_hand_worked_figures(golden_con):

@@ -10,7 +10,8 @@ import formulas
 import openpyxl
 import pytest
 
-from outcomes.roi.close import LedgerInput, LedgerRow, ledger_totals
+from outcomes.roi.ledger import LedgerInput, LedgerRow
+from outcomes.roi.totals import ledger_totals
 from outcomes.roi.xlsx_ledger import LedgerWorkbook, write_ledger_xlsx
 from tests.ledgerfixtures import Fixture, ledger_rows
 

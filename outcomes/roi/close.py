@@ -1,278 +1,50 @@
-"""Period close and restatement of the ROI ledger.
+"""Period close of the ROI ledger: one month or quarter frozen, with the build it came from.
 
 ``close_period`` freezes one month or quarter of ``main.roi_ledger`` (every row, amounts as
 exact decimal text) together with the build's manifest (SQL hashes, assumption versions, data
 fingerprints, build id), who closed it and when, in the state store (tables ``period_closes``
 and ``closed_ledger_rows``, append-only: SQLite triggers abort any UPDATE or DELETE, and a
 second close of the same period). A closed period is never altered: a later build whose
-ledger differs for a closed period shows up in ``restatements`` as original vs restated
-amount per line and week, naming each input that changed (assumption value or version,
-metric value, SQL hash...). Re-closing a period would need an explicit, audited 'reopen',
-which does not exist yet: closing twice is refused.
+ledger differs for a closed period shows up in :func:`outcomes.roi.restatements.restatements`
+as original vs restated amount per line and week. Re-closing a period would need an explicit,
+audited 'reopen', which does not exist yet: closing twice is refused.
 
-A week belongs to the period that contains its ``week_start``.
-
->>> parse_period("2026-Q1")
-Period(label='2026-Q1', start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 31))
->>> parse_period("2026-02").end
-datetime.date(2026, 2, 28)
+A week belongs to the period that contains its ``week_start`` (:mod:`outcomes.core.periods`).
 """
 
 from __future__ import annotations
 
-import calendar
-import hashlib
-import io
 import json
-import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 import duckdb
 
 from outcomes.config import Settings
+from outcomes.core.periods import CLOSABLE, Period, parse_period
 from outcomes.errors import OutcomesError
-from outcomes.store import state
+from outcomes.roi.fetch import fetch_records
+from outcomes.roi.ledger import LedgerMissing, LedgerRow, ledger_sha256, read_ledger
+from outcomes.roi.totals import ledger_totals
 from outcomes.store.state import StateStore
-
-AMOUNT_PLACES = Decimal("1E-10")  # DECIMAL(38,10), the ledger's amount type
-INPUT_FIELDS = (
-    "name",
-    "value",
-    "unit",
-    "source_type",
-    "source_ref",
-    "sql_sha256",
-    "effective_from",
-    "owner",
-)
-LEDGER_COLUMNS = (
-    "week_start",
-    "line_id",
-    "category",
-    "title",
-    "formula",
-    "formula_filled",
-    "inputs",
-    "amount",
-    "currency",
-)
-
-
-class PeriodError(OutcomesError, ValueError):
-    """A period label that is neither ``YYYY-MM`` nor ``YYYY-Qn``."""
+from outcomes.store.state_audit import write_audit_entry
+from outcomes.store.state_values import parse_timestamp
 
 
 class CloseError(OutcomesError, RuntimeError):
     """A period that cannot be closed (already closed, nothing to close, build failed...)."""
 
 
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: date
-    end: date  # inclusive
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-
-def parse_period(text: str) -> Period:
-    """A month ``YYYY-MM`` or a quarter ``YYYY-Qn`` (first and last day, inclusive).
-
-    >>> parse_period("2025-q4").label
-    '2025-Q4'
-    """
-    label = str(text).strip().upper()
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", label):
-        year, month = int(m[1]), int(m[2])
-        if not 1 <= month <= 12:
-            raise PeriodError(f"period {text!r}: the month of YYYY-MM must be 01..12")
-        return Period(label, date(year, month, 1), _month_end(year, month))
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
-        year, quarter = int(m[1]), int(m[2])
-        first = 3 * quarter - 2
-        return Period(label, date(year, first, 1), _month_end(year, first + 2))
-    raise PeriodError(
-        f"period {text!r} is not a month (YYYY-MM, e.g. 2026-03) or a quarter (YYYY-Qn, e.g. 2026-Q1)"
-    )
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-# -- ledger rows -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerInput:
-    """One named input of a ledger row, as in ``main.roi_ledger.inputs``."""
-
-    name: str
-    value: str  # exact decimal text
-    unit: str | None = None
-    source_type: str | None = None  # metric / assumption / cost_rows / events
-    source_ref: str | None = None
-    sql_sha256: str | None = None
-    effective_from: str | None = None
-    owner: str | None = None
-
-    @classmethod
-    def from_mapping(cls, item: Mapping[str, Any]) -> LedgerInput:
-        values = {f: _text_or_none(item.get(f)) for f in INPUT_FIELDS}
-        if not values["name"] or values["value"] is None:
-            raise ValueError(f"ledger input without name or value: {dict(item)!r}")
-        return cls(**values)  # type: ignore[arg-type]
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {f: getattr(self, f) for f in INPUT_FIELDS}
-
-    @property
-    def decimal(self) -> Decimal:
-        return Decimal(self.value)
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    """One row of ``main.roi_ledger``: one ROI line in one week."""
-
-    week_start: date
-    line_id: str
-    category: str  # benefit | cost
-    title: str
-    formula: str
-    formula_filled: str
-    inputs: tuple[LedgerInput, ...]
-    amount: Decimal
-    currency: str
-
-    @property
-    def key(self) -> tuple[date, str]:
-        return (self.week_start, self.line_id)
-
-    def input_values(self) -> dict[str, Decimal]:
-        return {i.name: i.decimal for i in self.inputs}
-
-    def canonical(self) -> dict[str, Any]:
-        """The row as canonical JSON-ready text (dates ISO, amounts 10-place decimal text)."""
-        return {
-            "week_start": self.week_start.isoformat(),
-            "line_id": self.line_id,
-            "category": self.category,
-            "title": self.title,
-            "formula": self.formula,
-            "formula_filled": self.formula_filled,
-            "inputs": [i.as_dict() for i in self.inputs],
-            "amount": amount_text(self.amount),
-            "currency": self.currency,
-        }
-
-    @classmethod
-    def from_canonical(cls, row: Mapping[str, Any]) -> LedgerRow:
-        inputs = row["inputs"]
-        if isinstance(inputs, str):
-            inputs = json.loads(inputs, parse_float=Decimal)
-        return cls(
-            week_start=_as_date(row["week_start"]),
-            line_id=str(row["line_id"]),
-            category=str(row["category"]),
-            title=str(row["title"] or ""),
-            formula=str(row["formula"]),
-            formula_filled=str(row["formula_filled"] or ""),
-            inputs=tuple(LedgerInput.from_mapping(i) for i in inputs),
-            amount=Decimal(str(row["amount"])),
-            currency=str(row["currency"]),
-        )
-
-
-def amount_text(amount: Decimal) -> str:
-    """Exact decimal text of an amount with the ledger's 10 places.
-
-    >>> amount_text(Decimal("12.5"))
-    '12.5000000000'
-    """
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return f"{Decimal(amount).quantize(AMOUNT_PLACES):f}"
-
-
-def read_ledger(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[LedgerRow]:
-    """Rows of ``main.roi_ledger`` with ``start <= week_start <= end``, by week then line."""
-    # Executed on ``con`` itself (results fetched at once): a cursor would start on the
-    # in-memory catalog instead of the attached snapshot.
+def period_rows(con: duckdb.DuckDBPyConnection, period: Period) -> list[LedgerRow]:
+    """The ledger rows of ``period``; :class:`CloseError` when the snapshot has no ledger."""
     try:
-        rows = con.execute(
-            "select week_start, line_id, category, title, formula, formula_filled, "
-            "inputs::varchar, amount::varchar, currency from main.roi_ledger "
-            "where week_start between ? and ? order by week_start, line_id",
-            [start, end],
-        ).fetchall()
-    except duckdb.CatalogException as exc:
-        raise CloseError(
-            "the snapshot has no main.roi_ledger: run `outcomes build` with sql/roi lines"
-        ) from exc
-    return sort_rows(
-        LedgerRow.from_canonical(dict(zip(LEDGER_COLUMNS, r, strict=True))) for r in rows
-    )
-
-
-def sort_rows(rows: Iterable[LedgerRow]) -> list[LedgerRow]:
-    return sorted(rows, key=lambda r: r.key)
-
-
-def ledger_sha256(rows: Iterable[LedgerRow]) -> str:
-    """sha256 of the canonical ledger: one compact sorted-key JSON object per row, LF-ended.
-
-    The same function hashes a close and an audit pack, so the two can be compared.
-    """
-    buffer = io.StringIO()
-    for row in sort_rows(rows):
-        buffer.write(json.dumps(row.canonical(), sort_keys=True, separators=(",", ":")))
-        buffer.write("\n")
-    return hashlib.sha256(buffer.getvalue().encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Totals:
-    benefits: Decimal
-    costs: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        return self.benefits - self.costs
-
-    @property
-    def roi(self) -> Decimal | None:
-        """net / costs (None when there are no costs)."""
-        if self.costs == 0:
-            return None
-        with localcontext() as ctx:
-            ctx.prec = 38
-            return self.net / self.costs
-
-    def as_dict(self) -> dict[str, str | None]:
-        roi = self.roi
-        return {
-            "benefits": amount_text(self.benefits),
-            "costs": amount_text(self.costs),
-            "net": amount_text(self.net),
-            "roi": None if roi is None else str(roi),
-        }
-
-
-def ledger_totals(rows: Iterable[LedgerRow]) -> Totals:
-    benefits = costs = Decimal(0)
-    for row in rows:
-        if row.category == "cost":
-            costs += row.amount
-        else:
-            benefits += row.amount
-    return Totals(benefits, costs)
+        return read_ledger(con, period.start, period.end)
+    except LedgerMissing as exc:
+        raise CloseError(str(exc)) from exc
 
 
 # -- manifest of a build ---------------------------------------------------------------------
@@ -286,7 +58,7 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
     fingerprints). Parts the snapshot does not have are left out.
     """
     manifest: dict[str, Any] = {}
-    build = _query(con, "select * from main.build_manifest limit 1")
+    build = fetch_records(con, "select * from main.build_manifest limit 1")
     if not build:
         raise CloseError(
             "the snapshot has no main.build_manifest row: rebuild it (`outcomes build`)"
@@ -296,7 +68,7 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
         if isinstance(b.get(key), str):
             b[key] = json.loads(b[key])
     manifest["build"] = {k: _jsonable(v) for k, v in b.items()}
-    objects = _query(
+    objects = fetch_records(
         con,
         "select name, kind, path, sql_sha256, status, depends_on, load_ids from main.build_objects "
         "order by kind, name",
@@ -310,7 +82,7 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
     manifest["assumptions_used"] = [
         {"key": k, "effective_from": ef, "value": v} for (k, ef), v in sorted(used.items(), key=str)
     ]
-    register = _query(
+    register = fetch_records(
         con,
         "select key, effective_from, value::varchar as value, unit, owner, source, load_id "
         "from staging.assumptions order by key, effective_from",
@@ -319,22 +91,13 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
         manifest["assumptions_register"] = [
             {k: _jsonable(v) for k, v in r.items()} for r in register
         ]
-    loads = _query(
+    loads = fetch_records(
         con,
         "select load_id, table_name, file_sha256, status from raw.loads order by load_id",
     )
     if loads:
         manifest["loads"] = [{k: _jsonable(v) for k, v in r.items()} for r in loads]
     return manifest
-
-
-def _query(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    try:
-        result = con.execute(sql)
-        names = [d[0] for d in result.description]
-        return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
-    except (duckdb.CatalogException, duckdb.BinderException):
-        return []  # an optional part the snapshot does not have
 
 
 def _jsonable(value: Any) -> Any:
@@ -380,7 +143,7 @@ def close_period(
     Refused (``CloseError``) when the period is already closed, has no ledger rows, is not
     over at the build's ``as_of``, or comes from a failed build.
     """
-    p = parse_period(period)
+    p = parse_period(period, forms=CLOSABLE)
     closed_by = (closed_by or "").strip()
     if not closed_by:
         raise CloseError("closed_by must name who closes the period")
@@ -393,7 +156,7 @@ def close_period(
             "altered. Re-closing needs an explicit reopen, which Outcomes does not offer yet; "
             "see `outcomes roi restatements` for what a later build changed"
         )
-    rows = read_ledger(con, p.start, p.end)
+    rows = period_rows(con, p)
     if not rows:
         raise CloseError(
             f"no ROI ledger rows with week_start in {p.label} ({p.start} .. {p.end}): nothing to close"
@@ -456,7 +219,7 @@ def close_period(
                 for c in (r.canonical() for r in rows)
             ],
         )
-        state._audit(
+        write_audit_entry(
             conn,
             at,
             closed_by,
@@ -497,7 +260,7 @@ def _record(store: StateStore, r: Any) -> CloseRecord:
         end=date.fromisoformat(r["period_end"]),
         build_id=r["build_id"],
         closed_by=r["closed_by"],
-        closed_at=state._ts(r["closed_at"]),
+        closed_at=parse_timestamp(r["closed_at"]),
         manifest=json.loads(r["manifest"]),
         ledger_sha256=r["ledger_sha256"],
         totals=json.loads(r["totals"]),
@@ -506,243 +269,7 @@ def _record(store: StateStore, r: Any) -> CloseRecord:
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> date | None:
-    rows = _query(con, "select value from main.build_settings where key = 'as_of'")
+    rows = fetch_records(con, "select value from main.build_settings where key = 'as_of'")
     if not rows or not rows[0]["value"]:
         return None
     return datetime.fromisoformat(str(rows[0]["value"]).replace("T", " ")).date()
-
-
-# -- restatements ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InputChange:
-    """One input of a line that differs between the close and the current build."""
-
-    name: str
-    source_type: str | None
-    source_ref: str | None
-    change: str  # changed | added | removed
-    fields: tuple[tuple[str, str | None, str | None], ...]  # (field, old, new)
-    effective_from: str | None = None  # the closed version (assumptions)
-
-    def describe(self) -> str:
-        """E.g. ``assumption loaded_hourly_cost (effective_from 2026-01-01): value 62.50 -> 70.00``."""
-        what = f"{self.source_type or 'input'} {self.source_ref or self.name}"
-        if self.source_ref and self.source_ref != self.name:
-            what += f" (as {self.name})"
-        if self.effective_from and not any(f == "effective_from" for f, _, _ in self.fields):
-            what += f" (effective_from {self.effective_from})"
-        if self.change != "changed":
-            return f"{what}: input {self.change}"
-        parts = [f"{f} {old} -> {new}" for f, old, new in self.fields]
-        return f"{what}: " + ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class LineRestatement:
-    week_start: date
-    line_id: str
-    title: str
-    category: str
-    status: str  # changed | added | removed | provenance (same amount, inputs changed)
-    original: Decimal | None
-    restated: Decimal | None
-    input_changes: tuple[InputChange, ...]
-    formula_change: tuple[str, str] | None = None
-
-    @property
-    def difference(self) -> Decimal:
-        return (self.restated or Decimal(0)) - (self.original or Decimal(0))
-
-    def describe(self) -> str:
-        head = f"{self.week_start} {self.line_id}: "
-        if self.status == "added":
-            head += f"added, restated {amount_text(self.restated or Decimal(0))}"
-        elif self.status == "removed":
-            head += f"removed, original {amount_text(self.original or Decimal(0))}"
-        else:
-            head += (
-                f"original {amount_text(self.original or Decimal(0))} -> restated "
-                f"{amount_text(self.restated or Decimal(0))} (difference {amount_text(self.difference)})"
-            )
-        notes = [c.describe() for c in self.input_changes]
-        if self.formula_change:
-            notes.append(f"formula {self.formula_change[0]!r} -> {self.formula_change[1]!r}")
-        return head + ("; " + "; ".join(notes) if notes else "")
-
-
-@dataclass(frozen=True)
-class Restatement:
-    """A closed period compared with the current snapshot's ledger."""
-
-    period: str
-    close_id: int
-    closed_at: datetime
-    closed_by: str
-    closed_build_id: str
-    current_build_id: str | None
-    lines: tuple[LineRestatement, ...]  # amount changed, or line added / removed
-    provenance: tuple[LineRestatement, ...]  # same amount, but an input or the formula changed
-    original_totals: dict[str, str | None]
-    restated_totals: dict[str, str | None]
-
-    @property
-    def restated(self) -> bool:
-        return bool(self.lines)
-
-    def changed_inputs(self) -> list[str]:
-        """Distinct descriptions of the inputs that changed, e.g. for a one-line summary."""
-        seen: dict[str, None] = {}
-        for line in self.lines:
-            for c in line.input_changes:
-                seen.setdefault(c.describe(), None)
-        return list(seen)
-
-    def describe(self) -> str:
-        if not self.restated and not self.provenance:
-            return f"{self.period}: unchanged since close #{self.close_id} ({self.closed_build_id})"
-        out = [
-            f"{self.period}: closed #{self.close_id} by {self.closed_by} at "
-            f"{self.closed_at:%Y-%m-%d %H:%M} UTC on build {self.closed_build_id}; current build "
-            f"{self.current_build_id}",
-            f"  net {self.original_totals['net']} -> {self.restated_totals['net']}",
-        ]
-        out += ["  RESTATED " + line.describe() for line in self.lines]
-        out += ["  provenance " + line.describe() for line in self.provenance]
-        return "\n".join(out)
-
-
-def restatements(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    *,
-    include_unchanged: bool = False,
-    store: StateStore | None = None,
-) -> list[Restatement]:
-    """Every closed period whose current ledger differs from what was closed, oldest close first.
-
-    ``include_unchanged`` also returns the closed periods that still match (``.restated`` and
-    ``.provenance`` empty).
-    """
-    current_build = _query(con, "select build_id from main.build_manifest limit 1")
-    current_build_id = current_build[0]["build_id"] if current_build else None
-    out: list[Restatement] = []
-    for close in closed_periods(settings, store=store):
-        now_rows = read_ledger(con, close.start, close.end)
-        lines, provenance = compare_rows(close.rows, now_rows)
-        if not (lines or provenance or include_unchanged):
-            continue
-        out.append(
-            Restatement(
-                period=close.period,
-                close_id=close.id,
-                closed_at=close.closed_at,
-                closed_by=close.closed_by,
-                closed_build_id=close.build_id,
-                current_build_id=current_build_id,
-                lines=tuple(lines),
-                provenance=tuple(provenance),
-                original_totals=close.totals,
-                restated_totals=ledger_totals(now_rows).as_dict(),
-            )
-        )
-    return out
-
-
-def compare_rows(
-    original: Iterable[LedgerRow], current: Iterable[LedgerRow]
-) -> tuple[list[LineRestatement], list[LineRestatement]]:
-    """(lines whose amount changed or that were added / removed, lines with changed inputs only)."""
-    before = {r.key: r for r in original}
-    after = {r.key: r for r in current}
-    lines: list[LineRestatement] = []
-    provenance: list[LineRestatement] = []
-    for key in sorted(before.keys() | after.keys()):
-        old, new = before.get(key), after.get(key)
-        ref = new or old
-        assert ref is not None
-        changes = diff_inputs(old.inputs if old else (), new.inputs if new else ())
-        formula = (old.formula, new.formula) if old and new and old.formula != new.formula else None
-        if old is None or new is None:
-            status = "added" if old is None else "removed"
-        elif old.amount != new.amount:
-            status = "changed"
-        elif changes or formula:
-            status = "provenance"
-        else:
-            continue
-        item = LineRestatement(
-            week_start=ref.week_start,
-            line_id=ref.line_id,
-            title=ref.title,
-            category=ref.category,
-            status=status,
-            original=old.amount if old else None,
-            restated=new.amount if new else None,
-            input_changes=tuple(changes) if old and new else (),
-            formula_change=formula,
-        )
-        (provenance if status == "provenance" else lines).append(item)
-    return lines, provenance
-
-
-def diff_inputs(old: Sequence[LedgerInput], new: Sequence[LedgerInput]) -> list[InputChange]:
-    """Inputs (matched by name) whose value, version, SQL hash, unit, source or owner differ."""
-    before = {i.name: i for i in old}
-    after = {i.name: i for i in new}
-    changes: list[InputChange] = []
-    for name in [*before, *(n for n in after if n not in before)]:
-        a, b = before.get(name), after.get(name)
-        ref = b or a
-        assert ref is not None
-        if a is None or b is None:
-            changes.append(
-                InputChange(
-                    name, ref.source_type, ref.source_ref, "added" if a is None else "removed", ()
-                )
-            )
-            continue
-        fields = []
-        # The version first, so "effective_from X -> Y, value 62.50 -> 70.00" reads naturally.
-        for f in (
-            "source_type",
-            "source_ref",
-            "effective_from",
-            "value",
-            "unit",
-            "sql_sha256",
-            "owner",
-        ):
-            x, y = getattr(a, f), getattr(b, f)
-            if f == "value" and x is not None and y is not None and Decimal(x) == Decimal(y):
-                continue
-            if x != y:
-                fields.append((f, x, y))
-        if fields:
-            changes.append(
-                InputChange(
-                    name, b.source_type, b.source_ref, "changed", tuple(fields), a.effective_from
-                )
-            )
-    return changes
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _text_or_none(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        raise ValueError(f"ledger input value {value!r} is a float; the ledger stores decimal text")
-    text = str(value)
-    return text if text != "" else None
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

@@ -34,8 +34,9 @@ import pandas as pd
 
 from outcomes.config import Settings
 from outcomes.core.formula import Formula
-from outcomes.roi.ledger import LedgerEntry, decimal_text, quantize_amount, read_ledger
-from outcomes.roi.summary import ratio
+from outcomes.roi.fetch import fetch_rows
+from outcomes.roi.ledger import LedgerRow, decimal_text, quantize_amount, read_ledger
+from outcomes.roi.totals import ratio
 
 COLUMNS = (
     "assumption",
@@ -179,14 +180,11 @@ _Range = tuple[str | None, Decimal | None, Decimal | None]  # unit, low, high
 
 
 def _ranges(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], _Range]:
-    cur = con.cursor()
-    try:
-        found = cur.execute(
-            "select key, effective_from::varchar, unit, low::varchar, high::varchar "
-            "from staging.assumptions"
-        ).fetchall()
-    finally:
-        cur.close()
+    found = fetch_rows(
+        con,
+        "select key, effective_from::varchar, unit, low::varchar, high::varchar "
+        "from staging.assumptions",
+    )
     return {
         (key, eff): (
             unit,
@@ -198,12 +196,12 @@ def _ranges(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], _Range]:
 
 
 def _amount(
-    entry: LedgerEntry,
+    entry: LedgerRow,
     ends: Mapping[str, str],
     ranges: Mapping[tuple[str, str], _Range],
 ) -> Decimal:
     """The row's amount with the assumptions in ``ends`` at that end of their version's range."""
-    values = entry.values()
+    values = entry.input_values()
     changed = False
     for i in entry.inputs:
         if i.source_type != "assumption" or i.source_ref not in ends:
@@ -226,7 +224,7 @@ def _formula(text: str) -> Formula:
 
 
 def _totals(
-    rows: Sequence[LedgerEntry],
+    rows: Sequence[LedgerRow],
     ends: Mapping[str, str],
     ranges: Mapping[tuple[str, str], _Range] | None = None,
 ) -> tuple[Decimal, Decimal]:
@@ -240,11 +238,11 @@ def _totals(
     return benefits, costs
 
 
-def _used_keys(rows: Sequence[LedgerEntry]) -> list[str]:
+def _used_keys(rows: Sequence[LedgerRow]) -> list[str]:
     return sorted({i.source_ref for e in rows for i in e.inputs if i.source_type == "assumption"})
 
 
-def _versions_used(rows: Sequence[LedgerEntry], key: str) -> list[str]:
+def _versions_used(rows: Sequence[LedgerRow], key: str) -> list[str]:
     return sorted(
         {
             i.effective_from or ""
@@ -255,12 +253,12 @@ def _versions_used(rows: Sequence[LedgerEntry], key: str) -> list[str]:
     )
 
 
-def _join(versions: Sequence[str], rows: Sequence[LedgerEntry], key: str) -> str:
+def _join(versions: Sequence[str], rows: Sequence[LedgerRow], key: str) -> str:
     values = {}
     for e in rows:
         for i in e.inputs:
             if i.source_type == "assumption" and i.source_ref == key:
-                values[i.effective_from or ""] = decimal_text(i.value)
+                values[i.effective_from or ""] = decimal_text(i.decimal)
     return " / ".join(values[v] for v in versions)
 
 

@@ -2,7 +2,7 @@
 
 Conventions (for docs/DECISIONS.md):
 
-- A week belongs to the period that contains its ``week_start`` (:func:`period_bounds`).
+- A week belongs to the period that contains its ``week_start`` (:mod:`outcomes.core.periods`).
 - total_benefits / total_costs: sums of the ledger amounts of the period's weeks (costs are
   positive); net_value = benefits - costs; ``roi`` = net_value / total_costs (``None`` when the
   costs are 0). Nothing is rounded; :func:`outcomes.roi.ledger.display` rounds to cents for display.
@@ -17,68 +17,24 @@ Conventions (for docs/DECISIONS.md):
   recomputed exactly like metrics.projected_inference_cost: (inference cost / events of the
   week) x projected_monthly_volume x headroom (3 when the register has none), against the
   monthly_budget, assumptions in force at the week.
-
->>> period_bounds("2026-Q1")
-(datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
->>> period_bounds("2026-02")
-(datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
->>> period_bounds("YTD", today=dt.date(2026, 5, 6))
-(datetime.date(2026, 1, 1), datetime.date(2026, 5, 6))
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 import duckdb
 
-from outcomes.errors import OutcomesError
-from outcomes.roi.ledger import LedgerEntry, decimal_text, display, read_ledger
+from outcomes.core.periods import parse_period
+from outcomes.roi.fetch import fetch_rows
+from outcomes.roi.ledger import LedgerRow, decimal_text, display, read_ledger
+from outcomes.roi.totals import LineTotal, line_totals, ratio
 
 RUN_RATE_WEEKS = 4
 WEEKS_PER_YEAR = 52
 DEFAULT_HEADROOM = Decimal(3)
-
-
-class PeriodError(OutcomesError, ValueError):
-    """A period label that cannot be read."""
-
-
-def period_bounds(period: str, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """First and last day (inclusive) of ``YYYY-MM``, ``YYYY-Qn``, ``YYYY`` or ``YTD``.
-
-    A week is in the period when its ``week_start`` is between the two. ``YTD`` runs from
-    1 January of ``today``'s year (default: today, UTC) to ``today``.
-
-    >>> period_bounds("2025")
-    (datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
-    >>> period_bounds("2026-q4")[1]
-    datetime.date(2026, 12, 31)
-    """
-    text = str(period).strip().upper()
-    if text == "YTD":
-        day = today or dt.datetime.now(dt.UTC).date()
-        return dt.date(day.year, 1, 1), day
-    if m := re.fullmatch(r"(\d{4})", text):
-        year = int(m[1])
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        year, month = int(m[1]), int(m[2])
-        if not 1 <= month <= 12:
-            raise PeriodError(f"period {period!r}: the month must be 01..12")
-        return dt.date(year, month, 1), _month_end(year, month)
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-        year, quarter = int(m[1]), int(m[2])
-        first = 3 * quarter - 2
-        return dt.date(year, first, 1), _month_end(year, first + 2)
-    raise PeriodError(
-        f"period {period!r} is not YYYY-MM (2026-03), YYYY-Qn (2026-Q1), YYYY (2026) or YTD"
-    )
 
 
 @dataclass(frozen=True)
@@ -89,15 +45,6 @@ class WeekFigures:
     net: Decimal
     cumulative_net: Decimal  # inception to date
     complete: bool
-
-
-@dataclass(frozen=True)
-class LineTotal:
-    line_id: str
-    category: str
-    title: str
-    amount: Decimal
-    weeks: int
 
 
 @dataclass(frozen=True)
@@ -198,11 +145,11 @@ def summarise(
     ``period`` (``2026-Q1``...) sets both bounds. Bounds are inclusive, on week_start.
     """
     if period is not None:
-        start, end = period_bounds(period)
+        start, end = parse_period(period).bounds
     history = read_ledger(con, None, end)
     partial = _partial_weeks(con)
     currency = history[0].currency if history else _currency(con)
-    by_week: dict[dt.date, list[LedgerEntry]] = {}
+    by_week: dict[dt.date, list[LedgerRow]] = {}
     for e in history:
         by_week.setdefault(e.week_start, []).append(e)
     weeks: list[WeekFigures] = []
@@ -232,7 +179,7 @@ def summarise(
         end=end,
         currency=currency,
         weeks=tuple(weeks),
-        lines=_line_totals(in_period),
+        lines=line_totals(in_period),
         total_benefits=total_benefits,
         total_costs=total_costs,
         net_value=net_value,
@@ -257,21 +204,12 @@ def _projection_or_none(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projec
         return None
 
 
-def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
-    """``numerator / denominator`` with 38 significant digits; ``None`` when dividing by 0."""
-    if denominator == 0:
-        return None
-    with localcontext() as ctx:
-        ctx.prec = 38
-        return numerator / denominator
-
-
 def projection(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | None:
     """Projected monthly inference cost at production volume from ``week``'s unit cost.
 
     ``None`` when the week has no events or the register has no projected_monthly_volume.
     """
-    measured = _fetch(
+    measured = fetch_rows(
         con,
         "select sum(cost_usd)::varchar, count(*) from staging.ai_events where week_start = ?",
         [week],
@@ -281,7 +219,7 @@ def projection(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | No
     cost, events = Decimal(measured[0][0]), int(measured[0][1])
     values = {}
     for key in ("projected_monthly_volume", "headroom", "monthly_budget"):
-        found = _fetch(
+        found = fetch_rows(
             con,
             "select value::varchar from staging.assumptions where key = ? and effective_from <= ? "
             "order by effective_from desc limit 1",
@@ -313,43 +251,18 @@ def projection(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | No
     )
 
 
-def _line_totals(entries: Sequence[LedgerEntry]) -> tuple[LineTotal, ...]:
-    totals: dict[str, LineTotal] = {}
-    for e in entries:
-        t = totals.get(e.line_id)
-        totals[e.line_id] = LineTotal(
-            e.line_id,
-            e.category,
-            e.title,
-            (t.amount if t else Decimal(0)) + e.amount,
-            (t.weeks if t else 0) + 1,
-        )
-    order = {"benefit": 0, "cost": 1}
-    return tuple(sorted(totals.values(), key=lambda t: (order.get(t.category, 2), t.line_id)))
-
-
 def _partial_weeks(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
     try:
-        return {w for (w,) in _fetch(con, "select week_start from staging.weeks where is_partial")}
+        return {
+            w for (w,) in fetch_rows(con, "select week_start from staging.weeks where is_partial")
+        }
     except duckdb.CatalogException:
         return set()
 
 
 def _currency(con: duckdb.DuckDBPyConnection) -> str:
     try:
-        found = _fetch(con, "select value from main.build_settings where key = 'currency'")
+        found = fetch_rows(con, "select value from main.build_settings where key = 'currency'")
     except duckdb.CatalogException:
         found = []
     return found[0][0] if found else "USD"
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object] | None = None) -> list:
-    cur = con.cursor()
-    try:
-        return cur.execute(sql, list(args or [])).fetchall()
-    finally:
-        cur.close()

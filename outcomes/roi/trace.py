@@ -23,28 +23,22 @@ and the DataFrames; ``outcomes roi trace`` prints :meth:`Trace.render`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from outcomes.core.formula import Formula
+from outcomes.core.periods import parse_period
 from outcomes.errors import OutcomesError
-from outcomes.roi.ledger import (
-    SOURCE_OBJECT,
-    LedgerEntry,
-    LedgerInput,
-    amount_text,
-    decimal_text,
-    display,
-    read_ledger,
-)
-from outcomes.roi.summary import period_bounds, ratio, summarise
+from outcomes.roi.fetch import fetch_frame
+from outcomes.roi.ledger import LedgerRow, amount_text, decimal_text, display, read_ledger
+from outcomes.roi.summary import summarise
+from outcomes.roi.totals import LineTotal, line_totals, ratio
+from outcomes.roi.trace_inputs import TraceInput, traced_input
+from outcomes.roi.trace_sql import sql_for
 
 FIGURES = (
     "total_benefits",
@@ -63,36 +57,6 @@ class TraceError(OutcomesError, LookupError):
 
 
 @dataclass(frozen=True)
-class TraceInput:
-    """One input of a traced figure, with its source, its SQL and the rows behind it."""
-
-    name: str
-    value: Decimal
-    unit: str | None
-    source_type: str  # metric | assumption | cost_rows | events | ledger
-    source_ref: str
-    sql_sha256: str | None
-    effective_from: str | None
-    owner: str | None
-    sql_name: str | None = None  # e.g. metrics.hours_saved
-    sql: str | None = None
-    note: str | None = None  # e.g. who changed an assumption and why
-    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-@dataclass(frozen=True)
-class TraceLine:
-    """A ledger line (or one week of it) that a total adds up."""
-
-    line_id: str
-    category: str
-    title: str
-    amount: Decimal
-    weeks: int
-    week_start: dt.date | None = None
-
-
-@dataclass(frozen=True)
 class Trace:
     figure: str  # line_week | line | one of FIGURES
     label: str
@@ -103,7 +67,7 @@ class Trace:
     value: Decimal | None
     currency: str
     inputs: tuple[TraceInput, ...]
-    lines: tuple[TraceLine, ...]
+    lines: tuple[LineTotal, ...]
     rows: pd.DataFrame  # the ledger rows (or the ROI table row) behind the figure
     sql_name: str | None = None
     sql_path: str | None = None
@@ -197,9 +161,8 @@ def _line_week(con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date, samp
         raise TraceError(
             f"no ledger row for line {line_id!r} in week {week.isoformat()}; lines that week: {lines}"
         )
-    roi_sql = _sql_for(con, f"roi.{line_id}")
-    row = _frame(con, f'select * from roi."{line_id}" where week_start = ?', [week])
-    inputs = tuple(_traced_input(con, entry, i, sample) for i in entry.inputs)
+    row = fetch_frame(con, f'select * from roi."{line_id}" where week_start = ?', [week])
+    inputs = tuple(traced_input(con, entry, i, sample) for i in entry.inputs)
     return Trace(
         figure="line_week",
         label=f"{entry.title} ({entry.line_id}, {entry.category}), week {week.isoformat()}",
@@ -212,106 +175,8 @@ def _line_week(con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date, samp
         inputs=inputs,
         lines=(),
         rows=row,
-        sql_name=f"roi.{line_id}",
-        sql_path=roi_sql.path,
-        sql_sha256=roi_sql.sha256,
-        sql=roi_sql.text,
-        sql_note=roi_sql.note,
+        **_line_sql(con, line_id),
     )
-
-
-def _traced_input(
-    con: duckdb.DuckDBPyConnection, entry: LedgerEntry, i: LedgerInput, sample: int
-) -> TraceInput:
-    week = entry.week_start
-    note: str | None = None
-    if i.source_type == "metric":
-        name = i.source_ref.removeprefix("metrics.").split(".", 1)[0]
-        sql_name = f"metrics.{name}"
-        rows = _frame(con, f'select * from metrics."{name}" where week_start = ?', [week])
-    elif i.source_type == "assumption":
-        sql_name = SOURCE_OBJECT["assumption"]
-        rows = _frame(
-            con,
-            "select * from staging.assumptions where key = ? order by effective_from",
-            [i.source_ref],
-        )
-        note = _assumption_note(con, i)
-    elif i.source_type == "cost_rows":
-        sql_name = SOURCE_OBJECT["cost_rows"]
-        category = _between(i.source_ref, r"\[([^\]]+)\]")
-        rows = _frame(
-            con,
-            "select w.cost_id, w.category, w.week_start, w.days_in_week, w.days_in_period, "
-            "w.amount as week_amount, c.period_start, c.period_end, c.amount as cost_amount, "
-            "w.currency, w.vendor, w.invoice_ref from staging.cost_weeks as w "
-            "inner join staging.costs as c on c.cost_id = w.cost_id "
-            "where w.category = ? and w.week_start = ? order by w.cost_id",
-            [category, week],
-        )
-        note = (
-            f"{len(rows)} cost line{'s' if len(rows) != 1 else ''}, each spread over its period "
-            "by calendar day in whole cents; week_amount adds up to the input"
-        )
-    elif i.source_type == "events":
-        sql_name = SOURCE_OBJECT["events"]
-        column = _between(i.source_ref, r"sum\((\w+)\)") or "cost_usd"
-        rows = _frame(
-            con,
-            f'select event_id, occurred_at, model_version, segment, action_tier, "{column}" '
-            f"from staging.ai_events where week_start = ? order by event_id limit {int(sample)}",
-            [week],
-        )
-        note = f"{i.source_ref}; the first {len(rows)} by event_id are shown"
-    else:
-        sql_name, rows = None, pd.DataFrame()
-    text = _sql_for(con, sql_name) if sql_name else _Sql(None, None, None, None)
-    return TraceInput(
-        name=i.name,
-        value=i.value,
-        unit=i.unit,
-        source_type=i.source_type,
-        source_ref=i.source_ref,
-        sql_sha256=i.sql_sha256 or text.sha256,
-        effective_from=i.effective_from,
-        owner=i.owner,
-        sql_name=sql_name,
-        sql=text.text,
-        note=" ".join(n for n in (note, text.note) if n) or None,
-        rows=rows,
-    )
-
-
-def _assumption_note(con: duckdb.DuckDBPyConnection, i: LedgerInput) -> str | None:
-    """Where the version in force came from: the register file line, a CLI change, a load."""
-    try:
-        found = _fetch(
-            con,
-            "select s.origin, s.load_id, r.changed_by, r.changed_at, r.why, r.old_value::varchar, "
-            "r.source_file, r.line from staging.assumptions as s "
-            "left join raw.assumption_register as r "
-            "on r.load_id = s.load_id and r.key = s.key and r.effective_from = s.effective_from "
-            "where s.key = ? and s.effective_from = ?",
-            [i.source_ref, i.effective_from],
-        )
-    except duckdb.Error:  # a snapshot built before the register was merged
-        found = _fetch(
-            con,
-            "select 'ingest', load_id, null, null, null, null, null, null from staging.assumptions "
-            "where key = ? and effective_from = ?",
-            [i.source_ref, i.effective_from],
-        )
-    if not found:
-        return None
-    origin, load_id, who, when, why, old, source_file, line = found[0]
-    if origin == "cli":
-        was = f" (was {decimal_text(Decimal(old))})" if old is not None else ""
-        return f"set with `outcomes assumptions set` by {who} at {when}{was}: {why}"
-    if origin == "file":
-        return (
-            f"from the register file {Path(source_file).name if source_file else ''}, line {line}"
-        )
-    return f"ingested into raw.assumptions (load {load_id})"
 
 
 # -- a line over a period, and totals --------------------------------------------------------
@@ -324,7 +189,6 @@ def _line_period(
     if not entries:
         raise TraceError(f"no ledger rows for line {line_id!r} in {_span(start, end)}")
     total = sum((e.amount for e in entries), Decimal(0))
-    roi_sql = _sql_for(con, f"roi.{line_id}")
     first = entries[0]
     return Trace(
         figure="line",
@@ -337,14 +201,10 @@ def _line_period(
         currency=first.currency,
         inputs=(),
         lines=tuple(
-            TraceLine(e.line_id, e.category, e.title, e.amount, 1, e.week_start) for e in entries
+            LineTotal(e.line_id, e.category, e.title, e.amount, 1, e.week_start) for e in entries
         ),
         rows=_ledger_frame(entries),
-        sql_name=f"roi.{line_id}",
-        sql_path=roi_sql.path,
-        sql_sha256=roi_sql.sha256,
-        sql=roi_sql.text,
-        sql_note=roi_sql.note,
+        **_line_sql(con, line_id),
     )
 
 
@@ -364,7 +224,7 @@ def _total(
     if not entries:
         raise TraceError(f"no ledger rows in {_span(start, end)}")
     currency = entries[0].currency
-    lines = _line_subtotals(entries)
+    lines = line_totals(entries)
     benefits = sum((t.amount for t in lines if t.category == "benefit"), Decimal(0))
     costs = sum((t.amount for t in lines if t.category == "cost"), Decimal(0))
     span = _span(start, end)
@@ -433,12 +293,12 @@ def _total(
 
 def _line_input(
     con: duckdb.DuckDBPyConnection,
-    t: TraceLine,
+    t: LineTotal,
     start: dt.date | None,
     end: dt.date | None,
     currency: str,
 ) -> TraceInput:
-    sql = _sql_for(con, f"roi.{t.line_id}")
+    sql = sql_for(con, f"roi.{t.line_id}")
     return TraceInput(
         name=t.line_id,
         value=t.amount,
@@ -454,78 +314,28 @@ def _line_input(
     )
 
 
-def _line_subtotals(entries: Sequence[LedgerEntry]) -> tuple[TraceLine, ...]:
-    totals: dict[str, TraceLine] = {}
-    for e in entries:
-        t = totals.get(e.line_id)
-        totals[e.line_id] = TraceLine(
-            e.line_id,
-            e.category,
-            e.title,
-            (t.amount if t else Decimal(0)) + e.amount,
-            (t.weeks if t else 0) + 1,
-        )
-    order = {"benefit": 0, "cost": 1}
-    return tuple(sorted(totals.values(), key=lambda t: (order.get(t.category, 2), t.line_id)))
-
-
 # -- SQL text and helpers --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Sql:
-    text: str | None
-    path: str | None
-    sha256: str | None
-    note: str | None
-
-
-def _sql_for(con: duckdb.DuckDBPyConnection, qualified: str) -> _Sql:
-    """The SQL text of ``qualified`` the snapshot was built with (see the module doc)."""
-    try:
-        found = _fetch(
-            con, "select sql, path, sql_sha256 from main.roi_sql where name = ?", [qualified]
-        )
-    except duckdb.CatalogException:
-        found = []
-    if found:
-        text, path, sha = found[0]
-        return _Sql(text, path, sha, None)
-    schema, name = qualified.split(".", 1)
-    kind = {"staging": "staging", "metrics": "metric", "roi": "roi"}.get(schema)
-    try:
-        objects = _fetch(
-            con,
-            "select path, sql_sha256 from main.build_objects where name = ? and kind = ?",
-            [name, kind],
-        )
-    except duckdb.CatalogException:
-        objects = []
-    if not objects:
-        return _Sql(None, None, None, f"no SQL recorded for {qualified} in this snapshot")
-    path, sha = objects[0]
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return _Sql(None, path, sha, f"{path} cannot be read; the snapshot recorded sha256 {sha}")
-    if hashlib.sha256(data).hexdigest() != sha:
-        return _Sql(
-            data.decode("utf-8", "replace"),
-            path,
-            sha,
-            f"{path} has changed since this snapshot was built (its sha256 differs): the text "
-            "shown is today's file, not the one the figures were built with",
-        )
-    return _Sql(data.decode("utf-8", "replace"), path, sha, None)
 
 
 def _bounds(period: Period) -> tuple[dt.date | None, dt.date | None]:
     if period is None:
         return None, None
     if isinstance(period, str):
-        return period_bounds(period)
+        return parse_period(period).bounds
     start, end = period
     return start, end
+
+
+def _line_sql(con: duckdb.DuckDBPyConnection, line_id: str) -> dict[str, str | None]:
+    """The ``sql_*`` fields of a trace of ROI line ``line_id``."""
+    text = sql_for(con, f"roi.{line_id}")
+    return {
+        "sql_name": f"roi.{line_id}",
+        "sql_path": text.path,
+        "sql_sha256": text.sha256,
+        "sql": text.text,
+        "sql_note": text.note,
+    }
 
 
 def _span(start: dt.date | None, end: dt.date | None) -> str:
@@ -534,12 +344,7 @@ def _span(start: dt.date | None, end: dt.date | None) -> str:
     return f"weeks {start or '...'} .. {end or '...'}"
 
 
-def _between(text: str, pattern: str) -> str | None:
-    m = re.search(pattern, text)
-    return m.group(1) if m else None
-
-
-def _ledger_frame(entries: Sequence[LedgerEntry]) -> pd.DataFrame:
+def _ledger_frame(entries: Sequence[LedgerRow]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -553,24 +358,6 @@ def _ledger_frame(entries: Sequence[LedgerEntry]) -> pd.DataFrame:
             for e in entries
         ]
     )
-
-
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object]) -> pd.DataFrame:
-    cur = con.cursor()
-    try:
-        return cur.execute(sql, list(args)).df()
-    except duckdb.CatalogException:
-        return pd.DataFrame()
-    finally:
-        cur.close()
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence[object] | None = None) -> list:
-    cur = con.cursor()
-    try:
-        return cur.execute(sql, list(args or [])).fetchall()
-    finally:
-        cur.close()
 
 
 def _indent(text: str, n: int) -> str:

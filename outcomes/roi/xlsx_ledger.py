@@ -25,7 +25,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from outcomes.core.formula import Formula
-from outcomes.roi.close import LedgerRow, sort_rows
+from outcomes.roi.ledger import LedgerRow, sort_rows
 
 FIXED_CREATED = dt.datetime(2000, 1, 1)
 INPUT_SHEET = "Inputs"
@@ -66,7 +66,7 @@ def write_ledger_xlsx(
     """Write the workbook; return where each figure is.
 
     >>> import tempfile
-    >>> from outcomes.roi.close import LedgerInput
+    >>> from outcomes.roi.ledger import LedgerInput
     >>> row = LedgerRow(dt.date(2026, 1, 5), "time_saved", "benefit", "Time saved",
     ...     "hours * rate", "10 * 62.5", (LedgerInput("hours", "10"), LedgerInput("rate", "62.5")),
     ...     Decimal("625"), "USD")
@@ -113,7 +113,7 @@ def write_ledger_xlsx(
         for k, item in enumerate(row.inputs):
             col = FIRST_INPUT_COL + 2 * k
             inputs_ws.write_string(i, col, item.name)
-            inputs_ws.write_number(i, col + 1, float(Decimal(item.value)), fmt_number)
+            inputs_ws.write_number(i, col + 1, float(item.decimal), fmt_number)
             cells[item.name] = xl_rowcol_to_cell(i, col + 1)
             book.inputs[(row.week_start, row.line_id, item.name)] = (
                 f"{INPUT_SHEET}!{cells[item.name]}"
