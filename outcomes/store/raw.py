@@ -31,6 +31,7 @@ import duckdb
 
 from outcomes.config import Settings
 from outcomes.core.contracts import CONTRACTS, Contract
+from outcomes.core.quoting import quote_literal
 from outcomes.errors import OutcomesError
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -123,10 +124,6 @@ def raw_lock(
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _escape(text: str) -> str:
-    return text.replace("'", "''")
-
-
 def raw_table_ddl(contract: Contract) -> str:
     """CREATE TABLE statement of `raw.<table>`: contract columns + bookkeeping columns.
 
@@ -170,7 +167,7 @@ def open_raw_store(
         con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
         try:
             mode = "" if write else " (read_only)"
-            con.execute(f"attach '{_escape(str(path))}' as {CATALOG}{mode}")
+            con.execute(f"attach {quote_literal(str(path))} as {CATALOG}{mode}")
             con.execute(f"use {CATALOG}")
             con.execute("set TimeZone = 'UTC'")
             if write:
