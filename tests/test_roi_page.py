@@ -156,12 +156,16 @@ def con():
             "insert into staging.ai_events values (?, '2026-02-24 10:00:00', '2026-02-23', 'v1', 'smb', 10, 5, 0.005)",
             [f"f{i}"],
         )
-    for name in PROJECTION_METRICS:  # built from the metrics' own SQL, as `outcomes build` does
-        c.execute(
-            f"create table metrics.{name} as {(ROOT / 'sql/metrics' / f'{name}.sql').read_text()}"
-        )
+    _build_projection_metrics(c)
     yield c
     c.close()
+
+
+def _build_projection_metrics(con):
+    """The projection metrics from their own SQL, as `outcomes build` makes them."""
+    for name in PROJECTION_METRICS:
+        sql = (ROOT / "sql" / "metrics" / f"{name}.sql").read_text()
+        con.execute(f"create or replace table metrics.{name} as {sql}")
 
 
 def _summaries(con, window):
@@ -442,6 +446,18 @@ def test_the_budget_figure_is_the_metrics_rows(con):
     con.execute("drop table metrics.projected_inference_cost cascade")
     figures, _ = _headline(con, MARCH)
     assert figures["inference_budget"].text == "n/a"
+
+
+def test_without_a_headroom_the_metric_default_is_used_and_said(con):
+    con.execute("delete from staging.assumptions where key = 'headroom'")
+    _build_projection_metrics(con)
+    figures, _ = _headline(con, MARCH)
+    assert figures["inference_budget"].text == "300% of budget"  # 0.01 x 100,000 x 3 / 1,000
+    budget = figure_working.working(con, "inference_budget", _summaries(con, MARCH))
+    assert budget.notes == ("headroom: the register has none, the default 3 is used",)
+    assert dict(zip(budget.inputs["input"], budget.inputs["source"], strict=True))["headroom"] == (
+        "default"
+    )
 
 
 def test_every_panel_shows_sql_that_gives_its_rows(con):

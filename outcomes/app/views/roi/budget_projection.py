@@ -118,7 +118,7 @@ def projection_working(
         sql=tuple(metric_sql(con, PROJECTION_METRICS)),
         rows=_frame(con, "roi_week_events_sample", {"week": week}),
         rows_title=f"Sample of the {p.events:,} AI events of week {week} (first 20 by event id)",
-        notes=("headroom: the register has none, the default 3 is used",)
+        notes=(f"headroom: the register has none, the default {decimal_text(p.headroom)} is used",)
         if p.headroom_assumed
         else (),
     )
