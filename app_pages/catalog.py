@@ -5,15 +5,13 @@ import streamlit as st
 
 from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
-from outcomes.app.views import catalog
+from outcomes.app.views import catalog, metric_detail, metric_history, metric_lineage
 from outcomes.app.views import snapshot_info as warehouse
 
 st.title("📚 Metric catalog")
 
 if ui.snapshot_key() is None:
-    st.info(
-        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
-    )
+    st.info(warehouse.NO_SNAPSHOT)
     st.stop()
 
 settings = ui.settings()
@@ -41,23 +39,10 @@ if chosen is None:
         f"{len(shown)} of {len(frame)} metrics · last value = newest complete week, all dimensions · "
         "status against the header's thresholds"
     )
+    ui.show_sql(*catalog.QUERIES)
     shown = shown.assign(link="catalog?metric=" + shown["name"])
     st.dataframe(
-        shown[
-            [
-                "link",
-                "title",
-                "kind",
-                "unit",
-                "owner",
-                "thresholds",
-                "last",
-                "week_start",
-                "status",
-                "build_status",
-                "tests",
-            ]
-        ],
+        shown[catalog.SHOWN_COLUMNS],
         hide_index=True,
         width="stretch",
         key="catalog_table",
@@ -70,7 +55,7 @@ if chosen is None:
     )
     st.stop()
 
-detail = ui.load(catalog.metric_detail, str(settings.sql_dir), chosen)
+detail = ui.load(metric_detail.metric_detail, str(settings.sql_dir), chosen)
 row = frame[frame["name"] == chosen].iloc[0]
 header = detail.header
 st.subheader(f"{header.get('title', chosen)} · `{chosen}`")
@@ -87,25 +72,18 @@ if detail.build.get("error"):
 
 if header:
     st.markdown(header.get("description", ""))
-    st.markdown(
-        f"**Grain:** {header.get('grain')}  \n"
-        f"**Kind:** {header.get('kind')} · **Unit:** {header.get('unit')} · "
-        f"**Direction:** {header.get('direction')}  \n"
-        f"**Owner:** {header.get('owner') or catalog.UNOWNED} · "
-        f"**Thresholds:** {row['thresholds'] or 'none'} · "
-        f"**Dimensions:** {', '.join(header.get('dimensions') or []) or 'none'} · "
-        f"**Tags:** {', '.join(header.get('tags') or []) or 'none'}"
-    )
+    st.markdown(metric_detail.header_markdown(header, row["thresholds"]))
 
 if st.button("Open in the SQL workbench", key="catalog_to_workbench", icon="🛠️"):
     st.session_state["wb_open_request"] = chosen
-    st.switch_page("pages/workbench.py")
+    st.switch_page("app_pages/workbench.py")
 
 chart_tab, lineage_tab, sql_tab, tests_tab, history_tab = st.tabs(
     ["Weekly chart", "Lineage", "SQL", "Tests", "History"]
 )
 
 with chart_tab:
+    ui.show_sql(*warehouse.VALUE_QUERIES)
     series = ui.load(warehouse.metric_series, chosen)
     if len(series):
         st.altair_chart(
@@ -122,42 +100,26 @@ with chart_tab:
         st.info("No all-dimensions rows for this metric in the current snapshot.")
 
 with lineage_tab:
-    lin = detail.lineage
-    up, down = st.columns(2)
-    with up:
-        st.markdown("**Reads (directly)**")
-        st.markdown("\n".join(f"- `{r}`" for r in lin.reads) or "nothing")
-        st.markdown("**Raw tables underneath**")
-        st.markdown("\n".join(f"- `{r}`" for r in lin.raw_tables) or "none")
-        if lin.upstream:
-            st.markdown("**Every definition upstream**")
-            st.markdown("\n".join(f"- `{r}`" for r in lin.upstream))
-    with down:
-        st.markdown("**Metrics that use it**")
-        st.markdown(
-            "\n".join(f"- [{q}](catalog?metric={q.split('.', 1)[1]})" for q in lin.metrics)
-            or "none"
-        )
-        st.markdown("**ROI lines that use it**")
-        st.markdown("\n".join(f"- `{q}`" for q in lin.roi_lines) or "none")
-        st.markdown("**Pages that name it**")
-        st.markdown(
-            "\n".join(f"- {title} (`{path}`)" for path, title in lin.pages)
-            or "none by name (the overview and this catalog list every metric)"
-        )
+    for column, sections in zip(
+        st.columns(2), metric_lineage.lineage_markdown(detail.lineage), strict=True
+    ):
+        for title, text in sections:
+            column.markdown(f"**{title}**")
+            column.markdown(text)
 
 with sql_tab:
     st.caption(f"`{detail.path}`")
     st.code(detail.sql, language="sql", line_numbers=True)
 
 with tests_tab:
+    ui.show_sql(*metric_detail.QUERIES)
     if len(detail.tests):
         st.dataframe(detail.tests, hide_index=True, width="stretch")
     else:
         st.info("No header tests ran for this metric in this build.")
 
 with history_tab:
-    changes = catalog.history(settings, chosen)
+    changes = metric_history.history(settings, chosen)
     if len(changes):
         st.dataframe(changes[["at", "who", "source", "what"]], hide_index=True, width="stretch")
         for change in changes[changes["detail"] != ""].itertuples():

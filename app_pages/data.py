@@ -7,14 +7,12 @@ import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
 from outcomes.app.views import data as loads
-from outcomes.core import contracts
+from outcomes.app.views import snapshot_info as warehouse
 
 st.title("🗄️ Data")
 
 if ui.snapshot_key() is None:
-    st.info(
-        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
-    )
+    st.info(warehouse.NO_SNAPSHOT)
     st.stop()
 
 st.caption(
@@ -25,6 +23,7 @@ loads_tab, quarantine_tab, freshness_tab, contracts_tab = st.tabs(
 )
 
 with loads_tab:
+    ui.show_sql(*loads.LOAD_QUERIES)
     ledger = ui.load(loads.load_ledger)
     st.caption(f"{len(ledger)} loads · rows in = accepted + quarantined")
     st.dataframe(
@@ -44,6 +43,7 @@ with loads_tab:
     )
 
 with quarantine_tab:
+    ui.show_sql(*loads.QUARANTINE_QUERIES)
     summary = ui.load(loads.quarantine_summary)
     if summary.empty:
         st.success("No row has been quarantined.")
@@ -85,6 +85,7 @@ with quarantine_tab:
             fail_col.json(json.loads(chosen["failures"]))
 
 with freshness_tab:
+    ui.show_sql(*loads.FRESHNESS_QUERIES)
     freshness = ui.load(loads.source_freshness)
     as_of, limit = ui.load(loads.freshness_basis)
     st.caption(
@@ -115,6 +116,6 @@ with freshness_tab:
     )
 
 with contracts_tab:
-    for name in sorted(contracts.CONTRACTS):
+    for name, text in loads.contracts():
         with st.expander(name):
-            st.markdown(contracts.contract_markdown(name))
+            st.markdown(text)

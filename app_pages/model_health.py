@@ -92,30 +92,27 @@ def draw(metric: str) -> None:
         st.error(chart.message)
 
 
-st.subheader("Is it right?")
-col1, col2 = st.columns(2)
-with col1:
-    draw("accuracy")
-with col2:
-    draw("error_rate")
+def section(title: str, left: str, right) -> None:
+    """Two charts side by side under ``title``; ``right`` may pick its metric (a widget)."""
+    st.subheader(title)
+    ui.show_sql(*model_health.QUERIES)
+    col1, col2 = st.columns(2)
+    with col1:
+        draw(left)
+    with col2:
+        draw(right() if callable(right) else right)
 
-st.subheader("Is it confident for the right reasons, and fast?")
-col1, col2 = st.columns(2)
-with col1:
-    draw("calibration_error")
-with col2:
-    percentile = st.radio(
+
+def latency_percentile() -> str:
+    return st.radio(
         "Latency percentile",
         list(LATENCY),
         format_func=lambda m: m.removeprefix("latency_"),
         horizontal=True,
         key="health_latency",
     )
-    draw(percentile)
 
-st.subheader("Do people trust it?")
-col1, col2 = st.columns(2)
-with col1:
-    draw("override_rate")
-with col2:
-    draw("acceptance_rate")
+
+section("Is it right?", "accuracy", "error_rate")
+section("Is it confident for the right reasons, and fast?", "calibration_error", latency_percentile)
+section("Do people trust it?", "override_rate", "acceptance_rate")

@@ -9,9 +9,7 @@ from outcomes.app.views import snapshot_info as warehouse
 st.title("📊 Overview")
 
 if ui.snapshot_key() is None:
-    st.info(
-        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
-    )
+    st.info(warehouse.NO_SNAPSHOT)
     st.stop()
 
 latest = ui.load(warehouse.latest_values)

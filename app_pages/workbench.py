@@ -7,9 +7,8 @@ import streamlit as st
 
 from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
-from outcomes.app.views import catalog, workbench
+from outcomes.app.views import catalog, metric_detail, workbench
 from outcomes.app.views import snapshot_info as warehouse
-from outcomes.store.sandbox import SandboxRefusal
 
 try:  # ships its own JavaScript, works offline; a plain text area otherwise
     from code_editor import code_editor
@@ -19,9 +18,7 @@ except ImportError:  # pragma: no cover - the package is a dependency
 st.title("🛠️ SQL workbench")
 
 if ui.snapshot_key() is None:
-    st.info(
-        "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
-    )
+    st.info(warehouse.NO_SNAPSHOT)
     st.stop()
 
 settings = ui.settings()
@@ -59,7 +56,7 @@ with st.container(border=True):
             "…or start a new one named", key="wb_new_name", placeholder="e.g. resolution_rate"
         )
         if st.button("New from template", key="wb_new_button"):
-            if not catalog.is_metric_name(new_name):
+            if not metric_detail.is_metric_name(new_name):
                 st.error(
                     "A metric name is a lowercase identifier: a-z, 0-9 and _, starting with a letter."
                 )
@@ -103,10 +100,7 @@ validate_col, preview_col, _ = st.columns([1, 1, 4])
 if validate_col.button("Validate", key="wb_validate", type="secondary"):
     state["wb_validation"] = (draft_key, workbench.validate_draft(draft, name, settings))
 if preview_col.button("Preview", key="wb_preview_button", type="primary"):
-    try:
-        state["wb_preview"] = (draft_key, workbench.preview_draft(draft, settings), None)
-    except SandboxRefusal as refusal:
-        state["wb_preview"] = (draft_key, None, refusal)
+    state["wb_preview"] = (draft_key, *workbench.try_preview(draft, settings))
 
 validation = state.get("wb_validation")
 if validation is not None:
@@ -132,7 +126,7 @@ if preview is not None:
     if key != draft_key:
         st.caption("This preview is of an earlier draft: preview again.")
     if refusal is not None:
-        st.error(f"**Refused ({refusal.kind.replace('_', ' ')}).** {refusal.reason}")
+        st.error(refusal)
     else:
         header = workbench.draft_header(draft)
         unit = str(header.unit) if header else None
@@ -169,6 +163,7 @@ if preview is not None:
                     width="stretch",
                 )
         with compare_tab:
+            ui.show_sql(*warehouse.VALUE_QUERIES)
             diff = workbench.sql_diff(saved, draft, name)
             st.markdown("**SQL diff** (saved → draft)")
             st.code(diff or "no change", language="diff")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from outcomes.app.views import catalog
+from outcomes.app.views import catalog, metric_detail, metric_history, metric_lineage
 from outcomes.config import Settings
 from outcomes.core.registry import load_registry
 from outcomes.store.snapshot import open_snapshot, snapshot_cursor
@@ -89,18 +89,18 @@ def test_filters_search_kind_owner_status(frame):
 
 
 def test_lineage_upstream_reads_tables_views_and_raw(registry):
-    lin = catalog.lineage(registry, "cost_per_hour_saved")
+    lin = metric_lineage.lineage(registry, "cost_per_hour_saved")
     assert "metrics.hours_saved" in lin.reads
     assert "staging.ai_events" in lin.upstream or "staging.cost_weeks" in lin.upstream
     assert any(t.startswith("raw.") for t in lin.raw_tables)
 
 
 def test_lineage_downstream_names_the_metrics_that_use_it(registry):
-    lin = catalog.lineage(registry, "hours_saved")
+    lin = metric_lineage.lineage(registry, "hours_saved")
     assert "metrics.cost_per_hour_saved" in lin.metrics
-    psi = catalog.lineage(registry, "drift_numeric")
+    psi = metric_lineage.lineage(registry, "drift_numeric")
     assert {"metrics.drift_psi", "metrics.drift_share"} <= set(psi.metrics)
-    assert catalog.lineage(registry, "accuracy").metrics == ()
+    assert metric_lineage.lineage(registry, "accuracy").metrics == ()
 
 
 def test_pages_using_a_metric_are_found_by_literal(tmp_path):
@@ -109,8 +109,8 @@ def test_pages_using_a_metric_are_found_by_literal(tmp_path):
     (pages / "roi.py").write_text('series = load(metric_series, "hours_saved")\n')
     (pages / "other.py").write_text('x = "hours_saved_total"  # not the same name\n')
     (tmp_path / "app.py").write_text('st.Page("app_pages/roi.py", title="ROI", icon="💰")\n')
-    assert catalog.pages_using("hours_saved", pages) == (("app_pages/roi.py", "ROI"),)
-    assert catalog.pages_using("accuracy", pages) == ()
+    assert metric_lineage.pages_using("hours_saved", pages) == (("app_pages/roi.py", "ROI"),)
+    assert metric_lineage.pages_using("accuracy", pages) == ()
 
 
 def test_history_merges_the_audit_log_and_git(tmp_path):
@@ -135,7 +135,7 @@ def test_history_merges_the_audit_log_and_git(tmp_path):
         "ana", "edit_sql", "metric", "m", {"diff": "-select 1\n+select 2\n", "summary": "changed"}
     )
     StateStore(settings.state_path).log("ana", "edit_sql", "metric", "other", {"diff": "x"})
-    changes = catalog.history(settings, "m")
+    changes = metric_history.history(settings, "m")
     assert sorted(changes["source"]) == ["app", "git"]
     app = changes[changes["source"] == "app"].iloc[0]
     assert app["who"] == "ana" and "+select 2" in app["detail"]
@@ -145,18 +145,18 @@ def test_history_merges_the_audit_log_and_git(tmp_path):
 
 def test_history_without_git_is_the_audit_log_alone(tmp_path):
     settings = Settings(sql_dir=tmp_path / "sql", state_path=tmp_path / "state.sqlite")
-    assert catalog.history(settings, "m").empty
+    assert metric_history.history(settings, "m").empty
     StateStore(settings.state_path).log("ana", "edit_sql", "metric", "m", {"diff": "d"})
-    assert catalog.history(settings, "m")["source"].tolist() == ["app"]
+    assert metric_history.history(settings, "m")["source"].tolist() == ["app"]
 
 
 def test_metric_detail_has_sql_lineage_tests_and_build(demo_settings):
     con = open_snapshot(demo_settings)
     try:
         cur = snapshot_cursor(con)
-        detail = catalog.metric_detail(cur, demo_settings.sql_dir, "accuracy")
+        detail = metric_detail.metric_detail(cur, demo_settings.sql_dir, "accuracy")
         with pytest.raises(KeyError):
-            catalog.metric_detail(cur, demo_settings.sql_dir, "ai_events")  # a staging view
+            metric_detail.metric_detail(cur, demo_settings.sql_dir, "ai_events")  # a staging view
     finally:
         con.close()
     assert detail.valid and detail.header["title"] == "Accuracy"

@@ -24,12 +24,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
 
+from outcomes.app import queries
 from outcomes.app.views.metric_definitions import metric_catalog
 
+# the app queries behind every chart of the page ("show the SQL")
+QUERIES = ("health_values", "review_metric_definitions", "review_metric_builds")
 HEALTH_METRICS: tuple[str, ...] = (
     "accuracy",
     "error_rate",
@@ -98,26 +102,7 @@ def health_values(
     metrics = list(metrics)
     if not metrics:
         return pd.DataFrame(columns=VALUE_COLUMNS)
-    frame = con.execute(
-        """
-        select
-            metric,
-            week_start,
-            json_extract_string(dimensions, '$.model_version') as model_version,
-            json_extract_string(dimensions, '$.segment') as segment,
-            value,
-            numerator,
-            denominator,
-            flag
-        from main.metric_values
-        where list_contains(?, metric)
-          and (dimensions = '{}'
-               or json_extract_string(dimensions, '$.model_version') is not null
-               or json_extract_string(dimensions, '$.segment') is not null)
-        order by metric, week_start, model_version nulls first, segment nulls first
-        """,
-        [metrics],
-    ).df()
+    frame = queries.run(con, "health_values", {"metrics": metrics})
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     for column in ("model_version", "segment", "flag"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
@@ -148,19 +133,10 @@ def is_additive(rows: pd.DataFrame) -> bool:
     return bool(rows["numerator"].notna().all() and rows["denominator"].notna().all())
 
 
-def health_series(
-    values: pd.DataFrame,
-    metric: str,
-    split: str,
-    *,
-    versions: Sequence[str] | None = None,
-    segments: Sequence[str] | None = None,
-    since: dt.date | None = None,
-) -> pd.DataFrame:
-    """The lines of one chart as a frame with :data:`SERIES_COLUMNS` (see :func:`series_for`)."""
-    return series_for(
-        values, metric, split, versions=versions, segments=segments, since=since
-    ).frame
+def health_series(values: pd.DataFrame, metric: str, split: str, **filters: Any) -> pd.DataFrame:
+    """The lines of one chart as a frame with :data:`SERIES_COLUMNS`: :func:`series_for` with
+    the same filters (versions, segments, since)."""
+    return series_for(values, metric, split, **filters).frame
 
 
 def series_for(

@@ -18,6 +18,9 @@ from outcomes.app import queries
 # the app queries of the build facts (sidebar, sign-off) and of a metric's latest value and series
 QUERIES = ("snapshot_build_manifest", "snapshot_failures")
 VALUE_QUERIES = ("snapshot_latest_values", "snapshot_metric_series")
+NO_SNAPSHOT = (
+    "No data yet. Run `make run` (generates the demo) or `outcomes ingest` then `outcomes build`."
+)
 
 
 def build_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

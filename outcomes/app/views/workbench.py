@@ -48,7 +48,7 @@ from outcomes.core.registry import RegistryError, load_registry
 from outcomes.errors import OutcomesError
 from outcomes.store.manifest_file import BuildRecord
 from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
-from outcomes.store.sandbox import SandboxResult, run_sandboxed
+from outcomes.store.sandbox import SandboxRefusal, SandboxResult, run_sandboxed
 
 TEMPLATE = """/* ---
 name: {name}
@@ -149,7 +149,7 @@ def validate_draft(text: str, name: str, settings: Settings) -> Validation:
     Problems in other files are reported only when the draft causes them (they were not
     there before): a dependency cycle, a dependent that reads a column... by name.
     """
-    from outcomes.app.views.catalog import is_metric_name
+    from outcomes.app.views.metric_detail import is_metric_name
 
     if not is_metric_name(name):
         return Validation(
@@ -266,6 +266,14 @@ def preview_draft(text: str, settings: Settings) -> Preview:
     if result.truncated and not note:
         note = f"the series covers only the first {result.row_limit:,} rows"
     return Preview(result, series, note)
+
+
+def try_preview(text: str, settings: Settings) -> tuple[Preview | None, str | None]:
+    """:func:`preview_draft`, or (None, why the sandbox refused it, as Markdown)."""
+    try:
+        return preview_draft(text, settings), None
+    except SandboxRefusal as refusal:
+        return None, f"**Refused ({refusal.kind.replace('_', ' ')}).** {refusal.reason}"
 
 
 def weekly_series(frame: pd.DataFrame, dimensions: tuple[str, ...]) -> tuple[pd.DataFrame, str]:

@@ -1,0 +1,116 @@
+"""One metric's page in the catalog: header, SQL file, lineage, build result and tests; and
+the registry look-ups the catalog and the workbench share (names, the valid definition, a
+name a metric file may have).
+
+>>> is_metric_name("hours_saved"), is_metric_name("Hours saved")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from outcomes.app import queries
+from outcomes.app.views.catalog import UNOWNED
+from outcomes.app.views.metric_lineage import Lineage, lineage
+from outcomes.core.definition import SqlDefinition
+from outcomes.core.registry import Registry, load_registry
+
+# the app queries behind a metric's build and tests tabs
+QUERIES = ("catalog_metric_build", "catalog_metric_tests")
+
+
+@dataclass(frozen=True)
+class MetricDetail:
+    """Everything the metric page shows that comes from the files and the snapshot."""
+
+    name: str
+    valid: bool
+    header: dict[str, object]  # header fields as plain values ({} when the file is broken)
+    sql: str
+    path: str
+    errors: tuple[str, ...]  # the file's definition errors, when broken
+    lineage: Lineage
+    tests: pd.DataFrame  # test, status, failing_rows, message (this build)
+    build: dict[str, object]  # status, error, rows, duration_ms of this build
+
+
+def metric_detail(
+    con: duckdb.DuckDBPyConnection, sql_dir: str | os.PathLike[str], name: str
+) -> MetricDetail:
+    """One metric's header, SQL, lineage, build result and tests (KeyError if unknown)."""
+    registry = load_registry(sql_dir, strict=False)
+    q = registry.resolve(name)
+    if not q.startswith("metrics."):
+        raise KeyError(f"{name!r} is not a metric ({q})")
+    definition = registry.definitions.get(q)
+    broken = registry.broken.get(q)
+    item = definition or broken
+    assert item is not None
+    sql = Path(item.path).read_text(encoding="utf-8", errors="replace")
+    tests = queries.run(con, "catalog_metric_tests", {"name": item.name})
+    builds = queries.run(con, "catalog_metric_build", {"name": item.name})
+    build = builds.iloc[0].to_dict() if len(builds) else {"status": "not built"}
+    header = definition.header.model_dump(mode="json") if definition is not None else {}
+    return MetricDetail(
+        name=item.name,
+        valid=definition is not None,
+        header=header,
+        sql=sql,
+        path=str(item.path),
+        errors=tuple(str(e) for e in (broken.errors if broken is not None else ())),
+        lineage=lineage(registry, q),
+        tests=tests,
+        build=build,
+    )
+
+
+def definition_for(registry: Registry, name: str) -> SqlDefinition | None:
+    """The valid definition of metric ``name`` (None when missing or broken)."""
+    try:
+        q = registry.resolve(name)
+    except KeyError:
+        return None
+    return registry.definitions.get(q)
+
+
+def metric_names(registry: Registry) -> list[str]:
+    """Every metric file's name (valid or broken), sorted."""
+    names = {d.name for d in registry.definitions.values() if d.schema == "metrics"}
+    names |= {b.name for b in registry.broken.values() if b.schema == "metrics"}
+    return sorted(names)
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def is_metric_name(text: str) -> bool:
+    """Whether ``text`` can name a metric file (lowercase identifier)."""
+    return bool(_NAME.match(text))
+
+
+def header_markdown(header: dict[str, object], thresholds: str) -> str:
+    """A metric header's grain, kind, unit, direction, owner, thresholds, dimensions and tags,
+    as the lines under its description.
+
+    >>> header_markdown({"grain": "week", "kind": "model", "unit": "ratio",
+    ...     "direction": "up", "dimensions": ["segment"]}, "").splitlines()[2]
+    '**Owner:** (unowned) · **Thresholds:** none · **Dimensions:** segment · **Tags:** none'
+    """
+    dimensions = ", ".join(header.get("dimensions") or []) or "none"  # type: ignore[call-overload]
+    tags = ", ".join(header.get("tags") or []) or "none"  # type: ignore[call-overload]
+    return (
+        f"**Grain:** {header.get('grain')}  \n"
+        f"**Kind:** {header.get('kind')} · **Unit:** {header.get('unit')} · "
+        f"**Direction:** {header.get('direction')}  \n"
+        f"**Owner:** {header.get('owner') or UNOWNED} · "
+        f"**Thresholds:** {thresholds or 'none'} · "
+        f"**Dimensions:** {dimensions} · "
+        f"**Tags:** {tags}"
+    )
