@@ -20,6 +20,38 @@ from outcomes.app.views.roi import (
 )
 from outcomes.app.views.roi.working_panel import Working
 
+
+def show_sql(sql: tuple[tuple[str, str], ...], what: str) -> None:
+    """A popover with the SQL files behind a figure or a panel."""
+    with st.popover(f"SQL behind {what} ({len(sql)} file{'s' if len(sql) > 1 else ''})"):
+        for name, text in sql:
+            st.markdown(f"`{name}`")
+            st.code(text, language="sql")
+
+
+def show_panel_sql(panel: str, what: str) -> None:
+    try:
+        show_sql(ui.load(panel_sql.panel_sql, panel), what)
+    except Exception as exc:
+        st.error(f"The SQL behind {what} could not be read: {exc}")
+
+
+def show_working(work: Working) -> None:
+    st.markdown(f"**{work.title}**")
+    if work.formula:
+        st.code(f"{work.formula}\n= {work.formula_filled}\n= {work.result}", language="text")
+    for text in work.notes:
+        st.caption(text)
+    if len(work.inputs):
+        st.markdown("Inputs and their sources")
+        st.dataframe(work.inputs, hide_index=True, width="stretch")
+    if work.sql:
+        show_sql(work.sql, "this figure")
+    if len(work.rows):
+        st.markdown(work.rows_title)
+        st.dataframe(work.rows, hide_index=True, width="stretch")
+
+
 st.title("💰 ROI")
 st.caption(
     "Value against cost of the AI programme, from the ROI ledger finance audits. Every figure "
@@ -120,21 +152,6 @@ if coverage:
     st.caption(f"ℹ️ {coverage}")
 
 
-def show_sql(sql: tuple[tuple[str, str], ...], what: str) -> None:
-    """A popover with the SQL files behind a figure or a panel."""
-    with st.popover(f"SQL behind {what} ({len(sql)} file{'s' if len(sql) > 1 else ''})"):
-        for name, text in sql:
-            st.markdown(f"`{name}`")
-            st.code(text, language="sql")
-
-
-def show_panel_sql(panel: str, what: str) -> None:
-    try:
-        show_sql(ui.load(panel_sql.panel_sql, panel), what)
-    except Exception as exc:
-        st.error(f"The SQL behind {what} could not be read: {exc}")
-
-
 show_panel_sql("period", "the period picker")
 
 notes = []
@@ -182,22 +199,6 @@ except Exception as exc:
     st.error(f"The headline figures could not be computed: {exc}")
     figures = []
 show_panel_sql("headline", "the headline")
-
-
-def show_working(work: Working) -> None:
-    st.markdown(f"**{work.title}**")
-    if work.formula:
-        st.code(f"{work.formula}\n= {work.formula_filled}\n= {work.result}", language="text")
-    for text in work.notes:
-        st.caption(text)
-    if len(work.inputs):
-        st.markdown("Inputs and their sources")
-        st.dataframe(work.inputs, hide_index=True, width="stretch")
-    if work.sql:
-        show_sql(work.sql, "this figure")
-    if len(work.rows):
-        st.markdown(work.rows_title)
-        st.dataframe(work.rows, hide_index=True, width="stretch")
 
 
 with st.expander("🔎 Show working: formula with the numbers, inputs and their sources, SQL, rows"):
