@@ -30,7 +30,7 @@ from outcomes.app.views.roi.summaries import window_summaries
 from outcomes.app.views.roi.windows import Window, ledger_calendar, previous_window
 from outcomes.roi import ledger
 from outcomes.roi.pack_export import export_pack
-from outcomes.roi.xlsx_ledger import write_ledger_xlsx
+from outcomes.roi.xlsx_ledger import workbook_bytes
 from outcomes.store import snapshot
 
 
@@ -43,11 +43,7 @@ def ledger_xlsx_bytes(
     con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, label: str
 ) -> bytes:
     """The period's ledger as a workbook with live formulas (:mod:`outcomes.roi.xlsx_ledger`)."""
-    rows = ledger.read_ledger(catalog_safe(con), start, end)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ledger.xlsx"
-        write_ledger_xlsx(rows, path, label)
-        return path.read_bytes()
+    return workbook_bytes(ledger.read_ledger(catalog_safe(con), start, end), label)
 
 
 def audit_pack_bytes(con: duckdb.DuckDBPyConnection, settings: Any, period: str) -> bytes:
