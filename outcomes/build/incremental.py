@@ -88,15 +88,12 @@ def build_objects(
                 error = "skipped: depends on " + ", ".join(
                     f"{d} ({results[d].status})" for d in blocked
                 )
-            results[q] = ObjectResult(
-                name=item.name,
-                kind=item.kind,
-                path=str(item.path),
-                sql_sha256=item.sha256,
-                rows=None,
-                duration_ms=0.0,
+            results[q] = ObjectResult.of(
+                item,
                 status=status,
                 error=error,
+                rows=None,
+                duration_ms=0.0,
                 depends_on=depends_on,
                 load_ids=load_ids_of(con, registry.raw_tables(q), load_id_cache),
             )
@@ -143,15 +140,12 @@ def build_objects(
             changes[q] = None
         p.reuse[q] = (mode, sorted(weeks) if weeks else None, reason)
         duration_ms = (time.perf_counter() - started) * 1000
-        results[q] = ObjectResult(
-            name=item.name,
-            kind=item.kind,
-            path=str(item.path),
-            sql_sha256=item.sha256,
-            rows=rows,
-            duration_ms=round(duration_ms, 3),
+        results[q] = ObjectResult.of(
+            item,
             status=status,
             error=error,
+            rows=rows,
+            duration_ms=duration_ms,
             depends_on=depends_on,
             load_ids=load_ids_of(con, registry.raw_tables(q), load_id_cache),
         )

@@ -70,15 +70,12 @@ def materialise_all(
                 except duckdb.Error as exc:
                     status, error = "failed", error_text(exc, item)
         duration_ms = (time.perf_counter() - started) * 1000
-        results[q] = ObjectResult(
-            name=item.name,
-            kind=item.kind,
-            path=str(item.path),
-            sql_sha256=item.sha256,
-            rows=rows,
-            duration_ms=round(duration_ms, 3),
+        results[q] = ObjectResult.of(
+            item,
             status=status,
             error=error,
+            rows=rows,
+            duration_ms=duration_ms,
             depends_on=depends_on,
             load_ids=load_ids,
         )

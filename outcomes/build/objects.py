@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from outcomes.core.definition import OBJECT_KIND, SqlDefinition
+from outcomes.core.definition import OBJECT_KIND, BrokenDefinition, SqlDefinition
 from outcomes.core.quoting import quote_ident
 
 
@@ -42,6 +42,32 @@ class ObjectResult:
     def qualified(self) -> str:
         schema = {v: k for k, v in OBJECT_KIND.items()}[self.kind]
         return f"{schema}.{self.name}"
+
+    @classmethod
+    def of(
+        cls,
+        item: SqlDefinition | BrokenDefinition,
+        *,
+        status: str,
+        error: str | None,
+        rows: int | None,
+        duration_ms: float,
+        depends_on: tuple[str, ...],
+        load_ids: tuple[str, ...],
+    ) -> ObjectResult:
+        """The record of ``item`` (name, kind, path, sha256) and how its build went."""
+        return cls(
+            name=item.name,
+            kind=item.kind,
+            path=str(item.path),
+            sql_sha256=item.sha256,
+            rows=rows,
+            duration_ms=round(duration_ms, 3),
+            status=status,
+            error=error,
+            depends_on=depends_on,
+            load_ids=load_ids,
+        )
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,25 @@ class DefinitionProblem:
         return f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}"
 
 
+class SchemaObject:
+    """The object a definition file makes: ``schema.name`` and its kind."""
+
+    schema: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        """``schema.name``, e.g. ``metrics.accuracy``."""
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def kind(self) -> str:
+        """``staging``, ``metric`` or ``roi`` (the manifest's ``kind``)."""
+        return OBJECT_KIND[self.schema]
+
+
 @dataclass(frozen=True)
-class SqlDefinition:
+class SqlDefinition(SchemaObject):
     """One checked definition file."""
 
     path: Path
@@ -50,15 +67,6 @@ class SqlDefinition:
     read_lines: tuple[tuple[str, int], ...] = ()  # (read, file line of its first mention)
 
     @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def kind(self) -> str:
-        """``staging``, ``metric`` or ``roi`` (the manifest's ``kind``)."""
-        return OBJECT_KIND[self.schema]
-
-    @property
     def extra_columns(self) -> tuple[str, ...]:
         """Output columns that are neither standard metric columns nor dimensions."""
         dims = set(getattr(self.header, "dimensions", ()))
@@ -68,7 +76,7 @@ class SqlDefinition:
 
 
 @dataclass(frozen=True)
-class BrokenDefinition:
+class BrokenDefinition(SchemaObject):
     """A file that failed its checks (kept so that a build can record it and skip dependents)."""
 
     path: Path
@@ -77,14 +85,6 @@ class BrokenDefinition:
     sha256: str
     errors: tuple[DefinitionProblem, ...]
     reads: frozenset[str] = frozenset()
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def kind(self) -> str:
-        return OBJECT_KIND[self.schema]
 
     @property
     def message(self) -> str:

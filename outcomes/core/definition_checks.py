@@ -78,6 +78,13 @@ def check_file(
             frozenset(),
         )
     errors: list[DefinitionProblem] = []
+
+    def failed(
+        line: int | None, message: str
+    ) -> tuple[list[DefinitionProblem], None, frozenset[str]]:
+        # a problem after which the rest of the file cannot be checked
+        return [*errors, DefinitionProblem(path, line, message)], None, frozenset()
+
     if path.stem != path.stem.lower() or not path.stem.isidentifier():
         errors.append(
             DefinitionProblem(
@@ -119,86 +126,35 @@ def check_file(
         message = f"SQL does not parse: {first.get('description', exc)}" + (
             f" near {near!r}" if near else ""
         )
-        return (
-            errors
-            + [
-                DefinitionProblem(
-                    path, at(first.get("line")), message + "; fix: check the SQL in a DuckDB shell"
-                )
-            ],
-            None,
-            frozenset(),
-        )
+        return failed(at(first.get("line")), message + "; fix: check the SQL in a DuckDB shell")
     if len(statements) != 1:
         line = at(first_line(statements[1])) if len(statements) > 1 else parsed.body_line
-        return (
-            errors
-            + [
-                DefinitionProblem(
-                    path,
-                    line,
-                    f"expected exactly one SELECT statement, found {len(statements)}; fix: keep one statement (CTEs with WITH are fine)",
-                )
-            ],
-            None,
-            frozenset(),
+        return failed(
+            line,
+            f"expected exactly one SELECT statement, found {len(statements)}; fix: keep one statement (CTEs with WITH are fine)",
         )
     tree = statements[0]
     for node in tree.walk():
         if isinstance(node, FORBIDDEN_STATEMENTS):
             kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
-            return (
-                errors
-                + [
-                    DefinitionProblem(
-                        path,
-                        at(first_line(node)),
-                        f"{kind} is not allowed: a definition is one SELECT (no DDL or DML); fix: remove it, the build creates the {OBJECT_KIND[schema]}",
-                    )
-                ],
-                None,
-                frozenset(),
+            return failed(
+                at(first_line(node)),
+                f"{kind} is not allowed: a definition is one SELECT (no DDL or DML); fix: remove it, the build creates the {OBJECT_KIND[schema]}",
             )
     if not isinstance(tree, exp.Query):
-        return (
-            errors
-            + [
-                DefinitionProblem(
-                    path,
-                    parsed.body_line,
-                    f"expected a SELECT statement, found {tree.key.upper()}; fix: write one SELECT (WITH ... SELECT is fine)",
-                )
-            ],
-            None,
-            frozenset(),
+        return failed(
+            parsed.body_line,
+            f"expected a SELECT statement, found {tree.key.upper()}; fix: write one SELECT (WITH ... SELECT is fine)",
         )
     # DuckDB's own parser has the last word on the statement count and type.
     try:
         duck = con.extract_statements(body)
     except duckdb.Error as exc:
-        return (
-            errors
-            + [
-                DefinitionProblem(
-                    path, parsed.body_line, f"DuckDB cannot parse the SQL: {_first_sentence(exc)}"
-                )
-            ],
-            None,
-            frozenset(),
-        )
+        return failed(parsed.body_line, f"DuckDB cannot parse the SQL: {_first_sentence(exc)}")
     if len(duck) != 1 or duck[0].type != duckdb.StatementType.SELECT:
         found = ", ".join(s.type.name for s in duck) or "nothing"
-        return (
-            errors
-            + [
-                DefinitionProblem(
-                    path,
-                    parsed.body_line,
-                    f"expected exactly one SELECT statement, DuckDB found {found}",
-                )
-            ],
-            None,
-            frozenset(),
+        return failed(
+            parsed.body_line, f"expected exactly one SELECT statement, DuckDB found {found}"
         )
 
     read_lines, read_errors = table_reads(tree, path, at)
