@@ -343,6 +343,7 @@ for column, form, mime, help_text in (
         on_click="ignore",
         help=help_text,
     )
+show_panel_sql("downloads", "the ledger downloads")
 st.caption(
     f"Build `{calendar.build_id}` · {calendar.lines} ROI lines · ledger amounts are exact decimals; "
     "the CSV keeps all 10 places, the workbook recomputes every amount with live formulas."

@@ -19,7 +19,9 @@ period's is k=4..7: 4200 * 13 = 54,600. Inference: week 2026-03-23 has 4 events 
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -423,8 +425,6 @@ def test_onepager_text_fits_the_pdf_fonts():
 
 
 def test_ledger_downloads_parse(con):
-    import csv
-    import io
 
     rows = list(
         csv.DictReader(
@@ -479,6 +479,14 @@ def test_every_panel_shows_sql_that_gives_its_rows(con):
         series.waterfall_lines(current)
     )
     assert lines["weeks"].tolist() == series.line_table(current)["weeks"].tolist()
+
+    ledger_rows = queries.run(con, "roi_ledger_rows", {"start": MARCH.start, "end": MARCH.end})
+    shown = csv.DictReader(
+        io.StringIO(downloads.ledger_csv_bytes(con, MARCH.start, MARCH.end).decode())
+    )
+    assert [(r["line_id"], Decimal(r["amount"])) for r in shown] == [
+        (r.line_id, Decimal(str(r.amount))) for r in ledger_rows.itertuples()
+    ]
 
     payback = queries.rows(con, "roi_payback_week")
     assert payback[0][0] == dt.date(2026, 3, 16)

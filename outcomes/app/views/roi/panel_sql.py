@@ -24,6 +24,7 @@ PANELS: dict[str, tuple[str, ...]] = {
     "waterfall": ("roi_line_totals",),
     "tornado": ("roi_line_totals", "roi_assumption_ranges"),
     "lines": ("roi_line_totals",),
+    "downloads": ("roi_ledger_rows",),
 }
 
 
