@@ -425,7 +425,6 @@ def test_onepager_text_fits_the_pdf_fonts():
 
 
 def test_ledger_downloads_parse(con):
-
     rows = list(
         csv.DictReader(
             io.StringIO(downloads.ledger_csv_bytes(con, MARCH.start, MARCH.end).decode())
