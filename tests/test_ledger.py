@@ -240,33 +240,33 @@ def writable_copy(golden, tmp_path):
     con.close()
 
 
-def _add_line(con, sql_dir, name: str, text: str) -> None:
+def _build_with_line(writable_copy, name: str, header: str, select: str):
+    """Add ROI line ``name`` (its header's lines after name and title, and its SELECT), build
+    its table and the ledger; return the ledger result."""
+    con, sql_dir, settings = writable_copy
+    text = f"/* ---\nname: {name}\ntitle: {name.title()}\n{header}--- */\n{select}"
     (sql_dir / "roi" / f"{name}.sql").write_text(text)
     registry = load_registry(sql_dir)
     con.execute(f"create table roi.{name} as {registry.get(f'roi.{name}').body_sql}")
+    return build_ledger(con, registry, settings)
 
 
-def test_a_line_whose_amount_is_not_its_formula_fails_alone(writable_copy):
-    con, sql_dir, settings = writable_copy
-    _add_line(
-        con,
-        sql_dir,
-        "bogus",
-        """/* ---
-name: bogus
-title: Bogus
-description: amount is off by a cent
-grain: One row per week.
+INFRASTRUCTURE_COST = """grain: One row per week.
 category: cost
 formula: infrastructure_cost
 inputs:
   infrastructure_cost: {cost_rows: infrastructure}
---- */
-select week_start, infrastructure_cost, (amount + 0.01)::decimal(38, 10) as amount, value
-from roi.infrastructure
-""",
+"""
+
+
+def test_a_line_whose_amount_is_not_its_formula_fails_alone(writable_copy):
+    result = _build_with_line(
+        writable_copy,
+        "bogus",
+        "description: amount is off by a cent\n" + INFRASTRUCTURE_COST,
+        "select week_start, infrastructure_cost, (amount + 0.01)::decimal(38, 10) as amount, "
+        "value from roi.infrastructure",
     )
-    result = build_ledger(con, load_registry(sql_dir), settings)
     status = {line.line_id: line for line in result.lines}
     assert status["bogus"].status == "failed"
     assert (
@@ -275,58 +275,40 @@ from roi.infrastructure
     )
     assert "70 = 70" in status["bogus"].error
     assert not result.ok and all(s.status == "ok" for k, s in status.items() if k != "bogus")
+    con = writable_copy[0]
     assert con.execute("select count(*) from main.roi_ledger").fetchall() == [(len(EXPECTED),)]
 
 
 def test_a_line_reading_the_wrong_assumption_version_fails(writable_copy):
-    con, sql_dir, settings = writable_copy
-    _add_line(
-        con,
-        sql_dir,
+    result = _build_with_line(
+        writable_copy,
         "stale_rate",
-        """/* ---
-name: stale_rate
-title: Stale rate
-description: always reads the first version of loaded_hourly_cost
+        """description: always reads the first version of loaded_hourly_cost
 grain: One row per week.
 category: benefit
 formula: loaded_hourly_cost
 inputs:
   loaded_hourly_cost: {assumption: loaded_hourly_cost}
---- */
-select w.week_start, a.value as loaded_hourly_cost, a.value::decimal(38, 10) as amount,
+""",
+        """select w.week_start, a.value as loaded_hourly_cost, a.value::decimal(38, 10) as amount,
     a.value::double as value
 from staging.weeks as w
 inner join staging.assumptions as a
     on a.key = 'loaded_hourly_cost' and a.effective_from = date '2026-01-01'
 """,
     )
-    result = build_ledger(con, load_registry(sql_dir), settings)
     error = {line.line_id: line.error for line in result.lines}["stale_rate"]
     assert "week 2026-03-09, input loaded_hourly_cost is 62.5" in error
     assert "(effective_from 2026-03-09) is 72" in error
 
 
 def test_a_line_with_a_double_input_fails(writable_copy):
-    con, sql_dir, settings = writable_copy
-    _add_line(
-        con,
-        sql_dir,
+    result = _build_with_line(
+        writable_copy,
         "floaty",
-        """/* ---
-name: floaty
-title: Floaty
-description: a DOUBLE input
-grain: One row per week.
-category: cost
-formula: infrastructure_cost
-inputs:
-  infrastructure_cost: {cost_rows: infrastructure}
---- */
-select week_start, value as infrastructure_cost, amount, value from roi.infrastructure
-""",
+        "description: a DOUBLE input\n" + INFRASTRUCTURE_COST,
+        "select week_start, value as infrastructure_cost, amount, value from roi.infrastructure",
     )
-    result = build_ledger(con, load_registry(sql_dir), settings)
     error = {line.line_id: line.error for line in result.lines}["floaty"]
     assert "input column infrastructure_cost is DOUBLE" in error
 

@@ -50,7 +50,7 @@ from outcomes.roi.ledger import (
 )
 from outcomes.roi.pack_readme import readme
 from outcomes.roi.totals import ledger_totals
-from outcomes.roi.xlsx_ledger import write_ledger_xlsx
+from outcomes.roi.xlsx_ledger import workbook_bytes
 from outcomes.store.state import StateStore
 
 PACK_FORMAT = "outcomes-audit-pack/1"
@@ -101,7 +101,7 @@ def export_pack(
     }
     sql_files, sql_notes = _sql_files(build["objects"], rows, settings)
     files.update(sql_files)
-    files["ledger.xlsx"] = _xlsx_bytes(rows, p.label)
+    files["ledger.xlsx"] = workbook_bytes(rows, p.label)
     digest = ledger_sha256(rows)
     closure = None
     for close in closed_periods(settings, store=store):
@@ -317,15 +317,6 @@ def _sql_files(
                 )
         notes.append(note)
     return files, notes
-
-
-def _xlsx_bytes(rows: Sequence[LedgerRow], label: str) -> bytes:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ledger.xlsx"
-        write_ledger_xlsx(rows, path, label)
-        return path.read_bytes()
 
 
 def _metric_name(ref: str) -> str:

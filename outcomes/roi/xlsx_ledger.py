@@ -16,6 +16,7 @@ deterministic: the document's creation date is fixed.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -237,6 +238,14 @@ def write_ledger_xlsx(
             r += 1
     wb.close()
     return book
+
+
+def workbook_bytes(ledger_rows: Sequence[LedgerRow], summary_period_label: str) -> bytes:
+    """The bytes of :func:`write_ledger_xlsx`'s workbook (written in a temporary folder)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.xlsx"
+        write_ledger_xlsx(ledger_rows, path, summary_period_label)
+        return path.read_bytes()
 
 
 def _datetime(day: dt.date) -> dt.datetime:
