@@ -53,3 +53,62 @@ def test_chi2_sf_and_nulls(con):
         None,
         None,
     )
+
+
+def test_every_macro_is_documented_in_the_module_docstring():
+    from outcomes.core.macros import MACROS
+    from outcomes.store import sqlfunctions
+
+    doc = sqlfunctions.__doc__ or ""
+    missing = [m.name for m in MACROS if f"``{m.name}(" not in doc]
+    assert missing == [], f"document these macros in outcomes/store/sqlfunctions.py: {missing}"
+
+
+@pytest.fixture
+def calendar(con):
+    con.execute("create schema staging")
+    con.execute(
+        "create table staging.weeks as select * from (values "
+        "(date '2026-03-16', false), (date '2026-03-23', true)) as w(week_start, is_partial)"
+    )
+    return con
+
+
+def test_partial_and_coverage_flags(calendar):
+    got = calendar.execute(
+        "select partial_flag(date '2026-03-16'), partial_flag(date '2026-03-23'), "
+        "coverage_flag(date '2026-03-16', 0.1), coverage_flag(date '2026-03-23', 0.1), "
+        "coverage_flag(date '2026-03-16', 0.9)"
+    ).fetchall()[0]
+    assert got == (None, "partial", "provisional", "partial", None)
+
+
+def test_weekly_quantile_is_the_grouping_set_query_it_replaces(calendar):
+    calendar.execute(
+        "create table t as select date '2026-03-16' + 7 * (i % 2)::int as week_start, "
+        "['a', 'b', null][i % 3 + 1] as segment, i * 1.5 as x from range(40) as r(i)"
+    )
+    by_macro = calendar.execute(
+        "with rows as (select week_start, {'segment': segment} as dims, x from t) "
+        "select week_start, dims.segment as segment, value, n, flag "
+        "from weekly_quantile('rows', 0.95) order by all"
+    ).fetchall()
+    by_hand = calendar.execute(
+        "select week_start, segment, quantile_cont(x, 0.95)::double, count(*)::double, "
+        "partial_flag(week_start) from t "
+        "group by grouping sets ((week_start, segment), (week_start)) order by all"
+    ).fetchall()
+    assert by_macro == by_hand and len(by_macro) == 8
+
+
+def test_a_metric_calling_a_macro_depends_on_what_the_macro_reads():
+    from outcomes.core.registry import load_registry
+    from tests.sqlharness import SQL_DIR
+
+    registry = load_registry(SQL_DIR)
+    assert "staging.weeks" in registry.depends_on("metrics.latency_p95")  # weekly_quantile
+    assert "staging.weeks" in registry.depends_on("metrics.inference_cost")  # partial_flag
+    assert "staging.cost_weeks" in registry.depends_on("roi.people")  # cost_lines
+    assert "raw.loads" in registry.get("dq_null_rate").reads  # dq_rows_in
+    order = registry.order_names()
+    assert order.index("staging.weeks") < order.index("metrics.latency_p95")

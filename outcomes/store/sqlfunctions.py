@@ -1,11 +1,41 @@
 """SQL functions every Outcomes connection shares: calendar macros, settings, p-values.
 
-Macros (stored in the snapshot, so any DuckDB shell opened on it can run a metric file):
+Macros (stored in the snapshot, so any DuckDB shell opened on it can run a metric file; the
+shared ones are defined in :mod:`outcomes.core.macros`, which says what tables each reads):
 
 - ``local_ts(ts)``: UTC ``TIMESTAMP`` -> local ``TIMESTAMP`` in the configured time zone.
 - ``week_of(ts)``: UTC ``TIMESTAMP`` -> ``DATE`` that starts its reporting week.
 - ``week_of_date(d)``: local ``DATE`` -> ``DATE`` that starts its reporting week.
 - ``setting(key)``: a build setting as text, from ``main.build_settings``.
+- ``partial_flag(week)``: ``'partial'`` while the reporting week ``week`` is unfinished
+  (``staging.weeks.is_partial``), else null.
+- ``coverage_flag(week, coverage)``: ``'partial'`` as above, else ``'provisional'`` when
+  ``coverage`` is below ``setting('label_coverage_floor')``, else null.
+- ``weekly_quantile(rows, q)`` (table): of the rows of CTE ``rows`` (``week_start``, ``dims``,
+  ``x``), per week and ``dims`` plus a total per week: ``value`` = ``quantile_cont(x, q)``,
+  ``n`` = rows, ``flag``.
+- ``weekly_mean(rows)`` (table): the same grouping; ``value`` = sum(x) / rows, ``numerator`` =
+  sum(x), ``denominator`` = rows, ``flag``.
+- ``feedback_ratio(rows)`` (table): the same grouping of rows with booleans ``labelled`` and
+  ``hit``; ``value`` = hits / labelled, ``numerator``, ``denominator``, ``coverage`` =
+  labelled / rows, ``flag`` (coverage_flag); groups without a labelled row are left out.
+- ``drift_tests(feature_weeks)`` (table): one drift test per row (feature, week_start,
+  n_current) of CTE ``feature_weeks``: ``test_id``, ``window_id`` (its reference window),
+  ``first_week``, ``reference_start``, ``reference_end``.
+- ``drift_reference_weeks(tests)`` (table): the weeks of each reference window of the tests
+  (``setting('drift.reference_mode')`` fixed or trailing, ``drift.reference_weeks`` weeks).
+- ``psi(cur_share, ref_share)``, ``js_distance(cur_share, ref_share)``: aggregates over a
+  test's bins: population stability index (shares clipped at 0.0001) and Jensen-Shannon
+  distance (natural log).
+- ``drift_flag(week, n_reference, n_current)``: ``'insufficient'`` below
+  ``setting('drift.min_rows')`` rows on either side, else as ``partial_flag``.
+- ``dq_rows_in()`` (table): rows that came in per load week and source table plus a total
+  per week: ``rows_in``, ``null_rows`` (a required field missing), ``duplicate_rows``.
+- ``cost_lines(cost_category, line_name, until)`` (table): cost lines of a category per reporting week
+  up to ``until``, and the amount in the reporting currency (an error when not).
+
+Grouping-set macros take rows with ``dims``, a struct of the metric's dimension columns
+(``{'segment': segment}``); their total row has ``dims`` null.
 
 Python functions (registered per connection, not stored): ``ks_pvalue(d, n, m)`` (two-sided
 asymptotic Kolmogorov-Smirnov, as ``scipy.stats.ks_2samp(method="asymp")``) and
@@ -33,6 +63,7 @@ import pyarrow as pa
 from scipy import stats
 
 from outcomes.config import Settings
+from outcomes.core.macros import MACROS
 
 
 def build_settings(settings: Settings, as_of: str | None = None) -> dict[str, str]:
@@ -81,6 +112,7 @@ def install(
             f"create or replace macro main.week_of_date(d) as d::date - ((isodow(d::date) - {ws} + 7) % 7)::integer",
             "create or replace macro main.week_of(ts) as main.week_of_date(main.local_ts(ts)::date)",
             "create or replace macro main.setting(k) as (select value from main.build_settings where key = k)",
+            *(macro.create_sql() for macro in MACROS),
         ):
             con.execute(statement)
     _register_udfs(con)

@@ -23,42 +23,22 @@ tags: [week_local]
 --- */
 with events as (
     select
-        e.event_id,
         e.week_start,
-        e.model_version,
-        e.segment,
-        f.correct
+        {'model_version': e.model_version, 'segment': e.segment} as dims,
+        f.correct is not null as labelled,
+        f.correct as hit
     from staging.ai_events as e
     left join staging.feedback as f
         on f.event_id = e.event_id
-),
-
-counted as (
-    select
-        week_start,
-        model_version,
-        segment,
-        count(*) as events,
-        count(correct) as labelled,
-        count_if(correct) as correct_events
-    from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
 )
 
 select
-    c.week_start,
-    c.model_version,
-    c.segment,
-    c.correct_events::double / c.labelled as value,
-    c.correct_events::double as numerator,
-    c.labelled::double as denominator,
-    c.labelled::double / c.events as label_coverage,
-    case
-        when w.is_partial then 'partial'
-        when c.labelled::double / c.events < setting('label_coverage_floor')::double
-            then 'provisional'
-    end as flag
-from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start
-where c.labelled > 0
+    week_start,
+    dims.model_version as model_version,
+    dims.segment as segment,
+    value,
+    numerator,
+    denominator,
+    coverage as label_coverage,
+    flag
+from feedback_ratio('events')

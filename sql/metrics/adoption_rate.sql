@@ -65,7 +65,5 @@ select
     c.active::double / c.eligible as value,
     c.active::double as numerator,
     c.eligible::double as denominator,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -38,7 +38,5 @@ select
     c.assisted_items::double / c.items as value,
     c.assisted_items::double as numerator,
     c.items::double as denominator,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

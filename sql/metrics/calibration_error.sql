@@ -81,15 +81,9 @@ select
     e.labelled::double as n,
     e.bins_used,
     c.labelled::double / c.events as label_coverage,
-    case
-        when w.is_partial then 'partial'
-        when c.labelled::double / c.events < setting('label_coverage_floor')::double
-            then 'provisional'
-    end as flag
+    coverage_flag(e.week_start, c.labelled::double / c.events) as flag
 from ece as e
 inner join coverage as c
     on c.week_start = e.week_start
     and c.model_version is not distinct from e.model_version
     and c.segment is not distinct from e.segment
-left join staging.weeks as w
-    on w.week_start = e.week_start

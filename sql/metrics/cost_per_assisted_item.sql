@@ -40,9 +40,7 @@ select
     c.cost_usd::double / i.items as value,
     c.cost_usd::double as numerator,
     i.items::double as denominator,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from weekly_cost as c
 inner join assisted_items as i
     on i.week_start = c.week_start
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -21,28 +21,16 @@ tags: [week_local]
 with events as (
     select
         week_start,
-        model_version,
-        cost_usd
+        {'model_version': model_version} as dims,
+        cost_usd as x
     from staging.ai_events
-),
-
-aggregated as (
-    select
-        week_start,
-        model_version,
-        sum(cost_usd) as cost_usd,
-        count(*) as events
-    from events
-    group by grouping sets ((week_start, model_version), (week_start))
 )
 
 select
-    a.week_start,
-    a.model_version,
-    a.cost_usd::double / a.events as value,
-    a.cost_usd::double as numerator,
-    a.events::double as denominator,
-    case when w.is_partial then 'partial' end as flag
-from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start
+    week_start,
+    dims.model_version as model_version,
+    value,
+    numerator,
+    denominator,
+    flag
+from weekly_mean('events')

@@ -41,7 +41,5 @@ select
     c.late_labels::double as numerator,
     c.labels::double as denominator,
     c.median_delay_hours::double as median_delay_hours,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -67,7 +67,5 @@ select
     c.source,
     c.rule,
     c.rejected_rows::double as value,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -96,11 +96,9 @@ select
     t.row_count::double as numerator,
     t.trailing_mean::double as denominator,
     t.weeks_before,
-    case
-        when w.is_partial then 'partial'
-        when t.weeks_before < 4 then 'insufficient'
-    end as flag
+    coalesce(
+        partial_flag(t.week_start),
+        case when t.weeks_before < 4 then 'insufficient' end
+    ) as flag
 from trailing_means as t
-left join staging.weeks as w
-    on w.week_start = t.week_start
 where t.trailing_mean > 0

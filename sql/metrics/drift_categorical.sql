@@ -43,15 +43,7 @@ tests:
   - accepted_values(flag, ['insufficient', 'partial'])
 tags: [drift_reference]
 --- */
-with params as (
-    select
-        setting('drift.reference_mode') as reference_mode,
-        setting('drift.reference_weeks')::int as reference_weeks,
-        setting('drift.min_rows')::int as min_rows,
-        0.0001::double as psi_epsilon
-),
-
-week_categories as materialized (
+with week_categories as materialized (
     select
         feature,
         week_start,
@@ -71,75 +63,12 @@ feature_weeks as (
     group by feature, week_start
 ),
 
-first_weeks as (
-    select
-        feature,
-        min(week_start) as first_week
-    from feature_weeks
-    group by feature
-),
-
--- one test per feature and week; window_id names its reference window (fixed: one per
--- feature, trailing: one per test)
 tests as materialized (
-    select
-        row_number() over (order by fw.feature, fw.week_start) as test_id,
-        case
-            when p.reference_mode = 'fixed' then dense_rank() over (order by fw.feature)
-            else row_number() over (order by fw.feature, fw.week_start)
-        end as window_id,
-        fw.feature,
-        fw.week_start,
-        fw.n_current,
-        f.first_week
-    from feature_weeks as fw
-    inner join first_weeks as f
-        on f.feature = fw.feature
-    cross join params as p
-),
-
-fixed_windows as (
-    select
-        t.window_id,
-        t.feature,
-        w.week_start as reference_week
-    from (select distinct window_id, feature, first_week from tests) as t
-    cross join params as p
-    inner join staging.weeks as w
-        on w.week_start >= t.first_week
-        and not w.is_partial
-    where p.reference_mode = 'fixed'
-    qualify row_number() over (partition by t.window_id order by w.week_start) <= p.reference_weeks
-),
-
-trailing_offsets as (
-    select unnest(generate_series(1, reference_weeks))::integer as weeks_back
-    from params
-    where reference_mode = 'trailing'
-),
-
-trailing_windows as (
-    select
-        t.window_id,
-        t.feature,
-        t.week_start - 7 * o.weeks_back as reference_week
-    from tests as t
-    cross join trailing_offsets as o
+    select * from drift_tests('feature_weeks')
 ),
 
 reference_windows as (
-    select window_id, feature, reference_week from fixed_windows
-    union all
-    select window_id, feature, reference_week from trailing_windows
-),
-
-window_bounds as (
-    select
-        window_id,
-        min(reference_week) as reference_start,
-        max(reference_week) as reference_end
-    from reference_windows
-    group by window_id
+    select * from drift_reference_weeks('tests')
 ),
 
 reference_counts as materialized (
@@ -169,7 +98,9 @@ tested as materialized (
         t.feature,
         t.week_start,
         t.n_current,
-        coalesce(r.n_reference, 0) as n_reference
+        coalesce(r.n_reference, 0) as n_reference,
+        t.reference_start,
+        t.reference_end
     from tests as t
     left join reference_totals as r
         on r.window_id = t.window_id
@@ -221,23 +152,8 @@ statistics as (
         count(*) as categories,
         count_if(c.ref_cnt = 0) as unseen_categories,
         sum(case when c.ref_cnt = 0 then c.cur_share else 0 end) as unseen_share,
-        sum(
-            (greatest(c.cur_share, p.psi_epsilon) - greatest(c.ref_share, p.psi_epsilon))
-            * ln(greatest(c.cur_share, p.psi_epsilon) / greatest(c.ref_share, p.psi_epsilon))
-        ) as psi,
-        sqrt(greatest(
-            0.5 * sum(case
-                when c.cur_share > 0
-                    then c.cur_share * ln(c.cur_share / ((c.cur_share + c.ref_share) / 2))
-                else 0
-            end)
-            + 0.5 * sum(case
-                when c.ref_share > 0
-                    then c.ref_share * ln(c.ref_share / ((c.cur_share + c.ref_share) / 2))
-                else 0
-            end),
-            0
-        )) as js_distance,
+        psi(c.cur_share, c.ref_share) as psi,
+        js_distance(c.cur_share, c.ref_share) as js_distance,
         sum(
             (c.ref_cnt - expected_ref) ^ 2 / expected_ref
             + (c.cur_cnt - expected_cur) ^ 2 / expected_cur
@@ -249,7 +165,6 @@ statistics as (
             (n_current * (ref_cnt + cur_cnt)) / (n_reference + n_current) as expected_cur
         from cells
     ) as c
-    cross join params as p
     group by c.test_id
 )
 
@@ -259,8 +174,8 @@ select
     s.psi as value,
     t.n_reference::double as n_reference,
     t.n_current::double as n_current,
-    wb.reference_start,
-    wb.reference_end,
+    t.reference_start,
+    t.reference_end,
     s.categories,
     s.unseen_categories,
     s.unseen_share,
@@ -269,15 +184,7 @@ select
     case when s.categories = 1 then 0 else s.chi2_raw end as chi2_statistic,
     s.categories - 1 as chi2_dof,
     case when s.categories = 1 then 1 else chi2_sf(s.chi2_raw, s.categories - 1) end as chi2_pvalue,
-    case
-        when t.n_reference < p.min_rows or t.n_current < p.min_rows then 'insufficient'
-        when w.is_partial then 'partial'
-    end as flag
+    drift_flag(t.week_start, t.n_reference, t.n_current) as flag
 from tested as t
-cross join params as p
-left join window_bounds as wb
-    on wb.window_id = t.window_id
 left join statistics as s
     on s.test_id = t.test_id
-left join staging.weeks as w
-    on w.week_start = t.week_start

@@ -48,19 +48,11 @@ tests:
   - accepted_values(flag, ['insufficient', 'partial'])
 tags: [drift_reference]
 --- */
-with params as (
-    select
-        setting('drift.reference_mode') as reference_mode,
-        setting('drift.reference_weeks')::int as reference_weeks,
-        setting('drift.min_rows')::int as min_rows,
-        0.0001::double as psi_epsilon
-),
-
 -- every finite value counted per feature, week and distinct value first (a hash aggregate:
 -- measured features repeat their values, so the windows below see thousands of rows per
 -- week instead of every event's), then per distinct value: its count, the week's CDF count
 -- at it (values <= it) and the next larger value of the week
-week_counts as (
+with week_counts as (
     select
         feature,
         week_start,
@@ -95,75 +87,12 @@ feature_weeks as (
     group by feature, week_start
 ),
 
-first_weeks as (
-    select
-        feature,
-        min(week_start) as first_week
-    from feature_weeks
-    group by feature
-),
-
--- one test per feature and week; window_id names its reference window (fixed: one per
--- feature, trailing: one per test)
 tests as materialized (
-    select
-        row_number() over (order by fw.feature, fw.week_start) as test_id,
-        case
-            when p.reference_mode = 'fixed' then dense_rank() over (order by fw.feature)
-            else row_number() over (order by fw.feature, fw.week_start)
-        end as window_id,
-        fw.feature,
-        fw.week_start,
-        fw.n_current,
-        f.first_week
-    from feature_weeks as fw
-    inner join first_weeks as f
-        on f.feature = fw.feature
-    cross join params as p
-),
-
-fixed_windows as (
-    select
-        t.window_id,
-        t.feature,
-        w.week_start as reference_week
-    from (select distinct window_id, feature, first_week from tests) as t
-    cross join params as p
-    inner join staging.weeks as w
-        on w.week_start >= t.first_week
-        and not w.is_partial
-    where p.reference_mode = 'fixed'
-    qualify row_number() over (partition by t.window_id order by w.week_start) <= p.reference_weeks
-),
-
-trailing_offsets as (
-    select unnest(generate_series(1, reference_weeks))::integer as weeks_back
-    from params
-    where reference_mode = 'trailing'
-),
-
-trailing_windows as (
-    select
-        t.window_id,
-        t.feature,
-        t.week_start - 7 * o.weeks_back as reference_week
-    from tests as t
-    cross join trailing_offsets as o
+    select * from drift_tests('feature_weeks')
 ),
 
 reference_windows as (
-    select window_id, feature, reference_week from fixed_windows
-    union all
-    select window_id, feature, reference_week from trailing_windows
-),
-
-window_bounds as (
-    select
-        window_id,
-        min(reference_week) as reference_start,
-        max(reference_week) as reference_end
-    from reference_windows
-    group by window_id
+    select * from drift_reference_weeks('tests')
 ),
 
 reference_points as materialized (
@@ -347,7 +276,9 @@ tested as materialized (
         coalesce(r.n_reference, 0) as n_reference,
         r.reference_std,
         r.last_value,
-        r.g_last
+        r.g_last,
+        t.reference_start,
+        t.reference_end
     from tests as t
     left join reference_ends as r
         on r.window_id = t.window_id
@@ -519,25 +450,9 @@ bin_shares as (
 divergences as (
     select
         b.test_id,
-        sum(
-            (greatest(b.cur_share, p.psi_epsilon) - greatest(b.ref_share, p.psi_epsilon))
-            * ln(greatest(b.cur_share, p.psi_epsilon) / greatest(b.ref_share, p.psi_epsilon))
-        ) as psi,
-        sqrt(greatest(
-            0.5 * sum(case
-                when b.cur_share > 0
-                    then b.cur_share * ln(b.cur_share / ((b.cur_share + b.ref_share) / 2))
-                else 0
-            end)
-            + 0.5 * sum(case
-                when b.ref_share > 0
-                    then b.ref_share * ln(b.ref_share / ((b.cur_share + b.ref_share) / 2))
-                else 0
-            end),
-            0
-        )) as js_distance
+        psi(b.cur_share, b.ref_share) as psi,
+        js_distance(b.cur_share, b.ref_share) as js_distance
     from bin_shares as b
-    cross join params as p
     group by b.test_id
 )
 
@@ -547,8 +462,8 @@ select
     d.psi as value,
     t.n_reference::double as n_reference,
     t.n_current::double as n_current,
-    wb.reference_start,
-    wb.reference_end,
+    t.reference_start,
+    t.reference_end,
     e.bins,
     d.psi,
     d.js_distance,
@@ -557,19 +472,11 @@ select
     k.wasserstein,
     t.reference_std,
     k.wasserstein / nullif(t.reference_std, 0) as wasserstein_norm,
-    case
-        when t.n_reference < p.min_rows or t.n_current < p.min_rows then 'insufficient'
-        when w.is_partial then 'partial'
-    end as flag
+    drift_flag(t.week_start, t.n_reference, t.n_current) as flag
 from tested as t
-cross join params as p
-left join window_bounds as wb
-    on wb.window_id = t.window_id
 left join edges as e
     on e.window_id = t.window_id
 left join divergences as d
     on d.test_id = t.test_id
 left join distances as k
     on k.test_id = t.test_id
-left join staging.weeks as w
-    on w.week_start = t.week_start

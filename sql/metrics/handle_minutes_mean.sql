@@ -19,32 +19,19 @@ tests:
 --- */
 with closed_items as (
     select
-        item_id,
         closed_week as week_start,
-        ai_assisted,
-        handle_minutes
+        {'ai_assisted': ai_assisted} as dims,
+        handle_minutes as x
     from staging.work_items
     where closed_at is not null
         and handle_minutes is not null
-),
-
-aggregated as (
-    select
-        week_start,
-        ai_assisted,
-        sum(handle_minutes) as total_minutes,
-        count(*) as items
-    from closed_items
-    group by grouping sets ((week_start, ai_assisted), (week_start))
 )
 
 select
-    a.week_start,
-    a.ai_assisted,
-    a.total_minutes / a.items as value,
-    a.total_minutes as numerator,
-    a.items::double as denominator,
-    case when w.is_partial then 'partial' end as flag
-from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start
+    week_start,
+    dims.ai_assisted as ai_assisted,
+    value,
+    numerator,
+    denominator,
+    flag
+from weekly_mean('closed_items')

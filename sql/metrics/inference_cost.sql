@@ -42,7 +42,5 @@ select
     a.cost_usd::double as value,
     a.cost_usd,
     a.events::double as events,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(a.week_start) as flag
 from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start

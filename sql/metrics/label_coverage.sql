@@ -20,41 +20,25 @@ tests:
   - range(value, 0, 1)
 tags: [week_local]
 --- */
+-- the feedback ratio where every event counts as reviewed and a labelled one as a hit:
+-- value = labelled / events, and the coverage the flag tests is the value itself
 with events as (
     select
-        e.event_id,
         e.week_start,
-        e.model_version,
-        e.segment,
-        f.correct
+        {'model_version': e.model_version, 'segment': e.segment} as dims,
+        true as labelled,
+        f.correct is not null as hit
     from staging.ai_events as e
     left join staging.feedback as f
         on f.event_id = e.event_id
-),
-
-counted as (
-    select
-        week_start,
-        model_version,
-        segment,
-        count(*) as events,
-        count(correct) as labelled
-    from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
 )
 
 select
-    c.week_start,
-    c.model_version,
-    c.segment,
-    c.labelled::double / c.events as value,
-    c.labelled::double as numerator,
-    c.events::double as denominator,
-    case
-        when w.is_partial then 'partial'
-        when c.labelled::double / c.events < setting('label_coverage_floor')::double
-            then 'provisional'
-    end as flag
-from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start
+    week_start,
+    dims.model_version as model_version,
+    dims.segment as segment,
+    value,
+    numerator,
+    denominator,
+    coverage_flag(week_start, value) as flag
+from feedback_ratio('events')

@@ -21,30 +21,16 @@ tags: [week_local]
 with events as (
     select
         week_start,
-        model_version,
-        segment,
-        latency_ms
+        {'model_version': model_version, 'segment': segment} as dims,
+        latency_ms as x
     from staging.ai_events
-),
-
-aggregated as (
-    select
-        week_start,
-        model_version,
-        segment,
-        quantile_cont(latency_ms, 0.50) as latency_ms,
-        count(*) as events
-    from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
 )
 
 select
-    a.week_start,
-    a.model_version,
-    a.segment,
-    a.latency_ms::double as value,
-    a.events::double as n,
-    case when w.is_partial then 'partial' end as flag
-from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start
+    week_start,
+    dims.model_version as model_version,
+    dims.segment as segment,
+    value,
+    n,
+    flag
+from weekly_quantile('events', 0.50)

@@ -21,31 +21,17 @@ tags: [week_local]
 with events as (
     select
         week_start,
-        model_version,
-        segment,
-        confidence
+        {'model_version': model_version, 'segment': segment} as dims,
+        confidence as x
     from staging.ai_events
-),
-
-aggregated as (
-    select
-        week_start,
-        model_version,
-        segment,
-        sum(confidence) as confidence_sum,
-        count(*) as events
-    from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
 )
 
 select
-    a.week_start,
-    a.model_version,
-    a.segment,
-    a.confidence_sum / a.events as value,
-    a.confidence_sum as numerator,
-    a.events::double as denominator,
-    case when w.is_partial then 'partial' end as flag
-from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start
+    week_start,
+    dims.model_version as model_version,
+    dims.segment as segment,
+    value,
+    numerator,
+    denominator,
+    flag
+from weekly_mean('events')

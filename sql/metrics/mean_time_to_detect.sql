@@ -39,7 +39,5 @@ select
     a.total_minutes / a.incidents as value,
     a.total_minutes::double as numerator,
     a.incidents::double as denominator,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(a.week_start) as flag
 from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start

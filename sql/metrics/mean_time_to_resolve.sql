@@ -55,9 +55,7 @@ select
     a.total_minutes::double as numerator,
     a.incidents::double as denominator,
     o.open_incidents::double as open_incidents,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(a.week_start) as flag
 from aggregated as a
 inner join open_at_week_end as o
     on o.week_start = a.week_start
-left join staging.weeks as w
-    on w.week_start = a.week_start

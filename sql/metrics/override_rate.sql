@@ -22,43 +22,22 @@ tags: [week_local]
 --- */
 with events as (
     select
-        e.event_id,
         e.week_start,
-        e.model_version,
-        e.segment,
-        f.event_id is not null as has_feedback,
-        f.overridden
+        {'model_version': e.model_version, 'segment': e.segment} as dims,
+        f.event_id is not null as labelled,
+        f.overridden as hit
     from staging.ai_events as e
     left join staging.feedback as f
         on f.event_id = e.event_id
-),
-
-counted as (
-    select
-        week_start,
-        model_version,
-        segment,
-        count(*) as events,
-        count_if(has_feedback) as reviewed,
-        count_if(overridden) as overridden_events
-    from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
 )
 
 select
-    c.week_start,
-    c.model_version,
-    c.segment,
-    c.overridden_events::double / c.reviewed as value,
-    c.overridden_events::double as numerator,
-    c.reviewed::double as denominator,
-    c.reviewed::double / c.events as feedback_coverage,
-    case
-        when w.is_partial then 'partial'
-        when c.reviewed::double / c.events < setting('label_coverage_floor')::double
-            then 'provisional'
-    end as flag
-from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start
-where c.reviewed > 0
+    week_start,
+    dims.model_version as model_version,
+    dims.segment as segment,
+    value,
+    numerator,
+    denominator,
+    coverage as feedback_coverage,
+    flag
+from feedback_ratio('events')

@@ -66,7 +66,5 @@ select
     p.volume,
     p.headroom,
     p.budget,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(p.week_start) as flag
 from projected as p
-left join staging.weeks as w
-    on w.week_start = p.week_start

@@ -49,10 +49,8 @@ select
     c.correct_outputs::double / c.judged_outputs as value,
     c.correct_outputs::double as numerator,
     c.judged_outputs::double as denominator,
-    case
-        when w.is_partial then 'partial'
-        when c.judged_outputs < 10 then 'insufficient'
-    end as flag
+    coalesce(
+        partial_flag(c.week_start),
+        case when c.judged_outputs < 10 then 'insufficient' end
+    ) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -46,7 +46,5 @@ select
     a.events::double as denominator,
     a.tokens_in::double / a.events as tokens_in_per_event,
     a.tokens_out::double / a.events as tokens_out_per_event,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(a.week_start) as flag
 from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start

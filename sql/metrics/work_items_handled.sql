@@ -37,7 +37,5 @@ select
     c.week_start,
     c.items::double as value,
     c.assisted_items::double as assisted_items,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -18,25 +18,9 @@ tests:
   - not_null(amount)
   - unique(week_start)
 --- */
-with weekly as (
-    select
-        week_start,
-        sum(amount) as infrastructure_cost,
-        bool_and(currency = setting('currency')) as in_reporting_currency,
-        string_agg(distinct currency, ', ' order by currency) as currencies
-    from staging.cost_weeks
-    where category = 'infrastructure'
-        and week_start <= week_of(setting('as_of')::timestamp)
-    group by week_start
-)
-
 select
     week_start,
-    infrastructure_cost,
-    case
-        when in_reporting_currency then infrastructure_cost::decimal(38, 10)
-        else error('roi.infrastructure: cost lines of week ' || week_start || ' are in ' || currencies
-            || ', the reporting currency is ' || setting('currency') || '; convert them first')
-    end as amount,
-    infrastructure_cost::double as value
-from weekly
+    cost as infrastructure_cost,
+    amount,
+    value
+from cost_lines('infrastructure', 'roi.infrastructure', week_of(setting('as_of')::timestamp))

@@ -18,25 +18,9 @@ tests:
   - not_null(amount)
   - unique(week_start)
 --- */
-with weekly as (
-    select
-        week_start,
-        sum(amount) as people_cost,
-        bool_and(currency = setting('currency')) as in_reporting_currency,
-        string_agg(distinct currency, ', ' order by currency) as currencies
-    from staging.cost_weeks
-    where category = 'people'
-        and week_start <= week_of(setting('as_of')::timestamp)
-    group by week_start
-)
-
 select
     week_start,
-    people_cost,
-    case
-        when in_reporting_currency then people_cost::decimal(38, 10)
-        else error('roi.people: cost lines of week ' || week_start || ' are in ' || currencies
-            || ', the reporting currency is ' || setting('currency') || '; convert them first')
-    end as amount,
-    people_cost::double as value
-from weekly
+    cost as people_cost,
+    amount,
+    value
+from cost_lines('people', 'roi.people', week_of(setting('as_of')::timestamp))

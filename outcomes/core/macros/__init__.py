@@ -1,0 +1,58 @@
+"""The SQL macros metric files share, as text: what each is, the tables it reads.
+
+:mod:`outcomes.store.sqlfunctions` creates them in every snapshot (so a metric file runs in any
+DuckDB shell opened on one) and documents each; the registry adds a macro's reads
+(:data:`MACRO_READS`) to those of every definition that calls it, so the build order, the
+incremental build and the lineage see them.
+
+DuckDB binds a macro's body when the macro is created, before the snapshot holds any staging
+table: a macro names the tables it reads through a parameter with a default
+(``calendar := 'staging.weeks'``) read with ``query_table``, and a table macro takes the rows
+it works on as the name of a CTE of the calling file (``weekly_quantile('events', 0.95)``), so
+the file's own reads stay in its SQL, where the registry and the incremental build see them.
+
+>>> MACRO_READS["partial_flag"]
+('staging.weeks',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlglot import exp
+
+from outcomes.core.macros import costs, data_quality, drift, weekly
+from outcomes.core.macros.definition import Macro
+
+# in creation order: a macro is created after those it calls
+MACROS: tuple[Macro, ...] = (
+    weekly.PARTIAL_FLAG,
+    weekly.COVERAGE_FLAG,
+    weekly.WEEKLY_QUANTILE,
+    weekly.WEEKLY_MEAN,
+    weekly.FEEDBACK_RATIO,
+    drift.DRIFT_REFERENCE_WEEKS,
+    drift.DRIFT_TESTS,
+    drift.PSI,
+    drift.JS_DISTANCE,
+    drift.DRIFT_FLAG,
+    data_quality.DQ_ROWS_IN,
+    costs.COST_LINES,
+)
+
+# what a definition reads when it calls the macro (the registry adds these to its reads)
+MACRO_READS: dict[str, tuple[str, ...]] = {m.name: m.reads for m in MACROS if m.reads}
+
+
+def macro_reads(tree: Any) -> Iterator[tuple[str, Any]]:
+    """(table, call) for each table read by a macro called in the parsed SQL ``tree``.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("select partial_flag(week_start) from t", read="duckdb")
+    >>> [(table, call.sql()) for table, call in macro_reads(tree)]
+    [('staging.weeks', 'PARTIAL_FLAG(week_start)')]
+    """
+    for call in tree.find_all(exp.Anonymous):
+        for table in MACRO_READS.get(str(call.this).lower(), ()):
+            yield table, call

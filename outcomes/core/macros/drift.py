@@ -1,0 +1,159 @@
+"""Macros of the drift metrics (drift_numeric, drift_categorical): tests, reference windows,
+the divergences of two share distributions, and the flag.
+
+``drift_tests('feature_weeks')`` takes rows (feature, week_start, n_current), one per feature
+and week with values; ``drift_reference_weeks('tests')`` the tests it returned.
+"""
+
+from __future__ import annotations
+
+from outcomes.core.macros.definition import CALENDAR, Macro
+
+# the reference weeks of each window: fixed (the first reference_weeks complete weeks from the
+# feature's first week, one window per feature) or trailing (the reference_weeks weeks before
+# the week tested, one window per test)
+DRIFT_REFERENCE_WEEKS = Macro(
+    "drift_reference_weeks",
+    f"tests, calendar := '{CALENDAR}'",
+    """
+with params as (
+    select
+        setting('drift.reference_mode') as reference_mode,
+        setting('drift.reference_weeks')::int as reference_weeks
+),
+
+fixed_windows as (
+    select
+        t.window_id,
+        t.feature,
+        w.week_start as reference_week
+    from (select distinct window_id, feature, first_week from query_table(tests)) as t
+    cross join params as p
+    inner join query_table(calendar) as w
+        on w.week_start >= t.first_week
+        and not w.is_partial
+    where p.reference_mode = 'fixed'
+    qualify row_number() over (partition by t.window_id order by w.week_start) <= p.reference_weeks
+),
+
+trailing_offsets as (
+    select unnest(generate_series(1, reference_weeks))::integer as weeks_back
+    from params
+    where reference_mode = 'trailing'
+),
+
+trailing_windows as (
+    select
+        t.window_id,
+        t.feature,
+        t.week_start - 7 * o.weeks_back as reference_week
+    from query_table(tests) as t
+    cross join trailing_offsets as o
+)
+
+select window_id, feature, reference_week from fixed_windows
+union all
+select window_id, feature, reference_week from trailing_windows""",
+    table=True,
+    reads=(CALENDAR,),
+)
+
+# one test per feature and week; window_id names its reference window (fixed: one per
+# feature, trailing: one per test); reference_start and reference_end bound its weeks
+DRIFT_TESTS = Macro(
+    "drift_tests",
+    f"feature_weeks, calendar := '{CALENDAR}'",
+    """
+with first_weeks as (
+    select
+        feature,
+        min(week_start) as first_week
+    from query_table(feature_weeks)
+    group by feature
+),
+
+numbered as (
+    select
+        row_number() over (order by fw.feature, fw.week_start) as test_id,
+        case
+            when setting('drift.reference_mode') = 'fixed'
+                then dense_rank() over (order by fw.feature)
+            else row_number() over (order by fw.feature, fw.week_start)
+        end as window_id,
+        fw.feature,
+        fw.week_start,
+        fw.n_current,
+        f.first_week
+    from query_table(feature_weeks) as fw
+    inner join first_weeks as f
+        on f.feature = fw.feature
+),
+
+window_bounds as (
+    select
+        window_id,
+        min(reference_week) as reference_start,
+        max(reference_week) as reference_end
+    from drift_reference_weeks('numbered', calendar := calendar)
+    group by window_id
+)
+
+select
+    t.test_id,
+    t.window_id,
+    t.feature,
+    t.week_start,
+    t.n_current,
+    t.first_week,
+    b.reference_start,
+    b.reference_end
+from numbered as t
+left join window_bounds as b
+    on b.window_id = t.window_id""",
+    table=True,
+    reads=(CALENDAR,),
+)
+
+# PSI of a group's bins (an aggregate): sum of (c - r) * ln(c / r), shares clipped below at
+# epsilon = 0.0001
+PSI = Macro(
+    "psi",
+    "cur_share, ref_share",
+    """sum(
+    (greatest(cur_share, 0.0001::double) - greatest(ref_share, 0.0001::double))
+    * ln(greatest(cur_share, 0.0001::double) / greatest(ref_share, 0.0001::double))
+)""",
+)
+
+# sqrt of the Jensen-Shannon divergence of a group's bins (an aggregate), natural log
+JS_DISTANCE = Macro(
+    "js_distance",
+    "cur_share, ref_share",
+    """sqrt(greatest(
+    0.5 * sum(case
+        when cur_share > 0
+            then cur_share * ln(cur_share / ((cur_share + ref_share) / 2))
+        else 0
+    end)
+    + 0.5 * sum(case
+        when ref_share > 0
+            then ref_share * ln(ref_share / ((cur_share + ref_share) / 2))
+        else 0
+    end),
+    0
+))""",
+)
+
+DRIFT_FLAG = Macro(
+    "drift_flag",
+    f"week, n_reference, n_current, calendar := '{CALENDAR}'",
+    """coalesce(
+    case
+        when n_reference < setting('drift.min_rows')::int
+            or n_current < setting('drift.min_rows')::int
+            then 'insufficient'
+    end,
+    partial_flag(week, calendar := calendar)
+)""",
+    reads=(CALENDAR,),
+)

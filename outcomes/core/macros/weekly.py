@@ -1,0 +1,113 @@
+"""Macros of weekly metrics: the partial-week and coverage flags, and grouping-set bodies.
+
+Grouping-set macros take the name of a CTE of the calling file whose rows have ``week_start``
+and ``dims``, a struct of the metric's dimension columns
+(``{'model_version': model_version, 'segment': segment}``), and return one row per week and
+``dims`` value plus one total row per week (``dims`` null); the file unpacks it
+(``dims.segment as segment``).
+"""
+
+from __future__ import annotations
+
+from outcomes.core.macros.definition import CALENDAR, Macro
+
+PARTIAL_FLAG = Macro(
+    "partial_flag",
+    f"week, calendar := '{CALENDAR}'",
+    """(
+    select case when w.is_partial then 'partial' end
+    from query_table(calendar) as w
+    where w.week_start = week
+)""",
+    reads=(CALENDAR,),
+)
+
+COVERAGE_FLAG = Macro(
+    "coverage_flag",
+    f"week, coverage, calendar := '{CALENDAR}'",
+    """coalesce(
+    partial_flag(week, calendar := calendar),
+    case when coverage < setting('label_coverage_floor')::double then 'provisional' end
+)""",
+    reads=(CALENDAR,),
+)
+
+WEEKLY_QUANTILE = Macro(
+    "weekly_quantile",
+    f"rows, q, calendar := '{CALENDAR}'",
+    """
+with aggregated as (
+    select
+        week_start,
+        dims,
+        quantile_cont(x, q) as x_quantile,
+        count(*) as n
+    from query_table(rows)
+    group by grouping sets ((week_start, dims), (week_start))
+)
+
+select
+    week_start,
+    dims,
+    x_quantile::double as value,
+    n::double as n,
+    partial_flag(week_start, calendar := calendar) as flag
+from aggregated""",
+    table=True,
+    reads=(CALENDAR,),
+)
+
+WEEKLY_MEAN = Macro(
+    "weekly_mean",
+    f"rows, calendar := '{CALENDAR}'",
+    """
+with aggregated as (
+    select
+        week_start,
+        dims,
+        sum(x) as x_sum,
+        count(*) as n
+    from query_table(rows)
+    group by grouping sets ((week_start, dims), (week_start))
+)
+
+select
+    week_start,
+    dims,
+    x_sum::double / n as value,
+    x_sum::double as numerator,
+    n::double as denominator,
+    partial_flag(week_start, calendar := calendar) as flag
+from aggregated""",
+    table=True,
+    reads=(CALENDAR,),
+)
+
+FEEDBACK_RATIO = Macro(
+    "feedback_ratio",
+    f"rows, calendar := '{CALENDAR}'",
+    """
+with counted as (
+    select
+        week_start,
+        dims,
+        count(*) as events,
+        count_if(labelled) as labelled,
+        count_if(hit) as hits
+    from query_table(rows)
+    group by grouping sets ((week_start, dims), (week_start))
+)
+
+select
+    week_start,
+    dims,
+    hits::double / labelled as value,
+    hits::double as numerator,
+    labelled::double as denominator,
+    labelled::double / events as coverage,
+    coverage_flag(week_start, labelled::double / events, calendar := calendar) as flag
+from counted
+where labelled > 0""",
+    table=True,
+    reads=(CALENDAR,),
+)
