@@ -4,6 +4,8 @@ Per file, in one transaction: read every column as text, number the rows, check 
 the table's contract in set-based SQL (no Python loop over rows), append accepted rows to
 `raw.<table>` with the load id, write each rejected row once to `raw.quarantine` with all its
 failures, and add a row to the load ledger `raw.loads`. Any error rolls the whole file back.
+The steps live in `source_files` (reading), `contract_rules` (types and rules as SQL),
+`typed_rows`, `duplicates`, `quarantine` and `load_ledger`; this module runs them per file.
 
 >>> import tempfile, pathlib
 >>> from outcomes.config import Settings
