@@ -1,8 +1,6 @@
 """Data: the load ledger, the quarantine with reasons and raw values, freshness per source,
 and the contract of each raw table."""
 
-import json
-
 import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
@@ -10,6 +8,12 @@ from outcomes.app.views import data as loads
 from outcomes.app.views import snapshot_info as warehouse
 
 st.title("🗄️ Data")
+
+
+def show_table(frame, key: str, **column_config) -> None:
+    """One full-width table of the page, without its index."""
+    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=column_config)
+
 
 if ui.snapshot_key() is None:
     st.info(warehouse.NO_SNAPSHOT)
@@ -26,20 +30,14 @@ with loads_tab:
     ui.show_sql(*loads.LOAD_QUERIES)
     ledger = ui.load(loads.load_ledger)
     st.caption(f"{len(ledger)} loads · rows in = accepted + quarantined")
-    st.dataframe(
+    show_table(
         ledger.drop(columns=["source_file"]),
-        hide_index=True,
-        width="stretch",
-        key="data_loads",
-        column_config={
-            "loaded_at": st.column_config.DatetimeColumn(
-                "Loaded at (UTC)", format="YYYY-MM-DD HH:mm"
-            ),
-            "rows_in": st.column_config.NumberColumn("Rows in", format="localized"),
-            "rows_accepted": st.column_config.NumberColumn("Accepted", format="localized"),
-            "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
-            "rows_corrected": st.column_config.NumberColumn("Corrected", format="localized"),
-        },
+        "data_loads",
+        loaded_at=st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+        rows_in=st.column_config.NumberColumn("Rows in", format="localized"),
+        rows_accepted=st.column_config.NumberColumn("Accepted", format="localized"),
+        rows_quarantined=st.column_config.NumberColumn("Quarantined", format="localized"),
+        rows_corrected=st.column_config.NumberColumn("Corrected", format="localized"),
     )
 
 with quarantine_tab:
@@ -49,7 +47,7 @@ with quarantine_tab:
         st.success("No row has been quarantined.")
     else:
         st.markdown("**By table and rule**")
-        st.dataframe(summary, hide_index=True, width="stretch", key="data_q_summary")
+        show_table(summary, "data_q_summary")
         options = ui.load(loads.quarantine_filters)
         left, right = st.columns(2)
         table = left.selectbox(
@@ -60,13 +58,8 @@ with quarantine_tab:
         )
         rows = ui.load(loads.quarantine_rows, table, rule, None, 500)
         st.caption(f"{len(rows)} rows shown (at most 500)")
-        st.dataframe(
-            rows.drop(columns=["failures"]),
-            hide_index=True,
-            width="stretch",
-            key="data_q_rows",
-            column_config={"reason": st.column_config.TextColumn("Reason", width="large")},
-        )
+        reason = st.column_config.TextColumn("Reason", width="large")
+        show_table(rows.drop(columns=["failures"]), "data_q_rows", reason=reason)
         if len(rows):
             pick = st.selectbox(
                 "Inspect a row",
@@ -80,9 +73,10 @@ with quarantine_tab:
             st.markdown(f"**Reason:** {chosen['reason']}")
             raw_col, fail_col = st.columns(2)
             raw_col.markdown("**Raw values, as in the file**")
-            raw_col.json(json.loads(chosen["raw_values"]))
+            raw_values, failures = loads.row_values(chosen)
+            raw_col.json(raw_values)
             fail_col.markdown("**Every failure of this row**")
-            fail_col.json(json.loads(chosen["failures"]))
+            fail_col.json(failures)
 
 with freshness_tab:
     ui.show_sql(*loads.FRESHNESS_QUERIES)
@@ -97,22 +91,12 @@ with freshness_tab:
     stale = freshness[freshness["status"] == "stale"]
     for source in stale["source"]:
         st.warning(f"`{source}` is stale: its newest row is older than the freshness target.")
-    st.dataframe(
+    show_table(
         freshness,
-        hide_index=True,
-        width="stretch",
-        key="data_freshness",
-        column_config={
-            "last_load": st.column_config.DatetimeColumn(
-                "Last load (UTC)", format="YYYY-MM-DD HH:mm"
-            ),
-            "newest_row": st.column_config.DatetimeColumn(
-                "Newest row (UTC)", format="YYYY-MM-DD HH:mm"
-            ),
-            "hours_behind_build": st.column_config.NumberColumn(
-                "Hours behind build", format="%.1f"
-            ),
-        },
+        "data_freshness",
+        last_load=st.column_config.DatetimeColumn("Last load (UTC)", format="YYYY-MM-DD HH:mm"),
+        newest_row=st.column_config.DatetimeColumn("Newest row (UTC)", format="YYYY-MM-DD HH:mm"),
+        hours_behind_build=st.column_config.NumberColumn("Hours behind build", format="%.1f"),
     )
 
 with contracts_tab:

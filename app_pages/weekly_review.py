@@ -8,7 +8,6 @@ import streamlit as st
 
 from outcomes.app import charts, drift_charts
 from outcomes.app import streamlit_glue as ui
-from outcomes.app.exports.weekly_review import review_html, review_markdown
 from outcomes.app.views import annotations, metric_definitions
 from outcomes.app.views import snapshot_info as warehouse
 from outcomes.app.views.weekly_review import (
@@ -159,13 +158,8 @@ def render_scorecard() -> None:
             },
             key=f"wr_scorecard_{kind}",
         )
-    titles = dict(zip(card["metric"], card["title"], strict=True))
-    metric = st.selectbox(
-        "Trend of",
-        list(titles),
-        format_func=lambda m: f"{titles[m]} ({m})",
-        key="wr_trend_metric",
-    )
+    choices = scorecard.trend_choices(card)
+    metric = st.selectbox("Trend of", list(choices), format_func=choices.get, key="wr_trend_metric")
     info = catalog[catalog["name"] == metric].iloc[0]
     series = ui.load(scorecard.metric_trend, metric)
     notes = annotations.chart_annotations(store, versions, metric)
@@ -387,12 +381,9 @@ def render_output_review() -> None:
         key="wr_sample_table",
     )
     if ui.can("review"):
-        predictions = dict(zip(sample["event_id"], sample["prediction"], strict=True))
+        choices = output_review.output_choices(sample)
         event_id = st.selectbox(
-            "Output",
-            list(predictions),
-            format_func=lambda e: f"{e} → {predictions[e]}",
-            key="wr_review_event",
+            "Output", list(choices), format_func=choices.get, key="wr_review_event"
         )
         st.caption(sample.loc[sample["event_id"] == event_id, "inputs"].iloc[0])
         st.radio("Verdict", ["correct", "incorrect"], horizontal=True, key="wr_review_verdict")
@@ -433,21 +424,14 @@ def render_signoff_export() -> None:
         signoff=latest_signoff,
         data_quality=ui.load(data_quality.dq_panel, week),
     )
-    left, right = st.columns(2)
-    left.download_button(
-        "Download Markdown",
-        review_markdown(review),
-        file_name=f"weekly-review-{week}.md",
-        mime="text/markdown",
-        key="wr_export_md",
-    )
-    right.download_button(
-        "Download HTML",
-        review_html(review),
-        file_name=f"weekly-review-{week}.html",
-        mime="text/html",
-        key="wr_export_html",
-    )
+    for column, file in zip(st.columns(2), pack.downloads(review), strict=True):
+        column.download_button(
+            file.label,
+            file.data,
+            file_name=file.file_name,
+            mime=file.mime,
+            key=f"wr_export_{file.extension}",
+        )
 
 
 st.header("Sign-off & export", anchor="sign-off", divider="gray")

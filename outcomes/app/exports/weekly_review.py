@@ -150,6 +150,22 @@ def _header_lines(pack: ReviewPack) -> list[str]:
     return lines
 
 
+def _verdict_sentence(v: dict[str, Any]) -> str:
+    """How many sampled outputs were judged, how, and the reviewed accuracy.
+
+    >>> _verdict_sentence({"judged": 2, "sampled": 3, "correct": 1, "incorrect": 1,
+    ...                    "accuracy": 0.5})
+    '2 of 3 sampled outputs judged: 1 correct, 1 incorrect (reviewed accuracy 50.0%).'
+    """
+    acc = v.get("accuracy")
+    return (
+        f"{v.get('judged', 0)} of {v.get('sampled', 0)} sampled outputs judged: "
+        f"{v.get('correct', 0)} correct, {v.get('incorrect', 0)} incorrect"
+        + (f" (reviewed accuracy {acc:.1%})" if acc is not None else "")
+        + "."
+    )
+
+
 def review_markdown(pack: ReviewPack) -> str:
     """The review as Markdown: header, scorecard by kind (pipe tables), alerts, unowned
     metrics, notes, output review and data quality."""
@@ -167,13 +183,7 @@ def review_markdown(pack: ReviewPack) -> str:
     out += ["## Notes", "", _md_table(pack.notes, NOTE_COLUMNS), ""]
     out += ["## Output review", ""]
     if pack.verdicts:
-        v = pack.verdicts
-        acc = v.get("accuracy")
-        out.append(
-            f"{v.get('judged', 0)} of {v.get('sampled', 0)} sampled outputs judged: "
-            f"{v.get('correct', 0)} correct, {v.get('incorrect', 0)} incorrect"
-            + (f" (reviewed accuracy {acc:.1%})." if acc is not None else ".")
-        )
+        out.append(_verdict_sentence(pack.verdicts))
         out.append("")
     judged = (
         pack.sample[pack.sample["verdict"].notna()]
@@ -244,14 +254,7 @@ def review_html(pack: ReviewPack) -> str:
     parts += ["<h2>Notes</h2>", _html_table(pack.notes, NOTE_COLUMNS)]
     parts.append("<h2>Output review</h2>")
     if pack.verdicts:
-        v = pack.verdicts
-        acc = v.get("accuracy")
-        parts.append(
-            f"<p>{v.get('judged', 0)} of {v.get('sampled', 0)} sampled outputs judged: "
-            f"{v.get('correct', 0)} correct, {v.get('incorrect', 0)} incorrect"
-            + (f" (reviewed accuracy {acc:.1%})" if acc is not None else "")
-            + ".</p>"
-        )
+        parts.append(f"<p>{_verdict_sentence(pack.verdicts)}</p>")
     judged = (
         pack.sample[pack.sample["verdict"].notna()]
         if "verdict" in pack.sample

@@ -23,6 +23,7 @@ import pandas as pd
 
 from outcomes.app import queries
 from outcomes.app.charts import format_value
+from outcomes.app.views.metric_definitions import HEADER_COLUMNS
 from outcomes.core.headers import MetricHeader
 from outcomes.core.registry import Registry, load_registry
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
@@ -47,13 +48,7 @@ SHOWN_COLUMNS = [
     "tests",
 ]
 CATALOG_COLUMNS = [
-    "name",
-    "title",
-    "kind",
-    "unit",
-    "direction",
-    "owner",
-    "thresholds",
+    *HEADER_COLUMNS,
     "dimensions",
     "tags",
     "description",

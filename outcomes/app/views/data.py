@@ -14,6 +14,10 @@ appear after the next one. Every function takes a connection on the snapshot.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 import duckdb
 import pandas as pd
 
@@ -104,6 +108,15 @@ def quarantine_filters(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     for kind, value in queries.rows(con, "data_quarantine_filters"):
         found[kind].append(value)
     return {"tables": found["table"], "rules": found["rule"]}
+
+
+def row_values(row: Mapping[str, Any]) -> tuple[Any, Any]:
+    """A quarantined row's raw values (as in the file) and every failure, parsed from JSON.
+
+    >>> row_values({"raw_values": '{"a": "x"}', "failures": '[{"rule": "required"}]'})
+    ({'a': 'x'}, [{'rule': 'required'}])
+    """
+    return json.loads(row["raw_values"]), json.loads(row["failures"])
 
 
 def contracts() -> list[tuple[str, str]]:

@@ -22,17 +22,9 @@ from outcomes.core.headers import HeaderError, MetricHeader, parse_header
 
 # the app queries behind these definitions ("show the SQL")
 QUERIES = ("review_metric_definitions", "review_metric_builds")
-CATALOG_COLUMNS = [
-    "name",
-    "title",
-    "kind",
-    "unit",
-    "direction",
-    "owner",
-    "thresholds",
-    "description",
-    "dimensions",
-]
+# the header fields every metric listing starts with
+HEADER_COLUMNS = ["name", "title", "kind", "unit", "direction", "owner", "thresholds"]
+CATALOG_COLUMNS = [*HEADER_COLUMNS, "description", "dimensions"]
 
 
 def metric_catalog(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

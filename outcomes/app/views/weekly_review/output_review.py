@@ -78,6 +78,15 @@ def attach_verdicts(sample: pd.DataFrame, verdicts: Iterable[OutputVerdict]) -> 
     )
 
 
+def output_choices(sample: pd.DataFrame) -> dict[str, str]:
+    """``{event_id: "event_id → prediction"}`` in sample order, for the verdict picker.
+
+    >>> output_choices(pd.DataFrame({"event_id": ["e1"], "prediction": ["refund"]}))
+    {'e1': 'e1 → refund'}
+    """
+    return {e: f"{e} → {p}" for e, p in zip(sample["event_id"], sample["prediction"], strict=True)}
+
+
 def accuracy_text(summary: dict[str, Any]) -> str:
     """The reviewed accuracy as a percentage, ``–`` before any verdict.
 

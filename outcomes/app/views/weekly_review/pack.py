@@ -4,11 +4,12 @@ the Markdown and HTML downloads of the page."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from outcomes.app.exports.weekly_review import ReviewPack
+from outcomes.app.exports.weekly_review import ReviewPack, review_html, review_markdown
 from outcomes.app.views.annotations import notes_frame
 from outcomes.store.state import StateStore
 from outcomes.store.state_signoffs import SignOff
@@ -52,3 +53,27 @@ def review_pack(
         },
         data_quality=data_quality,
     )
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download of the review: button label, content, file name, MIME type."""
+
+    label: str
+    data: str
+    file_name: str
+    mime: str
+    extension: str
+
+
+def downloads(review: ReviewPack) -> list[Download]:
+    """The review as Markdown and as HTML, named ``weekly-review-<week>.<extension>``."""
+    return [
+        Download(
+            f"Download {title}", render(review), f"weekly-review-{review.week}.{ext}", mime, ext
+        )
+        for title, render, ext, mime in (
+            ("Markdown", review_markdown, "md", "text/markdown"),
+            ("HTML", review_html, "html", "text/html"),
+        )
+    ]

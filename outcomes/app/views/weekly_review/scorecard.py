@@ -208,6 +208,15 @@ def kind_tables(card: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     ]
 
 
+def trend_choices(card: pd.DataFrame) -> dict[str, str]:
+    """``{metric: "Title (metric)"}`` in scorecard order, for the trend picker.
+
+    >>> trend_choices(pd.DataFrame({"metric": ["acc"], "title": ["Accuracy"]}))
+    {'acc': 'Accuracy (acc)'}
+    """
+    return {m: f"{t} ({m})" for m, t in zip(card["metric"], card["title"], strict=True)}
+
+
 def change_text(change: float | None, unit: str | None) -> str:
     """Week-over-week change as text: percentage points for ratios, else the unit."""
     if change is None or change != change:
