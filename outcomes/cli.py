@@ -55,7 +55,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from outcomes.ingest.load import IngestError, ingest_path
+    from outcomes.ingest.load import ingest_path
+    from outcomes.ingest.load_ledger import IngestError
 
     try:
         results = ingest_path(
@@ -85,7 +86,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     failed_tests = [t for t in result.tests if t.status != "pass"]
     print(f"build {result.build_id}: {result.status} -> {result.path}")
     if args.incremental:
-        print(f"  {_reuse_summary(result.path)}")
+        print(f"  {_reuse_summary(settings)}")
     for o in failed:
         print(f"  {o.status:<8} {o.kind} {o.name}: {o.error}")
     for t in failed_tests:
@@ -95,19 +96,17 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     return OK if result.status == "ok" and not failed_tests else FAILED
 
 
-def _reuse_summary(path: str | Path) -> str:
+def _reuse_summary(settings: Settings) -> str:
     """'reused N, recomputed by key N, by week N, in full N' from the snapshot's build_reuse."""
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
+    from outcomes.store.snapshot import fetch_snapshot
+
     try:
-        counts = dict(
-            con.execute("select mode, count(*) from main.build_reuse group by mode").fetchall()
-        )
+        rows = fetch_snapshot(settings, "select mode, count(*) from main.build_reuse group by mode")
     except duckdb.Error:
         return "what was reused is unknown (no main.build_reuse in the snapshot)"
-    finally:
-        con.close()
+    counts = dict(rows)
     labels = (
         ("reused", "reused"),
         ("keys", "recomputed by key"),
