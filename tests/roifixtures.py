@@ -27,7 +27,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes.build.full import BuildResult, build_snapshot
+from outcomes.build.full import build_snapshot
+from outcomes.build.objects import BuildResult
 from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
 from outcomes.roi.assumption_changes import set_assumption
