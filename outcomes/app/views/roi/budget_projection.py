@@ -5,7 +5,7 @@ period's last complete week (one definition of the figure: the metric's SQL), an
 The metric computes in doubles; the page shows them as the shortest decimal that reads back
 as the same double (``0.1``, not ``0.1000000000000000055...``), rounded only for display.
 
->>> _decimal(0.1), _decimal(None), _decimal(250000.0).normalize()
+>>> _decimal(0.1), _decimal_or_none(None), _decimal(250000.0).normalize()
 (Decimal('0.1'), None, Decimal('2.5E+5'))
 """
 
@@ -71,8 +71,8 @@ def projection(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> BudgetPro
         projected_monthly_volume=_decimal(r["projected_monthly_volume"]),
         headroom=_decimal(r["headroom"]),
         projected_monthly_cost=_decimal(r["projected_monthly_cost"]),
-        monthly_budget=_decimal(r["monthly_budget"]),
-        budget_ratio=_decimal(r["budget_ratio"]),
+        monthly_budget=_decimal_or_none(r["monthly_budget"]),
+        budget_ratio=_decimal_or_none(r["budget_ratio"]),
         headroom_assumed=bool(r["headroom_assumed"]),
     )
 
@@ -174,7 +174,11 @@ def _frame(con: Any, name: str, params: dict[str, Any]) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: Any) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
     if value is None or value != value:  # SQL null (None, or NaN in a DataFrame)
         return None
-    return Decimal(repr(float(value)))
+    return _decimal(value)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from outcomes.app.views.roi.budget_projection import BudgetProjection
 from outcomes.app.views.roi.summaries import WindowSummaries
@@ -31,12 +31,12 @@ class Figure:
     label: str
     text: str
     delta: str | None  # change against the previous period, as text (None: no comparison)
-    delta_color: str  # normal (up is good) | inverse (up is bad) | off
+    delta_color: Literal["normal", "inverse", "off"]  # normal: up is good; inverse: up is bad
     help: str
     value: Any = None
     previous: Any = None
     original: str | None = None  # the figure as closed, when the period was restated
-    arrow: str = "auto"  # st.metric delta_arrow: off for changes that are not a rise or fall
+    arrow: Literal["auto", "off"] = "auto"  # off: a change that is not a rise or a fall
     alert: str | None = None  # a line the reader must not miss (e.g. over budget)
 
 
