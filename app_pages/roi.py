@@ -30,6 +30,7 @@ def show_sql(sql: tuple[tuple[str, str], ...], what: str) -> None:
 
 
 def show_panel_sql(panel: str, what: str) -> None:
+    """The SQL popover of one panel (an error card if its SQL cannot be read)."""
     try:
         show_sql(ui.load(panel_sql.panel_sql, panel), what)
     except Exception as exc:
@@ -37,6 +38,7 @@ def show_panel_sql(panel: str, what: str) -> None:
 
 
 def show_working(work: Working) -> None:
+    """Formula with its numbers, notes, inputs with their sources, SQL and rows of a figure."""
     st.markdown(f"**{work.title}**")
     if work.formula:
         st.code(f"{work.formula}\n= {work.formula_filled}\n= {work.result}", language="text")

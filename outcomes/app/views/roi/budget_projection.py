@@ -47,6 +47,7 @@ class BudgetProjection:
 
     @property
     def over_budget(self) -> bool | None:
+        """True above 100 % of the budget (None without a budget)."""
         return None if self.budget_ratio is None else self.budget_ratio > 1
 
 

@@ -57,6 +57,7 @@ class Window:
 
     @property
     def span(self) -> str:
+        """The window's days as text (``01 Mar 2026 – 31 Mar 2026``)."""
         return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
 
 
@@ -74,10 +75,12 @@ class LedgerCalendar:
 
     @property
     def anchor(self) -> dt.date | None:
+        """The first ledger week: the reporting weeks' weekday."""
         return self.weeks[0] if self.weeks else None
 
     @property
     def last_day(self) -> dt.date | None:
+        """The build's as_of day, else the last day of the last ledger week."""
         return self.as_of or (self.weeks[-1] + dt.timedelta(days=6) if self.weeks else None)
 
 
