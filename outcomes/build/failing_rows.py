@@ -8,16 +8,14 @@ SELECT * FROM metrics.x WHERE "value" IS NULL
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 import duckdb
 from sqlglot import exp
 
 from outcomes.build.objects import HeaderTestResult, ObjectResult, error_text, scalar
 from outcomes.core.header_tests import HeaderTest, HeaderTestName
+from outcomes.core.progress import Progress
 from outcomes.core.registry import Registry
-
-Progress = Callable[[str], None]
 
 
 def failing_rows_query(relation: str, test: HeaderTest) -> str:

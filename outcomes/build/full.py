@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-
-import duckdb
 
 from outcomes.build.alerts import write_alerts
 from outcomes.build.clock import build_clock
@@ -46,13 +44,13 @@ from outcomes.build.state_copy import copy_state_into
 from outcomes.build.swap import fsync_file, swap_in
 from outcomes.config import Settings
 from outcomes.core.definition import OBJECT_KIND
+from outcomes.core.progress import Progress
 from outcomes.core.registry import Registry, RegistryError, load_registry
 from outcomes.roi.assumptions import copy_register_into
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
+from outcomes.store.snapshot import open_build_file
 from outcomes.store.sqlfunctions import install
-
-Progress = Callable[[str], None]
 
 
 def build_snapshot(
@@ -101,7 +99,7 @@ def build_snapshot(
     except BaseException:  # a full disk or an interrupt: no half-copied file left behind
         remove_tmp(tmp)
         raise
-    con = duckdb.connect(str(tmp))
+    con = open_build_file(tmp)
     try:
         con.execute("set TimeZone = 'UTC'")
         if plan is not None:

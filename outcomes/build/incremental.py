@@ -34,7 +34,6 @@ The result is identical to a full build of the same raw store (``tests/test_incr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import duckdb
 
@@ -46,11 +45,9 @@ from outcomes.build.reuse_decisions import changed_raw_tables, decide, input_cha
 from outcomes.build.week_fingerprints import changed_weeks, week_fingerprint
 from outcomes.build.week_recompute import recompute_weeks
 from outcomes.core.definition import OBJECT_KIND, BrokenDefinition, SqlDefinition, is_view
+from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident
 from outcomes.core.registry import Registry
-
-Progress = Callable[[str], None]
-ALL = None  # "every week changed" (an object without week_start, or rebuilt in full)
 
 REUSE_DDL = """create or replace table main.build_reuse (
     build_id varchar, name varchar, kind varchar, mode varchar, weeks date[], reason varchar)"""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +17,15 @@ import duckdb
 
 from outcomes.config import Settings
 from outcomes.core.definition import OBJECT_KIND
+from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
 from outcomes.store.snapshot import SnapshotMissing, open_snapshot
-from outcomes.store.sqlfunctions import build_settings
-
-Progress = Callable[[str], None]
+from outcomes.store.sqlfunctions import (
+    build_settings,
+    code_macro_definitions,
+    macro_definitions,
+)
 
 
 @dataclass
@@ -69,6 +71,7 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
                 "select key, value from main.build_settings where key != 'as_of'"
             ).fetchall()
         )
+        base_macros = macro_definitions(con)
     finally:
         con.close()
     if status != "ok":
@@ -78,6 +81,9 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
     wanted = {k: v for k, v in build_settings(settings).items() if k != "as_of"}
     if base_settings != wanted or json.loads(settings_json).get("sql_dir") != str(settings.sql_dir):
         say("incremental: settings changed since the current snapshot; full build")
+        return None
+    if base_macros != code_macro_definitions(settings):
+        say("incremental: SQL macros changed since the current snapshot; full build")
         return None
     from outcomes.store.raw import raw_lock
 

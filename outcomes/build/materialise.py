@@ -14,17 +14,16 @@ go on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import duckdb
 
 from outcomes.build.objects import ObjectResult, error_text, load_ids_of, scalar
 from outcomes.core.definition import BrokenDefinition, SqlDefinition, is_view
 from outcomes.core.headers import MetricHeader
+from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
 
-Progress = Callable[[str], None]
 STAGING_DATA = "staging_data"  # the materialised rows behind the staging views
 
 METRIC_VALUES_DDL = """

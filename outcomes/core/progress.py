@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
+
+Progress = Callable[[str], None]  # called with one message per step of long work
 
 
 class ProgressLine:
@@ -34,7 +37,7 @@ class ProgressLine:
         return text
 
 
-def printer(out: TextIO | None = sys.stderr):
+def printer(out: TextIO | None = sys.stderr) -> Progress:
     """A progress callback that prints each message on its own line (None: silent)."""
 
     def emit(message: str) -> None:
