@@ -61,7 +61,8 @@ from outcomes.roi.register_file import read_register_file
 from outcomes.store.state import StateStore
 from outcomes.store.state_assumptions import AssumptionChange
 
-REGISTER_COLUMNS = (
+# A version as people read it: what, from when to when, how much, whose and why.
+VERSION_COLUMNS = (
     "key",
     "effective_from",
     "effective_to",
@@ -70,6 +71,9 @@ REGISTER_COLUMNS = (
     "owner",
     "source",
     "note",
+)
+REGISTER_COLUMNS = (
+    *VERSION_COLUMNS,
     "low",
     "high",
     "origin",

@@ -37,6 +37,7 @@ import duckdb
 
 from outcomes.config import Settings
 from outcomes.core.periods import CLOSABLE, parse_period
+from outcomes.roi.assumptions import VERSION_COLUMNS
 from outcomes.roi.close import CloseError, build_manifest, closed_periods, period_rows
 from outcomes.roi.fetch import fetch_records
 from outcomes.roi.ledger import (
@@ -60,14 +61,7 @@ LEDGER_CSV_COLUMNS = (*LEDGER_COLUMNS[:6], "amount", "amount_display", "currency
 LINES_CSV_COLUMNS = ("week_start", "line_id", "formula", "input_index", *INPUT_FIELDS)
 ASSUMPTION_COLUMNS = (
     "record",
-    "key",
-    "effective_from",
-    "effective_to",
-    "value",
-    "unit",
-    "owner",
-    "source",
-    "note",
+    *VERSION_COLUMNS,
     "load_id",
     "old_value",
     "changed_by",
