@@ -1,4 +1,5 @@
-"""outcomes.build.full and outcomes.store.snapshot on real DuckDB files: long table, tests, manifest, failures."""
+"""outcomes.build.full and outcomes.store.snapshot on real DuckDB files: long table, tests, manifest, failures;
+outcomes.store.rebuild (the same build in a child process)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from outcomes.build.errors import BuildError, RawStoreMissing
 from outcomes.build.full import build_snapshot
 from outcomes.store.manifest_file import manifest_json_path
+from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
 from outcomes.store.snapshot import (
     SnapshotMissing,
     current_build_id,
@@ -344,6 +346,17 @@ def test_missing_raw_store_says_what_to_run(tmp_path):
     with pytest.raises(RawStoreMissing, match="outcomes demo.*outcomes ingest"):
         build_snapshot(settings)
     assert not settings.warehouse_path.exists()
+
+
+def test_a_rebuild_in_a_child_process_returns_the_manifest_or_says_why_it_could_not_run(project):
+    settings, _ = project
+    built = rebuild_snapshot(settings)
+    assert built.ok and built.build_id == current_build_id(settings)
+    assert built.object("metrics.weekly_total").status == "ok"
+    settings.raw_path.unlink()
+    with pytest.raises(RebuildFailed, match="no raw store at .*outcomes demo"):
+        rebuild_snapshot(settings)
+    assert current_build_id(settings) == built.build_id  # the snapshot stays
 
 
 def test_raw_store_without_raw_tables_says_what_to_run(tmp_path):
