@@ -51,32 +51,19 @@ versions = middle.multiselect(
 segments = right.multiselect("Segments", all_segments, default=all_segments, key="health_segments")
 window = window_col.selectbox("Weeks", list(model_health.WINDOWS), index=1, key="health_window")
 since = model_health.window_start(values, model_health.WINDOWS[window])
-filters = {
-    "versions": None if set(versions) == set(all_versions) else versions,
-    "segments": None if set(segments) == set(all_segments) else segments,
-}
 
 versions_seen = ui.load(annotations.version_change_annotations)
 store = ui.state_store()
 
 
-LATENCY = ("latency_p95", "latency_p50", "latency_p99")
-CHARTED = (
-    "accuracy",
-    "error_rate",
-    "calibration_error",
-    *LATENCY,
-    "override_rate",
-    "acceptance_rate",
-)
 drawn = ui.load(
     model_health.health_charts,
-    CHARTED,
+    model_health.CHARTED,
     split,
     since,
-    None if filters["versions"] is None else tuple(filters["versions"]),
-    None if filters["segments"] is None else tuple(filters["segments"]),
-    tuple(annotations.chart_annotations(store, versions_seen, m) for m in CHARTED),
+    model_health.narrowed(versions, all_versions),
+    model_health.narrowed(segments, all_segments),
+    tuple(annotations.chart_annotations(store, versions_seen, m) for m in model_health.CHARTED),
 )
 
 
@@ -106,7 +93,7 @@ def section(title: str, left: str, right) -> None:
 def latency_percentile() -> str:
     return st.radio(
         "Latency percentile",
-        list(LATENCY),
+        list(model_health.LATENCY),
         format_func=lambda m: m.removeprefix("latency_"),
         horizontal=True,
         key="health_latency",

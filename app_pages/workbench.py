@@ -5,9 +5,8 @@ import hashlib
 
 import streamlit as st
 
-from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
-from outcomes.app.views import catalog, metric_detail, workbench
+from outcomes.app.views import catalog, draft_save, draft_validation, metric_detail, workbench
 from outcomes.app.views import snapshot_info as warehouse
 
 try:  # ships its own JavaScript, works offline; a plain text area otherwise
@@ -98,7 +97,7 @@ else:
 draft_key = hashlib.sha256(f"{name}\n{draft}".encode()).hexdigest()
 validate_col, preview_col, _ = st.columns([1, 1, 4])
 if validate_col.button("Validate", key="wb_validate", type="secondary"):
-    state["wb_validation"] = (draft_key, workbench.validate_draft(draft, name, settings))
+    state["wb_validation"] = (draft_key, draft_validation.validate_draft(draft, name, settings))
 if preview_col.button("Preview", key="wb_preview_button", type="primary"):
     state["wb_preview"] = (draft_key, *workbench.try_preview(draft, settings))
 
@@ -128,9 +127,6 @@ if preview is not None:
     if refusal is not None:
         st.error(refusal)
     else:
-        header = workbench.draft_header(draft)
-        unit = str(header.unit) if header else None
-        title = header.title if header else name
         st.caption(
             f"Preview: {result.result.note} · sandbox: read-only, limits "
             f"{settings.sandbox.query_seconds:g} s, {settings.sandbox.memory}, "
@@ -145,23 +141,8 @@ if preview is not None:
             if result.note:
                 st.info(result.note)
             if len(result.series):
-                both = workbench.comparison_series(
-                    current_series if current_series is not None else result.series.iloc[0:0],
-                    result.series,
-                )
-                st.altair_chart(
-                    charts.trend_chart(
-                        both,
-                        title=f"{title}: draft vs saved, weekly (all dimensions)",
-                        y_title=title,
-                        unit=unit,
-                        thresholds=header.thresholds.model_dump(mode="json")
-                        if header and header.thresholds
-                        else None,
-                        color_field="version",
-                    ),
-                    width="stretch",
-                )
+                chart = workbench.comparison_chart(draft, name, current_series, result.series)
+                st.altair_chart(chart, width="stretch")
         with compare_tab:
             ui.show_sql(*warehouse.VALUE_QUERIES)
             diff = workbench.sql_diff(saved, draft, name)
@@ -188,13 +169,13 @@ if preview is not None:
 
 st.divider()
 who, role = ui.identity()
-allowed, why = workbench.can_save(settings, role)
+allowed, why = draft_save.can_save(settings, role)
 if allowed:
     if st.button("Save and rebuild", key="wb_save", type="primary", icon="💾"):
         try:
             with st.spinner("Saving and rebuilding the snapshot (a full build)…"):
-                result = workbench.save_draft(draft, name, settings, actor=who, role=role)
-        except workbench.SaveRefused as refusal:
+                result = draft_save.save_draft(draft, name, settings, actor=who, role=role)
+        except draft_save.SaveRefused as refusal:
             st.error(refusal.reason)
         else:
             state["wb_saved"] = result

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from outcomes.app.views import workbench
+from outcomes.app.views import draft_save, draft_validation, workbench
 from outcomes.config import Settings
 from outcomes.store.sandbox import SandboxRefusal
 from outcomes.store.state import StateStore
@@ -45,7 +45,7 @@ def lines_of(text: str, needle: str) -> int:
 
 def test_the_template_validates_and_names_the_metric(sql_copy):
     text = workbench.template("resolution_rate")
-    result = workbench.validate_draft(text, "resolution_rate", Settings(sql_dir=sql_copy))
+    result = draft_validation.validate_draft(text, "resolution_rate", Settings(sql_dir=sql_copy))
     assert result.ok, result.errors
     assert result.definition is not None and result.definition.name == "resolution_rate"
     assert not (sql_copy / "metrics" / "resolution_rate.sql").exists()  # sql/ untouched
@@ -55,7 +55,7 @@ def test_a_missing_column_is_reported_at_the_select_line(sql_copy):
     text = workbench.template("x_metric").replace(
         "c.events::double as value,", "c.events::double as v,"
     )
-    result = workbench.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
+    result = draft_validation.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
     assert not result.ok
     error = next(e for e in result.errors if "missing output column value" in e.message)
     final_select = max(i for i, line in enumerate(text.splitlines(), 1) if line == "select")
@@ -67,7 +67,7 @@ def test_a_missing_column_is_reported_at_the_select_line(sql_copy):
 
 def test_an_unknown_dependency_is_reported_at_its_line(sql_copy):
     text = workbench.template("x_metric").replace("staging.ai_events", "staging.ai_eventz")
-    result = workbench.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
+    result = draft_validation.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
     messages = {e.line: e.message for e in result.errors}
     line = lines_of(text, "staging.ai_eventz")
     assert line in messages and "unknown dependency 'staging.ai_eventz'" in messages[line]
@@ -76,14 +76,14 @@ def test_an_unknown_dependency_is_reported_at_its_line(sql_copy):
 
 def test_a_header_typo_is_reported_at_its_line(sql_copy):
     text = workbench.template("x_metric").replace("owner:", "ownr:")
-    result = workbench.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
+    result = draft_validation.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
     assert [e.line for e in result.errors] == [lines_of(text, "ownr:")]
     assert "unknown header field 'ownr'" in result.errors[0].message
 
 
 def test_two_statements_are_refused_like_validate(sql_copy):
     text = workbench.template("x_metric") + ";\nselect 1\n"
-    result = workbench.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
+    result = draft_validation.validate_draft(text, "x_metric", Settings(sql_dir=sql_copy))
     assert not result.ok and "exactly one SELECT" in result.errors[0].message
 
 
@@ -95,14 +95,14 @@ def test_a_cycle_created_by_the_draft_is_reported(sql_copy):
         1,
     )
     assert text != path.read_text()
-    result = workbench.validate_draft(text, "hours_saved", Settings(sql_dir=sql_copy))
+    result = draft_validation.validate_draft(text, "hours_saved", Settings(sql_dir=sql_copy))
     assert not result.ok
     assert any("cycle" in e.message or "->" in e.message for e in result.errors), result.errors
     assert path.read_text() != text  # the real file is untouched
 
 
 def test_an_invalid_name_is_refused(sql_copy):
-    result = workbench.validate_draft(
+    result = draft_validation.validate_draft(
         workbench.template("x"), "Bad Name", Settings(sql_dir=sql_copy)
     )
     assert not result.ok and "lowercase identifier" in result.errors[0].message
@@ -153,15 +153,15 @@ def test_compare_gives_the_sql_diff_and_the_value_diff_per_week(demo_settings):
 def test_saving_is_refused_without_the_setting_or_the_role(edit_settings):
     text = workbench.template("new_one")
     off = edit_settings.model_copy(update={"allow_sql_edits": False})
-    with pytest.raises(workbench.SaveRefused, match="allow_sql_edits"):
-        workbench.save_draft(text, "new_one", off, actor="ana", role="analyst")
-    with pytest.raises(workbench.SaveRefused, match="Only analysts"):
-        workbench.save_draft(text, "new_one", edit_settings, actor="ana", role="operator")
-    with pytest.raises(workbench.SaveRefused, match="name"):
-        workbench.save_draft(text, "new_one", edit_settings, actor=" ", role="analyst")
+    with pytest.raises(draft_save.SaveRefused, match="allow_sql_edits"):
+        draft_save.save_draft(text, "new_one", off, actor="ana", role="analyst")
+    with pytest.raises(draft_save.SaveRefused, match="Only analysts"):
+        draft_save.save_draft(text, "new_one", edit_settings, actor="ana", role="operator")
+    with pytest.raises(draft_save.SaveRefused, match="name"):
+        draft_save.save_draft(text, "new_one", edit_settings, actor=" ", role="analyst")
     bad = text.replace("c.events::double as value,", "c.events::double as v,")
-    with pytest.raises(workbench.SaveRefused, match="does not validate"):
-        workbench.save_draft(bad, "new_one", edit_settings, actor="ana", role="analyst")
+    with pytest.raises(draft_save.SaveRefused, match="does not validate"):
+        draft_save.save_draft(bad, "new_one", edit_settings, actor="ana", role="analyst")
     assert not (edit_settings.sql_dir / "metrics" / "new_one.sql").exists()
     assert StateStore(edit_settings.state_path).audit_log(entity="metric") == []
 
@@ -171,7 +171,9 @@ def test_save_writes_the_file_logs_the_diff_and_rebuilds(edit_settings):
     saved = path.read_text()
     draft = saved.replace("c.events::double as value", "c.events::double * 2 as value")
     before = _total(edit_settings, "event_volume")
-    result = workbench.save_draft(draft, "event_volume", edit_settings, actor="ana", role="analyst")
+    result = draft_save.save_draft(
+        draft, "event_volume", edit_settings, actor="ana", role="analyst"
+    )
     assert path.read_text() == draft and not result.created
     (entry,) = StateStore(edit_settings.state_path).audit_log(
         entity="metric", entity_key="event_volume"

@@ -2,7 +2,7 @@
 
 Readers of ``main.metric_values`` (plain functions of a read-only snapshot connection, cached
 by :func:`outcomes.app.streamlit_glue.load`) and pure helpers that shape one chart's series. The page
-``pages/model_health.py`` only lays them out with :func:`outcomes.app.charts.trend_chart`.
+``app_pages/model_health.py`` only lays them out with :func:`outcomes.app.charts.trend_chart`.
 
 Roll-ups follow docs/ARCHITECTURE.md: a ratio over several dimension rows (e.g. one model
 version over all its segments) is ``sum(numerator) / sum(denominator)``, never an average of
@@ -34,6 +34,16 @@ from outcomes.app.views.metric_definitions import metric_catalog
 
 # the app queries behind every chart of the page ("show the SQL")
 QUERIES = ("health_values", "review_metric_definitions", "review_metric_builds")
+# the page's charts: the latency chart shows one percentile at a time, p95 first
+LATENCY = ("latency_p95", "latency_p50", "latency_p99")
+CHARTED = (
+    "accuracy",
+    "error_rate",
+    "calibration_error",
+    *LATENCY,
+    "override_rate",
+    "acceptance_rate",
+)
 HEALTH_METRICS: tuple[str, ...] = (
     "accuracy",
     "error_rate",
@@ -296,6 +306,15 @@ WINDOWS: dict[str, int | None] = {
     "Last 52 weeks": 52,
     "All weeks": None,
 }
+
+
+def narrowed(chosen: Sequence[str], every: Sequence[str]) -> tuple[str, ...] | None:
+    """The values a filter keeps, or None when it keeps them all (no filter).
+
+    >>> narrowed(["v1", "v2"], ["v2", "v1"]), narrowed(["v1"], ["v1", "v2"])
+    (None, ('v1',))
+    """
+    return None if set(chosen) == set(every) else tuple(chosen)
 
 
 def window_start(values: pd.DataFrame, weeks: int | None) -> dt.date | None:

@@ -1,53 +1,25 @@
-"""The SQL workbench: draft a metric, validate it, preview it in the sandbox, compare it with
-the current definition, save it.
+"""The SQL workbench: draft a metric, preview it in the sandbox, compare it with the current
+definition (validating: :mod:`.draft_validation`; saving: :mod:`.draft_save`).
 
 - :func:`template` is a new metric file that validates as it is;
-- :func:`validate_draft` runs the checks of ``outcomes validate`` on a draft without touching
-  ``sql/``: the SQL folder is copied to a temporary folder with the draft in place and loaded
-  with :func:`outcomes.core.registry.load_registry`, so header, single SELECT, output columns,
-  dependencies and cycles are judged by the same code; errors carry the draft's line;
 - :func:`preview_draft` runs the draft's SELECT in :mod:`outcomes.store.sandbox` and extracts the
   weekly series (the all-dimensions rows);
 - :func:`sql_diff` and :func:`value_diff` compare with the current file and the current
-  snapshot's values;
-- :func:`save_draft` writes ``sql/metrics/<name>.sql`` (only with ``allow_sql_edits`` and the
-  analyst role), records who and the diff in the audit log, then rebuilds.
-
-A rebuild is a *full* build: ``build_snapshot(only=[name])`` builds only the named
-definitions and what they read into a new snapshot that replaces the current one, so every
-other metric would vanish from the app until the next full build.
-
->>> import tempfile, pathlib, shutil
->>> from outcomes.config import PROJECT_ROOT, Settings
->>> d = pathlib.Path(tempfile.mkdtemp()) / "sql"
->>> _ = shutil.copytree(PROJECT_ROOT / "sql", d)
->>> validate_draft(template("my_metric"), "my_metric", Settings(sql_dir=d)).ok
-True
->>> errors = validate_draft("select 1", "my_metric", Settings(sql_dir=d)).errors
->>> errors[0].line, "YAML header" in errors[0].message
-(1, True)
+  snapshot's values; :func:`comparison_chart` draws both series.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
-import hashlib
-import os
-import shutil
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 
+from outcomes.app.charts import trend_chart
 from outcomes.config import Settings
-from outcomes.core.definition import SqlDefinition
 from outcomes.core.headers import HeaderError, MetricHeader, parse_header, split_header
-from outcomes.core.registry import RegistryError, load_registry
-from outcomes.errors import OutcomesError
-from outcomes.store.manifest_file import BuildRecord
-from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
 from outcomes.store.sandbox import SandboxRefusal, SandboxResult, run_sandboxed
 
 TEMPLATE = """/* ---
@@ -112,95 +84,6 @@ def current_text(settings: Settings, name: str) -> str | None:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-
-
-@dataclass(frozen=True)
-class DraftProblem:
-    """One problem; ``line`` is a line of the draft (None when it concerns the whole file or
-    ``file`` is another definition that the draft breaks)."""
-
-    line: int | None
-    message: str
-    file: str | None = None  # another file's path relative to sql_dir, when not the draft
-
-    def __str__(self) -> str:
-        where = f"{self.file}:" if self.file else ""
-        return f"{where}line {self.line}: {self.message}" if self.line else f"{where}{self.message}"
-
-
-@dataclass(frozen=True)
-class Validation:
-    ok: bool
-    errors: tuple[DraftProblem, ...]
-    definition: SqlDefinition | None  # the checked draft (paths point to a removed temp folder)
-
-    def errors_on_line(self) -> dict[int, list[str]]:
-        """``{line: [messages]}`` for the draft's own errors that have a line."""
-        out: dict[int, list[str]] = {}
-        for e in self.errors:
-            if e.line and not e.file:
-                out.setdefault(e.line, []).append(e.message)
-        return out
-
-
-def validate_draft(text: str, name: str, settings: Settings) -> Validation:
-    """Check ``text`` as ``sql/metrics/<name>.sql`` with the rules of ``outcomes validate``.
-
-    Problems in other files are reported only when the draft causes them (they were not
-    there before): a dependency cycle, a dependent that reads a column... by name.
-    """
-    from outcomes.app.views.metric_detail import is_metric_name
-
-    if not is_metric_name(name):
-        return Validation(
-            False,
-            (
-                DraftProblem(
-                    None,
-                    f"{name!r} cannot name a metric file; fix: a lowercase identifier "
-                    "(a-z, 0-9, _), starting with a letter",
-                ),
-            ),
-            None,
-        )
-    source = Path(settings.sql_dir)
-    with tempfile.TemporaryDirectory(prefix="outcomes-draft-") as tmp:
-        root = Path(tmp) / "sql"
-        if source.is_dir():
-            shutil.copytree(source, root, ignore=shutil.ignore_patterns(".*", "__pycache__"))
-        (root / "metrics").mkdir(parents=True, exist_ok=True)
-        draft_path = root / "metrics" / f"{name}.sql"
-        before = _error_texts(root, exclude=draft_path)
-        draft_path.write_text(text, encoding="utf-8")
-        try:
-            registry = load_registry(root, strict=False)
-        except RegistryError as exc:  # the folder itself is unusable
-            return Validation(
-                False, tuple(DraftProblem(e.line, e.message) for e in exc.errors), None
-            )
-        errors: list[DraftProblem] = []
-        for e in registry.errors:
-            if e.path == draft_path:
-                errors.append(DraftProblem(e.line, e.message))
-            elif (str(e.path.relative_to(root)), e.line, e.message) not in before:
-                errors.append(DraftProblem(e.line, e.message, str(e.path.relative_to(root))))
-        definition = registry.definitions.get(f"metrics.{name}")
-    return Validation(not errors, tuple(errors), definition if not errors else None)
-
-
-def _error_texts(root: Path, exclude: Path) -> set[tuple[str, int | None, str]]:
-    """Errors already present in ``root`` (without the draft file), to tell them apart."""
-    had = exclude.read_bytes() if exclude.exists() else None
-    if had is not None:
-        exclude.unlink()
-    try:
-        registry = load_registry(root, strict=False)
-    except RegistryError:
-        return set()
-    finally:
-        if had is not None:
-            exclude.write_bytes(had)
-    return {(str(e.path.relative_to(root)), e.line, e.message) for e in registry.errors}
 
 
 def draft_body(text: str) -> tuple[str, int]:
@@ -374,105 +257,23 @@ def comparison_series(current: pd.DataFrame, draft: pd.DataFrame) -> pd.DataFram
     return out
 
 
-class SaveRefused(OutcomesError, PermissionError):
-    """Saving is switched off, the role may not, or the draft is invalid (``reason``)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def can_save(settings: Settings, role: str) -> tuple[bool, str]:
-    """Whether a draft may be written to ``sql/`` by ``role`` (else why not).
-
-    >>> can_save(Settings(allow_sql_edits=False), "analyst")[0]
-    False
-    >>> can_save(Settings(allow_sql_edits=True), "analyst")
-    (True, '')
-    """
-    if not settings.allow_sql_edits:
-        return False, (
-            "Saving from the app is switched off (allow_sql_edits = false): download the file "
-            "and commit it to sql/metrics/, or ask an admin to set OUTCOMES_ALLOW_SQL_EDITS=true."
-        )
-    if role != "analyst":
-        return (
-            False,
-            f"Only analysts save metric SQL; your role is {role}. Download the file instead.",
-        )
-    return True, ""
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    path: Path
-    created: bool  # a new metric file
-    audit_id: int
-    diff: str
-    build: BuildRecord | None  # None when the build could not run
-    build_error: str | None
-    message: str = field(default="")
-
-
-def save_draft(
-    text: str,
-    name: str,
-    settings: Settings,
-    *,
-    actor: str,
-    role: str,
-    rebuild: bool = True,
-) -> SaveResult:
-    """Write the draft to ``sql/metrics/<name>.sql``, log it (who, when, the diff), then
-    rebuild the snapshot (full build, see the module docstring).
-
-    Raises :class:`SaveRefused` when saving is switched off, the role is not analyst, the
-    actor is empty, or the draft does not validate. The file is written atomically.
-    """
-    from outcomes.store.state import StateStore
-
-    allowed, why = can_save(settings, role)
-    if not allowed:
-        raise SaveRefused(why)
-    if not actor.strip():
-        raise SaveRefused("Enter your name in the sidebar first: the audit log records who saved.")
-    validation = validate_draft(text, name, settings)
-    if not validation.ok:
-        raise SaveRefused(
-            "The draft does not validate; fix these first: "
-            + "; ".join(str(e) for e in validation.errors)
-        )
-    path = metric_path(settings, name)
-    current = current_text(settings, name)
-    diff = sql_diff(current, text, name)
-    if current == text:
-        raise SaveRefused("Nothing to save: the draft is the same as the saved file.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    audit_id = StateStore(settings.state_path).log(
-        actor.strip(),
-        "edit_sql",
-        "metric",
-        name,
-        {
-            "path": str(path),
-            "created": current is None,
-            "summary": "new metric" if current is None else "definition changed",
-            "sha256_before": hashlib.sha256(current.encode()).hexdigest() if current else None,
-            "sha256_after": hashlib.sha256(text.encode()).hexdigest(),
-            "diff": diff,
-            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+def comparison_chart(
+    text: str, name: str, current: pd.DataFrame | None, draft: pd.DataFrame
+) -> alt.LayerChart:
+    """The draft's weekly series beside the saved one's (if any), titled and scaled by the
+    draft's header (its name when the header does not parse)."""
+    header = draft_header(text)
+    title = header.title if header else name
+    return trend_chart(
+        comparison_series(current if current is not None else draft.iloc[0:0], draft),
+        title=f"{title}: draft vs saved, weekly (all dimensions)",
+        y_title=title,
+        unit=str(header.unit) if header else None,
+        thresholds=header.thresholds.model_dump(mode="json")
+        if header and header.thresholds
+        else None,
+        color_field="version",
     )
-    build, build_error = None, None
-    if rebuild:
-        try:
-            build = rebuild_snapshot(settings)
-        except RebuildFailed as exc:
-            build_error = str(exc)
-    return SaveResult(path, current is None, audit_id, diff, build, build_error)
 
 
 def download_name(name: str) -> str:

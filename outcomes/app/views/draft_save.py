@@ -1,0 +1,123 @@
+"""Saving a metric draft from the workbench: ``sql/metrics/<name>.sql`` written atomically
+(only with ``allow_sql_edits`` and the analyst role), who and the diff recorded in the audit
+log, then a rebuild.
+
+A rebuild is a *full* build: ``build_snapshot(only=[name])`` builds only the named
+definitions and what they read into a new snapshot that replaces the current one, so every
+other metric would vanish from the app until the next full build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from outcomes.app.views.draft_validation import validate_draft
+from outcomes.app.views.workbench import current_text, metric_path, sql_diff
+from outcomes.config import Settings
+from outcomes.errors import OutcomesError
+from outcomes.store.manifest_file import BuildRecord
+from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
+from outcomes.store.state import StateStore
+
+
+class SaveRefused(OutcomesError, PermissionError):
+    """Saving is switched off, the role may not, or the draft is invalid (``reason``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def can_save(settings: Settings, role: str) -> tuple[bool, str]:
+    """Whether a draft may be written to ``sql/`` by ``role`` (else why not).
+
+    >>> can_save(Settings(allow_sql_edits=False), "analyst")[0]
+    False
+    >>> can_save(Settings(allow_sql_edits=True), "analyst")
+    (True, '')
+    """
+    if not settings.allow_sql_edits:
+        return False, (
+            "Saving from the app is switched off (allow_sql_edits = false): download the file "
+            "and commit it to sql/metrics/, or ask an admin to set OUTCOMES_ALLOW_SQL_EDITS=true."
+        )
+    if role != "analyst":
+        return (
+            False,
+            f"Only analysts save metric SQL; your role is {role}. Download the file instead.",
+        )
+    return True, ""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    path: Path
+    created: bool  # a new metric file
+    audit_id: int
+    diff: str
+    build: BuildRecord | None  # None when the build could not run
+    build_error: str | None
+    message: str = field(default="")
+
+
+def save_draft(
+    text: str,
+    name: str,
+    settings: Settings,
+    *,
+    actor: str,
+    role: str,
+    rebuild: bool = True,
+) -> SaveResult:
+    """Write the draft to ``sql/metrics/<name>.sql``, log it (who, when, the diff), then
+    rebuild the snapshot (full build, see the module docstring).
+
+    Raises :class:`SaveRefused` when saving is switched off, the role is not analyst, the
+    actor is empty, or the draft does not validate. The file is written atomically.
+    """
+    allowed, why = can_save(settings, role)
+    if not allowed:
+        raise SaveRefused(why)
+    if not actor.strip():
+        raise SaveRefused("Enter your name in the sidebar first: the audit log records who saved.")
+    validation = validate_draft(text, name, settings)
+    if not validation.ok:
+        raise SaveRefused(
+            "The draft does not validate; fix these first: "
+            + "; ".join(str(e) for e in validation.errors)
+        )
+    path = metric_path(settings, name)
+    current = current_text(settings, name)
+    diff = sql_diff(current, text, name)
+    if current == text:
+        raise SaveRefused("Nothing to save: the draft is the same as the saved file.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    audit_id = StateStore(settings.state_path).log(
+        actor.strip(),
+        "edit_sql",
+        "metric",
+        name,
+        {
+            "path": str(path),
+            "created": current is None,
+            "summary": "new metric" if current is None else "definition changed",
+            "sha256_before": hashlib.sha256(current.encode()).hexdigest() if current else None,
+            "sha256_after": hashlib.sha256(text.encode()).hexdigest(),
+            "diff": diff,
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
+    build, build_error = None, None
+    if rebuild:
+        try:
+            build = rebuild_snapshot(settings)
+        except RebuildFailed as exc:
+            build_error = str(exc)
+    return SaveResult(path, current is None, audit_id, diff, build, build_error)
