@@ -117,6 +117,8 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class CloseRecord:
+    """A closed period: who closed it, when, on which build, and the rows it froze."""
+
     id: int
     period: str
     start: date

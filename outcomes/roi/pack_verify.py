@@ -36,6 +36,8 @@ class PackError(OutcomesError, ValueError):
 
 @dataclass(frozen=True)
 class FileCheck:
+    """One file of a pack against the manifest: ok, modified, missing or unexpected."""
+
     path: str
     status: str  # ok | modified | missing | unexpected
     expected_sha256: str | None
@@ -44,6 +46,8 @@ class FileCheck:
 
 @dataclass(frozen=True)
 class LineCheck:
+    """One ledger line of a pack recomputed from its inputs."""
+
     week_start: str
     line_id: str
     status: str  # match | mismatch | error
@@ -54,6 +58,8 @@ class LineCheck:
 
 @dataclass(frozen=True)
 class TotalCheck:
+    """One total (or the ledger hash) of the manifest against its recomputation."""
+
     name: str
     status: str  # match | mismatch
     manifest: str | None
@@ -62,6 +68,8 @@ class TotalCheck:
 
 @dataclass
 class VerifyReport:
+    """What :func:`verify_pack` found, per file, per line and per total."""
+
     path: Path
     period: str | None = None
     build_id: str | None = None

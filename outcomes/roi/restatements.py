@@ -49,6 +49,8 @@ class InputChange:
 
 @dataclass(frozen=True)
 class LineRestatement:
+    """One line and week of a closed period whose amount, inputs or formula changed."""
+
     week_start: date
     line_id: str
     title: str

@@ -56,6 +56,8 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class RoiRange:
+    """The ROI with every assumption at the low end, and at the high end, of its range."""
+
     low_roi: Decimal | None
     base_roi: Decimal | None
     high_roi: Decimal | None

@@ -39,6 +39,8 @@ DEFAULT_HEADROOM = Decimal(3)
 
 @dataclass(frozen=True)
 class WeekFigures:
+    """One ledger week: benefits, costs, net, inception-to-date net, and whether complete."""
+
     week_start: dt.date
     benefits: Decimal
     costs: Decimal
@@ -66,6 +68,8 @@ class Projection:
 
 @dataclass(frozen=True)
 class RoiSummary:
+    """The ROI figures of a period (see the module doc for each convention)."""
+
     start: dt.date | None  # the requested bounds (None: open)
     end: dt.date | None
     currency: str

@@ -58,6 +58,8 @@ class TraceError(OutcomesError, LookupError):
 
 @dataclass(frozen=True)
 class Trace:
+    """The working of one figure: formula, numbers, inputs, lines, rows and SQL."""
+
     figure: str  # line_week | line | one of FIGURES
     label: str
     start: dt.date | None
