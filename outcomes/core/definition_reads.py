@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from outcomes.core.definition import SCHEMAS, DefinitionProblem, SqlDefinition
-from outcomes.core.sql_macros import macro_reads
+from outcomes.core.macros import macro_reads
 
 MAIN_TABLES = frozenset({"build_settings"})
 

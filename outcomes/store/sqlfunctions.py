@@ -33,6 +33,8 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   per week: ``rows_in``, ``null_rows`` (a required field missing), ``duplicate_rows``.
 - ``cost_lines(cost_category, line_name, until)`` (table): cost lines of a category per reporting week
   up to ``until``, and the amount in the reporting currency (an error when not).
+- ``newest_versions(rows)`` (table): the rows of CTE ``rows`` (a raw table plus
+  ``version_key``), one per key: the version of the latest load (``raw.loads.started_at``).
 
 Grouping-set macros take rows with ``dims``, a struct of the metric's dimension columns
 (``{'segment': segment}``); their total row has ``dims`` null.
@@ -116,6 +118,34 @@ def install(
         ):
             con.execute(statement)
     _register_udfs(con)
+
+
+def macro_definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each macro of the current database's ``main`` schema: name -> its parameters and body as
+    DuckDB stores them. A metric's ``sql_sha256`` does not cover the macros it calls: the
+    incremental build rebuilds everything when a snapshot's differ from the code's.
+
+    >>> con = duckdb.connect()
+    >>> install(con, Settings(), as_of="2026-01-01 00:00:00")
+    >>> macro_definitions(con) == code_macro_definitions(Settings())
+    True
+    """
+    rows = con.execute(
+        "select function_name, parameters::varchar, macro_definition from duckdb_functions() "
+        "where database_name = current_database() and schema_name = 'main' "
+        "and function_type in ('macro', 'table_macro')"
+    ).fetchall()
+    return {name: f"({parameters}) {body}" for name, parameters, body in rows}
+
+
+def code_macro_definitions(settings: Settings) -> dict[str, str]:
+    """:func:`macro_definitions` of the macros :func:`install` creates with ``settings``."""
+    con = duckdb.connect()
+    try:
+        install(con, settings, as_of="2000-01-01 00:00:00")
+        return macro_definitions(con)
+    finally:
+        con.close()
 
 
 KS_EXACT_LIMIT = 10_000

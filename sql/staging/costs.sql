@@ -4,16 +4,11 @@ description: Cost lines from invoices and internal charges (newest version per c
 grain: One row per cost_id.
 kind: staging
 --- */
-with versions as (
+with loaded as (
     select
-        c.*,
-        row_number() over (
-            partition by c.cost_id
-            order by l.started_at desc, c._load_id desc, c._row_number desc
-        ) as version_rank
-    from raw.costs as c
-    left join raw.loads as l
-        on l.load_id = c._load_id
+        *,
+        cost_id as version_key
+    from raw.costs
 )
 
 select
@@ -26,5 +21,4 @@ select
     vendor,
     invoice_ref,
     _load_id as load_id
-from versions
-where version_rank = 1
+from newest_versions('loaded')

@@ -4,16 +4,11 @@ description: Incidents (newest version per incident_id) with the week they were 
 grain: One row per incident_id.
 kind: staging
 --- */
-with versions as (
+with loaded as (
     select
-        i.*,
-        row_number() over (
-            partition by i.incident_id
-            order by l.started_at desc, i._load_id desc, i._row_number desc
-        ) as version_rank
-    from raw.incidents as i
-    left join raw.loads as l
-        on l.load_id = i._load_id
+        *,
+        incident_id as version_key
+    from raw.incidents
 )
 
 select
@@ -27,5 +22,4 @@ select
     date_diff('second', started_at, detected_at) / 60.0 as minutes_to_detect,
     date_diff('second', detected_at, resolved_at) / 60.0 as minutes_to_resolve,
     _load_id as load_id
-from versions
-where version_rank = 1
+from newest_versions('loaded')

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from outcomes.core.macros import costs, data_quality, drift, weekly
+from outcomes.core.macros import costs, data_quality, drift, staging, weekly
 from outcomes.core.macros.definition import Macro
 
 # in creation order: a macro is created after those it calls
@@ -39,6 +39,7 @@ MACROS: tuple[Macro, ...] = (
     drift.DRIFT_FLAG,
     data_quality.DQ_ROWS_IN,
     costs.COST_LINES,
+    staging.NEWEST_VERSIONS,
 )
 
 # what a definition reads when it calls the macro (the registry adds these to its reads)
