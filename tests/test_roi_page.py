@@ -496,3 +496,26 @@ def test_every_panel_shows_sql_that_gives_its_rows(con):
 def test_a_snapshot_without_a_ledger_gives_a_calendar_that_says_so():
     cal = windows.ledger_calendar(duckdb.connect())
     assert cal.weeks == () and "no ROI ledger" in cal.missing
+
+
+def test_a_window_reads_the_ledger_once_and_sums_as_three_readings_would(con, monkeypatch):
+    from outcomes.roi import ledger as ledger_module
+    from outcomes.roi import summary as summary_module
+
+    reads = []
+
+    def counting(*args, **kwargs):
+        reads.append(args[1:])
+        return ledger_module.read_ledger(*args, **kwargs)
+
+    prior = windows.previous_window(MARCH, windows.ledger_calendar(con).anchor)
+    separate = [
+        summary_module.summarise(con, MARCH.start, MARCH.end),
+        summary_module.summarise(con, prior.start, prior.end),
+        summary_module.summarise(con, None, MARCH.end),
+    ]
+    monkeypatch.setattr(summaries, "read_ledger", counting)
+    monkeypatch.setattr(summary_module, "read_ledger", counting)
+    together = _summaries(con, MARCH)
+    assert len(reads) == 1
+    assert [together.current, together.previous, together.history] == separate

@@ -22,6 +22,7 @@ Conventions (for docs/DECISIONS.md):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -143,14 +144,20 @@ def summarise(
     end: dt.date | None = None,
     *,
     period: str | None = None,
+    ledger: Sequence[LedgerRow] | None = None,
 ) -> RoiSummary:
     """Totals, ROI, cumulative series, payback, run rate and projection of ``start..end``.
 
     ``period`` (``2026-Q1``...) sets both bounds. Bounds are inclusive, on week_start.
+    ``ledger``: the ledger rows from the first week on, already read (a caller that summarises
+    several windows reads the ledger once); rows after ``end`` are left out here.
     """
     if period is not None:
         start, end = parse_period(period).bounds
-    history = read_ledger(con, None, end)
+    if ledger is None:
+        history = read_ledger(con, None, end)
+    else:
+        history = [e for e in ledger if end is None or e.week_start <= end]
     partial = _partial_weeks(con)
     currency = history[0].currency if history else _currency(con)
     by_week: dict[dt.date, list[LedgerRow]] = {}

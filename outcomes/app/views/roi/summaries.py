@@ -16,6 +16,7 @@ import duckdb
 from outcomes.app.views.roi.budget_projection import BudgetProjection, projection
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.roi import summary as roi_summary
+from outcomes.roi.ledger import read_ledger
 from outcomes.roi.summary import RoiSummary
 
 
@@ -47,12 +48,14 @@ def window_summaries(
     """The summaries of ``start..end``, of the previous period ``prior_start..prior_end`` and
     of inception to ``end``, with the budget projection of the first two."""
     con = catalog_safe(con)
-    current = summary(con, start, end)
-    previous = summary(con, prior_start, prior_end)
+    # one reading of the ledger serves the three windows
+    ledger = read_ledger(con, None, max(end, prior_end))
+    current = roi_summary.summarise(con, start, end, ledger=ledger)
+    previous = roi_summary.summarise(con, prior_start, prior_end, ledger=ledger)
     return WindowSummaries(
         current=current,
         previous=previous,
-        history=summary(con, None, end),
+        history=roi_summary.summarise(con, None, end, ledger=ledger),
         projection=projection(con, current),
         previous_projection=projection(con, previous),
     )
