@@ -22,13 +22,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZES = {"small": 300_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
 PAGES = [
-    "pages/roi.py",
-    "pages/weekly_review.py",
-    "pages/model_health.py",
-    "pages/catalog.py",
-    "pages/workbench.py",
-    "pages/overview.py",
-    "pages/data.py",
+    "app_pages/roi.py",
+    "app_pages/weekly_review.py",
+    "app_pages/model_health.py",
+    "app_pages/catalog.py",
+    "app_pages/workbench.py",
+    "app_pages/overview.py",
+    "app_pages/data.py",
 ]
 EVIDENTLY_PY = HERE / ".venv-evidently" / "bin" / "python"
 

@@ -273,7 +273,7 @@ def step_render(data: Path, page: str) -> dict:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     t = time.perf_counter()
     at.run()
-    if page != "pages/roi.py":
+    if page != "app_pages/roi.py":
         at.switch_page(page)
         at.run()
     first = time.perf_counter() - t
