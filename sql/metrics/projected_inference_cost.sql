@@ -31,16 +31,11 @@ with weekly_cost as (
 
 assumptions_at_week as (
     select
-        c.week_start,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'projected_monthly_volume')
-            as projected_monthly_volume,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'headroom') as headroom,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'monthly_budget') as budget
-    from weekly_cost as c
-    left join staging.assumptions as a
-        on a.effective_from <= c.week_start
-        and a.key in ('projected_monthly_volume', 'headroom', 'monthly_budget')
-    group by c.week_start
+        week_start,
+        assumption_at('projected_monthly_volume', week_start) as projected_monthly_volume,
+        assumption_at('headroom', week_start) as headroom,
+        assumption_at('monthly_budget', week_start) as budget
+    from weekly_cost
 ),
 
 projected as (

@@ -30,16 +30,11 @@ with calendar as (
 
 terms as (
     select
-        c.week_start,
-        c.week_number,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'build_cost') as build_cost,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'build_amortisation_months')
-            as build_amortisation_months
-    from calendar as c
-    inner join staging.assumptions as a
-        on a.key in ('build_cost', 'build_amortisation_months')
-        and a.effective_from <= c.week_start
-    group by c.week_start, c.week_number
+        week_start,
+        week_number,
+        assumption_at('build_cost', week_start) as build_cost,
+        assumption_at('build_amortisation_months', week_start) as build_amortisation_months
+    from calendar
 ),
 
 in_period as (

@@ -55,16 +55,10 @@ volumes as (
 
 assumed as (
     select
-        r.week_start,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'baseline_error_rate')
-            as baseline_error_rate,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'cost_per_error')
-            as cost_per_error
-    from rates as r
-    inner join staging.assumptions as a
-        on a.key in ('baseline_error_rate', 'cost_per_error')
-        and a.effective_from <= r.week_start
-    group by r.week_start
+        week_start,
+        assumption_at('baseline_error_rate', week_start) as baseline_error_rate,
+        assumption_at('cost_per_error', week_start) as cost_per_error
+    from rates
 ),
 
 valued as (

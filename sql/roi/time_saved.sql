@@ -34,16 +34,10 @@ with measured as (
 
 assumed as (
     select
-        m.week_start,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'baseline_handle_minutes')
-            as baseline_handle_minutes,
-        arg_max(a.value, a.effective_from) filter (where a.key = 'loaded_hourly_cost')
-            as loaded_hourly_cost
-    from measured as m
-    inner join staging.assumptions as a
-        on a.key in ('baseline_handle_minutes', 'loaded_hourly_cost')
-        and a.effective_from <= m.week_start
-    group by m.week_start
+        week_start,
+        assumption_at('baseline_handle_minutes', week_start) as baseline_handle_minutes,
+        assumption_at('loaded_hourly_cost', week_start) as loaded_hourly_cost
+    from measured
 ),
 
 inputs as (

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from outcomes.core.macros import costs, data_quality, drift, staging, weekly
+from outcomes.core.macros import assumptions, costs, data_quality, drift, staging, weekly
 from outcomes.core.macros.definition import Macro
 
 # in creation order: a macro is created after those it calls
@@ -40,6 +40,7 @@ MACROS: tuple[Macro, ...] = (
     data_quality.DQ_ROWS_IN,
     costs.COST_LINES,
     staging.NEWEST_VERSIONS,
+    assumptions.ASSUMPTION_AT,
 )
 
 # what a definition reads when it calls the macro (the registry adds these to its reads)
