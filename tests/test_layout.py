@@ -175,3 +175,13 @@ def test_every_error_class_descends_from_outcomes_error() -> None:
             ):
                 strays.append(f"{module}.{name}")
     assert strays == []
+
+
+def test_the_public_api_resolves_to_the_named_modules() -> None:
+    import outcomes
+
+    for name in outcomes.__all__:
+        obj = getattr(outcomes, name)
+        assert obj.__module__ == outcomes._API[name], name
+    with __import__("pytest").raises(AttributeError):
+        _ = outcomes.no_such_name
