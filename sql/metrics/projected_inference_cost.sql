@@ -29,26 +29,15 @@ with weekly_cost as (
     group by week_start
 ),
 
-assumptions_at_week as (
-    select
-        week_start,
-        assumption_at('projected_monthly_volume', week_start) as projected_monthly_volume,
-        assumption_at('headroom', week_start) as headroom,
-        assumption_at('monthly_budget', week_start) as budget
-    from weekly_cost
-),
-
 projected as (
     select
-        c.week_start,
-        c.cost_usd::double / c.events as cost_per_inference,
-        a.projected_monthly_volume::double as volume,
-        coalesce(a.headroom::double, 3.0) as headroom,
-        a.budget::double as budget
-    from weekly_cost as c
-    inner join assumptions_at_week as a
-        on a.week_start = c.week_start
-    where a.projected_monthly_volume is not null
+        week_start,
+        cost_usd::double / events as cost_per_inference,
+        assumption_at('projected_monthly_volume', week_start)::double as volume,
+        coalesce(assumption_at('headroom', week_start)::double, 3.0) as headroom,
+        assumption_at('monthly_budget', week_start)::double as budget
+    from weekly_cost
+    where assumption_at('projected_monthly_volume', week_start) is not null
 )
 
 select

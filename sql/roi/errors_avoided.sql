@@ -41,7 +41,9 @@ rates as (
     select
         week_start,
         ((2 * wrong_events * 10000000000 + labelled_events) // (2 * labelled_events))::decimal(38, 0)
-            * 0.0000000001 as error_rate
+            * 0.0000000001 as error_rate,
+        assumption_at('baseline_error_rate', week_start) as baseline_error_rate,
+        assumption_at('cost_per_error', week_start) as cost_per_error
     from measured
 ),
 
@@ -53,30 +55,20 @@ volumes as (
     where action_tier is null
 ),
 
-assumed as (
-    select
-        week_start,
-        assumption_at('baseline_error_rate', week_start) as baseline_error_rate,
-        assumption_at('cost_per_error', week_start) as cost_per_error
-    from rates
-),
-
 valued as (
     select
         r.week_start,
-        s.baseline_error_rate,
+        r.baseline_error_rate,
         r.error_rate::decimal(38, 10) as error_rate,
         v.event_volume,
-        s.cost_per_error,
-        ((s.baseline_error_rate - r.error_rate) * v.event_volume * s.cost_per_error)
+        r.cost_per_error,
+        ((r.baseline_error_rate - r.error_rate) * v.event_volume * r.cost_per_error)
             ::decimal(38, 10) as amount
     from rates as r
     inner join volumes as v
         on v.week_start = r.week_start
-    inner join assumed as s
-        on s.week_start = r.week_start
-    where s.baseline_error_rate is not null
-        and s.cost_per_error is not null
+    where r.baseline_error_rate is not null
+        and r.cost_per_error is not null
 )
 
 select

@@ -28,35 +28,27 @@ with measured as (
     select
         week_start,
         assisted_items::decimal(38, 0) as assisted_items,
-        actual_minutes::decimal(38, 10) as handle_minutes
-    from metrics.hours_saved
-),
-
-assumed as (
-    select
-        week_start,
+        actual_minutes::decimal(38, 10) as handle_minutes,
         assumption_at('baseline_handle_minutes', week_start) as baseline_handle_minutes,
         assumption_at('loaded_hourly_cost', week_start) as loaded_hourly_cost
-    from measured
+    from metrics.hours_saved
 ),
 
 inputs as (
     select
         m.week_start,
-        s.baseline_handle_minutes,
+        m.baseline_handle_minutes,
         m.assisted_items,
         m.handle_minutes,
-        s.loaded_hourly_cost,
+        m.loaded_hourly_cost,
         -- DuckDB divides DECIMALs in DOUBLE, so the division by 60 is done on integers: the
         -- minutes in units of 1e-10, the hourly cost in units of 1e-6 (product: 1e-16 USD x 60)
-        ((s.baseline_handle_minutes * 1000000)::hugeint * 10000 * m.assisted_items::hugeint
+        ((m.baseline_handle_minutes * 1000000)::hugeint * 10000 * m.assisted_items::hugeint
             - (m.handle_minutes * 10000000000)::hugeint)
-            * (s.loaded_hourly_cost * 1000000)::hugeint as value_x60_e16
+            * (m.loaded_hourly_cost * 1000000)::hugeint as value_x60_e16
     from measured as m
-    inner join assumed as s
-        on s.week_start = m.week_start
-    where s.baseline_handle_minutes is not null
-        and s.loaded_hourly_cost is not null
+    where m.baseline_handle_minutes is not null
+        and m.loaded_hourly_cost is not null
 )
 
 select
