@@ -1,4 +1,4 @@
-"""A header test, e.g. ``range(value, 0, 1)``: its name, columns and arguments, parsed.
+"""A header test (such as ``range(value, 0, 1)``): its name, columns and arguments, parsed.
 
 The build turns each into a query that returns the failing rows
 (:func:`outcomes.build.failing_rows.failing_rows_query`).
