@@ -1,6 +1,6 @@
 """Sections of the README generated from the code, so they cannot go stale.
 
-``python -m outcomes.readme`` rewrites the sections between ``<!-- NAME:start -->`` and
+``python -m outcomes.readme`` rewrites, in README.md and docs/ARCHITECTURE.md, the sections between ``<!-- NAME:start -->`` and
 ``<!-- NAME:end -->`` markers; ``--check`` exits 1 when one is out of date (a test runs it).
 
 >>> "OUTCOMES_TIMEZONE" in render_settings()
@@ -85,7 +85,50 @@ def render_metrics() -> str:
     return "\n".join(lines)
 
 
-SECTIONS = {"settings": render_settings, "cli": render_cli, "metrics": render_metrics}
+MODULE_ORDER = ("core", "store", "ingest", "build", "roi", "app")
+CODE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _summary(path: Path) -> str:
+    """The first sentence of a module's docstring, on one line."""
+    import ast
+
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = " ".join(doc.split("\n\n", 1)[0].split())
+    match = re.match(r"(.+?[.!?])(\s|$)", first)
+    sentence = match.group(1) if match else first
+    if len(sentence) > 220:  # a long first sentence: its opening is enough for a map
+        sentence = sentence[:219].rsplit(" ", 1)[0] + " …"
+    return sentence.replace("|", "\\|")
+
+
+def render_modules() -> str:
+    """The module map: one line per module of the package, pages included, layer by layer."""
+    package = CODE_ROOT / "outcomes"
+    files = [p for p in package.rglob("*.py") if "bundle" not in p.relative_to(package).parts]
+
+    def order(p: Path) -> tuple[int, str]:
+        parts = p.relative_to(package).parts
+        rank = MODULE_ORDER.index(parts[0]) if parts[0] in MODULE_ORDER else len(MODULE_ORDER)
+        return rank, p.as_posix()
+
+    lines = ["| module | what it is |", "|---|---|"]
+    for path in sorted(files, key=order):
+        if path.name == "__init__.py" and not _summary(path):
+            continue
+        lines.append(f"| `{path.relative_to(CODE_ROOT).as_posix()}` | {_summary(path)} |")
+    for path in [CODE_ROOT / "app.py", *sorted((CODE_ROOT / "app_pages").glob("*.py"))]:
+        lines.append(f"| `{path.relative_to(CODE_ROOT).as_posix()}` | {_summary(path)} |")
+    return "\n".join(lines)
+
+
+SECTIONS = {
+    "settings": render_settings,
+    "cli": render_cli,
+    "metrics": render_metrics,
+    "modules": render_modules,
+}
+GENERATED_DOCS = (PROJECT_ROOT / "README.md", PROJECT_ROOT / "docs" / "ARCHITECTURE.md")
 
 
 def update_readme(path: Path = PROJECT_ROOT / "README.md", check: bool = False) -> list[str]:
@@ -111,7 +154,7 @@ def update_readme(path: Path = PROJECT_ROOT / "README.md", check: bool = False) 
 
 
 if __name__ == "__main__":
-    stale = update_readme(check="--check" in sys.argv)
+    stale = [n for doc in GENERATED_DOCS for n in update_readme(doc, check="--check" in sys.argv)]
     if stale:
         print(("out of date: " if "--check" in sys.argv else "updated: ") + ", ".join(stale))
     sys.exit(1 if stale and "--check" in sys.argv else 0)

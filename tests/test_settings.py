@@ -61,3 +61,12 @@ def test_every_setting_is_documented_in_the_readme():
 
 def test_readme_generated_sections_are_current():
     assert readme.update_readme(ROOT / "README.md", check=True) == []
+
+
+def test_the_architecture_module_map_is_current():
+    assert readme.update_readme(ROOT / "docs" / "ARCHITECTURE.md", check=True) == []
+    # and it names every module of the package
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    for path in (ROOT / "outcomes").rglob("*.py"):
+        if path.name != "__init__.py":
+            assert f"`{path.relative_to(ROOT).as_posix()}`" in text, path
