@@ -20,11 +20,20 @@ from outcomes.store.state_alerts import AlertRecords
 from outcomes.store.state_annotations import Annotations
 from outcomes.store.state_assumptions import AssumptionChanges
 from outcomes.store.state_audit import AuditLog
+from outcomes.store.state_deliveries import DigestDeliveries
 from outcomes.store.state_signoffs import SignOffs
 from outcomes.store.state_verdicts import OutputVerdicts
 
 
-class StateStore(Annotations, AlertRecords, SignOffs, OutputVerdicts, AssumptionChanges, AuditLog):
+class StateStore(
+    Annotations,
+    AlertRecords,
+    SignOffs,
+    OutputVerdicts,
+    AssumptionChanges,
+    AuditLog,
+    DigestDeliveries,
+):
     """Annotations, acknowledgements, sign-offs, verdicts, assumption changes and audit log.
 
     Opening migrates the file forward. Every method opens its own connection, so one

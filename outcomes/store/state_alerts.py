@@ -23,9 +23,10 @@ from typing import Any
 
 from outcomes.store.state_access import StateAccess
 from outcomes.store.state_audit import write_audit_entry
-from outcomes.store.state_file import insert_row
+from outcomes.store.state_file import StateValidationError, insert_row
 from outcomes.store.state_values import (
     float_or_none,
+    parse_date,
     required_text,
     stripped_text,
     week_date,
@@ -41,6 +42,13 @@ class Acknowledgement:
     author: str
     note: str
     created_at: datetime
+    action: str = "acknowledge"  # acknowledge, snooze (for snooze_weeks) or accept_reference
+    snooze_weeks: int | None = None
+    reference_start: date | None = None  # accept_reference: the new drift reference window
+    reference_end: date | None = None
+
+
+ACK_ACTIONS = ("acknowledge", "snooze", "accept_reference")
 
 
 def alert_key(metric: str, week_start: date, dimensions: Mapping[str, object] | None = None) -> str:
@@ -57,15 +65,44 @@ def alert_key(metric: str, week_start: date, dimensions: Mapping[str, object] | 
 class AlertRecords(StateAccess):
     """Acknowledging alerts and recording threshold check runs."""
 
-    def acknowledge_alert(self, alert_key: str, author: str, note: str = "") -> int:
-        """Record that ``author`` has seen the alert (see ``alert_key()``); return the id."""
+    def acknowledge_alert(
+        self,
+        alert_key: str,
+        author: str,
+        note: str = "",
+        *,
+        action: str = "acknowledge",
+        snooze_weeks: int | None = None,
+        reference: tuple[date, date] | None = None,
+    ) -> int:
+        """Record that ``author`` has seen the alert (see ``alert_key()``); return the id.
+
+        ``action`` ``snooze`` keeps the alert from paging for ``snooze_weeks`` weeks from its
+        week on; ``accept_reference`` accepts the change as the new normal, with the new
+        drift ``reference`` window (start, end) and a note saying why. Both stay visible.
+        """
         key = required_text(alert_key, "alert_key")
         author = required_text(author, "author")
         note = stripped_text(note, "note")
+        if action not in ACK_ACTIONS:
+            raise StateValidationError(f"action must be one of {', '.join(ACK_ACTIONS)}")
+        row: dict[str, object] = {"alert_key": key, "author": author, "note": note}
+        if action == "snooze":
+            if snooze_weeks is None or int(snooze_weeks) < 1:
+                raise StateValidationError("a snooze needs a number of weeks (1 or more)")
+            row["snooze_weeks"] = int(snooze_weeks)
+        if action == "accept_reference":
+            if reference is None or reference[0] > reference[1]:
+                raise StateValidationError("accepting a new reference needs its window (start <= end)")
+            if not note:
+                raise StateValidationError("accepting a new reference needs a note saying why")
+            row["reference_start"] = week_date(reference[0], "reference_start").isoformat()
+            row["reference_end"] = week_date(reference[1], "reference_end").isoformat()
         with self._write() as (conn, at):
-            row = {"alert_key": key, "author": author, "note": note, "created_at": at}
+            row.update(action=action, created_at=at)
             new_id = insert_row(conn, "alert_acknowledgements", row)
-            write_audit_entry(conn, at, author, "acknowledge", "alert", key, {"note": note})
+            detail = {k: v for k, v in row.items() if k not in ("alert_key", "author", "created_at")}
+            write_audit_entry(conn, at, author, "acknowledge", "alert", key, detail)
         return new_id
 
     def acknowledgements(self, alert_keys: Iterable[str] | None = None) -> list[Acknowledgement]:
@@ -78,7 +115,15 @@ class AlertRecords(StateAccess):
                 return []
             where.append(f"alert_key in ({', '.join('?' * len(keys))})")
             args.extend(keys)
-        return self._fetch(Acknowledgement, "alert_acknowledgements", where, args, "id")
+        return self._fetch(
+            Acknowledgement,
+            "alert_acknowledgements",
+            where,
+            args,
+            "id",
+            reference_start=_date_or_none,
+            reference_end=_date_or_none,
+        )
 
     def record_check(
         self,
@@ -114,6 +159,10 @@ class AlertRecords(StateAccess):
             else ([], [])
         )
         return [dict(r) for r in self._select("check_runs", where, args, "id")]
+
+
+def _date_or_none(text: str | None) -> date | None:
+    return None if text is None else parse_date(text)
 
 
 def _alert_row(a: Mapping[str, Any]) -> dict[str, object]:

@@ -205,6 +205,37 @@ begin select raise(abort, 'period is already closed'); end;
         + _append_only("period_closes")
         + _append_only("closed_ledger_rows"),
     ),
+    Migration(
+        6,
+        "acknowledgements snooze or accept a new drift reference; one sign-off per week and "
+        "owner with its open items and reason; the digest's delivery log",
+        """
+alter table alert_acknowledgements add column action text not null default 'acknowledge'
+    check (action in ('acknowledge', 'snooze', 'accept_reference'));
+alter table alert_acknowledgements add column snooze_weeks integer;
+alter table alert_acknowledgements add column reference_start text;
+alter table alert_acknowledgements add column reference_end text;
+alter table signoffs add column open_items text not null default '[]'
+    check (json_valid(open_items));
+alter table signoffs add column reason text not null default '';
+create trigger signoffs_once_per_owner before insert on signoffs
+when exists (select 1 from signoffs where week_start = new.week_start and author = new.author)
+begin select raise(abort, 'this week is already signed off by this person'); end;
+create trigger signoffs_open_items_need_reason before insert on signoffs
+when new.open_items <> '[]' and length(trim(new.reason)) = 0
+begin select raise(abort, 'signing off over open items needs a reason'); end;
+create table digest_deliveries (
+    id integer primary key autoincrement,
+    week_start text not null,
+    channel text not null check (channel in ('email', 'webhook')),
+    recipient text not null,
+    items integer not null,
+    sent_at text not null,
+    unique (week_start, channel, recipient)
+);
+"""
+        + _append_only("digest_deliveries"),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
