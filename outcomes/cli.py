@@ -199,14 +199,16 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
             print(roi_summary.summarise(con, start, end).render())
         elif args.action == "close":
             try:
-                record = period_close.close_period(con, settings, args.period, _who())
+                record = period_close.close_period(
+                    con, settings, args.period, _who(), provisional=args.provisional
+                )
             except PeriodError as exc:
                 raise UsageError(str(exc)) from exc
             except period_close.CloseError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return FAILED
             print(
-                f"closed {record.period} ({len(record.rows)} ledger rows, build {record.build_id}, "
+                f"closed {record.period}{record.marker} ({len(record.rows)} ledger rows, build {record.build_id}, "
                 f"net {record.totals['net']}, ledger sha256 {record.ledger_sha256})"
             )
         elif args.action == "restatements":
@@ -375,6 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Close a period.",
     )
     close.add_argument("period", help="YYYY-MM or YYYY-Qn.")
+    close.add_argument(
+        "--provisional",
+        action="store_true",
+        help="Close although a week is partial or a line provisional; marked PROVISIONAL everywhere.",
+    )
     roi.add_parser(
         "restatements",
         help="Closed periods whose figures a later build changed, line by line (exit 1 when any).",

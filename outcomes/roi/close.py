@@ -29,6 +29,7 @@ from outcomes.core.periods import CLOSABLE, Period, parse_period
 from outcomes.errors import OutcomesError
 from outcomes.roi.fetch import fetch_records
 from outcomes.roi.ledger import LedgerMissing, LedgerRow, ledger_sha256, read_ledger
+from outcomes.roi.period_status import failed_roi_dependencies, period_status
 from outcomes.roi.totals import ledger_totals
 from outcomes.store.state import StateStore
 from outcomes.store.state_audit import write_audit_entry
@@ -70,7 +71,8 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
     manifest["build"] = {k: _jsonable(v) for k, v in b.items()}
     objects = fetch_records(
         con,
-        "select name, kind, path, sql_sha256, status, depends_on, load_ids from main.build_objects "
+        "select name, kind, path, sql_sha256, status, error, depends_on, load_ids "
+        "from main.build_objects "
         "order by kind, name",
     )
     manifest["objects"] = [{k: _jsonable(v) for k, v in o.items()} for o in objects]
@@ -131,6 +133,16 @@ class CloseRecord:
     totals: dict[str, str | None]
     rows: tuple[LedgerRow, ...] = field(repr=False, default=())
 
+    @property
+    def provisional(self) -> bool:
+        """True for an explicit provisional close (partial weeks or provisional lines)."""
+        return "provisional" in self.manifest
+
+    @property
+    def marker(self) -> str:
+        """``" (PROVISIONAL)"`` for a provisional close, else empty: shown after the period."""
+        return " (PROVISIONAL)" if self.provisional else ""
+
 
 def close_period(
     con: duckdb.DuckDBPyConnection,
@@ -139,11 +151,15 @@ def close_period(
     closed_by: str,
     *,
     store: StateStore | None = None,
+    provisional: bool = False,
 ) -> CloseRecord:
     """Freeze ``period``'s ledger rows and the build's manifest in the state store.
 
     Refused (``CloseError``) when the period is already closed, has no ledger rows, is not
-    over at the build's ``as_of``, or comes from a failed build.
+    over at the build's ``as_of``, or a ROI line depends on a definition that failed in the
+    build; and, unless ``provisional``, when a week of it is partial or a line provisional
+    (:mod:`outcomes.roi.period_status`). A provisional close records why in its manifest
+    (``provisional``) and says so wherever the close is shown.
     """
     p = parse_period(period, forms=CLOSABLE)
     closed_by = (closed_by or "").strip()
@@ -165,17 +181,36 @@ def close_period(
         )
     manifest = build_manifest(con, rows)
     build = manifest["build"]
-    if build.get("status") not in (None, "ok"):
+    failed = failed_roi_dependencies(manifest["objects"])
+    if failed:
+        named = "; ".join(f"{name}: {error}" for name, error in failed.items())
+        raise CloseError(
+            f"build {build.get('build_id')} has failed definitions that ROI lines depend on "
+            f"({named}): fix them and rebuild before closing {p.label}"
+        )
+    others = [o["name"] for o in manifest["objects"] if o.get("status") not in (None, "ok")]
+    if build.get("status") not in (None, "ok") and not others:
         raise CloseError(
             f"build {build.get('build_id')} has status {build.get('status')!r}: fix the failed "
             "definitions and rebuild before closing a period"
         )
+    if others:  # failed definitions no ROI line reads: the close goes on, and says so
+        manifest["failed_unrelated"] = sorted(others)
     as_of = _as_of(con)
     if as_of is not None and as_of <= p.end:
         raise CloseError(
             f"period {p.label} is not over at the build's as_of ({as_of.isoformat()}): "
             f"close it after {p.end.isoformat()}, with a build made after that day"
         )
+    status = period_status(con, p, rows)
+    if not status.final and not provisional:
+        raise CloseError(
+            f"period {p.label} is not final: {'; '.join(status.badges())}; close it after "
+            "those weeks are complete and labelled and rebuilt, or close it explicitly "
+            "provisional (`outcomes roi close --provisional`)"
+        )
+    if provisional:
+        manifest["provisional"] = status.as_dict()
     manifest["period"] = {"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()}
     digest = ledger_sha256(rows)
     totals = ledger_totals(rows).as_dict()
@@ -233,6 +268,7 @@ def close_period(
                 "build_id": build_id,
                 "ledger_sha256": digest,
                 "rows": len(rows),
+                "provisional": provisional,
                 **totals,
             },
         )

@@ -58,9 +58,11 @@ class CloseNote:
     original_totals: dict[str, str | None] = field(default_factory=dict)
     restated_totals: dict[str, str | None] = field(default_factory=dict)
     changes: tuple[str, ...] = ()
+    provisional: bool = False  # an explicit provisional close (partial weeks, few labels)
 
     def describe(self, currency: str) -> str:
-        head = f"{self.period} closed by {self.closed_by} on {self.closed_at:%d %b %Y} (build {self.build_id})"
+        marker = " PROVISIONALLY" if self.provisional else ""
+        head = f"{self.period} closed{marker} by {self.closed_by} on {self.closed_at:%d %b %Y} (build {self.build_id})"
         if not self.restated:
             return head + ": unchanged since."
         before = _dec(self.original_totals.get("net"))
@@ -94,6 +96,7 @@ def close_notes(
                 original_totals=dict(r.original_totals) if r else dict(c.totals),
                 restated_totals=dict(r.restated_totals) if r else dict(c.totals),
                 changes=tuple(r.changed_inputs()) if r else (),
+                provisional=bool(getattr(c, "provisional", False)),
             )
         )
     return sorted(notes, key=lambda n: n.start)
