@@ -32,6 +32,16 @@ def _who() -> str:
     return os.environ.get("OUTCOMES_USER") or getpass.getuser()
 
 
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message (a store's error can run to many lines).
+
+    >>> _one_line(OSError(28, "No space left on device"))
+    '[Errno 28] No space left on device'
+    """
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0]
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -132,9 +142,12 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from outcomes.build.alerts import run_checks
+    from outcomes.build.alerts import CheckWeekError, run_checks
 
-    report = run_checks(settings, week=args.week)
+    try:
+        report = run_checks(settings, week=args.week)
+    except CheckWeekError as exc:
+        raise UsageError(str(exc)) from exc
     print(report.render())
     return FAILED if report.alerts_fired else OK
 
@@ -430,6 +443,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except (OutcomesError, OSError) as exc:
+        # anything else the command could not do (full disk, unreadable file...): one line
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return BAD_INPUT
+    except Exception as exc:
+        import duckdb
+
+        if not isinstance(exc, duckdb.Error):
+            raise
+        # a store another process holds (a build or the app writing), a corrupt file
+        print(f"error: the data store could not be used: {_one_line(exc)}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -15,7 +15,51 @@ import pandas as pd
 
 from outcomes.config import Settings
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
-from outcomes.store.reporting_weeks import last_complete_week
+from outcomes.errors import OutcomesError
+
+
+class CheckWeekError(OutcomesError, ValueError):
+    """A ``--week`` that is not a complete reporting week of the snapshot (or none exists)."""
+
+
+def checked_week(weeks: list[tuple[dt.date, bool]], week: dt.date | None) -> dt.date:
+    """``week``, or the last complete one, checked against the calendar ``(week_start,
+    is_partial)``; :class:`CheckWeekError` names what is wrong and what to pass instead.
+
+    >>> cal = [(dt.date(2026, 11, 9), False), (dt.date(2026, 11, 16), True)]
+    >>> checked_week(cal, None)
+    datetime.date(2026, 11, 9)
+    >>> checked_week(cal, dt.date(2026, 11, 11))
+    Traceback (most recent call last):
+    ...
+    outcomes.build.alerts.CheckWeekError: --week 2026-11-11 is not the start of a reporting week: use 2026-11-09 (weeks start on Monday)
+    """
+    complete = [w for w, partial in weeks if not partial]
+    if not weeks or not complete:
+        raise CheckWeekError(
+            "the snapshot has no complete reporting week yet: load data for at least one full "
+            "week and rebuild (`outcomes build`)"
+        )
+    if week is None:
+        return complete[-1]
+    starts = {w: partial for w, partial in weeks}
+    first, last = weeks[0][0], weeks[-1][0]
+    if week not in starts:
+        if first <= week <= last + dt.timedelta(days=6):
+            start = max(w for w in starts if w <= week)
+            raise CheckWeekError(
+                f"--week {week} is not the start of a reporting week: use {start} "
+                f"(weeks start on {start:%A})"
+            )
+        raise CheckWeekError(
+            f"--week {week} is outside the snapshot's weeks ({first} .. {last}): pass a week "
+            f"start in that range, e.g. the last complete week {complete[-1]}"
+        )
+    if starts[week]:
+        raise CheckWeekError(
+            f"--week {week} is the current, partial week: check a complete week, e.g. {complete[-1]}"
+        )
+    return week
 
 
 @dataclass
@@ -54,7 +98,13 @@ def run_checks(settings: Settings, week: dt.date | None = None, actor: str = "cl
 
     con = open_snapshot(settings)
     try:
-        week = week or last_complete_week(con)
+        calendar = [
+            (w, bool(p))
+            for w, p in con.execute(
+                "select week_start, is_partial from staging.weeks order by week_start"
+            ).fetchall()
+        ]
+        week = checked_week(calendar, week)
         alerts = con.execute(
             "select * from main.alerts where week_start = ? order by level, metric, dimensions",
             [week],
