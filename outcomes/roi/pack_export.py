@@ -51,7 +51,7 @@ from outcomes.roi.ledger import (
 )
 from outcomes.roi.pack_readme import readme
 from outcomes.roi.totals import ledger_totals
-from outcomes.roi.xlsx_ledger import workbook_bytes
+from outcomes.roi.xlsx_ledger import period_workbook_bytes
 from outcomes.store.state import StateStore
 
 PACK_FORMAT = "outcomes-audit-pack/1"
@@ -95,7 +95,7 @@ def export_pack(
     }
     sql_files, sql_notes = _sql_files(build["objects"], rows, settings)
     files.update(sql_files)
-    files["ledger.xlsx"] = workbook_bytes(rows, p.label)
+    files["ledger.xlsx"] = period_workbook_bytes(con, p.start, p.end, p.label)
     digest = ledger_sha256(rows)
     closure = None
     for close in closed_periods(settings, store=store):

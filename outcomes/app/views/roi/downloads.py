@@ -30,7 +30,7 @@ from outcomes.app.views.roi.summaries import window_summaries
 from outcomes.app.views.roi.windows import Window, ledger_calendar, previous_window
 from outcomes.roi import ledger
 from outcomes.roi.pack_export import export_pack
-from outcomes.roi.xlsx_ledger import workbook_bytes
+from outcomes.roi.xlsx_ledger import period_workbook_bytes
 from outcomes.store import snapshot
 
 
@@ -43,7 +43,7 @@ def ledger_xlsx_bytes(
     con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, label: str
 ) -> bytes:
     """The period's ledger as a workbook with live formulas (:mod:`outcomes.roi.xlsx_ledger`)."""
-    return workbook_bytes(ledger.read_ledger(catalog_safe(con), start, end), label)
+    return period_workbook_bytes(catalog_safe(con), start, end, label)
 
 
 def audit_pack_bytes(con: duckdb.DuckDBPyConnection, settings: Any, period: str) -> bytes:
