@@ -13,10 +13,10 @@ Conventions (for docs/DECISIONS.md):
 - run rate: the net of the last 4 complete weeks of the period x 52 / 4 (benefits and costs
   likewise); ``None`` with fewer than 4 complete weeks. The build's current, unfinished week
   (``staging.weeks.is_partial``) is not complete.
-- projected inference cost at production volume: from the last complete week of the period,
-  recomputed exactly like metrics.projected_inference_cost: (inference cost / events of the
-  week) x projected_monthly_volume x headroom (3 when the register has none), against the
-  monthly_budget, assumptions in force at the week.
+- projected inference cost at production volume: of the last complete week of the period, as
+  metrics.projected_inference_cost and projected_budget_ratio computed it
+  (:mod:`outcomes.roi.budget_projection`, the same reading as the ROI page's). A projection,
+  not spend.
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 import duckdb
 
 from outcomes.core.periods import parse_period
+from outcomes.roi.budget_projection import BudgetProjection, read_projection
 from outcomes.roi.fetch import fetch_rows
 from outcomes.roi.ledger import LedgerRow, decimal_text, display, read_ledger
 from outcomes.roi.totals import LineTotal, line_totals, ratio
 
 RUN_RATE_WEEKS = 4
 WEEKS_PER_YEAR = 52
-DEFAULT_HEADROOM = Decimal(3)
 
 
 @dataclass(frozen=True)
@@ -48,23 +48,6 @@ class WeekFigures:
     net: Decimal
     cumulative_net: Decimal  # inception to date
     complete: bool
-
-
-@dataclass(frozen=True)
-class Projection:
-    """Projected monthly inference cost at production volume, against the budget."""
-
-    week_start: dt.date
-    inference_cost: Decimal
-    events: int
-    cost_per_inference: Decimal
-    projected_monthly_volume: Decimal
-    headroom: Decimal
-    projected_monthly_cost: Decimal
-    monthly_budget: Decimal | None
-    budget_ratio: Decimal | None
-    over_budget: bool | None
-    headroom_assumed: bool  # True: no headroom in the register, the default 3 was used
 
 
 @dataclass(frozen=True)
@@ -87,7 +70,7 @@ class RoiSummary:
     run_rate_benefits: Decimal | None
     run_rate_costs: Decimal | None
     run_rate_annualised: Decimal | None  # net
-    projection: Projection | None
+    projection: BudgetProjection | None
 
     @property
     def first_week(self) -> dt.date | None:
@@ -128,9 +111,10 @@ class RoiSummary:
             p = self.projection
             ratio = "" if p.budget_ratio is None else f", {p.budget_ratio * 100:.1f}% of budget"
             lines.append(
-                f"  projected inference {display(p.projected_monthly_cost):>16} {c}/month at "
-                f"{decimal_text(p.projected_monthly_volume)} events x {decimal_text(p.headroom)} headroom "
-                f"(week {p.week_start}){ratio}"
+                f"  projected inference {display(p.projected_monthly_cost):>16} {c}/month "
+                f"(projected, not spend: week {p.week_start} cost per inference x "
+                f"{decimal_text(p.projected_monthly_volume)} events/month x "
+                f"{decimal_text(p.headroom)} headroom){ratio}"
             )
         lines.append("  by line:")
         for t in self.lines:
@@ -204,61 +188,7 @@ def summarise(
         else None,
         run_rate_costs=sum((w.costs for w in recent), Decimal(0)) * factor if recent else None,
         run_rate_annualised=sum((w.net for w in recent), Decimal(0)) * factor if recent else None,
-        projection=_projection_or_none(con, complete[-1].week_start) if complete else None,
-    )
-
-
-def _projection_or_none(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | None:
-    try:
-        return projection(con, week)
-    except duckdb.CatalogException:  # a snapshot without events or register
-        return None
-
-
-def projection(con: duckdb.DuckDBPyConnection, week: dt.date) -> Projection | None:
-    """Projected monthly inference cost at production volume from ``week``'s unit cost.
-
-    ``None`` when the week has no events or the register has no projected_monthly_volume.
-    """
-    measured = fetch_rows(
-        con,
-        "select sum(cost_usd)::varchar, count(*) from staging.ai_events where week_start = ?",
-        [week],
-    )
-    if not measured or not measured[0][1]:
-        return None
-    cost, events = Decimal(measured[0][0]), int(measured[0][1])
-    values = {}
-    for key in ("projected_monthly_volume", "headroom", "monthly_budget"):
-        found = fetch_rows(
-            con,
-            "select value::varchar from staging.assumptions where key = ? and effective_from <= ? "
-            "order by effective_from desc limit 1",
-            [key, week],
-        )
-        values[key] = Decimal(found[0][0]) if found else None
-    volume = values["projected_monthly_volume"]
-    if volume is None:
-        return None
-    headroom = values["headroom"] if values["headroom"] is not None else DEFAULT_HEADROOM
-    budget = values["monthly_budget"]
-    with localcontext() as ctx:
-        ctx.prec = 38
-        per_inference = cost / events
-        projected = per_inference * volume * headroom
-        budget_ratio = projected / budget if budget else None
-    return Projection(
-        week_start=week,
-        inference_cost=cost,
-        events=events,
-        cost_per_inference=per_inference,
-        projected_monthly_volume=volume,
-        headroom=headroom,
-        projected_monthly_cost=projected,
-        monthly_budget=budget,
-        budget_ratio=budget_ratio,
-        over_budget=None if budget_ratio is None else budget_ratio > 1,
-        headroom_assumed=values["headroom"] is None,
+        projection=read_projection(con, complete[-1].week_start) if complete else None,
     )
 
 

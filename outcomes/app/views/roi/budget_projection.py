@@ -2,17 +2,13 @@
 rows of ``metrics.projected_inference_cost`` and ``metrics.projected_budget_ratio`` for the
 period's last complete week (one definition of the figure: the metric's SQL), and its working.
 
-The metric computes in doubles; the page shows them as the shortest decimal that reads back
-as the same double (``0.1``, not ``0.1000000000000000055...``), rounded only for display.
-
->>> _decimal(0.1), _decimal_or_none(None), _decimal(250000.0).normalize()
-(Decimal('0.1'), None, Decimal('2.5E+5'))
+The reading itself is :mod:`outcomes.roi.budget_projection` (shared with ``outcomes roi
+summary``); this module adds the working panel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,32 +19,12 @@ from outcomes.app import queries
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.roi.working_panel import INPUT_COLUMNS, Working, empty_working
 from outcomes.core.money import money, percent
+from outcomes.roi.budget_projection import BudgetProjection, read_projection
 from outcomes.roi.ledger import decimal_text
 from outcomes.roi.summary import RoiSummary
 
 PROJECTION_METRICS = ("projected_inference_cost", "projected_budget_ratio")
 ASSUMPTION_KEYS = ("projected_monthly_volume", "headroom", "monthly_budget")
-
-
-@dataclass(frozen=True)
-class BudgetProjection:
-    """One week's projected monthly inference cost, as the metrics computed it."""
-
-    week_start: dt.date
-    inference_cost: Decimal  # measured: sum of cost_usd of the week's events (exact)
-    events: int
-    cost_per_inference: Decimal
-    projected_monthly_volume: Decimal
-    headroom: Decimal
-    projected_monthly_cost: Decimal
-    monthly_budget: Decimal | None
-    budget_ratio: Decimal | None
-    headroom_assumed: bool  # True: no headroom in the register, the metric's default was used
-
-    @property
-    def over_budget(self) -> bool | None:
-        """True above 100 % of the budget (None without a budget)."""
-        return None if self.budget_ratio is None else self.budget_ratio > 1
 
 
 def projection(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> BudgetProjection | None:
@@ -57,25 +33,7 @@ def projection(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> BudgetPro
     complete = [w.week_start for w in summary.weeks if w.complete]
     if not complete:
         return None
-    try:
-        found = queries.run(catalog_safe(con), "roi_budget_projection", {"week": complete[-1]})
-    except duckdb.CatalogException:  # a snapshot without events, register or the metric
-        return None
-    if not len(found):
-        return None
-    r = found.iloc[0]
-    return BudgetProjection(
-        week_start=complete[-1],
-        inference_cost=Decimal(r["inference_cost"]),
-        events=int(r["events"]),
-        cost_per_inference=_decimal(r["cost_per_inference"]),
-        projected_monthly_volume=_decimal(r["projected_monthly_volume"]),
-        headroom=_decimal(r["headroom"]),
-        projected_monthly_cost=_decimal(r["projected_monthly_cost"]),
-        monthly_budget=_decimal_or_none(r["monthly_budget"]),
-        budget_ratio=_decimal_or_none(r["budget_ratio"]),
-        headroom_assumed=bool(r["headroom_assumed"]),
-    )
+    return read_projection(catalog_safe(con), complete[-1])
 
 
 def projection_working(
@@ -173,13 +131,3 @@ def _frame(con: Any, name: str, params: dict[str, Any]) -> pd.DataFrame:
         return queries.run(con, name, params)
     except duckdb.CatalogException:
         return pd.DataFrame()
-
-
-def _decimal(value: Any) -> Decimal:
-    return Decimal(repr(float(value)))
-
-
-def _decimal_or_none(value: Any) -> Decimal | None:
-    if value is None or value != value:  # SQL null (None, or NaN in a DataFrame)
-        return None
-    return _decimal(value)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from outcomes.app.views.roi.budget_projection import BudgetProjection
 from outcomes.app.views.roi.summaries import WindowSummaries
 from outcomes.app.views.roi.windows import Window
 from outcomes.core.money import CENT, money, percent, points, signed_money
+from outcomes.roi.budget_projection import BudgetProjection
 from outcomes.roi.ledger import decimal_text
 from outcomes.roi.summary import RUN_RATE_WEEKS, RoiSummary
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-from outcomes.app.views.roi.budget_projection import BudgetProjection, projection
+from outcomes.app.views.roi.budget_projection import projection
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.roi import summary as roi_summary
+from outcomes.roi.budget_projection import BudgetProjection
 from outcomes.roi.ledger import read_ledger
 from outcomes.roi.summary import RoiSummary
 
