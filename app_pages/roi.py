@@ -174,17 +174,19 @@ try:
     # one cached call: the window, the previous period and inception to date
     found = ui.load(summaries.window_summaries, window.start, window.end, prior.start, prior.end)
     current, history = found.current, found.history
-    figures = headline.headline(found, prior)
+    figures = headline.headline(found, prior, window.label)
     figures = roi_closes.with_originals(
         figures, roi_closes.original_figures(current, notes), calendar.currency
     )
     if not current.weeks:
         st.info(f"The ledger has no week starting in {window.label}: pick another period.")
+    for badge in found.status.badges() if found.status else ():
+        st.warning(f"⏳ {window.label} is not final: {badge}")
     for row in (figures[:3], figures[3:]):
         for column, figure in zip(st.columns(3), row, strict=False):
             with column:
                 st.metric(
-                    figure.label,
+                    figure.full_label,
                     figure.text,
                     delta=figure.delta,
                     delta_color=figure.delta_color,
@@ -193,6 +195,8 @@ try:
                     help=figure.help,
                     border=True,
                 )
+                if figure.badges:
+                    st.caption(" · ".join(f"⏳ {b.split(':')[0]}" for b in figure.badges))
                 if figure.alert:
                     st.caption(f"⚠️ :red[{figure.alert}]")
                 if figure.original:

@@ -46,7 +46,8 @@ def _open() -> AppTest:
 
 
 def _headline(at: AppTest) -> dict[str, tuple[str, str | None]]:
-    return {m.label: (m.value, m.delta) for m in at.metric}
+    # a tile's label is "name · what it is": keyed by the name
+    return {m.label.split(" · ")[0]: (m.value, m.delta) for m in at.metric}
 
 
 def _download(at: AppTest, key: str, managers: list[MediaFileManager]) -> bytes:
@@ -74,8 +75,11 @@ def test_roi_is_the_default_page_with_the_headline(demo_env):
         "ROI",
         "Payback week",
         "Annualised run-rate",
-        "Inference cost vs budget",
+        "Projected inference cost vs budget",
     ]
+    bases = [m.label.split(" · ", 1)[1] for m in at.metric]
+    assert bases[1].startswith("actual, 2026-") and bases[1].endswith(", USD")
+    assert bases[5] == "projected at production volume, per month"
     assert headline["Net value to date"][0].startswith(("$", "-$"))
     assert headline["Net value in period"][1] is not None  # a change against the previous period
     titles = [c["title"] for c in charts(at)]
@@ -99,7 +103,7 @@ def test_period_picker_changes_the_headline(demo_env):
         quarter["Net value to date"] != month["Net value to date"] or quarter["ROI"] != month["ROI"]
     )
     assert next(c.value for c in at.caption if "weeks starting" in c.value) != caption_month
-    assert "previous 13 weeks" in next(c.value for c in at.caption if "weeks starting" in c.value)
+    assert "previous quarter (" in next(c.value for c in at.caption if "weeks starting" in c.value)
     options = at.selectbox(key="roi_quarter").options
     at.selectbox(key="roi_quarter").set_value(at.selectbox(key="roi_quarter").options[-1]).run()
     assert (

@@ -7,8 +7,8 @@ Ledger: 13 Mondays 2026-01-05 (k=0) .. 2026-03-30 (k=12), two lines:
 - ``platform`` (cost) = platform_cost (cost rows): 3000 in January (k=0..3), 500 after.
 
 By hand: January net = 4600 - 12000 = -7400; February (k=4..7) 6200 - 2000 = 4200;
-March (k=8..12) 10000 - 2500 = 7500, ROI 300 %. March's previous period is the 5 weeks
-2026-01-26 .. 2026-02-23 (k=3..7): 7500 - 5000 = 2500, ROI 50 %. Cumulative net turns
+March (k=8..12) 10000 - 2500 = 7500, ROI 300 %. March's previous period is the previous
+month, February (k=4..7): 4200, ROI 4200 / 2000 = 210 %. Cumulative net turns
 non-negative at k=10 (2026-03-16: -500 + 1500 = 1000). The week of 2026-03-30 is partial, so
 March's run-rate is k=8..11: (1300 + 1400 + 1500 + 1600) * 13 = 75,400; the previous
 period's is k=4..7: 4200 * 13 = 54,600. Inference: week 2026-03-23 has 4 events of 0.01 ->
@@ -180,18 +180,22 @@ def _headline(con, window):
     return {f.key: f for f in headline.headline(_summaries(con, window), prior)}, prior
 
 
-def test_previous_period_has_the_same_number_of_weeks(con):
+def test_previous_period_is_the_previous_one_of_the_same_kind(con):
     cal = windows.ledger_calendar(con)
     assert (
         cal.weeks == tuple(WEEKS) and cal.as_of == dt.date(2026, 4, 1) and cal.build_id == "B-HAND"
     )
     prior = windows.previous_window(MARCH, cal.anchor)
-    assert (prior.start, prior.end) == (dt.date(2026, 1, 26), dt.date(2026, 3, 1))
-    assert prior.label == "previous 5 weeks"
+    assert (prior.start, prior.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert prior.label == "previous month (2026-02)"
     feb = windows.make_window("month", "2026-02")
-    assert windows.previous_window(feb, cal.anchor).start == dt.date(2026, 1, 5)
+    assert windows.previous_window(feb, cal.anchor).start == dt.date(2026, 1, 1)
     q1 = windows.make_window("quarter", "2026-Q1")
-    assert windows.previous_window(q1, cal.anchor).label == "previous 13 weeks"
+    assert windows.previous_window(q1, cal.anchor).label == "previous quarter (2025-Q4)"
+    custom = windows.make_window("custom", custom=(dt.date(2026, 3, 2), dt.date(2026, 3, 15)))
+    assert windows.previous_window(custom, cal.anchor).label == "previous 2 weeks"
+    figures, _ = _headline(con, MARCH)
+    assert "5 weeks against 4" in figures["net_period"].help
 
 
 def test_headline_figures_and_changes_worked_by_hand(con):
@@ -199,9 +203,9 @@ def test_headline_figures_and_changes_worked_by_hand(con):
     assert figures["net_to_date"].value == Decimal(4300)
     assert figures["net_to_date"].previous == Decimal(-3200)
     assert (figures["net_to_date"].text, figures["net_to_date"].delta) == ("$4,300", "+$7,500")
-    assert (figures["net_period"].text, figures["net_period"].delta) == ("$7,500", "+$5,000")
-    assert figures["roi"].value == Decimal(3) and figures["roi"].previous == Decimal("0.5")
-    assert (figures["roi"].text, figures["roi"].delta) == ("300.0%", "+250.0 pp")
+    assert (figures["net_period"].text, figures["net_period"].delta) == ("$7,500", "+$3,300")
+    assert figures["roi"].value == Decimal(3) and figures["roi"].previous == Decimal("2.1")
+    assert (figures["roi"].text, figures["roi"].delta) == ("300.0%", "+90.0 pp")
     assert figures["payback"].value == dt.date(2026, 3, 16)
     assert (figures["payback"].text, figures["payback"].delta) == (
         "16 Mar 2026",
@@ -406,7 +410,7 @@ def test_one_page_summary_html_is_self_contained_with_png_charts(con):
         "200% of budget",
         "2026-03 closed by ana",
         "B-HAND",
-        "previous 5 weeks",
+        "previous month (2026-02)",
     ):
         assert expected in text, expected
 

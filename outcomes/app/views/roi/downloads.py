@@ -59,7 +59,7 @@ def onepager(con: duckdb.DuckDBPyConnection, window: Window, notes: Sequence[str
     prior = previous_window(window, cal.anchor or window.start)
     s = window_summaries(con, window.start, window.end, prior.start, prior.end)
     current, history = s.current, s.history
-    figures = headline(s, prior)
+    figures = headline(s, prior, window.label)
     # fixed sizes: an exported image has no container to stretch into
     charts: list[tuple[str, Any]] = [
         (

@@ -38,19 +38,30 @@ class Figure:
     original: str | None = None  # the figure as closed, when the period was restated
     arrow: Literal["auto", "off"] = "auto"  # off: a change that is not a rise or a fall
     alert: str | None = None  # a line the reader must not miss (e.g. over budget)
+    basis: str = ""  # what the figure is: actual or projected, its period and unit
+    badges: tuple[str, ...] = ()  # partial / provisional: the period's figures are not final
+
+    @property
+    def full_label(self) -> str:
+        """The label with what the figure is (``ROI · actual, 2026-03, % of costs``)."""
+        return f"{self.label} · {self.basis}" if self.basis else self.label
 
 
 FIGURE_KEYS = ("net_to_date", "net_period", "roi", "payback", "run_rate", "inference_budget")
 
 
-def headline(s: WindowSummaries, prior: Window) -> list[Figure]:
+def headline(s: WindowSummaries, prior: Window, period: str = "period") -> list[Figure]:
     """The six headline figures of the window with their change against the previous period.
 
-    ``prior`` names the previous period in the help texts.
+    ``prior`` names the previous period in the help texts; ``period`` (the window's label) goes
+    into each figure's ``basis``; the window's partial weeks and provisional lines badge the
+    figures they touch.
     """
     current, previous = s.current, s.previous
     c = current.currency
     vs = f"against the {prior.label} ({prior.start:%d %b} – {prior.end:%d %b %Y})"
+    if previous.weeks and len(previous.weeks) != len(current.weeks):
+        vs += f": {len(current.weeks)} weeks against {len(previous.weeks)}"
     if not previous.weeks:
         vs = "not shown: the ledger has no week in the previous period"
     figures = [
@@ -126,7 +137,23 @@ def headline(s: WindowSummaries, prior: Window) -> list[Figure]:
     ]
     if not previous.weeks:
         figures = [replace(f, delta=None) for f in figures]
-    return figures
+    badges = tuple(s.status.badges()) if s.status is not None else ()
+    basis = {
+        "net_to_date": f"actual, to {_end(current)}, {c}",
+        "net_period": f"actual, {period}, {c}",
+        "roi": f"actual, {period}, % of costs",
+        "payback": "actual, week",
+        "run_rate": f"actual, last {RUN_RATE_WEEKS} complete weeks x 13, {c}/year",
+        "inference_budget": "projected at production volume, per month",
+    }
+    return [
+        replace(
+            f,
+            basis=basis[f.key],
+            badges=badges if f.key in ("net_to_date", "net_period", "roi", "payback") else (),
+        )
+        for f in figures
+    ]
 
 
 def _inference_figure(
@@ -135,7 +162,7 @@ def _inference_figure(
     if p is None:
         return Figure(
             "inference_budget",
-            "Inference cost vs budget",
+            "Projected inference cost vs budget",
             "n/a",
             None,
             "off",
@@ -155,7 +182,7 @@ def _inference_figure(
         )
     return Figure(
         "inference_budget",
-        "Inference cost vs budget",
+        "Projected inference cost vs budget",
         text,
         delta,
         "inverse",

@@ -15,9 +15,11 @@ import duckdb
 
 from outcomes.app.views.roi.budget_projection import projection
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
+from outcomes.core.periods import Period
 from outcomes.roi import summary as roi_summary
 from outcomes.roi.budget_projection import BudgetProjection
 from outcomes.roi.ledger import read_ledger
+from outcomes.roi.period_status import PeriodStatus, period_status
 from outcomes.roi.summary import RoiSummary
 
 
@@ -26,10 +28,11 @@ class WindowSummaries:
     """The summaries behind a window's headline, charts and lines."""
 
     current: RoiSummary  # the window
-    previous: RoiSummary  # the previous period (same number of ledger weeks)
+    previous: RoiSummary  # the previous period of the same kind (windows.previous_window)
     history: RoiSummary  # the first ledger week to the window's end
     projection: BudgetProjection | None  # of the window's last complete week
     previous_projection: BudgetProjection | None
+    status: PeriodStatus | None = None  # the window's partial weeks and provisional lines
 
 
 def summary(
@@ -59,4 +62,9 @@ def window_summaries(
         history=roi_summary.summarise(con, None, end, ledger=ledger),
         projection=projection(con, current),
         previous_projection=projection(con, previous),
+        status=period_status(
+            con,
+            Period("window", start, end),
+            [r for r in ledger if start <= r.week_start <= end],
+        ),
     )

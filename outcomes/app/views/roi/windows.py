@@ -4,14 +4,15 @@ is compared with.
 - A period is a month, a quarter, the year to date (1 January to the build's ``as_of`` day) or
   a custom range of days; a week belongs to it when its ``week_start`` is inside (as in
   :mod:`outcomes.roi.summary`).
-- The previous period has the same length in ledger weeks: the ``n`` reporting weeks right
-  before the first week of the period, where ``n`` is the number of reporting weeks in the
-  period. A calendar month can hold 4 or 5 week starts; comparing equal numbers of weeks keeps
-  a 5-week month from looking 25 % better than a 4-week one.
+- The previous period is the previous period of the same kind, as finance compares them: the
+  month before a month, the quarter before a quarter, the same days of the year before for the
+  year to date; a custom range is compared with as many reporting weeks right before it. A
+  month can hold 4 or 5 week starts: the headline says how many weeks each side has when they
+  differ.
 
 >>> w = make_window("month", "2026-03", weeks=(dt.date(2026, 3, 2),), as_of=dt.date(2026, 5, 1))
 >>> previous_window(w, anchor=dt.date(2026, 3, 2))
-Window(kind='previous', label='previous 5 weeks', start=datetime.date(2026, 1, 26), end=datetime.date(2026, 3, 1))
+Window(kind='previous', label='previous month (2026-02)', start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28))
 """
 
 from __future__ import annotations
@@ -185,7 +186,29 @@ def grid_weeks(start: dt.date, end: dt.date, anchor: dt.date) -> list[dt.date]:
 
 
 def previous_window(window: Window, anchor: dt.date) -> Window:
-    """The same number of reporting weeks right before ``window`` (see the module doc)."""
+    """The previous period of the same kind as ``window`` (see the module doc).
+
+    >>> previous_window(make_window("quarter", "2026-Q1"), dt.date(2026, 1, 5)).label
+    'previous quarter (2025-Q4)'
+    >>> ytd = make_window("ytd", as_of=dt.date(2024, 2, 29))
+    >>> previous_window(ytd, dt.date(2024, 1, 1)).span
+    '01 Jan 2023 – 28 Feb 2023'
+    """
+    if window.kind in ("month", "quarter"):
+        before = parse_period(window.label).start - dt.timedelta(days=1)
+        label = (
+            f"{before:%Y-%m}"
+            if window.kind == "month"
+            else f"{before.year}-Q{(before.month - 1) // 3 + 1}"
+        )
+        p = parse_period(label)
+        return Window("previous", f"previous {window.kind} ({p.label})", p.start, p.end)
+    if window.kind == "ytd":
+        year = window.start.year - 1
+        end = window.end.replace(
+            year=year, day=min(window.end.day, 28 if window.end.month == 2 else 31)
+        )
+        return Window("previous", f"same days of {year}", dt.date(year, 1, 1), end)
     weeks = grid_weeks(window.start, window.end, anchor)
     n = max(1, len(weeks))
     first = weeks[0] if weeks else window.start
