@@ -75,12 +75,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     except IngestError as exc:
         raise UsageError(str(exc)) from exc
     for r in results:
-        print(
-            f"{r.status:<22} {r.table_name:<12} {Path(r.source_file).name}: rows in {r.rows_in:,} = "
-            f"accepted {r.rows_accepted:,} + quarantined {r.rows_quarantined:,}"
-            + (f" (corrections {r.rows_corrected:,})" if r.rows_corrected else "")
-            + (f"; extra columns reported: {', '.join(r.extra_columns)}" if r.extra_columns else "")
-        )
+        print(r.accounting_line())
     return OK
 
 

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     future_tolerance_hours: float = Field(
         24.0, ge=0, description="Ingest rejects timestamps later than now plus this many hours."
     )
+    ingest_settle_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Ingest skips (and a later run picks up) a file modified less than this many "
+        "seconds ago, as it may still be written; 0 checks only for changes during the read.",
+    )
     label_coverage_floor: float = Field(
         0.2,
         ge=0,
