@@ -22,8 +22,9 @@ if ui.snapshot_key() is None:
     st.stop()
 
 try:
-    values = ui.load(model_health.health_values)
-    catalog = ui.load(model_health.health_catalog)
+    with st.spinner("Loading the model metrics…"):
+        values = ui.load(model_health.health_values)
+        catalog = ui.load(model_health.health_catalog)
 except Exception as exc:  # a broken snapshot: say so, keep the app alive
     st.error(f"Could not read the model metrics from this snapshot: {exc}")
     st.stop()
@@ -42,29 +43,35 @@ split = left.radio(
     format_func=model_health.SPLIT_LABELS.get,
     horizontal=True,
     key="health_split",
+    bind="query-params",  # every filter is in the URL: a link shares the view
 )
 all_versions = model_health.dimension_values(values, "model_version")
 all_segments = model_health.dimension_values(values, "segment")
 versions = middle.multiselect(
-    "Model versions", all_versions, default=all_versions, key="health_versions"
+    "Model versions", all_versions, default=all_versions, key="health_versions", bind="query-params"
 )
-segments = right.multiselect("Segments", all_segments, default=all_segments, key="health_segments")
-window = window_col.selectbox("Weeks", list(model_health.WINDOWS), index=1, key="health_window")
+segments = right.multiselect(
+    "Segments", all_segments, default=all_segments, key="health_segments", bind="query-params"
+)
+window = window_col.selectbox(
+    "Weeks", list(model_health.WINDOWS), index=1, key="health_window", bind="query-params"
+)
 since = model_health.window_start(values, model_health.WINDOWS[window])
 
 versions_seen = ui.load(annotations.version_change_annotations)
 store = ui.state_store()
 
 
-drawn = ui.load(
-    model_health.health_charts,
-    model_health.CHARTED,
-    split,
-    since,
-    model_health.narrowed(versions, all_versions),
-    model_health.narrowed(segments, all_segments),
-    tuple(annotations.chart_annotations(store, versions_seen, m) for m in model_health.CHARTED),
-)
+with st.spinner("Drawing the charts…"):
+    drawn = ui.load(
+        model_health.health_charts,
+        model_health.CHARTED,
+        split,
+        since,
+        model_health.narrowed(versions, all_versions),
+        model_health.narrowed(segments, all_segments),
+        tuple(annotations.chart_annotations(store, versions_seen, m) for m in model_health.CHARTED),
+    )
 
 
 def draw(metric: str) -> None:
@@ -97,6 +104,7 @@ def latency_percentile() -> str:
         format_func=lambda m: m.removeprefix("latency_"),
         horizontal=True,
         key="health_latency",
+        bind="query-params",
     )
 
 

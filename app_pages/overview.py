@@ -4,6 +4,7 @@ import streamlit as st
 
 from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.views import metric_definitions
 from outcomes.app.views import snapshot_info as warehouse
 
 st.title("📊 Overview")
@@ -12,20 +13,31 @@ if ui.snapshot_key() is None:
     st.info(warehouse.NO_SNAPSHOT)
     st.stop()
 
-latest = ui.load(warehouse.latest_values)
+with st.spinner("Loading the latest figures…"):
+    latest = ui.load(warehouse.latest_values)
+    catalog = ui.load(metric_definitions.metric_catalog)
 failed = latest[latest["build_status"] != "ok"]
 st.caption(f"{len(latest)} metrics in this build, {len(failed)} failed.")
+titles = dict(zip(catalog["name"], catalog["title"], strict=True))
 for row in failed.itertuples():
-    st.error(f"**{row.metric}** failed to build: {row.error}")
+    st.error(f"**{titles.get(row.metric, row.metric)}** failed to build: {row.error}")
 
 ui.show_sql(*warehouse.VALUE_QUERIES)
-st.dataframe(
-    latest[["metric", "week_start", "value", "flag", "build_status"]],
-    hide_index=True,
-    width="stretch",
-    column_config={"value": st.column_config.NumberColumn(format="%.4g")},
-)
+st.dataframe(warehouse.readable_latest(latest, catalog), hide_index=True, width="stretch")
 
-metric = st.selectbox("Trend of", latest["metric"].tolist(), key="overview_metric")
-series = ui.load(warehouse.metric_series, metric)
-st.altair_chart(charts.overview_trend(series, metric), width="stretch")
+metrics = latest["metric"].tolist()
+metric = st.selectbox(
+    "Trend of",
+    metrics,
+    format_func=lambda m: titles.get(m, m),
+    key="overview_metric",
+    bind="query-params",
+)
+info = catalog[catalog["name"] == metric]
+unit = info["unit"].iloc[0] if len(info) and isinstance(info["unit"].iloc[0], str) else None
+with st.spinner("Loading the trend…"):
+    series = ui.load(warehouse.metric_series, metric)
+st.altair_chart(
+    charts.overview_trend(series, metric, title=titles.get(metric, metric), unit=unit),
+    width="stretch",
+)

@@ -118,6 +118,7 @@ kind = kind_col.radio(
     format_func=windows.WINDOW_KINDS.get,
     horizontal=True,
     key="roi_kind",
+    bind="query-params",  # the period is in the URL: a link shares it
 )
 custom = None
 label = None
@@ -130,6 +131,7 @@ if kind in ("month", "quarter"):
         index=options.index(default),
         format_func=_with_lock,
         key=f"roi_{kind}",
+        bind="query-params",
     )
 elif kind == "custom":
     picked = label_col.date_input(
@@ -201,6 +203,10 @@ try:
                     st.caption(f"⚠️ :red[{figure.alert}]")
                 if figure.original:
                     st.caption(f"🔁 Restated · as closed: **{figure.original}**")
+    if current.weeks:
+        with st.spinner("Computing the ROI range…"):
+            span = ui.load(headline.headline_range, window.start, window.end)
+        st.caption(f"📏 {headline.range_text(span, calendar.currency, window)}")
 except Exception as exc:
     st.error(f"The headline figures could not be computed: {exc}")
     figures = []

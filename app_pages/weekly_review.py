@@ -1,6 +1,7 @@
-"""Weekly review: one week's scorecard, alerts, drift, data quality, notes, output review,
-sign-off and export. Layout only; the figures come from outcomes.app.views.weekly_review and
-outcomes.app.charts."""
+"""Weekly review: what needs action first (new, worsened, unowned, unacknowledged, overdue
+alerts), then what changed most, then the scorecard; alerts new / ongoing / resolved, drift,
+data quality, notes, output review, sign-off with its checklist, and export. Layout only; the
+figures come from outcomes.app.views.weekly_review and outcomes.app.charts."""
 
 import datetime as dt
 
@@ -13,29 +14,26 @@ from outcomes.app.views import snapshot_info as warehouse
 from outcomes.app.views.weekly_review import (
     actions,
     alerts,
+    changes,
+    checklist,
     data_quality,
     drift,
     output_review,
     pack,
     scorecard,
+    triage,
     weeks,
 )
 
 st.title("🗓️ Weekly review")
 
 if ui.snapshot_key() is None:
-    st.info(
-        "No data yet. Run `make run` (generates the demo), or load your files with "
-        "`outcomes ingest <file> --table <table>` and then `outcomes build`."
-    )
+    st.info(weeks.NO_SNAPSHOT)
     st.stop()
 
 calendar = ui.load(weeks.weeks)
 if calendar.empty:
-    st.info(
-        "The snapshot has no AI events, so there is no week to review. Load some with "
-        "`outcomes ingest <file> --table ai_events`, then `outcomes build`."
-    )
+    st.info(weeks.NO_WEEKS)
     st.stop()
 
 options = [w.isoformat() for w in calendar["week_start"]]
@@ -55,77 +53,178 @@ store = ui.state_store()
 state = st.session_state
 
 
-def guarded(title: str, render) -> None:
-    """Draw one panel; a failure shows an error card and the rest of the page still works."""
+def section(anchor: str, render, divider: str = "gray") -> None:
+    """Draw one section under its header; a failure shows an error card in it and the rest
+    of the page still works."""
+    st.header(SECTIONS[anchor], anchor=anchor, divider=divider)
     try:
         render()
     except Exception as exc:  # noqa: BLE001 - any failure of one panel stays in that panel
-        st.error(f"**{title}** could not be shown: {exc}")
+        st.error(f"**{SECTIONS[anchor]}** could not be shown: {exc}")
+
+
+def table(frame, labels: dict, key: str, **config) -> None:
+    """A full-width table without its index, columns named by ``labels``."""
+    st.dataframe(
+        frame, hide_index=True, width="stretch", column_config={**labels, **config}, key=key
+    )
 
 
 # -- actions (callbacks run before the rerun draws the page, so tables show the new rows) ----
+# They read ack_choices and open_now, set further down: a callback runs at the next rerun.
 
 
-def flash(outcome: tuple[str, str], clear: str | None = None) -> None:
-    """Keep the action's message for the rerun; empty its text input when it worked."""
+def flash(outcome: tuple[str, str], section: str, clear: str | None = None) -> None:
+    """Keep the action's message for the rerun, shown in the section it was taken in (and
+    as a toast); empty its text input when it worked."""
     if outcome[0] == "success" and clear:
         state[clear] = ""
-    state.setdefault("wr_flash", []).append(outcome)
+    state.setdefault("wr_flash", []).append((section, *outcome))
+
+
+def show_flash(section: str) -> None:
+    """The messages of the actions taken in ``section`` since the last run."""
+    kept = []
+    for where, kind, text in state.get("wr_flash", []):
+        if where != section:
+            kept.append((where, kind, text))
+            continue
+        (st.success if kind == "success" else st.error)(text)
+        st.toast(text, icon="✅" if kind == "success" else "⚠️")
+    state["wr_flash"] = kept
 
 
 def acknowledge() -> None:
     alert = state.get("wr_ack_alert")
-    flash(actions.acknowledge(store, alert, name, state.get("wr_ack_note", "")), "wr_ack_note")
+    action = state.get("wr_ack_action", "acknowledge")
+    reference = (state.get("wr_ack_ref_start"), state.get("wr_ack_ref_end"))
+    outcome = actions.acknowledge(
+        store,
+        alert,
+        name,
+        state.get("wr_ack_note", ""),
+        label=ack_choices.get(alert, "the alert"),
+        action=action,
+        snooze_weeks=int(state.get("wr_ack_weeks") or 0),
+        reference=reference if all(reference) else None,
+    )
+    flash(outcome, "needs-action", "wr_ack_note")
 
 
 def add_note() -> None:
     text, kind = state.get("wr_note_text", ""), state.get("wr_note_kind", "other")
     outcome = actions.add_note(store, week, text, kind, name, state.get("wr_note_metric"))
-    flash(outcome, "wr_note_text")
+    flash(outcome, "notes", "wr_note_text")
 
 
 def save_verdict() -> None:
     event_id, verdict = state.get("wr_review_event"), state.get("wr_review_verdict", "correct")
     comment = state.get("wr_review_comment", "")
     outcome = actions.record_verdict(store, event_id, week, verdict, name, comment)
-    flash(outcome, "wr_review_comment")
+    flash(outcome, "output-review", "wr_review_comment")
 
 
 def sign_off() -> None:
-    flash(actions.sign_off(store, week, name, state.get("wr_signoff_comment", "")))
+    outcome = actions.sign_off(
+        store,
+        week,
+        name,
+        state.get("wr_signoff_comment", ""),
+        open_now,
+        state.get("wr_signoff_reason", ""),
+    )
+    flash(outcome, "sign-off")
 
 
 # -- header --------------------------------------------------------------------------------
 
-for kind, text in state.pop("wr_flash", []):
-    (st.success if kind == "success" else st.error)(text)
-
-latest_signoff = weeks.latest_signoff(store, week)
+signoffs = store.signoffs(week)
+latest_signoff = signoffs[-1] if signoffs else None
 st.markdown("  \n".join(weeks.week_facts(week_row, latest_signoff)))
 if not name and any(ui.can(a) for a in ("acknowledge", "annotate", "review", "sign_off")):
     st.caption("Enter your name in the sidebar to acknowledge, annotate, review or sign off.")
 
-catalog = ui.load(metric_definitions.metric_catalog)
-versions = ui.load(annotations.version_change_annotations)
-card = ui.load(scorecard.scorecard, week)
-raw_alerts = ui.load(alerts.alerts_for_week, week)
+with st.spinner("Loading the week's review…"):
+    catalog = ui.load(metric_definitions.metric_catalog)
+    versions = ui.load(annotations.version_change_annotations)
+    card = ui.load(scorecard.scorecard, week)
+    raw_alerts = ui.load(alerts.alerts_for_week, week)
+    triaged = ui.load(triage.triage, week)
+    unowned = ui.load(metric_definitions.unowned_metrics)
 week_alerts = alerts.attach_acknowledgements(
     raw_alerts, store.acknowledgements(raw_alerts["alert_key"].tolist())
 )
-unowned = ui.load(metric_definitions.unowned_metrics)
+alert_state = triage.with_state(
+    triaged, store.acknowledgements(), week, ui.settings().review_overdue_weeks
+)
+todo = triage.needs_action(alert_state)
+ack_choices = triage.alert_choices(alert_state)
+verdicts = store.verdicts(week)
+with st.spinner("Sampling the week's outputs…"):
+    sample = output_review.attach_verdicts(ui.load(output_review.output_sample, week), verdicts)
+summary = output_review.verdict_summary(sample, verdicts)
+open_now = checklist.open_items(alert_state, summary, unowned)
 
-# One scrolling page, section by section: the review reads top to bottom like its export,
-# and every chart is in the page (a chart in a hidden tab is never drawn).
-SECTIONS = {
-    "scorecard": "Scorecard",
-    "alerts": "Alerts",
-    "drift": "Drift",
-    "data-quality": "Data quality",
-    "notes": "Notes",
-    "output-review": "Output review",
-    "sign-off": "Sign-off & export",
-}
+# One scrolling page, section by section, in the order a reviewer acts: what needs action,
+# what moved, then the full scorecard (every chart is in the page: a hidden tab draws none).
+SECTIONS = weeks.SECTIONS
 st.markdown(" · ".join(f"[{title}](#{anchor})" for anchor, title in SECTIONS.items()))
+
+# -- needs action ----------------------------------------------------------------------------
+
+
+def render_needs_action() -> None:
+    ui.show_sql(*triage.QUERIES)
+    show_flash("needs-action")
+    st.caption(triage.counts_text(alert_state))
+    if todo.empty:
+        st.success("Nothing needs action: every alert is acknowledged, snoozed or accepted.")
+    else:
+        table(todo[list(triage.TODO_LABELS)], triage.TODO_LABELS, "wr_todo_table")
+    if unowned:
+        st.warning(checklist.unowned_text(unowned))
+    if ack_choices and ui.can("acknowledge"):
+        render_acknowledge()
+
+
+def render_acknowledge() -> None:
+    st.subheader("Acknowledge, snooze or accept")
+    st.selectbox("Alert", list(ack_choices), format_func=ack_choices.get, key="wr_ack_alert")
+    choice = st.radio(
+        "What to do",
+        list(actions.ACK_CHOICES),
+        format_func=actions.ACK_CHOICES.get,
+        horizontal=True,
+        key="wr_ack_action",
+        help="A snooze or an accepted reference stops the alert paging (here and in the "
+        "digest); it stays listed, marked with who did it and why.",
+    )
+    if choice == "snooze":
+        st.number_input("Weeks", min_value=1, max_value=26, value=2, step=1, key="wr_ack_weeks")
+    if choice == "accept_reference":
+        left, right = st.columns(2)
+        left.date_input(
+            "New reference from", value=week - dt.timedelta(days=28), key="wr_ack_ref_start"
+        )
+        right.date_input("to", value=week, key="wr_ack_ref_end")
+    st.text_input("Note", key="wr_ack_note", placeholder="what you found, what happens next")
+    st.button("Acknowledge", key="wr_ack_button", on_click=acknowledge, disabled=not name)
+
+
+section("needs-action", render_needs_action, divider="red")
+
+# -- biggest changes -------------------------------------------------------------------------
+
+
+def render_changes() -> None:
+    moved = changes.biggest_changes(card)
+    if moved.empty:
+        st.caption("No metric changed against last week.")
+        return
+    table(moved, changes.CHANGE_LABELS, "wr_changes_table")
+
+
+section("changes", render_changes)
 
 # -- scorecard -----------------------------------------------------------------------------
 
@@ -138,26 +237,10 @@ def render_scorecard() -> None:
     for row in card[card["status"] == "error"].itertuples():
         st.error(f"**{row.title}** (`{row.metric}`) failed to build: {row.error}")
     st.caption(scorecard.status_counts(card))
-    for kind, table in scorecard.kind_tables(card):
+    for kind, rows in scorecard.kind_tables(card):
         st.subheader(str(kind).capitalize())
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "title": st.column_config.TextColumn("Metric"),
-                "value_text": st.column_config.TextColumn("Value"),
-                "change_text": st.column_config.TextColumn("vs last week"),
-                "spark": st.column_config.LineChartColumn("Last 8 weeks"),
-                "status_label": st.column_config.TextColumn("Status"),
-                "owner": st.column_config.TextColumn("Owner"),
-                "flag": st.column_config.TextColumn(
-                    "Flag", help="provisional / partial / insufficient"
-                ),
-                "basis": st.column_config.TextColumn("Row", help="all = all-dimensions total"),
-            },
-            key=f"wr_scorecard_{kind}",
-        )
+        spark = st.column_config.LineChartColumn("Last 8 weeks")
+        table(rows, scorecard.COLUMN_LABELS, f"wr_scorecard_{kind}", spark=spark)
     choices = scorecard.trend_choices(card)
     metric = st.selectbox("Trend of", list(choices), format_func=choices.get, key="wr_trend_metric")
     info = catalog[catalog["name"] == metric].iloc[0]
@@ -175,55 +258,31 @@ def render_scorecard() -> None:
     st.vega_lite_chart(spec, width="stretch", key="wr_trend_chart")
 
 
-st.header("Scorecard", anchor="scorecard", divider="gray")
-guarded("Scorecard", render_scorecard)
+section("scorecard", render_scorecard)
 
 # -- alerts --------------------------------------------------------------------------------
 
 
 def render_alerts() -> None:
     ui.show_sql(*alerts.QUERIES)
-    if week_alerts.empty:
-        st.success("No metric is at a warn or alert level this week.")
-    else:
-        st.dataframe(
-            week_alerts[alerts.SHOWN_COLUMNS],
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "value": st.column_config.NumberColumn(format="%.4g"),
-                "threshold": st.column_config.NumberColumn(format="%.4g"),
-                "ack_by": "Acknowledged by",
-                "ack_at": st.column_config.DatetimeColumn("At (UTC)", format="YYYY-MM-DD HH:mm"),
-                "ack_note": "Note",
-            },
-            key="wr_alerts_table",
-        )
-        if ui.can("acknowledge"):
-            labels = alerts.alert_labels(week_alerts)
-            st.selectbox("Alert", list(labels), format_func=labels.get, key="wr_ack_alert")
-            st.text_input(
-                "Note", key="wr_ack_note", placeholder="what you found, what happens next"
-            )
-            st.button(
-                "Acknowledge",
-                key="wr_ack_button",
-                on_click=acknowledge,
-                disabled=not name,
-            )
-    st.subheader("Unowned metrics")
-    if unowned:
-        st.warning(
-            f"{len(unowned)} metrics name no owner: "
-            + ", ".join(f"`{m}`" for m in unowned)
-            + ". Add `owner:` to their headers."
-        )
-    else:
-        st.caption("Every metric names an owner.")
+    if alert_state.empty:
+        st.success("No metric is at a warn or alert level this week or last week.")
+        return
+    titles = {
+        "new": "New this week",
+        "ongoing": "Ongoing",
+        "resolved": "Resolved since last week",
+    }
+    for group in triage.GROUPS:
+        rows = triage.group_table(alert_state, group)
+        st.subheader(f"{titles[group]} ({len(rows)})")
+        if rows.empty:
+            st.caption("None.")
+            continue
+        table(rows, triage.GROUP_LABELS, f"wr_alerts_{group}")
 
 
-st.header("Alerts", anchor="alerts", divider="gray")
-guarded("Alerts", render_alerts)
+section("alerts", render_alerts)
 
 # -- drift ---------------------------------------------------------------------------------
 
@@ -280,8 +339,7 @@ def render_drift() -> None:
     )
 
 
-st.header("Drift", anchor="drift", divider="gray")
-guarded("Drift", render_drift)
+section("drift", render_drift)
 
 # -- data quality --------------------------------------------------------------------------
 
@@ -295,24 +353,16 @@ def render_quality() -> None:
         st.caption(
             "Hours from the newest row of each source to the end of the week (or the build)."
         )
+        hours = st.column_config.NumberColumn("Hours", format="%.1f")
         st.dataframe(
-            dq["freshness"],
-            hide_index=True,
-            column_config={"hours": st.column_config.NumberColumn("Hours", format="%.1f")},
-            key="wr_dq_freshness",
+            dq["freshness"], hide_index=True, column_config={"hours": hours}, key="wr_dq_freshness"
         )
         st.subheader("Null rates")
         if dq["null_rates"].empty:
             st.caption("No loads started in this week, so no null rates for it.")
         else:
-            st.dataframe(
-                dq["null_rates"],
-                hide_index=True,
-                column_config={
-                    "null_rate": st.column_config.NumberColumn("Null rate", format="percent")
-                },
-                key="wr_dq_nulls",
-            )
+            rate = {"null_rate": st.column_config.NumberColumn("Null rate", format="percent")}
+            st.dataframe(dq["null_rates"], hide_index=True, column_config=rate, key="wr_dq_nulls")
     with right:
         st.subheader("Newest load per table")
         st.dataframe(dq["loads"], hide_index=True, key="wr_dq_loads")
@@ -323,22 +373,17 @@ def render_quality() -> None:
         st.dataframe(dq["quarantine"], hide_index=True, width="stretch", key="wr_dq_quarantine")
 
 
-st.header("Data quality", anchor="data-quality", divider="gray")
-guarded("Data quality", render_quality)
+section("data-quality", render_quality)
 
 # -- notes ---------------------------------------------------------------------------------
 
 
 def render_notes() -> None:
     ui.show_sql(*annotations.QUERIES)
+    show_flash("notes")
     notes = annotations.week_notes(store, versions, week)
     if len(notes):
-        st.dataframe(
-            notes[["kind", "metric", "text", "author", "created_at"]],
-            hide_index=True,
-            width="stretch",
-            key="wr_notes_table",
-        )
+        table(notes[["kind", "metric", "text", "author", "created_at"]], {}, "wr_notes_table")
     else:
         st.caption("No notes on this week yet.")
     if ui.can("annotate"):
@@ -351,18 +396,14 @@ def render_notes() -> None:
         st.button("Add note", key="wr_note_add", on_click=add_note, disabled=not name)
 
 
-st.header("Notes", anchor="notes", divider="gray")
-guarded("Notes", render_notes)
+section("notes", render_notes)
 
 # -- output review -------------------------------------------------------------------------
-
-verdicts = store.verdicts(week)
-sample = output_review.attach_verdicts(ui.load(output_review.output_sample, week), verdicts)
-summary = output_review.verdict_summary(sample, verdicts)
 
 
 def render_output_review() -> None:
     ui.show_sql(*output_review.QUERIES)
+    show_flash("output-review")
     if sample.empty:
         st.info("No AI outputs in this week to review.")
         return
@@ -391,18 +432,35 @@ def render_output_review() -> None:
         st.button("Save verdict", key="wr_review_save", on_click=save_verdict, disabled=not name)
 
 
-st.header("Output review", anchor="output-review", divider="gray")
-guarded("Output review", render_output_review)
+section("output-review", render_output_review)
 
 # -- sign-off and export -------------------------------------------------------------------
 
 
 def render_signoff_export() -> None:
     ui.show_sql(*warehouse.QUERIES)
-    if latest_signoff:
-        st.success(f"Signed off by {weeks.signoff_text(latest_signoff)}")
-    if ui.can("sign_off"):
+    show_flash("sign-off")
+    for signed in signoffs:
+        st.success(f"Signed off by {weeks.signoff_text(signed)}")
+    st.subheader("Checklist")
+    st.markdown(
+        "  \n".join(
+            f"{'✅' if done else '⬜'} {line}"
+            for line, done in checklist.checklist(alert_state, summary, unowned)
+        )
+    )
+    for item in open_now:
+        st.markdown(f"- Open: {item}")
+    mine = [s for s in signoffs if s.author == name]
+    if mine:
+        st.caption(f"You signed this week off at {mine[0].created_at:%Y-%m-%d %H:%M} UTC.")
+    elif ui.can("sign_off"):
         st.text_input("Sign-off comment", key="wr_signoff_comment")
+        if open_now:
+            st.text_input(
+                "Reason for signing over the open items (required, stored and shown)",
+                key="wr_signoff_reason",
+            )
         st.button(
             f"Sign off the week of {week}",
             key="wr_signoff_button",
@@ -434,5 +492,4 @@ def render_signoff_export() -> None:
         )
 
 
-st.header("Sign-off & export", anchor="sign-off", divider="gray")
-guarded("Sign-off and export", render_signoff_export)
+section("sign-off", render_signoff_export)

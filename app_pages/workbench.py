@@ -7,6 +7,7 @@ import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
 from outcomes.app.views import catalog, draft_save, draft_validation, metric_detail, workbench
+from outcomes.app.views import schema_browser as schemas
 from outcomes.app.views import snapshot_info as warehouse
 
 try:  # ships its own JavaScript, works offline; a plain text area otherwise
@@ -64,6 +65,9 @@ with st.container(border=True):
             else:
                 _open(new_name, workbench.template(new_name))
                 st.rerun()
+
+with st.expander("📖 Schema browser: every table and column you can query, with descriptions"):
+    st.dataframe(ui.load(schemas.schema_columns), hide_index=True, key="wb_schema")
 
 name = state["wb_name"]
 saved = workbench.current_text(settings, name)

@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -94,6 +94,38 @@ class SandboxSettings(BaseModel):
     threads: int = Field(default=2, ge=1, description="DuckDB threads for the sandbox connection.")
 
 
+class DigestSettings(BaseModel):
+    """Delivery of the weekly digest (`outcomes digest`): SMTP, webhooks, routing by owner."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    smtp_host: str = Field(default="", description="SMTP server; empty: no email is sent.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP session with STARTTLS."
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty: no login.")
+    smtp_password: SecretStr = Field(
+        default=SecretStr(""), description="SMTP password (set it in the environment or .env)."
+    )
+    sender: str = Field(
+        default="outcomes@localhost", description="From address of the digest emails."
+    )
+    routes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Owner (the `owner:` of metric headers) -> recipients of that owner's "
+        "items: email addresses, or http(s) URLs of Slack-compatible webhooks.",
+    )
+    everything_to: list[str] = Field(
+        default_factory=list,
+        description="Recipients of the whole digest (every owner's items, and items without "
+        "an owner): email addresses or webhook URLs.",
+    )
+    timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Timeout of one SMTP session or webhook call."
+    )
+
+
 class Settings(BaseSettings):
     """Settings of Outcomes. See the README's configuration table."""
 
@@ -138,12 +170,6 @@ class Settings(BaseSettings):
     future_tolerance_hours: float = Field(
         24.0, ge=0, description="Ingest rejects timestamps later than now plus this many hours."
     )
-    ingest_settle_seconds: float = Field(
-        0.0,
-        ge=0,
-        description="Ingest skips (and a later run picks up) a file modified less than this many "
-        "seconds ago, as it may still be written; 0 checks only for changes during the read.",
-    )
     label_coverage_floor: float = Field(
         0.2,
         ge=0,
@@ -158,6 +184,19 @@ class Settings(BaseSettings):
     )
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="Workbench sandbox limits."
+    )
+    review_overdue_weeks: int = Field(
+        2,
+        ge=1,
+        description="An alert ongoing for more weeks than this without acknowledgement is "
+        "listed as overdue in the weekly review and the digest.",
+    )
+    app_url: str = Field(
+        "http://127.0.0.1:8501",
+        description="Address of the app as readers reach it: the digest's links point there.",
+    )
+    digest: DigestSettings = Field(
+        default_factory=DigestSettings, description="Weekly digest delivery."
     )
     allow_sql_edits: bool = Field(
         False,

@@ -32,6 +32,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from outcomes.core.formats import format_value
+
 # Tableau colours; a series' index is a stable hash of its name.
 # Red and amber are left out: they mean alert and warn.
 PALETTE: tuple[str, ...] = (
@@ -112,28 +114,6 @@ def axis_title(title: str, unit: str | None) -> str:
     return f"{title} ({label})" if label else title
 
 
-def format_value(value: Any, unit: str | None) -> str:
-    """A value as text for tables and exports, by unit.
-
-    >>> format_value(0.8734, "ratio"), format_value(1234.5, "usd"), format_value(None, "ms")
-    ('87.3%', '$1,234.50', '–')
-    """
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    v = float(value)
-    if unit == "ratio":
-        return f"{v:.1%}"
-    if unit == "usd":
-        return f"${v:,.2f}"
-    if unit in ("count", "tokens", "ms"):
-        return f"{v:,.0f}"
-    if unit in ("hours", "minutes"):
-        return f"{v:,.1f}"
-    if unit == "score":
-        return f"{v:.3f}"
-    return f"{v:,.4g}"
-
-
 def series_color(name: object) -> str:
     """The colour of a series name on every chart (fixed names first, else a stable hash).
 
@@ -183,6 +163,59 @@ def color_scale(values: Iterable[object]) -> alt.Scale:
     return alt.Scale(domain=domain, range=colors)
 
 
+TITLE_WIDTH = 70  # characters a title line holds before it wraps (narrow columns clip more)
+LEGEND = {"orient": "bottom", "columns": 4, "labelLimit": 220, "symbolLimit": 40}
+
+
+def wrapped_title(title: str, subtitle: str = "", width: int = TITLE_WIDTH) -> alt.TitleParams:
+    """A chart title wrapped on word boundaries (a long one never runs off the chart),
+    anchored left, with an optional wrapped subtitle.
+
+    >>> wrapped_title("a " * 50, width=20).to_dict()["text"][0]
+    'a a a a a a a a a a'
+    """
+    import textwrap
+
+    lines = textwrap.wrap(title, width) or [title]
+    sub = textwrap.wrap(subtitle, width + 20) if subtitle else []
+    return alt.TitleParams(
+        lines if len(lines) > 1 else lines[0],
+        subtitle=(sub if len(sub) > 1 else sub[0]) if sub else alt.Undefined,
+        anchor="start",
+    )
+
+
+def legend(title: str) -> alt.Legend:
+    """A legend under the plot, in columns: a tall legend never pushes the title off."""
+    return alt.Legend(title=title, **LEGEND)
+
+
+def week_axis(weeks: Iterable[object], fmt: str = "%b %d") -> alt.Axis:
+    """The x axis of a weekly chart: one label per week when there are few weeks (a
+    single-week series would otherwise repeat the same date across the axis).
+
+    >>> week_axis(pd.to_datetime(["2026-01-05"])).to_dict()["values"]
+    [{'date': 5, 'month': 1, 'year': 2026}]
+    """
+    unique = sorted({pd.Timestamp(w) for w in weeks if not pd.isna(w)})
+    if 0 < len(unique) <= 12:
+        return alt.Axis(
+            format=fmt,
+            labelAngle=0,
+            values=[alt.DateTime(year=w.year, month=w.month, date=w.day) for w in unique],
+        )
+    return alt.Axis(format=fmt, labelAngle=0, labelOverlap=True)
+
+
+def week_scale(weeks: Iterable[object]) -> alt.Scale:
+    """Half a week of room either side of a single week, so its point sits in the middle."""
+    unique = sorted({pd.Timestamp(w) for w in weeks if not pd.isna(w)})
+    if len(unique) == 1:
+        half = pd.Timedelta(days=3, hours=12)
+        return alt.Scale(domain=[(unique[0] - half).isoformat(), (unique[0] + half).isoformat()])
+    return alt.Scale()
+
+
 def _dates(frame: pd.DataFrame, column: str = "week_start") -> pd.DataFrame:
     out = frame.copy()
     if column in out.columns:
@@ -227,7 +260,7 @@ def annotation_layer(annotations: pd.DataFrame | None) -> alt.Chart | None:
         .mark_rule(strokeDash=[2, 2], strokeWidth=1.5, opacity=0.8)
         .encode(
             x="week_start:T",
-            color=alt.Color("kind:N", scale=scale, legend=alt.Legend(title="Notes")),
+            color=alt.Color("kind:N", scale=scale, legend=legend("Notes")),
             tooltip=tooltip,
         )
     )
@@ -270,7 +303,7 @@ def threshold_layer(thresholds: Mapping[str, Any] | None, unit: str | None) -> a
         .mark_rule(strokeDash=[6, 4], strokeWidth=1.5)
         .encode(
             y="threshold:Q",
-            color=alt.Color("level:N", scale=scale, legend=alt.Legend(title="Threshold")),
+            color=alt.Color("level:N", scale=scale, legend=legend("Threshold")),
             tooltip=[
                 alt.Tooltip("level:N", title="Level"),
                 alt.Tooltip("threshold:Q", title="Threshold", format=unit_format(unit)),
@@ -312,7 +345,12 @@ def trend_chart(
     ]
     if color_field:
         tooltip.insert(1, alt.Tooltip(f"{color_field}:N", title=color_field))
-    x = alt.X("week_start:T", title="Week", axis=alt.Axis(format="%b %d", labelAngle=0))
+    x = alt.X(
+        "week_start:T",
+        title="Week",
+        axis=week_axis(data["week_start"]),
+        scale=week_scale(data["week_start"]),
+    )
     y = alt.Y(
         "value:Q",
         title=axis_title(y_title, unit),
@@ -323,7 +361,7 @@ def trend_chart(
     encode: dict[str, Any] = {"x": x, "y": y}
     if color_field:
         encode["color"] = alt.Color(
-            f"{color_field}:N", scale=color_scale(data[color_field]), title=color_field
+            f"{color_field}:N", scale=color_scale(data[color_field]), legend=legend(color_field)
         )
     line = base.mark_line(strokeWidth=2).encode(**encode)
     if not color_field:
@@ -353,7 +391,7 @@ def trend_chart(
         alt.layer(*layers)
         .resolve_scale(color="independent")
         .properties(
-            title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined, anchor="start"),
+            title=wrapped_title(title, subtitle),
             height=height,
         )
     )
@@ -409,20 +447,37 @@ def sparkline_points(values: Sequence[float | None] | None) -> list[float] | Non
     return points or None
 
 
-def overview_trend(series: pd.DataFrame, metric: str) -> alt.Chart:
-    """The overview's line of one metric's all-dimensions weekly values, as built (no unit).
+def overview_trend(
+    series: pd.DataFrame, metric: str, *, title: str | None = None, unit: str | None = None
+) -> alt.Chart:
+    """The overview's line of one metric's all-dimensions weekly values, by its header's
+    title and unit.
 
     >>> s = pd.DataFrame({"week_start": pd.to_datetime(["2026-01-05"]), "value": [1.0],
     ...                   "flag": [None]})
-    >>> overview_trend(s, "accuracy").to_dict()["title"]
-    'accuracy, weekly (all dimensions)'
+    >>> overview_trend(s, "accuracy", title="Accuracy").to_dict()["title"]["text"]
+    'Accuracy, weekly (all dimensions)'
     """
+    name = title or metric
+    data = _dates(series)
+    data["week"] = data["week_start"].dt.strftime("%Y-%m-%d")
+    data["flag"] = data["flag"].fillna("") if "flag" in data else ""
+    fmt = unit_format(unit)
     return (
-        alt.Chart(series, title=f"{metric}, weekly (all dimensions)")
-        .mark_line(point=True)
+        alt.Chart(data, title=wrapped_title(f"{name}, weekly (all dimensions)"))
+        .mark_line(point=True, color=series_color("all"))
         .encode(
-            x=alt.X("week_start:T", title="Week"),
-            y=alt.Y("value:Q", title=metric),
-            tooltip=["week_start:T", alt.Tooltip("value:Q", format=".4g"), "flag:N"],
+            x=alt.X(
+                "week_start:T",
+                title="Week",
+                axis=week_axis(data["week_start"]),
+                scale=week_scale(data["week_start"]),
+            ),
+            y=alt.Y("value:Q", title=axis_title(name, unit), axis=alt.Axis(format=fmt)),
+            tooltip=[
+                alt.Tooltip("week:N", title="Week"),
+                alt.Tooltip("value:Q", title=name, format=fmt),
+                alt.Tooltip("flag:N", title="Flag"),
+            ],
         )
     )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from outcomes.app.charts import color_scale
+from outcomes.app.charts import color_scale, legend, wrapped_title
 
 
 def heatmap(
@@ -67,7 +67,7 @@ def heatmap(
                 *[alt.Tooltip(f"{t}:N") for t in tooltip],
             ],
         )
-        .properties(title=alt.TitleParams(title, anchor="start"))
+        .properties(title=wrapped_title(title))
     )
     if select:
         chart = chart.add_params(alt.selection_point(name="cell", fields=[x, y]))
@@ -88,7 +88,7 @@ def distribution_chart(dist: pd.DataFrame, *, title: str) -> alt.Chart:
             xOffset=alt.XOffset("sample:N", sort=["reference", "current"]),
             y=alt.Y("share:Q", title="Share of rows (%)", axis=alt.Axis(format=".0%")),
             color=alt.Color(
-                "sample:N", scale=color_scale(["reference", "current"]), title="Sample"
+                "sample:N", scale=color_scale(["reference", "current"]), legend=legend("Sample")
             ),
             tooltip=[
                 alt.Tooltip("sample:N", title="Sample"),
@@ -97,5 +97,5 @@ def distribution_chart(dist: pd.DataFrame, *, title: str) -> alt.Chart:
                 alt.Tooltip("share:Q", title="Share", format=".2%"),
             ],
         )
-        .properties(title=alt.TitleParams(title, anchor="start"), height=260)
+        .properties(title=wrapped_title(title), height=260)
     )

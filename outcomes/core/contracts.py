@@ -21,7 +21,6 @@ from outcomes.errors import OutcomesError
 
 # The rule names written to raw.quarantine.rule, in the order checks are reported.
 RULES: tuple[str, ...] = (
-    "malformed",
     "required",
     "type",
     "allowed_values",
@@ -30,6 +29,7 @@ RULES: tuple[str, ...] = (
     "order",
     "one_of",
     "duplicate_key",
+    "duplicate_row",
 )
 
 _TYPE_PATTERN = re.compile(

@@ -22,8 +22,8 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
-from outcomes.app.charts import format_value
 from outcomes.app.views.metric_definitions import HEADER_COLUMNS
+from outcomes.core.formats import format_value
 from outcomes.core.headers import MetricHeader
 from outcomes.core.registry import Registry, load_registry
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame

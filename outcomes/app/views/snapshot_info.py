@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
+from outcomes.core.formats import format_value
 
 # the app queries of the build facts (sidebar, sign-off) and of a metric's latest value and series
 QUERIES = ("snapshot_build_manifest", "snapshot_failures")
@@ -78,3 +79,38 @@ def metric_series(
 ) -> pd.DataFrame:
     """The weekly series of one metric for one dimension set (``{}`` = all)."""
     return queries.run(con, "snapshot_metric_series", {"metric": metric, "dimensions": dimensions})
+
+
+READABLE_COLUMNS = ["Metric", "Kind", "Week of", "Value", "Note", "Built"]
+
+
+def readable_latest(latest: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
+    """:func:`latest_values` for a person: the metric's title (not its id), kind, the week as
+    a date, the value in the unit of its header, a note instead of a flag, and whether it
+    built; a blank, never "None", where there is nothing.
+
+    >>> latest = pd.DataFrame({"metric": ["acc"], "build_status": ["ok"], "error": [None],
+    ...     "week_start": [pd.Timestamp("2026-01-05")], "value": [0.912], "flag": [None]})
+    >>> catalog = pd.DataFrame({"name": ["acc"], "title": ["Accuracy"], "kind": ["model"],
+    ...     "unit": ["ratio"]})
+    >>> readable_latest(latest, catalog).iloc[0].tolist()
+    ['Accuracy', 'Model', '5 Jan 2026', '91.2%', '', 'yes']
+    """
+    info = catalog.set_index("name") if len(catalog) else pd.DataFrame()
+    records = []
+    for row in latest.itertuples():
+        meta = info.loc[row.metric] if row.metric in info.index else None
+        unit = meta["unit"] if meta is not None and isinstance(meta["unit"], str) else None
+        week = None if row.week_start is None or pd.isna(row.week_start) else row.week_start
+        flag = row.flag if isinstance(row.flag, str) else ""
+        records.append(
+            {
+                "Metric": meta["title"] if meta is not None else row.metric,
+                "Kind": str(meta["kind"]).capitalize() if meta is not None else "",
+                "Week of": "" if week is None else f"{pd.Timestamp(week):%-d %b %Y}",
+                "Value": format_value(row.value, unit) if week is not None else "no value",
+                "Note": flag.replace("_", " "),
+                "Built": "yes" if row.build_status == "ok" else "failed",
+            }
+        )
+    return pd.DataFrame(records, columns=READABLE_COLUMNS)

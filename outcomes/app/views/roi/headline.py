@@ -15,11 +15,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
+from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.roi.summaries import WindowSummaries
 from outcomes.app.views.roi.windows import Window
 from outcomes.core.money import CENT, money, percent, points, signed_money
 from outcomes.roi.budget_projection import BudgetProjection
 from outcomes.roi.ledger import decimal_text
+from outcomes.roi.sensitivity import RoiRange, roi_range
 from outcomes.roi.summary import RUN_RATE_WEEKS, RoiSummary
 
 
@@ -227,3 +229,33 @@ def _payback_delta(now: dt.date | None, before: dt.date | None) -> str | None:
     if before is None:
         return "reached in this period"
     return "unchanged" if now == before else f"moved from {before:%d %b %Y}"
+
+
+def headline_range(con: Any, start: dt.date, end: dt.date) -> RoiRange:
+    """ROI and net value of ``start..end`` with every ranged assumption at the end that lowers
+    them and at the end that raises them (:func:`outcomes.roi.sensitivity.roi_range`)."""
+    return roi_range(catalog_safe(con), None, start, end)
+
+
+def range_text(span: RoiRange, currency: str, window: Window) -> str:
+    """How sure the headline is, and the period it covers, in one line.
+
+    >>> span = RoiRange(Decimal("0.8"), Decimal("1.2"), Decimal("1.5"), Decimal("8000"),
+    ...     Decimal("12000"), Decimal("15000"), {}, {})
+    >>> w = Window("quarter", "2026-Q1", dt.date(2026, 1, 5), dt.date(2026, 3, 30))
+    >>> print(range_text(span, "USD", w))
+    ROI 120.0%, range 80.0% – 150.0%; net value $12,000, range $8,000 – $15,000 (every assumption with a low / high at its low or high end) · covers 2026-Q1: weeks starting 05 Jan 2026 – 30 Mar 2026
+    """
+    covers = (
+        f"covers {window.label}: weeks starting {window.start:%d %b %Y} – {window.end:%d %b %Y}"
+    )
+    if span.base_roi is None:
+        return f"ROI n/a (no costs in the period) · {covers}"
+    lo, hi = sorted([span.low_roi or span.base_roi, span.high_roi or span.base_roi])
+    nlo, nhi = sorted([span.low_net, span.high_net])
+    return (
+        f"ROI {percent(span.base_roi)}, range {percent(lo)} – {percent(hi)}; net value "
+        f"{money(span.base_net, currency)}, range {money(nlo, currency)} – "
+        f"{money(nhi, currency)} (every assumption with a low / high at its low or high end) · "
+        f"{covers}"
+    )

@@ -9,7 +9,7 @@ text)`` or ``("error", text)`` with what the store refused (the page stays up).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from outcomes.store.state import StateStore
 from outcomes.store.state_annotations import AnnotationKind
@@ -29,17 +29,52 @@ def _attempt(write: Callable[[], object], done: str, refused: str) -> Flash:
     return "success", done
 
 
-def acknowledge(store: StateStore, alert_key: str, author: str, note: str) -> Flash:
-    """Acknowledge the alert ``alert_key``."""
+ACK_CHOICES = {
+    "acknowledge": "Acknowledge (this week)",
+    "snooze": "Snooze for N weeks",
+    "accept_reference": "Accept a new drift reference",
+}
+
+
+def acknowledge(
+    store: StateStore,
+    alert_key: str,
+    author: str,
+    note: str,
+    *,
+    label: str = "the alert",
+    action: str = "acknowledge",
+    snooze_weeks: int | None = None,
+    reference: tuple[dt.date, dt.date] | None = None,
+) -> Flash:
+    """Acknowledge the alert ``alert_key`` (named ``label`` in the message), snooze it for
+    ``snooze_weeks`` or accept a new drift ``reference`` window for it."""
+    done = {
+        "acknowledge": f"Acknowledged: {label}.",
+        "snooze": f"Snoozed for {snooze_weeks} weeks: {label}. It stays listed, marked snoozed.",
+        "accept_reference": f"New reference accepted for {label}; it stays listed, marked accepted.",
+    }.get(action, f"Acknowledged: {label}.")
     return _attempt(
-        lambda: store.acknowledge_alert(alert_key, author, note),
-        f"Acknowledged {alert_key}.",
+        lambda: store.acknowledge_alert(
+            alert_key,
+            author,
+            note,
+            action=action,
+            snooze_weeks=snooze_weeks if action == "snooze" else None,
+            reference=reference if action == "accept_reference" else None,
+        ),
+        done,
         "Not acknowledged",
     )
 
 
 def add_note(
-    store: StateStore, week: dt.date, text: str, kind: str, author: str, metric: str | None
+    store: StateStore,
+    week: dt.date,
+    text: str,
+    kind: str,
+    author: str,
+    metric: str | None,
 ) -> Flash:
     """Note ``text`` on the week, on one metric unless ``metric`` is :data:`WHOLE_WEEK`."""
     on = None if metric in (None, WHOLE_WEEK) else metric
@@ -51,7 +86,12 @@ def add_note(
 
 
 def record_verdict(
-    store: StateStore, event_id: str, week: dt.date, verdict: str, author: str, comment: str
+    store: StateStore,
+    event_id: str,
+    week: dt.date,
+    verdict: str,
+    author: str,
+    comment: str,
 ) -> Flash:
     """Judge one sampled output correct or incorrect."""
     return _attempt(
@@ -61,10 +101,24 @@ def record_verdict(
     )
 
 
-def sign_off(store: StateStore, week: dt.date, author: str, comment: str) -> Flash:
-    """Sign the week's review off."""
+def sign_off(
+    store: StateStore,
+    week: dt.date,
+    author: str,
+    comment: str,
+    open_items: Sequence[str] = (),
+    reason: str = "",
+) -> Flash:
+    """Sign the week's review off, once per person; over ``open_items`` only with a ``reason``."""
+    over = f" over {len(open_items)} open items" if open_items else ""
     return _attempt(
-        lambda: store.sign_off(week, author, comment),
-        f"Week of {week} signed off.",
+        lambda: store.sign_off(
+            week,
+            author,
+            comment,
+            open_items=open_items,
+            reason=reason,
+        ),
+        f"Week of {week} signed off by {author}{over}.",
         "Not signed off",
     )

@@ -11,8 +11,7 @@ Statuses of a scorecard row:
   do not evaluate those);
 - ``error``: the metric failed to build in this snapshot.
 
->>> change_text(0.0123, "ratio"), change_text(-3.0, "count"), change_text(None, "ms")
-('+1.2 pp', '−3', '–')
+Values and changes are text in the metric's unit (:mod:`outcomes.core.formats`).
 """
 
 from __future__ import annotations
@@ -25,10 +24,11 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
-from outcomes.app.charts import format_value, sparkline_points
+from outcomes.app.charts import sparkline_points
 from outcomes.app.views.metric_definitions import metric_catalog
 from outcomes.app.views.snapshot_cells import as_date, dims
 from outcomes.app.views.weekly_review.alerts import LEVEL_RANK, alerts, grade
+from outcomes.core.formats import format_change, format_value
 
 QUERIES = (
     "review_metric_definitions",
@@ -46,6 +46,16 @@ STATUS_ICON = {
     "no_threshold": "⚪ no threshold",
     "insufficient": "⚪ insufficient",
     "error": "❌ error",
+}
+# the page's labels of those columns (the sparkline's column type is the page's)
+COLUMN_LABELS = {
+    "title": "Metric",
+    "value_text": "Value",
+    "change_text": "vs last week",
+    "status_label": "Status",
+    "owner": "Owner",
+    "flag": "Flag (provisional / partial / insufficient)",
+    "basis": "Row (all = all-dimensions total)",
 }
 # what a kind's table shows, in this order
 SHOWN_COLUMNS = [
@@ -142,7 +152,7 @@ def scorecard(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFrame:
                 "basis": basis,
                 "dimension_alerts": dimension_alerts,
                 "value_text": format_value(value, unit),
-                "change_text": change_text(change, unit),
+                "change_text": format_change(change, unit),
                 "build_status": m.build_status,
                 "error": m.error if isinstance(m.error, str) else None,
             }
@@ -215,16 +225,6 @@ def trend_choices(card: pd.DataFrame) -> dict[str, str]:
     {'acc': 'Accuracy (acc)'}
     """
     return {m: f"{t} ({m})" for m, t in zip(card["metric"], card["title"], strict=True)}
-
-
-def change_text(change: float | None, unit: str | None) -> str:
-    """Week-over-week change as text: percentage points for ratios, else the unit."""
-    if change is None or change != change:
-        return "–"
-    sign = "+" if change > 0 else ("−" if change < 0 else "±")
-    if unit == "ratio":
-        return f"{sign}{abs(change) * 100:.1f} pp"
-    return sign + format_value(abs(change), unit)
 
 
 def metric_trend(

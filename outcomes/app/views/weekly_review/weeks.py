@@ -20,6 +20,26 @@ from outcomes.store.state import StateStore
 from outcomes.store.state_signoffs import SignOff
 
 QUERIES = ("review_weeks",)
+# the page's sections, anchor -> header, in the order a reviewer acts
+SECTIONS = {
+    "needs-action": "Needs action",
+    "changes": "Biggest changes vs last week",
+    "scorecard": "Scorecard",
+    "alerts": "Alerts",
+    "drift": "Drift",
+    "data-quality": "Data quality",
+    "notes": "Notes",
+    "output-review": "Output review",
+    "sign-off": "Sign-off & export",
+}
+NO_SNAPSHOT = (
+    "No data yet. Run `make run` (generates the demo), or load your files with "
+    "`outcomes ingest <file> --table <table>` and then `outcomes build`."
+)
+NO_WEEKS = (
+    "The snapshot has no AI events, so there is no week to review. Load some with "
+    "`outcomes ingest <file> --table ai_events`, then `outcomes build`."
+)
 
 
 def weeks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -56,9 +76,12 @@ def signoff_text(signoff: SignOff) -> str:
     >>> signoff_text(SignOff(1, dt.date(2026, 1, 5), "ana", "fine", at))
     'ana at 2026-01-12 09:30 UTC: fine'
     """
-    return f"{signoff.author} at {signoff.created_at:%Y-%m-%d %H:%M} UTC" + (
+    text = f"{signoff.author} at {signoff.created_at:%Y-%m-%d %H:%M} UTC" + (
         f": {signoff.comment}" if signoff.comment else ""
     )
+    if signoff.open_items:
+        text += f" (over {len(signoff.open_items)} open items, because: {signoff.reason})"
+    return text
 
 
 def week_facts(week_row: Any, latest_signoff: SignOff | None) -> list[str]:
