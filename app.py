@@ -5,6 +5,7 @@ import streamlit as st
 from outcomes.app import streamlit_glue as ui
 
 st.set_page_config(page_title="Outcomes", page_icon="📈", layout="wide")
+ui.require_sign_in()  # single-user on loopback, else signed in (or a refusal); see SECURITY.md
 
 PAGES = {
     "Executives": [

@@ -75,23 +75,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     except IngestError as exc:
         raise UsageError(str(exc)) from exc
     for r in results:
-        print(
-            f"{r.status:<22} {r.table_name:<12} {Path(r.source_file).name}: rows in {r.rows_in:,} = "
-            f"accepted {r.rows_accepted:,} + quarantined {r.rows_quarantined:,}"
-            + (f" (corrections {r.rows_corrected:,})" if r.rows_corrected else "")
-            + (f"; extra columns reported: {', '.join(r.extra_columns)}" if r.extra_columns else "")
-        )
+        print(r.accounting_line())
     return OK
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from outcomes.build.full import build_snapshot
     from outcomes.roi.assumption_versions import AssumptionsError
+    from outcomes.store.audit_chain import AuditChainBroken
 
     try:
         result = build_snapshot(settings, progress=printer(), incremental=args.incremental)
     except AssumptionsError as exc:
         raise UsageError(f"the assumptions register is invalid, nothing was built:\n{exc}") from exc
+    except AuditChainBroken as exc:
+        raise UsageError(f"nothing was built: {exc}") from exc
     failed = [o for o in result.objects if o.status != "ok"]
     failed_tests = [t for t in result.tests if t.status != "pass"]
     print(f"build {result.build_id}: {result.status} -> {result.path}")
@@ -150,17 +148,6 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(exc)) from exc
     print(report.render())
     return FAILED if report.alerts_fired else OK
-
-
-def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    from outcomes.app.digest.delivery import send_and_report
-
-    try:
-        text, ok = send_and_report(settings, args.week, dry_run=args.dry_run, show=args.print)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    print(text)
-    return OK if ok else FAILED
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -253,6 +240,15 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
     return OK
 
 
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from outcomes.store.audit_chain import verify_audit_log
+    from outcomes.store.state import StateStore
+
+    verdict = verify_audit_log(StateStore(settings.state_path).path)
+    print(verdict.line(), file=sys.stdout if verdict.ok else sys.stderr)
+    return OK if verdict.ok else BAD_INPUT
+
+
 def app_command(host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line of the app that ships with this copy of Outcomes.
 
@@ -306,7 +302,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     ),
     "roi": (cmd_roi, "ROI: summary, period close, restatements, audit pack export and verify."),
     "app": (cmd_app, "Start the dashboard (the Streamlit app that ships with this installation)."),
-    "digest": (cmd_digest, "Send the week's review by email / webhook, by owner, once a week."),
+    "audit": (cmd_audit, "Verify the state store's hash-chained audit log (exit 2 when broken)."),
 }
 
 
@@ -426,16 +422,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("pack", help="Path of the pack zip.")
 
+    audit = parsers["audit"].add_subparsers(dest="action", required=True, metavar="ACTION")
+    audit.add_parser("verify", help="Walk the hash chain; name the first broken link (exit 2).")
+
     app = parsers["app"]
     app.add_argument(
         "--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."
     )
     app.add_argument("--port", type=int, default=8501, help="Port (default 8501).")
-
-    digest = parsers["digest"]
-    digest.add_argument("--week", type=_date, default=None, help="Week start; default the last.")
-    digest.add_argument("--dry-run", action="store_true", help="Say who would get what.")
-    digest.add_argument("--print", action="store_true", help="Print the digest's plain text.")
 
     check = parsers["check"]
     check.add_argument(

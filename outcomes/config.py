@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,9 +47,13 @@ _SHIPPED_DEFAULTS = ("sql_dir", "assumptions_file")
 
 
 class Role(StrEnum):
+    """What a person may do (the table is ``outcomes.core.authz.PERMISSIONS``)."""
+
     viewer = "viewer"
     operator = "operator"
     analyst = "analyst"
+    admin = "admin"
+
 
 
 class ReferenceMode(StrEnum):
@@ -92,6 +96,52 @@ class SandboxSettings(BaseModel):
     )
     rows: int = Field(default=10_000, ge=1, description="At most this many rows are returned.")
     threads: int = Field(default=2, ge=1, description="DuckDB threads for the sandbox connection.")
+    process_memory_mb: int = Field(
+        default=2048,
+        ge=256,
+        description="OS limit (RLIMIT_AS, MiB) on the separate process each preview runs in: "
+        "a query building one huge value is stopped there instead of taking the app down.",
+    )
+
+
+class AuthSettings(BaseModel):
+    """Who signs in and which role they get (see SECURITY.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: str = Field(
+        default="",
+        description="Name of the `[auth.<provider>]` section of `.streamlit/secrets.toml` that "
+        "`st.login` uses; empty: the `[auth]` section itself. Sign-in is on whenever "
+        "`[auth]` exists, and required when the app listens on anything but loopback.",
+    )
+    identity_claim: str = Field(
+        default="email",
+        description="Claim recorded as who acted (notes, sign-offs, closes); `sub` when absent.",
+    )
+    role_claim: str = Field(
+        default="groups", description="Claim holding the person's groups (a list or a string)."
+    )
+    group_roles: dict[str, Role] = Field(
+        default_factory=lambda: {
+            "outcomes-viewers": "viewer",
+            "outcomes-operators": "operator",
+            "outcomes-analysts": "analyst",
+            "outcomes-admins": "admin",
+        },
+        validate_default=True,
+        description="Group -> role; the strongest role of a person's groups applies, viewer "
+        "when none is listed.",
+    )
+    local_user: str = Field(
+        default="local",
+        min_length=1,
+        description="Single-user mode (loopback, no `[auth]`): the one identity every action "
+        "is recorded under.",
+    )
+    local_role: Role = Field(
+        default=Role.admin, description="Single-user mode: the local identity's role."
+    )
 
 
 class DigestSettings(BaseModel):
@@ -124,6 +174,7 @@ class DigestSettings(BaseModel):
     timeout_seconds: float = Field(
         default=20.0, gt=0, description="Timeout of one SMTP session or webhook call."
     )
+
 
 
 class Settings(BaseSettings):
@@ -170,6 +221,12 @@ class Settings(BaseSettings):
     future_tolerance_hours: float = Field(
         24.0, ge=0, description="Ingest rejects timestamps later than now plus this many hours."
     )
+    ingest_settle_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Ingest skips (and a later run picks up) a file modified less than this many "
+        "seconds ago, as it may still be written; 0 checks only for changes during the read.",
+    )
     label_coverage_floor: float = Field(
         0.2,
         ge=0,
@@ -185,25 +242,8 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="Workbench sandbox limits."
     )
-    review_overdue_weeks: int = Field(
-        2,
-        ge=1,
-        description="An alert ongoing for more weeks than this without acknowledgement is "
-        "listed as overdue in the weekly review and the digest.",
-    )
-    app_url: str = Field(
-        "http://127.0.0.1:8501",
-        description="Address of the app as readers reach it: the digest's links point there.",
-    )
-    digest: DigestSettings = Field(
-        default_factory=DigestSettings, description="Weekly digest delivery."
-    )
-    allow_sql_edits: bool = Field(
-        False,
-        description="Let analysts save metric SQL from the app (otherwise offered as a download).",
-    )
-    default_role: Role = Field(
-        Role.viewer, description="Role of a new app session: viewer, operator or analyst."
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings, description="Sign-in and roles."
     )
     build_as_of: dt.datetime | None = Field(
         None,

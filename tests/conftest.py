@@ -80,3 +80,6 @@ def _clear_streamlit_caches():
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    # AppTest runs the app as `make run` does: on loopback, so single-user mode unless a test
+    # configures [auth] (SECURITY.md)
+    os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "127.0.0.1")

@@ -12,15 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 from outcomes.config import Settings
 from outcomes.store.state import StateStore
+from tests.apphelpers import sign_in
 from tests.conftest import ROOT
 
 
 def open_page(page: str, *, name: str = "", role: str = "viewer") -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    # through the session state, before any run: AppTest renders no sidebar widgets after
-    # switch_page, and a widget's state is dropped on a run that does not render it
-    at.session_state["identity_name"] = name
-    at.session_state["identity_role"] = role
+    sign_in(at, role, name)  # who and the role come from st.user, never from a widget
     at.switch_page(page)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
@@ -112,13 +110,12 @@ def test_a_metrics_page_opens_from_the_query_parameter(demo_env):
 
 @pytest.fixture
 def editable(demo_env, demo_root: Path, tmp_path: Path, monkeypatch) -> Settings:
-    """Saving on, with its own SQL folder and snapshot copy (the session's stay untouched)."""
+    """Its own SQL folder and snapshot copy (the session's stay untouched)."""
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
     shutil.copy(demo_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     monkeypatch.setenv("OUTCOMES_SQL_DIR", str(sql))
     monkeypatch.setenv("OUTCOMES_WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("OUTCOMES_ALLOW_SQL_EDITS", "true")
     return Settings()
 
 
@@ -146,7 +143,7 @@ def test_workbench_validation_shows_errors_at_their_line(demo_env):
 
 
 def test_workbench_preview_shows_the_result_the_chart_and_the_diff(demo_env):
-    at = open_page("app_pages/workbench.py")
+    at = open_page("app_pages/workbench.py", name="ana", role="analyst")
     text = open_in_workbench(at, "event_volume")
     at.text_area(key="wb_text").input(
         text.replace("c.events::double as value", "c.events::double * 2 as value")
@@ -166,7 +163,7 @@ def test_workbench_preview_shows_the_result_the_chart_and_the_diff(demo_env):
 
 
 def test_workbench_preview_explains_a_refusal(demo_env):
-    at = open_page("app_pages/workbench.py")
+    at = open_page("app_pages/workbench.py", name="ana", role="analyst")
     text = open_in_workbench(at, "event_volume")
     at.text_area(key="wb_text").input(text + ";\ndrop table metrics.event_volume")
     at.button(key="wb_preview_button").click()
@@ -176,9 +173,9 @@ def test_workbench_preview_explains_a_refusal(demo_env):
 
 
 def test_workbench_without_edit_rights_offers_a_download(demo_env):
-    at = open_page("app_pages/workbench.py", name="vic", role="analyst")
-    assert not _has_button(at, "wb_save")
-    assert any("allow_sql_edits" in c.value for c in at.caption)
+    at = open_page("app_pages/workbench.py", name="otto", role="operator")
+    assert not _has_button(at, "wb_save") and not _has_button(at, "wb_preview_button")
+    assert any("needs the analyst or admin role" in c.value for c in at.caption)
     assert at.get("download_button")
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from outcomes.app.views import draft_save, draft_validation, workbench
-from outcomes.config import Settings
-from outcomes.store.sandbox import SandboxRefusal
+from outcomes.config import Role, Settings
+from outcomes.core.authz import Identity, NotAllowed
+from outcomes.store.sandbox_statement import SandboxRefusal
 from outcomes.store.state import StateStore
 from tests.conftest import BUILD_AS_OF, ROOT
 
@@ -34,9 +35,11 @@ def edit_settings(demo_root: Path, tmp_path: Path, sql_copy: Path) -> Settings:
         state_path=tmp_path / "state.sqlite",
         demo_dir=demo_root / "demo",
         sql_dir=sql_copy,
-        allow_sql_edits=True,
         build_as_of=BUILD_AS_OF,
     )
+
+
+ANA = Identity("ana", Role.analyst)
 
 
 def lines_of(text: str, needle: str) -> int:
@@ -110,7 +113,7 @@ def test_an_invalid_name_is_refused(sql_copy):
 
 def test_preview_runs_the_draft_and_takes_the_weekly_totals(demo_settings):
     text = (ROOT / "sql" / "metrics" / "event_volume.sql").read_text()
-    preview = workbench.preview_draft(text, demo_settings)
+    preview = workbench.preview_draft(text, demo_settings, who=ANA)
     frame = preview.result.frame
     assert {"week_start", "action_tier", "value"} <= set(frame.columns)
     totals = frame[frame["action_tier"].isna()]
@@ -122,8 +125,10 @@ def test_preview_runs_the_draft_and_takes_the_weekly_totals(demo_settings):
 def test_preview_refuses_what_the_sandbox_refuses(demo_settings):
     text = workbench.template("x") + "; drop table metrics.accuracy"
     with pytest.raises(SandboxRefusal) as info:
-        workbench.preview_draft(text, demo_settings)
+        workbench.preview_draft(text, demo_settings, who=ANA)
     assert info.value.kind == "statements"
+    with pytest.raises(NotAllowed, match="preview SQL"):
+        workbench.preview_draft(text, demo_settings, who=Identity("otto", Role.operator))
 
 
 def test_compare_gives_the_sql_diff_and_the_value_diff_per_week(demo_settings):
@@ -133,7 +138,7 @@ def test_compare_gives_the_sql_diff_and_the_value_diff_per_week(demo_settings):
     assert (
         "-    c.events::double as value," in diff and "+    c.events::double * 2 as value," in diff
     )
-    preview = workbench.preview_draft(draft, demo_settings)
+    preview = workbench.preview_draft(draft, demo_settings, who=ANA)
     con = duckdb.connect(str(demo_settings.warehouse_path), read_only=True)
     try:
         current = con.execute(
@@ -150,18 +155,18 @@ def test_compare_gives_the_sql_diff_and_the_value_diff_per_week(demo_settings):
     assert not same["changed"].any()
 
 
-def test_saving_is_refused_without_the_setting_or_the_role(edit_settings):
+def test_saving_is_refused_without_the_role(edit_settings):
     text = workbench.template("new_one")
-    off = edit_settings.model_copy(update={"allow_sql_edits": False})
-    with pytest.raises(draft_save.SaveRefused, match="allow_sql_edits"):
-        draft_save.save_draft(text, "new_one", off, actor="ana", role="analyst")
-    with pytest.raises(draft_save.SaveRefused, match="Only analysts"):
-        draft_save.save_draft(text, "new_one", edit_settings, actor="ana", role="operator")
-    with pytest.raises(draft_save.SaveRefused, match="name"):
-        draft_save.save_draft(text, "new_one", edit_settings, actor=" ", role="analyst")
+    otto = Identity("otto", Role.operator)
+    with pytest.raises(draft_save.SaveRefused, match="may not save metric SQL"):
+        draft_save.save_draft(text, "new_one", edit_settings, who=otto)
+    with pytest.raises(draft_save.SaveRefused, match="Sign in first"):
+        draft_save.save_draft(text, "new_one", edit_settings, who=None)
+    with pytest.raises(draft_save.SaveRefused, match="Sign in first"):
+        draft_save.save_draft(text, "new_one", edit_settings, who=Identity(" ", Role.analyst))
     bad = text.replace("c.events::double as value,", "c.events::double as v,")
     with pytest.raises(draft_save.SaveRefused, match="does not validate"):
-        draft_save.save_draft(bad, "new_one", edit_settings, actor="ana", role="analyst")
+        draft_save.save_draft(bad, "new_one", edit_settings, who=ANA)
     assert not (edit_settings.sql_dir / "metrics" / "new_one.sql").exists()
     assert StateStore(edit_settings.state_path).audit_log(entity="metric") == []
 
@@ -171,9 +176,7 @@ def test_save_writes_the_file_logs_the_diff_and_rebuilds(edit_settings):
     saved = path.read_text()
     draft = saved.replace("c.events::double as value", "c.events::double * 2 as value")
     before = _total(edit_settings, "event_volume")
-    result = draft_save.save_draft(
-        draft, "event_volume", edit_settings, actor="ana", role="analyst"
-    )
+    result = draft_save.save_draft(draft, "event_volume", edit_settings, who=ANA)
     assert path.read_text() == draft and not result.created
     (entry,) = StateStore(edit_settings.state_path).audit_log(
         entity="metric", entity_key="event_volume"

@@ -15,6 +15,7 @@ import duckdb
 import streamlit as st
 
 from outcomes.config import Settings, get_settings
+from outcomes.core import authz
 from outcomes.store import snapshot
 from outcomes.store.state import StateStore
 
@@ -82,44 +83,87 @@ def state_store() -> StateStore:
     return StateStore(settings().state_path)
 
 
-ROLES = ("viewer", "operator", "analyst")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def identity() -> tuple[str, str]:
-    """(name, role) of this browser session, from the sidebar."""
-    return st.session_state.get("identity_name", "").strip(), st.session_state.get(
-        "identity_role", settings().default_role.value
-    )
+def server_address() -> str:
+    """The address Streamlit was started with (``--server.address``); empty means every
+    interface, which is not loopback."""
+    return str(st.get_option("server.address") or "")
+
+
+def auth_mode() -> str:
+    """``"oidc"`` when ``[auth]`` is in the secrets, else ``"local"`` (single-user mode) on
+    loopback, else ``"refused"``: sign-in is required on anything but loopback."""
+    try:
+        configured = "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: nothing configured
+        configured = False
+    if configured:
+        return "oidc"
+    address = server_address()
+    return "local" if address in LOOPBACK or address.startswith("127.") else "refused"
+
+
+def identity() -> authz.Identity | None:
+    """Who is acting: the signed-in subject and the role its groups map to, or the local
+    identity of single-user mode; None when nobody is signed in. Read from ``st.user`` and
+    the settings on every run, never from a widget, so it survives a reload."""
+    auth = settings().auth
+    mode = auth_mode()
+    if mode == "local":
+        return authz.local_identity(auth)
+    if mode == "oidc" and st.user.is_logged_in:
+        return authz.identity_from_claims(st.user.to_dict(), auth)
+    return None
 
 
 def can(action: str) -> bool:
-    """Whether the session's role may take ``action``: operators acknowledge, annotate,
-    review and sign off; analysts also edit metric SQL; viewers only read."""
-    _, role = identity()
-    allowed = {
-        "viewer": set(),
-        "operator": {"annotate", "acknowledge", "review", "sign_off", "assumptions"},
-        "analyst": {"annotate", "acknowledge", "review", "sign_off", "assumptions", "edit_sql"},
-    }
-    return action in allowed.get(role, set())
+    """Whether this session's identity may take ``action`` (to show or hide its controls; the
+    action itself is authorised again where it is performed)."""
+    return authz.may(identity(), action)
+
+
+def require_sign_in() -> None:
+    """Stop the page unless someone may use it: a refusal when the app listens beyond
+    loopback with no sign-in configured, a sign-in button when nobody is signed in."""
+    mode = auth_mode()
+    if mode == "refused":
+        st.error(
+            f"Outcomes is listening on `{server_address() or 'every interface'}`, not only on "
+            "this machine, and no sign-in is configured, so it serves no pages. Add an `[auth]` "
+            "section (an OpenID Connect provider) to `.streamlit/secrets.toml` (see SECURITY.md), "
+            "or start it with `--server.address 127.0.0.1` for single-user mode."
+        )
+        st.stop()
+    if mode == "oidc" and not st.user.is_logged_in:
+        st.title("📈 Outcomes")
+        st.write("Sign in to see the dashboard; your role comes from your groups.")
+        provider = settings().auth.provider
+        st.button(
+            "Sign in",
+            key="sign_in",
+            type="primary",
+            on_click=st.login,
+            args=(provider,) if provider else (),
+        )
+        st.stop()
 
 
 def sidebar() -> None:
-    """Identity, role and the snapshot's build, shown on every page."""
+    """Who is acting (and how), and the snapshot's build, shown on every page."""
     from outcomes.app.views.snapshot_info import build_info, snapshot_age_hours
 
     with st.sidebar:
-        st.text_input(
-            "Your name",
-            key="identity_name",
-            placeholder="for notes and sign-offs",
-            help="Remembered for this browser session until real sign-in exists.",
-        )
-        if "identity_role" not in st.session_state:
-            st.session_state["identity_role"] = settings().default_role.value
-        st.selectbox(
-            "Role", ROLES, key="identity_role", help="Hides actions this role may not take."
-        )
+        who = identity()
+        if who is not None and not who.signed_in:
+            st.caption(
+                f"Single-user mode (loopback, no sign-in): acting as **{who.subject}** "
+                f"({who.role.value})."
+            )
+        elif who is not None:
+            st.caption(f"Signed in as **{who.subject}** ({who.role.value})")
+            st.button("Sign out", key="sign_out", on_click=st.logout)
         if snapshot_key() is None:
             st.warning("No snapshot yet: run `outcomes demo` or `outcomes build`.")
             return

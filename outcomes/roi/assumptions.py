@@ -58,6 +58,7 @@ from outcomes.core.contracts import load_contract
 from outcomes.roi.assumption_versions import CLI_LOAD_PREFIX, FILE_LOAD_PREFIX, Version, in_force
 from outcomes.roi.ledger import decimal_text
 from outcomes.roi.register_file import read_register_file
+from outcomes.store.audit_chain import require_intact
 from outcomes.store.state import StateStore
 from outcomes.store.state_assumptions import AssumptionChange
 
@@ -246,10 +247,14 @@ def _merge(
 
 
 def recorded_changes(settings: Settings) -> list[AssumptionChange]:
-    """Every change in the state store, oldest first (none when there is no store yet)."""
+    """Every change in the state store, oldest first (none when there is no store yet);
+    ``AuditChainBroken`` when the audit log's chain, or a change against its entry, does not
+    verify: an edited assumption must never reach the ledger."""
     if not Path(settings.state_path).exists():
         return []  # reading must not create a state store
-    return StateStore(settings.state_path).assumption_changes()
+    store = StateStore(settings.state_path)
+    require_intact(store.path)
+    return store.assumption_changes()
 
 
 _RAW_QUERY = f"""

@@ -6,8 +6,8 @@ what was built from ``<warehouse>.manifest.json`` (:mod:`outcomes.store.manifest
 
 >>> from outcomes.config import Settings
 >>> env = settings_environment(Settings(currency="EUR", build_as_of="2026-11-19T12:00:00"))
->>> env["OUTCOMES_CURRENCY"], env["OUTCOMES_BUILD_AS_OF"], env["OUTCOMES_ALLOW_SQL_EDITS"]
-('EUR', '2026-11-19T12:00:00', 'false')
+>>> env["OUTCOMES_CURRENCY"], env["OUTCOMES_BUILD_AS_OF"], env["OUTCOMES_AUTH"][:11]
+('EUR', '2026-11-19T12:00:00', '{"provider"')
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from outcomes.config import Settings
 from outcomes.errors import OutcomesError
@@ -38,6 +40,9 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     for key, value in settings.model_dump(mode="json").items():
         if value is None:
             continue
+        secret = getattr(settings, key)
+        if isinstance(secret, SecretStr):  # model_dump masks it as '**********'
+            value = secret.get_secret_value()
         env[f"{ENV_PREFIX}{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
 

@@ -3,13 +3,14 @@
 ``run_sandboxed(sql, settings)`` returns a :class:`SandboxResult` or raises
 :class:`SandboxRefusal` whose ``reason`` says in plain words what was refused and what to do,
 and whose ``kind`` names the rule (``statements``, ``not_select``, ``files``, ``write``,
-``configuration``, ``extension``, ``attach``, ``time_limit``, ``memory_limit``, ``syntax``,
-``query_error``, ``empty``).
+``configuration``, ``extension``, ``attach``, ``metadata``, ``time_limit``, ``memory_limit``,
+``syntax``, ``query_error``, ``empty``, ``unavailable``).
 
 How the sandbox holds (docs: /work/shared/NOTES.md, "Sandbox that held against every attack"):
 
-1. the text must be exactly one SELECT, checked twice: by DuckDB's own parser
-   (``extract_statements``) and by sqlglot (no DDL / DML / SET / PRAGMA / COPY node anywhere),
+1. the text must be exactly one SELECT (:mod:`outcomes.store.sandbox_statement`), checked
+   by DuckDB's parser (``extract_statements``) and by sqlglot (no DDL / DML / SET / PRAGMA /
+   COPY node anywhere),
    so multi-statement input, LOAD, CHECKPOINT and CREATE TEMP (which the locked connection
    would still allow) never reach it;
 2. a fresh in-memory DuckDB with extension auto-install / auto-load off, ``memory_limit``,
@@ -20,11 +21,18 @@ How the sandbox holds (docs: /work/shared/NOTES.md, "Sandbox that held against e
    shares one instance per path in a process and refuses a second configuration;
 3. the Python functions registered, then ``SET enable_external_access=false`` (no file,
    glob, COPY, ATTACH, INSTALL) and ``SET lock_configuration=true`` (no SET / PRAGMA / RESET);
-4. ``threading.Timer(query_seconds, con.interrupt)`` stops a runaway query; at most
-   ``rows + 1`` rows are fetched, so the result says when it was cut;
-5. the connection is closed after every query: nothing typed outlives it.
+4. the query runs in a child process (:mod:`outcomes.store.sandbox_worker`) with an OS
+   address-space limit (``RLIMIT_AS``, ``process_memory_mb``): DuckDB's ``memory_limit`` does
+   not bound one huge value built inside a query (a list, a string, a repeat), which could
+   otherwise grow the app's own process until the OS killed it;
+5. ``threading.Timer(query_seconds, con.interrupt)`` stops a runaway query inside the child;
+   a Python function that does not return is stopped by killing the child a moment later. At
+   most ``rows + 1`` rows come back (Arrow), so the result says when it was cut;
+6. functions and views that show the server's settings and paths (``duckdb_databases()``,
+   ``duckdb_settings()``, ``current_setting``, ``pragma_*`` ...) are refused up front;
+7. the child exits after every query: nothing typed outlives it.
 
->>> from outcomes.config import Settings
+>>> from outcomes.config import SandboxSettings, Settings
 >>> try:
 ...     run_sandboxed("select 1; drop table metrics.accuracy", Settings())
 ... except SandboxRefusal as exc:
@@ -34,6 +42,12 @@ statements
 
 from __future__ import annotations
 
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -41,103 +55,22 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError
+import pyarrow as pa
 
-from outcomes.config import Settings
-from outcomes.core.definition_checks import (
-    FORBIDDEN_STATEMENTS,  # the same statement rules as `outcomes validate`
+from outcomes.config import SandboxSettings, Settings
+from outcomes.store.sandbox_statement import (
+    FILES_REASON,
+    STATEMENT_REASONS,
+    SandboxRefusal,
+    check_single_select,
+    first_line,
 )
-from outcomes.errors import OutcomesError
 from outcomes.store.snapshot import SnapshotMissing, attach_snapshot
 
-# Table functions that read files (all are also blocked by enable_external_access=false;
-# refusing them up front gives a plainer message and never touches the file system).
-FILE_FUNCTIONS = frozenset(
-    {
-        "read_csv",
-        "read_csv_auto",
-        "read_parquet",
-        "parquet_scan",
-        "parquet_metadata",
-        "parquet_schema",
-        "parquet_file_metadata",
-        "parquet_kv_metadata",
-        "read_json",
-        "read_json_auto",
-        "read_json_objects",
-        "read_ndjson",
-        "read_ndjson_auto",
-        "read_ndjson_objects",
-        "read_text",
-        "read_blob",
-        "glob",
-        "sniff_csv",
-        "read_xlsx",
-        "iceberg_scan",
-        "delta_scan",
-    }
-)
-
-# Functions that run SQL given as a string: the text cannot be checked before it runs.
-DYNAMIC_FUNCTIONS = frozenset({"query", "query_table"})
-
-_FILES = (
-    "Reading or writing files is disabled in the preview{what}: a metric reads only the "
-    "snapshot's tables (raw.x, staging.x, metrics.x). Load a file with `outcomes ingest` instead."
-)
-
-# Plain words per DuckDB statement type (anything but SELECT is refused).
-_STATEMENT_REASONS: dict[str, tuple[str, str]] = {
-    "COPY": ("files", _FILES.format(what=" (COPY)")),
-    "EXPORT": ("files", _FILES.format(what=" (EXPORT DATABASE)")),
-    "COPY_DATABASE": ("files", _FILES.format(what=" (COPY FROM DATABASE)")),
-    "ATTACH": (
-        "attach",
-        "ATTACH opens another database; the preview reads only the current snapshot.",
-    ),
-    "DETACH": ("attach", "DETACH is not allowed; the preview reads only the current snapshot."),
-    "LOAD": (
-        "extension",
-        "Extensions cannot be installed or loaded in the preview (INSTALL / LOAD); the "
-        "built-in functions are all there is.",
-    ),
-    "EXTENSION": ("extension", "Extensions cannot be installed or loaded in the preview."),
-    "UPDATE_EXTENSIONS": ("extension", "Extensions cannot be updated from the preview."),
-    "SET": (
-        "configuration",
-        "Settings are locked in the preview (SET / PRAGMA / RESET / USE): the limits on time, "
-        "memory and rows cannot be changed from a query.",
-    ),
-    "VARIABLE_SET": ("configuration", "Settings and variables are locked in the preview (SET)."),
-    "PRAGMA": (
-        "configuration",
-        "PRAGMA changes or inspects settings; settings are locked in the preview.",
-    ),
-    "CREATE": (
-        "write",
-        "The preview is read-only: CREATE (tables, temp tables, views, macros) would change "
-        "a database. A metric is one SELECT; the build creates its table.",
-    ),
-    "CREATE_FUNC": ("write", "The preview is read-only: CREATE MACRO / FUNCTION is not allowed."),
-    "INSERT": ("write", "The preview is read-only: INSERT would change a table."),
-    "UPDATE": ("write", "The preview is read-only: UPDATE would change a table."),
-    "DELETE": ("write", "The preview is read-only: DELETE would change a table."),
-    "DROP": ("write", "The preview is read-only: DROP would remove an object."),
-    "ALTER": ("write", "The preview is read-only: ALTER would change an object."),
-    "VACUUM": ("write", "VACUUM / CHECKPOINT maintain a database; the preview only reads."),
-    "TRANSACTION": ("write", "Transactions (BEGIN / COMMIT) are not needed for one SELECT."),
-}
-
-
-class SandboxRefusal(OutcomesError):
-    """The sandbox refused or stopped a query; ``reason`` is for people, ``kind`` for code."""
-
-    def __init__(self, reason: str, kind: str):
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
+# the folder that holds the outcomes package, so the child imports this same code
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent
+_START_SECONDS = 60.0  # the child's imports and opening the snapshot, before the query
+_KILL_GRACE_SECONDS = 1.0  # after the time limit, for the child's own clean interrupt
 
 
 @dataclass(frozen=True)
@@ -156,99 +89,6 @@ class SandboxResult:
         if self.truncated:
             rows = f"first {rows} (the preview stops at {self.row_limit:,})"
         return f"{rows} in {self.seconds:.2f} s"
-
-
-def check_single_select(sql: str) -> str:
-    """The statement, stripped of a trailing ``;``, if ``sql`` is exactly one SELECT;
-    :class:`SandboxRefusal` otherwise.
-
-    >>> check_single_select("select 1 as x;")
-    'select 1 as x'
-    >>> try:
-    ...     check_single_select("create temp table t as select 1")
-    ... except SandboxRefusal as exc:
-    ...     print(exc.kind)
-    write
-    """
-    text = sql.strip()
-    while text.endswith(";"):
-        text = text[:-1].rstrip()
-    if not text:
-        raise SandboxRefusal("There is no query to run: write one SELECT.", "empty")
-    parser = duckdb.connect(":memory:")
-    try:
-        statements = parser.extract_statements(text)
-    except duckdb.Error as exc:
-        raise SandboxRefusal(
-            f"DuckDB cannot parse the query: {_first_line(exc)}", "syntax"
-        ) from None
-    finally:
-        parser.close()
-    if len(statements) != 1:
-        kinds = ", ".join(s.type.name for s in statements) or "nothing"
-        raise SandboxRefusal(
-            f"The preview runs exactly one SELECT; this text holds {len(statements)} statements "
-            f"({kinds}). Remove all but the SELECT.",
-            "statements",
-        )
-    kind = statements[0].type.name
-    if kind != "SELECT":
-        if text.lower().split(None, 1)[0] in ("checkpoint", "force"):
-            raise SandboxRefusal(*reversed(_STATEMENT_REASONS["VACUUM"]))
-        rule, reason = _STATEMENT_REASONS.get(
-            kind, ("not_select", f"{kind} statements are not allowed: the preview runs one SELECT.")
-        )
-        raise SandboxRefusal(reason, rule)
-    _check_with_sqlglot(text)
-    return text
-
-
-def _check_with_sqlglot(text: str) -> None:
-    try:
-        trees = [t for t in sqlglot.parse(text, read="duckdb") if t is not None]
-    except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        raise SandboxRefusal(
-            f"The query does not parse: {first.get('description', exc)} "
-            f"(line {first.get('line', '?')}).",
-            "syntax",
-        ) from None
-    if len(trees) != 1:
-        raise SandboxRefusal(
-            f"The preview runs exactly one SELECT; found {len(trees)} statements.", "statements"
-        )
-    tree = trees[0]
-    for node in tree.walk():
-        if isinstance(node, FORBIDDEN_STATEMENTS):
-            word = str(node.this).upper() if isinstance(node, exp.Command) else node.key.upper()
-            raise SandboxRefusal(
-                f"{word} is not allowed inside the preview's SELECT: it is read-only and "
-                "runs one SELECT.",
-                "not_select",
-            )
-        if isinstance(node, exp.Func) and _function_name(node) in FILE_FUNCTIONS:
-            raise SandboxRefusal(_FILES.format(what=f" ({_function_name(node)})"), "files")
-        if isinstance(node, exp.Func) and _function_name(node) in DYNAMIC_FUNCTIONS:
-            raise SandboxRefusal(
-                f"{_function_name(node)}() runs SQL from a string, which the preview cannot "
-                "check beforehand; write the SELECT itself.",
-                "not_select",
-            )
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
-            name = node.this.name
-            if node.this.quoted and ("/" in name or "." in name) and not node.db:
-                raise SandboxRefusal(_FILES.format(what=f" (FROM '{name}')"), "files")
-    if not isinstance(tree, exp.Query):
-        raise SandboxRefusal(
-            f"Expected a SELECT, found {tree.key.upper()}: the preview runs one SELECT.",
-            "not_select",
-        )
-
-
-def _function_name(node: exp.Func) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
-    return node.sql_name().lower()
 
 
 def open_sandbox(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -283,55 +123,186 @@ def open_sandbox(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def run_sandboxed(sql: str, settings: Settings) -> SandboxResult:
-    """Run one SELECT on the current snapshot within the sandbox limits.
+    """Run one SELECT on the current snapshot within the sandbox limits, in a child process.
 
-    Raises :class:`SandboxRefusal` for anything but one SELECT, for file access, and when
-    the time or memory limit stops the query; :class:`~outcomes.store.snapshot.SnapshotMissing`
-    before the first build.
+    Raises :class:`SandboxRefusal` for anything but one SELECT, for file access and server
+    metadata, and when the time or memory limit stops the query;
+    :class:`~outcomes.store.snapshot.SnapshotMissing` before the first build.
     """
     statement = check_single_select(sql)
+    if not Path(settings.warehouse_path).exists():
+        raise SnapshotMissing(
+            f"no snapshot at {settings.warehouse_path}: run `outcomes build` first"
+        )
+    return run_in_child(statement, settings)
+
+
+def run_in_child(statement: str, settings: Settings) -> SandboxResult:
+    """Run an already checked ``statement`` in ``python -m outcomes.store.sandbox_worker``:
+    an OS address-space limit (``RLIMIT_AS``) on that process, killed at the time limit.
+
+    The child reports on stdout: ``ready`` once its connection is open (the time limit counts
+    from there), then one JSON header line and, for rows, an Arrow IPC stream.
+    """
     limits = settings.sandbox
-    con = open_sandbox(settings)
+    request = json.dumps({"sql": statement, "settings": settings.model_dump(mode="json")})
+    with tempfile.TemporaryDirectory(prefix="outcomes-sandbox-") as home:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": home,
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(_PACKAGE_PARENT), os.environ.get("PYTHONPATH")) if p
+            ),
+            "OUTCOMES_HOME": home,  # no .env / outcomes.toml of the server is read
+            # Arrow's default allocator reserves 1 GiB of address space up front, BLAS and
+            # glibc one pool per thread: without these the child needs ~1.7 GiB before any
+            # query (measured), with them ~0.75 GiB
+            "ARROW_DEFAULT_MEMORY_POOL": "system",
+            "MALLOC_ARENA_MAX": "2",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+        }
+        child = subprocess.Popen(
+            [sys.executable, "-m", "outcomes.store.sandbox_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=home,
+            env=env,
+        )
+        try:
+            _limit_memory(child.pid, limits.process_memory_mb)
+            return _collect(child, request, limits)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+
+
+def _limit_memory(pid: int, megabytes: int) -> None:
+    # before the query is sent: nothing the user typed runs without the limit
+    size = megabytes * 1024 * 1024
+    resource.prlimit(pid, resource.RLIMIT_AS, (size, size))
+
+
+def _collect(child: subprocess.Popen, request: str, limits: SandboxSettings) -> SandboxResult:
+    output: list[bytes] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert child.stdout is not None
+        output.append(child.stdout.readline())
+        ready.set()
+        output.append(child.stdout.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert child.stdin is not None
+    try:
+        child.stdin.write(request.encode("utf-8"))
+        child.stdin.close()
+    except BrokenPipeError:
+        pass  # the child died on start: reported below
+    if not ready.wait(_START_SECONDS):
+        child.kill()
+        reader.join()
+    if output[0] != b"ready\n":
+        reader.join()
+        if output[0].startswith(b"{"):
+            return _verdict(output, limits)  # it could not open the snapshot
+        raise SandboxRefusal(
+            f"The preview's sandbox process did not start (exit code {child.wait()}): ask "
+            "whoever runs Outcomes to check sandbox.process_memory_mb and the server's log.",
+            "unavailable",
+        )
+    try:
+        # the child interrupts itself at the limit (a clean refusal); a Python function that
+        # does not return is only stopped by the kill a moment later
+        child.wait(limits.query_seconds + _KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        reader.join()
+        raise SandboxRefusal(_time_limit_reason(limits), "time_limit") from None
+    reader.join()
+    return _verdict(output, limits)
+
+
+def _verdict(output: list[bytes], limits: SandboxSettings) -> SandboxResult:
+    body = b"".join(output[1:]) if output and output[0] == b"ready\n" else b"".join(output)
+    header_line, _, stream = body.partition(b"\n")
+    try:
+        header = json.loads(header_line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        # killed by the OS limit (or any other death) before it could say anything
+        raise SandboxRefusal(_memory_reason(limits), "memory_limit")
+    if "missing" in header:
+        raise SnapshotMissing(str(header["missing"]))
+    if "refused" in header:
+        raise SandboxRefusal(str(header["reason"]), str(header["refused"]))
+    table = pa.ipc.open_stream(stream).read_all()
+    frame = table.to_pandas() if table.num_columns else pd.DataFrame()
+    return SandboxResult(frame, bool(header["truncated"]), limits.rows, float(header["seconds"]))
+
+
+def _time_limit_reason(limits: SandboxSettings) -> str:
+    return (
+        f"The query was stopped after {limits.query_seconds:g} s, the preview's time limit. "
+        "Narrow it (fewer weeks, a filter, fewer joins) or run it in a DuckDB shell on a "
+        "copy of the snapshot."
+    )
+
+
+def _memory_reason(limits: SandboxSettings) -> str:
+    return (
+        f"The query needed more than {limits.memory} of memory (or {limits.process_memory_mb} "
+        "MB for its whole process), the preview's limits, and was stopped. Aggregate earlier, "
+        "select fewer columns, or avoid building huge lists or strings."
+    )
+
+
+def execute_locked(
+    con: duckdb.DuckDBPyConnection, statement: str, limits: SandboxSettings
+) -> tuple[pa.Table, bool, float]:
+    """Run ``statement`` on the sandbox connection ``con`` (the child process's side):
+    ``(at most rows rows, whether more existed, seconds)``; :class:`SandboxRefusal` when
+    DuckDB refuses or the interrupt at ``query_seconds`` stops it."""
     timer = threading.Timer(limits.query_seconds, con.interrupt)
     started = time.perf_counter()
     timer.start()
     try:
-        cursor = con.execute(statement)
-        names = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchmany(limits.rows + 1)
+        reader = con.sql(statement).to_arrow_reader(1024)
+        batches, count = [], 0
+        for batch in reader:
+            batches.append(batch)
+            count += batch.num_rows
+            if count > limits.rows:
+                break
+        table = pa.Table.from_batches(batches, schema=reader.schema)
     except duckdb.InterruptException:
-        raise SandboxRefusal(
-            f"The query was stopped after {limits.query_seconds:g} s, the preview's time limit. "
-            "Narrow it (fewer weeks, a filter, fewer joins) or run it in a DuckDB shell on a "
-            "copy of the snapshot.",
-            "time_limit",
-        ) from None
+        raise SandboxRefusal(_time_limit_reason(limits), "time_limit") from None
     except duckdb.OutOfMemoryException:
-        raise SandboxRefusal(
-            f"The query needed more than {limits.memory} of memory, the preview's limit, and "
-            "was stopped. Aggregate earlier, select fewer columns, or avoid building huge "
-            "lists or strings.",
-            "memory_limit",
-        ) from None
+        raise SandboxRefusal(_memory_reason(limits), "memory_limit") from None
     except duckdb.PermissionException:
-        raise SandboxRefusal(_FILES.format(what=""), "files") from None
+        raise SandboxRefusal(FILES_REASON.format(what=""), "files") from None
     except duckdb.Error as exc:
         if "read-only" in str(exc):
             raise SandboxRefusal(
                 "The preview is read-only: the query tried to change the snapshot.", "write"
             ) from None
         if "configuration has been locked" in str(exc):
-            raise SandboxRefusal(*reversed(_STATEMENT_REASONS["SET"])) from None
+            raise SandboxRefusal(*reversed(STATEMENT_REASONS["SET"])) from None
         raise SandboxRefusal(
-            f"DuckDB could not run the query: {_first_line(exc)}", "query_error"
+            f"DuckDB could not run the query: {first_line(exc)}", "query_error"
         ) from None
     finally:
         timer.cancel()
-        con.close()
     seconds = time.perf_counter() - started
-    truncated = len(rows) > limits.rows
-    frame = pd.DataFrame.from_records(rows[: limits.rows], columns=_unique(names))
-    return SandboxResult(frame, truncated, limits.rows, seconds)
+    table = table.slice(0, limits.rows + 1)
+    truncated = table.num_rows > limits.rows
+    table = table.slice(0, limits.rows).rename_columns(_unique(table.column_names))
+    return table, truncated, seconds
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -346,7 +317,3 @@ def _unique(names: list[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
     return out
-
-
-def _first_line(exc: Exception) -> str:
-    return " ".join(str(exc).split("\n\n")[0].split())

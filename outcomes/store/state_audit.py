@@ -1,5 +1,10 @@
 """The state store's audit log: one append-only entry per write, in the write's transaction.
 
+Entries are hash-chained: each carries ``prev_hash`` (the previous entry's ``entry_hash``,
+:data:`~outcomes.store.audit_chain.GENESIS` for the first) and ``entry_hash``, the SHA-256 of
+``prev_hash`` and its own content. Editing, deleting or inserting a row anywhere breaks
+every link after it, which :func:`outcomes.store.audit_chain.verify_audit_log` finds.
+
 >>> import tempfile
 >>> from pathlib import Path
 >>> log = AuditLog(Path(tempfile.mkdtemp()) / "state.sqlite")
@@ -19,6 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from outcomes.store.audit_chain import chain_head, entry_hash
 from outcomes.store.state_access import StateAccess
 from outcomes.store.state_file import StateValidationError, insert_row
 from outcomes.store.state_values import required_text
@@ -46,13 +52,15 @@ def write_audit_entry(
     entity_key: str,
     detail: Mapping[str, Any],
 ) -> int:
-    """Append one audit entry inside the caller's write transaction; return its id."""
+    """Append one audit entry, chained to the newest, inside the caller's write transaction
+    (which holds the write lock, so no other entry can slip in between); return its id."""
     if not isinstance(detail, Mapping):
         raise StateValidationError(f"detail must be a dict, got {type(detail).__name__}")
     try:
         detail_json = json.dumps(dict(detail), sort_keys=True, default=_json_default)
     except (TypeError, ValueError) as exc:
         raise StateValidationError(f"detail is not JSON-serialisable: {exc}") from exc
+    prev = chain_head(conn)
     return insert_row(
         conn,
         "audit_log",
@@ -63,6 +71,8 @@ def write_audit_entry(
             "entity": entity,
             "entity_key": entity_key,
             "detail": detail_json,
+            "prev_hash": prev,
+            "entry_hash": entry_hash(prev, at, actor, action, entity, entity_key, detail_json),
         },
     )
 

@@ -13,11 +13,12 @@ True
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from outcomes.store.audit_chain import GENESIS, entry_hash
 from outcomes.store.state_file import (
     TIMESTAMP_FORMAT,
     StateSchemaError,
@@ -33,6 +34,8 @@ class Migration(NamedTuple):
     version: int
     description: str
     sql: str
+    # Python run after ``sql`` in the same transaction, for what SQL alone cannot compute
+    then: Callable[[sqlite3.Connection], None] | None = None
 
 
 def _append_only(table: str) -> str:
@@ -43,6 +46,24 @@ begin select raise(abort, '{table} is append-only: rows cannot be updated'); end
 create trigger {table}_no_delete before delete on {table}
 begin select raise(abort, '{table} is append-only: rows cannot be deleted'); end;
 """
+
+
+def _chain_existing_entries(conn: sqlite3.Connection) -> None:
+    """Hash-chain the entries written before migration 7, oldest first. The append-only
+    trigger is lifted for this one backfill, inside the migration's transaction."""
+    conn.execute("drop trigger audit_log_no_update")
+    prev = GENESIS
+    rows = conn.execute(
+        "select id, at, actor, action, entity, entity_key, detail from audit_log order by id"
+    ).fetchall()
+    for row_id, *content in rows:
+        digest = entry_hash(prev, *content)
+        conn.execute(
+            "update audit_log set prev_hash = ?, entry_hash = ? where id = ?",
+            (prev, digest, row_id),
+        )
+        prev = digest
+    conn.execute(next(s for s in _statements(_append_only("audit_log")) if "no_update" in s))
 
 
 # Append new migrations at the end; never edit one that has shipped.
@@ -236,6 +257,18 @@ create table digest_deliveries (
 """
         + _append_only("digest_deliveries"),
     ),
+    Migration(
+        7,
+        "hash-chained audit log: prev_hash and entry_hash on every entry",
+        """
+alter table audit_log add column prev_hash text;
+alter table audit_log add column entry_hash text;
+create trigger audit_log_chained before insert on audit_log
+when new.prev_hash is null or new.entry_hash is null
+begin select raise(abort, 'audit_log entries must carry prev_hash and entry_hash'); end;
+""",
+        then=_chain_existing_entries,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -303,6 +336,8 @@ def _apply(conn: sqlite3.Connection, path: Path, migration: Migration) -> None:
             )
         for statement in _statements(migration.sql):
             conn.execute(statement)
+        if migration.then is not None:
+            migration.then(conn)
         conn.execute(
             "insert into schema_migrations (version, applied_at, description) values (?, ?, ?)",
             (

@@ -1,6 +1,6 @@
 """Saving a metric draft from the workbench: ``sql/metrics/<name>.sql`` written atomically
-(only with ``allow_sql_edits`` and the analyst role), who and the diff recorded in the audit
-log, then a rebuild.
+(only by a role allowed to save SQL, authorised here: analyst or admin), who and the diff
+recorded in the audit log, then a rebuild.
 
 A rebuild is a *full* build: ``build_snapshot(only=[name])`` builds only the named
 definitions and what they read into a new snapshot that replaces the current one, so every
@@ -18,6 +18,7 @@ from pathlib import Path
 from outcomes.app.views.draft_validation import validate_draft
 from outcomes.app.views.workbench import current_text, metric_path, sql_diff
 from outcomes.config import Settings
+from outcomes.core.authz import Action, Identity, NotAllowed, authorise, may
 from outcomes.errors import OutcomesError
 from outcomes.store.manifest_file import BuildRecord
 from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
@@ -25,32 +26,28 @@ from outcomes.store.state import StateStore
 
 
 class SaveRefused(OutcomesError, PermissionError):
-    """Saving is switched off, the role may not, or the draft is invalid (``reason``)."""
+    """The identity may not save SQL, or the draft is invalid (``reason``)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
 
 
-def can_save(settings: Settings, role: str) -> tuple[bool, str]:
-    """Whether a draft may be written to ``sql/`` by ``role`` (else why not).
+def can_save(who: Identity | None) -> tuple[bool, str]:
+    """Whether ``who`` may write a draft to ``sql/`` (else why not), to show or hide the button;
+    :func:`save_draft` authorises again.
 
-    >>> can_save(Settings(allow_sql_edits=False), "analyst")[0]
-    False
-    >>> can_save(Settings(allow_sql_edits=True), "analyst")
-    (True, '')
+    >>> from outcomes.config import Role
+    >>> can_save(Identity("otto", Role.operator))[0], can_save(Identity("ana", Role.analyst))
+    (False, (True, ''))
     """
-    if not settings.allow_sql_edits:
-        return False, (
-            "Saving from the app is switched off (allow_sql_edits = false): download the file "
-            "and commit it to sql/metrics/, or ask an admin to set OUTCOMES_ALLOW_SQL_EDITS=true."
-        )
-    if role != "analyst":
-        return (
-            False,
-            f"Only analysts save metric SQL; your role is {role}. Download the file instead.",
-        )
-    return True, ""
+    if may(who, Action.save_sql):
+        return True, ""
+    role = who.role.value if who else "none (not signed in)"
+    return False, (
+        f"Saving metric SQL needs the analyst or admin role; your role is {role}. "
+        "Download the file instead."
+    )
 
 
 @dataclass(frozen=True)
@@ -69,21 +66,20 @@ def save_draft(
     name: str,
     settings: Settings,
     *,
-    actor: str,
-    role: str,
+    who: Identity | None,
     rebuild: bool = True,
 ) -> SaveResult:
     """Write the draft to ``sql/metrics/<name>.sql``, log it (who, when, the diff), then
     rebuild the snapshot (full build, see the module docstring).
 
-    Raises :class:`SaveRefused` when saving is switched off, the role is not analyst, the
-    actor is empty, or the draft does not validate. The file is written atomically.
+    Raises :class:`SaveRefused` when ``who`` may not save SQL
+    (:func:`outcomes.core.authz.authorise`) or the draft does not validate. The file is written
+    atomically.
     """
-    allowed, why = can_save(settings, role)
-    if not allowed:
-        raise SaveRefused(why)
-    if not actor.strip():
-        raise SaveRefused("Enter your name in the sidebar first: the audit log records who saved.")
+    try:
+        actor = authorise(who, Action.save_sql).subject
+    except NotAllowed as exc:
+        raise SaveRefused(str(exc)) from exc
     validation = validate_draft(text, name, settings)
     if not validation.ok:
         raise SaveRefused(
@@ -100,7 +96,7 @@ def save_draft(
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     audit_id = StateStore(settings.state_path).log(
-        actor.strip(),
+        actor,
         "edit_sql",
         "metric",
         name,

@@ -19,8 +19,10 @@ import pandas as pd
 
 from outcomes.app.charts import trend_chart
 from outcomes.config import Settings
+from outcomes.core.authz import Action, Identity, NotAllowed, authorise
 from outcomes.core.headers import HeaderError, MetricHeader, parse_header, split_header
-from outcomes.store.sandbox import SandboxRefusal, SandboxResult, run_sandboxed
+from outcomes.store.sandbox import SandboxResult, run_sandboxed
+from outcomes.store.sandbox_statement import SandboxRefusal
 
 TEMPLATE = """/* ---
 name: {name}
@@ -140,9 +142,12 @@ class Preview:
     note: str  # why there is no series, when it is empty
 
 
-def preview_draft(text: str, settings: Settings) -> Preview:
-    """Run the draft's SELECT in the sandbox (raises :class:`outcomes.store.sandbox.SandboxRefusal`)
-    and take its weekly all-dimensions series for the chart."""
+def preview_draft(text: str, settings: Settings, *, who: Identity | None) -> Preview:
+    """Run the draft's SELECT in the sandbox, if ``who`` may preview (analysts and admins;
+    :class:`~outcomes.core.authz.NotAllowed` otherwise), and take its weekly all-dimensions
+    series for the chart. A refused query raises
+    :class:`~outcomes.store.sandbox_statement.SandboxRefusal`."""
+    authorise(who, Action.preview_sql)
     body, _ = draft_body(text)
     result = run_sandboxed(body, settings)
     series, note = weekly_series(result.frame, draft_dimensions(text))
@@ -151,10 +156,14 @@ def preview_draft(text: str, settings: Settings) -> Preview:
     return Preview(result, series, note)
 
 
-def try_preview(text: str, settings: Settings) -> tuple[Preview | None, str | None]:
-    """:func:`preview_draft`, or (None, why the sandbox refused it, as Markdown)."""
+def try_preview(
+    text: str, settings: Settings, who: Identity | None
+) -> tuple[Preview | None, str | None]:
+    """:func:`preview_draft`, or (None, why it was refused, as Markdown)."""
     try:
-        return preview_draft(text, settings), None
+        return preview_draft(text, settings, who=who), None
+    except NotAllowed as refusal:
+        return None, f"**Refused.** {refusal}"
     except SandboxRefusal as refusal:
         return None, f"**Refused ({refusal.kind.replace('_', ' ')}).** {refusal.reason}"
 

@@ -19,7 +19,9 @@ from outcomes.app.views.roi.headline import Figure
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.roi.windows import Window
 from outcomes.config import Settings
+from outcomes.core.authz import Action, Identity, authorise
 from outcomes.core.money import money, percent
+from outcomes.errors import OutcomesError
 from outcomes.roi import close as period_close
 from outcomes.roi import restatements as roi_restatements
 from outcomes.roi.summary import RoiSummary
@@ -30,6 +32,23 @@ from outcomes.store.state import StateStore
 def closed_periods(settings: Settings, store: StateStore) -> list[Any]:
     """The periods closed so far (:func:`outcomes.roi.close.closed_periods`), oldest first."""
     return period_close.closed_periods(settings, store=store)
+
+
+def close_window(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    store: StateStore,
+    period: str,
+    who: Identity | None,
+) -> tuple[str, str]:
+    """Close ``period`` (``2026-Q1``, ``2026-03``) as ``who``, authorised here (admins only):
+    ``("success", text)``, or ``("error", why)`` when the role may not or the close is refused."""
+    try:
+        actor = authorise(who, Action.close_period).subject
+        record = period_close.close_period(catalog_safe(con), settings, period, actor, store=store)
+    except OutcomesError as exc:  # NotAllowed, CloseError, a state store refusal
+        return "error", f"{period} was not closed: {exc}"
+    return "success", f"{record.period} closed by {record.closed_by} (build {record.build_id})."
 
 
 def window_notes(

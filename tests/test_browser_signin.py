@@ -1,0 +1,192 @@
+"""A real sign-in (issue 12): `streamlit run` with `[auth]` pointing at a small OpenID Connect
+provider this test starts on 127.0.0.1 (tests/oidc_provider.py), driven by Debian's chromium
+through Streamlit's own `st.login`. Two users with different groups: the admin may close a
+period and save metric SQL; the operator sees neither control, and the state store records
+only the admin's actions, under the signed-in subject."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from outcomes.store.state import StateStore
+from tests.apphelpers import ROOT
+from tests.oidc_provider import OidcProvider
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
+
+pytestmark = pytest.mark.browser
+
+ADMIN, OPERATOR = "ana@example.com", "otto@example.com"
+
+
+@pytest.fixture(scope="module")
+def provider():
+    idp = OidcProvider({ADMIN: ["outcomes-admins"], OPERATOR: ["outcomes-operators"]}).start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture(scope="module")
+def signed_server(demo_root: Path, provider: OidcProvider, tmp_path_factory):
+    """The app with sign-in on, its own SQL folder, snapshot copy and state store."""
+    home = tmp_path_factory.mktemp("signin")
+    shutil.copytree(ROOT / "sql", home / "sql")
+    shutil.copy(demo_root / "warehouse.duckdb", home / "warehouse.duckdb")
+    port = _free_port()
+    secrets = home / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        'cookie_secret = "browser-test-cookie-secret"\n'
+        'client_id = "outcomes"\n'
+        'client_secret = "browser-test"\n'
+        f'server_metadata_url = "{provider.issuer}/.well-known/openid-configuration"\n'
+    )
+    env = dict(
+        os.environ,
+        OUTCOMES_WAREHOUSE_PATH=str(home / "warehouse.duckdb"),
+        OUTCOMES_RAW_PATH=str(demo_root / "raw.duckdb"),
+        OUTCOMES_STATE_PATH=str(home / "state.sqlite"),
+        OUTCOMES_DEMO_DIR=str(demo_root / "demo"),
+        OUTCOMES_SQL_DIR=str(home / "sql"),
+    )
+    log = (home / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--secrets.files",
+            str(secrets),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail(f"streamlit did not start on {url}; see {log.name}")
+    yield url, home
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _sign_in(browser, url: str, user: str):
+    """A fresh browser context through the whole OIDC round trip; returns (context, page)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    _wait_settled(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#approve", timeout=30_000)  # the provider's page
+    page.select_option("#user", user)
+    page.click("#approve")
+    page.wait_for_url(f"{url}/**", timeout=30_000)
+    _wait_settled(page)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_text(f"Signed in as {user}").wait_for(timeout=30_000)
+    return context, page
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    _wait_settled(page)
+
+
+def _save_button(page):
+    return page.get_by_role("button", name="Save and rebuild")
+
+
+def _edit_in_plain_text(page) -> None:
+    page.locator("[data-testid=stCheckbox], [data-testid=stToggle]").filter(
+        has_text="Plain text editor"
+    ).first.click()
+    _wait_settled(page)
+    area = page.locator("[data-testid=stTextArea] textarea").first
+    area.fill(area.input_value() + "\n-- reviewed in the browser test\n")
+    area.blur()
+    _wait_settled(page)
+
+
+def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
+    url, home = signed_server
+    context, page = _sign_in(browser, url, ADMIN)
+    assert "(admin)" in page.locator("[data-testid=stSidebar]").inner_text()
+    # the ROI page opens on the newest month that is over: 2026-10
+    page.locator("[data-testid=stRadio]").get_by_text("Month", exact=True).click()
+    _wait_settled(page)
+    page.get_by_role("button", name="Close 2026-10").click()
+    _wait_settled(page)
+    page.get_by_test_id("stAlertContentSuccess").get_by_text(
+        "2026-10 closed by ana@example.com"
+    ).wait_for(timeout=60_000)
+
+    _open(page, f"{url}/workbench")
+    _edit_in_plain_text(page)
+    _save_button(page).click()
+    page.get_by_text("audit entry").wait_for(timeout=240_000)  # saved, then a full rebuild
+    context.close()
+
+    store = StateStore(home / "state.sqlite")
+    actions = {(e.action, e.actor) for e in store.audit_log()}
+    assert ("close", ADMIN) in actions and ("edit_sql", ADMIN) in actions
+
+
+def test_the_operator_may_neither_close_nor_save(signed_server, browser):
+    url, home = signed_server
+    context, page = _sign_in(browser, url, OPERATOR)
+    assert "(operator)" in page.locator("[data-testid=stSidebar]").inner_text()
+    page.locator("[data-testid=stRadio]").get_by_text("Quarter", exact=True).click()
+    _wait_settled(page)
+    page.get_by_text("needs the admin role").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Close 2026-Q3").count() == 0
+
+    _open(page, f"{url}/workbench")
+    page.get_by_text("Saving metric SQL needs the analyst or admin role").wait_for(timeout=30_000)
+    assert _save_button(page).count() == 0
+    assert page.get_by_role("button", name="Preview").count() == 0
+    context.close()
+
+    actors = {e.actor for e in StateStore(home / "state.sqlite").audit_log()}
+    assert OPERATOR not in actors
