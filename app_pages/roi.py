@@ -169,6 +169,22 @@ for note in notes:
     else:
         st.caption(f"🔒 {note.describe(calendar.currency)}")
 
+for kind_, text in st.session_state.pop("roi_close_flash", []):
+    (st.success if kind_ == "success" else st.error)(text)
+if window.closable and window.closable not in closed_labels:
+    # shown to admins only; close_window authorises again on the server
+    if ui.can("close_period"):
+        if st.button(f"Close {window.closable}", key="roi_close", icon="🔒"):
+            st.session_state["roi_close_flash"] = [
+                roi_closes.close_window(
+                    ui.connection(), settings, ui.state_store(), window.closable, ui.identity()
+                )
+            ]
+            st.rerun()
+    else:
+        st.caption(f"Closing {window.closable} needs the admin role.")
+
+
 # -- headline --------------------------------------------------------------------------------
 
 current = history = None

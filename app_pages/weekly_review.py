@@ -48,7 +48,8 @@ picked = st.selectbox(
 )
 week = dt.date.fromisoformat(picked)
 week_row = calendar[calendar["week_start"] == week].iloc[0]
-name, role = ui.identity()
+who = ui.identity()  # the signed-in subject (or the local identity), never a widget
+name = who.subject if who else ""
 store = ui.state_store()
 state = st.session_state
 
@@ -101,7 +102,7 @@ def acknowledge() -> None:
     outcome = actions.acknowledge(
         store,
         alert,
-        name,
+        who,
         state.get("wr_ack_note", ""),
         label=ack_choices.get(alert, "the alert"),
         action=action,
@@ -113,14 +114,14 @@ def acknowledge() -> None:
 
 def add_note() -> None:
     text, kind = state.get("wr_note_text", ""), state.get("wr_note_kind", "other")
-    outcome = actions.add_note(store, week, text, kind, name, state.get("wr_note_metric"))
+    outcome = actions.add_note(store, week, text, kind, who, state.get("wr_note_metric"))
     flash(outcome, "notes", "wr_note_text")
 
 
 def save_verdict() -> None:
     event_id, verdict = state.get("wr_review_event"), state.get("wr_review_verdict", "correct")
     comment = state.get("wr_review_comment", "")
-    outcome = actions.record_verdict(store, event_id, week, verdict, name, comment)
+    outcome = actions.record_verdict(store, event_id, week, verdict, who, comment)
     flash(outcome, "output-review", "wr_review_comment")
 
 
@@ -128,7 +129,7 @@ def sign_off() -> None:
     outcome = actions.sign_off(
         store,
         week,
-        name,
+        who,
         state.get("wr_signoff_comment", ""),
         open_now,
         state.get("wr_signoff_reason", ""),

@@ -102,8 +102,9 @@ draft_key = hashlib.sha256(f"{name}\n{draft}".encode()).hexdigest()
 validate_col, preview_col, _ = st.columns([1, 1, 4])
 if validate_col.button("Validate", key="wb_validate", type="secondary"):
     state["wb_validation"] = (draft_key, draft_validation.validate_draft(draft, name, settings))
-if preview_col.button("Preview", key="wb_preview_button", type="primary"):
-    state["wb_preview"] = (draft_key, *workbench.try_preview(draft, settings))
+# preview runs the typed SQL on the server: for analysts and admins (authorised again inside)
+if ui.can("preview_sql") and preview_col.button("Preview", key="wb_preview_button", type="primary"):
+    state["wb_preview"] = (draft_key, *workbench.try_preview(draft, settings, ui.identity()))
 
 validation = state.get("wb_validation")
 if validation is not None:
@@ -172,13 +173,13 @@ if preview is not None:
                 st.info("A new metric: nothing saved to compare with.")
 
 st.divider()
-who, role = ui.identity()
-allowed, why = draft_save.can_save(settings, role)
+who = ui.identity()
+allowed, why = draft_save.can_save(who)
 if allowed:
     if st.button("Save and rebuild", key="wb_save", type="primary", icon="💾"):
         try:
             with st.spinner("Saving and rebuilding the snapshot (a full build)…"):
-                result = draft_save.save_draft(draft, name, settings, actor=who, role=role)
+                result = draft_save.save_draft(draft, name, settings, who=who)
         except draft_save.SaveRefused as refusal:
             st.error(refusal.reason)
         else:

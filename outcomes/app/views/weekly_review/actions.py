@@ -1,6 +1,8 @@
 """What people do on the review page: acknowledge an alert, add a note, judge an output, sign
-the week off. Each writes to the state store and returns the message to flash, ``("success",
-text)`` or ``("error", text)`` with what the store refused (the page stays up).
+the week off. Each is authorised for the acting identity (:func:`outcomes.core.authz.authorise`,
+here on the server, whatever the page shows), writes to the state store under the identity's
+subject and returns the message to flash, ``("success", text)`` or ``("error", text)`` with
+what was refused (the page stays up).
 
 >>> NOTE_KINDS["business_event"]
 'Business event'
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from outcomes.core.authz import Action, Identity, NotAllowed, authorise
 from outcomes.store.state import StateStore
 from outcomes.store.state_annotations import AnnotationKind
 from outcomes.store.state_file import StateError
@@ -24,7 +27,7 @@ Flash = tuple[str, str]
 def _attempt(write: Callable[[], object], done: str, refused: str) -> Flash:
     try:
         write()
-    except StateError as exc:
+    except (StateError, NotAllowed) as exc:
         return "error", f"{refused}: {exc}"
     return "success", done
 
@@ -39,7 +42,7 @@ ACK_CHOICES = {
 def acknowledge(
     store: StateStore,
     alert_key: str,
-    author: str,
+    author: Identity | None,
     note: str,
     *,
     label: str = "the alert",
@@ -57,7 +60,7 @@ def acknowledge(
     return _attempt(
         lambda: store.acknowledge_alert(
             alert_key,
-            author,
+            authorise(author, Action.acknowledge).subject,
             note,
             action=action,
             snooze_weeks=snooze_weeks if action == "snooze" else None,
@@ -73,13 +76,15 @@ def add_note(
     week: dt.date,
     text: str,
     kind: str,
-    author: str,
+    author: Identity | None,
     metric: str | None,
 ) -> Flash:
     """Note ``text`` on the week, on one metric unless ``metric`` is :data:`WHOLE_WEEK`."""
     on = None if metric in (None, WHOLE_WEEK) else metric
     return _attempt(
-        lambda: store.add_annotation(week, text, kind, author, metric=on),
+        lambda: store.add_annotation(
+            week, text, kind, authorise(author, Action.annotate).subject, metric=on
+        ),
         "Note added; it shows on every trend chart of that week.",
         "Note not added",
     )
@@ -90,12 +95,14 @@ def record_verdict(
     event_id: str,
     week: dt.date,
     verdict: str,
-    author: str,
+    author: Identity | None,
     comment: str,
 ) -> Flash:
     """Judge one sampled output correct or incorrect."""
     return _attempt(
-        lambda: store.record_verdict(event_id, week, verdict, author, comment),
+        lambda: store.record_verdict(
+            event_id, week, verdict, authorise(author, Action.review).subject, comment
+        ),
         f"Verdict on {event_id} saved.",
         "Verdict not saved",
     )
@@ -104,7 +111,7 @@ def record_verdict(
 def sign_off(
     store: StateStore,
     week: dt.date,
-    author: str,
+    author: Identity | None,
     comment: str,
     open_items: Sequence[str] = (),
     reason: str = "",
@@ -114,11 +121,11 @@ def sign_off(
     return _attempt(
         lambda: store.sign_off(
             week,
-            author,
+            authorise(author, Action.sign_off).subject,
             comment,
             open_items=open_items,
             reason=reason,
         ),
-        f"Week of {week} signed off by {author}{over}.",
+        f"Week of {week} signed off by {author.subject if author else ''}{over}.",
         "Not signed off",
     )
