@@ -166,16 +166,6 @@ def write_reuse(
         con.executemany("insert into main.build_reuse values (?, ?, ?, ?, ?, ?)", rows)
 
 
-def reuse_summary(p: Plan | None) -> dict | None:
-    """For the JSON manifest: counts per mode and the new loads."""
-    if p is None:
-        return None
-    modes: dict[str, list[str]] = {}
-    for q, (mode, _, _) in p.reuse.items():
-        modes.setdefault(mode, []).append(q)
-    return {"base": str(p.base), "new_loads": p.new_loads, **modes}
-
-
 # --- decisions ----------------------------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ from outcomes.errors import OutcomesError
 
 FILE_LOAD_PREFIX = "register-file-"
 CLI_LOAD_PREFIX = "register-cli-"
-ORIGIN_RANK = {"ingest": 0, "file": 1, "cli": 2}
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -45,13 +45,6 @@ class OnePager:
     comparison: str = ""  # what the changes compare with
 
 
-def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
-    """The chart as PNG bytes (vl-convert, offline)."""
-    import vl_convert
-
-    return bytes(vl_convert.vegalite_to_png(vl_spec=chart.to_dict(), scale=scale))
-
-
 @lru_cache(maxsize=64)
 def _png_cached(spec_json: str, scale: float) -> bytes:
     import vl_convert

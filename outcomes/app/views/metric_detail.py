@@ -19,8 +19,7 @@ import pandas as pd
 from outcomes.app import queries
 from outcomes.app.views.catalog import UNOWNED
 from outcomes.app.views.metric_lineage import Lineage, lineage
-from outcomes.core.definition import SqlDefinition
-from outcomes.core.registry import Registry, load_registry
+from outcomes.core.registry import load_registry
 
 # the app queries behind a metric's build and tests tabs
 QUERIES = ("catalog_metric_build", "catalog_metric_tests")
@@ -69,22 +68,6 @@ def metric_detail(
         tests=tests,
         build=build,
     )
-
-
-def definition_for(registry: Registry, name: str) -> SqlDefinition | None:
-    """The valid definition of metric ``name`` (None when missing or broken)."""
-    try:
-        q = registry.resolve(name)
-    except KeyError:
-        return None
-    return registry.definitions.get(q)
-
-
-def metric_names(registry: Registry) -> list[str]:
-    """Every metric file's name (valid or broken), sorted."""
-    names = {d.name for d in registry.definitions.values() if d.schema == "metrics"}
-    names |= {b.name for b in registry.broken.values() if b.schema == "metrics"}
-    return sorted(names)
 
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
