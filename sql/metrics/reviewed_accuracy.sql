@@ -3,7 +3,7 @@ name: reviewed_accuracy
 title: Reviewed accuracy (hand-checked sample)
 description: >
   Share of the AI outputs judged by hand in the weekly review (the reproducible sample of
-  the week, pages/weekly_review.py) that a reviewer marked correct. Reads raw.output_verdicts,
+  the week, app_pages/weekly_review.py) that a reviewer marked correct. Reads raw.output_verdicts,
   which the build copies from the state store: one row per event with its latest verdict
   ('correct' / 'incorrect'); if an event still has several rows, the newest created_at wins.
   Verdicts count in the week the event belongs to (the verdict's week_start).
