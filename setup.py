@@ -1,7 +1,7 @@
 """Packaging step that pyproject.toml cannot state: ship the app and the SQL with the package.
 
-The app's entry script (app.py), its pages (app_pages/), the SQL definitions (sql/) and the
-demo's assumptions register sit at the top of a clone, where people read and edit them. A
+The app's entry script (app.py), its pages (app_pages/) and the SQL definitions (sql/) sit
+at the top of a clone, where people read and edit them. A
 built wheel copies them into ``outcomes/bundle/``, so an installed copy runs with no clone:
 ``outcomes demo`` then ``outcomes app``. ``outcomes.config.SHIPPED_DIR`` finds either place.
 """
@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = ("app.py", "app_pages", "sql", "assumptions.csv")
+SHIPPED = ("app.py", "app_pages", "sql")
 
 
 class BuildWithBundle(build_py):

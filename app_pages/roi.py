@@ -14,6 +14,7 @@ from outcomes.app.views.roi import (
     figure_working,
     headline,
     panel_sql,
+    register_notes,
     series,
     summaries,
     windows,
@@ -91,7 +92,24 @@ if age is not None and age > settings.freshness_hours:
         f"⏱️ These figures come from a snapshot built {age:,.0f} hours ago, older than the "
         f"{settings.freshness_hours:,.0f}-hour freshness target. Run `outcomes build` for current figures."
     )
-if info["failed_objects"]:
+try:
+    register = ui.load(
+        register_notes.register_notes,
+        str(settings.sql_dir),
+        str(settings.demo_dir),
+        str(settings.assumptions_file),
+    )
+except Exception as exc:
+    register = None
+    st.error(f"The ROI lines and the register could not be checked: {exc}")
+if register is not None:
+    if register.demo_banner():
+        st.info(f"🧪 {register.demo_banner()}")
+    for gap in register.gaps:
+        st.warning(f"🧩 {gap}")
+    for failed in register.failed_lines():
+        st.warning(f"❌ {failed}. See the Data page or `outcomes status`.")
+elif info["failed_objects"]:
     st.warning(
         f"{info['failed_objects']} definitions failed in this build: ROI lines that depend on them may "
         "be missing. See the Data page or `outcomes status`."

@@ -191,6 +191,7 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
     from outcomes.core.periods import PeriodError, parse_period
     from outcomes.roi import close as period_close
     from outcomes.roi import summary as roi_summary
+    from outcomes.roi.line_gaps import summary_notes
     from outcomes.roi.pack_export import export_pack
     from outcomes.roi.pack_verify import PackError, verify_pack
     from outcomes.roi.restatements import restatements
@@ -208,6 +209,8 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "summary":
             start, end = parse_period(args.period).bounds if args.period else (None, None)
             print(roi_summary.summarise(con, start, end).render())
+            for note in summary_notes(con, settings):
+                print(note)
         elif args.action == "close":
             try:
                 record = period_close.close_period(

@@ -30,8 +30,8 @@ from pydantic_settings import (
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
-# Run from a clone, the files that ship with the code (sql/, app.py, app_pages/, the demo's
-# assumptions.csv) sit beside the package; installed with pip, setup.py copied them into
+# Run from a clone, the files that ship with the code (sql/, app.py, app_pages/) sit beside
+# the package; installed with pip, setup.py copied them into
 # outcomes/bundle/.
 IS_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "sql").is_dir()
 SHIPPED_DIR = _CHECKOUT if IS_CHECKOUT else _PACKAGE / "bundle"
@@ -43,7 +43,7 @@ PROJECT_ROOT = Path(
 ).resolve()
 # settings whose default is a file that ships with the code: found there when the project
 # root has none of its own
-_SHIPPED_DEFAULTS = ("sql_dir", "assumptions_file")
+_SHIPPED_DEFAULTS = ("sql_dir",)
 
 
 class Role(StrEnum):
@@ -207,7 +207,8 @@ class Settings(BaseSettings):
     )
     assumptions_file: Path = Field(
         Path("assumptions.csv"),
-        description="Version-controlled assumptions register, loaded by every build.",
+        description="Your version-controlled assumptions register (CSV), loaded by every build; "
+        "none at first: a new install's register is empty (the demo loads its own).",
     )
     week_start: Annotated[int, Field(ge=1, le=7)] = Field(
         1, description="First day of the reporting week, ISO numbering: 1 = Monday ... 7 = Sunday."

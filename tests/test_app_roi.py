@@ -77,6 +77,7 @@ def test_roi_is_the_default_page_with_the_headline(demo_env):
         "Annualised run-rate",
         "Projected inference cost vs budget",
     ]
+    assert any("Demo assumptions: " in i.value for i in at.info)
     bases = [m.label.split(" · ", 1)[1] for m in at.metric]
     assert bases[1].startswith("actual, 2026-") and bases[1].endswith(", USD")
     assert bases[5] == "projected at production volume, per month"

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes.config import PROJECT_ROOT
+from outcomes.config import PROJECT_ROOT, Settings
 from outcomes.ingest.load import ingest_path
 from outcomes.roi.assumption_changes import history, render_history, set_assumption
 from outcomes.roi.assumption_versions import AssumptionsError
@@ -34,8 +34,17 @@ def _register(s) -> dict[tuple[str, dt.date], dict]:
     return {(r["key"], r["effective_from"]): r for r in load_register(s).to_dict("records")}
 
 
-def test_the_committed_register_is_valid_and_holds_every_demo_assumption():
-    rows = read_register_file(PROJECT_ROOT / "assumptions.csv")
+def test_a_new_install_has_an_empty_register_and_the_demo_loads_its_own(tmp_path, demo_settings):
+    # the project ships no register: the demo's is demo data, generated and loaded by the demo
+    assert not (PROJECT_ROOT / "assumptions.csv").exists()
+    s = Settings(
+        assumptions_file=tmp_path / "assumptions.csv",
+        raw_path=tmp_path / "raw.duckdb",
+        state_path=tmp_path / "state.sqlite",
+    )
+    assert Settings().assumptions_file == (PROJECT_ROOT / "assumptions.csv").resolve()
+    assert len(load_register(s)) == 0
+    rows = read_register_file(demo_settings.demo_dir / "assumptions.csv")
     assert {r.key for r in rows} == {
         "loaded_hourly_cost",
         "baseline_handle_minutes",
@@ -47,11 +56,6 @@ def test_the_committed_register_is_valid_and_holds_every_demo_assumption():
         "projected_monthly_volume",
         "headroom",
     }
-    demo = PROJECT_ROOT / "data" / "demo" / "assumptions.csv"
-    if demo.exists():  # the demo writes its own copy with the same values
-        assert {(r.key, r.value) for r in rows} == {
-            (r.key, r.value) for r in read_register_file(demo)
-        }
 
 
 def test_file_errors_name_file_row_column_and_fix(tmp_path):
