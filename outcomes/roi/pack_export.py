@@ -10,7 +10,8 @@ bytes):
   in the state store (who, why, when);
 - ``sql/<schema>/<name>.sql``: the ROI and metric SQL the ledger's inputs come from, and what
   they read;
-- ``metric_inputs.csv``: the weekly metric values of the metrics the ledger uses;
+- ``metric_inputs.csv``: the weekly metric values (every dimension, and the metric's other
+  columns as JSON in ``extras``) of the metrics the ledger uses;
 - ``ledger.xlsx``: the same ledger with live formulas (:mod:`outcomes.roi.xlsx_ledger`);
 - ``manifest.json``: build id, period, sha256 of every other file, the canonical ledger hash
   (the same one a period close stores) and the totals;
@@ -68,7 +69,16 @@ ASSUMPTION_COLUMNS = (
     "why",
     "recorded_at",
 )
-METRIC_COLUMNS = ("metric", "week_start", "dimensions", "value", "numerator", "denominator", "flag")
+METRIC_COLUMNS = (
+    "metric",
+    "week_start",
+    "dimensions",
+    "value",
+    "numerator",
+    "denominator",
+    "flag",
+    "extras",  # the metric's other columns (JSON): what a column-qualified input reads
+)
 SCHEMA_OF_KIND = {"staging": "staging", "metric": "metrics", "roi": "roi"}
 
 
@@ -250,8 +260,8 @@ def _metric_inputs_csv(
             found = [
                 list(r)
                 for r in con.execute(
-                    "select metric, week_start, dimensions, value, numerator, denominator, flag "
-                    "from main.metric_values where metric in (select unnest(?)) "
+                    "select metric, week_start, dimensions, value, numerator, denominator, flag, "
+                    "extras from main.metric_values where metric in (select unnest(?)) "
                     "and week_start between ? and ? order by metric, week_start, dimensions",
                     [metrics, start, end],
                 ).fetchall()
@@ -260,7 +270,10 @@ def _metric_inputs_csv(
             found = []
     return _csv(
         METRIC_COLUMNS,
-        ([m, _iso(w), d, _float(v), _float(n), _float(dn), f] for m, w, d, v, n, dn, f in found),
+        (
+            [m, _iso(w), d, _float(v), _float(n), _float(dn), f, x]
+            for m, w, d, v, n, dn, f, x in found
+        ),
     )
 
 
@@ -314,7 +327,12 @@ def _sql_files(
 
 
 def _metric_name(ref: str) -> str:
-    return ref.split(".", 1)[1] if ref.startswith("metrics.") else ref
+    """The metric an input reads, without a column (``metrics.hours_saved.actual_minutes``).
+
+    >>> _metric_name("metrics.hours_saved.actual_minutes"), _metric_name("error_rate")
+    ('hours_saved', 'error_rate')
+    """
+    return ref.removeprefix("metrics.").split(".", 1)[0]
 
 
 def _sha(data: bytes) -> str:

@@ -1,8 +1,9 @@
 """Verify an audit pack (:mod:`outcomes.roi.pack_export`) without the snapshot it came from.
 
 :func:`verify_pack` checks every file against the manifest, recomputes every line from its
-inputs with :mod:`outcomes.core.formula` (exact Decimal) and the totals, and reports per line
-and per file.
+inputs with :mod:`outcomes.core.formula` (exact Decimal) and the totals, re-executes the pack's
+ROI SQL over its own metric inputs and assumptions (:mod:`outcomes.roi.pack_replay`), says how
+the pack compares with the closed record of its period, and reports per line and per file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from outcomes.core.formula import Formula, FormulaError
 from outcomes.errors import OutcomesError
 from outcomes.roi.ledger import LedgerInput, LedgerRow, amount_text, cents, ledger_sha256
 from outcomes.roi.pack_export import LEDGER_CSV_COLUMNS, LINES_CSV_COLUMNS, PACK_FORMAT
+from outcomes.roi.pack_replay import LineReplay, ReplayError, replay_pack
 from outcomes.roi.totals import ledger_totals
 
 # A stored amount is DECIMAL(38,10): it matches when it is the recomputed value rounded to
@@ -78,6 +80,8 @@ class VerifyReport:
     totals: list[TotalCheck] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    replays: list[LineReplay] = field(default_factory=list)  # the pack's SQL re-executed
+    closure: str | None = None  # how the pack compares with the closed record of its period
 
     @property
     def ok(self) -> bool:
@@ -87,6 +91,7 @@ class VerifyReport:
             and all(f.status == "ok" for f in self.files)
             and all(c.status == "match" for c in self.lines)
             and all(t.status == "match" for t in self.totals)
+            and all(r.status != "mismatch" for r in self.replays)
         )
 
     @property
@@ -113,6 +118,9 @@ class VerifyReport:
             for t in self.totals
             if t.status != "match"
         ]
+        out += [f"  SQL {r.describe()}" for r in self.replays]
+        if self.closure:
+            out.append(f"  close: {self.closure}")
         out += [f"  error: {e}" for e in self.errors]
         out += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(out)
@@ -151,6 +159,11 @@ def verify_pack(path: Path) -> VerifyReport:
         for n in manifest.get("sql_files") or []
         if not n.get("matches_build")
     ]
+    report.closure = _closure_remark(manifest.get("closure"))
+    try:
+        report.replays = replay_pack(contents)
+    except (ReplayError, ValueError, KeyError) as exc:
+        report.errors.append(f"the pack's ROI SQL could not be re-executed: {exc}")
     rows = _recompute_lines(contents, report)
     if rows is None:
         return report
@@ -169,6 +182,27 @@ def verify_pack(path: Path) -> VerifyReport:
         )
     )
     return report
+
+
+def _closure_remark(closure: dict[str, Any] | None) -> str | None:
+    """What the manifest says about the period's close: none, the same figures, or restated.
+
+    >>> _closure_remark({"close_id": 3, "closed_by": "cfo", "closed_at": "2026-12-02",
+    ...     "ledger_sha256": "ab", "matches_this_pack": False})
+    'DIFFERS FROM THE CLOSED RECORD: restated since close #3 (by cfo at 2026-12-02, ledger sha256 ab); `outcomes roi restatements` lists what changed'
+    """
+    if not closure:
+        return "the period was not closed when the pack was exported"
+    head = (
+        f"close #{closure.get('close_id')} (by {closure.get('closed_by')} at "
+        f"{closure.get('closed_at')}, ledger sha256 {closure.get('ledger_sha256')})"
+    )
+    if closure.get("matches_this_pack"):
+        return f"the same figures as {head}"
+    return (
+        f"DIFFERS FROM THE CLOSED RECORD: restated since {head}; "
+        "`outcomes roi restatements` lists what changed"
+    )
 
 
 def _load_manifest(contents: dict[str, bytes], report: VerifyReport) -> dict[str, Any] | None:

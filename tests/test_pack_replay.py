@@ -1,0 +1,119 @@
+"""The audit pack re-executes its ROI SQL over its own inputs (issue 13): column-qualified
+metric inputs are kept, a pack whose SQL and amounts were changed together fails, and a pack
+that differs from the closed record says so."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from outcomes.roi.pack_export import export_pack
+from outcomes.roi.pack_verify import verify_pack
+from outcomes.store.snapshot import open_snapshot
+
+
+@pytest.fixture
+def pack(demo_env, tmp_path) -> Path:
+    with open_snapshot(demo_env) as con:
+        return export_pack(con, demo_env, "2026-10", tmp_path / "pack.zip")
+
+
+def rewrite(src: Path, dst: Path, change) -> Path:
+    """A copy of the pack with ``change(files)`` applied and the manifest's hashes updated:
+    a forgery that keeps the pack self-consistent."""
+    with zipfile.ZipFile(src) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    change(files)
+    manifest = json.loads(files["manifest.json"])
+    for f in manifest["files"]:
+        f["sha256"] = hashlib.sha256(files[f["path"]]).hexdigest()
+        f["bytes"] = len(files[f["path"]])
+    files["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(dst, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return dst
+
+
+def test_the_demo_pack_replays_its_roi_sql_and_keeps_column_inputs(pack):
+    report = verify_pack(pack)
+    assert report.ok, report.describe()
+    assert not [w for w in report.warnings if "SQL file not found" in w]
+    replays = {r.line_id: r for r in report.replays}
+    assert replays["time_saved"].status == "match" and replays["time_saved"].weeks == 4
+    assert replays["errors_avoided"].status == "match"
+    assert replays["inference"].status == "not_replayed"  # reads events the pack does not carry
+    with zipfile.ZipFile(pack) as zf:
+        metrics = list(csv.DictReader(io.StringIO(zf.read("metric_inputs.csv").decode())))
+    hours = [m for m in metrics if m["metric"] == "hours_saved"]
+    assert hours and all("actual_minutes" in json.loads(m["extras"]) for m in hours)
+    assert "the period was not closed" in report.describe()
+
+
+def test_changing_the_sql_and_the_amounts_together_is_caught(pack, tmp_path):
+    def double_time_saved(files: dict[str, bytes]) -> None:
+        sql = files["sql/roi/time_saved.sql"].decode()
+        files["sql/roi/time_saved.sql"] = sql.replace(
+            "* 0.0000000001 as amount", "* 0.0000000001 * 2 as amount"
+        ).encode()
+        rows = list(csv.DictReader(io.StringIO(files["ledger.csv"].decode())))
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            if r["line_id"] == "time_saved":
+                r["amount"] = str(2 * float(r["amount"]))
+            writer.writerow(r)
+        files["ledger.csv"] = out.getvalue().encode()
+
+    forged = rewrite(pack, tmp_path / "forged.zip", double_time_saved)
+    report = verify_pack(forged)
+    assert not report.ok
+    # the amounts no longer follow from the inputs in lines.csv and the metric rows
+    assert any(c.line_id == "time_saved" for c in report.mismatched_lines)
+
+
+def test_the_pack_sql_over_changed_metric_inputs_is_caught(pack, tmp_path):
+    def halve_minutes(files: dict[str, bytes]) -> None:
+        rows = list(csv.DictReader(io.StringIO(files["metric_inputs.csv"].decode())))
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            if r["metric"] == "hours_saved":
+                extras = json.loads(r["extras"])
+                extras["actual_minutes"] = extras["actual_minutes"] / 2
+                r["extras"] = json.dumps(extras)
+            writer.writerow(r)
+        files["metric_inputs.csv"] = out.getvalue().encode()
+
+    report = verify_pack(rewrite(pack, tmp_path / "inputs.zip", halve_minutes))
+    replay = {r.line_id: r for r in report.replays}["time_saved"]
+    assert replay.status == "mismatch" and not report.ok
+    assert "the pack's SQL over its inputs gives other amounts" in report.describe()
+
+
+def test_a_pack_exported_after_a_restatement_says_it_differs_from_the_close(demo_env, tmp_path):
+    with open_snapshot(demo_env) as con:
+        pack = export_pack(con, demo_env, "2026-10", tmp_path / "p.zip")
+
+    def restated(files: dict[str, bytes]) -> None:
+        manifest = json.loads(files["manifest.json"])
+        manifest["closure"] = {
+            "close_id": 1,
+            "closed_by": "cfo@example.com",
+            "closed_at": "2026-11-02T09:00:00+00:00",
+            "build_id": "B-OLD",
+            "ledger_sha256": "0" * 64,
+            "matches_this_pack": False,
+        }
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    report = verify_pack(rewrite(pack, tmp_path / "r.zip", restated))
+    assert "DIFFERS FROM THE CLOSED RECORD: restated since close #1" in report.describe()
