@@ -13,8 +13,9 @@ import pytest
 
 from outcomes import cli
 from outcomes.build.full import build_snapshot
+from outcomes.roi.assumption_versions import AssumptionsError
 from outcomes.roi.assumptions import recorded_changes
-from outcomes.store.audit_chain import GENESIS, AuditChainBroken, entry_hash, verify_audit_log
+from outcomes.store.audit_chain import GENESIS, entry_hash, verify_audit_log
 from outcomes.store.state import StateStore
 from outcomes.store.state_schema import apply_migrations
 from tests.roifixtures import make_project
@@ -120,8 +121,10 @@ def test_an_edited_entry_is_named_and_the_build_refuses(tmp_path: Path, capsys) 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"entry {entry_id}" in err[0], err
 
-    with pytest.raises(AuditChainBroken, match=f"entry {entry_id}"):
+    with pytest.raises(AssumptionsError, match=f"entry {entry_id}"):
         build_snapshot(settings)
+    assert _cli(["build"], settings) == 2
+    assert f"entry {entry_id}" in capsys.readouterr().err
 
 
 def test_an_edited_assumption_change_is_named_and_the_build_refuses(tmp_path: Path) -> None:
@@ -133,9 +136,9 @@ def test_an_edited_assumption_change_is_named_and_the_build_refuses(tmp_path: Pa
     )
     verdict = verify_audit_log(settings.state_path)
     assert not verdict.ok and verdict.problem.startswith("assumption change 1 (")
-    with pytest.raises(AuditChainBroken, match="assumption change 1"):
+    with pytest.raises(AssumptionsError, match="assumption change 1"):
         build_snapshot(settings)
-    with pytest.raises(AuditChainBroken):
+    with pytest.raises(AssumptionsError):
         recorded_changes(settings)
 
 

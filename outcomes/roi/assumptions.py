@@ -55,10 +55,15 @@ import pandas as pd
 
 from outcomes.config import Settings
 from outcomes.core.contracts import load_contract
-from outcomes.roi.assumption_versions import CLI_LOAD_PREFIX, FILE_LOAD_PREFIX, Version, in_force
+from outcomes.roi.assumption_versions import (
+    CLI_LOAD_PREFIX,
+    FILE_LOAD_PREFIX,
+    AssumptionsError,
+    Version,
+    in_force,
+)
 from outcomes.roi.ledger import decimal_text
 from outcomes.roi.register_file import read_register_file
-from outcomes.store.audit_chain import require_intact
 from outcomes.store.state import StateStore
 from outcomes.store.state_assumptions import AssumptionChange
 
@@ -248,12 +253,20 @@ def _merge(
 
 def recorded_changes(settings: Settings) -> list[AssumptionChange]:
     """Every change in the state store, oldest first (none when there is no store yet);
-    ``AuditChainBroken`` when the audit log's chain, or a change against its entry, does not
-    verify: an edited assumption must never reach the ledger."""
+    :class:`AssumptionsError` when the audit log's chain, or a change against its entry, does
+    not verify: an edited assumption must never reach the ledger."""
     if not Path(settings.state_path).exists():
         return []  # reading must not create a state store
     store = StateStore(settings.state_path)
-    require_intact(store.path)
+    verdict = store.verify_audit()
+    if not verdict.ok:
+        raise AssumptionsError(
+            [
+                f"{store.path}: {verdict.problem}. The build refuses assumption changes it cannot "
+                "trust: run `outcomes audit verify`, restore the state store from a backup, or "
+                "record the change again with `outcomes assumptions set`."
+            ]
+        )
     return store.assumption_changes()
 
 

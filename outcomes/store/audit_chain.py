@@ -26,15 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from outcomes.store.state_file import StateError, connect_state
+from outcomes.store.state_file import connect_state
 
 GENESIS = "0" * 64  # the prev_hash of the first entry
 
 _CONTENT = "at, actor, action, entity, entity_key, detail"
-
-
-class AuditChainBroken(StateError):
-    """The audit log's hash chain, or a record it vouches for, does not verify."""
 
 
 def entry_hash(
@@ -152,17 +148,5 @@ def verify_audit_log(path: str | Path) -> AuditVerdict:
             f"assumption change {change_id} ({key}) does not match the audit entry written "
             "with it: the row was changed after it was recorded",
             change_id,
-        )
-    return verdict
-
-
-def require_intact(path: str | Path) -> AuditVerdict:
-    """:func:`verify_audit_log`, raising :class:`AuditChainBroken` when it does not verify."""
-    verdict = verify_audit_log(path)
-    if not verdict.ok:
-        raise AuditChainBroken(
-            f"{path}: {verdict.problem}. The build refuses assumption changes it cannot trust; "
-            "run `outcomes audit verify`, restore the state store from a backup, or record "
-            "the change again with `outcomes assumptions set`."
         )
     return verdict

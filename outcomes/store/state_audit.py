@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from outcomes.store.audit_chain import chain_head, entry_hash
+from outcomes.store.audit_chain import AuditVerdict, chain_head, entry_hash, verify_audit_log
 from outcomes.store.state_access import StateAccess
 from outcomes.store.state_file import StateValidationError, insert_row
 from outcomes.store.state_values import required_text
@@ -98,6 +98,11 @@ class AuditLog(StateAccess):
         entity_key = required_text(entity_key, "entity_key")
         with self._write() as (conn, at):
             return write_audit_entry(conn, at, actor, action, entity, entity_key, detail)
+
+    def verify_audit(self) -> AuditVerdict:
+        """Walk the hash chain and check each assumption change against its entry
+        (:func:`~outcomes.store.audit_chain.verify_audit_log`)."""
+        return verify_audit_log(self.path)
 
     def audit_log(
         self, entity: str | None = None, limit: int | None = None, entity_key: str | None = None
