@@ -9,11 +9,12 @@ WAREHOUSE := data/warehouse.duckdb
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test lint format demo chromium clean help bench bench-large bench-evidently
+.PHONY: run test test-slow lint format demo chromium clean help bench bench-large bench-evidently
 
 help:
 	@echo "make run    set up, generate the demo when missing, start the app on http://$(HOST):$(PORT)"
 	@echo "make test   set up (dev deps + Debian chromium), ruff, the whole pytest suite"
+	@echo "make test-slow  only the slow tests (kill -9 of ingest and build, multi-process)"
 	@echo "make demo   regenerate the demo data and rebuild the snapshot"
 	@echo "make lint   ruff check + ruff format --check + mypy on outcomes/"
 
@@ -46,6 +47,11 @@ chromium:
 test: $(DEV_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Only the slow tests (also part of `make test`): kill -9 of ingest and build at random moments,
+# multi-process and at-size tests.
+test-slow: $(DEV_STAMP)
+	$(VENV)/bin/pytest -m slow
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
