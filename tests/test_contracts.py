@@ -185,6 +185,7 @@ def test_only_documented_tables_have_one_of():
 
 def test_every_rule_named_in_the_architecture():
     assert RULES == (
+        "malformed",
         "required",
         "type",
         "allowed_values",
@@ -193,7 +194,6 @@ def test_every_rule_named_in_the_architecture():
         "order",
         "one_of",
         "duplicate_key",
-        "duplicate_row",
     )
 
 

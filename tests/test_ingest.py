@@ -305,7 +305,8 @@ def test_duplicate_key_in_file_first_occurrence_wins(settings, tmp_path):
         (3, "duplicate_key", "event_id"),
         (4, "duplicate_key", "event_id"),
     ]
-    assert "(row 1)" in qs[0]["reason"] and "event_id = 'E1'" in qs[0]["reason"]
+    assert "(row 1, line 2), which was valid and loaded" in qs[0]["reason"]
+    assert "event_id = 'E1'" in qs[0]["reason"]
 
 
 def test_duplicate_key_uses_the_whole_composite_key(settings, tmp_path):
@@ -321,7 +322,7 @@ def test_duplicate_key_uses_the_whole_composite_key(settings, tmp_path):
     assert "event_id = 'E1', feature = 'a'" in q["reason"]
 
 
-def test_duplicate_row_from_an_earlier_load(settings, tmp_path):
+def test_a_row_already_loaded_is_skipped_not_quarantined(settings, tmp_path):
     first = write_csv(tmp_path / "a.csv", [good("ai_events", event_id="E1")])
     second = write_csv(
         tmp_path / "b.csv",
@@ -333,10 +334,10 @@ def test_duplicate_row_from_an_earlier_load(settings, tmp_path):
     )
     [a] = ingest_path(first, "ai_events", settings)
     [b] = ingest_path(second, "ai_events", settings)
-    assert (b.rows_in, b.rows_accepted, b.rows_quarantined, b.rows_corrected) == (2, 1, 1, 0)
-    [q] = quarantine(settings, b.load_id)
-    assert (q["row_number"], q["rule"]) == (2, "duplicate_row")
-    assert a.load_id in q["reason"]
+    assert (b.rows_in, b.rows_accepted, b.rows_quarantined, b.rows_corrected) == (2, 1, 0, 0)
+    assert b.rows_skipped == 1 and b.skipped_reasons == "1 already loaded (same values)"
+    assert quarantine(settings, b.load_id) == []
+    assert a.rows_skipped == 0
     assert count(settings, "ai_events") == 2
 
 

@@ -36,6 +36,7 @@ from outcomes.build.incremental import build_objects as build_changed
 from outcomes.build.incremental import write_reuse
 from outcomes.build.incremental_plan import append_raw, clone, prepare
 from outcomes.build.incremental_plan import plan as plan_incremental
+from outcomes.build.leftovers import claim_tmp, remove_leftovers
 from outcomes.build.manifest import MANIFEST_DDL, make_build_id, write_manifest, write_manifest_json
 from outcomes.build.materialise import METRIC_VALUES_DDL, materialise_all
 from outcomes.build.objects import BuildResult
@@ -90,6 +91,8 @@ def build_snapshot(
     target = Path(settings.warehouse_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.stem}-{build_id}.duckdb.tmp"
+    remove_leftovers(target)  # of killed builds; a running build holds the claim of its file
+    _claim = claim_tmp(tmp)  # held until this function returns (or the process dies)
     plan = plan_incremental(settings, registry, say) if incremental and only is None else None
     try:
         if plan is not None:

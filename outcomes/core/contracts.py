@@ -21,6 +21,7 @@ from outcomes.errors import OutcomesError
 
 # The rule names written to raw.quarantine.rule, in the order checks are reported.
 RULES: tuple[str, ...] = (
+    "malformed",
     "required",
     "type",
     "allowed_values",
@@ -29,7 +30,6 @@ RULES: tuple[str, ...] = (
     "order",
     "one_of",
     "duplicate_key",
-    "duplicate_row",
 )
 
 _TYPE_PATTERN = re.compile(

@@ -6,7 +6,7 @@ Conditions read ``v:<col>`` (the trimmed source value, null when blank,
 
 >>> from outcomes.core.contracts import CONTRACTS
 >>> sorted({rule for _, rule, _, _ in rule_checks(CONTRACTS["users"], datetime(2026, 1, 1))})
-['order', 'required', 'type']
+['malformed', 'order', 'required', 'type']
 """
 
 from __future__ import annotations
@@ -17,41 +17,68 @@ from outcomes.core.contracts import Column, Contract
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.ingest.scratch_tables import source_value
 
+RECORD_COLUMN = "(record)"  # raw.quarantine.column_name of a fault of the whole record
+
+
+# Strict forms (DuckDB's casts accept more: zone names ignored, +25:00, 0x10, 0b101, 1_000).
+_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+_OFFSET = r"([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)"
+_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+
+
+def _matches(v: str, pattern: str) -> str:
+    return f"regexp_full_match({v}, {quote_literal(pattern)})"
+
 
 def typed_expr(col: Column) -> str:
-    """SQL turning the trimmed text `v:<name>` into the column's type (null if it cannot)."""
+    """SQL turning the trimmed text `v:<name>` into the column's type (null if it cannot).
+
+    Only strict forms convert: ISO 8601 timestamps with Z, an offset within -14:00..+14:00 or
+    none (UTC); integers in decimal digits (a zero fraction such as ``12.0`` allowed); decimals
+    only when no digit would be lost to the column's scale.
+    """
     v = source_value(col.name)
     t = col.type
     if t == "VARCHAR":
         return v
     if t == "TIMESTAMP":
-        # 'YYYY-MM-DD HH:MM[:SS[.fff]]', ' ' or 'T'; with Z or an offset it is converted to UTC
-        # (the session time zone is UTC). The plain cast would ignore an offset, the
-        # time-zone cast is 3x slower: use it only when there is something after the time.
+        # The plain cast would ignore an offset, the time-zone cast is 3x slower: use it only
+        # when the text ends in Z or an offset (the session time zone is UTC).
         return (
-            f"case when not ({v} like '____-__-__ __:__%' or {v} like '____-__-__T__:__%') "
-            f"then null "
-            f"when {v}[-1:] in ('Z', 'z') or contains(substr({v}, 17), '+') "
-            f"or contains(substr({v}, 17), '-') "
-            f"then cast(try_cast({v} as timestamptz) as timestamp) "
-            f"else try_cast({v} as timestamp) end"
+            f"case when {_matches(v, _TIMESTAMP)} then try_cast({v} as timestamp) "
+            f"when {_matches(v, _TIMESTAMP + _OFFSET)} "
+            f"then cast(try_cast({v} as timestamptz) as timestamp) end"
         )
     if t == "DATE":
-        return f"case when {v} like '____-__-__' then try_cast({v} as date) end"
+        return (
+            f"case when {_matches(v, '[0-9]{4}-[0-9]{2}-[0-9]{2}')} then try_cast({v} as date) end"
+        )
     if t == "BOOLEAN":
         return (
             f"case lower({v}) when 'true' then true when 'false' then false when '1' then true "
             f"when '0' then false when 'yes' then true when 'no' then false end"
         )
     if t == "BIGINT":
-        # try_cast rounds '1.5' to 2: a value with a point or exponent must be whole.
-        d = f"try_cast({v} as double)"
         return (
-            f"case when not (contains({v}, '.') or contains(lower({v}), 'e')) "
-            f"then try_cast({v} as bigint) "
-            f"when {d} = trunc({d}) then try_cast({d} as bigint) end"
+            f"case when {_matches(v, '[+-]?[0-9]+')} then try_cast({v} as bigint) "
+            f"when {_matches(v, '[+-]?[0-9]+[.]0*')} "
+            f"then try_cast(split_part({v}, '.', 1) as bigint) end"
         )
-    return f"try_cast({v} as {t})"
+    if t == "DOUBLE":
+        return f"case when {_matches(v, _NUMBER)} then try_cast({v} as double) end"
+    scale = int(t[t.index(",") + 1 : -1])
+    # Plain notation: the digits past the scale must be zeros; exponent notation: the value
+    # must survive the cast unchanged. Otherwise it would be rounded: null, a type failure.
+    lossless = (
+        f"[+-]?([0-9]+([.][0-9]{{0,{scale}}}0*)?|[0-9]*[.][0-9]{{1,{scale}}}0*)"
+        if scale
+        else "[+-]?[0-9]+([.]0*)?"
+    )
+    return (
+        f"case when {_matches(v, lossless)} then try_cast({v} as {t}) "
+        f"when {_matches(v, _NUMBER)} and try_cast({v} as {t}) = try_cast({v} as double) "
+        f"then try_cast({v} as {t}) end"
+    )
 
 
 def _type_words(col: Column) -> str:
@@ -59,20 +86,21 @@ def _type_words(col: Column) -> str:
     if t == "TIMESTAMP":
         return (
             "a timestamp; expected ISO 8601 such as '2026-03-02 14:05:00' (UTC), "
-            "with ' ' or 'T', optionally ending in Z or an offset like +02:00"
+            "with ' ' or 'T', optionally ending in Z or an offset from -14:00 to +14:00 "
+            "(not a zone name)"
         )
     if t == "DATE":
         return "a date; expected 'YYYY-MM-DD'"
     if t == "BOOLEAN":
         return "a boolean; expected true/false, 1/0 or yes/no"
     if t == "BIGINT":
-        return "a whole number; expected digits such as 42"
+        return "a whole number; expected decimal digits such as 42"
     if t == "DOUBLE":
         return "a finite number; expected e.g. 0.25"
     precision, scale = (int(x) for x in t[t.index("(") + 1 : -1].split(","))
     return (
         f"a decimal number; expected a number with at most {precision - scale} digits "
-        "before the point, e.g. 12.5"
+        f"before the point and {scale} after it (more would be rounded), e.g. 12.5"
     )
 
 
@@ -94,6 +122,10 @@ def rule_checks(contract: Contract, cutoff: datetime) -> list[tuple[str, str, st
     def add(name: str, rule: str, cond: str, *reason: str) -> None:
         out.append((name, rule, cond, "concat(" + ", ".join(reason) + ")"))
 
+    # A record that could not be read or has a faulty value (wrong field count, invalid JSON,
+    # NUL byte, nested value): the reader's words. A record not split into values (`_record`)
+    # is not also reported as missing every required value.
+    add(RECORD_COLUMN, "malformed", "_fault is not null", "_fault")
     for col in contract.columns:
         c, v, name = quote_ident(col.name), source_value(col.name), col.name
         said = f"'Column \"{name}\" has ', {_found(name)}"
@@ -101,7 +133,7 @@ def rule_checks(contract: Contract, cutoff: datetime) -> list[tuple[str, str, st
             add(
                 name,
                 "required",
-                f"{v} is null",
+                f"{v} is null and _record is null",
                 quote_literal(
                     f'Column "{name}" is empty but required; expected a {col.type} value. '
                     "Fill it in at the source and send the row again."
@@ -188,7 +220,7 @@ def rule_checks(contract: Contract, cutoff: datetime) -> list[tuple[str, str, st
         add(
             ", ".join(contract.one_of),
             "one_of",
-            f"({present}) <> 1",
+            f"({present}) <> 1 and _record is null",
             quote_literal(f"Columns {names}: "),
             f"case when ({present}) = 0 then 'neither is set' else 'both are set' end",
             quote_literal("; expected exactly one of them. Keep one value and send the row again."),

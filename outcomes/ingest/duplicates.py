@@ -1,7 +1,9 @@
 """Duplicate keys and rows within a file and against earlier loads, and corrections.
 
-Within a file the first occurrence of a key is kept; a valid row whose key was loaded before
-is a duplicate row when its hash equals the newest loaded version's, else a correction.
+Within a file the first valid occurrence of a key is kept (a row that breaks a rule is
+quarantined for that rule and does not count as an occurrence); a valid row whose key was
+loaded before is skipped as already loaded when its hash equals the newest loaded version's
+(a re-sent file that grew loads only its new rows), else it is a correction.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ def _key_join(contract: Contract, a: str, b: str) -> str:
     return " and ".join(f"{a}.{quote_ident(k)} = {b}.{quote_ident(k)}" for k in contract.key)
 
 
-def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int, int]:
-    """Flag duplicate keys, duplicate rows, corrections; return (accepted, quarantined, corrected)."""
+def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int, int, int]:
+    """Flag duplicate keys, rows already loaded and corrections.
+
+    Returns (accepted, quarantined, corrected, already loaded).
+    """
     keys = ", ".join(quote_ident(k) for k in contract.key)
     key_not_null = " and ".join(f"{quote_ident(k)} is not null" for k in contract.key)
     con.execute(f"""
@@ -26,7 +31,7 @@ def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[i
         with firsts as (
             select {keys}, min(_rn) as first_rn
             from {TYPED_TABLE}
-            where {key_not_null}
+            where {key_not_null} and not _bad
             group by {keys}
             having count(*) > 1
         )
@@ -34,7 +39,7 @@ def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[i
                false as dup_row, false as corrected
         from {TYPED_TABLE} as t
         join firsts as f on {_key_join(contract, "t", "f")}
-        where t._rn > f.first_rn
+        where t._rn > f.first_rn and not t._bad
     """)
     table = f"raw.{contract.table}"
     [(has_rows,)] = con.execute(f"select count(*) from (select 1 from {table} limit 1)").fetchall()
@@ -61,10 +66,11 @@ def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[i
             from cand as c
             join prev as p on {_key_join(contract, "c", "p")}
         """)
-    [(rows, quarantined)] = con.execute(f"""
+    [(rows, quarantined, loaded)] = con.execute(f"""
         select count(*),
-               count(*) filter (where t._bad or coalesce(f.dup_key or f.dup_row, false))
+               count(*) filter (where t._bad or coalesce(f.dup_key, false)),
+               count(*) filter (where not t._bad and coalesce(f.dup_row, false))
         from {TYPED_TABLE} as t left join {FLAGS_TABLE} as f on f._rn = t._rn
     """).fetchall()
     [(corrected,)] = con.execute(f"select count(*) from {FLAGS_TABLE} where corrected").fetchall()
-    return rows - quarantined, quarantined, corrected
+    return rows - quarantined - loaded, quarantined, corrected, loaded

@@ -25,14 +25,17 @@ The steps live in `source_files` (reading), `contract_rules` (types and rules as
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import os
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -44,9 +47,13 @@ from outcomes.ingest.quarantine import insert_quarantine
 from outcomes.ingest.scratch_tables import drop_scratch_tables
 from outcomes.ingest.source_files import FORMATS, SourcePlan, open_source
 from outcomes.ingest.typed_rows import create_typed_table, insert_accepted
-from outcomes.store.raw import DEFAULT_LOCK_TIMEOUT, open_raw_store
+from outcomes.store.raw import DEFAULT_LOCK_TIMEOUT, open_raw_store, unusable
 
 Progress = Callable[[str], None]
+
+# Failures of the raw store's file or disk (full, permission, damaged): the request stops with
+# one message. Other errors are bugs and keep their traceback.
+_STORE_FAILURES = (duckdb.IOException, duckdb.FatalException, duckdb.PermissionException, OSError)
 
 
 def _sha256(path: Path) -> str:
@@ -59,7 +66,8 @@ def _sha256(path: Path) -> str:
 
 def _list_files(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORMATS)
+        # not only regular files: a named pipe among them is refused by name, not skipped
+        files = sorted(p for p in path.iterdir() if not p.is_dir() and p.suffix.lower() in FORMATS)
         if not files:
             raise IngestError(
                 f"Cannot ingest {path}: the folder holds no .csv, .parquet, .jsonl, .ndjson or "
@@ -109,7 +117,10 @@ def ingest_path(
     results: list[LoadResult] = []
     with open_raw_store(settings, write=True, timeout=lock_timeout) as con:
         for f in files:
-            result = _ingest_file(con, f, contract, settings, who, say)
+            try:
+                result = _ingest_file(con, f, contract, settings, who, say)
+            except _STORE_FAILURES as exc:  # the store, not the file: stop here
+                raise unusable(Path(settings.raw_path), exc) from None
             say(result.summary())
             results.append(result)
     refused = [r for r in results if r.status == "refused"]
@@ -151,6 +162,18 @@ def _ingest_file(
     )
     sha: str | None = None
     try:
+        seen = _regular_file(f)
+        base["file_size"] = seen[0]
+        young = time.time() - seen[1] / 1e9
+        if young < settings.ingest_settle_seconds:
+            return _skipped(
+                con,
+                base,
+                "skipped_unsettled",
+                f"{f} was modified {max(young, 0):.1f} s ago (settle time "
+                f"{settings.ingest_settle_seconds:g} s): it may still be written; skipped, "
+                "the next ingest picks it up.",
+            )
         try:
             sha = _sha256(f)
         except OSError as exc:
@@ -186,13 +209,62 @@ def _ingest_file(
             )
             write_ledger(con, result)
             return result
-        return _load_file(con, f, sha, contract, settings, base, say)
+        return _load_file(con, f, sha, contract, settings, base, say, seen)
+    except FileChanged as exc:
+        return _skipped(con, base, "skipped_changed", str(exc), sha)
     except IngestError as exc:
         result = LoadResult(
             **base, file_sha256=sha, finished_at=utc_now(), status="refused", message=str(exc)
         )
         write_ledger(con, result)
         return result
+
+
+class FileChanged(IngestError):
+    """The file changed while it was read: skipped, to be picked up by a later ingest."""
+
+
+def _signature(f: Path) -> tuple[int, int, int, int]:
+    st = f.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
+
+
+def _regular_file(f: Path) -> tuple[int, int, int, int]:
+    """Size, mtime (ns), inode, device of `f`; refuse anything but a regular file, unopened.
+
+    A named pipe or device would block the read (and hold the raw store lock) forever.
+    """
+    try:
+        st = f.stat()
+    except OSError as exc:
+        raise IngestError(
+            f"Cannot ingest {f}: the file cannot be read ({exc.strerror or exc}). "
+            "Check that it exists and that you may read it.",
+            path=f,
+            hint="check the file permissions",
+        ) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise IngestError(
+            f"Cannot ingest {f}: it is not a regular file (a named pipe, device or socket). "
+            "Save the export as a file and ingest that.",
+            path=f,
+            hint="ingest a regular file",
+        )
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
+
+
+def _skipped(
+    con: duckdb.DuckDBPyConnection,
+    base: LoadStart,
+    status: Literal["skipped_unsettled", "skipped_changed"],
+    message: str,
+    sha: str | None = None,
+) -> LoadResult:
+    result = LoadResult(
+        **base, file_sha256=sha, finished_at=utc_now(), status=status, message=message
+    )
+    write_ledger(con, result)
+    return result
 
 
 def _load_file(
@@ -203,6 +275,7 @@ def _load_file(
     settings: Settings,
     base: LoadStart,
     say: Progress,
+    seen: tuple[int, int, int, int],
 ) -> LoadResult:
     t0 = time.perf_counter()
     try:
@@ -219,9 +292,17 @@ def _load_file(
         con.begin()
         try:
             result = _load_rows(con, plan, sha, base, say)
+            if _signature(f) != seen or _sha256(f) != sha:
+                raise FileChanged(
+                    f"{f} changed while it was read (it may still be written): skipped, nothing "
+                    "of it was loaded; the next ingest picks it up.",
+                    path=f,
+                )
             con.commit()
         except BaseException as exc:
-            con.rollback()
+            # the failure may have ended the transaction already (disk full)
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
             if not isinstance(exc, IngestError):
                 exc.add_note(f"while ingesting {f}: rolled back, nothing of this file was loaded")
             raise
@@ -234,18 +315,26 @@ def _load_rows(
     con: duckdb.DuckDBPyConnection, plan: SourcePlan, sha: str, base: LoadStart, say: Progress
 ) -> LoadResult:
     """Check, insert accepted and quarantined rows and the ledger row (inside the transaction)."""
-    f, contract, rows_in = plan.f, plan.contract, plan.rows
+    f, contract, tally = plan.f, plan.contract, plan.tally
+    rows_in = tally.records
     t1 = time.perf_counter()
     create_typed_table(con, plan)
-    accepted, quarantined, corrected = classify_rows(con, contract)
-    _rate(say, f, "validated", rows_in, t1)
+    accepted, quarantined, corrected, already = classify_rows(con, contract)
+    _rate(say, f, "validated", plan.rows, t1)
     t2 = time.perf_counter()
     insert_accepted(con, contract, base["load_id"])
     insert_quarantine(con, plan, base)
-    _rate(say, f, "inserted", rows_in, t2)
-    if accepted + quarantined != rows_in:  # pragma: no cover - invariant guard
-        raise RuntimeError(
-            f"{f}: {rows_in} rows in but {accepted} accepted + {quarantined} quarantined"
+    _rate(say, f, "inserted", plan.rows, t2)
+    if already:
+        tally.skipped["already loaded (same values)"] += already
+    skipped = tally.rows_skipped
+    if accepted + quarantined + skipped != rows_in:  # every record accounted for, or nothing
+        raise IngestError(
+            f"Cannot ingest {f}: {rows_in:,} records found but {accepted:,} accepted + "
+            f"{quarantined:,} quarantined + {skipped:,} skipped; nothing was loaded. Report "
+            "this file: it is a bug in the reader.",
+            path=f,
+            hint="report the file",
         )
     msg = f"{rows_in:,} rows: {accepted:,} accepted"
     if corrected:
@@ -253,6 +342,8 @@ def _load_rows(
     msg += f", {quarantined:,} quarantined"
     if quarantined:
         msg += f" (see raw.quarantine where load_id = '{base['load_id']}')"
+    if skipped:
+        msg += f", {skipped:,} skipped: {tally.describe_skipped()}"
     absent = [c.name for c in contract.columns if c.name not in plan.mapping]
     if absent:
         msg += f"; optional column(s) absent, loaded as null: {', '.join(absent)}"
@@ -265,6 +356,9 @@ def _load_rows(
         rows_accepted=accepted,
         rows_quarantined=quarantined,
         rows_corrected=corrected,
+        rows_skipped=skipped,
+        skipped_reasons=tally.describe_skipped(),
+        lines_in=tally.lines,
         extra_columns=tuple(plan.extra),
         finished_at=utc_now(),
         status="loaded",

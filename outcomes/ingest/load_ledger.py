@@ -1,5 +1,8 @@
 """The load ledger ``raw.loads``: one :class:`LoadResult` per file, loaded, skipped or refused.
 
+A loaded file's records are accounted for: ``rows_in`` (records our own reader found) =
+``rows_accepted + rows_quarantined + rows_skipped`` (``skipped_reasons`` says why, with lines).
+
 A file that cannot be used raises :class:`IngestError` while it is loaded; the load records it
 as ``refused`` in the ledger, so the ledger holds every file ever offered.
 """
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import duckdb
 import pandas as pd
@@ -28,6 +31,7 @@ class LoadStart(TypedDict):
     file_format: str | None
     started_at: datetime
     loaded_by: str | None
+    file_size: NotRequired[int | None]
 
 
 class IngestError(OutcomesError):
@@ -68,13 +72,36 @@ class LoadResult(BaseModel):
     started_at: datetime
     finished_at: datetime
     loaded_by: str | None
-    status: Literal["loaded", "skipped_duplicate_file", "refused"]
+    status: Literal[
+        "loaded", "skipped_duplicate_file", "skipped_unsettled", "skipped_changed", "refused"
+    ]
     message: str = ""
+    rows_skipped: int = 0  # records skipped on purpose, each with its reason
+    skipped_reasons: str = ""  # e.g. '1 repeated header line (lines 52)'
+    lines_in: int | None = None  # physical lines after the header (CSV, JSON lines)
+    file_size: int | None = None
 
     @property
     def seconds(self) -> float:
         """How long the load took."""
         return (self.finished_at - self.started_at).total_seconds()
+
+    def accounting_line(self) -> str:
+        """One line for `outcomes ingest`: status, table, file, where every row went."""
+        line = (
+            f"{self.status:<22} {self.table_name:<12} {Path(self.source_file).name}: rows in "
+            f"{self.rows_in:,} = accepted {self.rows_accepted:,} + quarantined "
+            f"{self.rows_quarantined:,}"
+        )
+        if self.rows_corrected:
+            line += f" (corrections {self.rows_corrected:,})"
+        if self.rows_skipped:
+            line += f" + skipped {self.rows_skipped:,} ({self.skipped_reasons})"
+        if self.extra_columns:
+            line += f"; extra columns reported: {', '.join(self.extra_columns)}"
+        if self.status in ("skipped_unsettled", "skipped_changed"):
+            line += f": {self.message}"
+        return line
 
     def summary(self) -> str:
         """One line for the terminal: file, counts, rows/s, message."""

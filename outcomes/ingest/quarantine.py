@@ -1,5 +1,6 @@
 """Quarantine: one ``raw.quarantine`` row per rejected source row, with every failure (column,
-rule, reason in plain words) and every raw value, and reading it back.
+rule, reason in plain words), every raw value (or the record's text when it could not be split
+into values) and the physical line it starts on, and reading it back.
 """
 
 from __future__ import annotations
@@ -31,13 +32,9 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, base: Lo
     items.append(
         f"case when dup_key then {{'column': {key_cols}, 'rule': 'duplicate_key', "
         f"'reason': 'Key ' || {key_text} || ' appears earlier in this file (row ' || first_rn || "
-        f"'); the first occurrence was kept and this one set aside. Remove the duplicate, or "
-        f"send the corrected row in a later file.'}} end"
-    )
-    items.append(
-        f"case when dup_row then {{'column': {key_cols}, 'rule': 'duplicate_row', "
-        f"'reason': 'This row is identical to the version of key ' || {key_text} || ' already "
-        f"loaded by ' || prev_load || '; nothing new to load. No action needed.'}} end"
+        f"', line ' || coalesce(cast(first_line as varchar), '?') || '), which was valid and "
+        f"loaded; this one was set aside. Remove the duplicate, or send the corrected row in a "
+        f"later file.'}} end"
     )
     kept = set(plan.text_kept())
     v_defs = []
@@ -51,25 +48,26 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, base: Lo
             v_defs.append(f"cast({quote_ident(col.name)} as varchar) as {source_value(col.name)}")
     by_index = {i: name for name, i in plan.mapping.items()}
     raw_values = (
-        "json_object("
+        "case when _record is not null then json_object('record', _record) else json_object("
         + ", ".join(
             f"{quote_literal(name)}, " + (f"s{i}" if i in kept else source_value(by_index[i]))
             for i, name in enumerate(plan.columns)
         )
-        + ")"
+        + ") end"
     )
     con.execute(
         f"""
         insert into raw.quarantine
         with bad as (
-            select t.*, coalesce(f.dup_key, false) as dup_key, f.first_rn,
-                   coalesce(f.dup_row, false) as dup_row, f.prev_load
-            from {TYPED_TABLE} as t left join {FLAGS_TABLE} as f on f._rn = t._rn
-            where t._bad or coalesce(f.dup_key or f.dup_row, false)
+            select t.*, coalesce(f.dup_key, false) as dup_key, f.first_rn, first._line as first_line
+            from {TYPED_TABLE} as t
+            left join {FLAGS_TABLE} as f on f._rn = t._rn
+            left join {TYPED_TABLE} as first on first._rn = f.first_rn
+            where t._bad or coalesce(f.dup_key, false)
         ),
         v as (select *, {", ".join(v_defs)} from bad),
         failed as (
-            select _rn, {raw_values} as raw_values,
+            select _rn, _line, {raw_values} as raw_values,
                    list_filter([{", ".join(items)}], lambda x: x is not null) as failures
             from v
         )
@@ -78,7 +76,8 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, base: Lo
                struct_extract(failures[1], 'rule'),
                struct_extract(failures[1], 'reason'),
                raw_values,
-               to_json(failures)
+               to_json(failures),
+               _line
         from failed
         order by _rn
         """,

@@ -17,10 +17,15 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from outcomes.core.contracts import Contract
 from outcomes.core.quoting import quote_ident, quote_literal
+from outcomes.ingest.csv_records import check_unique, header_key, read_csv_records
+from outcomes.ingest.json_records import read_json_records
 from outcomes.ingest.load_ledger import IngestError, utc_now
+from outcomes.ingest.record_sink import Tally
 from outcomes.ingest.scratch_tables import SOURCE_TABLE, SOURCE_VIEW
 
 FORMATS: dict[str, Literal["csv", "parquet", "jsonl"]] = {
@@ -32,6 +37,7 @@ FORMATS: dict[str, Literal["csv", "parquet", "jsonl"]] = {
 }
 
 _READ_ERRORS = (
+    pa.ArrowException,
     duckdb.IOException,
     duckdb.InvalidInputException,
     duckdb.ConversionException,
@@ -47,6 +53,8 @@ _FORMAT_HINTS = {
     "jsonl": "Check that it holds one JSON object per line (or a JSON array of objects)",
 }
 
+_ONE = "expected a single value."
+
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 
@@ -60,14 +68,15 @@ class SourcePlan:
     mapping: dict[str, int]  # contract column -> source column index
     extra: list[str]  # source columns the contract does not know
     native: set[str]  # contract columns read in their Parquet type (no text round trip)
-    rows: int = 0
+    rows: int = 0  # records in SOURCE_VIEW (the tally's records less the skipped ones)
     cutoff: datetime = field(default_factory=utc_now)
+    tally: Tally = field(default_factory=Tally)
 
     def text_kept(self) -> list[int]:
         """Source columns whose text `TYPED_TABLE` keeps for quarantine (others are re-derived)."""
         keep = []
         for i, name in enumerate(self.columns):
-            cname = name.strip().lower()
+            cname = header_key(name)
             if cname not in self.mapping or self.mapping[cname] != i:
                 keep.append(i)  # extra column
             elif cname not in self.native and self.contract.column(cname).type != "VARCHAR":
@@ -80,30 +89,36 @@ def open_source(
 ) -> SourcePlan:
     """Read the file's columns, refuse it if unusable, create the view `SOURCE_VIEW` over it."""
     path = quote_literal(str(f))
+    nested: set[str] = set()
     try:
         if fmt == "parquet":
             described = con.execute(f"describe select * from read_parquet({path})").fetchall()
+            columns = [str(r[0]) for r in described]
+            # DuckDB renames a repeated name (EVENT_ID -> EVENT_ID_1): check the file's own
+            check_unique(f, pq.read_schema(f).names, "its columns")
             types = [str(r[1]) for r in described]
+            nested = {c for c, t in zip(columns, types, strict=True) if _is_nested(t)}
+            [(records,)] = con.execute(
+                f"select sum(num_rows) from parquet_file_metadata({path})"
+            ).fetchall()
+            tally = Tally(records=int(records or 0))
         elif fmt == "csv":
-            if f.stat().st_size == 0:
-                raise _empty(f)
-            reader = f"read_csv({path}, all_varchar = true, header = true)"
-            con.execute(f"create temp table {SOURCE_TABLE} as select * from {reader}")
-            types = []
+            columns, tally = read_csv_records(con, f, contract)
+            types = ["VARCHAR"] * len(columns)
         else:
-            layout = "'auto'" if f.suffix.lower() == ".json" else "'newline_delimited'"
-            probe = f"read_json({path}, format = {layout}, sample_size = -1)"
-            names = [r[0] for r in con.execute(f"describe select * from {probe}").fetchall()]
-            spec = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in names)
-            reader = f"read_json({path}, format = {layout}, columns = {{{spec}}})"
-            con.execute(f"create temp table {SOURCE_TABLE} as select * from {reader}")
-            types = []
-        if fmt != "parquet":
-            described = con.execute(f"describe {SOURCE_TABLE}").fetchall()
-            types = ["VARCHAR"] * len(described)
+            columns, tally = read_json_records(con, f, contract)
+            types = ["VARCHAR"] * len(columns)
     except _READ_ERRORS as exc:
         raise _read_error(f, fmt, exc) from None
-    columns = [str(r[0]) for r in described]
+    except OSError as exc:
+        raise IngestError(
+            f"Cannot ingest {f}: reading it failed ({exc.strerror or exc}). Check the file and "
+            "send it again.",
+            path=f,
+            hint="check the file",
+        ) from None
+    if not columns:
+        raise _empty(f)
     mapping, extra = _map_columns(f, contract, columns)
     native = {
         name
@@ -113,27 +128,44 @@ def open_source(
     plan = SourcePlan(
         f=f, contract=contract, columns=columns, mapping=mapping, extra=extra, native=native
     )
+    plan.tally = tally
     by_index = {i: name for name, i in mapping.items()}
-    exprs = []
+    exprs, faults = [], []
     for i, name in enumerate(columns):
-        if by_index.get(i) in native:
+        contract_col = by_index.get(i)
+        if contract_col in native:
             exprs.append(f"{quote_ident(name)} as n{i}")
         elif fmt == "parquet":
             exprs.append(f"cast({quote_ident(name)} as varchar) as s{i}")
         else:
-            exprs.append(f"{quote_ident(name)} as s{i}")
+            exprs.append(f"s{i}")
+        if contract_col is None or contract_col in native:
+            continue
+        value = quote_ident(name) if fmt == "parquet" else f"s{i}"
+        if name in nested:
+            why = f'Column "{contract_col}" holds a nested value (list, struct or map); '
+            faults.append(f"case when {value} is not null then {quote_literal(why + _ONE)} end")
+        else:
+            why = f'Column "{contract_col}" holds a NUL byte; remove it at the source.'
+            text = f"cast({value} as varchar)" if fmt == "parquet" else value
+            faults.append(f"case when contains({text}, chr(0)) then {quote_literal(why)} end")
     if fmt == "parquet":
-        source, rn = f"read_parquet({path}, file_row_number = true)", "file_row_number + 1"
+        source = f"read_parquet({path}, file_row_number = true)"
+        meta = "file_row_number + 1 as _rn, cast(null as bigint) as _line, "
+        first_fault, record = "null", "cast(null as varchar) as _record"
     else:
-        source, rn = SOURCE_TABLE, "rowid + 1"
+        source, meta = SOURCE_TABLE, "_rn, _line, "
+        first_fault, record = "_fault", "_record"
+    fault = f"nullif(concat_ws(' ', {', '.join([first_fault, *faults])}), '') as _fault"
     con.execute(
-        f"create temp view {SOURCE_VIEW} as select {rn} as _rn, {', '.join(exprs)} from {source}"
+        f"create temp view {SOURCE_VIEW} as select {meta}{fault}, {record}, {', '.join(exprs)} "
+        f"from {source}"
     )
     try:
         plan.rows = con.execute(f"select count(*) from {SOURCE_VIEW}").fetchall()[0][0]
     except _READ_ERRORS as exc:
         raise _read_error(f, fmt, exc) from None
-    if plan.rows == 0:
+    if plan.rows + tally.rows_skipped == 0:
         raise _empty(f)
     missing = [c for c in contract.required_columns if c not in mapping]
     if missing:
@@ -151,24 +183,26 @@ def open_source(
 def _map_columns(
     f: Path, contract: Contract, columns: list[str]
 ) -> tuple[dict[str, int], list[str]]:
-    """Contract column -> index of its source column (names match case-insensitively)."""
+    """Contract column -> index of its source column (names match case-insensitively).
+
+    Any name given twice (case-insensitive, blanks trimmed) refuses the file.
+    """
+    check_unique(f, columns, "its columns")
     wanted = set(contract.names)
     mapping: dict[str, int] = {}
     extra: list[str] = []
     for i, raw in enumerate(columns):
-        name = raw.strip().lower()
-        if name not in wanted:
-            extra.append(raw)
-        elif name in mapping:
-            raise IngestError(
-                f"Cannot ingest {f}: column {name} appears twice ({columns[mapping[name]]!r} "
-                f"and {raw!r}). Keep one of them and send the file again.",
-                path=f,
-                hint="remove the duplicate column",
-            )
-        else:
+        name = header_key(raw)
+        if name in wanted:
             mapping[name] = i
+        else:
+            extra.append(raw)
     return mapping, extra
+
+
+def _is_nested(duck_type: str) -> bool:
+    t = duck_type.upper()
+    return t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION"))
 
 
 def _fits(native: str, target: str) -> bool:

@@ -1,7 +1,8 @@
 """The typed rows of one file (``TYPED_TABLE``) and appending the accepted ones to ``raw.<table>``.
 
 Every source row gets its typed values, whether it breaks any rule (``_bad``) and a hash of its
-typed values (``_h``), so a row re-sent with other formatting is the same row.
+typed values (``_h``), so a row re-sent with other formatting is the same row. Rows identical
+to the loaded version of their key are skipped, not appended again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from outcomes.ingest.source_files import SourcePlan
 
 
 def create_typed_table(con: duckdb.DuckDBPyConnection, plan: SourcePlan) -> None:
-    """Materialise `TYPED_TABLE`: row number, kept source text, typed values, rule verdict, row hash."""
+    """Materialise `TYPED_TABLE`: row and line number, reader fault, kept source text, typed
+    values, rule verdict, row hash."""
     contract = plan.contract
     kept = ", ".join(f"s{i}" for i in plan.text_kept())
     v_defs, typed = [], []
@@ -46,7 +48,8 @@ def create_typed_table(con: duckdb.DuckDBPyConnection, plan: SourcePlan) -> None
         create temp table {TYPED_TABLE} as
         with v as (select * , {", ".join(v_defs)} from {SOURCE_VIEW}),
         t as (select *, {", ".join(typed)} from v)
-        select _rn, {kept + ", " if kept else ""}{names}, ({bad}) as _bad,
+        select _rn, _line, _fault, _record, {kept + ", " if kept else ""}{names},
+               ({bad}) as _bad,
                {row_hash} as _h
         from t
     """

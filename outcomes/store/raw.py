@@ -60,6 +60,12 @@ LOADS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("loaded_by", "VARCHAR"),
     ("status", "VARCHAR"),
     ("message", "VARCHAR"),
+    # Physical accounting (issue 14), added later: an older store gains them when opened for
+    # writing. rows_in = rows_accepted + rows_quarantined + rows_skipped.
+    ("rows_skipped", "BIGINT"),
+    ("skipped_reasons", "VARCHAR"),
+    ("lines_in", "BIGINT"),
+    ("file_size", "BIGINT"),
 )
 
 QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -72,11 +78,16 @@ QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("reason", "VARCHAR"),
     ("raw_values", "JSON"),
     ("failures", "JSON"),
+    ("line_number", "BIGINT"),  # physical line the record starts on (null for Parquet)
 )
 
 
 class RawStoreBusy(OutcomesError, RuntimeError):
     """Another process holds the raw store lock for longer than we were willing to wait."""
+
+
+class RawStoreUnusable(OutcomesError, RuntimeError):
+    """The raw store file cannot be opened or written (damaged, no permission, disk full)."""
 
 
 def lock_path(settings: Settings) -> Path:
@@ -143,6 +154,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, cols in (("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
         body = ", ".join(f"{n} {t}" for n, t in cols)
         con.execute(f"create table if not exists raw.{name} ({body})")
+        have = {
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'raw' "
+                "and table_name = ?",
+                [name],
+            ).fetchall()
+        }
+        for n, t in cols:  # a store written before these columns existed
+            if n not in have:
+                con.execute(f"alter table raw.{name} add column {n} {t}")
 
 
 @contextmanager
@@ -166,12 +188,39 @@ def open_raw_store(
         # and make every `raw.<table>` ambiguous.
         con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
         try:
-            mode = "" if write else " (read_only)"
-            con.execute(f"attach {quote_literal(str(path))} as {CATALOG}{mode}")
-            con.execute(f"use {CATALOG}")
-            con.execute("set TimeZone = 'UTC'")
-            if write:
-                ensure_schema(con)
+            try:
+                mode = "" if write else " (read_only)"
+                con.execute(f"attach {quote_literal(str(path))} as {CATALOG}{mode}")
+                con.execute(f"use {CATALOG}")
+                con.execute("set TimeZone = 'UTC'")
+                if write:
+                    con.begin()
+                    ensure_schema(con)
+                    con.commit()
+            except (duckdb.Error, OSError) as exc:
+                raise unusable(path, exc) from None
             yield con
         finally:
             con.close()
+
+
+def unusable(path: Path, exc: BaseException) -> RawStoreUnusable:
+    """One clear message for a raw store that cannot be opened or written.
+
+    >>> str(unusable(Path("raw.duckdb"), OSError(28, "No space left on device")))[:53]
+    'raw store raw.duckdb cannot be used: the disk is full'
+    """
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = text.lower()
+    if "no space left" in low or getattr(exc, "errno", None) == 28:
+        why = "the disk is full; free space and run the command again"
+    elif "permission denied" in low or isinstance(exc, PermissionError):
+        why = "permission denied; check who owns the file and its folder"
+    elif "lock" in low:
+        why = "another program holds it open; close it and run the command again"
+    else:
+        why = (
+            "it is damaged or not a DuckDB file; restore it from a backup, or move it away and "
+            "ingest the source files again"
+        )
+    return RawStoreUnusable(f"raw store {path} cannot be used: {why} ({text})")

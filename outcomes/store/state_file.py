@@ -60,6 +60,9 @@ def connect_state(
             raise StateSchemaError(
                 f"{path}: not a SQLite file; point state_path at a state store or a new file"
             ) from exc
+        hint = _unavailable_hint(str(exc))
+        if hint is not None:  # the machine, not the code: one clear message
+            raise StateError(f"{path}: the state store cannot be written: {exc}; {hint}") from exc
         raise
     finally:
         conn.close()
@@ -74,9 +77,24 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        conn.execute("rollback")
+        # SQLite already rolled back after some failures (a full disk): rolling back again
+        # would raise "no transaction is active" and hide the real error.
+        if conn.in_transaction:
+            conn.execute("rollback")
         raise
     conn.execute("commit")
+
+
+def _unavailable_hint(message: str) -> str | None:
+    """What to do when SQLite fails for a reason of the machine (full, locked, read-only)."""
+    low = message.lower()
+    if "full" in low:
+        return "the disk is full; free space and try again"
+    if "locked" in low or "busy" in low:
+        return "another process holds it; try again in a moment"
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return "check the permissions of the file and its folder"
+    return None
 
 
 def enable_wal(conn: sqlite3.Connection, path: Path) -> None:

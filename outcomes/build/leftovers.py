@@ -1,0 +1,91 @@
+"""Leftovers of killed builds: each build claims its temporary snapshot file with a lock, and
+the next build removes every temporary file whose claim nobody holds any more.
+
+A build killed with SIGKILL cannot clean up: its ``.<warehouse>-<build>.duckdb.tmp`` and WAL
+(tens of MB each) stayed forever. A live build holds an ``flock`` on ``<tmp>.claim`` for as long
+as it runs (the kernel drops it when the process dies), so a concurrent build never removes a
+file still in use.
+
+>>> import tempfile
+>>> d = Path(tempfile.mkdtemp())
+>>> target = d / "warehouse.duckdb"
+>>> live = claim_tmp(d / ".warehouse-B1.duckdb.tmp")
+>>> for name in (".warehouse-B1.duckdb.tmp", ".warehouse-B0.duckdb.tmp", ".warehouse-B0.duckdb.tmp.wal"):
+...     _ = (d / name).write_bytes(b"x")
+>>> [p.name for p in remove_leftovers(target)]
+['.warehouse-B0.duckdb.tmp', '.warehouse-B0.duckdb.tmp.wal']
+>>> live.close(); [p.name for p in remove_leftovers(target)]
+['.warehouse-B1.duckdb.tmp']
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+_CLAIM = ".claim"
+
+
+class Claim:
+    """The lock a running build holds on its temporary file (released by `close` or at exit)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def close(self) -> None:
+        """Give up the claim (the temporary file is gone: swapped in or removed)."""
+        if self.fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.fd)
+            self.fd = None
+
+    def __del__(self) -> None:  # the build function returned or raised: its claim ends
+        self.close()
+
+
+def claim_tmp(tmp: Path) -> Claim:
+    """Claim `tmp` for this build before creating it."""
+    return Claim(Path(f"{tmp}{_CLAIM}"))
+
+
+def _held(claim: Path) -> bool:
+    try:
+        fd = os.open(claim, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove temporary files (and WAL, claim) of builds of `target` that no process claims."""
+    removed = []
+    for tmp in sorted(target.parent.glob(f".{target.stem}-*.duckdb.tmp")):
+        claim = Path(f"{tmp}{_CLAIM}")
+        if _held(claim):
+            continue
+        for leftover in (tmp, *sorted(tmp.parent.glob(f"{tmp.name}.wal*"))):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+        claim.unlink(missing_ok=True)
+    for claim in target.parent.glob(f".{target.stem}-*.duckdb.tmp{_CLAIM}"):
+        tmp = Path(str(claim)[: -len(_CLAIM)])
+        # a claim a minute old without its file: the build died before creating it (a younger
+        # one may be a build between creating its claim and locking it)
+        if not tmp.exists() and time.time() - claim.stat().st_mtime > 60 and not _held(claim):
+            claim.unlink(missing_ok=True)
+    for wal in sorted(target.parent.glob(f".{target.stem}-*.duckdb.tmp.wal")):
+        tmp = Path(str(wal)[: -len(".wal")])
+        if not tmp.exists() and not _held(Path(f"{tmp}{_CLAIM}")):
+            wal.unlink(missing_ok=True)
+            removed.append(wal)
+    return removed
