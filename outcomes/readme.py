@@ -122,6 +122,32 @@ def render_modules() -> str:
     return "\n".join(lines)
 
 
+def render_macros_sql() -> str:
+    """``sql/macros.sql``: every macro a snapshot holds, as the SQL that creates it."""
+    from outcomes.core.macros import MACROS
+
+    head = (
+        "-- The macros every snapshot (and every sandbox connection) holds, in creation order.\n"
+        "-- Generated from outcomes/core/macros/ by `python -m outcomes.readme`: read them here,\n"
+        "-- change them there (a test fails when this file is stale). Not a definition: the\n"
+        "-- registry skips this file.\n"
+    )
+    return head + "".join(f"\n{m.create_sql()};\n" for m in MACROS)
+
+
+MACROS_SQL = PROJECT_ROOT / "sql" / "macros.sql"
+
+
+def update_macros_sql(check: bool = False) -> list[str]:
+    """Rewrite (or with ``check``, compare) sql/macros.sql; ``["macros.sql"]`` when stale."""
+    fresh = render_macros_sql()
+    if MACROS_SQL.exists() and MACROS_SQL.read_text() == fresh:
+        return []
+    if not check:
+        MACROS_SQL.write_text(fresh)
+    return ["macros.sql"]
+
+
 SECTIONS = {
     "settings": render_settings,
     "cli": render_cli,
@@ -154,7 +180,9 @@ def update_readme(path: Path = PROJECT_ROOT / "README.md", check: bool = False) 
 
 
 if __name__ == "__main__":
-    stale = [n for doc in GENERATED_DOCS for n in update_readme(doc, check="--check" in sys.argv)]
+    check = "--check" in sys.argv
+    stale = [n for doc in GENERATED_DOCS for n in update_readme(doc, check=check)]
+    stale += update_macros_sql(check=check)
     if stale:
         print(("out of date: " if "--check" in sys.argv else "updated: ") + ", ".join(stale))
     sys.exit(1 if stale and "--check" in sys.argv else 0)

@@ -29,6 +29,9 @@ LAYERS = {
     "__init__": 4,
 }
 STREAMLIT_GLUE = "outcomes.app.streamlit_glue"
+# imports between packages of the same layer that are part of the design: the build writes the
+# ROI ledger into the snapshot (outcomes.roi.ledger_build) and loads the assumptions register
+SIBLING_EDGES = {("build", "roi")}
 
 
 def module_name(path: Path) -> str:
@@ -80,6 +83,25 @@ def test_no_module_imports_a_layer_above_its_own() -> None:
             if target.startswith("outcomes.") and layer(target) > layer(module):
                 climbing.append(f"{path.relative_to(ROOT)} imports {target}")
     assert climbing == []
+
+
+def test_packages_of_one_layer_import_each_other_only_where_designed() -> None:
+    crossing = []
+    for module, path in package_modules().items():
+        own = module.split(".")[1]
+        for target in imports(path):
+            if not target.startswith("outcomes.") or target.count(".") < 1:
+                continue
+            other = target.split(".")[1]
+            if (
+                other != own
+                and other in LAYERS
+                and layer(target) == layer(module)
+                and LAYERS[own] == 2
+                and (own, other) not in SIBLING_EDGES
+            ):
+                crossing.append(f"{path.relative_to(ROOT)} imports {target}")
+    assert crossing == []
 
 
 def test_views_never_import_build() -> None:

@@ -349,3 +349,29 @@ def test_roi_header_is_permissive_and_roi_folder_optional(tmp_path):
 def test_missing_sql_folder(tmp_path):
     with pytest.raises(RegistryError, match="SQL folder not found"):
         load_registry(tmp_path / "nope")
+
+
+def test_a_macro_table_override_is_refused_by_validate_and_the_sandbox(tmp_path):
+    from outcomes.store.sandbox_statement import SandboxRefusal, check_single_select
+
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "staging" / "weeks.sql").write_text(
+        "/* ---\nname: weeks\ndescription: d\ngrain: One row per week.\nkind: staging\n--- */\n"
+        "select date '2026-01-05' as week_start, false as is_partial\n"
+    )
+    (tmp_path / "metrics" / "sneaky.sql").write_text(
+        "/* ---\nname: sneaky\ntitle: S\ndescription: d\ngrain: One row per week.\n"
+        "kind: business\nunit: count\ndirection: higher_is_better\n--- */\n"
+        "select week_start, 1.0 as value,\n"
+        "    partial_flag(week_start, calendar := 'raw.loads') as flag\n"
+        "from staging.weeks\n"
+    )
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path)
+    problems = [p for p in info.value.errors if "named argument" in p.message]
+    assert len(problems) == 1 and problems[0].line == 11  # the line of the call
+    with pytest.raises(SandboxRefusal, match="named argument"):
+        check_single_select("select * from newest_versions('t', loads := 'raw.loads')")
+    # a plain call is fine
+    assert check_single_select("select partial_flag(week_start) from staging.weeks")

@@ -70,3 +70,29 @@ def test_the_architecture_module_map_is_current():
     for path in (ROOT / "outcomes").rglob("*.py"):
         if path.name != "__init__.py":
             assert f"`{path.relative_to(ROOT).as_posix()}`" in text, path
+
+
+def test_sql_macros_sql_is_current_and_creates_every_macro():
+    import duckdb
+
+    assert readme.update_macros_sql(check=True) == []
+    from outcomes.config import Settings
+    from outcomes.core.macros import MACROS
+    from outcomes.store.sqlfunctions import install
+
+    con = duckdb.connect()
+    install(con, Settings())  # the calendar and settings functions they call (and the macros)
+    for name in [m.name for m in MACROS]:
+        con.execute(f"drop macro if exists main.{name}")  # removed: the file must recreate them
+        con.execute(f"drop macro table if exists main.{name}")
+    for statement in con.extract_statements((ROOT / "sql" / "macros.sql").read_text()):
+        con.execute(statement.query)
+
+    created = {
+        r[0]
+        for r in con.execute(
+            "select function_name from duckdb_functions() where function_type like '%macro%' "
+            "and schema_name = 'main'"
+        ).fetchall()
+    }
+    assert {m.name for m in MACROS} <= created

@@ -28,6 +28,7 @@ from sqlglot.errors import ParseError
 from outcomes.core.definition import OBJECT_KIND, DefinitionProblem, SqlDefinition
 from outcomes.core.definition_reads import first_line, table_reads
 from outcomes.core.headers import HeaderError, MetricHeader, Unit, parse_header
+from outcomes.core.macros import macro_overrides
 
 # Statement types that must not appear anywhere inside a definition.
 FORBIDDEN_STATEMENTS = (
@@ -157,6 +158,14 @@ def check_file(
             parsed.body_line, f"expected exactly one SELECT statement, DuckDB found {found}"
         )
 
+    for name, call in macro_overrides(tree):
+        errors.append(
+            DefinitionProblem(
+                path,
+                at(first_line(call)),
+                f"{name}() is called with a named argument (:=); the tables a macro reads are fixed (lineage and the incremental build depend on them); fix: pass its positional arguments only",
+            )
+        )
     read_lines, read_errors = table_reads(tree, path, at)
     reads = frozenset(read_lines)
     errors += read_errors

@@ -58,3 +58,24 @@ def macro_reads(tree: Any) -> Iterator[tuple[str, Any]]:
     for call in tree.find_all(exp.Anonymous):
         for table in MACRO_READS.get(str(call.this).lower(), ()):
             yield table, call
+
+
+def macro_overrides(tree: Any) -> Iterator[tuple[str, Any]]:
+    """(macro name, call) for each call of one of our macros that passes a named argument.
+
+    The table parameters (``calendar :=``, ``loads :=`` ...) exist because DuckDB binds a
+    macro's tables when it is created; SQL people write must not override them: an override
+    would read a table the registry does not see (lineage, incremental build) and, in the
+    sandbox, name a table by a string the sandbox's checks never parse.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one(
+    ...     "select partial_flag(w, calendar := 'raw.loads') from t", read="duckdb")
+    >>> [name for name, _ in macro_overrides(tree)]
+    ['partial_flag']
+    """
+    names = {m.name for m in MACROS}
+    for call in tree.find_all(exp.Anonymous):
+        name = str(call.this).lower()
+        if name in names and any(isinstance(a, exp.PropertyEQ) for a in call.expressions):
+            yield name, call
