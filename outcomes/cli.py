@@ -147,6 +147,17 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return FAILED if report.alerts_fired else OK
 
 
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from outcomes.app.digest.delivery import send_and_report
+
+    try:
+        text, ok = send_and_report(settings, args.week, dry_run=args.dry_run, show=args.print)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(text)
+    return OK if ok else FAILED
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from outcomes.status import render_status
 
@@ -301,6 +312,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Settings], int], str]] =
     ),
     "roi": (cmd_roi, "ROI: summary, period close, restatements, audit pack export and verify."),
     "app": (cmd_app, "Start the dashboard (the Streamlit app that ships with this installation)."),
+    "digest": (cmd_digest, "Send the week's review by email / webhook, by owner, once a week."),
     "audit": (cmd_audit, "Verify the state store's hash-chained audit log (exit 2 when broken)."),
 }
 
@@ -429,6 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."
     )
     app.add_argument("--port", type=int, default=8501, help="Port (default 8501).")
+
+    digest = parsers["digest"]
+    digest.add_argument("--week", type=_date, default=None, help="Week start; default the last.")
+    digest.add_argument("--dry-run", action="store_true", help="Say who would get what.")
+    digest.add_argument("--print", action="store_true", help="Print the digest's plain text.")
 
     check = parsers["check"]
     check.add_argument(

@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -242,6 +242,19 @@ class Settings(BaseSettings):
     )
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="Workbench sandbox limits."
+    )
+    review_overdue_weeks: int = Field(
+        2,
+        ge=1,
+        description="An alert ongoing for more weeks than this without acknowledgement is "
+        "listed as overdue in the weekly review and the digest.",
+    )
+    app_url: str = Field(
+        "http://127.0.0.1:8501",
+        description="Address of the app as readers reach it: the digest's links point there.",
+    )
+    digest: DigestSettings = Field(
+        default_factory=DigestSettings, description="Weekly digest delivery."
     )
     auth: AuthSettings = Field(
         default_factory=AuthSettings, description="Sign-in and roles."
