@@ -6,7 +6,14 @@ import hashlib
 import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
-from outcomes.app.views import catalog, draft_save, draft_validation, metric_detail, workbench
+from outcomes.app.views import (
+    catalog,
+    draft_delete,
+    draft_save,
+    draft_validation,
+    metric_detail,
+    workbench,
+)
 from outcomes.app.views import schema_browser as schemas
 from outcomes.app.views import snapshot_info as warehouse
 
@@ -175,8 +182,13 @@ if preview is not None:
 st.divider()
 who = ui.identity()
 allowed, why = draft_save.can_save(who)
+validated = validation is not None and validation[0] == draft_key and validation[1].ok
 if allowed:
-    if st.button("Save and rebuild", key="wb_save", type="primary", icon="💾"):
+    if not validated:
+        st.caption("Validate this draft first: Save needs a passing Validate.")
+    if st.button(
+        "Save and rebuild", key="wb_save", type="primary", icon="💾", disabled=not validated
+    ):
         try:
             with st.spinner("Saving and rebuilding the snapshot (a full build)…"):
                 result = draft_save.save_draft(draft, name, settings, who=who)
@@ -185,6 +197,23 @@ if allowed:
         else:
             state["wb_saved"] = result
             st.rerun()
+    if saved is not None:
+        with st.expander(f"🗑️ Delete metric `{name}`"):
+            st.caption(
+                "The file is removed and the snapshot rebuilt; the audit log keeps who, when, "
+                "why and the whole file, so it can be restored."
+            )
+            reason = st.text_input("Why", key="wb_delete_why")
+            if st.button(f"Delete {name}", key="wb_delete", disabled=not reason.strip()):
+                try:
+                    with st.spinner("Deleting and rebuilding the snapshot…"):
+                        gone = draft_delete.delete_metric(name, settings, who=who, why=reason)
+                except draft_save.SaveRefused as refusal:
+                    st.error(refusal.reason)
+                else:
+                    st.success(f"Deleted `{gone.path.name}` (audit entry {gone.audit_id}).")
+                    if gone.build_error:
+                        st.error(f"The rebuild could not run: {gone.build_error}")
 else:
     st.caption(why)
 st.download_button(

@@ -63,6 +63,13 @@ def render_status(settings: Settings) -> str:
                     con,
                     "select kind, status, count(*) as objects from main.build_objects group by all order by 1, 2",
                 ),
+                "",
+                "failed definitions (fix them, then `outcomes build`):",
+                _table(
+                    con,
+                    "select kind, name, split_part(trim(error), chr(10), 1) as error "
+                    "from main.build_objects where status <> 'ok' order by 1, 2",
+                ),
             ]
         finally:
             con.close()

@@ -90,3 +90,23 @@ def test_a_failed_metric_blocks_only_when_a_roi_line_depends_on_it(fx, store):
         pytest.raises(CloseError, match=r"metrics.hours_saved: Binder Error: no column saved"),
     ):
         close_period(con, fx.settings(), "2026-02", "cfo@example.com", store=store)
+
+
+def test_status_names_a_failed_definition_and_its_error(demo_root, tmp_path):
+    import shutil
+
+    from outcomes.status import render_status
+    from tests.conftest import settings_for
+
+    settings = settings_for(tmp_path)
+    shutil.copy(demo_root / "warehouse.duckdb", settings.warehouse_path)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute(
+        "update main.build_objects set status = 'failed', "
+        "error = 'Binder Error: Referenced column \"latncy\" not found' where name = 'latency_p99'"
+    )
+    con.close()
+    text = render_status(settings)
+    assert "failed definitions" in text
+    line = next(x for x in text.splitlines() if "latency_p99" in x)
+    assert "metric" in line and 'Referenced column "latncy" not found' in line

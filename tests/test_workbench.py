@@ -210,3 +210,40 @@ def _total(settings: Settings, metric: str) -> float:
 def test_weekly_series_needs_week_start_and_value():
     series, note = workbench.weekly_series(pd.DataFrame({"x": [1]}), ())
     assert series.empty and "week_start or value" in note
+
+
+def test_validate_binds_the_draft_against_the_snapshot(edit_settings):
+    # a misspelled column passes the header and SELECT checks: the binder catches it
+    text = workbench.template("new_one").replace("        event_id\n", "        event_idd\n")
+    result = draft_validation.validate_draft(text, "new_one", edit_settings)
+    assert not result.ok
+    [error] = result.errors
+    assert error.line == lines_of(text, "event_idd")
+    assert "event_idd" in error.message and "Binder Error" in error.message
+    good = draft_validation.validate_draft(workbench.template("new_one"), "new_one", edit_settings)
+    assert good.ok and good.bound
+    # save requires a passing validate: the same draft is refused, nothing written
+    with pytest.raises(draft_save.SaveRefused, match="does not validate.*event_idd"):
+        draft_save.save_draft(text, "new_one", edit_settings, who=ANA)
+    assert not (edit_settings.sql_dir / "metrics" / "new_one.sql").exists()
+
+
+def test_delete_a_metric_keeps_its_history(edit_settings):
+    from outcomes.app.views import draft_delete
+
+    path = edit_settings.sql_dir / "metrics" / "latency_p99.sql"
+    text = path.read_text()
+    otto = Identity("otto", Role.operator)
+    with pytest.raises(draft_save.SaveRefused, match="may not save metric SQL"):
+        draft_delete.delete_metric("latency_p99", edit_settings, who=otto, why="unused")
+    with pytest.raises(draft_save.SaveRefused, match="roi.errors_avoided read metrics.error_rate"):
+        draft_delete.delete_metric("error_rate", edit_settings, who=ANA, why="x", rebuild=False)
+    result = draft_delete.delete_metric(
+        "latency_p99", edit_settings, who=ANA, why="replaced by p95", rebuild=False
+    )
+    assert not path.exists()
+    (entry,) = StateStore(edit_settings.state_path).audit_log(
+        entity="metric", entity_key="latency_p99"
+    )
+    assert (entry.action, entry.actor, entry.id) == ("delete_sql", "ana", result.audit_id)
+    assert entry.detail["text"] == text and entry.detail["why"] == "replaced by p95"

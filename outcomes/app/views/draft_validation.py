@@ -2,7 +2,10 @@
 
 The SQL folder is copied to a temporary folder with the draft in place and loaded with
 :func:`outcomes.core.registry.load_registry`, so header, single SELECT, output columns,
-dependencies and cycles are judged by the same code; errors carry the draft's line.
+dependencies and cycles are judged by the same code; errors carry the draft's line. Then the
+SELECT is bound (``DESCRIBE``: names and types resolved, nothing run) against the current
+snapshot, so a misspelled column or table fails Validate with the binder's message on its
+line, as it would fail the build.
 
 >>> import tempfile, pathlib, shutil
 >>> from outcomes.app.views.workbench import template
@@ -18,15 +21,21 @@ True
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from outcomes.app.views.metric_detail import is_metric_name
+from outcomes.app.views.workbench import draft_body
 from outcomes.config import Settings
 from outcomes.core.definition import SqlDefinition
 from outcomes.core.registry import RegistryError, load_registry
+from outcomes.store.sandbox_statement import SandboxRefusal, check_single_select
+from outcomes.store.snapshot import SnapshotMissing, open_snapshot
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class Validation:
     ok: bool
     errors: tuple[DraftProblem, ...]
     definition: SqlDefinition | None  # the checked draft (paths point to a removed temp folder)
+    bound: bool = False  # True: the SELECT was bound against the current snapshot
 
     def errors_on_line(self) -> dict[int, list[str]]:
         """``{line: [messages]}`` for the draft's own errors that have a line."""
@@ -98,7 +108,52 @@ def validate_draft(text: str, name: str, settings: Settings) -> Validation:
             elif (str(e.path.relative_to(root)), e.line, e.message) not in before:
                 errors.append(DraftProblem(e.line, e.message, str(e.path.relative_to(root))))
         definition = registry.definitions.get(f"metrics.{name}")
-    return Validation(not errors, tuple(errors), definition if not errors else None)
+    if errors:
+        return Validation(False, tuple(errors), None)
+    bound, problem = bind_draft(text, settings)
+    if problem is not None:
+        return Validation(False, (problem,), None)
+    return Validation(True, (), definition, bound)
+
+
+def bind_draft(text: str, settings: Settings) -> tuple[bool, DraftProblem | None]:
+    """Bind the draft's SELECT against the current snapshot without running it: ``(bound,
+    problem)``; ``(False, None)`` when there is no snapshot to bind against yet."""
+    body, body_line = draft_body(text)
+    try:
+        statement = check_single_select(body)
+    except SandboxRefusal as refusal:
+        return False, DraftProblem(None, f"refused: {refusal.reason}")
+    if not Path(settings.warehouse_path).exists():
+        return False, None
+    try:
+        con = open_snapshot(settings)
+    except (duckdb.Error, SnapshotMissing):
+        return False, None
+    try:
+        con.execute("describe " + statement)
+    except duckdb.Error as exc:
+        # the checked statement starts after the body's leading blank lines
+        skipped = body[: len(body) - len(body.lstrip())].count("\n")
+        return True, binder_problem(str(exc), body_line + skipped)
+    finally:
+        con.close()
+    return True, None
+
+
+def binder_problem(message: str, body_line: int) -> DraftProblem:
+    """The binder's message on the draft's line (DuckDB's ``LINE n`` counts from the body).
+
+    >>> print(binder_problem('Binder Error: column "x" not found\\n\\nLINE 2: select x', 3))
+    line 4: Binder Error: column "x" not found; fix the name (the snapshot's tables and columns are in the schema browser)
+    """
+    found = re.search(r"LINE (\d+):", message)
+    line = body_line + int(found[1]) - 1 if found else None
+    first = message.strip().splitlines()[0] if message.strip() else "the SQL does not bind"
+    return DraftProblem(
+        line,
+        f"{first}; fix the name (the snapshot's tables and columns are in the schema browser)",
+    )
 
 
 def _error_texts(root: Path, exclude: Path) -> set[tuple[str, int | None, str]]:
