@@ -178,6 +178,8 @@ def render_needs_action() -> None:
     ui.show_sql(*triage.QUERIES)
     show_flash("needs-action")
     st.caption(triage.counts_text(alert_state))
+    if triage.new_text(alert_state):
+        st.markdown(triage.new_text(alert_state))
     if todo.empty:
         st.success("Nothing needs action: every alert is acknowledged, snoozed or accepted.")
     else:

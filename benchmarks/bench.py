@@ -162,6 +162,8 @@ def main() -> int:
     if "render" not in skip:
         for page in PAGES:
             steps[f"render {page}"] = run_rss("render", data, page)
+    if "browser" not in skip:  # issue 16: cold first visit and page switch, in chromium
+        steps["browser"] = run_rss("browser", data, str(data), script=HERE / "browser_times.py")
     steps["ingest_new_week"] = run_rss("ingest_new_week", data)
     steps["build_incremental"] = run_rss("build_incremental", data)
     steps["build_verify"] = run_rss("build_verify", data)
@@ -311,6 +313,13 @@ def ratios(steps: dict) -> list[dict]:
         None if worst[1] is None else worst[1] < 0.3,
         worst[0] or "",
     )
+    browser = steps.get("browser") or {}
+    for key, what, target in (
+        ("first_visit_max_s", "slowest cold first visit, in chromium (s)", 2.0),
+        ("page_switch_max_s", "slowest page switch, in chromium (s)", 0.5),
+    ):
+        value = None if "error" in browser else browser.get(key)
+        add(what, value, f"< {target} s", None if value is None else value < target)
     add("full build (s)", full, "< 180 s at 100M", None)
     add(
         "full build peak RSS (MB)",

@@ -291,15 +291,34 @@ def group_table(state: pd.DataFrame, group: str) -> pd.DataFrame:
 
 def alert_choices(state: pd.DataFrame) -> dict[str, str]:
     """``{alert_key: "ALERT · title · dimension"}`` of this week's alerts (new and ongoing),
-    those needing action first, for the acknowledge picker."""
-    live = state[state["group"] != "resolved"].sort_values(
-        "needs_action", ascending=False, kind="stable"
-    )
+    for the acknowledge picker: those needing action first, in the order of
+    :func:`needs_action`, then the handled ones."""
+    todo = needs_action(state)
+    rest = state[(state["group"] != "resolved") & ~state["needs_action"]]
     return {
         r.alert_key: f"{str(r.level).upper()} · {r.title} · {r.dimension}"
         + (f" ({r.handled_text})" if r.handled_text else "")
-        for r in live.itertuples()
+        for frame in (todo, rest)
+        for r in frame.itertuples()
     }
+
+
+def new_text(state: pd.DataFrame, limit: int = 8) -> str:
+    """The alerts new this week, by name, in one Markdown line ("" when none).
+
+    >>> new_text(pd.DataFrame({"group": ["new", "ongoing"], "title": ["Accuracy", "Cost"],
+    ...                        "dimension": ["segment=smb", "all"]}))
+    '🆕 **New this week (1)**: Accuracy (segment=smb)'
+    """
+    new = state[state["group"] == "new"]
+    names = [
+        t if d in ("all", "", None) else f"{t} ({d})"
+        for t, d in zip(new["title"], new["dimension"], strict=True)
+    ]
+    if not names:
+        return ""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"🆕 **New this week ({len(names)})**: " + " · ".join(names[:limit]) + more
 
 
 def counts_text(state: pd.DataFrame) -> str:
