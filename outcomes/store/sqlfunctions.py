@@ -150,23 +150,19 @@ def code_macro_definitions(settings: Settings) -> dict[str, str]:
         con.close()
 
 
-KS_EXACT_LIMIT = 10_000
-
-
 def _ks_pvalue(d: pa.Array, n: pa.Array, m: pa.Array) -> pa.Array:
     d_, n_, m_ = (np.asarray(x.to_numpy(zero_copy_only=False), dtype=float) for x in (d, n, m))
     with np.errstate(invalid="ignore", divide="ignore"):
         en = np.round(n_ * m_ / (n_ + m_))
-        # scipy's exact one-sample distribution (kstwo) is what ks_2samp(method="asymp") uses;
-        # it takes seconds per call for large samples. Above KS_EXACT_LIMIT the limiting
-        # Kolmogorov distribution is used instead (within ~0.2 % relative near p = 0.2).
-        big = np.nan_to_num(en, nan=0.0) > KS_EXACT_LIMIT
-        p = np.full_like(d_, np.nan)
-        if (~big).any():
-            p[~big] = stats.kstwo.sf(d_[~big], en[~big])
-        if big.any():
-            p[big] = stats.kstwobign.sf(d_[big] * np.sqrt(en[big]))
-    p = np.where((n_ > 0) & (m_ > 0) & np.isfinite(d_), np.clip(p, 0.0, 1.0), np.nan)
+    ok = (n_ > 0) & (m_ > 0) & np.isfinite(d_) & np.isfinite(en)
+    p = np.full_like(d_, np.nan)
+    if ok.any():
+        # exactly ks_2samp(method="asymp"): kstwo.sf(d, round(en)) for every en (its limiting
+        # form reads up to ~1 % high above en = 10,000); once per distinct (d, en): a call
+        # can take a second or two at en near 10^6 when p is tiny
+        pairs, where = np.unique(np.stack([d_[ok], en[ok]], axis=1), axis=0, return_inverse=True)
+        p[ok] = stats.kstwo.sf(pairs[:, 0], pairs[:, 1])[where.reshape(-1)]
+    p = np.where(ok, np.clip(p, 0.0, 1.0), np.nan)
     return pa.array(p, mask=np.isnan(p))
 
 
