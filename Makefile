@@ -13,7 +13,7 @@ PORT ?= 8501
 
 help:
 	@echo "make run    set up, generate the demo when missing, start the app on http://$(HOST):$(PORT)"
-	@echo "make test   set up (dev deps + Debian chromium), ruff, the whole pytest suite"
+	@echo "make test   set up (dev deps + pyspark, Debian chromium + Java 17), ruff, the whole pytest suite"
 	@echo "make test-slow  only the slow tests (kill -9 of ingest and build, multi-process)"
 	@echo "make demo   regenerate the demo data and rebuild the snapshot"
 	@echo "make lint   ruff check + ruff format --check + mypy on outcomes/"
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(DEV_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,spark]'
 	touch $@
 
 $(WAREHOUSE): | $(STAMP)
@@ -44,7 +44,13 @@ chromium:
 		echo "installing Debian chromium (+ emoji font) for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
-test: $(DEV_STAMP) chromium
+# Debian's Java 17 for the Spark engine (outcomes build --engine spark, tests/test_spark_*.py).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing Debian openjdk-17-jre-headless for the Spark engine"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+test: $(DEV_STAMP) chromium java
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -78,7 +84,10 @@ bench: $(STAMP)
 	-@$(MAKE) --no-print-directory bench-evidently
 	$(PY) benchmarks/bench.py --size small
 
-bench-large: $(STAMP)
+bench-large: $(DEV_STAMP) java
 	-@$(MAKE) --no-print-directory bench-evidently
 	$(PY) benchmarks/bench.py --size 10m
 	$(PY) benchmarks/bench.py --size 100m
+	# the Spark engine (local[2]) beside DuckDB on the same raw store (issue 17)
+	$(PY) benchmarks/spark_engine.py --size 1m
+	$(PY) benchmarks/spark_engine.py --size 10m

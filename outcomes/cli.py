@@ -84,7 +84,9 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from outcomes.roi.assumption_versions import AssumptionsError
 
     try:
-        result = build_snapshot(settings, progress=printer(), incremental=args.incremental)
+        result = build_snapshot(
+            settings, progress=printer(), incremental=args.incremental, engine=args.engine
+        )
     except AssumptionsError as exc:
         raise UsageError(f"the assumptions register is invalid, nothing was built:\n{exc}") from exc
     failed = [o for o in result.objects if o.status != "ok"]
@@ -129,6 +131,16 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     except RegistryError as exc:
         print(str(exc), file=sys.stderr)
         return FAILED
+    if args.portable:
+        from outcomes.core.portable.portability_checks import portability_problems
+        from outcomes.store.sqlfunctions import build_settings
+
+        values = build_settings(settings)
+        problems = [p for d in registry.topological() for p in portability_problems(d, values)]
+        for problem in problems:
+            print(str(problem), file=sys.stderr)
+        if problems:
+            return FAILED
     counts = ", ".join(f"{len(v)} {k}" for k, v in registry.by_schema().items())
     print(
         f"{settings.sql_dir}: valid ({counts}); build order: {' -> '.join(registry.order_names())}"
@@ -356,6 +368,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Recompute only what new loads touched (weeks, corrected keys, changed SQL) from the "
         "current snapshot; falls back to a full build when it cannot. main.build_reuse says what was reused.",
+    )
+    build.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="Where the SQL runs: duckdb (default) or spark (settings spark.master, e.g. "
+        "local[2] or a Spark Connect URL sc://host:15002; always a full build). The snapshot "
+        "is the same DuckDB file either way.",
+    )
+    parsers["validate"].add_argument(
+        "--portable",
+        action="store_true",
+        help="Also refuse SQL that would not run on Spark as it runs on DuckDB, naming the line.",
     )
 
     ingest = parsers["ingest"]

@@ -83,6 +83,23 @@ class DriftSettings(BaseModel):
     )
 
 
+class SparkSettings(BaseModel):
+    """Where `outcomes build --engine spark` runs (see the README, "Building on Spark")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    master: str = Field(
+        default="local[2]",
+        description="Spark master (`local[2]`, `spark://host:7077`, `yarn`) or a Spark Connect "
+        "URL (`sc://host:15002`) the build runs its SQL on.",
+    )
+    raw_dir: Path | None = Field(
+        default=None,
+        description="Folder the raw tables are exported to as Parquet for Spark to read; on a "
+        "cluster, storage its executors see. Unset: a temporary folder on this machine.",
+    )
+
+
 class SandboxSettings(BaseModel):
     """Limits for SQL typed into the app (workbench preview)."""
 
@@ -239,6 +256,9 @@ class Settings(BaseSettings):
     )
     drift: DriftSettings = Field(
         default_factory=DriftSettings, description="Drift reference window."
+    )
+    spark: SparkSettings = Field(
+        default_factory=SparkSettings, description="The Spark engine of `outcomes build`."
     )
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="Workbench sandbox limits."

@@ -60,6 +60,7 @@ def build_snapshot(
     only: Iterable[str] | None = None,
     incremental: bool = False,
     as_of: dt.datetime | None = None,
+    engine: str = "duckdb",
 ) -> BuildResult:
     """Build a new snapshot and swap it in; returns what was built and how it went.
 
@@ -68,6 +69,8 @@ def build_snapshot(
 
     ``only`` limits the build to these definitions (names or ``schema.name``) and what they
     read. ``as_of`` fixes the build's clock (default: ``settings.build_as_of``, else now).
+    ``engine="spark"`` runs the definitions' SQL on Spark (``settings.spark``; always a full
+    build): :mod:`outcomes.build.spark`.
     Raises :class:`RawStoreMissing` when there is nothing to build from and
     :class:`BuildError` when the SQL folder cannot be read; a failing definition does not
     raise: it is ``failed`` in the result (``status == "failed"``).
@@ -93,7 +96,10 @@ def build_snapshot(
     tmp = target.parent / f".{target.stem}-{build_id}.duckdb.tmp"
     remove_leftovers(target)  # of killed builds; a running build holds the claim of its file
     _claim = claim_tmp(tmp)  # held until this function returns (or the process dies)
-    plan = plan_incremental(settings, registry, say) if incremental and only is None else None
+    if engine not in ("duckdb", "spark"):
+        raise BuildError(f"unknown engine {engine!r}: duckdb or spark")
+    full = engine == "spark" or not incremental or only is not None
+    plan = None if full else plan_incremental(settings, registry, say)
     try:
         if plan is not None:
             clone(plan, tmp)
@@ -128,6 +134,10 @@ def build_snapshot(
 
         if plan is not None:
             objects = build_changed(con, registry, order, say, plan)
+        elif engine == "spark":
+            from outcomes.build.spark.spark_materialise import materialise_all_on_spark
+
+            objects = materialise_all_on_spark(con, registry, order, say, settings)
         else:
             objects = materialise_all(con, registry, order, say)
         write_reuse(con, build_id, objects, plan)

@@ -1,0 +1,155 @@
+"""The full build's walk over the definitions, run on Spark: each definition's SQL goes through
+the portability layer, runs on Spark (its rows checkpointed and kept as the temporary view
+``<schema>__<name>`` its dependents read), and comes back into the DuckDB snapshot, each column
+cast to the type DuckDB gives the same SQL (``DESCRIBE``, which binds but does not run it).
+
+A failure is ``failed`` and skips its dependents, as in :mod:`outcomes.build.materialise`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from outcomes.build.materialise import STAGING_DATA, long_insert
+from outcomes.build.objects import ObjectResult, error_text, load_ids_of, scalar
+from outcomes.build.spark.raw_export import export_raw, register_raw
+from outcomes.build.spark.session import spark_session
+from outcomes.config import Settings
+from outcomes.core.definition import BrokenDefinition, SqlDefinition
+from outcomes.core.portable.spark_sql import to_spark
+from outcomes.core.progress import Progress
+from outcomes.core.quoting import quote_ident
+from outcomes.core.registry import Registry
+
+ARROW_VIEW = "spark_rows"
+
+
+def build_settings_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``main.build_settings`` of the snapshot being built (what ``setting(key)`` reads)."""
+    return dict(con.execute("select key, value from main.build_settings").fetchall())
+
+
+def run_on_spark(spark: Any, spark_sql: str) -> Any:
+    """The rows of ``spark_sql``, computed once (checkpointed: dependents do not recompute)."""
+    return spark.sql(spark_sql).localCheckpoint(eager=True)
+
+
+def write_rows(con: duckdb.DuckDBPyConnection, d: SqlDefinition, frame: Any, target: str) -> None:
+    """Create ``target`` in DuckDB from Spark's rows, typed as DuckDB types ``d``'s SQL."""
+    described = con.execute(f"describe {d.body_sql}").fetchall()
+    rows = frame.toArrow()
+    if rows.num_columns != len(described):
+        raise duckdb.Error(
+            f"Spark returned {rows.num_columns} columns, DuckDB's SQL has {len(described)}"
+        )
+    rows = rows.rename_columns([f"c{i}" for i in range(rows.num_columns)])
+    select = ", ".join(
+        f"c{i}::{column_type} as {quote_ident(name)}"
+        for i, (name, column_type, *_) in enumerate(described)
+    )
+    con.register(ARROW_VIEW, rows)
+    try:
+        con.execute(f"create table {target} as select {select} from {ARROW_VIEW}")
+    finally:
+        con.unregister(ARROW_VIEW)
+
+
+def materialise_on_spark(
+    con: duckdb.DuckDBPyConnection, spark: Any, d: SqlDefinition, settings: dict[str, str]
+) -> int:
+    """Run ``d`` on Spark and write its object into the snapshot; returns its row count."""
+    frame = run_on_spark(spark, to_spark(d.body_sql, settings))
+    frame.createOrReplaceTempView(f"{d.schema}__{d.name}")
+    target = f"{d.schema}.{quote_ident(d.name)}"
+    if d.schema == "staging":
+        data = f"{STAGING_DATA}.{quote_ident(d.name)}"
+        con.execute(f"create schema if not exists {STAGING_DATA}")
+        write_rows(con, d, frame, data)
+        con.execute(f"create view {target} as select * from {data}")
+        return scalar(con, f"select count(*) from {data}")
+    con.execute("begin transaction")
+    try:
+        write_rows(con, d, frame, target)
+        if d.schema == "metrics":
+            con.execute(long_insert(d))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return scalar(con, f"select count(*) from {target}")
+
+
+def materialise_all_on_spark(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    order: list[str],
+    say: Progress,
+    settings: Settings,
+) -> list[ObjectResult]:
+    """Every object of ``order`` built on Spark (``settings.spark``); see the module docstring."""
+    started_session = time.perf_counter()
+    spark = spark_session(settings.spark.master)
+    say(
+        f"spark: session on {settings.spark.master} ({time.perf_counter() - started_session:.1f} s)"
+    )
+    values = build_settings_of(con)
+    with tempfile.TemporaryDirectory(
+        prefix="outcomes-raw-", dir=str(settings.spark.raw_dir) if settings.spark.raw_dir else None
+    ) as directory:
+        register_raw(spark, export_raw(con, Path(directory)))
+        return _walk(con, spark, registry, order, say, values)
+
+
+def _walk(
+    con: duckdb.DuckDBPyConnection,
+    spark: Any,
+    registry: Registry,
+    order: list[str],
+    say: Progress,
+    values: dict[str, str],
+) -> list[ObjectResult]:
+    from pyspark.errors import PySparkException
+
+    results: dict[str, ObjectResult] = {}
+    load_id_cache: dict[str, tuple[str, ...]] = {}
+    for q in order:
+        item: SqlDefinition | BrokenDefinition = registry.definitions.get(q) or registry.broken[q]
+        depends_on = registry.depends_on(q)
+        load_ids = load_ids_of(con, registry.raw_tables(q), load_id_cache)
+        started = time.perf_counter()
+        rows: int | None = None
+        error: str | None = None
+        if isinstance(item, BrokenDefinition):
+            status, error = "failed", f"invalid definition: {item.message}"
+        else:
+            blocked = [d for d in depends_on if d in results and results[d].status != "ok"]
+            blocked += [d for d in depends_on if d not in results and d in registry.broken]
+            if blocked:
+                status = "skipped"
+                error = "skipped: depends on " + ", ".join(
+                    f"{d} ({results[d].status if d in results else 'failed'})" for d in blocked
+                )
+            else:
+                try:
+                    rows = materialise_on_spark(con, spark, item, values)
+                    status = "ok"
+                except (duckdb.Error, PySparkException, ValueError) as exc:
+                    status, error = "failed", "spark: " + error_text(exc)
+        duration_ms = (time.perf_counter() - started) * 1000
+        results[q] = ObjectResult.of(
+            item,
+            status=status,
+            error=error,
+            rows=rows,
+            duration_ms=duration_ms,
+            depends_on=depends_on,
+            load_ids=load_ids,
+        )
+        detail = f"{rows:,} rows" if rows is not None else error or ""
+        say(f"{q}: {status} on spark ({detail}, {duration_ms:.0f} ms)")
+    return list(results.values())
