@@ -1,7 +1,8 @@
 """A hand-worked ROI example (issue 13): an opening balance from December, an assumption change
 mid-January (loaded_hourly_cost 62.50 -> 66.00 from 19 January) and a partial last week (the
 week of 26 January, built on 30 January). Every figure below was worked by hand; the product's
-summary and the workbook (recomputed by an independent evaluator and as cached) agree to the cent.
+summary, the workbook (recomputed by an independent evaluator and as cached) and the audit pack
+(verified, its totals, ledger and workbook) agree to the cent.
 
     week        hours  rate   benefit   cost     net      cumulative
     2025-12-22  10     62.50   625.00  1000.00  -375.00   -375.00
@@ -16,6 +17,7 @@ summary and the workbook (recomputed by an independent evaluator and as cached) 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +31,7 @@ from outcomes.roi.summary import summarise
 from outcomes.roi.xlsx_ledger import EXCEL_EPOCH, write_ledger_xlsx
 from tests.test_xlsx_ledger import cell, recompute
 
+JANUARY = parse_period("2026-01").bounds
 WEEKS = {  # week: (hours, rate, effective_from of the rate, cost)
     dt.date(2025, 12, 22): ("10", "62.50", "2025-11-17", "1000"),
     dt.date(2025, 12, 29): ("20", "62.50", "2025-11-17", "1000"),
@@ -168,3 +171,52 @@ def test_newer_functions_carry_the_xlfn_prefix(tmp_path: Path):
     sheet = zipfile.ZipFile(book.path).read("xl/worksheets/sheet2.xml").decode()
     assert "_xlfn.MINIFS(" in sheet and "<f>IF(ISNUMBER" in sheet
     assert ">MINIFS(" not in sheet and ",MINIFS(" not in sheet
+
+
+def test_the_audit_pack_matches_the_hand_worked_figures(tmp_path: Path, monkeypatch):
+    import csv
+    import io
+
+    from outcomes.roi.ledger import read_ledger
+    from outcomes.roi.pack_export import export_pack
+    from outcomes.roi.pack_verify import verify_pack
+    from outcomes.roi.period_status import period_status
+    from outcomes.store.snapshot import open_snapshot
+    from tests import ledgerfixtures
+
+    # the fixture snapshot with the hand-worked ledger in it, built on 30 January: the week of
+    # 26 January is partial
+    monkeypatch.setattr(ledgerfixtures, "ledger_rows", lambda fx: [r.canonical() for r in ledger()])
+    fx = ledgerfixtures.Fixture(tmp_path)
+    ledgerfixtures.make_snapshot(fx)
+    con = duckdb.connect(str(fx.warehouse))
+    con.execute("update main.build_settings set value = '2026-01-30 12:00:00' where key = 'as_of'")
+    con.close()
+    with open_snapshot(fx.settings()) as snap:
+        pack = export_pack(snap, fx.settings(), "2026-01", tmp_path / "jan.zip")
+        status = period_status(snap, parse_period("2026-01"), read_ledger(snap, *JANUARY))
+        assert status.partial_weeks == (dt.date(2026, 1, 26),)  # badged, and not closable
+    report = verify_pack(pack)
+    assert all(c.status == "match" for c in report.lines), report.describe()
+    files = zipfile.ZipFile(pack)
+    manifest = json.loads(files.read("manifest.json"))
+    totals = {k: Decimal(v) for k, v in manifest["totals"].items() if v is not None}
+    assert (totals["benefits"], totals["costs"], totals["net"]) == (
+        HAND["benefits"],
+        HAND["costs"],
+        HAND["net"],
+    )
+    assert totals["roi"] == HAND["roi"]
+    rows = list(csv.DictReader(io.StringIO(files.read("ledger.csv").decode())))
+    assert sum(Decimal(r["amount_display"]) for r in rows if r["category"] == "benefit") == Decimal(
+        "2240.00"
+    )
+    book = tmp_path / "pack.xlsx"
+    book.write_bytes(files.read("ledger.xlsx"))
+    computed = recompute(book)
+    assert Decimal(str(cell(computed, "Summary!B9"))) == HAND["opening"]  # opening balance
+    week_cells = openpyxl.load_workbook(book, data_only=True)["Summary"]
+    cumulative = {
+        week_cells[f"A{r}"].value.date(): week_cells[f"E{r}"].value for r in range(14, 18)
+    }
+    assert {w: round(Decimal(str(v)), 2) for w, v in cumulative.items()} == HAND["cumulative"]

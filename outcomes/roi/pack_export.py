@@ -117,6 +117,7 @@ def export_pack(
                 "build_id": close.build_id,
                 "ledger_sha256": close.ledger_sha256,
                 "matches_this_pack": close.ledger_sha256 == digest,
+                "provisional": close.provisional,  # an explicit provisional close
             }
     manifest = {
         "format": PACK_FORMAT,

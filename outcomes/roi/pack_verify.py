@@ -197,6 +197,8 @@ def _closure_remark(closure: dict[str, Any] | None) -> str | None:
         f"close #{closure.get('close_id')} (by {closure.get('closed_by')} at "
         f"{closure.get('closed_at')}, ledger sha256 {closure.get('ledger_sha256')})"
     )
+    if closure.get("provisional"):
+        head += ", a PROVISIONAL close"
     if closure.get("matches_this_pack"):
         return f"the same figures as {head}"
     return (
