@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from outcomes.build import spark
 from outcomes.config import Settings, get_settings
 from outcomes.core.progress import printer
 from outcomes.errors import OutcomesError
@@ -131,16 +132,9 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     except RegistryError as exc:
         print(str(exc), file=sys.stderr)
         return FAILED
-    if args.portable:
-        from outcomes.core.portable.portability_checks import portability_problems
-        from outcomes.store.sqlfunctions import build_settings
-
-        values = build_settings(settings)
-        problems = [p for d in registry.topological() for p in portability_problems(d, values)]
-        for problem in problems:
-            print(str(problem), file=sys.stderr)
-        if problems:
-            return FAILED
+    if args.portable and (problems := spark.unportable_lines(registry, settings)):
+        print("\n".join(problems), file=sys.stderr)
+        return FAILED
     counts = ", ".join(f"{len(v)} {k}" for k, v in registry.by_schema().items())
     print(
         f"{settings.sql_dir}: valid ({counts}); build order: {' -> '.join(registry.order_names())}"
@@ -369,19 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="Recompute only what new loads touched (weeks, corrected keys, changed SQL) from the "
         "current snapshot; falls back to a full build when it cannot. main.build_reuse says what was reused.",
     )
-    build.add_argument(
-        "--engine",
-        choices=("duckdb", "spark"),
-        default="duckdb",
-        help="Where the SQL runs: duckdb (default) or spark (settings spark.master, e.g. "
-        "local[2] or a Spark Connect URL sc://host:15002; always a full build). The snapshot "
-        "is the same DuckDB file either way.",
-    )
-    parsers["validate"].add_argument(
-        "--portable",
-        action="store_true",
-        help="Also refuse SQL that would not run on Spark as it runs on DuckDB, naming the line.",
-    )
+    build.add_argument("--engine", choices=spark.ENGINES, default="duckdb", help=spark.ENGINE_HELP)
+    parsers["validate"].add_argument("--portable", action="store_true", help=spark.PORTABLE_HELP)
 
     ingest = parsers["ingest"]
     ingest.add_argument("path", help="A file (.csv, .parquet, .jsonl) or a folder of them.")

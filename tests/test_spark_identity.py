@@ -50,7 +50,7 @@ def _judge_some_outputs(root: Path) -> None:
     try:
         events = con.execute(
             "select event_id, (occurred_at::date - (isodow(occurred_at::date) - 1))::date "
-            "from raw.ai_events order by event_id limit 60"
+            "from raw.raw.ai_events order by event_id limit 60"
         ).fetchall()
     finally:
         con.close()

@@ -21,6 +21,7 @@ from outcomes.core.definition import DefinitionProblem, SqlDefinition
 from outcomes.core.portable.macro_expansion import MacroExpansionError
 from outcomes.core.portable.spark_rewrites import NotPortable
 from outcomes.core.portable.spark_sql import portable_tree
+from outcomes.core.registry import Registry
 
 # functions the rewrites emit by name, and the Python UDFs the Spark engine registers
 SPARK_FUNCTIONS = frozenset(
@@ -64,3 +65,8 @@ def portability_problems(
         )
         for name in unknown_functions(tree)
     ]
+
+
+def unportable_lines(registry: Registry, settings: Mapping[str, str]) -> list[str]:
+    """``path:line: message`` for every problem of every valid definition of ``registry``."""
+    return [str(p) for d in registry.topological() for p in portability_problems(d, settings)]
