@@ -23,11 +23,12 @@ def render_status(settings: Settings) -> str:
             parts += [
                 f"raw store {settings.raw_path}",
                 "",
-                "loads (rows in = accepted + quarantined):",
+                "loads (rows in = accepted + quarantined + skipped):",
                 _table(
                     con,
                     "select table_name as table, regexp_extract(source_file, '[^/]+$') as file, status, "
                     "rows_in, rows_accepted as accepted, rows_quarantined as quarantined, "
+                    "rows_skipped as skipped, "
                     "rows_corrected as corrected, strftime(started_at, '%Y-%m-%d %H:%M') as loaded_at, "
                     "loaded_by from raw.loads order by started_at, load_id",
                 ),

@@ -160,7 +160,8 @@ def test_a_raw_store_written_before_the_accounting_columns_opens_and_gains_them(
     )
     con.close()
     settings = Settings(raw_path=path)
-    assert list(ingest_status(settings)["load_id"]) == ["L0"]  # read-only: opens as it is
+    status = ingest_status(settings)  # a reader: the store gains the columns first
+    assert list(status["load_id"]) == ["L0"] and "lines_in" in status.columns
     bad = tmp_path / "u.csv"
     bad.write_text("user_id,team,eligible_from\nu1,ops,2026-01-05\nu2,ops,someday\n")
     [r] = ingest_path(bad, "users", settings)

@@ -180,7 +180,9 @@ def open_raw_store(
     """
     path = Path(settings.raw_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not write and not path.exists():
+    if not write and (not path.exists() or _outdated(settings, timeout)):
+        # a missing store is created empty; one written before the ledger's newer columns
+        # gains them (once, under the exclusive lock), so every reader sees the same columns
         with open_raw_store(settings, write=True, timeout=timeout):
             pass
     with raw_lock(settings, exclusive=write, timeout=timeout):
@@ -202,6 +204,29 @@ def open_raw_store(
             yield con
         finally:
             con.close()
+
+
+def _outdated(settings: Settings, timeout: float) -> bool:
+    """Does the store lack a column of ``raw.loads`` or ``raw.quarantine`` (an older store)?"""
+    wanted = {("loads", n) for n, _ in LOADS_COLUMNS} | {
+        ("quarantine", n) for n, _ in QUARANTINE_COLUMNS
+    }
+    with raw_lock(settings, exclusive=False, timeout=timeout):
+        con = duckdb.connect()
+        try:
+            con.execute(f"attach {quote_literal(str(settings.raw_path))} as {CATALOG} (read_only)")
+            have = set(
+                con.execute(
+                    "select table_name, column_name from duckdb_columns() "
+                    "where database_name = ? and schema_name = 'raw'",
+                    [CATALOG],
+                ).fetchall()
+            )
+        except (duckdb.Error, OSError) as exc:
+            raise unusable(Path(settings.raw_path), exc) from None
+        finally:
+            con.close()
+    return not wanted <= have
 
 
 def unusable(path: Path, exc: BaseException) -> RawStoreUnusable:
