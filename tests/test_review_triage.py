@@ -125,10 +125,11 @@ def test_biggest_changes_in_the_unit() -> None:
     ("value", "unit", "text"),
     [
         (0.004, "usd", "$0.004"),
-        (-0.0000001, "usd", "−$0.0000001"),
+        (-0.0000001, "usd", "−$1.0e-7"),
         (-0.001, "ratio", "−0.1%"),
         (1.5, "hours", "1.5 h"),
         (0.0, "usd", "$0.00"),
+        (8.3e-33, "score", "8.3e-33"),
     ],
 )
 def test_formats_never_hide_a_small_value(value, unit, text) -> None:

@@ -54,11 +54,14 @@ def _number(value: Any) -> float | None:
 
 
 def _significant(v: float, digits: int = 2) -> str:
-    """``v`` (0 < v < 1) with ``digits`` significant digits, trailing zeros kept off.
+    """``v`` (0 < v < 1) with ``digits`` significant digits, trailing zeros kept off; in
+    scientific notation below 0.0001 (a p-value of 8e-33 is not thirty zeros).
 
-    >>> _significant(0.003449), _significant(0.0004)
-    ('0.0034', '0.0004')
+    >>> _significant(0.003449), _significant(0.0004), _significant(8.3e-33)
+    ('0.0034', '0.0004', '8.3e-33')
     """
+    if v < 1e-4:
+        return f"{v:.{digits - 1}e}".replace("e-0", "e-")
     decimals = max(0, digits - 1 - math.floor(math.log10(v)))
     return f"{v:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{v:.0f}"
 

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.app.views import metric_definitions
+from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.snapshot_info import build_info
 from outcomes.app.views.weekly_review import (
     changes,
@@ -26,6 +27,7 @@ from outcomes.app.views.weekly_review import (
     weeks,
 )
 from outcomes.core.money import money, percent
+from outcomes.roi.sensitivity import roi_range
 from outcomes.roi.summary import summarise
 from outcomes.store.state import StateStore
 
@@ -51,6 +53,7 @@ class Headline:
     roi_to_date: str
     net_week: str
     since: dt.date | None
+    roi_range: str = ""  # low – high, every ranged assumption at its ends ("" without ranges)
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,15 @@ def headline(con: duckdb.DuckDBPyConnection, week: dt.date) -> Headline | None:
         return None
     this_week = summarise(con, week, week)
     c = to_date.currency
+    span = roi_range(catalog_safe(con), None, None, week)
+    ends = [span.low_roi, span.high_roi]
+    low, high = sorted(ends) if None not in ends else (None, None)
     return Headline(
         net_to_date=money(to_date.cumulative_net, c),
         roi_to_date=percent(to_date.roi),
         net_week=money(this_week.net_value, c),
         since=to_date.first_week,
+        roi_range="" if low is None or low == high else f"{percent(low)} – {percent(high)}",
     )
 
 

@@ -38,7 +38,12 @@ def _headline_lines(digest: Digest) -> list[str]:
         return ["ROI: no ledger in this snapshot."]
     return [
         f"Net value to date: {h.net_to_date} (since the week of {h.since})",
-        f"ROI to date: {h.roi_to_date}",
+        f"ROI to date: {h.roi_to_date}"
+        + (
+            f" (range {h.roi_range}, every ranged assumption at its low / high end)"
+            if h.roi_range
+            else ""
+        ),
         f"Net value this week: {h.net_week}",
     ]
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from outcomes.app import queries
 from outcomes.app.views.snapshot_cells import as_date, has_table
+from outcomes.core.formats import format_p_value
 
 QUERIES = (
     "review_drift_psi",
@@ -68,9 +69,9 @@ def drift_stats_text(cell: dict[str, Any]) -> str:
     if cell.get("js_distance") is not None:
         stats.append(f"JS distance {cell['js_distance']:.3f}")
     if cell["feature_type"] == "numeric" and cell.get("ks_pvalue") is not None:
-        stats.append(f"KS p-value {cell['ks_pvalue']:.3g}")
+        stats.append(f"KS p-value {format_p_value(cell['ks_pvalue'])}")
     if cell["feature_type"] == "categorical" and cell.get("chi2_pvalue") is not None:
-        stats.append(f"χ² p-value {cell['chi2_pvalue']:.3g}")
+        stats.append(f"χ² p-value {format_p_value(cell['chi2_pvalue'])}")
     stats.append(
         f"reference {cell['reference_start']} to {cell['reference_end']} "
         f"({cell['n_reference']:,.0f} rows) vs {cell['n_current']:,.0f} rows this week"
