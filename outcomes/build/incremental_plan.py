@@ -122,6 +122,7 @@ def append_raw(con: duckdb.DuckDBPyConnection, settings: Settings, p: Plan) -> d
     from outcomes.store.raw import ensure_schema, raw_lock
 
     counts: dict[str, int] = {}
+    ensure_schema(con)  # a snapshot older than the raw store gains its newer ledger columns
     with raw_lock(settings, exclusive=False):
         con.execute(f"attach {quote_literal(str(settings.raw_path))} as rawdb (read_only)")
         try:

@@ -157,8 +157,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         have = {
             r[0]
             for r in con.execute(
-                "select column_name from duckdb_columns() where schema_name = 'raw' "
-                "and table_name = ?",
+                "select column_name from duckdb_columns() where database_name = "
+                "current_database() and schema_name = 'raw' and table_name = ?",
                 [name],
             ).fetchall()
         }
