@@ -185,3 +185,17 @@ def test_a_full_state_store_is_one_clear_error(tmp_path):
             conn.execute("insert into t values (zeroblob(100000))")
     assert isinstance(info.value.__cause__, sqlite3.OperationalError)
     assert "no transaction is active" not in str(info.value)
+
+
+def test_an_unreadable_file_is_refused_with_a_message_and_exit_2(
+    settings, tmp_path, capsys, monkeypatch
+):
+    def denied(path: Path) -> str:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(load, "_sha256", denied)  # as root, chmod 000 would still read
+    path = events_csv(tmp_path / "e.csv", 1, 3)
+    code = main(["ingest", str(path), "--table", "ai_events"])
+    err = capsys.readouterr().err
+    assert code == BAD_INPUT and "Traceback" not in err
+    assert "cannot be read (Permission denied)" in err and str(path) in err
