@@ -164,6 +164,8 @@ def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
 
     _open(page, f"{url}/workbench")
     _edit_in_plain_text(page)
+    page.get_by_role("button", name="Validate").click()  # Save needs a passing Validate
+    _wait_settled(page)
     _save_button(page).click()
     page.get_by_text("audit entry").wait_for(timeout=240_000)  # saved, then a full rebuild
     context.close()
