@@ -29,7 +29,7 @@ loads_tab, quarantine_tab, freshness_tab, contracts_tab = st.tabs(
 with loads_tab:
     ui.show_sql(*loads.LOAD_QUERIES)
     ledger = ui.load(loads.load_ledger)
-    st.caption(f"{len(ledger)} loads · rows in = accepted + quarantined")
+    st.caption(f"{len(ledger)} loads · rows in = accepted + quarantined + skipped")
     show_table(
         ledger.drop(columns=["source_file"]),
         "data_loads",
@@ -37,6 +37,7 @@ with loads_tab:
         rows_in=st.column_config.NumberColumn("Rows in", format="localized"),
         rows_accepted=st.column_config.NumberColumn("Accepted", format="localized"),
         rows_quarantined=st.column_config.NumberColumn("Quarantined", format="localized"),
+        rows_skipped=st.column_config.NumberColumn("Skipped", format="localized"),
         rows_corrected=st.column_config.NumberColumn("Corrected", format="localized"),
     )
 

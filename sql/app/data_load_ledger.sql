@@ -1,5 +1,5 @@
 -- One row per load of the raw store, newest first: file, table, rows in / accepted /
--- quarantined / corrected, status, when and by whom.
+-- quarantined / skipped / corrected, status, when and by whom.
 select
     load_id,
     table_name as "table",
@@ -8,6 +8,8 @@ select
     rows_in,
     rows_accepted,
     rows_quarantined,
+    -- computed, not read: a snapshot built before raw.loads had rows_skipped still shows it
+    rows_in - rows_accepted - rows_quarantined as rows_skipped,
     rows_corrected,
     finished_at as loaded_at,
     loaded_by,
