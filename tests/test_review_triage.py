@@ -156,3 +156,23 @@ def test_schema_browser_lists_every_table_with_descriptions(demo_settings) -> No
     assert set(event_id["description"]) == {"Unique id of the AI event."}
     flag = columns[(columns["table"] == "accuracy") & (columns["column"] == "flag")]
     assert flag["type"].iloc[0] == "VARCHAR" and "provisional" in flag["description"].iloc[0]
+
+
+def test_a_single_week_chart_has_one_label_and_a_visible_point() -> None:
+    from outcomes.app import charts
+
+    one = pd.DataFrame({"week_start": [W[0]], "value": [0.9]})
+    spec = charts.trend_chart(one, title="A " * 60, y_title="Accuracy", unit="ratio").to_dict()
+    x = spec["layer"][0]["layer"][0]["encoding"]["x"]
+    assert len(x["axis"]["values"]) == 1 and len(x["scale"]["domain"]) == 2
+    assert isinstance(spec["title"]["text"], list), "a long title wraps instead of clipping"
+
+
+def test_legends_sit_under_the_plot() -> None:
+    from outcomes.app import charts
+
+    two = pd.DataFrame({"week_start": W[:2], "value": [0.9, 0.8], "v": ["a", "b"]})
+    spec = charts.trend_chart(
+        two, title="t", y_title="y", unit="ms", color_field="v", thresholds={"warn": 1}
+    ).to_dict()
+    assert '"orient": "bottom"' in __import__("json").dumps(spec)

@@ -25,7 +25,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from outcomes.app.charts import FIXED_COLORS, annotation_layer, layered
+from outcomes.app.charts import FIXED_COLORS, annotation_layer, layered, week_axis, week_scale
 
 BENEFIT = FIXED_COLORS["benefit"]
 COST = FIXED_COLORS["cost"]
@@ -142,9 +142,13 @@ def cumulative_chart(
             format=money_format(currency, cents=True),
         ),
     ]
-    x = alt.X("week_start:T", title="Week", axis=alt.Axis(format="%b %Y", labelAngle=0))
+    # a few weeks: one label a week (one week used to repeat its month 8 times), drawn as points
+    weeks = frame["week_start"].nunique()
+    monthly = alt.Axis(format="%b %Y", labelAngle=0)
+    axis = week_axis(frame["week_start"], "%d %b %Y") if weeks <= 12 else monthly
+    x = alt.X("week_start:T", title="Week", axis=axis, scale=week_scale(frame["week_start"]))
     base = alt.Chart(long)
-    lines = base.mark_line(strokeWidth=2.5).encode(
+    lines = base.mark_line(strokeWidth=2.5, point=weeks == 1).encode(
         x=x,
         y=alt.Y(
             "amount:Q", title=f"Cumulative amount {axis_money(currency)}", axis=alt.Axis(format=fmt)
