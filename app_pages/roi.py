@@ -192,10 +192,19 @@ for kind_, text in st.session_state.pop("roi_close_flash", []):
 if window.closable and window.closable not in closed_labels:
     # shown to admins only; close_window authorises again on the server
     if ui.can("close_period"):
+        provisional = st.checkbox(
+            "Close provisionally (partial weeks or provisional lines; marked PROVISIONAL everywhere)",
+            key="roi_close_provisional",
+        )
         if st.button(f"Close {window.closable}", key="roi_close", icon="🔒"):
             st.session_state["roi_close_flash"] = [
                 roi_closes.close_window(
-                    ui.connection(), settings, ui.state_store(), window.closable, ui.identity()
+                    ui.connection(),
+                    settings,
+                    ui.state_store(),
+                    window.closable,
+                    ui.identity(),
+                    provisional,
                 )
             ]
             st.rerun()

@@ -110,3 +110,17 @@ def test_status_names_a_failed_definition_and_its_error(demo_root, tmp_path):
     assert "failed definitions" in text
     line = next(x for x in text.splitlines() if "latency_p99" in x)
     assert "metric" in line and 'Referenced column "latncy" not found' in line
+
+
+def test_the_page_closes_provisionally_only_when_asked(fx, store):
+    from outcomes.app.views.roi.closes import close_window
+    from outcomes.config import Role
+    from outcomes.core.authz import Identity
+
+    edit(fx, "update main.build_settings set value = '2026-05-01 09:00:00' where key = 'as_of'")
+    admin = Identity("cfo", Role.admin)
+    with open_snapshot(fx.settings()) as con:
+        kind, text = close_window(con, fx.settings(), store, "2026-04", admin)
+        assert kind == "error" and "not final: partial: week of 2026-04-27" in text
+        kind, text = close_window(con, fx.settings(), store, "2026-04", admin, provisional=True)
+    assert kind == "success" and text.startswith("2026-04 (PROVISIONAL) closed by cfo")

@@ -40,15 +40,22 @@ def close_window(
     store: StateStore,
     period: str,
     who: Identity | None,
+    provisional: bool = False,
 ) -> tuple[str, str]:
     """Close ``period`` (``2026-Q1``, ``2026-03``) as ``who``, authorised here (admins only):
-    ``("success", text)``, or ``("error", why)`` when the role may not or the close is refused."""
+    ``("success", text)``, or ``("error", why)`` when the role may not or the close is refused
+    (a period not final is refused unless ``provisional``)."""
     try:
         actor = authorise(who, Action.close_period).subject
-        record = period_close.close_period(catalog_safe(con), settings, period, actor, store=store)
+        record = period_close.close_period(
+            catalog_safe(con), settings, period, actor, store=store, provisional=provisional
+        )
     except OutcomesError as exc:  # NotAllowed, CloseError, a state store refusal
         return "error", f"{period} was not closed: {exc}"
-    return "success", f"{record.period} closed by {record.closed_by} (build {record.build_id})."
+    return (
+        "success",
+        f"{record.period}{record.marker} closed by {record.closed_by} (build {record.build_id}).",
+    )
 
 
 def window_notes(
