@@ -523,3 +523,14 @@ def test_a_window_reads_the_ledger_once_and_sums_as_three_readings_would(con, mo
     together = _summaries(con, MARCH)
     assert len(reads) == 1
     assert [together.current, together.previous, together.history] == separate
+
+
+def test_headline_badges_and_says_what_each_figure_is(con):
+    prior = windows.previous_window(MARCH, windows.ledger_calendar(con).anchor)
+    figures = {f.key: f for f in headline.headline(_summaries(con, MARCH), prior, MARCH.label)}
+    assert figures["net_period"].badges == ("partial: week of 2026-03-30 not over",)
+    assert figures["run_rate"].badges == () and figures["inference_budget"].badges == ()
+    assert figures["net_period"].full_label == "Net value in period · actual, 2026-03, USD"
+    assert figures["inference_budget"].full_label == (
+        "Projected inference cost vs budget · projected at production volume, per month"
+    )
