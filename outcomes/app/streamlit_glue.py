@@ -50,7 +50,8 @@ def connection() -> duckdb.DuckDBPyConnection | None:
     return snapshot.snapshot_cursor(_connection(key))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# a loading state on every page: the spinner shows while a figure is computed (never when cached)
+@st.cache_data(max_entries=512, show_spinner="Loading…")
 def _cached(module: str, name: str, key: tuple[int, int], args: tuple[Any, ...]) -> Any:
     func = getattr(importlib.import_module(module), name)
     return func(snapshot.snapshot_cursor(_connection(key)), *args)
