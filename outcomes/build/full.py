@@ -132,6 +132,9 @@ def build_snapshot(
         for ddl in MANIFEST_DDL:
             con.execute(ddl)
 
+        if engine != "spark":  # Spark's raw export writes Parquet files; its SQL runs on Spark
+            # defence in depth behind validate's allow-list: definitions reach no file or URL
+            con.execute("set enable_external_access = false")
         if plan is not None:
             objects = build_changed(con, registry, order, say, plan)
         elif engine == "spark":

@@ -29,6 +29,7 @@ from outcomes.core.definition import OBJECT_KIND, DefinitionProblem, SqlDefiniti
 from outcomes.core.definition_reads import first_line, table_reads
 from outcomes.core.headers import HeaderError, MetricHeader, Unit, parse_header
 from outcomes.core.macros import macro_overrides
+from outcomes.core.sql_policy import forbidden_calls
 
 # Statement types that must not appear anywhere inside a definition.
 FORBIDDEN_STATEMENTS = (
@@ -166,6 +167,8 @@ def check_file(
                 f"{name}() is called with a named argument (:=); the tables a macro reads are fixed (lineage and the incremental build depend on them); fix: pass its positional arguments only",
             )
         )
+    for node, name, kind in forbidden_calls(tree):
+        errors.append(DefinitionProblem(path, at(first_line(node)), _REFUSED[kind].format(name=name)))
     read_lines, read_errors = table_reads(tree, path, at)
     reads = frozenset(read_lines)
     errors += read_errors
@@ -237,6 +240,14 @@ def check_file(
         read_lines=tuple(sorted(read_lines.items())),
     )
     return [], definition, reads
+
+
+# Why each class of call is refused in a definition (outcomes.core.sql_policy lists them).
+_REFUSED = {
+    "files": "{name} reads a file or URL; a definition reads only the snapshot's tables (raw.x, staging.x, metrics.x); fix: load the file with `outcomes ingest`",
+    "dynamic": "{name}() runs SQL from a string, which cannot be checked before it runs; fix: write the SELECT itself, or call an Outcomes macro",
+    "metadata": "{name} reads the server's settings, files or paths; fix: read build settings through setting('key')",
+}
 
 
 def _output_columns(tree: Any) -> tuple[str, ...] | None:

@@ -24,61 +24,8 @@ from outcomes.core.definition_checks import (
     FORBIDDEN_STATEMENTS,  # the same statement rules as `outcomes validate`
 )
 from outcomes.core.macros import macro_overrides
+from outcomes.core.sql_policy import forbidden_calls
 from outcomes.errors import OutcomesError
-
-# Table functions that read files (all are also blocked by enable_external_access=false;
-# refusing them up front gives a plainer message and never touches the file system).
-FILE_FUNCTIONS = frozenset(
-    {
-        "read_csv",
-        "read_csv_auto",
-        "read_parquet",
-        "parquet_scan",
-        "parquet_metadata",
-        "parquet_schema",
-        "parquet_file_metadata",
-        "parquet_kv_metadata",
-        "read_json",
-        "read_json_auto",
-        "read_json_objects",
-        "read_ndjson",
-        "read_ndjson_auto",
-        "read_ndjson_objects",
-        "read_text",
-        "read_blob",
-        "glob",
-        "sniff_csv",
-        "read_xlsx",
-        "iceberg_scan",
-        "delta_scan",
-    }
-)
-
-# Functions that run SQL given as a string: the text cannot be checked before it runs.
-DYNAMIC_FUNCTIONS = frozenset({"query", "query_table"})
-
-# Functions and system views that show the server's settings, files and paths (the snapshot's
-# path, the secret directory ...): a metric never needs them. Also every ``pragma_*``.
-SERVER_METADATA = frozenset(
-    {
-        "duckdb_databases",
-        "duckdb_settings",
-        "duckdb_extensions",
-        "duckdb_secrets",
-        "duckdb_secret_types",
-        "duckdb_temporary_files",
-        "duckdb_logs",
-        "duckdb_log_contexts",
-        "duckdb_external_file_cache",
-        "duckdb_memory",
-        "current_setting",
-        "getenv",
-        "which_secret",
-        "database_list",
-        "pg_settings",
-        "pg_database",
-    }
-)
 
 FILES_REASON = (
     "Reading or writing files is disabled in the preview{what}: a metric reads only the "
@@ -211,22 +158,16 @@ def _check_with_sqlglot(text: str) -> None:
                 "runs one SELECT.",
                 "not_select",
             )
-        if isinstance(node, exp.Func) and _function_name(node) in FILE_FUNCTIONS:
-            raise SandboxRefusal(FILES_REASON.format(what=f" ({_function_name(node)})"), "files")
-        if isinstance(node, exp.Func) and _function_name(node) in DYNAMIC_FUNCTIONS:
+    for _node, name, kind in forbidden_calls(tree):
+        if kind == "files":
+            raise SandboxRefusal(FILES_REASON.format(what=f" ({name})"), "files")
+        if kind == "dynamic":
             raise SandboxRefusal(
-                f"{_function_name(node)}() runs SQL from a string, which the preview cannot "
+                f"{name}() runs SQL from a string, which the preview cannot "
                 "check beforehand; write the SELECT itself.",
                 "not_select",
             )
-        if isinstance(node, exp.Func) and _is_server_metadata(_function_name(node)):
-            raise SandboxRefusal(_METADATA.format(name=_function_name(node)), "metadata")
-        if isinstance(node, exp.Table) and _is_server_metadata(node.name.lower()):
-            raise SandboxRefusal(_METADATA.format(name=node.name), "metadata")
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
-            name = node.this.name
-            if node.this.quoted and ("/" in name or "." in name) and not node.db:
-                raise SandboxRefusal(FILES_REASON.format(what=f" (FROM '{name}')"), "files")
+        raise SandboxRefusal(_METADATA.format(name=name), "metadata")
     if not isinstance(tree, exp.Query):
         raise SandboxRefusal(
             f"Expected a SELECT, found {tree.key.upper()}: the preview runs one SELECT.",
@@ -238,20 +179,6 @@ _METADATA = (
     "{name} shows the server's settings or files, which the preview does not reveal; a "
     "metric reads only the snapshot's tables."
 )
-
-
-def _is_server_metadata(name: str) -> bool:
-    """
-    >>> _is_server_metadata("pragma_database_list"), _is_server_metadata("sum")
-    (True, False)
-    """
-    return name in SERVER_METADATA or name.startswith("pragma_")
-
-
-def _function_name(node: exp.Func) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
-    return node.sql_name().lower()
 
 
 def first_line(exc: Exception) -> str:
