@@ -25,6 +25,7 @@ LAYERS = {
     "status": 4,
     "readme": 4,
     "cli": 4,
+    "commands": 4,
     "__main__": 4,
     "__init__": 4,
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes import cli
+from outcomes.commands import pipeline as cli
 from outcomes.build.full import build_snapshot
 from outcomes.build.incremental_plan import plan
 from outcomes.core.registry import load_registry
@@ -88,7 +88,10 @@ def test_the_incremental_plan_reads_through_the_snapshot_module(no_direct_open):
 
 
 def test_the_cli_reuse_summary_reads_through_the_snapshot_module(no_direct_open):
-    assert cli._reuse_summary(no_direct_open).startswith("objects reused")
+    build_id = fetch_snapshot(no_direct_open, BUILD_ID)[0][0]
+    assert cli._reuse_summary(no_direct_open, build_id).startswith("objects reused")
+    # a build swapped in since: its counts are not this build's
+    assert "swapped in since" in cli._reuse_summary(no_direct_open, "another-build")
 
 
 def test_readers_see_the_new_build_while_a_direct_connection_holds_the_old_one(built):

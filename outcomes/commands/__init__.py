@@ -1,0 +1,1 @@
+"""The command line's handlers, one module per group of commands (``outcomes.cli`` parses)."""
