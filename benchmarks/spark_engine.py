@@ -91,7 +91,7 @@ def main() -> int:
     data.mkdir(parents=True, exist_ok=True)
     events = SIZES[args.size]
     if not (data / "raw.duckdb").exists():
-        from outcomes.ingest.demo_pipeline import run_demo
+        from outcomes.demo_pipeline import run_demo
 
         print(f"generating the demo at {events:,} events in {data}")
         assert run_demo(settings_for(data, "duckdb"), events=events, end=END, build=False) == 0

@@ -53,7 +53,7 @@ def step_generate(data: Path, events: str) -> dict:
 
 
 def step_ingest(data: Path) -> dict:
-    from outcomes.ingest.demo_pipeline import LOAD_ORDER
+    from outcomes.demo_pipeline import LOAD_ORDER
     from outcomes.ingest.load import ingest_path
 
     s = settings_for(data)

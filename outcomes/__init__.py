@@ -26,7 +26,7 @@ _API = {
     "open_snapshot": "outcomes.store.snapshot",
     "StateStore": "outcomes.store.state",
     "ingest_path": "outcomes.ingest.load",
-    "run_demo": "outcomes.ingest.demo_pipeline",
+    "run_demo": "outcomes.demo_pipeline",
     "build_snapshot": "outcomes.build.full",
     "read_ledger": "outcomes.roi.ledger",
     "summarise": "outcomes.roi.summary",

@@ -37,7 +37,7 @@ def settings_for(root: Path, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tmp folder with the demo generated, ingested and built (once per session)."""
-    from outcomes.ingest.demo_pipeline import run_demo
+    from outcomes.demo_pipeline import run_demo
 
     root = tmp_path_factory.mktemp("demo-warehouse")
     code = run_demo(settings_for(root), events=DEMO_EVENTS, end=DEMO_END, loaded_by="pytest")

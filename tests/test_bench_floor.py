@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from outcomes.build.full import build_snapshot
-from outcomes.ingest.demo_pipeline import run_demo
+from outcomes.demo_pipeline import run_demo
 from outcomes.ingest.load import ingest_path
 from tests.conftest import settings_for
 

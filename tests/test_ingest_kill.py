@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from outcomes.config import Settings
-from outcomes.ingest.demo_pipeline import run_demo
+from outcomes.demo_pipeline import run_demo
 from outcomes.ingest.load import ingest_path
 from outcomes.store.raw import open_raw_store
 from tests.conftest import BUILD_AS_OF, DEMO_END, settings_for

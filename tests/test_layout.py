@@ -26,6 +26,7 @@ LAYERS = {
     "readme": 4,
     "cli": 4,
     "commands": 4,
+    "demo_pipeline": 4,
     "__main__": 4,
     "__init__": 4,
 }

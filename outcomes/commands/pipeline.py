@@ -13,7 +13,7 @@ from outcomes.core.progress import printer
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from outcomes.ingest.demo_pipeline import run_demo
+    from outcomes.demo_pipeline import run_demo
 
     return run_demo(
         settings,
