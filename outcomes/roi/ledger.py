@@ -17,7 +17,6 @@ Text forms: :func:`decimal_text` (inputs, no trailing zeros), :func:`amount_text
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -29,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from outcomes.core.csv_cells import csv_bytes
 from outcomes.errors import OutcomesError
 
 AMOUNT_PLACES = Decimal("1E-10")  # DECIMAL(38,10), the ledger's amount type
@@ -282,12 +282,10 @@ def ledger_csv(
 
     Deterministic: ordered by week_start, line_id; ``\\n`` line ends; UTF-8.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*LEDGER_COLUMNS, "amount_display"])
-    for row in read_ledger(con, start, end):
-        writer.writerow([*row.texts(), display(row.amount)])
-    return buffer.getvalue().encode("utf-8")
+    rows = read_ledger(con, start, end)  # formula-like cells neutralised (core.csv_cells)
+    return csv_bytes(
+        [*LEDGER_COLUMNS, "amount_display"], ([*r.texts(), display(r.amount)] for r in rows)
+    )
 
 
 def ledger_sha256(rows: Iterable[LedgerRow]) -> str:

@@ -23,9 +23,7 @@ writes its README.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -37,6 +35,7 @@ from typing import Any
 import duckdb
 
 from outcomes.config import Settings
+from outcomes.core.csv_cells import csv_bytes
 from outcomes.core.periods import CLOSABLE, parse_period
 from outcomes.roi.assumptions import VERSION_COLUMNS
 from outcomes.roi.close import CloseError, build_manifest, closed_periods, period_rows
@@ -188,12 +187,7 @@ def lines_csv(rows: Sequence[LedgerRow]) -> bytes:
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return buffer.getvalue().encode()
+    return csv_bytes(header, rows)  # formula-like cells neutralised (outcomes.core.csv_cells)
 
 
 def _assumptions_csv(con: duckdb.DuckDBPyConnection, store: StateStore) -> bytes:

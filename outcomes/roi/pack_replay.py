@@ -13,8 +13,6 @@ from their inputs by :mod:`outcomes.roi.pack_verify`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Mapping
@@ -23,6 +21,7 @@ from decimal import Decimal
 
 import duckdb
 
+from outcomes.core.csv_cells import read_records
 from outcomes.errors import OutcomesError
 
 HEADER = re.compile(r"^\s*/\*\s*---.*?---\s*\*/", re.S)  # the YAML header of a definition
@@ -104,7 +103,7 @@ def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
 
 
 def _ledger_amounts(contents: Mapping[str, bytes]) -> dict[tuple[str, str], Decimal]:
-    rows = csv.DictReader(io.StringIO(contents.get("ledger.csv", b"").decode()))
+    rows = read_records(contents.get("ledger.csv", b"").decode())
     return {(r["week_start"], r["line_id"]): Decimal(r["amount"]) for r in rows}
 
 
@@ -115,7 +114,7 @@ def _load_assumptions(con: duckdb.DuckDBPyConnection, data: bytes) -> None:
     )
     rows = [
         [r["key"], r["effective_from"], r["value"], r.get("unit") or None]
-        for r in csv.DictReader(io.StringIO(data.decode()))
+        for r in read_records(data.decode())
         if r.get("record") == "register"
     ]
     if rows:
@@ -126,7 +125,7 @@ def _load_metrics(con: duckdb.DuckDBPyConnection, data: bytes) -> None:
     """One ``metrics.<name>`` table per metric: week_start, value, numerator, denominator,
     flag, a column per dimension (null on the all-dimensions row) and per ``extras`` key."""
     by_metric: dict[str, list[dict[str, str]]] = {}
-    for r in csv.DictReader(io.StringIO(data.decode())):
+    for r in read_records(data.decode()):
         by_metric.setdefault(r["metric"], []).append(r)
     for metric, rows in sorted(by_metric.items()):
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", metric):

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from outcomes.core.csv_cells import restore_cell
 from outcomes.core.formula import Formula, FormulaError
 from outcomes.errors import OutcomesError
 from outcomes.roi.ledger import LedgerInput, LedgerRow, amount_text, cents, ledger_sha256
@@ -293,7 +294,9 @@ def _read_csv(
     reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
     if tuple(reader.fieldnames or ()) != tuple(columns):
         raise ValueError(f"{name}: columns {reader.fieldnames} are not {list(columns)}")
-    return list(reader)
+    return [
+        {k: restore_cell(v) if isinstance(v, str) else v for k, v in row.items()} for row in reader
+    ]
 
 
 def _same_decimal(a: str | None, b: str | None) -> bool:

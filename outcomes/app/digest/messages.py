@@ -4,15 +4,14 @@ Slack-compatible webhook payload (``text`` plus Block Kit ``blocks``). Pure: no 
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from email.message import EmailMessage
 from typing import Any
 
 import pandas as pd
 
 from outcomes.app.digest.content import Digest
+from outcomes.core.csv_cells import csv_text
 
 MAX_CHAT_ITEMS = 15  # a chat message lists this many items, then links to the rest
 
@@ -128,12 +127,10 @@ def html_body(digest: Digest, items: pd.DataFrame) -> str:
 
 def items_csv(items: pd.DataFrame) -> str:
     """The items as CSV: the value as text in its unit and as the exact number beside it."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(list(items.columns))
-    for row in items.itertuples(index=False):
-        writer.writerow(["" if v is None or v != v else v for v in row])
-    return out.getvalue()
+    rows = items.itertuples(index=False)  # formula-like cells neutralised (core.csv_cells)
+    return csv_text(
+        list(items.columns), ([None if v is None or v != v else v for v in r] for r in rows)
+    )
 
 
 def email(digest: Digest, items: pd.DataFrame, sender: str, recipient: str) -> EmailMessage:
