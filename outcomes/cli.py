@@ -172,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Verify an audit pack.",
     )
     verify.add_argument("pack", help="Path of the pack zip.")
+    verify.add_argument("--public-key", help="Finance's copy of `outcomes roi public-key` (PEM).")
+    roi.add_parser("public-key", help="Print the public key that signs closed periods' packs.")
 
     audit = parsers["audit"].add_subparsers(dest="action", required=True, metavar="ACTION")
     audit.add_parser("verify", help="Walk the hash chain; name the first broken link (exit 2).")

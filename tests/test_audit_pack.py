@@ -17,7 +17,8 @@ import pytest
 from outcomes.roi.close import close_period
 from outcomes.roi.ledger import ledger_sha256, read_ledger
 from outcomes.roi.pack_export import export_pack
-from outcomes.roi.pack_verify import PackError, verify_pack
+from outcomes.roi.pack_reading import PackError
+from outcomes.roi.pack_verify import verify_pack
 from outcomes.store.snapshot import open_snapshot
 from outcomes.store.state import StateStore
 from tests import ledgerfixtures

@@ -45,14 +45,28 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
     from outcomes.roi import summary as roi_summary
     from outcomes.roi.line_gaps import summary_notes
     from outcomes.roi.pack_export import export_pack
-    from outcomes.roi.pack_verify import PackError, verify_pack
+    from outcomes.roi.pack_reading import PackError
+    from outcomes.roi.pack_signing import SigningError, load_public_key, public_key_pem
+    from outcomes.roi.pack_verify import verify_pack
     from outcomes.roi.restatements import restatements
     from outcomes.store.snapshot import open_snapshot
 
+    if args.action == "public-key":
+        try:
+            print(public_key_pem(settings), end="")
+        except SigningError as exc:
+            raise UsageError(str(exc)) from exc
+        return OK
     if args.action == "verify":
         try:
-            report = verify_pack(Path(args.pack))
-        except PackError as exc:
+            trusted = (
+                load_public_key(Path(args.public_key).read_bytes()) if args.public_key else None
+            )
+            inside = Path(settings.state_path).exists()  # the installation's key and closes count
+            report = verify_pack(
+                Path(args.pack), trusted_key=trusted, installation=settings if inside else None
+            )
+        except (PackError, SigningError, OSError) as exc:
             raise UsageError(str(exc)) from exc
         print(report.describe())
         return OK if report.ok else FAILED

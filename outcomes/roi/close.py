@@ -29,6 +29,7 @@ from outcomes.core.periods import CLOSABLE, Period, parse_period
 from outcomes.errors import OutcomesError
 from outcomes.roi.fetch import fetch_records
 from outcomes.roi.ledger import LedgerMissing, LedgerRow, ledger_sha256, read_ledger
+from outcomes.roi.pack_signing import ensure_key
 from outcomes.roi.period_status import failed_roi_dependencies, period_status
 from outcomes.roi.totals import ledger_totals
 from outcomes.store.state import StateStore
@@ -216,6 +217,7 @@ def close_period(
     totals = ledger_totals(rows).as_dict()
     build_id = str(build.get("build_id"))
     manifest_json = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    ensure_key(settings)  # the key that signs closed periods' audit packs (roi.pack_signing)
     with store._write() as (conn, at):
         try:
             cur = conn.execute(

@@ -50,6 +50,7 @@ from outcomes.roi.ledger import (
     sort_rows,
 )
 from outcomes.roi.pack_readme import readme
+from outcomes.roi.pack_signing import SIGNATURE_FILE, ensure_key, sign_manifest
 from outcomes.roi.totals import ledger_totals
 from outcomes.roi.xlsx_ledger import period_workbook_bytes
 from outcomes.store.state import StateStore
@@ -138,6 +139,8 @@ def export_pack(
         for name, data in sorted(files.items())
     ]
     files["manifest.json"] = (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode()
+    if closure is not None:  # a closed period's pack is signed (outcomes.roi.pack_signing)
+        files[SIGNATURE_FILE] = sign_manifest(ensure_key(settings), files["manifest.json"])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

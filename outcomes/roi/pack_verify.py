@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,21 +19,22 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from outcomes.config import Settings
 from outcomes.core.csv_cells import restore_cell
 from outcomes.core.formula import Formula, FormulaError
-from outcomes.errors import OutcomesError
 from outcomes.roi.ledger import LedgerInput, LedgerRow, amount_text, cents, ledger_sha256
-from outcomes.roi.pack_export import LEDGER_CSV_COLUMNS, LINES_CSV_COLUMNS, PACK_FORMAT
+from outcomes.roi.pack_authenticity import authenticity
+from outcomes.roi.pack_export import LEDGER_CSV_COLUMNS, LINES_CSV_COLUMNS
+from outcomes.roi.pack_reading import PackError, check_manifest, read_pack
 from outcomes.roi.pack_replay import LineReplay, ReplayError, replay_pack
+from outcomes.roi.pack_signing import SIGNATURE_FILE
 from outcomes.roi.totals import ledger_totals
 
 # A stored amount is DECIMAL(38,10): it matches when it is the recomputed value rounded to
 # 10 places (division results do not terminate).
 TOLERANCE = Decimal("0.5E-10")
-
-
-class PackError(OutcomesError, ValueError):
-    """Not an audit pack: no such file, or not a zip archive."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class VerifyReport:
     warnings: list[str] = field(default_factory=list)
     replays: list[LineReplay] = field(default_factory=list)  # the pack's SQL re-executed
     closure: str | None = None  # how the pack compares with the closed record of its period
+    signature: str | None = None  # signed by whom (outcomes.roi.pack_authenticity)
 
     @property
     def ok(self) -> bool:
@@ -122,30 +123,39 @@ class VerifyReport:
         out += [f"  SQL {r.describe()}" for r in self.replays]
         if self.closure:
             out.append(f"  close: {self.closure}")
+        if self.signature:
+            out.append(f"  signature: {self.signature}")
         out += [f"  error: {e}" for e in self.errors]
         out += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(out)
 
 
-def verify_pack(path: Path) -> VerifyReport:
-    """Check an audit pack; raises :class:`PackError` when ``path`` is not a zip archive."""
+def verify_pack(
+    path: Path,
+    *,
+    trusted_key: Ed25519PublicKey | None = None,
+    installation: Settings | None = None,
+) -> VerifyReport:
+    """Check an audit pack; raises :class:`PackError` when ``path`` is not a zip archive, is
+    over a limit or has a malformed manifest (:mod:`outcomes.roi.pack_reading`).
+
+    ``trusted_key`` (finance's copy of the public key) and ``installation`` (the settings of
+    the installation verify runs in) decide what the signature proves
+    (:mod:`outcomes.roi.pack_authenticity`).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise PackError(f"no audit pack at {path}")
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise PackError(f"{path} is not a zip archive (an audit pack is a .zip): {exc}") from exc
+    contents = read_pack(path)
     report = VerifyReport(path)
-    with zf:
-        contents = {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
     manifest = _load_manifest(contents, report)
     if manifest is None:
         return report
     report.period = (manifest.get("period") or {}).get("label")
     report.build_id = manifest.get("build_id")
     listed = {f["path"]: f.get("sha256") for f in manifest.get("files") or []}
-    for name in sorted(listed.keys() | (contents.keys() - {"manifest.json"})):
+    report.signature, errors, warnings = authenticity(contents, manifest, trusted_key, installation)
+    report.errors += errors
+    report.warnings += warnings
+    for name in sorted(listed.keys() | (contents.keys() - {"manifest.json", SIGNATURE_FILE})):
         expected, data = listed.get(name), contents.get(name)
         actual = None if data is None else hashlib.sha256(data).hexdigest()
         if expected is None:
@@ -156,14 +166,14 @@ def verify_pack(path: Path) -> VerifyReport:
             status = "ok" if actual == expected else "modified"
         report.files.append(FileCheck(name, status, expected, actual))
     report.warnings += [
-        f"{n['object']}: {n.get('problem')}"
+        f"{n.get('object')}: {n.get('problem')}"
         for n in manifest.get("sql_files") or []
         if not n.get("matches_build")
     ]
     report.closure = _closure_remark(manifest.get("closure"))
     try:
         report.replays = replay_pack(contents)
-    except (ReplayError, ValueError, KeyError) as exc:
+    except (ReplayError, ValueError, KeyError, csv.Error) as exc:
         report.errors.append(f"the pack's ROI SQL could not be re-executed: {exc}")
     rows = _recompute_lines(contents, report)
     if rows is None:
@@ -216,12 +226,8 @@ def _load_manifest(contents: dict[str, bytes], report: VerifyReport) -> dict[str
     try:
         manifest = json.loads(data)
     except ValueError as exc:
-        report.errors.append(f"manifest.json is not JSON: {exc}")
-        return None
-    if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
-        report.errors.append(f"manifest.json is not an {PACK_FORMAT} manifest")
-        return None
-    return manifest
+        raise PackError(f"manifest.json is not JSON: {exc}") from None
+    return check_manifest(manifest)
 
 
 def _recompute_lines(contents: dict[str, bytes], report: VerifyReport) -> list[LedgerRow] | None:
@@ -229,7 +235,7 @@ def _recompute_lines(contents: dict[str, bytes], report: VerifyReport) -> list[L
     try:
         ledger = _read_csv(contents, "ledger.csv", LEDGER_CSV_COLUMNS)
         inputs = _read_csv(contents, "lines.csv", LINES_CSV_COLUMNS)
-    except ValueError as exc:
+    except (ValueError, csv.Error) as exc:
         report.errors.append(str(exc))
         return None
     by_line: dict[tuple[str, str], list[dict[str, str]]] = {}
