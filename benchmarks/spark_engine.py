@@ -71,7 +71,10 @@ def timed_build(data: Path, engine: str, limit: float) -> dict:
         session = re.match(r"^spark: session on .* \(([\d.]+) s\)$", line)
         if session:
             record["session_seconds"] = float(session.group(1))
-    record["slowest"] = [f"{name} {ms / 1000:.1f} s ({status})" for ms, name, status in sorted(objects, reverse=True)[:6]]
+    record["slowest"] = [
+        f"{name} {ms / 1000:.1f} s ({status})"
+        for ms, name, status in sorted(objects, reverse=True)[:6]
+    ]
     if done.returncode != 0:
         record["error"] = done.stderr.strip().splitlines()[-1:] or ["exit " + str(done.returncode)]
     return record
@@ -97,11 +100,8 @@ def main() -> int:
         assert run_demo(settings_for(data, "duckdb"), events=events, end=END, build=False) == 0
     builds = [timed_build(data, engine, args.limit) for engine in ("duckdb", "spark")]
     duck, spark = builds
-    ratio = (
-        round(spark["wall_seconds"] / duck["wall_seconds"], 1)
-        if "wall_seconds" in spark and "wall_seconds" in duck
-        else None
-    )
+    both_ok = duck.get("status") == "ok" and spark.get("status") == "ok"
+    ratio = round(spark["wall_seconds"] / duck["wall_seconds"], 1) if both_ok else None
     report = {
         "size": args.size,
         "events": events,
@@ -126,7 +126,7 @@ def main() -> int:
             + "; ".join(b.get("slowest", []))
             + " |"
         )
-    lines += ["", f"Spark / DuckDB wall time: {ratio}x" if ratio else "Spark did not finish."]
+    lines += ["", f"Spark / DuckDB wall time: {ratio}x" if ratio else "No ratio: a build failed."]
     (results / f"spark-{args.size}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

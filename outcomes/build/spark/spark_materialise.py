@@ -2,6 +2,8 @@
 the portability layer, runs on Spark (its rows checkpointed and kept as the temporary view
 ``<schema>__<name>`` its dependents read), and comes back into the DuckDB snapshot, each column
 cast to the type DuckDB gives the same SQL (``DESCRIBE``, which binds but does not run it).
+Rows travel as Parquet files in the build's temporary folder (``spark.raw_dir`` on a cluster),
+never through the driver's memory.
 
 A failure is ``failed`` and skips its dependents, as in :mod:`outcomes.build.materialise`.
 """
@@ -23,10 +25,8 @@ from outcomes.config import Settings
 from outcomes.core.definition import BrokenDefinition, SqlDefinition
 from outcomes.core.portable.spark_sql import to_spark
 from outcomes.core.progress import Progress
-from outcomes.core.quoting import quote_ident
+from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
-
-ARROW_VIEW = "spark_rows"
 
 
 def build_settings_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -34,47 +34,56 @@ def build_settings_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("select key, value from main.build_settings").fetchall())
 
 
-def run_on_spark(spark: Any, spark_sql: str) -> Any:
-    """The rows of ``spark_sql``, computed once (checkpointed: dependents do not recompute)."""
-    return spark.sql(spark_sql).localCheckpoint(eager=True)
+def run_on_spark(spark: Any, spark_sql: str, directory: Path) -> tuple[Any, Path]:
+    """Run ``spark_sql`` once, its rows written as Parquet under ``directory`` (columns
+    ``c0..cn``: Parquet refuses some of Spark's expression names); returns the rows read back
+    (under their own names: dependents read them, not the SQL again) and the folder. Rows go
+    through files, not the driver: a staging table of 12M rows does not fit a driver's memory."""
+    frame = spark.sql(spark_sql)
+    names = frame.columns
+    frame.toDF(*[f"c{i}" for i in range(len(names))]).write.mode("overwrite").parquet(
+        str(directory)
+    )
+    return spark.read.parquet(str(directory)).toDF(*names), directory
 
 
-def write_rows(con: duckdb.DuckDBPyConnection, d: SqlDefinition, frame: Any, target: str) -> None:
-    """Create ``target`` in DuckDB from Spark's rows, typed as DuckDB types ``d``'s SQL."""
+def write_rows(
+    con: duckdb.DuckDBPyConnection, d: SqlDefinition, directory: Path, target: str
+) -> None:
+    """Create ``target`` in DuckDB from Spark's Parquet files, typed as DuckDB types ``d``'s
+    SQL (``DESCRIBE`` binds it without running it)."""
     described = con.execute(f"describe {d.body_sql}").fetchall()
-    rows = frame.toArrow()
-    if rows.num_columns != len(described):
-        raise duckdb.Error(
-            f"Spark returned {rows.num_columns} columns, DuckDB's SQL has {len(described)}"
-        )
-    rows = rows.rename_columns([f"c{i}" for i in range(rows.num_columns)])
+    files = quote_literal(str(directory / "*.parquet"))
+    found = len(con.execute(f"describe select * from read_parquet({files})").fetchall())
+    if found != len(described):
+        raise duckdb.Error(f"Spark returned {found} columns, DuckDB's SQL has {len(described)}")
     select = ", ".join(
         f"c{i}::{column_type} as {quote_ident(name)}"
         for i, (name, column_type, *_) in enumerate(described)
     )
-    con.register(ARROW_VIEW, rows)
-    try:
-        con.execute(f"create table {target} as select {select} from {ARROW_VIEW}")
-    finally:
-        con.unregister(ARROW_VIEW)
+    con.execute(f"create table {target} as select {select} from read_parquet({files})")
 
 
 def materialise_on_spark(
-    con: duckdb.DuckDBPyConnection, spark: Any, d: SqlDefinition, settings: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    spark: Any,
+    d: SqlDefinition,
+    settings: dict[str, str],
+    directory: Path,
 ) -> int:
     """Run ``d`` on Spark and write its object into the snapshot; returns its row count."""
-    frame = run_on_spark(spark, to_spark(d.body_sql, settings))
+    frame, files = run_on_spark(spark, to_spark(d.body_sql, settings), directory / d.qualified)
     frame.createOrReplaceTempView(f"{d.schema}__{d.name}")
     target = f"{d.schema}.{quote_ident(d.name)}"
     if d.schema == "staging":
         data = f"{STAGING_DATA}.{quote_ident(d.name)}"
         con.execute(f"create schema if not exists {STAGING_DATA}")
-        write_rows(con, d, frame, data)
+        write_rows(con, d, files, data)
         con.execute(f"create view {target} as select * from {data}")
         return scalar(con, f"select count(*) from {data}")
     con.execute("begin transaction")
     try:
-        write_rows(con, d, frame, target)
+        write_rows(con, d, files, target)
         if d.schema == "metrics":
             con.execute(long_insert(d))
         con.execute("commit")
@@ -99,10 +108,11 @@ def materialise_all_on_spark(
     )
     values = build_settings_of(con)
     with tempfile.TemporaryDirectory(
-        prefix="outcomes-raw-", dir=str(settings.spark.raw_dir) if settings.spark.raw_dir else None
+        prefix="outcomes-spark-",
+        dir=str(settings.spark.raw_dir) if settings.spark.raw_dir else None,
     ) as directory:
-        register_raw(spark, export_raw(con, Path(directory)))
-        return _walk(con, spark, registry, order, say, values)
+        register_raw(spark, export_raw(con, Path(directory) / "raw"))
+        return _walk(con, spark, registry, order, say, values, Path(directory) / "built")
 
 
 def _walk(
@@ -112,6 +122,7 @@ def _walk(
     order: list[str],
     say: Progress,
     values: dict[str, str],
+    directory: Path,
 ) -> list[ObjectResult]:
     from pyspark.errors import PySparkException
 
@@ -136,7 +147,7 @@ def _walk(
                 )
             else:
                 try:
-                    rows = materialise_on_spark(con, spark, item, values)
+                    rows = materialise_on_spark(con, spark, item, values, directory)
                     status = "ok"
                 except (duckdb.Error, PySparkException, ValueError) as exc:
                     status, error = "failed", "spark: " + error_text(exc)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -51,7 +52,7 @@ class InlineMacro:
     def parsed_body(self) -> exp.Expression:
         """The body as a sqlglot tree (a query for a table macro, else an expression)."""
         if self.table:
-            return sqlglot.parse_one(self.body, read=DIALECT)
+            return cast(exp.Expression, sqlglot.parse_one(self.body, read=DIALECT))
         select = sqlglot.parse_one(f"select {self.body}", read=DIALECT)
         assert isinstance(select, exp.Select)
         return select.expressions[0]
@@ -62,7 +63,9 @@ def _parameters(text: str) -> tuple[tuple[str, exp.Expression | None], ...]:
     for part in (p.strip() for p in text.split(",")):
         if ":=" in part:
             name, default = (s.strip() for s in part.split(":=", 1))
-            params.append((name.lower(), sqlglot.parse_one(default, read=DIALECT)))
+            params.append(
+                (name.lower(), cast(exp.Expression, sqlglot.parse_one(default, read=DIALECT)))
+            )
         elif part:
             params.append((part.lower(), None))
     return tuple(params)
@@ -213,7 +216,7 @@ def expand_tree(
     for _ in range(50):  # macros call macros: a few rounds at most
         changed = False
         for table in list(tree.find_all(exp.Table)):
-            name = _call_name(table.this)
+            name = _call_name(table.this) or ""
             if name in macros and macros[name].table:
                 macro = macros[name]
                 inlined += 1
@@ -223,7 +226,7 @@ def expand_tree(
                 table.replace(exp.Subquery(this=body, alias=alias.copy()))
                 changed = True
         for call in list(tree.find_all(exp.Anonymous)):
-            name = _call_name(call)
+            name = _call_name(call) or ""
             if name in macros and not macros[name].table:
                 macro = macros[name]
                 body = _substitute(macro.parsed_body(), _bind(macro, call))
@@ -237,5 +240,5 @@ def expand_tree(
 
 def expand_macros(sql: str, settings: Mapping[str, str]) -> str:
     """DuckDB ``sql`` with its macro calls inlined (see the module docstring)."""
-    tree = sqlglot.parse_one(sql, read=DIALECT)
+    tree = cast(exp.Expression, sqlglot.parse_one(sql, read=DIALECT))
     return expand_tree(tree, settings).sql(DIALECT)

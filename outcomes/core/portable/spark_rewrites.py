@@ -40,6 +40,8 @@ precision loss allowed, Spark cuts a product's scale (480.0 became 479.9988).
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlglot
 from sqlglot import exp
 
@@ -55,7 +57,7 @@ class NotPortable(OutcomesError):
 
 def _spark(snippet: str, **nodes: exp.Expression) -> exp.Expression:
     """A Spark snippet as a tree, its ``__name__`` columns replaced by ``nodes``."""
-    tree = sqlglot.parse_one(snippet, read="spark")
+    tree = cast(exp.Expression, sqlglot.parse_one(snippet, read="spark"))
     for column in list(tree.find_all(exp.Column)):
         name = column.name
         if name.startswith("__") and name.strip("_") in nodes:
@@ -197,7 +199,9 @@ def parallel_unnests(tree: exp.Expression) -> exp.Expression:
             + ", ".join(f"__{n}" for n in names),
             read="spark",
         ).args["laterals"][0]
-        lateral.this.this.set("expressions", [_generator(p).copy() for _, p in unnested])
+        lateral.this.this.set(
+            "expressions", [cast(exp.Expression, _generator(p)).copy() for _, p in unnested]
+        )
         select.append("laterals", lateral)
         for (i, projection), name in zip(unnested, names, strict=True):
             value = projection.this
@@ -246,14 +250,14 @@ def qualify_filters(tree: exp.Expression) -> exp.Expression:
 
 def generators(tree: exp.Expression) -> exp.Expression:
     """``CAST(UNNEST(x) AS t)`` -> ``EXPLODE(CAST(x AS ARRAY<t>))``."""
-    for cast in list(tree.find_all(exp.Cast)):
-        inner = cast.this
+    for node in list(tree.find_all(exp.Cast)):
+        inner = node.this
         if isinstance(inner, exp.Unnest | exp.Explode):
             source = inner.expressions[0] if isinstance(inner, exp.Unnest) else inner.this
             array_type = exp.DataType(
-                this=exp.DataType.Type.ARRAY, expressions=[cast.to.copy()], nested=True
+                this=exp.DataType.Type.ARRAY, expressions=[node.to.copy()], nested=True
             )
-            cast.replace(exp.Explode(this=exp.Cast(this=source.copy(), to=array_type)))
+            node.replace(exp.Explode(this=exp.Cast(this=source.copy(), to=array_type)))
     return tree
 
 
@@ -355,7 +359,7 @@ def asof_as_window_join(tree: exp.Expression) -> exp.Expression:
             else [join.args["on"]]
         )
         keys: list[exp.Expression] = []
-        inequality = None
+        inequality: exp.Binary | None = None
         for cond in conditions:
             if isinstance(cond, exp.EQ):
                 side = cond.this if _refers_to(cond.this, alias) else cond.expression
@@ -368,7 +372,9 @@ def asof_as_window_join(tree: exp.Expression) -> exp.Expression:
             raise NotPortable("ASOF join without an inequality")
         # orient as left_value >= right_value (or >)
         if _refers_to(inequality.this, alias):
-            flipped = {exp.GTE: exp.LTE, exp.GT: exp.LT, exp.LTE: exp.GTE, exp.LT: exp.GT}
+            flipped: dict[type, type[exp.Binary]] = {
+                exp.GTE: exp.LTE, exp.GT: exp.LT, exp.LTE: exp.GTE, exp.LT: exp.GT
+            }  # fmt: skip
             inequality = flipped[type(inequality)](
                 this=inequality.expression.copy(), expression=inequality.this.copy()
             )

@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -19,7 +20,7 @@ from outcomes.core.portable.spark_rewrites import REWRITES
 
 def portable_tree(sql: str, settings: Mapping[str, str]) -> exp.Expression:
     """The DuckDB tree of ``sql`` with macros inlined and every Spark rewrite applied."""
-    tree = expand_tree(sqlglot.parse_one(sql, read=DIALECT), settings)
+    tree = expand_tree(cast(exp.Expression, sqlglot.parse_one(sql, read=DIALECT)), settings)
     for rewrite in REWRITES:
         tree = rewrite(tree)
     return tree
