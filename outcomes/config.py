@@ -95,8 +95,9 @@ class SparkSettings(BaseModel):
     )
     raw_dir: Path | None = Field(
         default=None,
-        description="Folder the raw tables are exported to as Parquet for Spark to read; on a "
-        "cluster, storage its executors see. Unset: a temporary folder on this machine.",
+        description="Folder where the build and Spark exchange Parquet (the raw tables going "
+        "in, each definition's rows coming back); on a cluster, storage both this machine and "
+        "the executors see. Unset: a temporary folder on this machine.",
     )
 
 
