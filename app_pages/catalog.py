@@ -5,6 +5,7 @@ import streamlit as st
 
 from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.markup import md_text
 from outcomes.app.views import catalog, metric_detail, metric_history, metric_lineage
 from outcomes.app.views import snapshot_info as warehouse
 
@@ -68,10 +69,10 @@ cols[1].metric("Status", row["status"])
 cols[2].metric("Build", str(detail.build.get("status")))
 cols[3].metric("Tests", f"{row['tests_passed']} pass / {row['tests_failed']} not")
 if detail.build.get("error"):
-    st.error(f"Build error: {detail.build['error']}")
+    st.error(f"Build error: {md_text(detail.build['error'])}")
 
 if header:
-    st.markdown(header.get("description", ""))
+    st.markdown(md_text(header.get("description", "")))
     st.markdown(metric_detail.header_markdown(header, row["thresholds"]))
 
 if st.button("Open in the SQL workbench", key="catalog_to_workbench", icon="🛠️"):
@@ -123,7 +124,7 @@ with history_tab:
     if len(changes):
         st.dataframe(changes[["at", "who", "source", "what"]], hide_index=True, width="stretch")
         for change in changes[changes["detail"] != ""].itertuples():
-            with st.expander(f"Diff of {change.at:%Y-%m-%d %H:%M} by {change.who}"):
+            with st.expander(f"Diff of {change.at:%Y-%m-%d %H:%M} by {md_text(change.who)}"):
                 st.code(change.detail, language="diff")
     else:
         st.info("No recorded changes (audit log or git).")

@@ -4,6 +4,7 @@ and the contract of each raw table."""
 import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.markup import md_text
 from outcomes.app.views import data as loads
 from outcomes.app.views import snapshot_info as warehouse
 
@@ -71,7 +72,7 @@ with quarantine_tab:
                 key="data_q_pick",
             )
             chosen = rows.iloc[pick]
-            st.markdown(f"**Reason:** {chosen['reason']}")
+            st.markdown(f"**Reason:** {md_text(chosen['reason'])}")
             raw_col, fail_col = st.columns(2)
             raw_col.markdown("**Raw values, as in the file**")
             raw_values, failures = loads.row_values(chosen)

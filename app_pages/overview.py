@@ -4,6 +4,7 @@ import streamlit as st
 
 from outcomes.app import charts
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.markup import md_text
 from outcomes.app.views import metric_definitions
 from outcomes.app.views import snapshot_info as warehouse
 
@@ -20,7 +21,9 @@ failed = latest[latest["build_status"] != "ok"]
 st.caption(f"{len(latest)} metrics in this build, {len(failed)} failed.")
 titles = dict(zip(catalog["name"], catalog["title"], strict=True))
 for row in failed.itertuples():
-    st.error(f"**{titles.get(row.metric, row.metric)}** failed to build: {row.error}")
+    st.error(
+        f"**{md_text(titles.get(row.metric, row.metric))}** failed to build: {md_text(row.error)}"
+    )
 
 ui.show_sql(*warehouse.VALUE_QUERIES)
 st.dataframe(warehouse.readable_latest(latest, catalog), hide_index=True, width="stretch")

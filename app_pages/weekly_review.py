@@ -9,6 +9,7 @@ import streamlit as st
 
 from outcomes.app import charts, drift_charts
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.markup import md_text
 from outcomes.app.views import annotations, metric_definitions
 from outcomes.app.views import snapshot_info as warehouse
 from outcomes.app.views.weekly_review import (
@@ -238,7 +239,7 @@ def render_scorecard() -> None:
         st.info("No metrics in this snapshot: add SQL files under `sql/metrics/` and build.")
         return
     for row in card[card["status"] == "error"].itertuples():
-        st.error(f"**{row.title}** (`{row.metric}`) failed to build: {row.error}")
+        st.error(f"**{md_text(row.title)}** (`{row.metric}`) failed to build: {md_text(row.error)}")
     st.caption(scorecard.status_counts(card))
     for kind, rows in scorecard.kind_tables(card):
         st.subheader(str(kind).capitalize())
@@ -327,7 +328,7 @@ def render_drift() -> None:
     )
     cell = ui.load(drift.drift_cell, feature, drill_week)
     if not cell:
-        st.info(f"No drift statistics for {feature} in the week of {drill_week}.")
+        st.info(f"No drift statistics for {md_text(feature)} in the week of {drill_week}.")
         return
     st.markdown(drift.drift_stats_text(cell))
     dist = ui.load(drift.distributions, feature, drill_week)
@@ -429,7 +430,7 @@ def render_output_review() -> None:
         event_id = st.selectbox(
             "Output", list(choices), format_func=choices.get, key="wr_review_event"
         )
-        st.caption(sample.loc[sample["event_id"] == event_id, "inputs"].iloc[0])
+        st.caption(md_text(sample.loc[sample["event_id"] == event_id, "inputs"].iloc[0]))
         st.radio("Verdict", ["correct", "incorrect"], horizontal=True, key="wr_review_verdict")
         st.text_input("Comment", key="wr_review_comment")
         st.button("Save verdict", key="wr_review_save", on_click=save_verdict, disabled=not name)

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
+from outcomes.app.markup import md_text
 from outcomes.app.views.catalog import UNOWNED
 from outcomes.app.views.metric_lineage import Lineage, lineage
 from outcomes.core.registry import load_registry
@@ -88,12 +89,13 @@ def header_markdown(header: dict[str, object], thresholds: str) -> str:
     """
     dimensions = ", ".join(header.get("dimensions") or []) or "none"  # type: ignore[call-overload]
     tags = ", ".join(header.get("tags") or []) or "none"  # type: ignore[call-overload]
+    # header text is what someone typed: escaped (outcomes.app.markup)
     return (
-        f"**Grain:** {header.get('grain')}  \n"
+        f"**Grain:** {md_text(header.get('grain'))}  \n"
         f"**Kind:** {header.get('kind')} · **Unit:** {header.get('unit')} · "
         f"**Direction:** {header.get('direction')}  \n"
-        f"**Owner:** {header.get('owner') or UNOWNED} · "
+        f"**Owner:** {md_text(header.get('owner') or UNOWNED)} · "
         f"**Thresholds:** {thresholds or 'none'} · "
-        f"**Dimensions:** {dimensions} · "
-        f"**Tags:** {tags}"
+        f"**Dimensions:** {md_text(dimensions)} · "
+        f"**Tags:** {md_text(tags)}"
     )

@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
+from outcomes.app.markup import md_text
 from outcomes.app.views.metric_definitions import metric_catalog
 
 # the app queries behind every chart of the page ("show the SQL")
@@ -409,9 +410,11 @@ def _health_chart(
             thresholds=definition["thresholds"],
             color_field=legend,
         )
-        caption = f"Owner: {definition['owner'] or 'unowned'}."
+        caption = f"Owner: {md_text(definition['owner'] or 'unowned')}."
         if result.note:
             caption = f"{result.note} {caption}"
         return HealthChart("ok", title, spec=chart.to_dict(), caption=caption)
     except Exception as exc:  # noqa: BLE001 - drawn as an error card; the others still draw
-        return HealthChart("error", title, message=f"**{title}** could not be drawn: {exc}")
+        return HealthChart(
+            "error", title, message=f"**{md_text(title)}** could not be drawn: {md_text(exc)}"
+        )

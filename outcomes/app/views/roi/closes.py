@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from outcomes.app.markup import md_text
 from outcomes.app.views.roi.headline import Figure
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.roi.windows import Window
@@ -54,7 +55,7 @@ def close_window(
         return "error", f"{period} was not closed: {exc}"
     return (
         "success",
-        f"{record.period}{record.marker} closed by {record.closed_by} (build {record.build_id}).",
+        f"{record.period}{record.marker} closed by {md_text(record.closed_by)} (build {record.build_id}).",
     )
 
 
@@ -88,7 +89,7 @@ class CloseNote:
 
     def describe(self, currency: str) -> str:
         marker = " PROVISIONALLY" if self.provisional else ""
-        head = f"{self.period} closed{marker} by {self.closed_by} on {self.closed_at:%d %b %Y} (build {self.build_id})"
+        head = f"{self.period} closed{marker} by {md_text(self.closed_by)} on {self.closed_at:%d %b %Y} (build {self.build_id})"
         if not self.restated:
             return head + ": unchanged since."
         before = _dec(self.original_totals.get("net"))

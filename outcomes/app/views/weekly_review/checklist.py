@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from outcomes.app.markup import md_text
+
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
@@ -29,7 +31,7 @@ def open_items(
     todo = state[state["needs_action"]] if len(state) else state
     if len(todo):
         names = ", ".join(
-            t if d in ("all", "", None) else f"{t} ({d})"
+            md_text(t) if d in ("all", "", None) else f"{md_text(t)} ({md_text(d)})"
             for t, d in zip(todo["title"], todo["dimension"], strict=True)
         )
         items.append(f"{_plural(len(todo), 'alert needs', 'alerts need')} action: {names}")
@@ -38,7 +40,7 @@ def open_items(
         items.append(f"{sampled - judged} of {sampled} sampled outputs not judged")
     if unowned:
         items.append(
-            f"{_plural(len(unowned), 'metric names', 'metrics name')} no owner: {', '.join(unowned)}"
+            f"{_plural(len(unowned), 'metric names', 'metrics name')} no owner: {md_text(', '.join(unowned))}"
         )
     return items
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
+from outcomes.app.markup import md_text
 from outcomes.app.views.metric_definitions import metric_catalog
 from outcomes.app.views.snapshot_cells import dims, dims_label
 from outcomes.app.views.weekly_review.alerts import LEVEL_RANK, alerts
@@ -312,7 +313,7 @@ def new_text(state: pd.DataFrame, limit: int = 8) -> str:
     """
     new = state[state["group"] == "new"]
     names = [
-        t if d in ("all", "", None) else f"{t} ({d})"
+        md_text(t) if d in ("all", "", None) else f"{md_text(t)} ({md_text(d)})"
         for t, d in zip(new["title"], new["dimension"], strict=True)
     ]
     if not names:

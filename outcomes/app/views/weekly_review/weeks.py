@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
+from outcomes.app.markup import md_text
 from outcomes.app.views.snapshot_cells import as_date, has_table
 from outcomes.store.state import StateStore
 from outcomes.store.state_signoffs import SignOff
@@ -76,11 +77,12 @@ def signoff_text(signoff: SignOff) -> str:
     >>> signoff_text(SignOff(1, dt.date(2026, 1, 5), "ana", "fine", at))
     'ana at 2026-01-12 09:30 UTC: fine'
     """
-    text = f"{signoff.author} at {signoff.created_at:%Y-%m-%d %H:%M} UTC" + (
-        f": {signoff.comment}" if signoff.comment else ""
+    # shown as Markdown: what people typed is escaped (outcomes.app.markup)
+    text = f"{md_text(signoff.author)} at {signoff.created_at:%Y-%m-%d %H:%M} UTC" + (
+        f": {md_text(signoff.comment)}" if signoff.comment else ""
     )
     if signoff.open_items:
-        text += f" (over {len(signoff.open_items)} open items, because: {signoff.reason})"
+        text += f" (over {len(signoff.open_items)} open items, because: {md_text(signoff.reason)})"
     return text
 
 
@@ -95,8 +97,9 @@ def week_facts(week_row: Any, latest_signoff: SignOff | None) -> list[str]:
             f"🟡 {week_row['provisional']} metric rows are **provisional** (few labels yet)."
         )
     if latest_signoff:
-        when = signoff_text(latest_signoff).removeprefix(latest_signoff.author)
-        facts.append(f"✅ Signed off by **{latest_signoff.author}**{when}")
+        author = md_text(latest_signoff.author)
+        when = signoff_text(latest_signoff).removeprefix(author)
+        facts.append(f"✅ Signed off by **{author}**{when}")
     else:
         facts.append("✍️ Not signed off yet.")
     return facts
