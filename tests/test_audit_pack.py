@@ -80,6 +80,10 @@ def test_pack_contents(fx, store, pack):
     assert set(names) == {
         "README.md",
         "assumptions.csv",
+        "inputs/ai_events.csv",
+        "inputs/build_settings.csv",
+        "inputs/cost_weeks.csv",
+        "inputs/weeks.csv",
         "ledger.csv",
         "ledger.xlsx",
         "lines.csv",

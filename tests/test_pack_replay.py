@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,16 @@ import pytest
 from outcomes.roi.pack_export import export_pack
 from outcomes.roi.pack_verify import verify_pack
 from outcomes.store.snapshot import open_snapshot
+
+LINES = (
+    "build_amortisation",
+    "errors_avoided",
+    "inference",
+    "infrastructure",
+    "licences",
+    "people",
+    "time_saved",
+)
 
 
 @pytest.fixture
@@ -48,7 +59,9 @@ def test_the_demo_pack_replays_its_roi_sql_and_keeps_column_inputs(pack):
     replays = {r.line_id: r for r in report.replays}
     assert replays["time_saved"].status == "match" and replays["time_saved"].weeks == 4
     assert replays["errors_avoided"].status == "match"
-    assert replays["inference"].status == "not_replayed"  # reads events the pack does not carry
+    # the cost, inference and amortisation lines too, over the pack's inputs/
+    assert set(replays) == set(LINES) and all(r.status == "match" for r in replays.values())
+    assert all(replays[line].weeks == 4 for line in ("inference", "people", "build_amortisation"))
     with zipfile.ZipFile(pack) as zf:
         metrics = list(csv.DictReader(io.StringIO(zf.read("metric_inputs.csv").decode())))
     hours = [m for m in metrics if m["metric"] == "hours_saved"]
@@ -117,3 +130,83 @@ def test_a_pack_exported_after_a_restatement_says_it_differs_from_the_close(demo
 
     report = verify_pack(rewrite(pack, tmp_path / "r.zip", restated))
     assert "DIFFERS FROM THE CLOSED RECORD: restated since close #1" in report.describe()
+
+
+def _edit_csv(files: dict[str, bytes], name: str, change) -> None:
+    """Apply ``change(row)`` to every row of the pack's CSV ``name`` (rows it returns False
+    for are dropped)."""
+    rows = list(csv.DictReader(io.StringIO(files[name].decode())))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r for r in rows if change(r) is not False)
+    files[name] = out.getvalue().encode()
+
+
+def test_a_changed_cost_row_in_the_pack_is_caught(pack, tmp_path):
+    changed: list[str] = []
+
+    def add_a_cent(r: dict[str, str]) -> None:
+        if r["category"] == "people" and not changed:
+            r["amount"] = str(Decimal(r["amount"]) + Decimal("0.01"))
+            changed.append(r["week_start"])
+
+    forged = rewrite(
+        pack, tmp_path / "cost.zip", lambda f: _edit_csv(f, "inputs/cost_weeks.csv", add_a_cent)
+    )
+    report = verify_pack(forged)
+    replays = {r.line_id: r for r in report.replays}
+    assert not report.ok and replays["people"].status == "mismatch"
+    assert [w for w, _, _ in replays["people"].differences] == changed
+    week, ledger, replayed = replays["people"].differences[0]
+    assert Decimal(replayed) - Decimal(ledger) == Decimal("0.01")  # exact, to the cent
+    assert all(replays[line].status == "match" for line in LINES if line != "people")
+
+
+def test_a_dropped_event_is_caught(pack, tmp_path):
+    def drop_first(files: dict[str, bytes]) -> None:
+        seen: list[int] = []
+
+        def drop(r: dict[str, str]) -> bool:
+            seen.append(1)
+            return len(seen) > 1
+
+        _edit_csv(files, "inputs/ai_events.csv", drop)
+
+    report = verify_pack(rewrite(pack, tmp_path / "events.zip", drop_first))
+    replays = {r.line_id: r for r in report.replays}
+    assert not report.ok and replays["inference"].status == "mismatch"
+    assert len(replays["inference"].differences) == 1
+
+
+def test_a_changed_setting_makes_the_lines_fail_over_the_pack(pack, tmp_path):
+    def to_euro(files: dict[str, bytes]) -> None:
+        _edit_csv(
+            files,
+            "inputs/build_settings.csv",
+            lambda r: r.update(value="EUR") if r["key"] == "currency" else None,
+        )
+
+    report = verify_pack(rewrite(pack, tmp_path / "euro.zip", to_euro))
+    replays = {r.line_id: r for r in report.replays}
+    assert not report.ok
+    # the reporting currency is no longer USD: the lines' own checks refuse them
+    assert replays["inference"].status == "mismatch" and replays["people"].status == "mismatch"
+    assert "inference: the pack's SQL fails over its inputs" in report.describe()
+
+
+def test_a_pack_without_inputs_lists_those_lines_as_not_re_executed(pack, tmp_path):
+    def strip_inputs(files: dict[str, bytes]) -> None:
+        for name in [n for n in files if n.startswith("inputs/")]:
+            del files[name]
+        manifest = json.loads(files["manifest.json"])
+        manifest["files"] = [f for f in manifest["files"] if not f["path"].startswith("inputs/")]
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    report = verify_pack(rewrite(pack, tmp_path / "old.zip", strip_inputs))
+    replays = {r.line_id: r for r in report.replays}
+    assert replays["time_saved"].status == "match"
+    assert all(
+        replays[line].status == "not_replayed"
+        for line in ("inference", "people", "build_amortisation")
+    )

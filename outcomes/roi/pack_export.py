@@ -49,6 +49,7 @@ from outcomes.roi.ledger import (
     ledger_sha256,
     sort_rows,
 )
+from outcomes.roi.pack_inputs import pack_inputs
 from outcomes.roi.pack_readme import readme
 from outcomes.roi.pack_signing import SIGNATURE_FILE, ensure_key, sign_manifest
 from outcomes.roi.totals import ledger_totals
@@ -105,6 +106,9 @@ def export_pack(
     }
     sql_files, sql_notes = _sql_files(build["objects"], rows, settings)
     files.update(sql_files)
+    # what the cost, inference and amortisation lines read, for the replay
+    roi_sql = {n: d for n, d in sql_files.items() if n.startswith("sql/roi/")}
+    files.update(pack_inputs(con, p.start, p.end, roi_sql))
     files["ledger.xlsx"] = period_workbook_bytes(con, p.start, p.end, p.label)
     digest = ledger_sha256(rows)
     closure = None

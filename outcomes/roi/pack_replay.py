@@ -6,9 +6,14 @@
 ``extras``) and ``staging.assumptions`` from the register rows of ``assumptions.csv``, defines
 ``assumption_at`` by the register's rule (the version with the greatest ``effective_from <=``
 the week), runs each ``sql/roi/<line>.sql`` of the pack and compares its amount with
-``ledger.csv`` for every week of the period. A line whose SQL reads what a pack does not carry
-(events, cost rows, the calendar) is listed as not replayed: its amounts are still recomputed
-from their inputs by :mod:`outcomes.roi.pack_verify`.
+``ledger.csv`` for every week of the period. The rows the cost, inference and amortisation
+lines read come from ``inputs/`` (:mod:`outcomes.roi.pack_inputs`): ``staging.ai_events``,
+``staging.cost_weeks``, ``staging.weeks`` and ``main.build_settings``, with the macros the
+lines call (:data:`outcomes.core.macros.MACROS`, and ``setting``, ``local_ts``, ``week_of``
+as :func:`outcomes.store.sqlfunctions.install` defines them, from the pack's settings). A line
+whose SQL reads what its pack does not carry (a pack exported before ``inputs/``) is listed as
+not replayed: its amounts are still recomputed from their inputs by
+:mod:`outcomes.roi.pack_verify`.
 """
 
 from __future__ import annotations
@@ -22,17 +27,24 @@ from decimal import Decimal
 import duckdb
 
 from outcomes.core.csv_cells import read_records
+from outcomes.core.macros import MACROS
 from outcomes.errors import OutcomesError
 
 HEADER = re.compile(r"^\s*/\*\s*---.*?---\s*\*/", re.S)  # the YAML header of a definition
-ASSUMPTION_AT = """
-create macro assumption_at(assumption_key, week) as (
-    select arg_max(a.value, a.effective_from)
-    from staging.assumptions as a
-    where a.key = assumption_key
-        and a.effective_from <= week
-)
-"""
+# inputs/<file> -> the table it fills, and its columns (decimals exact: the SQL sums them)
+DEC = "decimal(38, 10)"
+INPUT_TABLES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "inputs/ai_events.csv": ("staging.ai_events", (("week_start", "date"), ("cost_usd", DEC))),
+    "inputs/cost_weeks.csv": (
+        "staging.cost_weeks",
+        (("week_start", "date"), ("category", "varchar"), ("currency", "varchar"), ("amount", DEC)),
+    ),
+    "inputs/weeks.csv": ("staging.weeks", (("week_start", "date"), ("week_number", "bigint"))),
+    "inputs/build_settings.csv": (
+        "main.build_settings",
+        (("key", "varchar"), ("value", "varchar")),
+    ),
+}
 
 
 class ReplayError(OutcomesError, ValueError):
@@ -53,6 +65,8 @@ class LineReplay:
         """One line for the verify report."""
         if self.status == "not_replayed":
             return f"{self.line_id}: not re-executed ({self.message})"
+        if self.status == "mismatch" and not self.differences:
+            return f"{self.line_id}: the pack's SQL fails over its inputs: {self.message}"
         if self.status == "match":
             return f"{self.line_id}: re-executed, {self.weeks} week(s) match ledger.csv"
         shown = "; ".join(f"{w} ledger {a} vs SQL {b}" for w, a, b in self.differences[:3])
@@ -68,7 +82,9 @@ def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
         con.execute("create schema metrics; create schema staging")
         _load_assumptions(con, contents.get("assumptions.csv", b""))
         _load_metrics(con, contents.get("metric_inputs.csv", b""))
-        con.execute(ASSUMPTION_AT)
+        settings = _load_inputs(con, contents)
+        carried = all(name in contents for name in INPUT_TABLES)
+        _create_macros(con, settings)
         con.execute("set lock_configuration = true")
         out = []
         for name in sorted(n for n in contents if n.startswith("sql/roi/") and n.endswith(".sql")):
@@ -80,7 +96,11 @@ def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
                 ).fetchall()
             except duckdb.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                out.append(LineReplay(line_id, "not_replayed", message=f"it reads {first}"))
+                unbound = isinstance(exc, duckdb.BinderException | duckdb.CatalogException)
+                if carried and not unbound:  # its SQL fails on the very rows the pack carries
+                    out.append(LineReplay(line_id, "mismatch", message=first))
+                else:  # it reads what the pack does not carry (or an older pack's)
+                    out.append(LineReplay(line_id, "not_replayed", message=f"it reads {first}"))
                 continue
             replayed = {w: Decimal(a) for w, a in found if w in period_weeks}
             stored = {w: a for (w, line), a in ledger.items() if line == line_id}
@@ -119,6 +139,54 @@ def _load_assumptions(con: duckdb.DuckDBPyConnection, data: bytes) -> None:
     ]
     if rows:
         con.executemany("insert into staging.assumptions values (?, ?, ?, ?)", rows)
+
+
+def _load_inputs(con: duckdb.DuckDBPyConnection, contents: Mapping[str, bytes]) -> dict[str, str]:
+    """Fill a table per ``inputs/*.csv`` the pack carries (an absent file, no table: the lines
+    reading it are not replayed); return the build settings."""
+    settings: dict[str, str] = {}
+    for name, (table, columns) in INPUT_TABLES.items():
+        if name == "inputs/build_settings.csv":
+            _create(con, table, columns)  # setting() needs it to bind
+        if name not in contents:
+            continue
+        if name != "inputs/build_settings.csv":
+            _create(con, table, columns)
+        records = read_records(contents[name].decode())
+        names = [n for n, _ in columns]
+        if records and set(names) - set(records[0]):
+            raise ReplayError(f"{name}: the columns are {', '.join(names)}")
+        rows = [[r.get(n) or None for n in names] for r in records]
+        if rows:
+            marks = ", ".join("?" * len(names))
+            con.executemany(f"insert into {table} values ({marks})", rows)
+        if name == "inputs/build_settings.csv":
+            settings = {r["key"]: r["value"] for r in records}
+    return settings
+
+
+def _create(
+    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[tuple[str, str], ...]
+) -> None:
+    con.execute(f"create table {table} ({', '.join(f'{n} {t}' for n, t in columns)})")
+
+
+def _create_macros(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str]) -> None:
+    """The macros the ROI lines call, as :func:`outcomes.store.sqlfunctions.install` creates
+    them, with the time zone and week start the pack's build used."""
+    tz = "'" + settings.get("timezone", "UTC").replace("'", "''") + "'"
+    try:
+        ws = int(settings.get("week_start", "1"))
+    except ValueError as exc:
+        raise ReplayError("inputs/build_settings.csv: week_start is not a weekday number") from exc
+    for statement in (
+        f"create macro main.local_ts(ts) as (ts::timestamp at time zone 'UTC') at time zone {tz}",
+        f"create macro main.week_of_date(d) as d::date - ((isodow(d::date) - {ws} + 7) % 7)::integer",
+        "create macro main.week_of(ts) as main.week_of_date(main.local_ts(ts)::date)",
+        "create macro main.setting(k) as (select value from main.build_settings where key = k)",
+        *(macro.create_sql() for macro in MACROS),
+    ):
+        con.execute(statement)
 
 
 def _load_metrics(con: duckdb.DuckDBPyConnection, data: bytes) -> None:
