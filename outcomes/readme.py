@@ -122,30 +122,46 @@ def render_modules() -> str:
     return "\n".join(lines)
 
 
-def render_macros_sql() -> str:
-    """``sql/macros.sql``: every macro a snapshot holds, as the SQL that creates it."""
+def render_macros_doc() -> str:
+    """``docs/MACROS.md``: every macro a snapshot holds, as the SQL that creates it."""
     from outcomes.core.macros import MACROS
 
-    head = (
-        "-- The macros every snapshot (and every sandbox connection) holds, in creation order.\n"
-        "-- Generated from outcomes/core/macros/ by `python -m outcomes.readme`: read them here,\n"
-        "-- change them there (a test fails when this file is stale). Not a definition: the\n"
-        "-- registry skips this file.\n"
-    )
-    return head + "".join(f"\n{m.create_sql()};\n" for m in MACROS)
+    parts = [
+        "# SQL macros",
+        "",
+        "The macros every snapshot (and every sandbox connection) holds, in creation order, as",
+        "the SQL that creates them. Generated from `outcomes/core/macros/` by",
+        "`python -m outcomes.readme` (a test fails when this page is stale): read them here,",
+        "change them there. In a DuckDB shell opened on a snapshot,",
+        "`select function_name, macro_definition from duckdb_functions() where schema_name =",
+        "'main'` shows the same.",
+    ]
+    for m in MACROS:
+        reads = ", ".join(f"`{t}`" for t in m.reads) or "nothing"
+        parts += [
+            "",
+            f"## `{m.name}`",
+            "",
+            f"Reads {reads}.",
+            "",
+            "```sql",
+            f"{m.create_sql()};",
+            "```",
+        ]
+    return "\n".join(parts) + "\n"
 
 
-MACROS_SQL = PROJECT_ROOT / "sql" / "macros.sql"
+MACROS_DOC = PROJECT_ROOT / "docs" / "MACROS.md"
 
 
-def update_macros_sql(check: bool = False) -> list[str]:
-    """Rewrite (or with ``check``, compare) sql/macros.sql; ``["macros.sql"]`` when stale."""
-    fresh = render_macros_sql()
-    if MACROS_SQL.exists() and MACROS_SQL.read_text() == fresh:
+def update_macros_doc(check: bool = False) -> list[str]:
+    """Rewrite (or with ``check``, compare) docs/MACROS.md; ``["MACROS.md"]`` when stale."""
+    fresh = render_macros_doc()
+    if MACROS_DOC.exists() and MACROS_DOC.read_text() == fresh:
         return []
     if not check:
-        MACROS_SQL.write_text(fresh)
-    return ["macros.sql"]
+        MACROS_DOC.write_text(fresh)
+    return ["MACROS.md"]
 
 
 SECTIONS = {
@@ -182,7 +198,7 @@ def update_readme(path: Path = PROJECT_ROOT / "README.md", check: bool = False) 
 if __name__ == "__main__":
     check = "--check" in sys.argv
     stale = [n for doc in GENERATED_DOCS for n in update_readme(doc, check=check)]
-    stale += update_macros_sql(check=check)
+    stale += update_macros_doc(check=check)
     if stale:
         print(("out of date: " if "--check" in sys.argv else "updated: ") + ", ".join(stale))
     sys.exit(1 if stale and "--check" in sys.argv else 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,10 @@ def test_the_architecture_module_map_is_current():
             assert f"`{path.relative_to(ROOT).as_posix()}`" in text, path
 
 
-def test_sql_macros_sql_is_current_and_creates_every_macro():
+def test_the_macros_page_is_current_and_its_sql_creates_every_macro():
     import duckdb
 
-    assert readme.update_macros_sql(check=True) == []
+    assert readme.update_macros_doc(check=True) == []
     from outcomes.config import Settings
     from outcomes.core.macros import MACROS
     from outcomes.store.sqlfunctions import install
@@ -85,8 +86,9 @@ def test_sql_macros_sql_is_current_and_creates_every_macro():
     for name in [m.name for m in MACROS]:
         con.execute(f"drop macro if exists main.{name}")  # removed: the file must recreate them
         con.execute(f"drop macro table if exists main.{name}")
-    for statement in con.extract_statements((ROOT / "sql" / "macros.sql").read_text()):
-        con.execute(statement.query)
+    page = (ROOT / "docs" / "MACROS.md").read_text()
+    for block in re.findall(r"```sql\n(.*?)```", page, re.S):
+        con.execute(block)
 
     created = {
         r[0]

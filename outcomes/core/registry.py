@@ -40,7 +40,6 @@ from outcomes.core.definition_reads import check_reads, ref_line
 from outcomes.errors import OutcomesError
 
 APP_FOLDER = "app"
-MACROS_FILE = "macros.sql"  # generated, for reading: the macros live in outcomes.core.macros
 
 
 class RegistryError(OutcomesError):
@@ -145,11 +144,7 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
     broken: dict[str, BrokenDefinition] = {}
     known: dict[str, set[str]] = {s: set() for s in SCHEMAS}
     # sql/app/ holds the queries pages run (outcomes.app.queries), not definitions
-    files = sorted(
-        p
-        for p in root.rglob("*.sql")
-        if p.relative_to(root).parts[0] not in (APP_FOLDER, MACROS_FILE)
-    )
+    files = sorted(p for p in root.rglob("*.sql") if p.relative_to(root).parts[0] != APP_FOLDER)
     for path in files:
         schema = path.relative_to(root).parts[0]
         if schema not in SCHEMAS:
