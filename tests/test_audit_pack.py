@@ -286,3 +286,22 @@ def test_sql_changed_since_the_build_is_flagged(fx, store):
     report = verify_pack(pack)
     assert report.ok  # the pack is what it says it is ...
     assert any("metrics.hours_saved" in w for w in report.warnings)  # ... but says so
+
+
+def test_a_pack_exported_after_a_real_restatement_says_it_differs_from_the_close(fx, store):
+    """Close the quarter, rebuild with another loaded hourly cost, export: verify says the
+    pack is not the closed record, and still verifies as a pack."""
+    with open_snapshot(fx.settings()) as con:
+        record = close_period(con, fx.settings(), "2026-Q1", "cfo@example.com", store=store)
+    closed = export(fx, store, fx.root / "closed.zip")
+    assert "the same figures as close #" in verify_pack(closed).describe()
+    fx.assumptions = {**fx.assumptions, "loaded_hourly_cost": [("2026-01-01", "70.00")]}
+    fx.build_id = "B20260601T020000-00000002"
+    make_snapshot(fx)
+    later = export(fx, store, fx.root / "later.zip")
+    report = verify_pack(later)
+    assert report.ok, report.describe()  # the restated figures follow from the restated inputs
+    manifest = json.loads(zipfile.ZipFile(later).read("manifest.json"))
+    assert manifest["closure"]["matches_this_pack"] is False
+    assert manifest["closure"]["ledger_sha256"] == record.ledger_sha256 != manifest["ledger_sha256"]
+    assert f"DIFFERS FROM THE CLOSED RECORD: restated since close #{record.id}" in report.describe()

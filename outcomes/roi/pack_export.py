@@ -12,6 +12,8 @@ bytes):
   they read;
 - ``metric_inputs.csv``: the weekly metric values (every dimension, and the metric's other
   columns as JSON in ``extras``) of the metrics the ledger uses;
+- ``inputs/*.csv``: the rows the cost, inference and amortisation lines read, for the
+  period's weeks (:mod:`outcomes.roi.pack_inputs`), so verify re-executes every line;
 - ``ledger.xlsx``: the same ledger with live formulas (:mod:`outcomes.roi.xlsx_ledger`);
 - ``manifest.json``: build id, period, sha256 of every other file, the canonical ledger hash
   (the same one a period close stores) and the totals;
