@@ -1,6 +1,6 @@
 """The one module of ``outcomes`` that imports Streamlit: cached connection and loaders.
 
-Pages call ``load(func, *args)`` with a plain function of ``metrics`` whose first argument
+Pages call ``load(func, *args)`` with a plain function of ``outcomes.app`` whose first argument
 is a read-only DuckDB connection; results are cached per snapshot, so a new build is picked
 up on the next rerun and an old build's results are never mixed with a new one's.
 """
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
+from outcomes.app.markup import md_text
 from outcomes.config import Settings, get_settings
 from outcomes.core import authz
 from outcomes.store import snapshot
@@ -159,11 +160,11 @@ def sidebar() -> None:
         who = identity()
         if who is not None and not who.signed_in:
             st.caption(
-                f"Single-user mode (loopback, no sign-in): acting as **{who.subject}** "
+                f"Single-user mode (loopback, no sign-in): acting as **{md_text(who.subject)}** "
                 f"({who.role.value})."
             )
         elif who is not None:
-            st.caption(f"Signed in as **{who.subject}** ({who.role.value})")
+            st.caption(f"Signed in as **{md_text(who.subject)}** ({who.role.value})")
             st.button("Sign out", key="sign_out", on_click=st.logout)
         if snapshot_key() is None:
             st.warning("No snapshot yet: run `outcomes demo` or `outcomes build`.")
