@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from outcomes.app.markup import md_text
 
 STATUS_LABEL = {
     "ok": "ok",
@@ -124,26 +127,27 @@ def _md_table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
     if not rows:
         return "_None._"
 
-    def esc(cell: str) -> str:
-        return cell.replace("|", "\\|").replace("\n", " ")
+    def esc(cell: str) -> str:  # typed text: no live image or link (outcomes.app.markup)
+        return md_text(cell).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _header_lines(pack: ReviewPack) -> list[str]:
+def _header_lines(pack: ReviewPack, text: Callable[[object], str] = str) -> list[str]:
+    """The lines above the scorecard; ``text`` escapes what people typed (names, comments)."""
     lines = []
     if pack.is_partial:
         lines.append("**Partial week**: the week had not ended when the snapshot was built.")
     lines.append(f"Snapshot build: `{pack.build_id or 'unknown'}`")
     if pack.generated_at:
-        by = f" by {pack.generated_by}" if pack.generated_by else ""
+        by = f" by {text(pack.generated_by)}" if pack.generated_by else ""
         lines.append(f"Exported {_text(pack.generated_at)}{by}")
     if pack.signoff:
         lines.append(
-            f"Signed off by **{pack.signoff.get('author')}** at {_text(pack.signoff.get('created_at'))}"
-            + (f": {pack.signoff.get('comment')}" if pack.signoff.get("comment") else "")
+            f"Signed off by **{text(pack.signoff.get('author'))}** at {_text(pack.signoff.get('created_at'))}"
+            + (f": {text(pack.signoff.get('comment'))}" if pack.signoff.get("comment") else "")
         )
     else:
         lines.append("Not signed off.")
@@ -170,7 +174,7 @@ def review_markdown(pack: ReviewPack) -> str:
     """The review as Markdown: header, scorecard by kind (pipe tables), alerts, unowned
     metrics, notes, output review and data quality."""
     out = [f"# Weekly review — week of {pack.week.isoformat()}", ""]
-    out += [line + "  " for line in _header_lines(pack)]
+    out += [line + "  " for line in _header_lines(pack, md_text)]
     out += ["", "## Scorecard", ""]
     if pack.scorecard.empty:
         out.append("_No metrics in this snapshot._")
