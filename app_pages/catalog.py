@@ -59,7 +59,7 @@ if chosen is None:
 detail = ui.load(metric_detail.metric_detail, str(settings.sql_dir), chosen)
 row = frame[frame["name"] == chosen].iloc[0]
 header = detail.header
-st.subheader(f"{header.get('title', chosen)} · `{chosen}`")
+st.subheader(f"{md_text(header.get('title', chosen))} · `{chosen}`")
 if not detail.valid:
     st.error("This definition is invalid:\n\n" + "\n".join(f"- {e}" for e in detail.errors))
 
