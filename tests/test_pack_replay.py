@@ -163,6 +163,17 @@ def test_a_changed_cost_row_in_the_pack_is_caught(pack, tmp_path):
     assert all(replays[line].status == "match" for line in LINES if line != "people")
 
 
+def test_a_cost_amount_that_is_not_a_number_is_a_clear_error(pack, tmp_path):
+    def garble(files: dict[str, bytes]) -> None:
+        _edit_csv(files, "inputs/cost_weeks.csv", lambda r: r.update(amount="12,5"))
+
+    report = verify_pack(rewrite(pack, tmp_path / "garbled.zip", garble))
+    assert not report.ok
+    assert "the pack's ROI SQL could not be re-executed: inputs/cost_weeks.csv:" in (
+        report.describe()
+    )
+
+
 def test_a_dropped_event_is_caught(pack, tmp_path):
     def drop_first(files: dict[str, bytes]) -> None:
         seen: list[int] = []
