@@ -211,7 +211,6 @@ if window.closable and window.closable not in closed_labels:
     else:
         st.caption(f"Closing {window.closable} needs the admin role.")
 
-
 # -- headline --------------------------------------------------------------------------------
 
 current = history = None

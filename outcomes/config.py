@@ -55,7 +55,6 @@ class Role(StrEnum):
     admin = "admin"
 
 
-
 class ReferenceMode(StrEnum):
     fixed = "fixed"
     trailing = "trailing"
@@ -194,7 +193,6 @@ class DigestSettings(BaseModel):
     )
 
 
-
 class Settings(BaseSettings):
     """Settings of Outcomes. See the README's configuration table."""
 
@@ -277,9 +275,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(
         default_factory=DigestSettings, description="Weekly digest delivery."
     )
-    auth: AuthSettings = Field(
-        default_factory=AuthSettings, description="Sign-in and roles."
-    )
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in and roles.")
     build_as_of: dt.datetime | None = Field(
         None,
         description="The build's clock, fixed (UTC, e.g. `2026-11-19T12:00:00`): the time a build "

@@ -165,7 +165,9 @@ def test_a_changed_assumption_is_not_reused(tmp_path):
     register = tmp_path / "assumptions.csv"
     settings = settings_for(tmp_path / "p", assumptions_file=register)
     assert run_demo(settings, events=3_000, end=END, loaded_by="pytest") == 0
-    register.write_text((settings.demo_dir / "assumptions.csv").read_text())  # the demo's, as a file
+    register.write_text(
+        (settings.demo_dir / "assumptions.csv").read_text()
+    )  # the demo's, as a file
     with register.open(newline="") as f:
         rows = list(csv.DictReader(f))
     for row in rows:

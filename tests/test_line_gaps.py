@@ -8,8 +8,8 @@ import datetime as dt
 
 from outcomes.build.full import build_snapshot
 from outcomes.core.registry import load_registry
-from outcomes.ingest.demo import generate_demo
 from outcomes.demo_pipeline import LOAD_ORDER
+from outcomes.ingest.demo import generate_demo
 from outcomes.ingest.load import ingest_path
 from outcomes.roi.line_gaps import demo_assumption_keys, describe_gaps, line_gaps
 from outcomes.store.snapshot import open_snapshot

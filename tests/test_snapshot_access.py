@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from outcomes.commands import pipeline as cli
 from outcomes.build.full import build_snapshot
 from outcomes.build.incremental_plan import plan
+from outcomes.commands import pipeline as cli
 from outcomes.core.registry import load_registry
 from outcomes.store.sandbox import open_sandbox, run_sandboxed
 from outcomes.store.snapshot import fetch_snapshot, open_snapshot

@@ -168,7 +168,9 @@ def check_file(
             )
         )
     for node, name, kind in forbidden_calls(tree):
-        errors.append(DefinitionProblem(path, at(first_line(node)), _REFUSED[kind].format(name=name)))
+        errors.append(
+            DefinitionProblem(path, at(first_line(node)), _REFUSED[kind].format(name=name))
+        )
     read_lines, read_errors = table_reads(tree, path, at)
     reads = frozenset(read_lines)
     errors += read_errors

@@ -93,7 +93,9 @@ class AlertRecords(StateAccess):
             row["snooze_weeks"] = int(snooze_weeks)
         if action == "accept_reference":
             if reference is None or reference[0] > reference[1]:
-                raise StateValidationError("accepting a new reference needs its window (start <= end)")
+                raise StateValidationError(
+                    "accepting a new reference needs its window (start <= end)"
+                )
             if not note:
                 raise StateValidationError("accepting a new reference needs a note saying why")
             row["reference_start"] = week_date(reference[0], "reference_start").isoformat()
@@ -101,7 +103,9 @@ class AlertRecords(StateAccess):
         with self._write() as (conn, at):
             row.update(action=action, created_at=at)
             new_id = insert_row(conn, "alert_acknowledgements", row)
-            detail = {k: v for k, v in row.items() if k not in ("alert_key", "author", "created_at")}
+            detail = {
+                k: v for k, v in row.items() if k not in ("alert_key", "author", "created_at")
+            }
             write_audit_entry(conn, at, author, "acknowledge", "alert", key, detail)
         return new_id
 
