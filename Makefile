@@ -44,7 +44,7 @@ chromium:
 		echo "installing Debian chromium (+ emoji font) for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
-# Debian's Java 17 for the Spark engine (outcomes build --engine spark, tests/test_spark_*.py).
+# Debian's Java 17 for the Spark engine (outcomes build --engine spark, tests/build/test_spark_*.py).
 java:
 	@command -v java >/dev/null 2>&1 || { \
 		echo "installing Debian openjdk-17-jre-headless for the Spark engine"; \

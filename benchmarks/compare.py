@@ -4,7 +4,7 @@ row into Python would take tens of GB).
 Per table: row count and the sum of row hashes (doubles rounded to 9 decimals) on each side.
 Equal fingerprints: the same rows. Otherwise the rows of each side missing from the other
 (``EXCEPT ALL``, doubles rounded) are fetched and compared in Python with the tolerance of
-tests/test_incremental.py (doubles to 1e-9 relative, JSON extras parsed): DuckDB sums doubles
+tests/build/test_incremental.py (doubles to 1e-9 relative, JSON extras parsed): DuckDB sums doubles
 in parallel in no fixed order, so two builds of the same data can differ in the last bits.
 """
 
@@ -63,7 +63,7 @@ def _select(con: duckdb.DuckDBPyConnection, db: str, relation: str) -> tuple[str
 def compare(a: Path, b: Path) -> dict:
     """{'identical': bool, 'tables': n, 'different': [...], 'only_in_one': [...]}"""
     sys.path.insert(0, str(ROOT))
-    from tests.test_incremental import _key_full, _norm, same_rows
+    from tests.build.test_incremental import _key_full, _norm, same_rows
 
     con = duckdb.connect()
     try:

@@ -1,4 +1,4 @@
-"""Row builders and comparisons for the metric golden tests (tests/test_metrics_*.py).
+"""Row builders and comparisons for the metric golden tests (tests/sql/test_metrics_*.py).
 
 Every golden test writes its raw rows and its expected metric rows out by hand; these helpers
 only fill the columns a test does not care about and fetch a metric keyed by its dimensions.

@@ -13,7 +13,7 @@ the current, partial week):
     2026-03-16  W3
     2026-03-23  W4  partial (no events; licence and build amortisation only)
 
-Every figure the tests expect is worked out by hand in tests/test_ledger.py.
+Every figure the tests expect is worked out by hand in tests/roi/test_ledger.py.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ the build:
 
 ``main.build_reuse`` (one row per object: ``mode`` reused / keys / weeks / full, the weeks recomputed,
 the reason) says what was reused and what was rebuilt; a full build writes it too (all ``full``).
-The result is identical to a full build of the same raw store (``tests/test_incremental.py``).
+The result is identical to a full build of the same raw store (``tests/build/test_incremental.py``).
 """
 
 from __future__ import annotations

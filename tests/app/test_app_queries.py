@@ -15,7 +15,7 @@ import sqlglot
 from outcomes.app.queries import APP_SQL_DIR, UnknownQuery, query_text
 from outcomes.core.contracts import CONTRACTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CALLS = {"run", "rows", "query_text", "show_sql"}
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from outcomes.store.state import StateStore
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 from tests.apphelpers import ROOT
 from tests.oidc_provider import OidcProvider
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 
 pytestmark = pytest.mark.browser
 

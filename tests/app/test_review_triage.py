@@ -12,7 +12,7 @@ from outcomes.app.views import schema_browser
 from outcomes.app.views.weekly_review import changes, checklist, triage
 from outcomes.core.formats import format_change, format_value
 from outcomes.store.state_alerts import Acknowledgement
-from tests.test_review import W, snap  # noqa: F401 - the fixture
+from tests.app.test_review import W, snap  # noqa: F401 - the fixture
 
 AT = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
 

@@ -24,8 +24,8 @@ import pytest
 
 from outcomes.store.state import StateStore
 from outcomes.store.state_alerts import alert_key
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 from tests.apphelpers import PAGES, ROOT
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,7 @@ from outcomes.store.state_file import StateSchemaError, StateValidationError
 from outcomes.store.state_schema import LATEST_VERSION, MIGRATIONS, apply_migrations
 from outcomes.store.state_verdicts import Verdict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WEEK = date(2024, 3, 4)
 APPEND_ONLY = (
     "audit_log",

@@ -1,6 +1,6 @@
 """Rebuilds of the session demo: the ROI ledger is byte-identical; review verdicts feed a metric.
 
-The golden ledger tests (tests/test_ledger.py) use a few hand-made rows; this one builds the
+The golden ledger tests (tests/roi/test_ledger.py) use a few hand-made rows; this one builds the
 session demo (60k events, several threads adding up) a second time from a copy of its raw store
 and compares the ledger CSV and every exact amount. A DOUBLE summed in parallel differs in its
 last bits from build to build; any such sum that reaches the ledger fails here.

@@ -29,7 +29,7 @@ from outcomes.core.periods import parse_period
 from outcomes.roi.ledger import LedgerInput, LedgerRow
 from outcomes.roi.summary import summarise
 from outcomes.roi.xlsx_ledger import EXCEL_EPOCH, write_ledger_xlsx
-from tests.test_xlsx_ledger import cell, recompute
+from tests.roi.test_xlsx_ledger import cell, recompute
 
 JANUARY = parse_period("2026-01").bounds
 WEEKS = {  # week: (hours, rate, effective_from of the rate, cost)

@@ -25,7 +25,7 @@ from outcomes.store.raw import open_raw_store
 from tests.conftest import BUILD_AS_OF, DEMO_END, settings_for
 from tests.hostile_files import EVENT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KILLS = 10
 ROWS = 40_000
 

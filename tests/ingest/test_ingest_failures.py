@@ -24,7 +24,7 @@ from outcomes.store.raw import open_raw_store, raw_lock
 from outcomes.store.state_file import StateError, connect_state, immediate
 from tests.hostile_files import csv_text, event
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

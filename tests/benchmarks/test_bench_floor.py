@@ -21,7 +21,7 @@ from tests.conftest import settings_for
 
 END = dt.date(2026, 3, 4)
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 import floor  # noqa: E402
 

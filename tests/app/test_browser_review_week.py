@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from outcomes.store.state import StateStore
+from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 from tests.apphelpers import ROOT
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 
 pytestmark = pytest.mark.browser
 OWNER = "Olga Ops"

@@ -19,7 +19,7 @@ from outcomes.ingest.demo_scenario import DIRTY_RULES
 END = date(2026, 3, 4)  # a Wednesday: the partial week holds Monday 2 and Tuesday 3 March
 FIRST_WEEK = date(2025, 3, 3)
 EVENTS = 5_000
-ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
+ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md"
 TABLES = (
     "ai_events",
     "ai_features",

@@ -19,7 +19,7 @@ import pytest
 from outcomes.build.full import build_snapshot
 from tests.buildfixtures import EVENTS_PER_CELL, make_raw_store, settings_for, standard_sql
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REPEAT = 40  # 600 events: a build takes long enough for reads to overlap it
 BUILDS = 5
 
