@@ -6,6 +6,7 @@ import functools
 import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.markup import md_text
 from outcomes.app.views import annotations
 from outcomes.app.views import snapshot_info as warehouse
 from outcomes.app.views.roi import closes as roi_closes
@@ -40,7 +41,7 @@ def show_panel_sql(panel: str, what: str) -> None:
 
 def show_working(work: Working) -> None:
     """Formula with its numbers, notes, inputs with their sources, SQL and rows of a figure."""
-    st.markdown(f"**{work.title}**")
+    st.markdown(f"**{md_text(work.title)}**")
     if work.formula:
         st.code(f"{work.formula}\n= {work.formula_filled}\n= {work.result}", language="text")
     for text in work.notes:
