@@ -10,13 +10,8 @@ listener must receive no request and the pages hold no <img> or <a> made from a 
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -24,8 +19,8 @@ import pytest
 
 from outcomes.store.state import StateStore
 from outcomes.store.state_alerts import alert_key
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
-from tests.apphelpers import PAGES, ROOT
+from tests.apphelpers import PAGES
+from tests.browserharness import chromium, streamlit_server, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -98,8 +93,11 @@ def plant(root: Path, port: int) -> Path:
             [payload(port, "title"), payload(port, "description"), payload(port, "owner"), metric],
         )
         con.execute(
-            "update raw.quarantine set reason = ? where row_number = "
-            "(select min(row_number) from raw.quarantine)",
+            # the row the data page inspects first (sql/app/data_quarantine_rows.sql's order);
+            # load ids of one second differ by a random suffix, so no fixed row_number will do
+            "update raw.quarantine set reason = ? where (load_id, row_number) = "
+            "(select (load_id, row_number) from raw.quarantine order by load_id, row_number "
+            "limit 1)",
             [payload(port, "reason")],
         )
         con.execute(
@@ -128,92 +126,45 @@ def planted_server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory, li
     for name in ("warehouse.duckdb", "raw.duckdb"):
         shutil.copy2(demo_root / name, root / name)
     metric = plant(root, listener)
-    port = _free_port()
-    env = dict(
-        os.environ,
-        OUTCOMES_WAREHOUSE_PATH=str(root / "warehouse.duckdb"),
-        OUTCOMES_RAW_PATH=str(root / "raw.duckdb"),
-        OUTCOMES_STATE_PATH=str(root / "state.sqlite"),
-        OUTCOMES_DEMO_DIR=str(demo_root / "demo"),
-        OUTCOMES_AUTH__LOCAL_USER=payload(listener, "user"),
-    )
-    log = (root / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start on {url}; see {log.name}")
-    yield url, metric
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    settings = {
+        "OUTCOMES_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "OUTCOMES_RAW_PATH": str(root / "raw.duckdb"),
+        "OUTCOMES_STATE_PATH": str(root / "state.sqlite"),
+        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
+        "OUTCOMES_AUTH__LOCAL_USER": payload(listener, "user"),
+    }
+    with streamlit_server(settings, root / "streamlit.log") as url:
+        yield url, metric
 
 
 def test_no_payload_becomes_an_image_or_a_link_on_any_page(planted_server, listener):
-    from playwright.sync_api import sync_playwright
-
     url, metric = planted_server
     pages = (
         [url] + [f"{url}/{Path(p).stem}" for p in PAGES[1:]] + [f"{url}/catalog?metric={metric}"]
     )
     found: list[str] = []
     shown: set[str] = set()  # the payloads the pages show (as text)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            for address in pages:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(address, wait_until="domcontentloaded")
-                _wait_settled(page)
-                for tab in page.locator("[data-baseweb=tab]").all():  # tabs render on click
-                    if tab.is_visible():
-                        tab.click(timeout=5_000)
-                        page.wait_for_timeout(300)
-                        for box in page.locator("[data-testid=stExpander] summary").all():
-                            if box.is_visible():
-                                box.click(timeout=5_000)
-                page.wait_for_timeout(500)
-                html = page.content()
-                shown |= {w for w in PLANTED if f"/md-{w}.png" in html}
-                assert "127.0.0.1:" + str(listener) in html or "/weekly_review" not in address
-                for tag in page.locator("img, a").all():
-                    target = (tag.get_attribute("src") or "") + (tag.get_attribute("href") or "")
-                    if f":{listener}" in target or "javascript:" in target:
-                        found.append(f"{address}: {target}")
-                page.close()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        for address in pages:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(address, wait_until="domcontentloaded")
+            wait_settled(page)
+            for tab in page.locator("[data-baseweb=tab]").all():  # tabs render on click
+                if tab.is_visible():
+                    tab.click(timeout=5_000)
+                    page.wait_for_timeout(300)
+                    for box in page.locator("[data-testid=stExpander] summary").all():
+                        if box.is_visible():
+                            box.click(timeout=5_000)
+            page.wait_for_timeout(500)
+            html = page.content()
+            shown |= {w for w in PLANTED if f"/md-{w}.png" in html}
+            assert "127.0.0.1:" + str(listener) in html or "/weekly_review" not in address
+            for tag in page.locator("img, a").all():
+                target = (tag.get_attribute("src") or "") + (tag.get_attribute("href") or "")
+                if f":{listener}" in target or "javascript:" in target:
+                    found.append(f"{address}: {target}")
+            page.close()
     assert not found, sorted({f.split(": ", 1)[1] for f in found})
     assert not _Listener.hits, _Listener.hits
     print("shown as text:", sorted(shown))

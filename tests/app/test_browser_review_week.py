@@ -9,18 +9,12 @@ test-artifacts/.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from outcomes.store.state import StateStore
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
-from tests.apphelpers import ROOT
+from tests.browserharness import ARTIFACTS, chromium, streamlit_server, wait_settled
 
 pytestmark = pytest.mark.browser
 OWNER = "Olga Ops"
@@ -28,54 +22,24 @@ OWNER = "Olga Ops"
 
 @pytest.fixture(scope="module")
 def review_server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory):
-    port = _free_port()
     state = tmp_path_factory.mktemp("review-week-state") / "state.sqlite"
-    env = dict(
-        os.environ,
-        OUTCOMES_WAREHOUSE_PATH=str(demo_root / "warehouse.duckdb"),
-        OUTCOMES_RAW_PATH=str(demo_root / "raw.duckdb"),
-        OUTCOMES_STATE_PATH=str(state),
-        OUTCOMES_DEMO_DIR=str(demo_root / "demo"),
-        OUTCOMES_AUTH__LOCAL_USER=OWNER,
-        OUTCOMES_AUTH__LOCAL_ROLE="operator",
-    )
-    log = (tmp_path_factory.mktemp("review-week-log") / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start on {url}; see {log.name}")
-    yield url, state
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    settings = {
+        "OUTCOMES_WAREHOUSE_PATH": str(demo_root / "warehouse.duckdb"),
+        "OUTCOMES_RAW_PATH": str(demo_root / "raw.duckdb"),
+        "OUTCOMES_STATE_PATH": str(state),
+        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
+        "OUTCOMES_AUTH__LOCAL_USER": OWNER,
+        "OUTCOMES_AUTH__LOCAL_ROLE": "operator",
+    }
+    log = tmp_path_factory.mktemp("review-week-log") / "streamlit.log"
+    with streamlit_server(settings, log) as url:
+        yield url, state
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian chromium missing: `make test` installs it"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _type(page, key: str, text: str) -> None:
@@ -84,14 +48,14 @@ def _type(page, key: str, text: str) -> None:
     box.scroll_into_view_if_needed()
     box.fill(text)
     box.press("Enter")
-    _wait_settled(page)
+    wait_settled(page)
 
 
 def _click(page, key: str) -> None:
     button = page.locator(f".st-key-{key} button").first
     button.scroll_into_view_if_needed()
     button.click()
-    _wait_settled(page)
+    wait_settled(page)
 
 
 def test_an_ops_owners_week(review_server, browser) -> None:
@@ -100,7 +64,7 @@ def test_an_ops_owners_week(review_server, browser) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{url}/weekly_review", wait_until="domcontentloaded")
-    _wait_settled(page)
+    wait_settled(page)
 
     # 1. what needs action is the first section, new alerts lead it
     headers = page.locator("[data-testid=stHeading] h2").all_inner_texts()
@@ -129,11 +93,11 @@ def test_an_ops_owners_week(review_server, browser) -> None:
 
     # 2. snooze the first alert for 3 weeks: it stops needing action and stays listed
     page.locator(".st-key-wr_ack_action").get_by_text("Snooze for N weeks").click()
-    _wait_settled(page)
+    wait_settled(page)
     weeks = page.locator(".st-key-wr_ack_weeks input")
     weeks.fill("3")
     weeks.press("Enter")
-    _wait_settled(page)
+    wait_settled(page)
     _type(page, "wr_ack_note", "retraining on Friday")
     _click(page, "wr_ack_button")
     assert page.get_by_text("Snoozed for 3 weeks:", exact=False).first.is_visible()
@@ -147,9 +111,9 @@ def test_an_ops_owners_week(review_server, browser) -> None:
         picker.scroll_into_view_if_needed()
         picker.click()
         page.locator("[role=option]").nth(i).click()
-        _wait_settled(page)
+        wait_settled(page)
         page.locator(".st-key-wr_review_verdict").get_by_text("correct", exact=True).click()
-        _wait_settled(page)
+        wait_settled(page)
         _click(page, "wr_review_save")
     assert page.get_by_text("3 of 20", exact=False).first.is_visible()
 

@@ -6,19 +6,14 @@ only the admin's actions, under the signed-in subject."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from outcomes.store.state import StateStore
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_settled
 from tests.apphelpers import ROOT
+from tests.browserharness import chromium, free_port, streamlit_server, wait_settled
 from tests.oidc_provider import OidcProvider
 
 pytestmark = pytest.mark.browser
@@ -39,7 +34,7 @@ def signed_server(demo_root: Path, provider: OidcProvider, tmp_path_factory):
     home = tmp_path_factory.mktemp("signin")
     shutil.copytree(ROOT / "sql", home / "sql")
     shutil.copy(demo_root / "warehouse.duckdb", home / "warehouse.duckdb")
-    port = _free_port()
+    port = free_port()
     secrets = home / "secrets.toml"
     secrets.write_text(
         "[auth]\n"
@@ -49,67 +44,24 @@ def signed_server(demo_root: Path, provider: OidcProvider, tmp_path_factory):
         'client_secret = "browser-test"\n'
         f'server_metadata_url = "{provider.issuer}/.well-known/openid-configuration"\n'
     )
-    env = dict(
-        os.environ,
-        OUTCOMES_WAREHOUSE_PATH=str(home / "warehouse.duckdb"),
-        OUTCOMES_RAW_PATH=str(demo_root / "raw.duckdb"),
-        OUTCOMES_STATE_PATH=str(home / "state.sqlite"),
-        OUTCOMES_DEMO_DIR=str(demo_root / "demo"),
-        OUTCOMES_SQL_DIR=str(home / "sql"),
-    )
-    log = (home / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--secrets.files",
-            str(secrets),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start on {url}; see {log.name}")
-    yield url, home
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    settings = {
+        "OUTCOMES_WAREHOUSE_PATH": str(home / "warehouse.duckdb"),
+        "OUTCOMES_RAW_PATH": str(demo_root / "raw.duckdb"),
+        "OUTCOMES_STATE_PATH": str(home / "state.sqlite"),
+        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
+        "OUTCOMES_SQL_DIR": str(home / "sql"),
+    }
+    log = home / "streamlit.log"
+    with streamlit_server(
+        settings, log, port=port, extra_args=["--secrets.files", str(secrets)]
+    ) as url:
+        yield url, home
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _sign_in(browser, url: str, user: str):
@@ -117,13 +69,13 @@ def _sign_in(browser, url: str, user: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(url, wait_until="domcontentloaded")
-    _wait_settled(page)
+    wait_settled(page)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("#approve", timeout=30_000)  # the provider's page
     page.select_option("#user", user)
     page.click("#approve")
     page.wait_for_url(f"{url}/**", timeout=30_000)
-    _wait_settled(page)
+    wait_settled(page)
     sidebar = page.locator("[data-testid=stSidebar]")
     sidebar.get_by_text(f"Signed in as {user}").wait_for(timeout=30_000)
     return context, page
@@ -131,7 +83,7 @@ def _sign_in(browser, url: str, user: str):
 
 def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
-    _wait_settled(page)
+    wait_settled(page)
 
 
 def _save_button(page):
@@ -142,11 +94,11 @@ def _edit_in_plain_text(page) -> None:
     page.locator("[data-testid=stCheckbox], [data-testid=stToggle]").filter(
         has_text="Plain text editor"
     ).first.click()
-    _wait_settled(page)
+    wait_settled(page)
     area = page.locator("[data-testid=stTextArea] textarea").first
     area.fill(area.input_value() + "\n-- reviewed in the browser test\n")
     area.blur()
-    _wait_settled(page)
+    wait_settled(page)
 
 
 def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
@@ -155,9 +107,9 @@ def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
     assert "(admin)" in page.locator("[data-testid=stSidebar]").inner_text()
     # the ROI page opens on the newest month that is over: 2026-10
     page.locator("[data-testid=stRadio]").get_by_text("Month", exact=True).click()
-    _wait_settled(page)
+    wait_settled(page)
     page.get_by_role("button", name="Close 2026-10").click()
-    _wait_settled(page)
+    wait_settled(page)
     page.get_by_test_id("stAlertContentSuccess").get_by_text(
         "2026-10 closed by ana@example.com"
     ).wait_for(timeout=60_000)
@@ -165,7 +117,7 @@ def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
     _open(page, f"{url}/workbench")
     _edit_in_plain_text(page)
     page.get_by_role("button", name="Validate").click()  # Save needs a passing Validate
-    _wait_settled(page)
+    wait_settled(page)
     _save_button(page).click()
     page.get_by_text("audit entry").wait_for(timeout=240_000)  # saved, then a full rebuild
     context.close()
@@ -180,7 +132,7 @@ def test_the_operator_may_neither_close_nor_save(signed_server, browser):
     context, page = _sign_in(browser, url, OPERATOR)
     assert "(operator)" in page.locator("[data-testid=stSidebar]").inner_text()
     page.locator("[data-testid=stRadio]").get_by_text("Quarter", exact=True).click()
-    _wait_settled(page)
+    wait_settled(page)
     page.get_by_text("needs the admin role").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Close 2026-Q3").count() == 0
 
