@@ -17,25 +17,10 @@ from outcomes.ingest.load import ingest_path
 from outcomes.ingest.load_ledger import IngestError, LoadResult, ingest_status
 from outcomes.ingest.quarantine import quarantine_rows
 from outcomes.store.raw import RawStoreBusy, open_raw_store, raw_lock
+from tests.hostile_files import EVENT
 
 GOOD = {
-    "ai_events": {
-        "event_id": "E1",
-        "occurred_at": "2026-03-02 14:05:00",
-        "system": "triage",
-        "model_version": "v1",
-        "segment": "smb",
-        "action_tier": "suggest",
-        "prediction": "billing",
-        "confidence": "0.8",
-        "latency_ms": "120.5",
-        "tokens_in": "300",
-        "tokens_out": "40",
-        "cost_usd": "0.0012",
-        "user_id": "U1",
-        "work_item_id": "W1",
-        "customer_id": "C1",
-    },
+    "ai_events": dict(EVENT),  # the valid event the hostile corpus starts from
     "ai_features": {
         "event_id": "E1",
         "feature": "ticket_len",
