@@ -14,6 +14,7 @@ go on.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import duckdb
 
@@ -40,9 +41,22 @@ create table main.metric_values (
 
 
 def materialise_all(
-    con: duckdb.DuckDBPyConnection, registry: Registry, order: list[str], say: Progress
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    order: list[str],
+    say: Progress,
+    *,
+    create: Callable[[SqlDefinition], int | None] | None = None,
+    failures: tuple[type[BaseException], ...] = (duckdb.Error,),
+    engine: str = "",
 ) -> list[ObjectResult]:
-    """Create every object of ``order`` (a full build); a failure skips its dependents."""
+    """Create every object of ``order`` (a full build); a failure skips its dependents.
+
+    ``create`` makes one object and returns its rows (default: :func:`materialise` on
+    ``con``); another engine passes its own, the exceptions it fails with, and its name,
+    which the progress lines and error texts carry.
+    """
+    create = create or (lambda item: materialise(con, item))
     results: dict[str, ObjectResult] = {}
     load_id_cache: dict[str, tuple[str, ...]] = {}
     for q in order:
@@ -64,10 +78,11 @@ def materialise_all(
                 )
             else:
                 try:
-                    rows = materialise(con, item)
+                    rows = create(item)
                     status = "ok"
-                except duckdb.Error as exc:
-                    status, error = "failed", error_text(exc, item)
+                except failures as exc:
+                    text = f"{engine}: {error_text(exc)}" if engine else error_text(exc, item)
+                    status, error = "failed", text
         duration_ms = (time.perf_counter() - started) * 1000
         results[q] = ObjectResult.of(
             item,
@@ -78,8 +93,10 @@ def materialise_all(
             depends_on=depends_on,
             load_ids=load_ids,
         )
-        detail = f"{rows:,} rows" if rows is not None else error or "a view, rows not counted"
-        say(f"{q}: {status} ({detail}, {duration_ms:.0f} ms)")
+        unmeasured = "" if engine else "a view, rows not counted"
+        detail = f"{rows:,} rows" if rows is not None else error or unmeasured
+        on = f" on {engine}" if engine else ""
+        say(f"{q}: {status}{on} ({detail}, {duration_ms:.0f} ms)")
     return list(results.values())
 
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import duckdb
 
-from outcomes.build.materialise import STAGING_DATA, long_insert
-from outcomes.build.objects import ObjectResult, error_text, load_ids_of, scalar
+from outcomes.build.materialise import STAGING_DATA, long_insert, materialise_all
+from outcomes.build.objects import ObjectResult, scalar
 from outcomes.build.spark.raw_export import export_raw, register_raw
 from outcomes.build.spark.session import spark_session
 from outcomes.config import Settings
-from outcomes.core.definition import BrokenDefinition, SqlDefinition
+from outcomes.core.definition import SqlDefinition
 from outcomes.core.portable.spark_sql import to_spark
 from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
@@ -126,41 +126,12 @@ def _walk(
 ) -> list[ObjectResult]:
     from pyspark.errors import PySparkException
 
-    results: dict[str, ObjectResult] = {}
-    load_id_cache: dict[str, tuple[str, ...]] = {}
-    for q in order:
-        item: SqlDefinition | BrokenDefinition = registry.definitions.get(q) or registry.broken[q]
-        depends_on = registry.depends_on(q)
-        load_ids = load_ids_of(con, registry.raw_tables(q), load_id_cache)
-        started = time.perf_counter()
-        rows: int | None = None
-        error: str | None = None
-        if isinstance(item, BrokenDefinition):
-            status, error = "failed", f"invalid definition: {item.message}"
-        else:
-            blocked = [d for d in depends_on if d in results and results[d].status != "ok"]
-            blocked += [d for d in depends_on if d not in results and d in registry.broken]
-            if blocked:
-                status = "skipped"
-                error = "skipped: depends on " + ", ".join(
-                    f"{d} ({results[d].status if d in results else 'failed'})" for d in blocked
-                )
-            else:
-                try:
-                    rows = materialise_on_spark(con, spark, item, values, directory)
-                    status = "ok"
-                except (duckdb.Error, PySparkException, ValueError) as exc:
-                    status, error = "failed", "spark: " + error_text(exc)
-        duration_ms = (time.perf_counter() - started) * 1000
-        results[q] = ObjectResult.of(
-            item,
-            status=status,
-            error=error,
-            rows=rows,
-            duration_ms=duration_ms,
-            depends_on=depends_on,
-            load_ids=load_ids,
-        )
-        detail = f"{rows:,} rows" if rows is not None else error or ""
-        say(f"{q}: {status} on spark ({detail}, {duration_ms:.0f} ms)")
-    return list(results.values())
+    return materialise_all(
+        con,
+        registry,
+        order,
+        say,
+        create=lambda item: materialise_on_spark(con, spark, item, values, directory),
+        failures=(duckdb.Error, PySparkException, ValueError),
+        engine="spark",
+    )
