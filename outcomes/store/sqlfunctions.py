@@ -35,8 +35,12 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   up to ``until``, and the amount in the reporting currency (an error when not).
 - ``newest_versions(rows)`` (table): the rows of CTE ``rows`` (a raw table plus
   ``version_key``), one per key: the version of the latest load (``raw.loads.started_at``).
-- ``assumption_at(assumption_key, week)``: the value of the assumption in force at ``week``
-  (``staging.assumptions``, the latest ``effective_from`` on or before it), else null.
+- ``assumption_at(assumption_key, week)``: the company-wide value (``system`` null) of the
+  assumption in force at ``week`` (``staging.assumptions``, the latest ``effective_from`` on or
+  before it), else null.
+- ``assumption_for(assumption_key, system, week)``: the system's own version in force at
+  ``week``, else the company-wide one, else null; ``assumption_for_low`` / ``_high``: the low /
+  high end of the range of that same version.
 
 Grouping-set macros take rows with ``dims``, a struct of the metric's dimension columns
 (``{'segment': segment}``); their total row has ``dims`` null.

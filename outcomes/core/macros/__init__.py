@@ -41,6 +41,9 @@ MACROS: tuple[Macro, ...] = (
     costs.COST_LINES,
     staging.NEWEST_VERSIONS,
     assumptions.ASSUMPTION_AT,
+    assumptions.ASSUMPTION_FOR,
+    assumptions.ASSUMPTION_FOR_LOW,
+    assumptions.ASSUMPTION_FOR_HIGH,
 )
 
 # what a definition reads when it calls the macro (the registry adds these to its reads)
