@@ -28,7 +28,8 @@ def _in_force(column: str, scope: str) -> str:
 ASSUMPTION_AT = Macro(
     "assumption_at",
     f"assumption_key, week, assumptions := '{ASSUMPTIONS}'",
-    _in_force("value", "a.system is null"),
+    # TODO(i15): "a.system is null" once staging.assumptions has the column (data helper)
+    _in_force("value", "true"),
     reads=(ASSUMPTIONS,),
 )
 
