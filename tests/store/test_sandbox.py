@@ -89,29 +89,49 @@ def test_python_functions_work_in_the_sandbox(sbx_settings):
 # -- attacks ----------------------------------------------------------------------------
 
 
-def test_read_csv_of_a_system_file_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("select * from read_csv('/etc/passwd')", sbx_settings)
-    assert exc.kind == "files"
-    assert "Reading or writing files is disabled in the preview (read_csv)" in exc.reason
+# Statement-level attacks: refused in plain words before any connection opens (no_connection),
+# the snapshot unchanged. One case per attack: (id, statement, kind, words of the reason).
+REFUSED_STATEMENTS = [
+    (
+        "read_csv_of_a_system_file",
+        "select * from read_csv('/etc/passwd')",
+        "files",
+        "Reading or writing files is disabled in the preview (read_csv)",
+    ),
+    ("a_file_by_its_path_in_from", "select * from '/etc/passwd'", "files", "/etc/passwd"),
+    ("glob", "select * from glob('/etc/*')", "files", "(glob)"),
+    (
+        "file_reading_through_query_strings",
+        "select * from query('select * from read_text(''/etc/hostname'')')",
+        "not_select",
+        "runs SQL from a string",
+    ),
+    ("install", "install httpfs", "extension", "cannot be installed or loaded"),
+    # the locked connection alone would allow LOAD (NOTES): the statement check must not
+    ("load_of_a_built_in_extension", "load json", "extension", "INSTALL / LOAD"),
+    ("set", "set memory_limit = '20GB'", "configuration", "Settings are locked"),
+    ("pragma", "pragma threads = 64", "configuration", "PRAGMA"),
+    ("create_table", "create table metrics.evil as select 1 as x", "write", "read-only"),
+    # also allowed by the locked connection alone (NOTES)
+    (
+        "create_temp_table",
+        "create temp table t as select * from metric_values",
+        "write",
+        "temp tables",
+    ),
+    ("checkpoint", "checkpoint", "write", "CHECKPOINT"),
+]
 
 
-def test_reading_a_file_by_its_path_in_from_is_refused(
-    sbx_settings, snapshot_unchanged, no_connection
+@pytest.mark.parametrize(
+    "sql, kind, words",
+    [pytest.param(*case[1:], id=case[0]) for case in REFUSED_STATEMENTS],
+)
+def test_the_statement_is_refused(
+    sql, kind, words, sbx_settings, snapshot_unchanged, no_connection
 ):
-    exc = refusal("select * from '/etc/passwd'", sbx_settings)
-    assert exc.kind == "files" and "/etc/passwd" in exc.reason
-
-
-def test_glob_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("select * from glob('/etc/*')", sbx_settings)
-    assert exc.kind == "files" and "(glob)" in exc.reason
-
-
-def test_file_reading_through_query_strings_is_refused(
-    sbx_settings, snapshot_unchanged, no_connection
-):
-    exc = refusal("select * from query('select * from read_text(''/etc/hostname'')')", sbx_settings)
-    assert exc.kind == "not_select" and "runs SQL from a string" in exc.reason
+    exc = refusal(sql, sbx_settings)
+    assert exc.kind == kind and words in exc.reason
 
 
 def test_the_connection_itself_cannot_read_files(sbx_settings, snapshot_unchanged):
@@ -160,27 +180,6 @@ def test_attach_is_refused_and_creates_no_database(
     assert not other.exists()
 
 
-def test_install_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("install httpfs", sbx_settings)
-    assert exc.kind == "extension" and "cannot be installed or loaded" in exc.reason
-
-
-def test_load_of_a_built_in_extension_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    # the locked connection alone would allow this one (NOTES): the statement check must not
-    exc = refusal("load json", sbx_settings)
-    assert exc.kind == "extension" and "INSTALL / LOAD" in exc.reason
-
-
-def test_set_is_refused_and_the_limits_stay(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("set memory_limit = '20GB'", sbx_settings)
-    assert exc.kind == "configuration" and "Settings are locked" in exc.reason
-
-
-def test_pragma_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("pragma threads = 64", sbx_settings)
-    assert exc.kind == "configuration" and "PRAGMA" in exc.reason
-
-
 def test_the_connection_itself_refuses_set(sbx_settings, snapshot_unchanged):
     con = open_sandbox(sbx_settings)
     try:
@@ -198,17 +197,6 @@ def test_the_connection_itself_refuses_set(sbx_settings, snapshot_unchanged):
     assert access is False and threads == 2
 
 
-def test_create_table_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("create table metrics.evil as select 1 as x", sbx_settings)
-    assert exc.kind == "write" and "read-only" in exc.reason
-
-
-def test_create_temp_table_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    # also allowed by the locked connection alone (NOTES)
-    exc = refusal("create temp table t as select * from metric_values", sbx_settings)
-    assert exc.kind == "write" and "temp tables" in exc.reason
-
-
 def test_insert_is_refused(sbx_settings, snapshot_unchanged, monkeypatch):
     before = tables_in_snapshot(sbx_settings)
     exc = refusal(
@@ -222,11 +210,6 @@ def test_drop_is_refused_and_the_table_stays(sbx_settings, snapshot_unchanged):
     exc = refusal("drop table metrics.accuracy", sbx_settings)
     assert exc.kind == "write" and "DROP" in exc.reason
     assert ("metrics", "accuracy") in tables_in_snapshot(sbx_settings)
-
-
-def test_checkpoint_is_refused(sbx_settings, snapshot_unchanged, no_connection):
-    exc = refusal("checkpoint", sbx_settings)
-    assert exc.kind == "write" and "CHECKPOINT" in exc.reason
 
 
 def test_several_statements_are_refused_and_none_runs(sbx_settings, snapshot_unchanged):
