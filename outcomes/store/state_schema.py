@@ -269,6 +269,21 @@ begin select raise(abort, 'audit_log entries must carry prev_hash and entry_hash
 """,
         then=_chain_existing_entries,
     ),
+    Migration(
+        8,
+        "sign-off per AI system: signoffs.system (null = the company, as every older row)",
+        """
+alter table signoffs add column system text check (system is null or length(trim(system)) > 0);
+drop trigger signoffs_once_per_owner;
+create trigger signoffs_once_per_owner before insert on signoffs
+when exists (
+    select 1 from signoffs
+    where week_start = new.week_start and author = new.author and system is new.system
+)
+begin select raise(abort, 'this week is already signed off by this person'); end;
+create index signoffs_system_week on signoffs (system, week_start);
+""",
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
