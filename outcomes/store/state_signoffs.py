@@ -33,7 +33,6 @@ from outcomes.store.state_values import (
     week_range,
 )
 
-
 # ``signoffs(week, ALL_SYSTEMS)``: the sign-offs of every system and of the company
 ALL_SYSTEMS: Final = "*"
 
@@ -105,9 +104,7 @@ class SignOffs(StateAccess):
             write_audit_entry(conn, at, author, "sign_off", "weekly_review", what, detail)
         return new_id
 
-    def signoffs(
-        self, week_start: date | None = None, system: str | None = None
-    ) -> list[SignOff]:
+    def signoffs(self, week_start: date | None = None, system: str | None = None) -> list[SignOff]:
         """Every sign-off (of one week) of ``system`` (None: the company review;
         :data:`ALL_SYSTEMS`: every one), oldest first; the last one is the one to show."""
         where, args = week_range("week_start", week_start, week_start)
