@@ -28,7 +28,7 @@ _KEY_LOCAL = re.compile(r"key_local\((\w+)\)")
 # raw tables that change only with loads; raw.assumptions is not one of them: every build
 # rewrites it from the register file and the CLI changes, so it counts as changed every time
 LOAD_TABLES = {
-    "ai_events", "ai_features", "feedback", "work_items", "users", "costs", "incidents",
+    "ai_events", "ai_features", "feedback", "work_items", "users", "costs", "incidents", "systems",
     "loads", "quarantine",
 }  # fmt: skip
 

@@ -16,7 +16,13 @@ from outcomes.ingest.scratch_tables import FLAGS_TABLE, TYPED_TABLE
 
 
 def _key_join(contract: Contract, a: str, b: str) -> str:
-    return " and ".join(f"{a}.{quote_ident(k)} = {b}.{quote_ident(k)}" for k in contract.key)
+    # an empty value of a nullable key column (e.g. assumptions.system) is a value of its own
+    return " and ".join(
+        f"{a}.{quote_ident(k)} "
+        + ("is not distinct from" if k in contract.nullable_key else "=")
+        + f" {b}.{quote_ident(k)}"
+        for k in contract.key
+    )
 
 
 def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int, int, int]:
@@ -25,7 +31,9 @@ def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[i
     Returns (accepted, quarantined, corrected, already loaded).
     """
     keys = ", ".join(quote_ident(k) for k in contract.key)
-    key_not_null = " and ".join(f"{quote_ident(k)} is not null" for k in contract.key)
+    key_not_null = " and ".join(
+        f"{quote_ident(k)} is not null" for k in contract.key if k not in contract.nullable_key
+    )
     con.execute(f"""
         create temp table {FLAGS_TABLE} as
         with firsts as (

@@ -26,7 +26,8 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, plan: SourcePlan, base: Lo
         for col, rule, cond, reason in rule_checks(contract, plan.cutoff)
     ]
     key_text = " || ', ' || ".join(
-        f"'{k} = ''' || cast({quote_ident(k)} as varchar) || ''''" for k in contract.key
+        f"'{k} = ' || coalesce('''' || cast({quote_ident(k)} as varchar) || '''', 'empty')"
+        for k in contract.key
     )
     key_cols = quote_literal(", ".join(contract.key))
     items.append(

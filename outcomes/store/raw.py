@@ -154,6 +154,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, cols in (("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
         body = ", ".join(f"{n} {t}" for n, t in cols)
         con.execute(f"create table if not exists raw.{name} ({body})")
+    tables = [(c.table, [(col.name, col.type) for col in c.columns]) for c in CONTRACTS.values()]
+    for name, cols in (*tables, ("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
         have = {
             r[0]
             for r in con.execute(
@@ -162,9 +164,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 [name],
             ).fetchall()
         }
-        for n, t in cols:  # a store written before these columns existed
+        for n, t in cols:  # a store written before these columns existed (e.g. costs.system)
             if n not in have:
-                con.execute(f"alter table raw.{name} add column {n} {t}")
+                con.execute(f'alter table raw.{name} add column "{n}" {t}')
 
 
 @contextmanager

@@ -9,8 +9,10 @@ description: >
   raw.assumption_register. For one key and effective_from a CLI change beats the file, which
   beats an ingested row; within one origin the newest wins (CLI: the latest change; ingest: the
   newest load). A value holds from effective_from until the day before the next version of the
-  same key (effective_to is null for the one in force).
-grain: One row per assumption key and effective_from.
+  same key and system (effective_to is null for the one in force). system is null for the
+  company-wide value; a row with a system overrides it for that system (macro
+  assumption_for).
+grain: One row per assumption key, system (null = company-wide) and effective_from.
 kind: staging
 --- */
 with versions as (
@@ -31,7 +33,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by key, effective_from
+            partition by key, system, effective_from
             order by
                 case origin when 'cli' then 2 when 'file' then 1 else 0 end desc,
                 load_started_at desc nulls last,
@@ -49,8 +51,9 @@ current_versions as (
 
 select
     key,
+    system,
     effective_from,
-    lead(effective_from) over (partition by key order by effective_from) - 1 as effective_to,
+    lead(effective_from) over (partition by key, system order by effective_from) - 1 as effective_to,
     value,
     unit,
     owner,

@@ -1,6 +1,6 @@
 /* ---
 name: cost_weeks
-description: Each cost line spread over the reporting weeks of its period, pro rata by calendar days, in whole cents. Remainder cents go to the weeks with the largest fractional share (then the earliest), so the weeks of a cost line always add up to its amount exactly.
+description: Each cost line spread over the reporting weeks of its period, pro rata by calendar days, in whole cents. Remainder cents go to the weeks with the largest fractional share (then the earliest), so the weeks of a cost line always add up to its amount exactly. system and allocate_by as in staging.costs (a null system marks a shared cost).
 grain: One row per cost_id and reporting week.
 kind: staging
 --- */
@@ -31,6 +31,8 @@ shares as (
         c.currency,
         c.vendor,
         c.invoice_ref,
+        c.system,
+        c.allocate_by,
         c.load_id
     from per_week as p
     inner join staging.costs as c
@@ -60,6 +62,8 @@ select
     currency,
     vendor,
     invoice_ref,
+    system,
+    allocate_by,
     days_in_week,
     days_in_period,
     ((base_cents + case when remainder_rank <= leftover_cents then 1 else 0 end)::decimal(38, 0)

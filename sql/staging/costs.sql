@@ -1,6 +1,6 @@
 /* ---
 name: costs
-description: Cost lines from invoices and internal charges (newest version per cost_id).
+description: Cost lines from invoices and internal charges (newest version per cost_id). system is the AI system the cost belongs to, null for a shared cost; allocate_by is the driver that splits a shared cost over the systems (events, hours_saved or equal; null in the source means events), null for a system's own cost.
 grain: One row per cost_id.
 kind: staging
 --- */
@@ -20,5 +20,7 @@ select
     currency,
     vendor,
     invoice_ref,
+    system,
+    case when system is null then coalesce(allocate_by, 'events') end as allocate_by,
     _load_id as load_id
 from newest_versions('loaded')

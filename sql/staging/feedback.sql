@@ -1,6 +1,6 @@
 /* ---
 name: feedback
-description: Human feedback on AI events (newest version per event), with the event's week, model version and segment, and how long the label took to arrive.
+description: Human feedback on AI events (newest version per event), with the event's week, system, model version and segment, and how long the label took to arrive.
 grain: One row per labelled event_id.
 kind: staging
 tags: [key_local(event_id)]
@@ -42,6 +42,7 @@ select
     v.reviewer,
     e.occurred_at,
     e.week_start,
+    e.system,
     e.model_version,
     e.segment,
     e.action_tier,

@@ -1,6 +1,6 @@
 /* ---
 name: work_items
-description: Support work items (newest version per item) with the reporting week they were opened and closed in.
+description: Support work items (newest version per item) with the reporting week they were opened and closed in and the AI system that assisted them (system null when no AI system did).
 grain: One row per item_id.
 kind: staging
 tags: [key_local(item_id)]
@@ -44,6 +44,7 @@ select
     ai_assisted,
     handle_minutes,
     outcome,
+    system,
     _load_id as load_id
 from versions
 where version_rank = 1

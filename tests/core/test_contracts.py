@@ -68,6 +68,7 @@ EXPECTED = {
             "ai_assisted": ("BOOLEAN", True),
             "handle_minutes": ("DOUBLE", False),
             "outcome": ("VARCHAR", False),
+            "system": ("VARCHAR", False),
         },
     ),
     "users": (
@@ -90,6 +91,8 @@ EXPECTED = {
             "currency": ("VARCHAR", True),
             "vendor": ("VARCHAR", False),
             "invoice_ref": ("VARCHAR", False),
+            "system": ("VARCHAR", False),
+            "allocate_by": ("VARCHAR", False),
         },
     ),
     "incidents": (
@@ -101,12 +104,14 @@ EXPECTED = {
             "resolved_at": ("TIMESTAMP", False),
             "severity": ("VARCHAR", True),
             "cause": ("VARCHAR", True),
+            "system": ("VARCHAR", False),
         },
     ),
     "assumptions": (
-        ("key", "effective_from"),
+        ("key", "system", "effective_from"),
         {
             "key": ("VARCHAR", True),
+            "system": ("VARCHAR", False),
             "effective_from": ("DATE", True),
             "value": ("DECIMAL(18,6)", True),
             "unit": ("VARCHAR", True),
@@ -117,10 +122,24 @@ EXPECTED = {
             "high": ("DECIMAL(18,6)", False),
         },
     ),
+    "systems": (
+        ("system", "effective_from"),
+        {
+            "system": ("VARCHAR", True),
+            "effective_from": ("DATE", True),
+            "stage": ("VARCHAR", True),
+            "owner": ("VARCHAR", True),
+            "rollback_target": ("VARCHAR", False),
+            "production_events_per_week": ("BIGINT", False),
+            "inference_budget_per_week": ("DECIMAL(18,2)", False),
+            "freshness_sla_hours": ("DOUBLE", False),
+            "note": ("VARCHAR", False),
+        },
+    ),
 }
 
 
-def test_exactly_the_eight_tables_of_the_architecture():
+def test_exactly_the_nine_tables_of_the_architecture():
     assert set(CONTRACTS) == set(EXPECTED)
 
 
@@ -250,3 +269,28 @@ def test_markdown_states_rules_in_words():
     assert "not in the future" in md
     assert "Exactly one of `value_num` / `value_cat`" in contract_markdown("ai_features")
     assert "3 upper-case letters" in contract_markdown("costs")
+
+
+def test_system_columns_and_their_rules():
+    assert load_contract("costs").column("allocate_by").allowed_values == (
+        "events",
+        "hours_saved",
+        "equal",
+    )
+    assert load_contract("systems").column("stage").allowed_values == (
+        "pilot",
+        "production",
+        "retired",
+    )
+    # an empty system is a key value of its own (company-wide), never a null key
+    assert load_contract("assumptions").nullable_key == ("system",)
+    assert load_contract("systems").nullable_key == ()
+
+
+def test_a_key_must_start_with_a_required_column():
+    with pytest.raises(pydantic.ValidationError, match="must be required"):
+        Contract(
+            table="t",
+            key=("a", "b"),
+            columns=(Column(name="a", type="VARCHAR"), Column(name="b", type="VARCHAR")),
+        )
