@@ -9,7 +9,8 @@ ui.require_sign_in()  # single-user on loopback, else signed in (or a refusal); 
 
 PAGES = {
     "Executives": [
-        st.Page("app_pages/roi.py", title="ROI", icon="💰", default=True),
+        st.Page("app_pages/portfolio.py", title="Portfolio", icon="🧭", default=True),
+        st.Page("app_pages/roi.py", title="ROI", icon="💰"),
     ],
     "Operations": [
         st.Page("app_pages/weekly_review.py", title="Weekly review", icon="🗓️"),

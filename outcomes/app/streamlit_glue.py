@@ -152,8 +152,37 @@ def require_sign_in() -> None:
         st.stop()
 
 
+SYSTEM_KEY = "system"  # the widget key, and the query parameter (?system=x) it is bound to
+
+
+def system_filter() -> None:
+    """The AI system picker every page shares: the company (no ``system`` in the URL) or one
+    system (``?system=x``). Bound to the query parameter, so a link carries it, it survives a
+    reload and a page switch; pages read it with :func:`current_system`."""
+    from outcomes.app.views.systems import COMPANY_LABEL, system_names
+
+    try:
+        names = load(system_names)
+    except Exception:  # noqa: BLE001 - no systems readable: the company view only
+        names = []
+    st.selectbox(
+        "AI system",
+        ["", *names],
+        format_func=lambda name: name or COMPANY_LABEL,
+        key=SYSTEM_KEY,
+        bind="query-params",
+        help="Every page shows the company or one AI system; the choice is kept in the URL.",
+    )
+
+
+def current_system() -> str | None:
+    """The system the pages show (None: the company), from the sidebar's filter."""
+    value = st.session_state.get(SYSTEM_KEY)
+    return str(value) if value else None
+
+
 def sidebar() -> None:
-    """Who is acting (and how), and the snapshot's build, shown on every page."""
+    """Who is acting (and how), the system filter and the snapshot's build, on every page."""
     from outcomes.app.views.snapshot_info import build_info, snapshot_age_hours
 
     with st.sidebar:
@@ -169,6 +198,7 @@ def sidebar() -> None:
         if snapshot_key() is None:
             st.warning("No snapshot yet: run `outcomes demo` or `outcomes build`.")
             return
+        system_filter()
         info = load(build_info)
         age = snapshot_age_hours(info)
         st.caption(f"Build `{info['build_id']}` · {info['status']}")
