@@ -18,7 +18,8 @@ from sqlglot import exp
 from outcomes.core.definition import SCHEMAS, DefinitionProblem, SqlDefinition
 from outcomes.core.macros import macro_reads
 
-MAIN_TABLES = frozenset({"build_settings"})
+# main.calibration: CBPE calibration, fitted before its readers (outcomes.build.calibration)
+MAIN_TABLES = frozenset({"build_settings", "calibration"})
 
 
 def table_reads(

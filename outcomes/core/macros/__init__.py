@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from outcomes.core.macros import assumptions, costs, data_quality, drift, staging, weekly
+from outcomes.core.macros import assumptions, cbpe, costs, data_quality, drift, staging, weekly
 from outcomes.core.macros.definition import Macro
 
 # in creation order: a macro is created after those it calls
@@ -44,6 +44,7 @@ MACROS: tuple[Macro, ...] = (
     assumptions.ASSUMPTION_FOR,
     assumptions.ASSUMPTION_FOR_LOW,
     assumptions.ASSUMPTION_FOR_HIGH,
+    cbpe.CBPE_SCORED,
 )
 
 # what a definition reads when it calls the macro (the registry adds these to its reads)

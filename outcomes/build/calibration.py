@@ -1,0 +1,250 @@
+"""``main.calibration``: per AI system, the isotonic calibration of its confidence, fitted once
+per build on the system's labelled reference events, for CBPE (``metrics.estimated_accuracy``).
+
+The reference window of a system is the drift ``fixed`` reference: the first
+``setting('drift.reference_weeks')`` complete (not partial) reporting weeks from the week of
+the system's first AI event, whatever ``drift.reference_mode`` says (a trailing window would
+recalibrate every week against the weeks it estimates). Its labelled events (a feedback row
+whose ``correct`` is not null, and a confidence) are fitted with score = confidence and
+target = correct, in the order (occurred_at, event_id): :func:`outcomes.build.calibration_fit.
+fit_calibration`, NannyML's CBPE calibration.
+
+One row per breakpoint (``point`` 0, 1, ...): x, y; and per system the facts of the fit:
+method (isotonic | identity | none), why, the reference weeks, the rows fitted, the labelled
+events without a confidence that were left out, and NannyML's calibration-error check. A
+system without a labelled reference event has one row, method ``none``, x and y null: no
+estimate.
+
+The build fits it just before the first definition that reads ``main.calibration``
+(:class:`CalibrationStep`), when the staging views it reads exist.
+
+>>> import duckdb
+>>> con = duckdb.connect()
+>>> write_calibration(con, {})
+0
+>>> con.sql("select count(*) from main.calibration").fetchall()
+[(0,)]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from outcomes.build.calibration_fit import Calibration, fit_calibration
+from outcomes.core.definition import SqlDefinition
+from outcomes.core.progress import Progress
+from outcomes.errors import OutcomesError
+
+CALIBRATION_TABLE = "main.calibration"
+
+CALIBRATION_DDL = f"""
+create or replace table {CALIBRATION_TABLE} (
+    system varchar not null,
+    point integer not null,
+    x double,
+    y double,
+    method varchar not null,
+    reason varchar not null,
+    reference_from date,
+    reference_to date,
+    fitted_rows bigint not null,
+    positive_rows bigint not null,
+    unscored_rows bigint not null,
+    ece_raw double,
+    ece_calibrated double,
+    primary key (system, point)
+)"""
+
+# the labelled events of each system's reference window (first reference_weeks complete weeks
+# from the system's first week), with the window's bounds; a system with events but no
+# complete week yet, or no label in its window, still has a row (score null)
+REFERENCE_ROWS_SQL = """
+with system_starts as (
+    select
+        system,
+        min(week_start) as first_week
+    from staging.ai_events
+    group by system
+),
+
+reference_weeks as (
+    select
+        s.system,
+        w.week_start
+    from system_starts as s
+    inner join staging.weeks as w
+        on w.week_start >= s.first_week
+        and not w.is_partial
+    qualify row_number() over (partition by s.system order by w.week_start)
+        <= setting('drift.reference_weeks')::int
+),
+
+windows as (
+    select
+        s.system,
+        min(r.week_start) as reference_from,
+        max(r.week_start) + 6 as reference_to
+    from system_starts as s
+    left join reference_weeks as r
+        on r.system = s.system
+    group by s.system
+),
+
+labelled as (
+    select
+        e.system,
+        e.occurred_at,
+        e.event_id,
+        e.confidence as score,
+        f.correct::integer as target
+    from staging.ai_events as e
+    inner join reference_weeks as r
+        on r.system = e.system
+        and r.week_start = e.week_start
+    inner join staging.feedback as f
+        on f.event_id = e.event_id
+    where f.correct is not null
+)
+
+select
+    w.system,
+    w.reference_from,
+    w.reference_to,
+    l.score,
+    l.target
+from windows as w
+left join labelled as l
+    on l.system = w.system
+order by w.system, l.occurred_at, l.event_id
+"""
+
+
+class CalibrationError(OutcomesError, ValueError):
+    """The calibration of a system could not be fitted (the message names the system)."""
+
+
+@dataclass(frozen=True)
+class SystemCalibration:
+    """The calibration of one system and the window it was fitted on."""
+
+    fit: Calibration | None  # None: no labelled reference event
+    reference_from: dt.date | None
+    reference_to: dt.date | None
+    unscored_rows: int
+
+
+def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, SystemCalibration]:
+    """Fit every system's calibration on its labelled reference events (staging must exist)."""
+    rows = con.execute(REFERENCE_ROWS_SQL).fetchnumpy()
+    systems = rows["system"]
+    result: dict[str, SystemCalibration] = {}
+    for system in dict.fromkeys(systems.tolist()):
+        at = systems == system
+        first = int(np.argmax(at))
+        score = _floats(rows["score"][at])
+        target = _floats(rows["target"][at])
+        labelled = ~np.isnan(target)
+        scored = labelled & ~np.isnan(score)
+        fit = None
+        if scored.any():
+            try:
+                fit = fit_calibration(score[scored], target[scored])
+            except ValueError as exc:
+                raise CalibrationError(
+                    f"calibration of system {system!r}: {exc}; fix: check its labelled "
+                    "reference events (staging.ai_events.confidence, staging.feedback.correct)"
+                ) from exc
+        result[system] = SystemCalibration(
+            fit,
+            _date(rows["reference_from"][first]),
+            _date(rows["reference_to"][first]),
+            int((labelled & ~scored).sum()),
+        )
+    return result
+
+
+def write_calibration(
+    con: duckdb.DuckDBPyConnection, calibrations: Mapping[str, SystemCalibration]
+) -> int:
+    """(Re)create ``main.calibration`` from ``calibrations``; returns its row count."""
+    records = []
+    for system in sorted(calibrations):
+        c = calibrations[system]
+        window = (c.reference_from, c.reference_to)
+        if c.fit is None:
+            reason = (
+                "no complete reporting week yet"
+                if c.reference_from is None
+                else "no labelled event with a confidence in the reference window"
+            )
+            records.append(
+                (system, 0, None, None, "none", reason, *window, 0, 0, c.unscored_rows, None, None)
+            )
+            continue
+        f = c.fit
+        for point, (x, y) in enumerate(zip(f.x, f.y, strict=True)):
+            records.append(
+                (system, point, x, y, f.method, f.reason, *window, f.fitted_rows,
+                 f.positive_rows, c.unscored_rows, f.ece_raw, f.ece_calibrated)
+            )  # fmt: skip
+    con.execute(CALIBRATION_DDL)
+    if records:
+        con.executemany(
+            f"insert into {CALIBRATION_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            records,
+        )
+    return len(records)
+
+
+class CalibrationStep:
+    """Fits ``main.calibration`` once, before the first definition that reads it.
+
+    ``wrap(create)`` returns a ``create`` for :func:`outcomes.build.materialise.materialise_all`
+    that does this; :meth:`before` is the same for a walk that creates objects itself.
+    A failing fit raises :class:`CalibrationError`, which fails that definition.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, say: Progress) -> None:
+        self.con = con
+        self.say = say
+        self.done = False
+
+    def before(self, item: SqlDefinition) -> None:
+        if self.done or CALIBRATION_TABLE not in item.reads:
+            return
+        calibrations = fit_reference_calibrations(self.con)
+        rows = write_calibration(self.con, calibrations)
+        self.done = True
+        methods = ", ".join(
+            f"{s}: {c.fit.method if c.fit else 'none'}" for s, c in sorted(calibrations.items())
+        )
+        self.say(f"{CALIBRATION_TABLE}: {rows} breakpoints ({methods or 'no systems'})")
+
+    def wrap(
+        self, create: Callable[[SqlDefinition], int | None]
+    ) -> Callable[[SqlDefinition], int | None]:
+        def create_after_fit(item: SqlDefinition) -> int | None:
+            self.before(item)
+            return create(item)
+
+        return create_after_fit
+
+
+def _floats(values: np.ndarray) -> np.ndarray:
+    """A fetched column as float64 with NaN for null (fetchnumpy gives masked arrays)."""
+    if isinstance(values, np.ma.MaskedArray):
+        return values.astype(np.float64).filled(np.nan)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or value is np.ma.masked:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else value.astype("datetime64[D]").item()
+    return value if isinstance(value, dt.date) else None
