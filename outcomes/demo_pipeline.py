@@ -15,6 +15,7 @@ from outcomes.config import Settings
 
 # Referenced tables first, so a reader of a half-loaded demo sees consistent data.
 LOAD_ORDER = (
+    "systems",
     "assumptions",
     "users",
     "costs",

@@ -1,11 +1,24 @@
-"""Deterministic demo data: a support-ticket investigation assistant over 52 weeks.
+"""Deterministic demo data: a company's portfolio of three AI systems over 52 weeks.
 
-The scenario (``/work/shared/DESIGN.md``): one system, ``ticket-assistant``, used by ~120
-support agents in 4 teams with a staggered rollout; adoption ramps from 10% to ~75% of
-eligible agents; suggestions first, approvals from week 12, a little automation from week 36;
-input drift from week 30 (longer tickets, more chat, a new language, a new product area) with
-an accuracy dip, and a retrain (model v2) in week 34; an inference price cut in week 26;
-incidents; and dirty rows that ingest must quarantine (``DIRTY_RULES``).
+The scenario (``/work/shared/DESIGN.md``, issue 15), events split about 65 / 28 / 7 %:
+
+- ``ticket-assistant`` (support; healthy, in production): ~126 support agents in 4 teams with
+  a staggered rollout; adoption ramps from 10% to ~75% of eligible agents; a pilot of
+  suggestions first, production with approvals from week 12, a little automation from week 36;
+  input drift from week 30 (longer tickets, more chat, a new language, a new product area) with
+  an accuracy dip, and a retrain (model v2) in week 34; rollback target recorded.
+- ``invoice-matcher`` (accounts payable, 22 clerks; pilot, production from week 8): from week
+  40 its inputs drift (scans, phone photos, new suppliers, CHF) and nobody fixes it, so its
+  accuracy erodes week by week; its labels arrive two to six weeks late, so its last weeks are
+  mostly unlabelled (performance must be estimated there) and its value at risk grows.
+- ``contract-summariser`` (legal, 16 lawyers; a pilot from week 20): few use it, each contract
+  costs tens of thousands of tokens, little time is saved: its costs exceed its value; no
+  rollback target.
+
+Shared across them: an inference price cut in week 26; costs per system and shared costs split
+by a driver (``allocate_by``); company-wide assumptions and each system's own; the register of
+systems (``systems.csv``: stage per system and date); incidents per system; and dirty rows that
+ingest must quarantine (``DIRTY_RULES``, all in ticket-assistant's files).
 
 Week numbers are 1-based: week 1 is the first of the 52 complete weeks (Monday start) before
 the week containing ``end``; week 53 is that partial week, up to ``end`` (exclusive).
@@ -36,7 +49,12 @@ import pyarrow as pa
 from outcomes.ingest.demo_costs import costs_rows
 from outcomes.ingest.demo_files import Sink, move_into_place, write_jsonl, write_small_csv
 from outcomes.ingest.demo_population import Scenario
-from outcomes.ingest.demo_reference_tables import assumption_rows, incident_rows, users_rows
+from outcomes.ingest.demo_reference_tables import (
+    assumption_rows,
+    incident_rows,
+    system_rows,
+    users_rows,
+)
 from outcomes.ingest.demo_scenario import COLUMNS, DIRTY_RULES, PARQUET_ABOVE, WEEKS
 from outcomes.ingest.demo_week import generate_week
 
@@ -114,6 +132,7 @@ def generate_demo(
         written["assumptions"] = write_small_csv(
             tmp / "assumptions.csv", "assumptions", assumption_rows(scenario)
         )
+        written["systems"] = write_small_csv(tmp / "systems.csv", "systems", system_rows(scenario))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

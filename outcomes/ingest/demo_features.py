@@ -54,15 +54,22 @@ def draw_features(rng, size, segment, persistent, transient):
     return num, cat, ticket_length > 250, language == 4, new_product
 
 
-def feature_table(event_ids: pa.Array, num: np.ndarray, cat: np.ndarray) -> pa.Table:
-    """Long form: one row per event and feature, numeric features first."""
+def feature_table(
+    event_ids: pa.Array,
+    num: np.ndarray,
+    cat: np.ndarray,
+    numeric: tuple[str, ...] = NUMERIC_FEATURES,
+    categorical: dict[str, tuple[str, ...]] = CATEGORICAL_FEATURES,
+) -> pa.Table:
+    """Long form: one row per event and feature, numeric features first (ticket-assistant's
+    features unless ``numeric`` and ``categorical`` name another system's)."""
     size, n_num, n_cat = len(num), num.shape[1], cat.shape[1]
     width = n_num + n_cat
     values = np.concatenate([num, np.full((size, n_cat), np.nan)], axis=1).ravel()
-    offsets = np.cumsum([0] + [len(v) for v in CATEGORICAL_FEATURES.values()])[:-1]
+    offsets = np.cumsum([0] + [len(v) for v in categorical.values()])[:-1]
     codes = np.concatenate([np.full((size, n_num), -1), cat + offsets], axis=1).ravel()
-    vocabulary = pa.array([v for vs in CATEGORICAL_FEATURES.values() for v in vs], pa.string())
-    names = pa.array([*NUMERIC_FEATURES, *CATEGORICAL_FEATURES], pa.string())
+    vocabulary = pa.array([v for vs in categorical.values() for v in vs], pa.string())
+    names = pa.array([*numeric, *categorical], pa.string())
     return pa.table(
         {
             "event_id": pc.take(event_ids, pa.array(np.repeat(np.arange(size), width))),

@@ -1,9 +1,9 @@
-"""The demo's fixed population: calendar, support agents and their rollout, weekly volumes,
-and how many dirty rows of each kind fall in each week.
+"""The demo's fixed population: calendar, the users of each AI system and their rollout,
+weekly volumes per system, and how many dirty rows of each kind fall in each week.
 
 >>> s = Scenario(7, 2_000, date(2026, 3, 4))
->>> s.start, int(s.n_events.sum())
-(datetime.date(2025, 3, 3), 2000)
+>>> s.start, int(s.n_events.sum()), [int(n.sum()) for n in s.n_system]
+(datetime.date(2025, 3, 3), 2000, [1300, 560, 140])
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from outcomes.ingest.demo_scenario import (
     DIRTY_RULES,
     EVENTS_PER_ITEM,
     NUMERIC_FEATURES,
+    SYSTEM_SHARE,
+    SYSTEMS,
     TEAM_SIZES,
     TEAM_WAVES,
     TEAMS,
     WEEKS,
 )
+from outcomes.ingest.demo_systems import OTHER_SYSTEMS
 
 
 def epoch_seconds(d: date) -> int:
@@ -39,11 +42,22 @@ def adoption(n: np.ndarray) -> np.ndarray:
     return 0.10 + 0.65 / (1.0 + np.exp(-(n - 20.0) / 4.5))
 
 
+def _split(weight: np.ndarray, total: int) -> np.ndarray:
+    """``total`` spread over the weeks in proportion to ``weight`` (whole numbers, exact sum)."""
+    if total == 0 or weight.sum() == 0:
+        return np.zeros(len(weight), dtype=np.int64)
+    cum = np.round(np.cumsum(weight) / weight.sum() * total).astype(np.int64)
+    return np.diff(cum, prepend=0)
+
+
 class Scenario:
     """Fixed parts of the scenario: calendar, agents, weekly volumes and dirty quotas.
 
-    ``inference_usd`` (event cost per calendar month) fills as the weeks are generated; the
-    invoices of :func:`~outcomes.ingest.demo_costs.costs_rows` are drawn from it.
+    Users: the support agents of ticket-assistant first (``active``: its active agents per
+    week), then the users of each other system (``active_other[system]``). Volumes:
+    ``n_system[k]`` events of system ``SYSTEMS[k]`` per week, ``n_events`` their sum.
+    ``inference_usd[system]`` (event cost per calendar month) fills as the weeks are generated;
+    the invoices of :func:`~outcomes.ingest.demo_costs.costs_rows` are drawn from it.
     """
 
     def __init__(self, seed: int, events: int, end: date) -> None:
@@ -55,11 +69,13 @@ class Scenario:
         self.end_ts = epoch_seconds(end)
         self.weeks_n = np.arange(1, WEEKS + 2)
         self._agents(np.random.default_rng([seed, 0]))
+        self._other_users(np.random.default_rng([seed, 0, 1]))
         self._volumes(events)
         self._dirty_quotas(np.random.default_rng([seed, 1]))
         self.month0 = int(np.datetime64(self.start, "M").astype(np.int64))
         months = int(np.datetime64(end, "M").astype(np.int64)) - self.month0 + 1
-        self.inference_usd = np.zeros(months)  # event cost per calendar month, for invoices
+        # event cost per system and calendar month, for invoices
+        self.inference_usd = {name: np.zeros(months) for name in SYSTEMS}
 
     def _agents(self, rng: np.random.Generator) -> None:
         team = np.repeat(np.arange(len(TEAMS)), TEAM_SIZES)
@@ -81,6 +97,23 @@ class Scenario:
             if len(active) == 0:
                 active = np.flatnonzero(eligible)[[np.argmin(propensity[eligible])]]
             self.active.append(active)
+
+    def _other_users(self, rng: np.random.Generator) -> None:
+        """The users of invoice-matcher and contract-summariser, numbered after the agents."""
+        self.active_other: dict[str, list[np.ndarray]] = {}
+        for spec in OTHER_SYSTEMS:
+            first = len(self.user_team)
+            self.user_team = np.concatenate([self.user_team, np.full(spec.team_size, spec.team)])
+            self.user_from = np.concatenate([self.user_from, np.full(spec.team_size, spec.start)])
+            self.user_to = np.concatenate([self.user_to, np.zeros(spec.team_size, np.int64)])
+            propensity = rng.random(spec.team_size)
+            share = spec.adoption(self.weeks_n.astype(float))
+            self.active_other[spec.name] = []
+            for n, a in zip(self.weeks_n, share, strict=True):
+                active = np.flatnonzero((n >= spec.start) & (propensity < a))
+                if len(active) == 0 and n >= spec.start:  # someone always tries it
+                    active = np.array([np.argmin(propensity)])
+                self.active_other[spec.name].append(first + active)
         self.user_ids = pc.cast(pa.array(np.arange(1, len(self.user_team) + 1)), pa.string())
         self.user_ids = pc.binary_join_element_wise("U", pc.utf8_lpad(self.user_ids, 4, "0"), "")
 
@@ -88,9 +121,22 @@ class Scenario:
         n = self.weeks_n.astype(float)
         frac = np.array([DAY_WEIGHTS[:d].sum() for d in self.days]) / DAY_WEIGHTS.sum()
         weight = np.array([len(a) for a in self.active]) * (1 + 0.3 * n / WEEKS) * frac
-        cum = np.round(np.cumsum(weight) / weight.sum() * events).astype(np.int64)
-        self.n_events = np.diff(cum, prepend=0)
-        self.n_ai_items = np.minimum(self.n_events, np.ceil(self.n_events / EVENTS_PER_ITEM))
+        others = []
+        for spec, share in zip(OTHER_SYSTEMS, SYSTEM_SHARE[1:], strict=True):
+            busy = np.array([len(a) for a in self.active_other[spec.name]]) * frac
+            others.append(_split(busy * (1 + 0.1 * n / WEEKS), round(events * share)))
+        self.n_system = [_split(weight, events - sum(int(o.sum()) for o in others)), *others]
+        self.n_events = np.sum(self.n_system, axis=0)
+        self.other_items: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for spec, n_ev in zip(OTHER_SYSTEMS, others, strict=True):
+            ai, control = spec.items(self.weeks_n, n_ev, frac)
+            self.other_items[spec.name] = (
+                ai,
+                control,
+                np.concatenate([[0], np.cumsum(ai + control)]),
+            )
+        n_ta = self.n_system[0]
+        self.n_ai_items = np.minimum(n_ta, np.ceil(n_ta / EVENTS_PER_ITEM))
         self.n_ai_items = self.n_ai_items.astype(np.int64)
         growth = 1 + 0.1 * n / WEEKS
         # ticket volume: at most ~72% of a week's tickets are AI-assisted; the rest are control

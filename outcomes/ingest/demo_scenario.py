@@ -21,11 +21,15 @@ _CONTRACT_COLUMNS = {  # docs/ARCHITECTURE.md, "Raw contracts", in that order
     "confidence latency_ms tokens_in tokens_out cost_usd user_id work_item_id customer_id",
     "ai_features": "event_id feature value_num value_cat",
     "feedback": "event_id labeled_at correct accepted overridden reviewer",
-    "work_items": "item_id opened_at closed_at team customer_id ai_assisted handle_minutes outcome",
+    "work_items": "item_id opened_at closed_at team customer_id ai_assisted handle_minutes outcome "
+    "system",
     "users": "user_id team eligible_from eligible_to",
-    "costs": "cost_id period_start period_end category amount currency vendor invoice_ref",
-    "incidents": "incident_id started_at detected_at resolved_at severity cause",
-    "assumptions": "key effective_from value unit owner source note low high",
+    "costs": "cost_id period_start period_end category amount currency vendor invoice_ref system "
+    "allocate_by",
+    "incidents": "incident_id started_at detected_at resolved_at severity cause system",
+    "assumptions": "key system effective_from value unit owner source note low high",
+    "systems": "system effective_from stage owner rollback_target production_events_per_week "
+    "inference_budget_per_week freshness_sla_hours note",
 }
 COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(c.split()) for t, c in _CONTRACT_COLUMNS.items()}
 
@@ -60,7 +64,12 @@ DIRTY_RATE = {
 }
 MALFORMED = ("2026-13-45 25:61", "yesterday", "2025-02-30 10:00:00", "15/03/2025 14:00")
 
-SYSTEM = "ticket-assistant"
+# The three AI systems and their share of the demo's events (ticket-assistant takes the rest,
+# so the total is exactly the events asked for).
+SYSTEMS = ("ticket-assistant", "invoice-matcher", "contract-summariser")
+SYSTEM = SYSTEMS[0]
+SYSTEM_SHARE = (0.65, 0.28, 0.07)
+SYSTEM_OWNERS = ("support-ops@example.com", "ap-automation@example.com", "legal-ops@example.com")
 SEGMENTS = ("enterprise", "mid_market", "smb")
 TIERS = ("suggest", "approve", "auto")
 CATEGORIES = ("billing", "bug", "how_to", "outage", "account")
@@ -82,6 +91,11 @@ CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
 APPROVE_FROM, PRICE_CUT, DRIFT_FROM, RETRAIN, AUTO_FROM = 12, 26, 30, 34, 36
 OUTAGE_WEEK, REGRESSION_WEEK, COST_SPIKE_WEEK, PIPELINE_WEEK = 22, 35, 41, 8
 TEAM_SIZES, TEAM_WAVES = (34, 30, 28, 28), (1, 5, 11, 19)  # agents; week each team is eligible
+# invoice-matcher: accounts-payable clerks, production from week 8; its input drift starts in
+# week 40 and is never fixed. contract-summariser: a legal pilot from week 20 that few use.
+AP_TEAM, AP_SIZE, IM_PRODUCTION, IM_DRIFT_FROM = "accounts-payable", 22, 8, 40
+LEGAL_TEAM, LEGAL_SIZE, CS_PILOT_FROM = "legal", 16, 20
+ALL_TEAMS = (*TEAMS, AP_TEAM, LEGAL_TEAM)
 SEGMENT_P = (0.30, 0.40, 0.30)
 CUSTOMERS = (90, 300, 510)  # per segment
 DAY = 86_400

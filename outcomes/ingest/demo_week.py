@@ -1,6 +1,7 @@
-"""One week of the demo: tickets opened, AI events (with model, tier, accuracy, tokens, cost and
-latency as the scenario calendar says), then that week's features, feedback, work items and
-dirty rows. Every random stream is seeded from ``(seed, purpose, week)``.
+"""One week of the demo: ticket-assistant's tickets opened, AI events (with model, tier,
+accuracy, tokens, cost and latency as the scenario calendar says), that week's features,
+feedback, work items and dirty rows; then the same week of the other systems
+(``demo_other_week``) appended. Every random stream is seeded from ``(seed, purpose, week)``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from outcomes.ingest.demo_dirt import Dirt
 from outcomes.ingest.demo_draws import pick
 from outcomes.ingest.demo_features import draw_features, feature_table
 from outcomes.ingest.demo_feedback import feedback_table
+from outcomes.ingest.demo_other_week import other_system_week
 from outcomes.ingest.demo_population import Scenario
 from outcomes.ingest.demo_scenario import (
     APPROVE_FROM,
@@ -30,9 +32,11 @@ from outcomes.ingest.demo_scenario import (
     SEGMENT_P,
     SEGMENTS,
     SYSTEM,
+    SYSTEMS,
     TEAM_SIZES,
     TIERS,
 )
+from outcomes.ingest.demo_systems import OTHER_SYSTEMS
 from outcomes.ingest.demo_text import customer_id_text, ids_text, labels, num_text, ts_text
 from outcomes.ingest.demo_work_items import work_items_table
 
@@ -50,7 +54,7 @@ def generate_week(s: Scenario, w: int) -> tuple[dict[str, pa.Table], dict[str, d
     n = w + 1
     t0 = int(s.week_ts[w])
     limit = min(t0 + 7 * DAY, s.end_ts)
-    n_ev, n_ai, n_ctl = (int(s.n_events[w]), int(s.n_ai_items[w]), int(s.n_control[w]))
+    n_ev, n_ai, n_ctl = (int(s.n_system[0][w]), int(s.n_ai_items[w]), int(s.n_control[w]))
     n_items = n_ai + n_ctl
     persistent, transient = drift(n)
 
@@ -114,7 +118,8 @@ def generate_week(s: Scenario, w: int) -> tuple[dict[str, pa.Table], dict[str, d
         hour = (occurred - t0) % DAY // 3600
         latency = latency * np.where((weekday == 2) & (hour >= 13) & (hour < 16), 6.0, 1.0)
     month = occurred.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) - s.month0
-    s.inference_usd += np.bincount(month, weights=cost, minlength=len(s.inference_usd))
+    spent = s.inference_usd[SYSTEM]
+    spent += np.bincount(month, weights=cost, minlength=len(spent))
 
     event_ids = ids_text("E", int(s.event_offset[w]), n_ev, 9)
     item_ids = ids_text("T", int(s.item_offset[w]), n_items, 8)  # in order of opening
@@ -151,12 +156,16 @@ def generate_week(s: Scenario, w: int) -> tuple[dict[str, pa.Table], dict[str, d
 
     dirt = Dirt(np.random.default_rng([s.seed, 3, w]), s.end_ts)
     quota = {t: {k: int(q[w]) for k, q in kinds.items()} for t, kinds in s.quota.items()}
-    return (
-        {
-            "ai_events": dirt.events(events, quota["ai_events"], confidence, occurred),
-            "ai_features": dirt.features(features, quota["ai_features"]),
-            "feedback": dirt.feedback(feedback, quota["feedback"]),
-            "work_items": dirt.work_items(items, quota["work_items"]),
-        },
-        dirt.counts,
-    )
+    tables = {
+        "ai_events": dirt.events(events, quota["ai_events"], confidence, occurred),
+        "ai_features": dirt.features(features, quota["ai_features"]),
+        "feedback": dirt.feedback(feedback, quota["feedback"]),
+        "work_items": dirt.work_items(items, quota["work_items"]),
+    }
+    offset = int(s.event_offset[w]) + n_ev
+    parts = {name: [t] for name, t in tables.items()}
+    for spec in OTHER_SYSTEMS:
+        for name, t in other_system_week(s, spec, w, offset).items():
+            parts[name].append(t.select(tables[name].column_names).cast(tables[name].schema))
+        offset += int(s.n_system[SYSTEMS.index(spec.name)][w])
+    return {name: pa.concat_tables(ts) for name, ts in parts.items()}, dirt.counts

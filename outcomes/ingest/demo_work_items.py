@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from outcomes.ingest.demo_draws import pick_rows
 from outcomes.ingest.demo_population import Scenario
-from outcomes.ingest.demo_scenario import DRIFT_FROM, TEAMS
+from outcomes.ingest.demo_scenario import DRIFT_FROM, SYSTEM, TEAMS
 from outcomes.ingest.demo_text import labels, num_text, ts_text
 
 
@@ -51,5 +51,6 @@ def work_items_table(
             "ai_assisted": pc.cast(pa.array(ai[o]), pa.string()),
             "handle_minutes": minutes,
             "outcome": labels(("resolved", "escalated", "duplicate", "open"), outcome[o]),
+            "system": pc.if_else(pa.array(ai[o]), pa.scalar(SYSTEM), pa.scalar(None, pa.string())),
         }
     )

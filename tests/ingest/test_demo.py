@@ -1,6 +1,6 @@
-"""The demo generator: deterministic files that fill every raw contract, tell the scenario's
+"""The demo generator: deterministic files that fill every raw contract, tell ticket-assistant's
 story (adoption, v1 -> v2, drift and accuracy dip, price cut) and carry the dirty rows the
-summary promises, no more and no fewer."""
+summary promises, no more and no fewer. The other two systems' stories: test_demo_systems.py."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from outcomes.core.contracts import CONTRACTS
 from outcomes.ingest.demo import DemoSummary, generate_demo
 from outcomes.ingest.demo_scenario import DIRTY_RULES
 
 END = date(2026, 3, 4)  # a Wednesday: the partial week holds Monday 2 and Tuesday 3 March
 FIRST_WEEK = date(2025, 3, 3)
 EVENTS = 5_000
-ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md"
 TABLES = (
     "ai_events",
     "ai_features",
@@ -29,18 +29,14 @@ TABLES = (
     "costs",
     "incidents",
     "assumptions",
+    "systems",
 )
+TA = "ticket-assistant"
 
 
 def contract_columns() -> dict[str, list[str]]:
-    """Column names per table, read from the raw-contract table of docs/ARCHITECTURE.md."""
-    out: dict[str, list[str]] = {}
-    for line in ARCHITECTURE.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and cells[0] in TABLES:
-            items = [item.split() for item in cells[2].split(";")]
-            out[cells[0]] = [w[0] for w in items if len(w) > 1 and w[1][:1].isupper()]
-    return out
+    """Column names per table, in contract order."""
+    return {table: list(c.names) for table, c in CONTRACTS.items()}
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -71,13 +67,19 @@ def con(demo):
     for table, path in demo.paths.items():
         con.execute(f"create view {table} as select * from {scan(path)}")
     con.execute(f"""
-        create view events as
+        create view all_events as
         select *, try_cast(occurred_at as timestamp) as ts,
                date_diff('day', date '{FIRST_WEEK}', try_cast(occurred_at as timestamp)::date) // 7 + 1
                    as week
         from ai_events
         where try_cast(occurred_at as timestamp) < date '{END}'
         """)
+    # ticket-assistant's story: its own events and work items
+    con.execute(f"create view events as select * from all_events where system = '{TA}'")
+    con.execute(
+        f"create view ta_items as select * from work_items where system = '{TA}' "
+        "or (ai_assisted = 'false' and team not in ('accounts-payable', 'legal'))"
+    )
     yield con
     con.close()
 
@@ -93,7 +95,7 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     a = generate_demo(tmp_path / "a", events=EVENTS, end=END)
     b = generate_demo(tmp_path / "b", events=EVENTS, end=END)
     generate_demo(tmp_path / "c", seed=8, events=EVENTS, end=END)
-    assert len(digests(tmp_path / "a")) == 8
+    assert len(digests(tmp_path / "a")) == 9
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
     assert a.rows == b.rows and a.dirty == b.dirty
     differ = {f for f, h in digests(tmp_path / "c").items() if digests(tmp_path / "a")[f] != h}
@@ -257,7 +259,8 @@ def test_versions_tiers_and_adoption_follow_the_calendar(con):
     eligible = dict(
         con.sql("""
         select d >= '2026-01-01', count(*) from users, (values (date '2025-03-03'), (date '2026-02-02')) v(d)
-        where eligible_from::date <= d and (eligible_to is null or eligible_to::date >= d + 27) group by 1
+        where eligible_from::date <= d and (eligible_to is null or eligible_to::date >= d + 27)
+            and team not in ('accounts-payable', 'legal') group by 1
         """).fetchall()
     )
     assert active[False] / eligible[False] < 0.25
@@ -282,14 +285,18 @@ def test_price_cut_and_handle_time(con):
     assert cost_per_1k[True] < 0.7 * cost_per_1k[False]
     minutes = dict(
         con.sql("""
-        select ai_assisted, median(try_cast(handle_minutes as double)) from work_items group by 1
+        select ai_assisted, median(try_cast(handle_minutes as double)) from ta_items group by 1
         """).fetchall()
     )
     assert 40 < minutes["false"] < 50 and 18 < minutes["true"] < 27
 
 
 def test_labels_delay_and_links(con):
-    coverage = one(con, "select count(*) / (select count(*) from events) from feedback")
+    coverage = one(
+        con,
+        "select count(*) / (select count(*) from all_events) from feedback "
+        "where event_id in (select event_id from all_events)",
+    )
     assert 0.4 < coverage < 0.6
     late = one(
         con,
@@ -323,14 +330,16 @@ def test_costs_match_events_and_include_build(con, demo):
             from costs where category = 'inference' and amount::double > 0 group by 1),
         usage as (
             select date_trunc('month', ts)::date as month, sum(cost_usd::double) as used
-            from (select distinct event_id, ts, cost_usd from events) where cost_usd::double >= 0
+            from (select distinct event_id, ts, cost_usd from all_events)
+            where cost_usd::double >= 0
             group by 1)
         select month, invoiced, used from invoices join usage using (month)""").fetchall()
     assert len(inference) == 12  # the current month is not invoiced yet
     assert all(abs(invoiced / used - 1) < 0.05 for _, invoiced, used in inference)
     categories = {c for (c,) in con.sql("select distinct category from costs").fetchall()}
     assert categories == {"inference", "infrastructure", "people", "licence", "build"}
-    assert one(con, "select count(*) from costs where category = 'build'") == 1
+    builds = con.sql("select system from costs where category = 'build' order by 1").fetchall()
+    assert builds == [("contract-summariser",), ("invoice-matcher",), (TA,)]
 
 
 def test_incidents_and_assumptions(con):
@@ -339,7 +348,7 @@ def test_incidents_and_assumptions(con):
         """).fetchall()
     assert len(incidents) >= 6
     assert {"data_drift", "outage", "cost_spike"} <= {c for c, *_ in incidents}
-    drift = [i for i in incidents if i[0] == "data_drift"][0]
+    drift = [i for i in incidents if i[0] == "data_drift"][0]  # ticket-assistant's
     assert date(2025, 9, 22) <= date.fromisoformat(drift[1][:10]) < date(2025, 10, 6)  # weeks 30-31
     assert all(s <= d and (r is None or d <= r) for _, s, d, r in incidents)
     assert any(r is None for *_, r in incidents)
@@ -359,6 +368,10 @@ def test_incidents_and_assumptions(con):
         "headroom",
     } <= keys
     assert len([r for r in rows if r[0] == "loaded_hourly_cost"]) == 2
+    systems = con.sql(
+        "select distinct coalesce(system, '') from assumptions where key = 'baseline_handle_minutes'"
+    ).fetchall()
+    assert {s for (s,) in systems} == {"", TA, "invoice-matcher", "contract-summariser"}
     assert all(lo is None or lo <= v <= hi for _, _, v, lo, hi in rows)
 
 
@@ -432,8 +445,10 @@ def test_clean_rows_pass_the_contract(con):
     for table, condition in problems.items():
         assert one(con, f"select count(*) from {table} where {condition}") == 0, table
     assert one(con, "select count(*) - count(distinct user_id) from users") == 0
-    assert one(con, "select count(distinct team) from users") == 4
-    assert 110 <= one(con, "select count(*) from users") <= 130
+    assert one(con, "select count(distinct team) from users") == 6
+    support = "select count(*) from users where team not in ('accounts-payable', 'legal')"
+    assert 110 <= one(con, support) <= 130
+    assert one(con, "select count(*) from users") == one(con, support) + 22 + 16
 
 
 def test_summary_lines_name_every_table(demo):
