@@ -27,7 +27,10 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
+
 from outcomes.build.alerts import write_alerts
+from outcomes.build.calibration import CalibrationError, CalibrationStep
 from outcomes.build.clock import build_clock
 from outcomes.build.definitions import write_definitions
 from outcomes.build.errors import BuildError, RawStoreMissing
@@ -38,7 +41,7 @@ from outcomes.build.incremental_plan import append_raw, clone, prepare
 from outcomes.build.incremental_plan import plan as plan_incremental
 from outcomes.build.leftovers import claim_tmp, remove_leftovers
 from outcomes.build.manifest import MANIFEST_DDL, make_build_id, write_manifest, write_manifest_json
-from outcomes.build.materialise import METRIC_VALUES_DDL, materialise_all
+from outcomes.build.materialise import METRIC_VALUES_DDL, materialise, materialise_all
 from outcomes.build.objects import BuildResult
 from outcomes.build.raw_copy import adopt_raw, copy_raw_file, remove_tmp
 from outcomes.build.state_copy import copy_state_into
@@ -135,14 +138,24 @@ def build_snapshot(
         if engine != "spark":  # Spark's raw export writes Parquet files; its SQL runs on Spark
             # defence in depth behind validate's allow-list: definitions reach no file or URL
             con.execute("set enable_external_access = false")
+        # main.calibration (CBPE) is fitted in Python just before the first definition that
+        # reads it, once the staging views it reads exist
+        calibration = CalibrationStep(con, say)
         if plan is not None:
-            objects = build_changed(con, registry, order, say, plan)
+            objects = build_changed(con, registry, order, say, plan, before=calibration.before)
         elif engine == "spark":
             from outcomes.build.spark.spark_materialise import materialise_all_on_spark
 
             objects = materialise_all_on_spark(con, registry, order, say, settings)
         else:
-            objects = materialise_all(con, registry, order, say)
+            objects = materialise_all(
+                con,
+                registry,
+                order,
+                say,
+                create=calibration.wrap(lambda item: materialise(con, item)),
+                failures=(duckdb.Error, CalibrationError),
+            )
         write_reuse(con, build_id, objects, plan)
         tests = run_header_tests(con, registry, objects, say)
         write_definitions(con, registry)

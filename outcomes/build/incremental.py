@@ -34,9 +34,11 @@ The result is identical to a full build of the same raw store (``tests/build/tes
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import duckdb
 
+from outcomes.build.calibration import CalibrationError
 from outcomes.build.incremental_plan import Plan
 from outcomes.build.key_recompute import recompute_keys
 from outcomes.build.materialise import materialise
@@ -59,9 +61,11 @@ def build_objects(
     order: list[str],
     say: Progress,
     p: Plan,
+    before: Callable[[SqlDefinition], None] | None = None,
 ) -> list[ObjectResult]:
     """Like :func:`outcomes.build.materialise.materialise_all`, reusing or partly recomputing
-    what did not change."""
+    what did not change; ``before(item)`` runs before each object that is not blocked (the
+    CBPE calibration fit, :class:`outcomes.build.calibration.CalibrationStep`)."""
     changes: dict[str, set | None] = {}  # qualified -> changed weeks (None = all)
     keys: dict[str, str] = {}  # staging recomputed by key -> its key column (temp _keys_<name>)
     changed_raw = changed_raw_tables(con, p)
@@ -109,6 +113,8 @@ def build_objects(
         if mode == "keys" and inputs.get("setting('as_of')", 0) is None:
             mode, reason = "full", "reads setting('as_of')"
         try:
+            if before is not None:
+                before(item)
             if mode == "keys":
                 assert key is not None  # decide gives "keys" only to a key_local definition
                 changes[q] = recompute_keys(con, registry, item, key, sorted(keyed), p, inputs)
@@ -132,7 +138,7 @@ def build_objects(
                     rows = materialise(con, item)
                 after = week_fingerprint(con, f"{item.schema}.{item.name}")
                 changes[q] = changed_weeks(before, after)
-        except duckdb.Error as exc:
+        except (duckdb.Error, CalibrationError) as exc:
             status, error = "failed", error_text(exc, item)
             changes[q] = None
         p.reuse[q] = (mode, sorted(weeks) if weeks else None, reason)

@@ -6,8 +6,8 @@ its system's calibration (``main.calibration``, fitted by :mod:`outcomes.build.c
 claim to be right, the target is ``correct``) and returns them with ``calibrated`` (the
 calibrated probability of the positive class) and ``expected_hit`` (the probability that the
 prediction is right: calibrated when predicted positive, 1 - calibrated otherwise; NannyML's
-``estimate_accuracy`` is the mean of it). Both are null when the score is null or the system
-has no calibration (method ``none``, or not in the table).
+``estimate_accuracy`` is the mean of it). Both are null when the score is null (or NaN) or the
+system has no calibration (method ``none``, or not in the table).
 
 The calibrated value is ``IsotonicRegression.predict`` with ``out_of_bounds='clip'``: the score
 clipped to the first and last breakpoint, then scipy's ``interp1d`` linear interpolation: the
@@ -61,7 +61,8 @@ clipped as (
     select
         r.*,
         case
-            when b.system is not null then least(greatest(r.score::double, b.min_x), b.max_x)
+            when b.system is not null and not isnan(r.score::double)
+                then least(greatest(r.score::double, b.min_x), b.max_x)
         end as _clipped,
         b.min_x as _min_x,
         b.first_y as _first_y

@@ -1,0 +1,112 @@
+/* ---
+name: estimated_accuracy
+title: Estimated accuracy (CBPE)
+description: >
+  Accuracy expected from the model's confidence, known before the labels arrive:
+  confidence-based performance estimation as NannyML's CBPE. Each AI system's confidence is
+  calibrated on its labelled reference events (isotonic regression, fitted by the build in
+  Python on the system's first setting('drift.reference_weeks') complete weeks, score =
+  confidence, target = correct; stored as breakpoints in main.calibration, with the method,
+  the window and the rows fitted). An event's expected hit is its calibrated confidence
+  (linear interpolation between the breakpoints, confidence clipped to the first and last);
+  value = mean expected hit of the week's events with a confidence (numerator = expected
+  correct events, denominator = events scored). Beside it: realised_accuracy (labelled
+  correct / labelled, null without labels), label_coverage (labelled / events),
+  filled_accuracy (realised when label coverage reaches setting('label_coverage_floor'),
+  else the estimate; basis says which). flag 'estimated' marks a week whose labels have not
+  arrived (label coverage below the floor); the unfinished current week is flagged partial
+  (partial wins). The events of a system without a calibration (no labelled reference event:
+  main.calibration method none) are in no row, company rows included, so that estimate and
+  realised accuracy describe the same events.
+grain: One row per reporting week, system and model version; one total row per week and system (model_version null); one row per week and model version over all systems (system null); and one company total row per week (all null).
+kind: model
+unit: ratio
+direction: higher_is_better
+owner: ml-platform@example.com
+dimensions: [system, model_version]
+thresholds: {warn: 0.8, alert: 0.76}
+tests:
+  - not_null(value, label_coverage, filled_accuracy, basis, events, labelled)
+  - unique(week_start, system, model_version)
+  - range(value, 0, 1)
+  - range(realised_accuracy, 0, 1)
+  - range(label_coverage, 0, 1)
+  - accepted_values(flag, ['partial', 'estimated'])
+  - accepted_values(basis, ['realised', 'estimated'])
+--- */
+with events as (
+    select
+        e.week_start,
+        e.system,
+        e.model_version,
+        e.confidence as score,
+        true as predicted_positive,
+        f.correct is not null as labelled,
+        coalesce(f.correct, false) as hit
+    from staging.ai_events as e
+    left join staging.feedback as f
+        on f.event_id = e.event_id
+    where e.system in (
+        select c.system
+        from main.calibration as c
+        where c.x is not null
+    )
+),
+
+scored as (
+    select * from cbpe_scored('events')
+),
+
+aggregated as (
+    select
+        week_start,
+        system,
+        model_version,
+        sum(expected_hit) as expected_hits,
+        count(expected_hit) as scored_events,
+        count(*) as events,
+        count_if(labelled) as labelled,
+        count_if(hit) as hits
+    from scored
+    group by grouping sets (
+        (week_start, system, model_version),
+        (week_start, system),
+        (week_start, model_version),
+        (week_start)
+    )
+    having grouping(system) = 1 or system is not null
+),
+
+measured as (
+    select
+        a.*,
+        a.expected_hits / a.scored_events as estimated,
+        case when a.labelled > 0 then a.hits::double / a.labelled end as realised,
+        a.labelled::double / a.events as coverage,
+        a.labelled > 0
+            and a.labelled::double / a.events >= setting('label_coverage_floor')::double
+            as labels_in
+    from aggregated as a
+    where a.scored_events > 0
+)
+
+select
+    m.week_start,
+    m.system,
+    m.model_version,
+    m.estimated as value,
+    m.expected_hits as numerator,
+    m.scored_events::double as denominator,
+    m.realised as realised_accuracy,
+    m.coverage as label_coverage,
+    case when m.labels_in then m.realised else m.estimated end as filled_accuracy,
+    case when m.labels_in then 'realised' else 'estimated' end as basis,
+    m.events,
+    m.labelled,
+    coalesce(
+        case when w.is_partial then 'partial' end,
+        case when not m.labels_in then 'estimated' end
+    ) as flag
+from measured as m
+left join staging.weeks as w
+    on w.week_start = m.week_start
