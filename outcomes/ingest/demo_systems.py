@@ -102,7 +102,7 @@ def _correct(rng: np.random.Generator, confidence: np.ndarray) -> np.ndarray:
 
 def _draw_invoices(rng: np.random.Generator, n: int, size: int) -> Draws:
     d = invoice_drift(n)
-    doc = pick(rng, (0.55 - 0.25 * d, 0.35 - 0.15 * d, 0.10 + 0.15 * d, 0.25 * d), size)
+    doc = pick(rng, (0.55 - 0.30 * d, 0.35 - 0.20 * d, 0.10 + 0.20 * d, 0.30 * d), size)
     currency = pick(rng, (0.60 - 0.10 * d, 0.30 - 0.05 * d, 0.10, 0.15 * d), size)
     hard = (doc >= 2) | (currency == 3)
     ocr = np.where(doc <= 1, rng.beta(20, 1.5, size), rng.beta(np.where(doc == 2, 6, 3), 3))
