@@ -56,11 +56,19 @@ def show_working(work: Working) -> None:
         st.dataframe(work.rows, hide_index=True, width="stretch")
 
 
-st.title("💰 ROI")
+system = ui.current_system()  # the sidebar's filter, ?system=x in the URL (issue 15)
+st.title("💰 ROI" + (f" · {md_text(system)}" if system else ""))
 st.caption(
     "Value against cost of the AI programme, from the ROI ledger finance audits. Every figure "
     "opens to its formula, inputs, sources and SQL under **Show working**."
 )
+if system:
+    st.info(
+        f"Showing AI system **{md_text(system)}**: its own ledger rows (its lines and its share "
+        "of shared costs). The line drill-down, the ROI range by assumption and the downloads "
+        "are of the company ledger; pick *All systems* in the sidebar for the company."
+    )
+    st.page_link("app_pages/portfolio.py", label="Back to the portfolio", icon="🧭")
 
 if ui.snapshot_key() is None:
     st.info(
@@ -217,7 +225,9 @@ if window.closable and window.closable not in closed_labels:
 current = history = None
 try:
     # one cached call: the window, the previous period and inception to date
-    found = ui.load(summaries.window_summaries, window.start, window.end, prior.start, prior.end)
+    found = ui.load(
+        summaries.window_summaries, window.start, window.end, prior.start, prior.end, system
+    )
     current, history = found.current, found.history
     figures = headline.headline(found, prior, window.label)
     figures = roi_closes.with_originals(
@@ -248,8 +258,11 @@ try:
                     st.caption(f"🔁 Restated · as closed: **{figure.original}**")
     if current.weeks:
         with st.spinner("Computing the ROI range…"):
-            span = ui.load(headline.headline_range, window.start, window.end)
-        st.caption(f"📏 {headline.range_text(span, calendar.currency, window)}")
+            span = ui.load(headline.headline_range, window.start, window.end, system)
+        if span is not None:
+            st.caption(f"📏 {headline.range_text(span, calendar.currency, window)}")
+        else:
+            st.caption("📏 The ROI range of one system is not available in this build.")
 except Exception as exc:
     st.error(f"The headline figures could not be computed: {exc}")
     figures = []

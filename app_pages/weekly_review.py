@@ -1,7 +1,6 @@
-"""Weekly review: what needs action first (new, worsened, unowned, unacknowledged, overdue
-alerts), then what changed most, then the scorecard; alerts new / ongoing / resolved, drift,
-data quality, notes, output review, sign-off with its checklist, and export. Layout only; the
-figures come from outcomes.app.views.weekly_review and outcomes.app.charts."""
+"""Weekly review of the company or of one AI system (?system=x): what needs action, what changed,
+scorecard, alerts, drift, data quality, notes, output review, sign-off and export. Layout only;
+the figures come from outcomes.app.views.weekly_review and outcomes.app.charts."""
 
 import datetime as dt
 
@@ -26,7 +25,8 @@ from outcomes.app.views.weekly_review import (
     weeks,
 )
 
-st.title("🗓️ Weekly review")
+system = ui.current_system()  # the sidebar's AI system filter (?system=x), None = the company
+st.title("🗓️ Weekly review" + (f" · {md_text(system)}" if system else ""))
 
 if ui.snapshot_key() is None:
     st.info(weeks.NO_SNAPSHOT)
@@ -134,13 +134,14 @@ def sign_off() -> None:
         state.get("wr_signoff_comment", ""),
         open_now,
         state.get("wr_signoff_reason", ""),
+        system,
     )
     flash(outcome, "sign-off")
 
 
 # -- header --------------------------------------------------------------------------------
 
-signoffs = store.signoffs(week)
+signoffs = store.signoffs(week, system)  # the company's review, or the system's
 latest_signoff = signoffs[-1] if signoffs else None
 st.markdown("  \n".join(weeks.week_facts(week_row, latest_signoff)))
 if not name and any(ui.can(a) for a in ("acknowledge", "annotate", "review", "sign_off")):
@@ -149,9 +150,9 @@ if not name and any(ui.can(a) for a in ("acknowledge", "annotate", "review", "si
 with st.spinner("Loading the week's review…"):
     catalog = ui.load(metric_definitions.metric_catalog)
     versions = ui.load(annotations.version_change_annotations)
-    card = ui.load(scorecard.scorecard, week)
-    raw_alerts = ui.load(alerts.alerts_for_week, week)
-    triaged = ui.load(triage.triage, week)
+    card = ui.load(scorecard.scorecard, week, system)
+    raw_alerts = ui.load(alerts.alerts_for_week, week, system)
+    triaged = ui.load(triage.triage, week, system)
     unowned = ui.load(metric_definitions.unowned_metrics)
 week_alerts = alerts.attach_acknowledgements(
     raw_alerts, store.acknowledgements(raw_alerts["alert_key"].tolist())
@@ -163,7 +164,8 @@ todo = triage.needs_action(alert_state)
 ack_choices = triage.alert_choices(alert_state)
 verdicts = store.verdicts(week)
 with st.spinner("Sampling the week's outputs…"):
-    sample = output_review.attach_verdicts(ui.load(output_review.output_sample, week), verdicts)
+    drawn = ui.load(output_review.output_sample, week, 20, None, system)
+    sample = output_review.attach_verdicts(drawn, verdicts)
 summary = output_review.verdict_summary(sample, verdicts)
 open_now = checklist.open_items(alert_state, summary, unowned)
 
@@ -248,7 +250,7 @@ def render_scorecard() -> None:
     choices = scorecard.trend_choices(card)
     metric = st.selectbox("Trend of", list(choices), format_func=choices.get, key="wr_trend_metric")
     info = catalog[catalog["name"] == metric].iloc[0]
-    series = ui.load(scorecard.metric_trend, metric)
+    series = ui.load(scorecard.metric_trend, metric, None, system)
     notes = annotations.chart_annotations(store, versions, metric)
     spec = ui.chart_spec(
         charts.trend_chart,
@@ -272,11 +274,7 @@ def render_alerts() -> None:
     if alert_state.empty:
         st.success("No metric is at a warn or alert level this week or last week.")
         return
-    titles = {
-        "new": "New this week",
-        "ongoing": "Ongoing",
-        "resolved": "Resolved since last week",
-    }
+    titles = {"new": "New this week", "ongoing": "Ongoing", "resolved": "Resolved since last week"}
     for group in triage.GROUPS:
         rows = triage.group_table(alert_state, group)
         st.subheader(f"{titles[group]} ({len(rows)})")
@@ -293,7 +291,7 @@ section("alerts", render_alerts)
 
 def render_drift() -> None:
     ui.show_sql(*drift.QUERIES)
-    cells = ui.load(drift.drift_heatmap_data, week)
+    cells = ui.load(drift.drift_heatmap_data, week, 26, system)
     if cells.empty:
         st.info("No drift statistics for these weeks (features need a reference window first).")
         return
@@ -326,12 +324,12 @@ def render_drift() -> None:
         index=weeks_shown.index(week) if week in weeks_shown else 0,
         key=f"wr_drift_week_{week}",
     )
-    cell = ui.load(drift.drift_cell, feature, drill_week)
+    cell = ui.load(drift.drift_cell, feature, drill_week, system)
     if not cell:
         st.info(f"No drift statistics for {md_text(feature)} in the week of {drill_week}.")
         return
     st.markdown(drift.drift_stats_text(cell))
-    dist = ui.load(drift.distributions, feature, drill_week)
+    dist = ui.load(drift.distributions, feature, drill_week, 12, system)
     st.vega_lite_chart(
         ui.chart_spec(
             drift_charts.distribution_chart,
@@ -466,7 +464,7 @@ def render_signoff_export() -> None:
                 key="wr_signoff_reason",
             )
         st.button(
-            f"Sign off the week of {week}",
+            f"Sign off the week of {week}" + (f" for {md_text(system)}" if system else ""),
             key="wr_signoff_button",
             on_click=sign_off,
             disabled=not name,

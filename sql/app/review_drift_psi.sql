@@ -1,11 +1,9 @@
--- One row per feature and week from $start to $week: its PSI, rows this week and flag.
+-- One row per feature (and AI system, when the drift metrics are per system) and week from
+-- $start to $week: its PSI, rows this week and flag, with every other column of the metric.
 select
-    week_start,
-    feature,
-    feature_type,
+    *,
     value as psi,
-    n_current,
-    coalesce(flag, '') as flag
+    coalesce(flag, '') as flag_text
 from metrics.drift_psi
 where week_start between $start and $week
 order by feature, week_start

@@ -1,9 +1,11 @@
--- One row per AI event of the week $week in a reproducible sample of $n: events ordered by
--- md5($seed || ':' || event_id), with their inputs (features as name=value text).
+-- One row per AI event of the week $week (of AI system $system; null = every system) in a
+-- reproducible sample of $n: events ordered by md5($seed || ':' || event_id), with their
+-- inputs (features as name=value text).
 with sample as (
     select
         event_id,
         occurred_at,
+        system,
         model_version,
         segment,
         action_tier,
@@ -11,6 +13,7 @@ with sample as (
         confidence
     from staging.ai_events
     where week_start = $week
+        and ($system is null or system = $system)
     order by md5($seed || ':' || event_id), event_id
     limit $n
 ),

@@ -235,7 +235,7 @@ def budget_item(
         "inference_budget",
         system,
         projected <= budget,
-        f"{version.production_events_per_week:,} events/week x {unit} per inference x "
+        f"{version.production_events_per_week:,} events/week x {unit:.4g} per inference x "
         f"{HEADROOM} headroom = {_money(projected, currency)}/week, budget "
         f"{_money(budget, currency)}/week",
     )

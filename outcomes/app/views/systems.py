@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
+import pandas as pd
 
 from outcomes.app import queries
-from outcomes.app.views.snapshot_cells import as_date, has_table
+from outcomes.app.views.snapshot_cells import as_date, dims, has_table
 
 QUERIES = ("systems_in_values", "systems_register")
 COMPANY_LABEL = "All systems (company)"
@@ -96,3 +97,42 @@ def system_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     if has_table(con, "staging", "systems"):
         names |= set(register(con, dt.date.max))
     return sorted(names)
+
+
+def for_system(frame: pd.DataFrame, system: str | None) -> pd.DataFrame:
+    """Rows of metric values or alerts (columns metric, dimensions) as one system sees them:
+    its rows with ``system`` taken out of their dimensions (its total becomes ``'{}'``).
+    For the company (None): the rows without a system, and for a metric that has none (drift
+    is per system only) its system totals, whose worst the scorecard shows.
+
+    >>> f = pd.DataFrame({"metric": ["a", "a", "a", "d"], "dimensions": ['{}',
+    ...     '{"system":"x"}', '{"segment":"s","system":"x"}', '{"system":"x"}']})
+    >>> for_system(f, "x")["dimensions"].tolist()
+    ['{}', '{"segment":"s"}', '{}']
+    >>> for_system(f, None)["dimensions"].tolist()
+    ['{}', '{"system":"x"}']
+    """
+    if frame.empty:
+        return frame
+    parsed = [dims(d) for d in frame["dimensions"]]
+    if system is not None:
+        keep = [p.get("system") == system for p in parsed]
+        out = frame[keep].copy()
+        out["dimensions"] = [
+            json.dumps(
+                {k: v for k, v in p.items() if k != "system"},
+                separators=(",", ":"),
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            for p, k in zip(parsed, keep, strict=True)
+            if k
+        ]
+        return out
+    company = ["system" not in p for p in parsed]
+    with_company = set(frame.loc[company, "metric"])
+    keep = [
+        c or (m not in with_company and list(p) == ["system"])
+        for c, m, p in zip(company, frame["metric"], parsed, strict=True)
+    ]
+    return frame[keep]

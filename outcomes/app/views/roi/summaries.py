@@ -2,6 +2,9 @@
 period's end, each from :func:`outcomes.roi.summary.summarise`, with the budget projection of
 the period and of the previous one (from the metrics, :mod:`.budget_projection`).
 
+With a ``system`` (the page's filter, issue 15) the summaries read that system's ledger rows
+(``main.roi_ledger.system``) only; the budget projection stays the company's.
+
 One cached call (``ui.load(window_summaries, ...)``) gives the page all of them, so the
 headline, the charts and the lines table share one reading.
 """
@@ -9,16 +12,18 @@ headline, the charts and the lines table share one reading.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
+from outcomes.app import queries
 from outcomes.app.views.roi.budget_projection import projection
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.core.periods import Period
 from outcomes.roi import summary as roi_summary
 from outcomes.roi.budget_projection import BudgetProjection
-from outcomes.roi.ledger import read_ledger
+from outcomes.roi.ledger import LEDGER_COLUMNS, LedgerRow, read_ledger
 from outcomes.roi.period_status import PeriodStatus, period_status
 from outcomes.roi.summary import RoiSummary
 
@@ -35,11 +40,40 @@ class WindowSummaries:
     status: PeriodStatus | None = None  # the window's partial weeks and provisional lines
 
 
+def system_ledger(
+    con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None, system: str
+) -> list[LedgerRow]:
+    """The ledger rows of one AI system, ``start..end`` (None = open), by week then line."""
+    rows = queries.rows(
+        con, "roi_system_ledger_rows", {"start": start, "end": end, "system": system}
+    )
+    return [LedgerRow.from_canonical(dict(zip(LEDGER_COLUMNS, r, strict=True))) for r in rows]
+
+
+def ledger_of(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None,
+    end: dt.date | None,
+    system: str | None = None,
+) -> Sequence[LedgerRow]:
+    """The company's ledger rows (None) or one system's."""
+    return (
+        read_ledger(con, start, end) if system is None else system_ledger(con, start, end, system)
+    )
+
+
 def summary(
-    con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None,
+    end: dt.date | None,
+    system: str | None = None,
 ) -> RoiSummary:
-    """:func:`outcomes.roi.summary.summarise` of ``start..end`` (None = open)."""
-    return roi_summary.summarise(catalog_safe(con), start, end)
+    """:func:`outcomes.roi.summary.summarise` of ``start..end`` (None = open) of the company
+    or of one system."""
+    con = catalog_safe(con)
+    if system is None:
+        return roi_summary.summarise(con, start, end)
+    return roi_summary.summarise(con, start, end, ledger=ledger_of(con, None, end, system))
 
 
 def window_summaries(
@@ -48,12 +82,14 @@ def window_summaries(
     end: dt.date,
     prior_start: dt.date,
     prior_end: dt.date,
+    system: str | None = None,
 ) -> WindowSummaries:
     """The summaries of ``start..end``, of the previous period ``prior_start..prior_end`` and
-    of inception to ``end``, with the budget projection of the first two."""
+    of inception to ``end`` (of the company, or of ``system``), with the budget projection of
+    the first two."""
     con = catalog_safe(con)
     # one reading of the ledger serves the three windows
-    ledger = read_ledger(con, None, max(end, prior_end))
+    ledger = ledger_of(con, None, max(end, prior_end), system)
     current = roi_summary.summarise(con, start, end, ledger=ledger)
     previous = roi_summary.summarise(con, prior_start, prior_end, ledger=ledger)
     return WindowSummaries(

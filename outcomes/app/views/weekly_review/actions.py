@@ -115,9 +115,12 @@ def sign_off(
     comment: str,
     open_items: Sequence[str] = (),
     reason: str = "",
+    system: str | None = None,
 ) -> Flash:
-    """Sign the week's review off, once per person; over ``open_items`` only with a ``reason``."""
+    """Sign the week's review off (of the company, or of AI ``system``), once per person and
+    system; over ``open_items`` only with a ``reason``. Authorised here, on the server."""
     over = f" over {len(open_items)} open items" if open_items else ""
+    of = f" ({system})" if system else ""
     return _attempt(
         lambda: store.sign_off(
             week,
@@ -125,7 +128,8 @@ def sign_off(
             comment,
             open_items=open_items,
             reason=reason,
+            system=system,
         ),
-        f"Week of {week} signed off by {author.subject if author else ''}{over}.",
+        f"Week of {week}{of} signed off by {author.subject if author else ''}{over}.",
         "Not signed off",
     )

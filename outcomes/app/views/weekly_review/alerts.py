@@ -86,10 +86,14 @@ def alerts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def alerts_for_week(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFrame:
-    """The week's warn / alert rows, worst first, with alert_key, title, kind and a
-    readable ``dimension`` label; owner from the metric header."""
+def alerts_for_week(
+    con: duckdb.DuckDBPyConnection, week: dt.date, system: str | None = None
+) -> pd.DataFrame:
+    """The week's warn / alert rows (of AI ``system`` when given), worst first, with
+    alert_key, title, kind and a readable ``dimension`` label; owner from the metric header."""
     frame = alerts(con)
+    if system is not None and len(frame):
+        frame = frame[[dims(d).get("system") == system for d in frame["dimensions"]]]
     if frame.empty:
         return pd.DataFrame(columns=WEEK_ALERT_COLUMNS)
     frame = frame[frame["week_start"] == week].copy()

@@ -1,6 +1,13 @@
 """Feature drift of the review: PSI per feature and week, one cell's statistics, and the
 reference vs current distribution behind it.
 
+Drift is per AI system (issue 15): with a system picked, its features; for the company, every
+system's features labelled ``system · feature`` (:data:`SEPARATOR`), which the drill-down
+splits again (:func:`split_feature`).
+
+>>> split_feature("invoice-matcher · amount", None), split_feature("amount", "x")
+(('invoice-matcher', 'amount'), ('x', 'amount'))
+
 >>> _bin_labels([1.0, 2.5])
 ['< 1', '[1, 2.5)', '≥ 2.5']
 """
@@ -25,28 +32,57 @@ QUERIES = (
     "review_categorical_distribution",
 )
 DISTRIBUTION_COLUMNS = ["bin", "bin_order", "sample", "rows", "share"]
+SEPARATOR = " · "
+
+
+def split_feature(feature: str, system: str | None) -> tuple[str | None, str]:
+    """(system, feature) of a heatmap label: the company view's ``system · feature``."""
+    if system is None and SEPARATOR in feature:
+        found, plain = feature.split(SEPARATOR, 1)
+        return found, plain
+    return system, feature
+
+
+def _of_system(frame: pd.DataFrame, system: str | None) -> pd.DataFrame:
+    if system is None or "system" not in frame.columns:
+        return frame
+    return frame[frame["system"] == system]
 
 
 def drift_heatmap_data(
-    con: duckdb.DuckDBPyConnection, week: dt.date, weeks_back: int = 26
+    con: duckdb.DuckDBPyConnection,
+    week: dt.date,
+    weeks_back: int = 26,
+    system: str | None = None,
 ) -> pd.DataFrame:
     """PSI per feature and week for the ``weeks_back`` weeks up to ``week``: week_start,
-    feature, feature_type, psi, n_current, flag (from ``metrics.drift_psi``)."""
+    feature, feature_type, psi, n_current, flag (from ``metrics.drift_psi``), of ``system``
+    (None: every system's, features labelled ``system · feature``)."""
     columns = ["week_start", "feature", "feature_type", "psi", "n_current", "flag"]
     if not has_table(con, "metrics", "drift_psi"):
         return pd.DataFrame(columns=columns)
     start = week - dt.timedelta(days=7 * (weeks_back - 1))
     frame = queries.run(con, "review_drift_psi", {"start": start, "week": week})
+    frame = _of_system(frame, system).drop(columns=["flag"]).rename(columns={"flag_text": "flag"})
+    if system is None and "system" in frame.columns:
+        frame["feature"] = [
+            f"{s}{SEPARATOR}{f}" for s, f in zip(frame["system"], frame["feature"], strict=True)
+        ]
     frame["week_start"] = [as_date(w) for w in frame["week_start"]]
     return frame[columns]
 
 
-def drift_cell(con: duckdb.DuckDBPyConnection, feature: str, week: dt.date) -> dict[str, Any]:
-    """The drift statistics of one feature and week, with its reference window, or {}."""
+def drift_cell(
+    con: duckdb.DuckDBPyConnection, feature: str, week: dt.date, system: str | None = None
+) -> dict[str, Any]:
+    """The drift statistics of one feature (of ``system``) and week, with its reference
+    window, or {}."""
+    system, feature = split_feature(feature, system)
     for kind in ("numeric", "categorical"):
         if not has_table(con, "metrics", f"drift_{kind}"):
             continue
         frame = queries.run(con, f"review_drift_{kind}_cell", {"feature": feature, "week": week})
+        frame = _of_system(frame, system)
         if len(frame):
             row = frame.iloc[0].to_dict()
             row["feature_type"] = kind
@@ -82,7 +118,11 @@ def drift_stats_text(cell: dict[str, Any]) -> str:
 
 
 def distributions(
-    con: duckdb.DuckDBPyConnection, feature: str, week: dt.date, top: int = 12
+    con: duckdb.DuckDBPyConnection,
+    feature: str,
+    week: dt.date,
+    top: int = 12,
+    system: str | None = None,
 ) -> pd.DataFrame:
     """Reference vs current distribution of one feature, read from ``staging.ai_features``.
 
@@ -92,7 +132,8 @@ def distributions(
     bin_order, sample ('reference' / 'current'), rows, share. Empty when the week has no
     reference window.
     """
-    cell = drift_cell(con, feature, week)
+    cell = drift_cell(con, feature, week, system)
+    feature = split_feature(feature, system)[1]
     if not cell or cell.get("reference_start") is None:
         return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
     params = {

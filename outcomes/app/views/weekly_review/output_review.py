@@ -16,6 +16,7 @@ from outcomes.store.state_verdicts import OutputVerdict
 QUERIES = ("review_output_sample",)
 SAMPLE_COLUMNS = [
     "event_id",
+    "system",
     "prediction",
     "confidence",
     "model_version",
@@ -28,15 +29,23 @@ SAMPLE_COLUMNS = [
 
 
 def output_sample(
-    con: duckdb.DuckDBPyConnection, week: dt.date, n: int = 20, seed: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    week: dt.date,
+    n: int = 20,
+    seed: str | None = None,
+    system: str | None = None,
 ) -> pd.DataFrame:
     """A reproducible sample of ``n`` AI outputs of the week: events ordered by
     ``md5(seed || ':' || event_id)`` (seed defaults to the week, ISO text), so the same week
     always gives the same sample, on any machine, and a new event only enters the sample if
-    it hashes before the others. Columns: event_id, occurred_at, model_version, segment,
-    action_tier, prediction, confidence, inputs (its features as ``name=value`` text)."""
+    it hashes before the others. ``system``: that AI system's events only (the same order,
+    so a system's sample is reproducible too). Columns: event_id, occurred_at, system,
+    model_version, segment, action_tier, prediction, confidence, inputs (its features as
+    ``name=value`` text)."""
     seed = week.isoformat() if seed is None else seed
-    return queries.run(con, "review_output_sample", {"week": week, "seed": seed, "n": n})
+    return queries.run(
+        con, "review_output_sample", {"week": week, "seed": seed, "n": n, "system": system}
+    )
 
 
 def verdict_summary(sample: pd.DataFrame, verdicts: Iterable[OutputVerdict]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from outcomes.app import queries
 from outcomes.app.charts import sparkline_points
 from outcomes.app.views.metric_definitions import metric_catalog
 from outcomes.app.views.snapshot_cells import as_date, dims
+from outcomes.app.views.systems import for_system
 from outcomes.app.views.weekly_review.alerts import LEVEL_RANK, alerts, grade
 from outcomes.core.formats import format_change, format_value
 
@@ -92,15 +93,18 @@ def _headline(values: pd.DataFrame, direction: str) -> tuple[pd.DataFrame, str]:
     return worst[["week_start", "value", "flag"]], "worst " + "/".join(keys or ["dimension"])
 
 
-def scorecard(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFrame:
+def scorecard(
+    con: duckdb.DuckDBPyConnection, week: dt.date, system: str | None = None
+) -> pd.DataFrame:
     """Every metric for ``week``: kind, metric, title, unit, value, previous, change,
     change_pct, status, owner, flag, spark (the last 8 weekly values, oldest first, None
     where a week has no value), basis ('all' or 'worst <dimension>'), dimension_alerts
     (warn/alert rows on single dimensions that week), value_text, change_text,
-    build_status, error. Sorted by kind (:data:`KIND_ORDER`) then title."""
+    build_status, error. Sorted by kind (:data:`KIND_ORDER`) then title. Of the company, or
+    of ``system`` (:func:`outcomes.app.views.systems.for_system`)."""
     catalog = metric_catalog(con)
-    window = _window_values(con, week)
-    week_alerts = alerts(con)
+    window = for_system(_window_values(con, week), system)
+    week_alerts = for_system(alerts(con), system)
     if len(week_alerts):
         week_alerts = week_alerts[week_alerts["week_start"] == week]
     spark_weeks = [week - dt.timedelta(days=7 * i) for i in range(SPARK_WEEKS - 1, -1, -1)]
@@ -228,11 +232,15 @@ def trend_choices(card: pd.DataFrame) -> dict[str, str]:
 
 
 def metric_trend(
-    con: duckdb.DuckDBPyConnection, metric: str, until: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    metric: str,
+    until: dt.date | None = None,
+    system: str | None = None,
 ) -> pd.DataFrame:
     """Headline weekly series of one metric (total row, else worst dimension), up to
-    ``until``: week_start, value, flag."""
+    ``until``, of the company or of ``system``: week_start, value, flag."""
     frame = queries.run(con, "review_metric_trend", {"metric": metric, "until": until})
+    frame = for_system(frame.assign(metric=metric), system)
     frame["week_start"] = [as_date(w) for w in frame["week_start"]]
     catalog = metric_catalog(con)
     row = catalog[catalog["name"] == metric]

@@ -93,14 +93,19 @@ def _worse(direction: object, value: object, previous: object) -> bool:
     return float(value) > float(previous)
 
 
-def triage(con: duckdb.DuckDBPyConnection, week: dt.date) -> pd.DataFrame:
+def triage(
+    con: duckdb.DuckDBPyConnection, week: dt.date, system: str | None = None
+) -> pd.DataFrame:
     """The alerts of ``week`` and of the week before, one row a series: :data:`TRIAGE_COLUMNS`.
 
     ``group`` is new (alerting this week, not the week before), ongoing (both) or resolved
     (the week before only); ``weeks_ongoing`` counts the weeks in a row up to ``week`` (0 for
     resolved), ``since`` is the first of them; ``worsened`` is an ongoing alert whose level
-    rose or whose value moved further the wrong way."""
+    rose or whose value moved further the wrong way. ``system``: only the alerts whose
+    dimensions name that AI system (their keys unchanged)."""
     frame = alerts(con)
+    if system is not None and len(frame):
+        frame = frame[[dims(d).get("system") == system for d in frame["dimensions"]]]
     if frame.empty:
         return pd.DataFrame(columns=TRIAGE_COLUMNS)
     previous_week = week - dt.timedelta(days=7)
