@@ -29,6 +29,7 @@ STAGING_ORDER = (
     "cost_weeks",
     "incidents",
     "assumptions",
+    "systems",
     "weeks",
 )
 

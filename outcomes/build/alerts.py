@@ -126,10 +126,12 @@ def run_checks(settings: Settings, week: dt.date | None = None, actor: str = "cl
     return report
 
 
+# system: the AI system of the row (dimensions' system; null for a company row)
 ALERT_COLUMNS = [
     "metric",
     "week_start",
     "dimensions",
+    "system",
     "level",
     "value",
     "observed",
@@ -149,7 +151,7 @@ def write_alerts(con: duckdb.DuckDBPyConnection, registry: object) -> int:
     alerts = evaluate_thresholds(con, thresholds_frame(definitions))
     con.execute(
         "create or replace table main.alerts (metric varchar, week_start date, dimensions varchar, "
-        "level varchar, value double, observed double, threshold double, mode varchar, "
+        "system varchar, level varchar, value double, observed double, threshold double, mode varchar, "
         "direction varchar, owner varchar, flag varchar, previous_value double, trailing_mean double)"
     )
     if len(alerts):

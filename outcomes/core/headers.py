@@ -104,8 +104,9 @@ class Thresholds(BaseModel):
     warn: float | None = None
     alert: float | None = None
     mode: ThresholdMode = ThresholdMode.absolute
-    # total: only the all-dimensions row is checked (a segment's noise does not page anyone);
-    # each: every dimension row is checked (drift: each feature is its own signal)
+    # total: only the totals are checked, the company's (all dimensions null) and each AI
+    # system's (only system set): a segment's noise does not page anyone; each: every
+    # dimension row is checked (drift: each feature of each system is its own signal)
     scope: Literal["total", "each"] = "total"
 
     @model_validator(mode="after")

@@ -12,6 +12,11 @@ means the size of the value (or of the change) at or above. Modes:
 Rows flagged ``insufficient`` never alert; ``partial`` weeks are not evaluated; ``provisional``
 rows are evaluated and keep their flag, so a reader knows the figure may still move.
 
+Scope ``total`` checks the totals: the company's row (dimensions ``{}``) and each AI system's
+(dimensions ``{"system": "x"}``); ``each`` checks every row. Every series is its own (metric,
+dimensions): a system's change is measured against that system's previous weeks. An alert
+carries its ``system`` (null for the company's), so alerts can be counted per system.
+
 >>> import duckdb, pandas as pd
 >>> con = duckdb.connect()
 >>> _ = con.execute("create table metric_values as select * from (values "
@@ -73,7 +78,11 @@ observed as (
     inner join thresholds as t
         on t.metric = s.metric
     where coalesce(s.flag, '') not in ('insufficient', 'partial')
-        and (coalesce(t.scope, 'total') = 'each' or s.dimensions = '{{}}')
+        and (
+            coalesce(t.scope, 'total') = 'each'
+            or s.dimensions = '{{}}'
+            or json_keys(s.dimensions::json) = ['system']
+        )
 ),
 
 graded as (
@@ -99,6 +108,7 @@ select
     metric,
     week_start,
     dimensions,
+    dimensions::json ->> 'system' as system,
     level,
     value,
     observed,

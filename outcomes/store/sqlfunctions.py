@@ -11,16 +11,17 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   (``staging.weeks.is_partial``), else null.
 - ``coverage_flag(week, coverage)``: ``'partial'`` as above, else ``'provisional'`` when
   ``coverage`` is below ``setting('label_coverage_floor')``, else null.
-- ``weekly_quantile(rows, q)`` (table): of the rows of CTE ``rows`` (``week_start``, ``dims``,
-  ``x``), per week and ``dims`` plus a total per week: ``value`` = ``quantile_cont(x, q)``,
-  ``n`` = rows, ``flag``.
+- ``weekly_quantile(rows, q)`` (table): of the rows of CTE ``rows`` (``week_start``,
+  ``system``, ``dims``, ``x``), per week at four levels (system and ``dims``; system total;
+  ``dims`` over all systems; company total): ``value`` = ``quantile_cont(x, q)``, ``n`` =
+  rows, ``flag``.
 - ``weekly_mean(rows)`` (table): the same grouping; ``value`` = sum(x) / rows, ``numerator`` =
   sum(x), ``denominator`` = rows, ``flag``.
 - ``feedback_ratio(rows)`` (table): the same grouping of rows with booleans ``labelled`` and
   ``hit``; ``value`` = hits / labelled, ``numerator``, ``denominator``, ``coverage`` =
   labelled / rows, ``flag`` (coverage_flag); groups without a labelled row are left out.
-- ``drift_tests(feature_weeks)`` (table): one drift test per row (feature, week_start,
-  n_current) of CTE ``feature_weeks``: ``test_id``, ``window_id`` (its reference window),
+- ``drift_tests(feature_weeks)`` (table): one drift test per row (system, feature,
+  week_start, n_current) of CTE ``feature_weeks``: ``test_id``, ``window_id`` (its reference window),
   ``first_week``, ``reference_start``, ``reference_end``.
 - ``drift_reference_weeks(tests)`` (table): the weeks of each reference window of the tests
   (``setting('drift.reference_mode')`` fixed or trailing, ``drift.reference_weeks`` weeks).
@@ -42,8 +43,10 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   ``week``, else the company-wide one, else null; ``assumption_for_low`` / ``_high``: the low /
   high end of the range of that same version.
 
-Grouping-set macros take rows with ``dims``, a struct of the metric's dimension columns
-(``{'segment': segment}``); their total row has ``dims`` null.
+Grouping-set macros take rows with ``system`` (the AI system) and ``dims``, a non-null struct
+of the metric's other dimension columns (``{'segment': segment}``); a system's total row has
+``dims`` null, a row over all systems ``system`` null (the company total both); rows whose
+``system`` is null count in the rows over all systems only.
 
 Python functions (registered per connection, not stored): ``ks_pvalue(d, n, m)`` (two-sided
 asymptotic Kolmogorov-Smirnov, as ``scipy.stats.ks_2samp(method="asymp")``) and

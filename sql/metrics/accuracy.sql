@@ -8,22 +8,23 @@ description: >
   label coverage (labelled / all events of the same week, model version and segment) is below
   setting('label_coverage_floor') is flagged provisional; the unfinished current week is
   flagged partial (partial wins over provisional). Weeks with no labelled event have no row.
-grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: ratio
 direction: higher_is_better
 owner: ml-platform@example.com
-dimensions: [model_version, segment]
+dimensions: [system, model_version, segment]
 thresholds: {warn: 0.8, alert: 0.76}
 tests:
   - not_null(value)
-  - unique(week_start, model_version, segment)
+  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */
 with events as (
     select
         e.week_start,
+        e.system,
         {'model_version': e.model_version, 'segment': e.segment} as dims,
         f.correct is not null as labelled,
         f.correct as hit
@@ -34,6 +35,7 @@ with events as (
 
 select
     week_start,
+    system,
     dims.model_version as model_version,
     dims.segment as segment,
     value,

@@ -9,22 +9,23 @@ description: >
   not null. Not additive: a month's ECE must be recomputed from events, not rolled up. Flagged
   provisional when label coverage is below setting('label_coverage_floor'), partial in the
   unfinished current week.
-grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: score
 direction: lower_is_better
 owner: ml-platform@example.com
-dimensions: [model_version, segment]
+dimensions: [system, model_version, segment]
 thresholds: {warn: 0.18, alert: 0.25}
 tests:
   - not_null(value)
-  - unique(week_start, model_version, segment)
+  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */
 with events as (
     select
         e.week_start,
+        e.system,
         e.model_version,
         e.segment,
         e.confidence,
@@ -38,17 +39,25 @@ with events as (
 coverage as (
     select
         week_start,
+        system,
         model_version,
         segment,
         count(*) as events,
         count(correct) as labelled
     from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
+    group by grouping sets (
+        (week_start, system, model_version, segment),
+        (week_start, system),
+        (week_start, model_version, segment),
+        (week_start)
+    )
+    having grouping(system) = 1 or system is not null
 ),
 
 bins as (
     select
         week_start,
+        system,
         model_version,
         segment,
         bin,
@@ -57,24 +66,32 @@ bins as (
         sum(confidence) as bin_confidence
     from events
     where correct is not null
-    group by grouping sets ((week_start, model_version, segment, bin), (week_start, bin))
+    group by grouping sets (
+        (week_start, system, model_version, segment, bin),
+        (week_start, system, bin),
+        (week_start, model_version, segment, bin),
+        (week_start, bin)
+    )
+    having grouping(system) = 1 or system is not null
 ),
 
 ece as (
     -- |correct - sum(confidence)| / n per bin = (n_b / n) * |acc_b - conf_b|
     select
         week_start,
+        system,
         model_version,
         segment,
         sum(abs(bin_correct - bin_confidence)) / sum(bin_events) as value,
         sum(bin_events) as labelled,
         count(*) as bins_used
     from bins
-    group by week_start, model_version, segment
+    group by week_start, system, model_version, segment
 )
 
 select
     e.week_start,
+    e.system,
     e.model_version,
     e.segment,
     e.value,
@@ -85,5 +102,6 @@ select
 from ece as e
 inner join coverage as c
     on c.week_start = e.week_start
+    and c.system is not distinct from e.system
     and c.model_version is not distinct from e.model_version
     and c.segment is not distinct from e.segment

@@ -4,39 +4,47 @@ title: Inference cost per AI-assisted work item
 description: >
   Inference spend of the reporting week (sum of cost_usd of the week's AI events) divided by
   the AI-assisted work items closed in that week: numerator = cost in USD, denominator =
-  AI-assisted items closed. Weeks with no AI-assisted item closed have no row. The
-  unfinished current week is flagged partial.
-grain: One row per reporting week with AI events and at least one AI-assisted item closed.
+  AI-assisted items closed. Per AI system: its events' cost over the items it assisted;
+  company row (system null): all events' cost over all AI-assisted items (those without a
+  system included). Numerators and denominators of the systems add up to the company's
+  when every assisted item has a system. Weeks with no AI-assisted item closed have no row.
+  The unfinished current week is flagged partial.
+grain: One row per reporting week and system with AI events and at least one item it assisted closed, plus one company row per such week (system null).
 kind: cost
 unit: usd
 direction: lower_is_better
 owner: finops@example.com
+dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start)
+  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with weekly_cost as (
     select
         week_start,
+        system,
         sum(cost_usd) as cost_usd
     from staging.ai_events
-    group by week_start
+    group by grouping sets ((week_start, system), (week_start))
 ),
 
 assisted_items as (
     select
         closed_week as week_start,
+        system,
         count(*) as items
     from staging.work_items
     where ai_assisted
         and closed_at is not null
-    group by closed_week
+    group by grouping sets ((closed_week, system), (closed_week))
+    having grouping(system) = 1 or system is not null
 )
 
 select
     c.week_start,
+    c.system,
     c.cost_usd::double / i.items as value,
     c.cost_usd::double as numerator,
     i.items::double as denominator,
@@ -44,3 +52,4 @@ select
 from weekly_cost as c
 inner join assisted_items as i
     on i.week_start = c.week_start
+    and i.system is not distinct from c.system

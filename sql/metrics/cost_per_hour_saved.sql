@@ -4,22 +4,25 @@ title: Inference cost per hour saved
 description: >
   Inference spend of the reporting week (metrics.inference_cost, all model versions) divided
   by the hours saved that week (metrics.hours_saved): numerator = cost in USD, denominator =
-  hours saved. Weeks with no hours saved, or a net loss (hours saved <= 0), have no row: the
-  ratio means nothing there. Flagged partial when either input is.
-grain: One row per reporting week with positive hours saved.
+  hours saved; per AI system (its events' cost over its hours saved) and for the company
+  (system null). Weeks with no hours saved, or a net loss (hours saved <= 0), have no row:
+  the ratio means nothing there. Flagged partial when either input is.
+grain: One row per reporting week and system with positive hours saved, plus one company row per week with positive hours saved (system null).
 kind: cost
 unit: usd
 direction: lower_is_better
 owner: finops@example.com
+dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start)
+  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with weekly_cost as (
     select
         week_start,
+        system,
         value as cost_usd,
         flag
     from metrics.inference_cost
@@ -29,6 +32,7 @@ with weekly_cost as (
 saved as (
     select
         week_start,
+        system,
         value as hours,
         flag
     from metrics.hours_saved
@@ -37,6 +41,7 @@ saved as (
 
 select
     c.week_start,
+    c.system,
     c.cost_usd / s.hours as value,
     c.cost_usd as numerator,
     s.hours as denominator,
@@ -44,3 +49,4 @@ select
 from weekly_cost as c
 inner join saved as s
     on s.week_start = c.week_start
+    and s.system is not distinct from c.system

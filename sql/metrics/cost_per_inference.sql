@@ -5,22 +5,23 @@ description: >
   Mean inference cost in USD per AI event of the reporting week: numerator = sum of cost_usd
   (summed as DECIMAL, then DOUBLE), denominator = events, so a roll-up is
   sum(numerator) / sum(denominator). The unfinished current week is flagged partial.
-grain: One row per reporting week and model version, plus one total row per week (model_version null = all).
+grain: One row per reporting week, system and model version; one total row per week and system (model_version null); one row per week and model version over all systems (system null); and one company total row per week (all null).
 kind: cost
 unit: usd
 direction: lower_is_better
 owner: finops@example.com
-dimensions: [model_version]
+dimensions: [system, model_version]
 thresholds: {warn: 0.2, alert: 0.5, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start, model_version)
+  - unique(week_start, system, model_version)
   - range(value, 0, null)
 tags: [week_local]
 --- */
 with events as (
     select
         week_start,
+        system,
         {'model_version': model_version} as dims,
         cost_usd as x
     from staging.ai_events
@@ -28,6 +29,7 @@ with events as (
 
 select
     week_start,
+    system,
     dims.model_version as model_version,
     value,
     numerator,

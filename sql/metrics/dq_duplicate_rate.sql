@@ -8,6 +8,9 @@ description: >
   (identical row loaded before), among any of the row's failures. numerator = duplicate
   rows, denominator = rows in. Weeks without loads have no row. The unfinished current week
   is flagged partial.
+  Load-level, not per AI system: a rejected row's system is part of what failed
+  validation, so it is not trusted to attribute the row (per-system data quality:
+  dq_freshness_hours, dq_late_labels, dq_volume_vs_trailing).
 grain: One row per reporting week (of the load) and source table, plus one total row per week (source null = all tables).
 kind: quality
 unit: ratio

@@ -9,6 +9,9 @@ description: >
   source's total; the total row (source and rule null) exists for every week of the reporting
   calendar and every load week, 0 when nothing was rejected. The unfinished current week is
   flagged partial.
+  Load-level, not per AI system: a rejected row's system is part of what failed
+  validation, so it is not trusted to attribute the row (per-system data quality:
+  dq_freshness_hours, dq_late_labels, dq_volume_vs_trailing).
 grain: One row per reporting week, source table and rule with rejections, one per week and source (rule null), and one total row per week (source and rule null).
 kind: quality
 unit: count

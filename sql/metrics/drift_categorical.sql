@@ -2,14 +2,15 @@
 name: drift_categorical
 title: Categorical feature drift (all statistics)
 description: >
-  Every categorical feature (staging.ai_features rows with a value_cat), every reporting
-  week with at least one value, compared with a reference window. Computed once here; the
+  Every categorical feature of every AI system (staging.ai_features rows with a value_cat,
+  with their event's system), every reporting week with at least one value, compared with a
+  reference window of the same system. Per system only: no company row (see drift_numeric). Computed once here; the
   per-statistic metrics (drift_psi, drift_js_distance, drift_chi2_pvalue, drift_share) read
   this table and carry the thresholds.
 
   Reference: as drift_numeric. setting('drift.reference_mode') = 'fixed' takes the first
-  setting('drift.reference_weeks') complete calendar weeks starting at the feature's first
-  week; 'trailing' takes the reference_weeks calendar weeks just before the week tested.
+  setting('drift.reference_weeks') complete calendar weeks starting at the first week of
+  the system's feature; 'trailing' takes the reference_weeks calendar weeks just before the week tested.
 
   Categories: every category seen in the reference or in the current week. A category unseen
   in the reference counts, it is not dropped: its reference share is 0, clipped to epsilon
@@ -28,15 +29,15 @@ description: >
   flag: 'insufficient' when n_reference or n_current is below setting('drift.min_rows')
   (statistics still shown when both are above 0, never alerted); 'partial' for the
   unfinished current week.
-grain: One row per reporting week and categorical feature that has a value in that week.
+grain: One row per reporting week, system and categorical feature that has a value in that week (no company row).
 kind: drift
 unit: score
 direction: lower_is_better
 owner: ml-platform@example.com
-dimensions: [feature]
+dimensions: [system, feature]
 tests:
-  - not_null(week_start, feature, n_current, n_reference)
-  - unique(week_start, feature)
+  - not_null(week_start, system, feature, n_current, n_reference)
+  - unique(week_start, system, feature)
   - range(psi, 0, null)
   - range(js_distance, 0, 0.8326)
   - range(chi2_pvalue, 0, 1)
@@ -45,22 +46,24 @@ tags: [drift_reference]
 --- */
 with week_categories as materialized (
     select
+        system,
         feature,
         week_start,
         value_cat as category,
         count(*) as cnt
     from staging.ai_features
     where value_cat is not null
-    group by feature, week_start, value_cat
+    group by system, feature, week_start, value_cat
 ),
 
 feature_weeks as (
     select
+        system,
         feature,
         week_start,
         sum(cnt)::bigint as n_current
     from week_categories
-    group by feature, week_start
+    group by system, feature, week_start
 ),
 
 tests as materialized (
@@ -78,7 +81,8 @@ reference_counts as materialized (
         sum(c.cnt)::bigint as cnt
     from reference_windows as r
     inner join week_categories as c
-        on c.feature = r.feature
+        on c.system = r.system
+        and c.feature = r.feature
         and c.week_start = r.reference_week
     group by r.window_id, c.category
 ),
@@ -95,6 +99,7 @@ tested as materialized (
     select
         t.test_id,
         t.window_id,
+        t.system,
         t.feature,
         t.week_start,
         t.n_current,
@@ -113,7 +118,8 @@ current_counts as (
         c.cnt
     from week_categories as c
     inner join tested as t
-        on t.feature = c.feature
+        on t.system = c.system
+        and t.feature = c.feature
         and t.week_start = c.week_start
 ),
 
@@ -170,6 +176,7 @@ statistics as (
 
 select
     t.week_start,
+    t.system,
     t.feature,
     s.psi as value,
     t.n_reference::double as n_reference,

@@ -2,14 +2,17 @@
 name: drift_numeric
 title: Numeric feature drift (all statistics)
 description: >
-  Every numeric feature (staging.ai_features rows with a finite value_num), every reporting
-  week with at least one value, compared with a reference window. Computed once here; the
+  Every numeric feature of every AI system (staging.ai_features rows with a finite
+  value_num, with their event's system), every reporting week with at least one value,
+  compared with a reference window of the same system. Per system only: there is no company
+  row, a distribution pooled over systems means nothing (a feature of two systems with the
+  same name is two features). Computed once here; the
   per-statistic metrics (drift_psi, drift_js_distance, drift_ks_pvalue, drift_wasserstein,
   drift_share) read this table and carry the thresholds.
 
   Reference: setting('drift.reference_mode') = 'fixed' takes the first
   setting('drift.reference_weeks') complete (not partial) calendar weeks starting at the
-  feature's first week, the same for every week (those weeks are reported too, against a
+  first week of the system's feature (its first week of that system's data), the same for every week (those weeks are reported too, against a
   reference that contains them); 'trailing' takes the reference_weeks calendar weeks just
   before the week tested (a week without earlier data has n_reference = 0).
 
@@ -31,15 +34,15 @@ description: >
   flag: 'insufficient' when n_reference or n_current is below setting('drift.min_rows')
   (statistics still shown when both are above 0, never alerted); 'partial' for the
   unfinished current week.
-grain: One row per reporting week and numeric feature that has a value in that week.
+grain: One row per reporting week, system and numeric feature that has a value in that week (no company row).
 kind: drift
 unit: score
 direction: lower_is_better
 owner: ml-platform@example.com
-dimensions: [feature]
+dimensions: [system, feature]
 tests:
-  - not_null(week_start, feature, n_current, n_reference)
-  - unique(week_start, feature)
+  - not_null(week_start, system, feature, n_current, n_reference)
+  - unique(week_start, system, feature)
   - range(psi, 0, null)
   - range(js_distance, 0, 0.8326)
   - range(ks_statistic, 0, 1)
@@ -54,6 +57,7 @@ tags: [drift_reference]
 -- at it (values <= it) and the next larger value of the week
 with week_counts as (
     select
+        system,
         feature,
         week_start,
         value_num as value,
@@ -61,30 +65,32 @@ with week_counts as (
     from staging.ai_features
     where value_num is not null
         and isfinite(value_num)
-    group by feature, week_start, value_num
+    group by system, feature, week_start, value_num
 ),
 
 week_points as materialized (
     select
+        system,
         feature,
         week_start,
         value,
         cnt,
         sum(cnt) over (
-            partition by feature, week_start order by value
+            partition by system, feature, week_start order by value
             rows between unbounded preceding and current row
         )::bigint as cum_le,
-        lead(value) over (partition by feature, week_start order by value) as next_value
+        lead(value) over (partition by system, feature, week_start order by value) as next_value
     from week_counts
 ),
 
 feature_weeks as (
     select
+        system,
         feature,
         week_start,
         sum(cnt)::bigint as n_current
     from week_points
-    group by feature, week_start
+    group by system, feature, week_start
 ),
 
 tests as materialized (
@@ -102,7 +108,8 @@ reference_points as materialized (
         sum(p.cnt)::bigint as cnt
     from reference_windows as r
     inner join week_points as p
-        on p.feature = r.feature
+        on p.system = r.system
+        and p.feature = r.feature
         and p.week_start = r.reference_week
     group by r.window_id, p.value
 ),
@@ -270,6 +277,7 @@ tested as materialized (
     select
         t.test_id,
         t.window_id,
+        t.system,
         t.feature,
         t.week_start,
         t.n_current,
@@ -294,7 +302,8 @@ current_points as (
         p.next_value
     from week_points as p
     inner join tested as t
-        on t.feature = p.feature
+        on t.system = p.system
+        and t.feature = p.feature
         and t.week_start = p.week_start
     where t.n_reference > 0
 ),
@@ -458,6 +467,7 @@ divergences as (
 
 select
     t.week_start,
+    t.system,
     t.feature,
     d.psi as value,
     t.n_reference::double as n_reference,

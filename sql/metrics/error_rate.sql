@@ -7,16 +7,16 @@ description: >
   numerator = labelled events with correct = false, denominator = labelled events. Flagged
   provisional when label coverage of the row is below setting('label_coverage_floor'), partial
   in the unfinished current week.
-grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: ratio
 direction: lower_is_better
 owner: ml-platform@example.com
-dimensions: [model_version, segment]
+dimensions: [system, model_version, segment]
 thresholds: {warn: 0.2, alert: 0.24}
 tests:
   - not_null(value)
-  - unique(week_start, model_version, segment)
+  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */
@@ -24,6 +24,7 @@ with events as (
     select
         e.event_id,
         e.week_start,
+        e.system,
         e.model_version,
         e.segment,
         f.correct
@@ -35,17 +36,25 @@ with events as (
 counted as (
     select
         week_start,
+        system,
         model_version,
         segment,
         count(*) as events,
         count(correct) as labelled,
         count_if(not correct) as wrong_events
     from events
-    group by grouping sets ((week_start, model_version, segment), (week_start))
+    group by grouping sets (
+        (week_start, system, model_version, segment),
+        (week_start, system),
+        (week_start, model_version, segment),
+        (week_start)
+    )
+    having grouping(system) = 1 or system is not null
 )
 
 select
     c.week_start,
+    c.system,
     c.model_version,
     c.segment,
     c.wrong_events::double / c.labelled as value,

@@ -5,21 +5,22 @@ description: >
   Number of AI events in the reporting week they occurred in, by action tier (suggest: a
   read-only suggestion, approve: a human approves the action, auto: executed automatically).
   The unfinished current week is flagged partial.
-grain: One row per reporting week and action tier, plus one total row per week (action_tier null = all).
+grain: One row per reporting week, system and action tier; one total row per week and system (action_tier null); one row per week and action tier over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: count
 direction: higher_is_better
 owner: ml-platform@example.com
-dimensions: [action_tier]
+dimensions: [system, action_tier]
 thresholds: {warn: 0.3, alert: 0.5, mode: vs_trailing_mean}
 tests:
   - not_null(value)
-  - unique(week_start, action_tier)
+  - unique(week_start, system, action_tier)
 tags: [week_local]
 --- */
 with events as (
     select
         week_start,
+        system,
         action_tier
     from staging.ai_events
 ),
@@ -27,14 +28,22 @@ with events as (
 counted as (
     select
         week_start,
+        system,
         action_tier,
         count(*) as events
     from events
-    group by grouping sets ((week_start, action_tier), (week_start))
+    group by grouping sets (
+        (week_start, system, action_tier),
+        (week_start, system),
+        (week_start, action_tier),
+        (week_start)
+    )
+    having grouping(system) = 1 or system is not null
 )
 
 select
     c.week_start,
+    c.system,
     c.action_tier,
     c.events::double as value,
     case when w.is_partial then 'partial' end as flag

@@ -6,20 +6,21 @@ description: >
   time, by whether the item was AI-assisted (null = all items). numerator = total handle
   minutes, denominator = items, so a roll-up is sum(numerator) / sum(denominator). The
   unfinished current week is flagged partial.
-grain: One row per reporting week and ai_assisted value, plus one total row per week (ai_assisted null = all items).
+grain: One row per reporting week, system and ai_assisted value; one total row per week and system (ai_assisted null); one row per week and ai_assisted value over all systems (system null, unassisted items included); and one company total row per week (all null = all items).
 kind: business
 unit: minutes
 direction: lower_is_better
 owner: support-ops@example.com
-dimensions: [ai_assisted]
+dimensions: [system, ai_assisted]
 tests:
   - not_null(value)
-  - unique(week_start, ai_assisted)
+  - unique(week_start, system, ai_assisted)
   - range(value, 0, null)
 --- */
 with closed_items as (
     select
         closed_week as week_start,
+        system,
         {'ai_assisted': ai_assisted} as dims,
         handle_minutes as x
     from staging.work_items
@@ -29,6 +30,7 @@ with closed_items as (
 
 select
     week_start,
+    system,
     dims.ai_assisted as ai_assisted,
     value,
     numerator,

@@ -7,16 +7,16 @@ description: >
   setting('label_coverage_floor') is flagged provisional (and so are the accuracy, error-rate
   and calibration rows of the same week and dimensions); the unfinished current week is
   flagged partial.
-grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: ratio
 direction: higher_is_better
 owner: ml-platform@example.com
-dimensions: [model_version, segment]
+dimensions: [system, model_version, segment]
 thresholds: {warn: 0.3, alert: 0.2}
 tests:
   - not_null(value)
-  - unique(week_start, model_version, segment)
+  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */
@@ -25,6 +25,7 @@ tags: [week_local]
 with events as (
     select
         e.week_start,
+        e.system,
         {'model_version': e.model_version, 'segment': e.segment} as dims,
         true as labelled,
         f.correct is not null as hit
@@ -35,6 +36,7 @@ with events as (
 
 select
     week_start,
+    system,
     dims.model_version as model_version,
     dims.segment as segment,
     value,

@@ -6,21 +6,22 @@ description: >
   the event occurred in, by DuckDB quantile_cont (linear interpolation between order
   statistics, as numpy's percentile method 'linear'). Not additive: a month's percentile must
   be recomputed from events. The unfinished current week is flagged partial.
-grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: ms
 direction: lower_is_better
 owner: ml-platform@example.com
-dimensions: [model_version, segment]
+dimensions: [system, model_version, segment]
 thresholds: {warn: 4000, alert: 6000}
 tests:
   - not_null(value)
-  - unique(week_start, model_version, segment)
+  - unique(week_start, system, model_version, segment)
 tags: [week_local]
 --- */
 with events as (
     select
         week_start,
+        system,
         {'model_version': model_version, 'segment': segment} as dims,
         latency_ms as x
     from staging.ai_events
@@ -28,6 +29,7 @@ with events as (
 
 select
     week_start,
+    system,
     dims.model_version as model_version,
     dims.segment as segment,
     value,

@@ -7,22 +7,23 @@ description: >
   = feedback rows with overridden = true, denominator = feedback rows. Flagged provisional
   when the share of events with feedback is below setting('label_coverage_floor'), partial in
   the unfinished current week. Weeks with no feedback have no row.
-grain: One row per reporting week, model version and segment, plus one total row per week (model_version and segment null = all).
+grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: ratio
 direction: lower_is_better
 owner: ml-platform@example.com
-dimensions: [model_version, segment]
+dimensions: [system, model_version, segment]
 thresholds: {warn: 0.2, alert: 0.3}
 tests:
   - not_null(value)
-  - unique(week_start, model_version, segment)
+  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */
 with events as (
     select
         e.week_start,
+        e.system,
         {'model_version': e.model_version, 'segment': e.segment} as dims,
         f.event_id is not null as labelled,
         f.overridden as hit
@@ -33,6 +34,7 @@ with events as (
 
 select
     week_start,
+    system,
     dims.model_version as model_version,
     dims.segment as segment,
     value,

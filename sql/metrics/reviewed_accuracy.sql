@@ -9,16 +9,19 @@ description: >
   Verdicts count in the week the event belongs to (the verdict's week_start).
   numerator = outputs judged correct, denominator = outputs judged. A week with fewer than
   10 judged outputs is flagged insufficient (too few to alert on); the unfinished current
-  week is flagged partial. Weeks with no verdict have no row.
-grain: One row per reporting week with at least one verdict.
+  week is flagged partial. Weeks with no verdict have no row. Per AI system (the system of
+  the event, from staging.ai_events) and for the company (system null: every verdict, also
+  one whose event is not in staging).
+grain: One row per reporting week and system with at least one verdict on its events, plus one company row per week with a verdict (system null).
 kind: model
 unit: ratio
 direction: higher_is_better
 owner: ml-platform@example.com
+dimensions: [system]
 thresholds: {warn: 0.85, alert: 0.8}
 tests:
   - not_null(value, numerator, denominator)
-  - unique(week_start)
+  - unique(week_start, system)
   - range(value, 0, 1)
   - accepted_values(flag, ['insufficient', 'partial'])
 --- */
@@ -37,15 +40,20 @@ with latest as (
 
 counted as (
     select
-        week_start,
-        count_if(verdict = 'correct') as correct_outputs,
+        l.week_start,
+        e.system,
+        count_if(l.verdict = 'correct') as correct_outputs,
         count(*) as judged_outputs
-    from latest
-    group by week_start
+    from latest as l
+    left join staging.ai_events as e
+        on e.event_id = l.event_id
+    group by grouping sets ((l.week_start, e.system), (l.week_start))
+    having grouping(e.system) = 1 or e.system is not null
 )
 
 select
     c.week_start,
+    c.system,
     c.correct_outputs::double / c.judged_outputs as value,
     c.correct_outputs::double as numerator,
     c.judged_outputs::double as denominator,

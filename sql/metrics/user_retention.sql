@@ -4,22 +4,32 @@ title: Week-over-week retention of AI users
 description: >
   Share of the users active (at least one AI event) in the previous reporting week who are
   active again in this week: numerator = users active in both weeks, denominator = users
-  active in the previous week. Weeks after a week with no active user have no row. The
-  unfinished current week is flagged partial.
-grain: One row per reporting week whose previous week had active users.
+  active in the previous week. Per AI system (active = an event of that system in both
+  weeks) and for the company (system null: an event of any system). Weeks after a week with
+  no active user have no row. The unfinished current week is flagged partial.
+grain: One row per reporting week and system whose previous week had active users of it, plus one company row per week (system null).
 kind: business
 unit: ratio
 direction: higher_is_better
 owner: support-ops@example.com
+dimensions: [system]
 thresholds: {warn: 0.7, alert: 0.5}
 tests:
   - not_null(value)
-  - unique(week_start)
+  - unique(week_start, system)
   - range(value, 0, 1)
 --- */
+-- system null: the company, where any system's event makes a user active
 with active_users as (
     select distinct
         week_start,
+        system,
+        user_id
+    from staging.ai_events
+    union all
+    select distinct
+        week_start,
+        null::varchar as system,
         user_id
     from staging.ai_events
 ),
@@ -27,6 +37,7 @@ with active_users as (
 previous_users as (
     select
         week_start + 7 as week_start,
+        system,
         user_id
     from active_users
 ),
@@ -34,17 +45,20 @@ previous_users as (
 counted as (
     select
         p.week_start,
+        p.system,
         count(*) as previous_active,
         count(a.user_id) as retained
     from previous_users as p
     left join active_users as a
         on a.week_start = p.week_start
+        and a.system is not distinct from p.system
         and a.user_id = p.user_id
-    group by p.week_start
+    group by p.week_start, p.system
 )
 
 select
     c.week_start,
+    c.system,
     c.retained::double / c.previous_active as value,
     c.retained::double as numerator,
     c.previous_active::double as denominator,

@@ -1,6 +1,6 @@
 /* ---
 name: ai_features
-description: Model input features in long form (newest version per event and feature), with the reporting week of their event (join staging.ai_events on event_id for the event's other columns). Features of events that were not accepted are left out here and counted by the data-quality metrics.
+description: Model input features in long form (newest version per event and feature), with the reporting week and AI system of their event (join staging.ai_events on event_id for the event's other columns). Features of events that were not accepted are left out here and counted by the data-quality metrics.
 grain: One row per event_id and feature.
 kind: staging
 tags: [key_local(event_id)]
@@ -44,6 +44,7 @@ select
     v.value_num,
     v.value_cat,
     e.week_start,
+    e.system,
     v._load_id as load_id
 from versions as v
 inner join staging.ai_events as e

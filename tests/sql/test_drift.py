@@ -5,7 +5,9 @@ numpy / scipy (numpy decile PSI, scipy.stats.ks_2samp(method='asymp'),
 scipy.stats.chi2_contingency(correction=False), scipy.stats.wasserstein_distance / np.std,
 scipy.spatial.distance.jensenshannon) and must agree within 1e-9 (relative); the KS
 statistic must be identical. Nothing here is binned on purpose, so no looser bound is used.
-The golden test at the end works a tiny input out by hand.
+Two AI systems share the feature names but not their distributions nor their first week, so
+a reference pooled over systems, or taken from the other system, gives other figures than
+the per-system ones computed here. The golden test at the end works a tiny input out by hand.
 """
 
 from __future__ import annotations
@@ -45,43 +47,60 @@ THIN = (
 )
 
 
+# triage drifts from week SHIFT_FROM; billing starts a week later (so its fixed reference is
+# weeks 1..4, not 0..3), with other distributions, and never drifts against its own reference
+SYSTEMS = {
+    "triage": {"first": 0, "n": 400, "amount": 0.0, "shift": 0.8},
+    "billing": {"first": 1, "n": 400, "amount": 5.0, "shift": 0.0},
+}
+
+
 def _generate(seed: int = 20260105) -> tuple[list[dict], list[dict], pd.DataFrame]:
-    """Raw ai_events and ai_features rows, and the same features with their week (long form)."""
+    """Raw ai_events and ai_features rows, and the same features with their system and week
+    (long form)."""
     rng = np.random.default_rng(seed)
     events, features, long = [], [], []
-    for w, week in enumerate(WEEKS):
-        n = 60 if week == SMALL_WEEK else 200 if w == 8 else 400
-        drifted = w >= SHIFT_FROM
-        days = 3 if w == 8 else 7  # the partial week ends at as_of
-        offsets = rng.integers(0, days * 24 * 3600, size=n)
-        values = {
-            "amount": rng.normal(0.8 if drifted else 0.0, 1.0, n),
-            # few distinct values: ties inside and across weeks, duplicate decile edges
-            "ties": rng.choice(7, n, p=[0.3, 0.25, 0.15, 0.1, 0.1, 0.05, 0.05]).astype(float)
-            + (1.0 if drifted else 0.0) * (rng.random(n) < 0.3),
-            # far from 0 and skewed: exercises the integrals and the population std
-            "latency": 1000.0 + rng.lognormal(3.0, 0.9 if drifted else 0.6, n),
-            "constant": np.full(n, 1.0),
-            "late": rng.normal(5.0, 2.0, n),
-        }
-        channel_p = [0.4, 0.3, 0.2, 0.1] if drifted else [0.5, 0.3, 0.2, 0.0]  # "d" is new
-        cats = {
-            "channel": rng.choice(["a", "b", "c", "d"], n, p=channel_p),
-            "region": np.full(n, "eu"),
-        }
-        for i in range(n):
-            eid = f"w{w}e{i}"
-            ts = dt.datetime.combine(week, dt.time()) + dt.timedelta(seconds=int(offsets[i]))
-            events.append(event(eid, ts.isoformat(sep=" ")))
-            for name, vals in values.items():
-                if name == "late" and w < 2:
-                    continue  # this feature starts in week 2
-                features.append({"event_id": eid, "feature": name, "value_num": float(vals[i])})
-                long.append((name, week, float(vals[i]), None))
-            for name, vals in cats.items():
-                features.append({"event_id": eid, "feature": name, "value_cat": str(vals[i])})
-                long.append((name, week, None, str(vals[i])))
-    frame = pd.DataFrame(long, columns=["feature", "week_start", "value_num", "value_cat"])
+    for system, cfg in SYSTEMS.items():
+        for w, week in enumerate(WEEKS):
+            if w < cfg["first"]:
+                continue
+            n = 60 if week == SMALL_WEEK else cfg["n"] // 2 if w == 8 else cfg["n"]
+            drifted = w >= SHIFT_FROM and cfg["shift"] > 0
+            days = 3 if w == 8 else 7  # the partial week ends at as_of
+            offsets = rng.integers(0, days * 24 * 3600, size=n)
+            values = {
+                "amount": rng.normal(cfg["amount"] + (cfg["shift"] if drifted else 0.0), 1.0, n),
+                # few distinct values: ties inside and across weeks, duplicate decile edges
+                "ties": rng.choice(7, n, p=[0.3, 0.25, 0.15, 0.1, 0.1, 0.05, 0.05]).astype(float)
+                + (1.0 if drifted else 0.0) * (rng.random(n) < 0.3),
+                # far from 0 and skewed: exercises the integrals and the population std
+                "latency": 1000.0 + rng.lognormal(3.0, 0.9 if drifted else 0.6, n),
+                "constant": np.full(n, 1.0),
+                "late": rng.normal(5.0, 2.0, n),
+            }
+            if system == "triage":
+                channel_p = [0.4, 0.3, 0.2, 0.1] if drifted else [0.5, 0.3, 0.2, 0.0]  # "d" new
+            else:
+                channel_p = [0.1, 0.2, 0.3, 0.4]
+            cats = {
+                "channel": rng.choice(["a", "b", "c", "d"], n, p=channel_p),
+                "region": np.full(n, "eu"),
+            }
+            for i in range(n):
+                eid = f"{system}-w{w}e{i}"
+                ts = dt.datetime.combine(week, dt.time()) + dt.timedelta(seconds=int(offsets[i]))
+                events.append(event(eid, ts.isoformat(sep=" "), system=system))
+                for name, vals in values.items():
+                    if name == "late" and w < 2:
+                        continue  # this feature starts in week 2
+                    features.append({"event_id": eid, "feature": name, "value_num": float(vals[i])})
+                    long.append((system, name, week, float(vals[i]), None))
+                for name, vals in cats.items():
+                    features.append({"event_id": eid, "feature": name, "value_cat": str(vals[i])})
+                    long.append((system, name, week, None, str(vals[i])))
+    frame = pd.DataFrame(
+        long, columns=["system", "feature", "week_start", "value_num", "value_cat"]
+    )
     return events, features, frame
 
 
@@ -109,24 +128,31 @@ def trailing():
 
 
 def _table(con, name: str) -> pd.DataFrame:
-    frame = con.execute(f"select * from metrics.{name} order by feature, week_start").df()
+    frame = con.execute(f"select * from metrics.{name} order by system, feature, week_start").df()
     for column in ("week_start", "reference_start", "reference_end"):
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
 
 
-def _reference_weeks(feature: str, week: dt.date, mode: str) -> list[dt.date]:
-    """Fixed: the first 4 complete weeks from the feature's first week; trailing: 4 before."""
+def _of(system: str, feature: str) -> pd.DataFrame:
+    return LONG[(LONG.system == system) & (LONG.feature == feature)]
+
+
+def _reference_weeks(system: str, feature: str, week: dt.date, mode: str) -> list[dt.date]:
+    """Fixed: the first 4 complete weeks from the first week of the system's feature;
+    trailing: the 4 weeks before."""
     if mode == "fixed":
-        first = LONG.loc[LONG.feature == feature, "week_start"].min()
+        first = _of(system, feature)["week_start"].min()
         return [w for w in WEEKS[:-1] if w >= first][:4]
     return [week - dt.timedelta(days=7 * k) for k in range(1, 5)]
 
 
-def _samples(feature: str, week: dt.date, mode: str, column: str) -> tuple[np.ndarray, np.ndarray]:
-    rows_ = LONG[LONG.feature == feature]
-    ref = rows_.loc[rows_.week_start.isin(_reference_weeks(feature, week, mode)), column]
+def _samples(
+    system: str, feature: str, week: dt.date, mode: str, column: str
+) -> tuple[np.ndarray, np.ndarray]:
+    rows_ = _of(system, feature)
+    ref = rows_.loc[rows_.week_start.isin(_reference_weeks(system, feature, week, mode)), column]
     cur = rows_.loc[rows_.week_start == week, column]
     return ref.to_numpy(), cur.to_numpy()
 
@@ -189,12 +215,12 @@ def _compare(con, mode: str, table: str, features, column: str, reference) -> di
     """Compare every row; returns the worst relative error per statistic (for the report)."""
     got = _table(con, table)
     expected_keys = {
-        (f, w) for f in features for w in LONG.loc[LONG.feature == f, "week_start"].unique()
+        (s, f, w) for s in SYSTEMS for f in features for w in _of(s, f)["week_start"].unique()
     }
-    assert set(zip(got.feature, got.week_start, strict=True)) == expected_keys
+    assert set(zip(got.system, got.feature, got.week_start, strict=True)) == expected_keys
     worst: dict[str, float] = {}
     for row in got.itertuples():
-        ref, cur = _samples(row.feature, row.week_start, mode, column)
+        ref, cur = _samples(row.system, row.feature, row.week_start, mode, column)
         assert (row.n_reference, row.n_current) == (len(ref), len(cur))
         if len(ref) == 0:
             assert row.flag == "insufficient" and pd.isna(row.value) and pd.isna(row.psi)
@@ -203,7 +229,7 @@ def _compare(con, mode: str, table: str, features, column: str, reference) -> di
         assert row.value == row.psi
         for key, value in want.items():
             got_value = getattr(row, key)
-            what = f"{mode} {row.feature} {row.week_start} {key}"
+            what = f"{mode} {row.system} {row.feature} {row.week_start} {key}"
             if key in ("bins", "categories", "unseen_categories", "chi2_dof"):
                 assert got_value == value, what
                 continue
@@ -235,15 +261,37 @@ def test_fixed_reference_is_the_first_four_complete_weeks_of_each_feature(fixed)
     for table in HEAVY:
         got = _table(fixed, table)
         for row in got.itertuples():
-            weeks = _reference_weeks(row.feature, row.week_start, "fixed")
+            weeks = _reference_weeks(row.system, row.feature, row.week_start, "fixed")
             assert (row.reference_start, row.reference_end) == (weeks[0], weeks[-1])
-    late = _table(fixed, "drift_numeric").query("feature == 'late'")
+    late = _table(fixed, "drift_numeric").query("feature == 'late' and system == 'triage'")
     assert set(late.reference_start) == {WEEKS[2]} and set(late.reference_end) == {WEEKS[5]}
     assert set(late.n_reference) == {400 * 4}  # weeks 2..5; the small week 6 is not in it
 
 
+def test_fixed_reference_is_per_system(fixed):
+    # the same feature name in two systems: each against its own first weeks and rows
+    for table in HEAVY:
+        got = _table(fixed, table)
+        for system, cfg in SYSTEMS.items():
+            own = got[(got.system == system) & (got.feature != "late")]
+            first = WEEKS[cfg["first"]]
+            assert set(own.reference_start) == {first}, (table, system)
+            assert set(own.reference_end) == {first + dt.timedelta(days=21)}, (table, system)
+            assert set(own.n_reference) == {cfg["n"] * 4}, (table, system)
+    amount = _table(fixed, "drift_numeric").query("feature == 'amount'")
+    # billing's amount sits 5 standard deviations from triage's and never moves: against its
+    # own reference it is stable; against triage's (or a pooled one) every week would drift
+    billing = amount[(amount.system == "billing") & amount.flag.isna()]
+    assert len(billing) >= 5 and (billing.psi < 0.1).all() and (billing.ks_pvalue > 0.01).all()
+    assert not rows(fixed, "select 1 from metrics.drift_numeric where system is null")
+
+
 def test_trailing_reference_is_the_weeks_before(trailing, fixed):
-    got = _table(trailing, "drift_numeric").query("feature == 'amount'").set_index("week_start")
+    got = (
+        _table(trailing, "drift_numeric")
+        .query("feature == 'amount' and system == 'triage'")
+        .set_index("week_start")
+    )
     for w, week in enumerate(WEEKS):
         row = got.loc[week]
         assert row.reference_start == week - dt.timedelta(days=28)
@@ -254,12 +302,20 @@ def test_trailing_reference_is_the_weeks_before(trailing, fixed):
     first = got.loc[W0]
     assert first.n_reference == 0 and first.flag == "insufficient" and pd.isna(first.value)
     # a drifted week against partly drifted neighbours drifts less than against the fixed start
-    start = _table(fixed, "drift_numeric").query("feature == 'amount'").set_index("week_start")
+    start = (
+        _table(fixed, "drift_numeric")
+        .query("feature == 'amount' and system == 'triage'")
+        .set_index("week_start")
+    )
     assert got.loc[WEEKS[8]].psi < start.loc[WEEKS[8]].psi / 2
 
 
 def test_shifted_weeks_drift_and_stable_weeks_do_not(fixed):
-    got = _table(fixed, "drift_numeric").query("feature == 'amount'").set_index("week_start")
+    got = (
+        _table(fixed, "drift_numeric")
+        .query("feature == 'amount' and system == 'triage'")
+        .set_index("week_start")
+    )
     for w, week in enumerate(WEEKS):
         row = got.loc[week]
         if w >= SHIFT_FROM:
@@ -289,10 +345,14 @@ def test_min_rows_setting_moves_the_insufficient_line():
 
 
 def test_unseen_category_counts_and_is_not_dropped(fixed):
-    got = _table(fixed, "drift_categorical").query("feature == 'channel'").set_index("week_start")
+    got = (
+        _table(fixed, "drift_categorical")
+        .query("feature == 'channel' and system == 'triage'")
+        .set_index("week_start")
+    )
     for w, week in enumerate(WEEKS):
         row = got.loc[week]
-        ref, cur = _samples("channel", week, "fixed", "value_cat")
+        ref, cur = _samples("triage", "channel", week, "fixed", "value_cat")
         assert "d" not in set(ref)
         if w < SHIFT_FROM:
             assert (row.categories, row.unseen_categories, row.chi2_dof) == (3, 0, 2)
@@ -328,31 +388,35 @@ def test_single_category_and_constant_feature_edge_cases(fixed):
 @pytest.mark.parametrize("mode", ["fixed", "trailing"])
 def test_drift_share_counts_features_drifted_over_features_tested(mode, fixed, trailing):
     con = fixed if mode == "fixed" else trailing
-    expected: dict[dt.date, list[int]] = {}
-    for feature in NUMERIC + CATEGORICAL:
-        numeric = feature in NUMERIC
-        for week in LONG.loc[LONG.feature == feature, "week_start"].unique():
-            ref, cur = _samples(feature, week, mode, "value_num" if numeric else "value_cat")
-            if min(len(ref), len(cur)) < 100:
-                continue  # insufficient: not tested
-            want = numeric_reference(ref, cur) if numeric else categorical_reference(ref, cur)
-            p = want["ks_pvalue"] if numeric else want["chi2_pvalue"]
-            counts = expected.setdefault(week, [0, 0])
-            counts[0] += want["psi"] >= 0.25 or p < 0.05
-            counts[1] += 1
+    expected: dict[tuple[dt.date, str], list[int]] = {}
+    for system in SYSTEMS:
+        for feature in NUMERIC + CATEGORICAL:
+            numeric = feature in NUMERIC
+            column = "value_num" if numeric else "value_cat"
+            for week in _of(system, feature)["week_start"].unique():
+                ref, cur = _samples(system, feature, week, mode, column)
+                if min(len(ref), len(cur)) < Settings().drift.min_rows:
+                    continue  # insufficient: not tested
+                want = numeric_reference(ref, cur) if numeric else categorical_reference(ref, cur)
+                p = want["ks_pvalue"] if numeric else want["chi2_pvalue"]
+                counts = expected.setdefault((week, system), [0, 0])
+                counts[0] += want["psi"] >= 0.25 or p < 0.05
+                counts[1] += 1
     got = {
-        w: [num, den, value, flag]
-        for w, num, den, value, flag in rows(
-            con, "select week_start, numerator, denominator, value, flag from metrics.drift_share"
+        (w, s): [num, den, value, flag]
+        for w, s, num, den, value, flag in rows(
+            con,
+            "select week_start, system, numerator, denominator, value, flag "
+            "from metrics.drift_share",
         )
     }
-    assert set(got) == set(expected)
-    for week, (num, den) in expected.items():
-        assert got[week][:2] == [num, den], week
-        assert got[week][2] == pytest.approx(num / den, rel=REL)
-        assert got[week][3] == ("partial" if week == WEEKS[8] else None)
+    assert set(got) == set(expected)  # per system only: no company row
+    for key, (num, den) in expected.items():
+        assert got[key][:2] == [num, den], key
+        assert got[key][2] == pytest.approx(num / den, rel=REL)
+        assert got[key][3] == ("partial" if key[0] == WEEKS[8] else None)
     if mode == "fixed":
-        assert got[WEEKS[8]][0] >= 3 and got[WEEKS[1]][0] <= 1
+        assert got[(WEEKS[8], "triage")][0] >= 3 and got[(WEEKS[1], "triage")][0] <= 1
 
 
 def test_per_statistic_metrics_read_the_heavy_tables(fixed):
@@ -365,11 +429,14 @@ def test_per_statistic_metrics_read_the_heavy_tables(fixed):
     }
     for metric, (column, sources) in pairs.items():
         union = " union all ".join(
-            f"select week_start, feature, {column} as v, flag from metrics.{s} where {column} is not null"
+            f"select week_start, system, feature, {column} as v, flag from metrics.{s} "
+            f"where {column} is not null"
             for s in sources
         )
         want = sorted(rows(fixed, union))
-        got = sorted(rows(fixed, f"select week_start, feature, value, flag from metrics.{metric}"))
+        got = sorted(
+            rows(fixed, f"select week_start, system, feature, value, flag from metrics.{metric}")
+        )
         assert got == want and len(got) > 0, metric
     kinds = dict(rows(fixed, "select distinct feature, feature_type from metrics.drift_psi"))
     assert kinds == {

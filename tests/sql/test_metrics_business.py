@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 
 from tests.metricfixtures import assert_metric, assumption, event, item
+from tests.sql.systemrows import SYSTEM, one_system
 from tests.sqlharness import SQL_DIR, run_sql
 
 W0 = dt.date(2025, 12, 15)  # before the first AI event and before any baseline
@@ -19,16 +20,24 @@ W2 = dt.date(2026, 3, 9)
 W3 = dt.date(2026, 3, 16)
 AS_OF = "2026-03-18 12:00:00"
 
+
+def assisted(item_id: str, closed_at: str | None, minutes: float | None) -> dict[str, object]:
+    """An item the one AI system of these fixtures assisted."""
+    return {**item(item_id, closed_at, True, minutes), "system": SYSTEM}
+
+
+# every item is of team 'support', which the system serves (it assisted one of its items), so
+# the system's work-item rows count every item; its handle-time rows only the assisted ones
 ITEMS = [
-    item("i0", "2025-12-17 10:00:00", True, 10.0),
-    item("i1", "2026-03-03 10:00:00", True, 20.0),
-    item("i2", "2026-03-04 10:00:00", True, 30.0),
-    item("i3", "2026-03-05 10:00:00", True, None),  # no handle time: counted, not timed
+    assisted("i0", "2025-12-17 10:00:00", 10.0),
+    assisted("i1", "2026-03-03 10:00:00", 20.0),
+    assisted("i2", "2026-03-04 10:00:00", 30.0),
+    assisted("i3", "2026-03-05 10:00:00", None),  # no handle time: counted, not timed
     item("i4", "2026-03-05 11:00:00", False, 40.0),
     item("i5", "2026-03-06 11:00:00", False, 50.0),
     item("i6", "2026-03-08 23:00:00", False, 90.0),
     item("i7", None, False, None),  # still open: in no metric
-    item("i8", "2026-03-10 10:00:00", True, 14.0),
+    assisted("i8", "2026-03-10 10:00:00", 14.0),
     item("i9", "2026-03-11 10:00:00", False, 45.0),
 ]
 ASSUMPTIONS = [
@@ -62,6 +71,7 @@ INCIDENTS = [
         "resolved_at": "2026-03-03 12:30:00",
         "severity": "sev2",
         "cause": "outage",
+        "system": SYSTEM,
     },
     {
         "incident_id": "n2",
@@ -70,6 +80,7 @@ INCIDENTS = [
         "resolved_at": "2026-03-10 10:30:00",
         "severity": "sev3",
         "cause": "data_drift",
+        "system": SYSTEM,
     },
     {
         "incident_id": "n3",
@@ -77,7 +88,7 @@ INCIDENTS = [
         "detected_at": "2026-03-05 01:00:00",
         "resolved_at": None,
         "severity": "sev4",
-        "cause": "outage",
+        "cause": "outage",  # not attributed to a system: in the company's rows only
     },
     {
         "incident_id": "n4",
@@ -86,6 +97,7 @@ INCIDENTS = [
         "resolved_at": "2026-03-16 09:45:00",
         "severity": "sev1",
         "cause": "model_regression",
+        "system": SYSTEM,
     },
 ]
 RAW = {
@@ -121,13 +133,15 @@ def test_work_items_handled_golden(con):
     assert_metric(
         con,
         "work_items_handled",
-        ("week_start",),
+        ("week_start", "system"),
         ["value", "assisted_items", "flag"],
-        {
-            (W0,): [1, 1, None],
-            (W1,): [6, 3, None],
-            (W2,): [2, 1, None],
-        },
+        one_system(
+            {
+                (W0,): [1, 1, None],
+                (W1,): [6, 3, None],
+                (W2,): [2, 1, None],
+            }
+        ),
     )
 
 
@@ -135,13 +149,15 @@ def test_ai_assisted_share_golden(con):
     assert_metric(
         con,
         "ai_assisted_share",
-        ("week_start",),
+        ("week_start", "system"),
         RATIO,
-        {
-            (W0,): [1.0, 1, 1, None],
-            (W1,): [0.5, 3, 6, None],
-            (W2,): [0.5, 1, 2, None],
-        },
+        one_system(
+            {
+                (W0,): [1.0, 1, 1, None],
+                (W1,): [0.5, 3, 6, None],
+                (W2,): [0.5, 1, 2, None],
+            }
+        ),
     )
 
 
@@ -150,17 +166,25 @@ def test_handle_minutes_median_golden(con):
     assert_metric(
         con,
         "handle_minutes_median",
-        ("week_start", "ai_assisted"),
+        ("week_start", "system", "ai_assisted"),
         ["value", "n", "flag"],
         {
-            (W0, True): [10, 1, None],
-            (W0, None): [10, 1, None],
-            (W1, True): [25, 2, None],
-            (W1, False): [50, 3, None],
-            (W1, None): [40, 5, None],
-            (W2, True): [14, 1, None],
-            (W2, False): [45, 1, None],
-            (W2, None): [29.5, 2, None],
+            # the system's rows: the items it assisted
+            (W0, SYSTEM, True): [10, 1, None],
+            (W0, SYSTEM, None): [10, 1, None],
+            (W1, SYSTEM, True): [25, 2, None],
+            (W1, SYSTEM, None): [25, 2, None],
+            (W2, SYSTEM, True): [14, 1, None],
+            (W2, SYSTEM, None): [14, 1, None],
+            # the company's: every item
+            (W0, None, True): [10, 1, None],
+            (W0, None, None): [10, 1, None],
+            (W1, None, True): [25, 2, None],
+            (W1, None, False): [50, 3, None],
+            (W1, None, None): [40, 5, None],
+            (W2, None, True): [14, 1, None],
+            (W2, None, False): [45, 1, None],
+            (W2, None, None): [29.5, 2, None],
         },
     )
 
@@ -170,17 +194,23 @@ def test_handle_minutes_mean_golden(con):
     assert_metric(
         con,
         "handle_minutes_mean",
-        ("week_start", "ai_assisted"),
+        ("week_start", "system", "ai_assisted"),
         RATIO,
         {
-            (W0, True): [10, 10, 1, None],
-            (W0, None): [10, 10, 1, None],
-            (W1, True): [25, 50, 2, None],
-            (W1, False): [60, 180, 3, None],
-            (W1, None): [46, 230, 5, None],
-            (W2, True): [14, 14, 1, None],
-            (W2, False): [45, 45, 1, None],
-            (W2, None): [29.5, 59, 2, None],
+            (W0, SYSTEM, True): [10, 10, 1, None],
+            (W0, SYSTEM, None): [10, 10, 1, None],
+            (W1, SYSTEM, True): [25, 50, 2, None],
+            (W1, SYSTEM, None): [25, 50, 2, None],
+            (W2, SYSTEM, True): [14, 14, 1, None],
+            (W2, SYSTEM, None): [14, 14, 1, None],
+            (W0, None, True): [10, 10, 1, None],
+            (W0, None, None): [10, 10, 1, None],
+            (W1, None, True): [25, 50, 2, None],
+            (W1, None, False): [60, 180, 3, None],
+            (W1, None, None): [46, 230, 5, None],
+            (W2, None, True): [14, 14, 1, None],
+            (W2, None, False): [45, 45, 1, None],
+            (W2, None, None): [29.5, 59, 2, None],
         },
     )
 
@@ -192,12 +222,14 @@ def test_hours_saved_golden(con):
     assert_metric(
         con,
         "hours_saved",
-        ("week_start",),
+        ("week_start", "system"),
         ["value", "baseline_minutes", "assisted_items", "actual_minutes", "flag"],
-        {
-            (W1,): [40 / 60, 45, 2, 50, None],
-            (W2,): [0.6, 50, 1, 14, None],
-        },
+        one_system(
+            {
+                (W1,): [40 / 60, 45, 2, 50, None],
+                (W2,): [0.6, 50, 1, 14, None],
+            }
+        ),
     )
 
 
@@ -207,19 +239,21 @@ def test_adoption_rate_golden(con):
     assert_metric(
         con,
         "adoption_rate",
-        ("week_start", "team"),
+        ("week_start", "system", "team"),
         RATIO,
-        {
-            (W1, "A"): [1.0, 1, 1, None],
-            (W1, "B"): [1 / 3, 1, 3, None],
-            (W1, None): [0.5, 2, 4, None],
-            (W2, "A"): [1.0, 2, 2, None],
-            (W2, "B"): [0.5, 1, 2, None],
-            (W2, None): [0.75, 3, 4, None],
-            (W3, "A"): [0.0, 0, 2, "partial"],
-            (W3, "B"): [0.0, 0, 2, "partial"],
-            (W3, None): [0.0, 0, 4, "partial"],
-        },
+        one_system(
+            {
+                (W1, "A"): [1.0, 1, 1, None],
+                (W1, "B"): [1 / 3, 1, 3, None],
+                (W1, None): [0.5, 2, 4, None],
+                (W2, "A"): [1.0, 2, 2, None],
+                (W2, "B"): [0.5, 1, 2, None],
+                (W2, None): [0.75, 3, 4, None],
+                (W3, "A"): [0.0, 0, 2, "partial"],
+                (W3, "B"): [0.0, 0, 2, "partial"],
+                (W3, None): [0.0, 0, 4, "partial"],
+            }
+        ),
     )
 
 
@@ -227,13 +261,15 @@ def test_active_users_golden(con):
     assert_metric(
         con,
         "active_users",
-        ("week_start",),
+        ("week_start", "system"),
         ["value", "flag"],
-        {
-            (W1,): [3, None],  # u1, u3, u9
-            (W2,): [3, None],  # u1, u2, u4
-            (W3,): [0, "partial"],
-        },
+        one_system(
+            {
+                (W1,): [3, None],  # u1, u3, u9
+                (W2,): [3, None],  # u1, u2, u4
+                (W3,): [0, "partial"],
+            }
+        ),
     )
 
 
@@ -242,12 +278,14 @@ def test_user_retention_golden(con):
     assert_metric(
         con,
         "user_retention",
-        ("week_start",),
+        ("week_start", "system"),
         RATIO,
-        {
-            (W2,): [1 / 3, 1, 3, None],
-            (W3,): [0.0, 0, 3, "partial"],
-        },
+        one_system(
+            {
+                (W2,): [1 / 3, 1, 3, None],
+                (W3,): [0.0, 0, 3, "partial"],
+            }
+        ),
     )
 
 
@@ -255,15 +293,23 @@ def test_incidents_by_cause_golden(con):
     assert_metric(
         con,
         "incidents_by_cause",
-        ("week_start", "cause"),
+        ("week_start", "system", "cause"),
         ["value", "flag"],
         {
-            (W1, "outage"): [2, None],
-            (W1, "data_drift"): [1, None],
-            (W1, None): [3, None],
-            (W2, None): [0, None],
-            (W3, "model_regression"): [1, "partial"],
-            (W3, None): [1, "partial"],
+            # the company's: every incident, n3 (not attributed) included
+            (W1, None, "outage"): [2, None],
+            (W1, None, "data_drift"): [1, None],
+            (W1, None, None): [3, None],
+            (W2, None, None): [0, None],
+            (W3, None, "model_regression"): [1, "partial"],
+            (W3, None, None): [1, "partial"],
+            # the system's: n1, n2, n4; every week from its first incident on
+            (W1, SYSTEM, "outage"): [1, None],
+            (W1, SYSTEM, "data_drift"): [1, None],
+            (W1, SYSTEM, None): [2, None],
+            (W2, SYSTEM, None): [0, None],
+            (W3, SYSTEM, "model_regression"): [1, "partial"],
+            (W3, SYSTEM, None): [1, "partial"],
         },
     )
 
@@ -273,11 +319,13 @@ def test_mean_time_to_detect_golden(con):
     assert_metric(
         con,
         "mean_time_to_detect",
-        ("week_start",),
+        ("week_start", "system"),
         RATIO,
         {
-            (W1,): [60, 180, 3, None],
-            (W3,): [15, 15, 1, "partial"],
+            (W1, None): [60, 180, 3, None],
+            (W3, None): [15, 15, 1, "partial"],
+            (W1, SYSTEM): [60, 120, 2, None],  # n1, n2: (90 + 30) / 2
+            (W3, SYSTEM): [15, 15, 1, "partial"],
         },
     )
 
@@ -287,12 +335,15 @@ def test_mean_time_to_resolve_golden(con):
     assert_metric(
         con,
         "mean_time_to_resolve",
-        ("week_start",),
+        ("week_start", "system"),
         ["value", "numerator", "denominator", "open_incidents", "flag"],
         {
-            (W1,): [180, 180, 1, 2, None],  # n1; open: n2, n3
-            (W2,): [8640, 8640, 1, 1, None],  # n2; open: n3
-            (W3,): [30, 30, 1, 1, "partial"],  # n4; open: n3
+            (W1, None): [180, 180, 1, 2, None],  # n1; open: n2, n3
+            (W2, None): [8640, 8640, 1, 1, None],  # n2; open: n3
+            (W3, None): [30, 30, 1, 1, "partial"],  # n4; open: n3
+            (W1, SYSTEM): [180, 180, 1, 1, None],  # n1; open: n2 (n3 is no system's)
+            (W2, SYSTEM): [8640, 8640, 1, 0, None],
+            (W3, SYSTEM): [30, 30, 1, 0, "partial"],
         },
     )
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from tests.metricfixtures import assert_metric, assumption, event, item
+from tests.sql.systemrows import SYSTEM, one_system
 from tests.sqlharness import rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
@@ -60,10 +61,10 @@ EVENTS = [
     ),
 ]
 ITEMS = [
-    item("a1", "2026-03-03 12:00:00", True, 15.0),
-    item("a2", "2026-03-04 12:00:00", True, 25.0),
+    {**item("a1", "2026-03-03 12:00:00", True, 15.0), "system": SYSTEM},
+    {**item("a2", "2026-03-04 12:00:00", True, 25.0), "system": SYSTEM},
     item("n1", "2026-03-04 12:00:00", False, 60.0),  # not AI-assisted: in no cost metric
-    item("a3", "2026-03-12 12:00:00", True, 5.0),
+    {**item("a3", "2026-03-12 12:00:00", True, 5.0), "system": SYSTEM},
 ]
 ASSUMPTIONS = [
     assumption("baseline_handle_minutes", "2026-01-01", 45),
@@ -95,16 +96,18 @@ def test_inference_cost_golden(con):
     assert_metric(
         con,
         "inference_cost",
-        ("week_start", "model_version"),
+        ("week_start", "system", "model_version"),
         ["value", "events", "flag"],
-        {
-            (W1, "v1"): [0.03, 2, None],
-            (W1, "v2"): [0.000001, 1, None],
-            (W1, None): [0.030001, 3, None],
-            (W2, "v1"): [0.1, 1, None],
-            (W2, "v2"): [0.05, 1, None],
-            (W2, None): [0.15, 2, None],
-        },
+        one_system(
+            {
+                (W1, "v1"): [0.03, 2, None],
+                (W1, "v2"): [0.000001, 1, None],
+                (W1, None): [0.030001, 3, None],
+                (W2, "v1"): [0.1, 1, None],
+                (W2, "v2"): [0.05, 1, None],
+                (W2, None): [0.15, 2, None],
+            }
+        ),
     )
 
 
@@ -112,7 +115,8 @@ def test_inference_cost_keeps_the_exact_decimal(con):
     exact = dict(
         rows(
             con,
-            "select week_start, cost_usd from metrics.inference_cost where model_version is null",
+            "select week_start, cost_usd from metrics.inference_cost "
+            "where model_version is null and system is null",
         )
     )
     assert exact == {W1: Decimal("0.030001"), W2: Decimal("0.150000")}
@@ -125,16 +129,18 @@ def test_cost_per_inference_golden(con):
     assert_metric(
         con,
         "cost_per_inference",
-        ("week_start", "model_version"),
+        ("week_start", "system", "model_version"),
         RATIO,
-        {
-            (W1, "v1"): [0.015, 0.03, 2, None],
-            (W1, "v2"): [0.000001, 0.000001, 1, None],
-            (W1, None): [0.030001 / 3, 0.030001, 3, None],
-            (W2, "v1"): [0.1, 0.1, 1, None],
-            (W2, "v2"): [0.05, 0.05, 1, None],
-            (W2, None): [0.075, 0.15, 2, None],
-        },
+        one_system(
+            {
+                (W1, "v1"): [0.015, 0.03, 2, None],
+                (W1, "v2"): [0.000001, 0.000001, 1, None],
+                (W1, None): [0.030001 / 3, 0.030001, 3, None],
+                (W2, "v1"): [0.1, 0.1, 1, None],
+                (W2, "v2"): [0.05, 0.05, 1, None],
+                (W2, None): [0.075, 0.15, 2, None],
+            }
+        ),
     )
 
 
@@ -143,16 +149,18 @@ def test_tokens_per_event_golden(con):
     assert_metric(
         con,
         "tokens_per_event",
-        ("week_start", "model_version"),
+        ("week_start", "system", "model_version"),
         RATIO,
-        {
-            (W1, "v1"): [180, 360, 2, None],
-            (W1, "v2"): [50, 50, 1, None],
-            (W1, None): [410 / 3, 410, 3, None],
-            (W2, "v1"): [360, 360, 1, None],
-            (W2, "v2"): [500, 500, 1, None],
-            (W2, None): [430, 860, 2, None],
-        },
+        one_system(
+            {
+                (W1, "v1"): [180, 360, 2, None],
+                (W1, "v2"): [50, 50, 1, None],
+                (W1, None): [410 / 3, 410, 3, None],
+                (W2, "v1"): [360, 360, 1, None],
+                (W2, "v2"): [500, 500, 1, None],
+                (W2, None): [430, 860, 2, None],
+            }
+        ),
     )
 
 
@@ -160,12 +168,14 @@ def test_cost_per_assisted_item_golden(con):
     assert_metric(
         con,
         "cost_per_assisted_item",
-        ("week_start",),
+        ("week_start", "system"),
         RATIO,
-        {
-            (W1,): [0.030001 / 2, 0.030001, 2, None],
-            (W2,): [0.15, 0.15, 1, None],
-        },
+        one_system(
+            {
+                (W1,): [0.030001 / 2, 0.030001, 2, None],
+                (W2,): [0.15, 0.15, 1, None],
+            }
+        ),
     )
 
 
@@ -174,12 +184,14 @@ def test_cost_per_hour_saved_golden(con):
     assert_metric(
         con,
         "cost_per_hour_saved",
-        ("week_start",),
+        ("week_start", "system"),
         RATIO,
-        {
-            (W1,): [0.030001 / (50 / 60), 0.030001, 50 / 60, None],
-            (W2,): [0.15 / (40 / 60), 0.15, 40 / 60, None],
-        },
+        one_system(
+            {
+                (W1,): [0.030001 / (50 / 60), 0.030001, 50 / 60, None],
+                (W2,): [0.15 / (40 / 60), 0.15, 40 / 60, None],
+            }
+        ),
     )
 
 
@@ -199,11 +211,12 @@ def test_projected_inference_cost_golden(con):
     assert_metric(
         con,
         "projected_inference_cost",
-        ("week_start",),
+        ("week_start", "system"),
         columns,
         {
-            (W1,): [3000.1, 3000.1, 5000, 0.60002, 0.030001 / 3, 100000, 3, None],
-            (W2,): [30000, 30000, 5000, 6.0, 0.075, 200000, 2, None],
+            # the company's (no systems register here: no system row)
+            (W1, None): [3000.1, 3000.1, 5000, 0.60002, 0.030001 / 3, 100000, 3, None],
+            (W2, None): [30000, 30000, 5000, 6.0, 0.075, 200000, 2, None],
         },
     )
 
@@ -212,11 +225,11 @@ def test_projected_budget_ratio_golden(con):
     assert_metric(
         con,
         "projected_budget_ratio",
-        ("week_start",),
+        ("week_start", "system"),
         RATIO,
         {
-            (W1,): [0.60002, 3000.1, 5000, None],
-            (W2,): [6.0, 30000, 5000, None],
+            (W1, None): [0.60002, 3000.1, 5000, None],
+            (W2, None): [6.0, 30000, 5000, None],
         },
     )
 
@@ -244,7 +257,7 @@ def test_no_cost_per_hour_saved_without_savings():
     # the one AI-assisted item took 50 minutes against a 45-minute baseline: -5/60 hours saved
     raw = dict(RAW, work_items=[item("a1", "2026-03-03 12:00:00", True, 50.0)])
     con = run_sql(raw, ["inference_cost", "hours_saved", "cost_per_hour_saved"])
-    assert rows(con, "select week_start, value from metrics.hours_saved") == [
-        (W1, pytest.approx(-5 / 60))
+    assert rows(con, "select week_start, system, value from metrics.hours_saved") == [
+        (W1, None, pytest.approx(-5 / 60))
     ]
     assert rows(con, "select count(*) from metrics.cost_per_hour_saved") == [(0,)]

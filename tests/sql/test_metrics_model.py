@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 
 from tests.metricfixtures import assert_metric, event, feedback, monday
+from tests.sql.systemrows import one_system
 from tests.sqlharness import rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
 W2 = dt.date(2026, 3, 9)
-KEY = ("week_start", "model_version", "segment")
+KEY = ("week_start", "system", "model_version", "segment")
 
 # W1: five events over three (model_version, segment) cells; W2: six v1/smb events, one labelled.
 EVENTS = [
@@ -112,13 +113,15 @@ def test_accuracy_golden(con):
         "accuracy",
         KEY,
         ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "v1", "smb"): [0.5, 1, 2, None],
-            (W1, "v1", "ent"): [1.0, 1, 1, None],
-            (W1, None, None): [2 / 3, 2, 3, None],
-            (W2, "v1", "smb"): [1.0, 1, 1, "provisional"],
-            (W2, None, None): [1.0, 1, 1, "provisional"],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [0.5, 1, 2, None],
+                (W1, "v1", "ent"): [1.0, 1, 1, None],
+                (W1, None, None): [2 / 3, 2, 3, None],
+                (W2, "v1", "smb"): [1.0, 1, 1, "provisional"],
+                (W2, None, None): [1.0, 1, 1, "provisional"],
+            }
+        ),
     )
 
 
@@ -128,13 +131,15 @@ def test_error_rate_golden(con):
         "error_rate",
         KEY,
         ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "v1", "smb"): [0.5, 1, 2, None],
-            (W1, "v1", "ent"): [0.0, 0, 1, None],
-            (W1, None, None): [1 / 3, 1, 3, None],
-            (W2, "v1", "smb"): [0.0, 0, 1, "provisional"],
-            (W2, None, None): [0.0, 0, 1, "provisional"],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [0.5, 1, 2, None],
+                (W1, "v1", "ent"): [0.0, 0, 1, None],
+                (W1, None, None): [1 / 3, 1, 3, None],
+                (W2, "v1", "smb"): [0.0, 0, 1, "provisional"],
+                (W2, None, None): [0.0, 0, 1, "provisional"],
+            }
+        ),
     )
 
 
@@ -145,14 +150,16 @@ def test_label_coverage_golden(con):
         "label_coverage",
         KEY,
         ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "v1", "smb"): [1.0, 2, 2, None],
-            (W1, "v1", "ent"): [1.0, 1, 1, None],
-            (W1, "v2", "ent"): [0.0, 0, 2, "provisional"],
-            (W1, None, None): [0.6, 3, 5, None],
-            (W2, "v1", "smb"): [1 / 6, 1, 6, "provisional"],
-            (W2, None, None): [1 / 6, 1, 6, "provisional"],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [1.0, 2, 2, None],
+                (W1, "v1", "ent"): [1.0, 1, 1, None],
+                (W1, "v2", "ent"): [0.0, 0, 2, "provisional"],
+                (W1, None, None): [0.6, 3, 5, None],
+                (W2, "v1", "smb"): [1 / 6, 1, 6, "provisional"],
+                (W2, None, None): [1 / 6, 1, 6, "provisional"],
+            }
+        ),
     )
 
 
@@ -164,14 +171,16 @@ def test_acceptance_rate_golden(con):
         "acceptance_rate",
         KEY,
         ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "v1", "smb"): [0.5, 1, 2, None],
-            (W1, "v1", "ent"): [1.0, 1, 1, None],
-            (W1, "v2", "ent"): [1.0, 1, 1, None],
-            (W1, None, None): [0.75, 3, 4, None],
-            (W2, "v1", "smb"): [1.0, 1, 1, "provisional"],
-            (W2, None, None): [1.0, 1, 1, "provisional"],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [0.5, 1, 2, None],
+                (W1, "v1", "ent"): [1.0, 1, 1, None],
+                (W1, "v2", "ent"): [1.0, 1, 1, None],
+                (W1, None, None): [0.75, 3, 4, None],
+                (W2, "v1", "smb"): [1.0, 1, 1, "provisional"],
+                (W2, None, None): [1.0, 1, 1, "provisional"],
+            }
+        ),
     )
 
 
@@ -181,14 +190,16 @@ def test_override_rate_golden(con):
         "override_rate",
         KEY,
         ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "v1", "smb"): [0.5, 1, 2, None],
-            (W1, "v1", "ent"): [0.0, 0, 1, None],
-            (W1, "v2", "ent"): [0.0, 0, 1, None],
-            (W1, None, None): [0.25, 1, 4, None],
-            (W2, "v1", "smb"): [0.0, 0, 1, "provisional"],
-            (W2, None, None): [0.0, 0, 1, "provisional"],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [0.5, 1, 2, None],
+                (W1, "v1", "ent"): [0.0, 0, 1, None],
+                (W1, "v2", "ent"): [0.0, 0, 1, None],
+                (W1, None, None): [0.25, 1, 4, None],
+                (W2, "v1", "smb"): [0.0, 0, 1, "provisional"],
+                (W2, None, None): [0.0, 0, 1, "provisional"],
+            }
+        ),
     )
 
 
@@ -199,14 +210,16 @@ def test_mean_confidence_golden(con):
         "mean_confidence",
         KEY,
         ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "v1", "smb"): [0.9, 1.8, 2, None],
-            (W1, "v1", "ent"): [0.62, 0.62, 1, None],
-            (W1, "v2", "ent"): [0.25, 0.5, 2, None],
-            (W1, None, None): [0.584, 2.92, 5, None],
-            (W2, "v1", "smb"): [3.8 / 6, 3.8, 6, None],
-            (W2, None, None): [3.8 / 6, 3.8, 6, None],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [0.9, 1.8, 2, None],
+                (W1, "v1", "ent"): [0.62, 0.62, 1, None],
+                (W1, "v2", "ent"): [0.25, 0.5, 2, None],
+                (W1, None, None): [0.584, 2.92, 5, None],
+                (W2, "v1", "smb"): [3.8 / 6, 3.8, 6, None],
+                (W2, None, None): [3.8 / 6, 3.8, 6, None],
+            }
+        ),
     )
 
 
@@ -219,13 +232,15 @@ def test_calibration_error_golden(con):
         "calibration_error",
         KEY,
         ["value", "n", "flag"],
-        {
-            (W1, "v1", "smb"): [0.45, 2, None],
-            (W1, "v1", "ent"): [0.38, 1, None],
-            (W1, None, None): [1.28 / 3, 3, None],
-            (W2, "v1", "smb"): [0.1, 1, "provisional"],
-            (W2, None, None): [0.1, 1, "provisional"],
-        },
+        one_system(
+            {
+                (W1, "v1", "smb"): [0.45, 2, None],
+                (W1, "v1", "ent"): [0.38, 1, None],
+                (W1, None, None): [1.28 / 3, 3, None],
+                (W2, "v1", "smb"): [0.1, 1, "provisional"],
+                (W2, None, None): [0.1, 1, "provisional"],
+            }
+        ),
     )
 
 
@@ -261,7 +276,11 @@ def test_latency_percentiles_golden(con):
     }
     for metric, values in expected.items():
         assert_metric(
-            con, metric, KEY, ["value", "flag"], {k: [v, None] for k, v in values.items()}
+            con,
+            metric,
+            KEY,
+            ["value", "flag"],
+            one_system({k: [v, None] for k, v in values.items()}),
         )
 
 
@@ -269,18 +288,20 @@ def test_event_volume_golden(con):
     assert_metric(
         con,
         "event_volume",
-        ("week_start", "action_tier"),
+        ("week_start", "system", "action_tier"),
         ["value", "flag"],
-        {
-            (W1, "suggest"): [2, None],
-            (W1, "approve"): [2, None],
-            (W1, "auto"): [1, None],
-            (W1, None): [5, None],
-            (W2, "suggest"): [4, None],
-            (W2, "approve"): [1, None],
-            (W2, "auto"): [1, None],
-            (W2, None): [6, None],
-        },
+        one_system(
+            {
+                (W1, "suggest"): [2, None],
+                (W1, "approve"): [2, None],
+                (W1, "auto"): [1, None],
+                (W1, None): [5, None],
+                (W2, "suggest"): [4, None],
+                (W2, "approve"): [1, None],
+                (W2, "auto"): [1, None],
+                (W2, None): [6, None],
+            }
+        ),
     )
 
 
@@ -302,13 +323,22 @@ def test_provisional_follows_the_coverage_floor():
     # W1 total 3/5 = 0.6 < 0.7 now provisional too; v1 cells (coverage 1) stay clean
     flagged = rows(
         con,
-        "select week_start, model_version, segment from metrics.accuracy "
+        "select week_start, system, model_version, segment from metrics.accuracy "
         "where flag = 'provisional' order by all nulls first",
     )
-    assert flagged == [(W1, None, None), (W2, None, None), (W2, "v1", "smb")]
+    expected = [(W1, None, None), (W2, None, None), (W2, "v1", "smb")]
+    assert flagged == sorted(
+        [(w, s, m, g) for w, m, g in expected for s in (None, "triage")],
+        key=lambda r: (r[0], r[1] is not None, r[1] or "", r[2] is not None, r[3] is not None),
+    )
 
 
 # ---------------------------------------------------------------- random data, numpy / pandas
+# Two AI systems with different distributions (billing: less accurate, slower, less
+# confident), so a figure that mixed them up, or took one system's rows for the other's,
+# differs from the expected one computed independently per system with pandas / numpy.
+
+SYSTEMS = {"triage": (0.85, 150.0, 1.0), "billing": (0.5, 400.0, 0.6)}
 
 
 def _random_raw(seed: int, n: int = 1500):
@@ -316,15 +346,18 @@ def _random_raw(seed: int, n: int = 1500):
     start = dt.datetime(2026, 1, 5)  # a Monday; ~14 weeks, across two quarters
     events, labels = [], []
     for i in range(n):
+        system = str(rng.choice(list(SYSTEMS), p=[0.7, 0.3]))
+        accuracy, latency_scale, confidence_scale = SYSTEMS[system]
         at = start + dt.timedelta(minutes=int(rng.integers(0, 14 * 7 * 24 * 60)))
         events.append(
             event(
                 f"r{i}",
                 at.isoformat(sep=" "),
+                system=system,
                 model_version=str(rng.choice(["v1", "v2"])),
                 segment=str(rng.choice(["smb", "mid", "ent"])),
-                confidence=round(float(rng.random()), 6),
-                latency_ms=round(float(rng.gamma(2.0, 150.0)), 3),
+                confidence=round(float(rng.random()) * confidence_scale, 6),
+                latency_ms=round(float(rng.gamma(2.0, latency_scale)), 3),
             )
         )
         if rng.random() < 0.6:
@@ -332,21 +365,38 @@ def _random_raw(seed: int, n: int = 1500):
                 feedback(
                     f"r{i}",
                     (at + dt.timedelta(days=1)).isoformat(sep=" "),
-                    correct=bool(rng.random() < 0.8),
+                    correct=bool(rng.random() < accuracy),
                 )
             )
     return pd.DataFrame(events), pd.DataFrame(labels)
 
 
-def test_accuracy_rolls_up_by_month_quarter_and_segments():
+def _levels(frame: pd.DataFrame, value) -> dict[tuple, float]:
+    """``value(group)`` at the four levels of a system-first metric, keyed (week, system,
+    model_version, segment): per system and cell, per system, per cell over all systems
+    (system None), and the company (all None)."""
+    out: dict[tuple, float] = {}
+    for (w, s, m, g), grp in frame.groupby(["week_start", "system", "model_version", "segment"]):
+        out[(w, s, m, g)] = value(grp)
+    for (w, s), grp in frame.groupby(["week_start", "system"]):
+        out[(w, s, None, None)] = value(grp)
+    for (w, m, g), grp in frame.groupby(["week_start", "model_version", "segment"]):
+        out[(w, None, m, g)] = value(grp)
+    for w, grp in frame.groupby("week_start"):
+        out[(w, None, None, None)] = value(grp)
+    return out
+
+
+def test_accuracy_per_system_and_roll_ups():
     events, labels = _random_raw(seed=11)
     con = run_sql({"ai_events": events, "feedback": labels}, ["accuracy"])
     acc = pd.DataFrame(
         rows(
             con,
-            "select week_start, model_version, segment, numerator, denominator from metrics.accuracy",
+            "select week_start, system, model_version, segment, value, numerator, denominator "
+            "from metrics.accuracy",
         ),
-        columns=["week_start", "model_version", "segment", "numerator", "denominator"],
+        columns=["week_start", "system", "model_version", "segment", "value", "num", "den"],
     )
     acc["week_start"] = pd.to_datetime(acc["week_start"])
 
@@ -354,31 +404,53 @@ def test_accuracy_rolls_up_by_month_quarter_and_segments():
     direct = events.merge(labels[["event_id", "correct"]], on="event_id", how="inner")
     direct["week_start"] = pd.to_datetime(monday(direct["occurred_at"]))
 
+    # every row, every level, against pandas on the raw rows
+    expected = _levels(direct, lambda g: g["correct"].mean())
+    got = {
+        (r.week_start, r.system, r.model_version, r.segment): r.value
+        for r in acc.astype(object).where(acc.notna(), None).itertuples()
+    }
+    assert set(got) == set(expected)
+    assert got == pytest.approx(expected, rel=1e-12)
+    # the two systems really differ (a test that mixes them up must fail)
+    per_system = direct.groupby("system")["correct"].mean()
+    assert per_system["triage"] - per_system["billing"] > 0.15
+
     for period in ("M", "Q"):
-        # every dimension set rolls up the same way: all segments (total rows) and each cell
-        totals = acc[acc["segment"].isna()]
-        rolled = totals.groupby(totals["week_start"].dt.to_period(period))[
-            ["numerator", "denominator"]
-        ].sum()
-        expected = direct.groupby(direct["week_start"].dt.to_period(period))["correct"].mean()
-        assert len(rolled) >= 2
-        assert (rolled["numerator"] / rolled["denominator"]).to_dict() == pytest.approx(
-            expected.to_dict()
-        )
+        # a roll-up is sum(numerator) / sum(denominator) at every level
+        for system in ("triage", "billing", None):
+            totals = acc[acc["segment"].isna()]
+            totals = totals[
+                totals["system"].isna() if system is None else totals["system"] == system
+            ]
+            rolled = totals.groupby(totals["week_start"].dt.to_period(period))[["num", "den"]].sum()
+            scope = direct if system is None else direct[direct["system"] == system]
+            want = scope.groupby(scope["week_start"].dt.to_period(period))["correct"].mean()
+            assert len(rolled) >= 2
+            assert (rolled["num"] / rolled["den"]).to_dict() == pytest.approx(want.to_dict())
 
-        cells = acc[acc["segment"].notna()]
-        keys = [cells["week_start"].dt.to_period(period), "model_version", "segment"]
-        rolled = cells.groupby(keys)[["numerator", "denominator"]].sum()
-        dkeys = [direct["week_start"].dt.to_period(period), "model_version", "segment"]
-        expected = direct.groupby(dkeys)["correct"].mean()
-        assert (rolled["numerator"] / rolled["denominator"]).to_dict() == pytest.approx(
-            expected.to_dict()
-        )
+    # the parts add up: a system's cells to its total, the systems' totals to the company's,
+    # and the company's cells over both systems to the company total
+    def summed(frame, by):
+        return frame.groupby(by)[["num", "den"]].sum().sort_index()
 
-    # the cells of a week add up to its total row (no event lost or counted twice)
-    by_week = acc[acc["segment"].notna()].groupby("week_start")[["numerator", "denominator"]].sum()
-    totals = acc[acc["segment"].isna()].set_index("week_start")[["numerator", "denominator"]]
-    pd.testing.assert_frame_equal(by_week.sort_index(), totals.sort_index(), check_names=False)
+    cells = acc[acc["system"].notna() & acc["segment"].notna()]
+    system_totals = acc[acc["system"].notna() & acc["segment"].isna()]
+    company_cells = acc[acc["system"].isna() & acc["segment"].notna()]
+    company = acc[acc["system"].isna() & acc["segment"].isna()]
+    pd.testing.assert_frame_equal(
+        summed(cells, ["week_start", "system"]), summed(system_totals, ["week_start", "system"])
+    )
+    pd.testing.assert_frame_equal(
+        summed(system_totals, ["week_start"]), summed(company, ["week_start"])
+    )
+    pd.testing.assert_frame_equal(
+        summed(company_cells, ["week_start"]), summed(company, ["week_start"])
+    )
+    pd.testing.assert_frame_equal(
+        summed(cells, ["week_start", "model_version", "segment"]),
+        summed(company_cells, ["week_start", "model_version", "segment"]),
+    )
 
 
 def _numpy_ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
@@ -391,50 +463,43 @@ def _numpy_ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> f
     return ece
 
 
-def test_calibration_error_matches_numpy():
+def test_calibration_error_matches_numpy_per_system():
     events, labels = _random_raw(seed=5)
     con = run_sql({"ai_events": events, "feedback": labels}, ["calibration_error"])
     got = {
-        (w, m, s): v
-        for w, m, s, v in rows(
-            con, "select week_start, model_version, segment, value from metrics.calibration_error"
+        (w, sy, m, s): v
+        for w, sy, m, s, v in rows(
+            con,
+            "select week_start, system, model_version, segment, value "
+            "from metrics.calibration_error",
         )
     }
     joined = events.merge(labels[["event_id", "correct"]], on="event_id")
     joined["week_start"] = monday(joined["occurred_at"])
-    expected = {}
-    for (w, m, s), g in joined.groupby(["week_start", "model_version", "segment"]):
-        expected[(w, m, s)] = _numpy_ece(g["confidence"].to_numpy(), g["correct"].to_numpy(float))
-    for w, g in joined.groupby("week_start"):
-        expected[(w, None, None)] = _numpy_ece(
-            g["confidence"].to_numpy(), g["correct"].to_numpy(float)
-        )
+    expected = _levels(
+        joined, lambda g: _numpy_ece(g["confidence"].to_numpy(), g["correct"].to_numpy(float))
+    )
     assert set(got) == set(expected)
     for k, v in expected.items():
         assert got[k] == pytest.approx(v, rel=1e-9, abs=1e-12), k
 
 
-def test_latency_percentiles_match_numpy_linear():
+def test_latency_percentiles_match_numpy_linear_per_system():
     # DuckDB's quantile_cont interpolates linearly between order statistics: numpy's 'linear'
     events, _ = _random_raw(seed=3)
     con = run_sql({"ai_events": events}, ["latency_p50", "latency_p95", "latency_p99"])
     events = events.assign(week_start=monday(events["occurred_at"]))
     for q in (50, 95, 99):
         got = {
-            (w, m, s): v
-            for w, m, s, v in rows(
-                con, f"select week_start, model_version, segment, value from metrics.latency_p{q}"
+            (w, sy, m, s): v
+            for w, sy, m, s, v in rows(
+                con,
+                f"select week_start, system, model_version, segment, value "
+                f"from metrics.latency_p{q}",
             )
         }
-        expected = {
-            (w, m, s): float(np.percentile(g["latency_ms"], q, method="linear"))
-            for (w, m, s), g in events.groupby(["week_start", "model_version", "segment"])
-        }
-        expected.update(
-            {
-                (w, None, None): float(np.percentile(g["latency_ms"], q, method="linear"))
-                for w, g in events.groupby("week_start")
-            }
+        expected = _levels(
+            events, lambda g, q=q: float(np.percentile(g["latency_ms"], q, method="linear"))
         )
         assert set(got) == set(expected)
         for k, v in expected.items():

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.metricfixtures import assert_metric, event, feedback, run_metric
+from tests.sql.systemrows import one_system
 from tests.sqlharness import rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
@@ -155,12 +156,14 @@ def test_dq_late_labels_golden(con):
     assert_metric(
         con,
         "dq_late_labels",
-        ("week_start",),
+        ("week_start", "system"),
         ["value", "numerator", "denominator", "median_delay_hours", "flag"],
-        {
-            (W1,): [0.0, 0, 1, 48, None],
-            (W2,): [0.5, 1, 2, 168.5, None],
-        },
+        one_system(
+            {
+                (W1,): [0.0, 0, 1, 48, None],
+                (W2,): [0.5, 1, 2, 168.5, None],
+            }
+        ),
     )
 
 
@@ -172,19 +175,21 @@ def test_dq_freshness_hours_golden(con):
     assert_metric(
         con,
         "dq_freshness_hours",
-        ("week_start", "source"),
+        ("week_start", "system", "source"),
         ["value", "stale", "flag"],
-        {
-            (W1, "ai_events"): [131, True, None],
-            (W1, "feedback"): [86, True, None],
-            (W1, None): [131, True, None],
-            (W2, "ai_events"): [299, True, None],
-            (W2, "feedback"): [132, True, None],
-            (W2, None): [299, True, None],
-            (W3, "ai_events"): [359, True, None],
-            (W3, "feedback"): [192, True, None],
-            (W3, None): [359, True, None],
-        },
+        one_system(
+            {
+                (W1, "ai_events"): [131, True, None],
+                (W1, "feedback"): [86, True, None],
+                (W1, None): [131, True, None],
+                (W2, "ai_events"): [299, True, None],
+                (W2, "feedback"): [132, True, None],
+                (W2, None): [299, True, None],
+                (W3, "ai_events"): [359, True, None],
+                (W3, "feedback"): [192, True, None],
+                (W3, None): [359, True, None],
+            }
+        ),
     )
 
 
@@ -199,7 +204,11 @@ def test_dq_freshness_uses_the_local_week_end():
         as_of=AS_OF,
     )
     got = dict(
-        rows(con, "select week_start, value from metrics.dq_freshness_hours where source is null")
+        rows(
+            con,
+            "select week_start, value from metrics.dq_freshness_hours "
+            "where source is null and system is null",
+        )
     )
     # W1 ends 03-09 00:00 EDT = 04:00 UTC; newest 03-03 10:00 -> 5d18h = 138 h
     # W2 ends 03-16 04:00 UTC; newest 03-15 20:00 -> 8 h; W3: as_of 03-18 12:00 -> 64 h
@@ -226,11 +235,11 @@ def test_dq_volume_vs_trailing_golden():
         weeks[5]: [4 / 4.5, 4, 4.5, None],
         weeks[6]: [1 / 4.5, 1, 4.5, "partial"],
     }
-    table = {(w, s): v for w, v in expected.items() for s in ("ai_events", None)}
+    table = one_system({(w, s): v for w, v in expected.items() for s in ("ai_events", None)})
     assert_metric(
         con,
         "dq_volume_vs_trailing",
-        ("week_start", "source"),
+        ("week_start", "system", "source"),
         ["value", "numerator", "denominator", "flag"],
         table,
     )

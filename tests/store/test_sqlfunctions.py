@@ -77,19 +77,24 @@ def test_partial_and_coverage_flags(calendar):
 def test_weekly_quantile_is_the_grouping_set_query_it_replaces(calendar):
     calendar.execute(
         "create table t as select date '2026-03-16' + 7 * (i % 2)::int as week_start, "
-        "['a', 'b', null][i % 3 + 1] as segment, i * 1.5 as x from range(40) as r(i)"
+        "['s1', 's2', null][i % 5 % 3 + 1] as system, "
+        "['a', 'b', null][i % 3 + 1] as segment, i * 1.5 as x from range(60) as r(i)"
     )
     by_macro = calendar.execute(
-        "with rows as (select week_start, {'segment': segment} as dims, x from t) "
-        "select week_start, dims.segment as segment, value, n, flag "
+        "with rows as (select week_start, system, {'segment': segment} as dims, x from t) "
+        "select week_start, system, dims.segment as segment, value, n, flag "
         "from weekly_quantile('rows', 0.95) order by all"
     ).fetchall()
+    # a row without a system counts over all systems only, never as a system of its own
     by_hand = calendar.execute(
-        "select week_start, segment, quantile_cont(x, 0.95)::double, count(*)::double, "
+        "select week_start, system, segment, quantile_cont(x, 0.95)::double, count(*)::double, "
         "partial_flag(week_start) from t "
-        "group by grouping sets ((week_start, segment), (week_start)) order by all"
+        "group by grouping sets ((week_start, system, segment), (week_start, system), "
+        "(week_start, segment), (week_start)) "
+        "having grouping(system) = 1 or system is not null order by all"
     ).fetchall()
-    assert by_macro == by_hand and len(by_macro) == 8
+    # 2 weeks x (2 systems x (3 segments + total) + (3 segments + total))
+    assert by_macro == by_hand and len(by_macro) == 24
 
 
 def test_a_metric_calling_a_macro_depends_on_what_the_macro_reads():

@@ -1,4 +1,10 @@
-"""Macros of the data-quality metrics: the rows that came in, per load week and source."""
+"""Macros of the data-quality metrics: the rows that came in, per load week and source.
+
+These are load-level counts (a file, a load, its rejected rows): not per AI system. A
+quarantined row's system is one of the values that failed validation or sits beside them,
+so it cannot be trusted to attribute the row; the per-system data quality is in
+dq_freshness_hours, dq_late_labels and dq_volume_vs_trailing, which read accepted rows.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from outcomes.core.macros.definition import Macro
 # every raw table the rows-in count reads (through raw_schema)
 _RAW = (
     "ai_events", "ai_features", "feedback", "work_items", "users", "costs", "incidents",
-    "assumptions", "quarantine", "loads",
+    "assumptions", "systems", "quarantine", "loads",
 )  # fmt: skip
 
 # One row per reporting week of the load (week of raw.loads.started_at) and source table, plus
@@ -95,6 +101,15 @@ with accepted_rows as (
         ) as has_null_required,
         false as is_duplicate
     from query_table(raw_schema || '.assumptions')
+    union all
+    select
+        'systems' as source,
+        _load_id as load_id,
+        (
+            system is null or effective_from is null or stage is null or owner is null
+        ) as has_null_required,
+        false as is_duplicate
+    from query_table(raw_schema || '.systems')
 ),
 
 quarantined_rows as (

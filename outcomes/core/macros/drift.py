@@ -1,8 +1,10 @@
 """Macros of the drift metrics (drift_numeric, drift_categorical): tests, reference windows,
 the divergences of two share distributions, and the flag.
 
-``drift_tests('feature_weeks')`` takes rows (feature, week_start, n_current), one per feature
-and week with values; ``drift_reference_weeks('tests')`` the tests it returned.
+``drift_tests('feature_weeks')`` takes rows (system, feature, week_start, n_current), one per
+AI system, feature and week with values; ``drift_reference_weeks('tests')`` the tests it
+returned. A feature is always a feature of one system: its reference window is made of that
+system's data only, so two systems with the same feature name drift independently.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 from outcomes.core.macros.definition import CALENDAR, Macro
 
 # the reference weeks of each window: fixed (the first reference_weeks complete weeks from the
-# feature's first week, one window per feature) or trailing (the reference_weeks weeks before
-# the week tested, one window per test)
+# first week of the system's feature, one window per system and feature) or trailing (the
+# reference_weeks weeks before the week tested, one window per test)
 DRIFT_REFERENCE_WEEKS = Macro(
     "drift_reference_weeks",
     f"tests, calendar := '{CALENDAR}'",
@@ -25,9 +27,10 @@ with params as (
 fixed_windows as (
     select
         t.window_id,
+        t.system,
         t.feature,
         w.week_start as reference_week
-    from (select distinct window_id, feature, first_week from query_table(tests)) as t
+    from (select distinct window_id, system, feature, first_week from query_table(tests)) as t
     cross join params as p
     inner join query_table(calendar) as w
         on w.week_start >= t.first_week
@@ -45,48 +48,52 @@ trailing_offsets as (
 trailing_windows as (
     select
         t.window_id,
+        t.system,
         t.feature,
         t.week_start - 7 * o.weeks_back as reference_week
     from query_table(tests) as t
     cross join trailing_offsets as o
 )
 
-select window_id, feature, reference_week from fixed_windows
+select window_id, system, feature, reference_week from fixed_windows
 union all
-select window_id, feature, reference_week from trailing_windows""",
+select window_id, system, feature, reference_week from trailing_windows""",
     table=True,
     reads=(CALENDAR,),
 )
 
-# one test per feature and week; window_id names its reference window (fixed: one per
-# feature, trailing: one per test); reference_start and reference_end bound its weeks
+# one test per system, feature and week; window_id names its reference window (fixed: one per
+# system and feature, trailing: one per test); reference_start and reference_end bound its weeks
 DRIFT_TESTS = Macro(
     "drift_tests",
     f"feature_weeks, calendar := '{CALENDAR}'",
     """
 with first_weeks as (
     select
+        system,
         feature,
         min(week_start) as first_week
     from query_table(feature_weeks)
-    group by feature
+    group by system, feature
 ),
 
 numbered as (
     select
-        row_number() over (order by fw.feature, fw.week_start) as test_id,
+        row_number() over (order by fw.system, fw.feature, fw.week_start) as test_id,
         case
             when setting('drift.reference_mode') = 'fixed'
-                then dense_rank() over (order by fw.feature)
-            else row_number() over (order by fw.feature, fw.week_start)
+                then dense_rank() over (order by fw.system, fw.feature)
+            else row_number() over (order by fw.system, fw.feature, fw.week_start)
         end as window_id,
+        fw.system,
         fw.feature,
         fw.week_start,
         fw.n_current,
         f.first_week
     from query_table(feature_weeks) as fw
     inner join first_weeks as f
-        on f.feature = fw.feature
+        on f.system = fw.system
+        and f.feature = fw.feature
 ),
 
 window_bounds as (
@@ -101,6 +108,7 @@ window_bounds as (
 select
     t.test_id,
     t.window_id,
+    t.system,
     t.feature,
     t.week_start,
     t.n_current,

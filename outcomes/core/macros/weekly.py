@@ -1,10 +1,16 @@
 """Macros of weekly metrics: the partial-week and coverage flags, and grouping-set bodies.
 
-Grouping-set macros take the name of a CTE of the calling file whose rows have ``week_start``
-and ``dims``, a struct of the metric's dimension columns
-(``{'model_version': model_version, 'segment': segment}``), and return one row per week and
-``dims`` value plus one total row per week (``dims`` null); the file unpacks it
-(``dims.segment as segment``).
+Grouping-set macros take the name of a CTE of the calling file whose rows have ``week_start``,
+``system`` (the AI system) and ``dims``, a non-null struct of the metric's other dimension
+columns (``{'model_version': model_version, 'segment': segment}``), and return per week:
+
+- one row per ``system`` and ``dims`` value;
+- one total row per ``system`` (``dims`` null);
+- one row per ``dims`` value over every system (``system`` null: the company by dims);
+- one company total row (``system`` and ``dims`` null).
+
+Rows whose ``system`` is null count in the company rows only (a null system must not pose as
+the company). The file unpacks ``dims`` (``dims.segment as segment``).
 """
 
 from __future__ import annotations
@@ -39,15 +45,20 @@ WEEKLY_QUANTILE = Macro(
 with aggregated as (
     select
         week_start,
+        system,
         dims,
         quantile_cont(x, q) as x_quantile,
         count(*) as n
     from query_table(rows)
-    group by grouping sets ((week_start, dims), (week_start))
+    group by grouping sets (
+        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
+    )
+    having grouping(system) = 1 or system is not null
 )
 
 select
     week_start,
+    system,
     dims,
     x_quantile::double as value,
     n::double as n,
@@ -64,15 +75,20 @@ WEEKLY_MEAN = Macro(
 with aggregated as (
     select
         week_start,
+        system,
         dims,
         sum(x) as x_sum,
         count(*) as n
     from query_table(rows)
-    group by grouping sets ((week_start, dims), (week_start))
+    group by grouping sets (
+        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
+    )
+    having grouping(system) = 1 or system is not null
 )
 
 select
     week_start,
+    system,
     dims,
     x_sum::double / n as value,
     x_sum::double as numerator,
@@ -90,16 +106,21 @@ FEEDBACK_RATIO = Macro(
 with counted as (
     select
         week_start,
+        system,
         dims,
         count(*) as events,
         count_if(labelled) as labelled,
         count_if(hit) as hits
     from query_table(rows)
-    group by grouping sets ((week_start, dims), (week_start))
+    group by grouping sets (
+        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
+    )
+    having grouping(system) = 1 or system is not null
 )
 
 select
     week_start,
+    system,
     dims,
     hits::double / labelled as value,
     hits::double as numerator,
