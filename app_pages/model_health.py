@@ -4,9 +4,11 @@ per model version and segment, with model-version changes and notes drawn on eve
 import streamlit as st
 
 from outcomes.app import streamlit_glue as ui
+from outcomes.app.markup import md_text
 from outcomes.app.views import annotations, model_health
 
-st.title("🩺 Model health")
+system = ui.current_system()  # the sidebar's AI system filter (?system=x), None = the company
+st.title("🩺 Model health" + (f" · {md_text(system)}" if system else ""))
 st.caption(
     "Weekly model metrics per model version and segment. Dashed purple rules mark the first "
     "week a model version was seen; dashed amber / red rules are the warn / alert thresholds; "
@@ -23,7 +25,7 @@ if ui.snapshot_key() is None:
 
 try:
     with st.spinner("Loading the model metrics…"):
-        values = ui.load(model_health.health_values)
+        values = ui.load(model_health.health_values, model_health.HEALTH_METRICS, system)
         catalog = ui.load(model_health.health_catalog)
 except Exception as exc:  # a broken snapshot: say so, keep the app alive
     st.error(f"Could not read the model metrics from this snapshot: {exc}")

@@ -1,5 +1,6 @@
--- One row per metric of the build: its build status and error, and the all-dimensions value
--- and flag of the newest complete week (null when it has none).
+-- One row per metric of the build: its build status and error, and the value and flag of the
+-- newest complete week for the dimension set $dimensions ('{}' = the company total,
+-- '{"system":"x"}' = an AI system's total; null when it has none).
 with complete as (
     select max(week_start) as week_start
     from staging.weeks
@@ -16,7 +17,7 @@ select
 from main.build_objects as o
 left join main.metric_values as v
     on v.metric = o.name
-    and v.dimensions = '{}'
+    and v.dimensions = $dimensions
     and v.week_start = (select week_start from complete)
 where o.kind = 'metric'
 order by o.name

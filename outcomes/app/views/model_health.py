@@ -32,6 +32,7 @@ import pandas as pd
 from outcomes.app import queries
 from outcomes.app.markup import md_text
 from outcomes.app.views.metric_definitions import metric_catalog
+from outcomes.app.views.systems import dimensions_of
 
 # the app queries behind every chart of the page ("show the SQL")
 QUERIES = ("health_values", "review_metric_definitions", "review_metric_builds")
@@ -94,9 +95,12 @@ class SeriesResult:
 
 
 def health_values(
-    con: duckdb.DuckDBPyConnection, metrics: Sequence[str] = HEALTH_METRICS
+    con: duckdb.DuckDBPyConnection,
+    metrics: Sequence[str] = HEALTH_METRICS,
+    system: str | None = None,
 ) -> pd.DataFrame:
-    """Every row of the model-health metrics in ``main.metric_values``, dimensions unpacked.
+    """Every row of the model-health metrics in ``main.metric_values`` of the company (rows
+    without an AI system) or of ``system``, dimensions unpacked.
 
     Columns: metric, week_start (datetime), model_version, segment (None on the total row
     = all), value, numerator, denominator, flag.
@@ -113,7 +117,9 @@ def health_values(
     metrics = list(metrics)
     if not metrics:
         return pd.DataFrame(columns=VALUE_COLUMNS)
-    frame = queries.run(con, "health_values", {"metrics": metrics})
+    total = dimensions_of(system)
+    params = {"metrics": metrics, "system": system, "total": total}
+    frame = queries.run(con, "health_values", params)
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     for column in ("model_version", "segment", "flag"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)

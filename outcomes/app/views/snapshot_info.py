@@ -69,9 +69,10 @@ def snapshot_age_hours(info: dict[str, Any], now: dt.datetime | None = None) -> 
     return (now - finished).total_seconds() / 3600
 
 
-def latest_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per metric: the newest complete week's all-dimensions value, with its build status."""
-    return queries.run(con, "snapshot_latest_values")
+def latest_values(con: duckdb.DuckDBPyConnection, dimensions: str = "{}") -> pd.DataFrame:
+    """Per metric: the newest complete week's value for ``dimensions`` (``{}`` = all; an AI
+    system's total is ``{"system":"x"}``), with its build status."""
+    return queries.run(con, "snapshot_latest_values", {"dimensions": dimensions})
 
 
 def metric_series(
