@@ -165,6 +165,11 @@ def system_filter() -> None:
         names = load(system_names)
     except Exception:  # noqa: BLE001 - no systems readable: the company view only
         names = []
+    # a link to a page with ?system=x (st.page_link's query_params) switches pages in the same
+    # session, where the widget's state would win over the URL: the URL's system wins
+    wanted = st.query_params.get(SYSTEM_KEY)
+    if wanted in names and st.session_state.get(SYSTEM_KEY) != wanted:
+        st.session_state[SYSTEM_KEY] = wanted
     st.selectbox(
         "AI system",
         ["", *names],
