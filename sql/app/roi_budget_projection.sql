@@ -30,6 +30,8 @@ select
 from metrics.projected_inference_cost as p
 left join metrics.projected_budget_ratio as r
     on r.week_start = p.week_start
+    and r.system is null
 cross join measured as m
 cross join register as g
 where p.week_start = $week
+    and p.system is null

@@ -30,7 +30,8 @@ with measured as (
         numerator::hugeint as wrong_events,
         denominator::hugeint as labelled_events
     from metrics.error_rate
-    where model_version is null
+    where system is null
+        and model_version is null
         and segment is null
         and denominator > 0
 ),
@@ -52,7 +53,8 @@ volumes as (
         week_start,
         value::decimal(38, 0) as event_volume
     from metrics.event_volume
-    where action_tier is null
+    where system is null
+        and action_tier is null
 ),
 
 valued as (

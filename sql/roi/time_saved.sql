@@ -32,6 +32,7 @@ with measured as (
         assumption_at('baseline_handle_minutes', week_start) as baseline_handle_minutes,
         assumption_at('loaded_hourly_cost', week_start) as loaded_hourly_cost
     from metrics.hours_saved
+    where system is null
 ),
 
 inputs as (
