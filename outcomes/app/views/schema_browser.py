@@ -45,6 +45,7 @@ MAIN_TABLES = {
     "metric_definitions": "Every metric's header as built: title, unit, owner, thresholds",
     "alerts": "Warn / alert rows the build's threshold checks raised",
     "roi_ledger": "The ROI ledger: one row per line and week with its formula and inputs",
+    "calibration": "CBPE: each AI system's confidence calibration (breakpoints) and its fit",
 }
 COLUMNS = ["schema", "table", "column", "type", "description"]
 
