@@ -112,8 +112,11 @@ for row in rows:
             f"**{md_text(row.system)}** · {md_text(portfolio_table.stage_text(row))} · "
             f"{icon} {'ready' if ready else 'not ready'}"
         )
-        if row.version is not None and row.version.owner:
-            head.caption(f"Owner: {md_text(row.version.owner)}")
+        if row.version is not None:
+            # "@" escaped too: an owner's e-mail address is text here, not a mailto link
+            owner = md_text(row.version.owner or "none named").replace("@", "\\@")
+            note = f" · Note: {md_text(row.version.note)}" if row.version.note else ""
+            head.caption(f"Owner: {owner}{note}")
         link.page_link(
             "app_pages/roi.py",
             label=f"ROI of {md_text(row.system)}",

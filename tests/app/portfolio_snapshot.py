@@ -139,12 +139,12 @@ def build(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     )
     con.execute(
         """create table staging.incidents (incident_id varchar, week_start date, system varchar,
-        minutes_to_detect double, minutes_to_resolve double)"""
+        minutes_to_detect double, minutes_to_resolve double, resolved_at timestamp)"""
     )
     con.execute(
         """insert into staging.incidents values
-        ('i1', '2026-06-01', 'ticket-assistant', 60, 600),
-        ('i2', '2026-08-03', 'ticket-assistant', 120, 1200),
-        ('i3', '2026-10-19', 'contract-summariser', 300, null)"""
+        ('i1', '2026-06-01', 'ticket-assistant', 60, 600, '2026-06-02 10:00:00'),
+        ('i2', '2026-08-03', 'ticket-assistant', 120, 1200, '2026-08-04 10:00:00'),
+        ('i3', '2026-10-19', 'contract-summariser', 300, null, null)"""
     )
     return con

@@ -89,7 +89,7 @@ def test_readiness_passes_for_the_healthy_system_with_reviews(con, store) -> Non
     assert items["inference_budget"].evidence.endswith("= 120.00 USD/week, budget 500.00 USD/week")
     assert items["freshness"].evidence == "newest event 16.0 h before the build, SLA 48 h"
     assert items["rollback"].evidence == "rollback target: v1.4"
-    assert items["incidents"].evidence.startswith("2 incidents, all with detection")
+    assert items["incidents"].evidence.startswith("2 incidents, every one with a detection")
     assert items["output_review"].evidence.startswith("1 outputs")
     assert items["label_coverage"].query == {
         "system": "ticket-assistant",
@@ -106,7 +106,7 @@ def test_readiness_fails_the_pilot_item_by_item(con, store) -> None:
     assert items["owners"].evidence == "4 of 5 metrics name an owner; none: cost_per_inference"
     assert "signed 1 of the last 4 weeks" in items["reviews_signed"].evidence
     assert items["label_coverage"].evidence.startswith("label coverage 5.0% against a floor")
-    assert items["incidents"].evidence == "1 incidents: 0 without a detection time, 1 not resolved"
+    assert items["incidents"].evidence == "1 incidents, none resolved: MTTR unknown"
     assert items["inference_budget"].evidence.endswith("= 300.00 USD/week, budget 50.00 USD/week")
     assert items["freshness"].evidence == "newest event 75.0 h before the build, SLA 24 h"
     assert items["thresholds"].evidence.startswith(

@@ -12,8 +12,8 @@ Nine items, each pass / fail with the figure that decides it and the page that s
 4. ``reviews_signed``: the system's weekly review signed in each of the last 4 complete weeks
    (state store sign-offs with that system).
 5. ``output_review``: output-review verdicts on the system's events of the last 4 weeks.
-6. ``incidents``: the incident process is measured: the system has incidents attributed, and
-   every one has a time to detect and to resolve (MTTD / MTTR known).
+6. ``incidents``: the incident process is measured: the system has incidents attributed,
+   every one has a time to detect and at least one is resolved (MTTD / MTTR known).
 7. ``inference_budget``: the projected inference cost at production volume with x3 headroom
    (``production_events_per_week`` x the last complete week's cost per inference x 3) within
    ``inference_budget_per_week``.
@@ -178,31 +178,41 @@ def label_coverage_item(system: str, coverage: float | None, floor: float | None
 
 
 def incidents_item(system: str, row: tuple[Any, ...] | None) -> ReadinessItem:
-    """Item 6 from ``readiness_incidents`` (incidents, detected, resolved, mttd, mttr).
+    """Item 6 from ``readiness_incidents`` (incidents, detected, resolved, mttd, mttr): the
+    process is measured when the system has incidents, every one has a detection time and
+    at least one is resolved (an open incident has no time to resolve yet: it is shown, it
+    does not fail the item).
 
-    >>> incidents_item("s", (2, 2, 2, 90.0, 600.0)).evidence
-    '2 incidents, all with detection and resolution times: MTTD 1.5 h, MTTR 10.0 h'
+    >>> incidents_item("s", (3, 3, 2, 90.0, 600.0)).evidence
+    '3 incidents (1 open), every one with a detection time: MTTD 1.5 h, MTTR 10.0 h'
     >>> incidents_item("s", (0, 0, 0, None, None)).passed
     False
+    >>> incidents_item("s", (2, 1, 2, 60.0, 60.0)).evidence
+    '2 incidents: 1 without a detection time (MTTD unknown)'
     """
     incidents, detected, resolved, mttd, mttr = row or (0, 0, 0, None, None)
     if not incidents:
         return _item(
             "incidents", system, False, "no incident attributed to this system: MTTD / MTTR unknown"
         )
-    if detected < incidents or resolved < incidents:
+    if detected < incidents:
         return _item(
             "incidents",
             system,
             False,
-            f"{incidents} incidents: {incidents - detected} without a detection time, "
-            f"{incidents - resolved} not resolved",
+            f"{incidents} incidents: {incidents - detected} without a detection time "
+            "(MTTD unknown)",
         )
+    if not resolved or mttr is None:
+        return _item(
+            "incidents", system, False, f"{incidents} incidents, none resolved: MTTR unknown"
+        )
+    still_open = f" ({incidents - resolved} open)" if resolved < incidents else ""
     return _item(
         "incidents",
         system,
         True,
-        f"{incidents} incidents, all with detection and resolution times: "
+        f"{incidents} incidents{still_open}, every one with a detection time: "
         f"MTTD {mttd / 60:.1f} h, MTTR {mttr / 60:.1f} h",
     )
 

@@ -1,0 +1,62 @@
+"""The portfolio over the real demo (issue 15): three systems, per-system money adding up to
+the company ledger exactly, and readiness that tells the systems apart once the demo's
+reviews are in the state store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from outcomes.app.demo_reviews import seed_demo_reviews
+from outcomes.app.views import portfolio, readiness
+from outcomes.store.snapshot import open_snapshot
+from outcomes.store.state import StateStore
+
+SYSTEMS = ["contract-summariser", "invoice-matcher", "ticket-assistant"]
+
+
+@pytest.fixture
+def con(demo_settings):
+    con = open_snapshot(demo_settings)
+    yield con
+    con.close()
+
+
+def test_three_systems_and_money_that_adds_up_to_the_company_ledger(con) -> None:
+    snap = portfolio.portfolio_snapshot(con)
+    assert [r.system for r in snap.rows] == [*SYSTEMS, None]
+    if not snap.has_system_ledger:
+        pytest.skip("this build's ROI ledger has no system column yet")
+    company = next(r for r in snap.rows if r.system is None).money
+    total = con.execute(
+        "select sum(amount) filter (where category = 'benefit') - "
+        "sum(amount) filter (where category = 'cost') from main.roi_ledger"
+    ).fetchall()[0][0]
+    assert company.net_value == Decimal(total)
+    assert sum(r.money.net_value for r in snap.rows if r.system) == company.net_value
+    by = {r.system: r for r in snap.rows}
+    assert by["contract-summariser"].money.net_value < 0  # the pilot that does not pay off
+
+
+def test_the_demo_reviews_make_the_review_items_differ(con, tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.sqlite")
+    assert seed_demo_reviews(con, store) > 0
+    assert seed_demo_reviews(con, store) == 0  # idempotent
+    snap = portfolio.portfolio_snapshot(con)
+    week = snap.week
+    signoffs = store.signoffs_between(readiness.review_weeks(week)[0], week)
+    verdicts = store.verdicts()
+    counts = readiness.verdict_systems(con, readiness.recent_verdicts(verdicts, week))
+    passed = {}
+    for row in snap.rows:
+        if row.system:
+            evidence = readiness.snapshot_evidence(con, row.system, week, row.version, "USD")
+            items = readiness.scorecard(evidence, signoffs, verdicts, counts)
+            passed[row.system] = {i.key for i in items if i.passed}
+    assert "reviews_signed" in passed["ticket-assistant"]
+    assert "output_review" in passed["ticket-assistant"]
+    assert "reviews_signed" not in passed["invoice-matcher"]  # its review lapsed
+    assert {"reviews_signed", "output_review", "rollback"}.isdisjoint(passed["contract-summariser"])
+    assert "inference_budget" not in passed["contract-summariser"]  # big token counts
