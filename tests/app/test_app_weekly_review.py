@@ -155,8 +155,18 @@ def test_acknowledging_an_alert_stores_who_and_when(demo_env):
 
 
 def test_a_snooze_stops_paging_but_stays_listed(demo_env):
+    from outcomes.app.views.weekly_review import triage
+    from outcomes.store.snapshot import open_snapshot
+
+    con = open_snapshot(demo_env)
+    try:
+        alerts = triage.triage(con, dt.date.fromisoformat(LAST_COMPLETE))
+    finally:
+        con.close()
+    # a worsened alert pages again even while snoozed: snooze one that did not worsen
+    key = next(r.alert_key for r in alerts.itertuples() if r.group != "resolved" and not r.worsened)
     at = _open()
-    key = at.selectbox(key="wr_ack_alert").value
+    at.selectbox(key="wr_ack_alert").set_value(key).run()
     at.radio(key="wr_ack_action").set_value("snooze").run()
     at.number_input(key="wr_ack_weeks").set_value(3)
     at.text_input(key="wr_ack_note").input("retrain scheduled")
@@ -227,7 +237,11 @@ def test_output_review_verdict_is_stored(demo_env):
 
 
 def test_drift_drill_down_shows_reference_and_current(demo_env):
-    at = _open()
+    # drift is per AI system (issue 15): the company view labels features "system · feature"
+    company = _open()
+    heatmap = next(c for c in company.get("vega_lite_chart") if '"rect"' in c.proto.spec)
+    assert "ticket-assistant · channel" in {c["feature"] for c in _chart_rows(heatmap)}
+    at = _open(query={"system": "ticket-assistant"})
     heatmap = next(c for c in at.get("vega_lite_chart") if '"rect"' in c.proto.spec)
     cells = _chart_rows(heatmap)
     assert {"ticket_length", "channel"} <= {c["feature"] for c in cells}
@@ -314,3 +328,22 @@ def test_no_snapshot_explains_how_to_load_data(monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     assert any("outcomes build" in i.value for i in at.info)
+
+
+def test_a_systems_review_signs_that_system_and_samples_its_outputs(demo_env):
+    """?system=x (issue 15): the sign-off is that system's, the sample is of its events."""
+    at = _open(query={"system": "invoice-matcher"})
+    assert "invoice-matcher" in at.title[0].value
+    sample = next(d.value for d in at.dataframe if "inputs" in d.value.columns)
+    assert len(sample) and set(sample["system"]) == {"invoice-matcher"}
+    at.text_input(key="wr_signoff_comment").input("matcher reviewed")
+    if "wr_signoff_reason" in {t.key for t in at.text_input}:
+        at.text_input(key="wr_signoff_reason").input("drift known, retrain planned")
+    at.button(key="wr_signoff_button").click().run()
+    _no_errors(at)
+    store = StateStore(demo_env.state_path)
+    (signed,) = store.signoffs(dt.date.fromisoformat(LAST_COMPLETE), "invoice-matcher")
+    assert signed.author == "Ana Ops" and signed.comment == "matcher reviewed"
+    assert store.signoffs() == [], "the company's review is not signed by it"
+    company = _open()
+    assert "wr_signoff_button" in _button_keys(company), "the company review is still open"
