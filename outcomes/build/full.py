@@ -146,7 +146,9 @@ def build_snapshot(
         elif engine == "spark":
             from outcomes.build.spark.spark_materialise import materialise_all_on_spark
 
-            objects = materialise_all_on_spark(con, registry, order, say, settings)
+            objects = materialise_all_on_spark(
+                con, registry, order, say, settings, before=calibration.before
+            )
         else:
             objects = materialise_all(
                 con,

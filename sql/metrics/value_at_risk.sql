@@ -10,8 +10,9 @@ description: >
   setting('drift.reference_weeks') complete weeks). Reference value = the value of the
   analyst time saved by the system's AI-assisted work items closed in those weeks,
   sum over weeks of (baseline_handle_minutes x items - their handle minutes) / 60 x
-  loaded_hourly_cost, both assumptions as assumption_for(key, system, week) gives them (the
-  system's version in force, else the company-wide one); reference value per event = that
+  loaded_hourly_cost, both assumptions as assumption_for(key, system, week) picks them (the
+  system's version in force, else the company-wide one; low and high of that same
+  version); reference value per event = that
   over the system's AI events in those weeks. Reference accuracy = correct / labelled over the
   labelled reference events the calibration was fitted on (positive_rows / fitted_rows). The
   week's accuracy and basis are metrics.estimated_accuracy's filled_accuracy (realised when the
@@ -77,19 +78,60 @@ reference_items as (
     group by r.system, w.closed_week
 ),
 
-assumed as (
+-- the version of each assumption in force at the week, as assumption_for(key, system, week)
+-- picks it: the system's own version in force, else the company-wide one (system null); low
+-- and high come from that same version (written as a join: the _low/_high macros' nested
+-- subqueries do not run on Spark)
+in_force as (
+    select
+        i.system,
+        i.week_start,
+        a.key,
+        a.value,
+        a.low,
+        a.high,
+        row_number() over (
+            partition by i.system, i.week_start, a.key
+            order by a.system is null, a.effective_from desc
+        ) as version_rank
+    from reference_items as i
+    inner join staging.assumptions as a
+        on (a.system = i.system or a.system is null)
+        and a.effective_from <= i.week_start
+    where a.key in ('baseline_handle_minutes', 'loaded_hourly_cost')
+),
+
+assumptions_at as (
     select
         system,
         week_start,
-        items,
-        handle_minutes,
-        assumption_for('baseline_handle_minutes', system, week_start) as baseline,
-        assumption_for_low('baseline_handle_minutes', system, week_start) as baseline_low,
-        assumption_for_high('baseline_handle_minutes', system, week_start) as baseline_high,
-        assumption_for('loaded_hourly_cost', system, week_start) as hourly_cost,
-        assumption_for_low('loaded_hourly_cost', system, week_start) as hourly_cost_low,
-        assumption_for_high('loaded_hourly_cost', system, week_start) as hourly_cost_high
-    from reference_items
+        max(case when key = 'baseline_handle_minutes' then value end) as baseline,
+        max(case when key = 'baseline_handle_minutes' then low end) as baseline_low,
+        max(case when key = 'baseline_handle_minutes' then high end) as baseline_high,
+        max(case when key = 'loaded_hourly_cost' then value end) as hourly_cost,
+        max(case when key = 'loaded_hourly_cost' then low end) as hourly_cost_low,
+        max(case when key = 'loaded_hourly_cost' then high end) as hourly_cost_high
+    from in_force
+    where version_rank = 1
+    group by system, week_start
+),
+
+assumed as (
+    select
+        i.system,
+        i.week_start,
+        i.items,
+        i.handle_minutes,
+        a.baseline,
+        a.baseline_low,
+        a.baseline_high,
+        a.hourly_cost,
+        a.hourly_cost_low,
+        a.hourly_cost_high
+    from reference_items as i
+    left join assumptions_at as a
+        on a.system = i.system
+        and a.week_start = i.week_start
 ),
 
 reference_value as (

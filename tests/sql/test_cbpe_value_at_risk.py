@@ -191,3 +191,42 @@ def test_a_reference_that_lost_time_puts_nothing_at_risk():
     )
     # high end: 30 x 10 / 5 x (0.5 - 0.4) / 0.5 = 12.00
     assert found == [(Decimal("0.00"), Decimal("0.00"), Decimal("12.00"), -12.0)]
+
+
+def test_assumptions_are_picked_as_assumption_for_picks_them():
+    """a's own baseline (50, no low, high 60) starts 2026-05-11: week 05-04 uses the company's
+    40 (30..50), week 05-11 a's. Two items of 20 minutes each week, cost 60 (45..90):
+    value (40x2-40)x60 + (50x2-40)x60 = 6000 -> 100; low (30x2-40)x45 + (50x2-40)x45 = 3600
+    -> 60 (a's missing low counts as its value); high (50x2-40)x90 + (60x2-40)x90 = 12600 ->
+    210. Week 05-25 (0.6, 20 events, reference 0.8 over 10 events): scale 0.5."""
+    raw = {
+        "ai_events": [*events("a", "2026-05-04", 6), *events("a", "2026-05-11", 4)],
+        "work_items": [*items("a", 2, 20.0), *items("a", 2, 20.0, closed="2026-05-12 10:00:00")],
+        "assumptions": [
+            assumption("baseline_handle_minutes", 40, 30, 50),
+            {
+                **assumption("baseline_handle_minutes", 50, None, 60, "a"),
+                "effective_from": "2026-05-11",
+            },
+            assumption("loaded_hourly_cost", 60, 45, 90),
+        ],
+    }
+    extra = {"main.calibration": CALIBRATION, "metrics.estimated_accuracy": ESTIMATED}
+    con = run_sql(raw, ["value_at_risk"], as_of=AS_OF, extra_tables=extra)
+    found = rows(
+        con,
+        "select value, low, high from metrics.value_at_risk "
+        "where system = 'a' and week_start = '2026-05-25'",
+    )
+    assert found == [(Decimal("50.00"), Decimal("30.00"), Decimal("105.00"))]
+    macros = rows(
+        con,
+        "select w, assumption_for('baseline_handle_minutes', 'a', w), "
+        "assumption_for_low('baseline_handle_minutes', 'a', w), "
+        "assumption_for_high('baseline_handle_minutes', 'a', w) "
+        "from (values (date '2026-05-04'), (date '2026-05-11')) t(w) order by w",
+    )
+    assert [tuple(float(v) if v is not None else None for v in r[1:]) for r in macros] == [
+        (40.0, 30.0, 50.0),
+        (50.0, None, 60.0),
+    ]

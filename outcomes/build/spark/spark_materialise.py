@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,12 @@ def materialise_all_on_spark(
     order: list[str],
     say: Progress,
     settings: Settings,
+    before: Callable[[SqlDefinition], None] | None = None,
 ) -> list[ObjectResult]:
-    """Every object of ``order`` built on Spark (``settings.spark``); see the module docstring."""
+    """Every object of ``order`` built on Spark (``settings.spark``); see the module docstring.
+
+    ``before(item)`` runs in DuckDB before each object (the CBPE calibration fit); the ``main``
+    tables an object reads (``main.calibration``) then go to Spark as ``main__<name>``."""
     started_session = time.perf_counter()
     spark = spark_session(settings.spark.master)
     say(
@@ -112,7 +117,7 @@ def materialise_all_on_spark(
         dir=str(settings.spark.raw_dir) if settings.spark.raw_dir else None,
     ) as directory:
         register_raw(spark, export_raw(con, Path(directory) / "raw"))
-        return _walk(con, spark, registry, order, say, values, Path(directory) / "built")
+        return _walk(con, spark, registry, order, say, values, Path(directory) / "built", before)
 
 
 def _walk(
@@ -123,15 +128,32 @@ def _walk(
     say: Progress,
     values: dict[str, str],
     directory: Path,
+    before: Callable[[SqlDefinition], None] | None = None,
 ) -> list[ObjectResult]:
     from pyspark.errors import PySparkException
+
+    def create(item: SqlDefinition) -> int:
+        if before is not None:
+            before(item)
+        for table in sorted(r for r in item.reads if r.startswith("main.")):
+            if table != "main.build_settings":  # settings are inlined as literals
+                _register_main(con, spark, table, directory / f"{table}.parquet")
+        return materialise_on_spark(con, spark, item, values, directory)
 
     return materialise_all(
         con,
         registry,
         order,
         say,
-        create=lambda item: materialise_on_spark(con, spark, item, values, directory),
+        create=create,
         failures=(duckdb.Error, PySparkException, ValueError),
         engine="spark",
     )
+
+
+def _register_main(con: duckdb.DuckDBPyConnection, spark: Any, table: str, file: Path) -> None:
+    """``main.<name>`` of the snapshot as Spark's temporary view ``main__<name>`` (via Parquet)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    schema, name = table.split(".", 1)
+    con.execute(f"copy {schema}.{quote_ident(name)} to {quote_literal(str(file))} (format parquet)")
+    spark.read.parquet(str(file)).createOrReplaceTempView(f"{schema}__{name}")
