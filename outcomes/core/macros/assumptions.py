@@ -28,8 +28,7 @@ def _in_force(column: str, scope: str) -> str:
 ASSUMPTION_AT = Macro(
     "assumption_at",
     f"assumption_key, week, assumptions := '{ASSUMPTIONS}'",
-    # TODO(i15): "a.system is null" once staging.assumptions has the column (data helper)
-    _in_force("value", "true"),
+    _in_force("value", "a.system is null"),
     reads=(ASSUMPTIONS,),
 )
 
