@@ -172,7 +172,7 @@ def write_calibration(
     con: duckdb.DuckDBPyConnection, calibrations: Mapping[str, SystemCalibration]
 ) -> int:
     """(Re)create ``main.calibration`` from ``calibrations``; returns its row count."""
-    records = []
+    records: list[tuple[object, ...]] = []
     for system in sorted(calibrations):
         c = calibrations[system]
         window = (c.reference_from, c.reference_to)
@@ -238,7 +238,7 @@ class CalibrationStep:
 def _floats(values: np.ndarray) -> np.ndarray:
     """A fetched column as float64 with NaN for null (fetchnumpy gives masked arrays)."""
     if isinstance(values, np.ma.MaskedArray):
-        return values.astype(np.float64).filled(np.nan)
+        return np.ma.filled(values.astype(np.float64), np.nan)
     return np.asarray(values, dtype=np.float64)
 
 

@@ -142,7 +142,7 @@ def build_snapshot(
         # reads it, once the staging views it reads exist
         calibration = CalibrationStep(con, say)
         if plan is not None:
-            objects = build_changed(con, registry, order, say, plan, before=calibration.before)
+            objects = build_changed(con, registry, order, say, plan, before_each=calibration.before)
         elif engine == "spark":
             from outcomes.build.spark.spark_materialise import materialise_all_on_spark
 

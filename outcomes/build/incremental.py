@@ -61,10 +61,10 @@ def build_objects(
     order: list[str],
     say: Progress,
     p: Plan,
-    before: Callable[[SqlDefinition], None] | None = None,
+    before_each: Callable[[SqlDefinition], None] | None = None,
 ) -> list[ObjectResult]:
     """Like :func:`outcomes.build.materialise.materialise_all`, reusing or partly recomputing
-    what did not change; ``before(item)`` runs before each object that is not blocked (the
+    what did not change; ``before_each(item)`` runs before each object that is not blocked (the
     CBPE calibration fit, :class:`outcomes.build.calibration.CalibrationStep`)."""
     changes: dict[str, set | None] = {}  # qualified -> changed weeks (None = all)
     keys: dict[str, str] = {}  # staging recomputed by key -> its key column (temp _keys_<name>)
@@ -113,8 +113,8 @@ def build_objects(
         if mode == "keys" and inputs.get("setting('as_of')", 0) is None:
             mode, reason = "full", "reads setting('as_of')"
         try:
-            if before is not None:
-                before(item)
+            if before_each is not None:
+                before_each(item)
             if mode == "keys":
                 assert key is not None  # decide gives "keys" only to a key_local definition
                 changes[q] = recompute_keys(con, registry, item, key, sorted(keyed), p, inputs)

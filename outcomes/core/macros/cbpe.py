@@ -57,36 +57,28 @@ segments as (
     where next_x is not null
 ),
 
-clipped as (
+-- the score clipped to the calibration's range (null: no score, NaN or no calibration)
+-- is written out twice, in the ASOF condition and in the value: a helper column would have to
+-- be dropped again with EXCLUDE, whose column order DuckDB does not keep in a stored macro
+interpolated as (
     select
         r.*,
         case
-            when b.system is not null and not isnan(r.score::double)
-                then least(greatest(r.score::double, b.min_x), b.max_x)
-        end as _clipped,
-        b.min_x as _min_x,
-        b.first_y as _first_y
+            when b.system is null or r.score is null or isnan(r.score::double) then null
+            when least(greatest(r.score::double, b.min_x), b.max_x) = b.min_x then b.first_y
+            else (s.next_y - s.y) / (s.next_x - s.x)
+                * (least(greatest(r.score::double, b.min_x), b.max_x) - s.x) + s.y
+        end as calibrated
     from query_table(rows) as r
     left join bounds as b
         on b.system = r.system
-),
-
-interpolated as (
-    select
-        c.*,
-        case
-            when c._clipped is null then null
-            when c._clipped = c._min_x then c._first_y
-            else (s.next_y - s.y) / (s.next_x - s.x) * (c._clipped - s.x) + s.y
-        end as calibrated
-    from clipped as c
     asof left join segments as s
-        on s.system = c.system
-        and c._clipped > s.x
+        on s.system = r.system
+        and least(greatest(r.score::double, b.min_x), b.max_x) > s.x
 )
 
 select
-    * exclude (_clipped, _min_x, _first_y),
+    *,
     case when predicted_positive then calibrated else 1 - calibrated end as expected_hit
 from interpolated""",
     table=True,
