@@ -123,16 +123,18 @@ def test_json_list_operations(spark: Any) -> None:
 def test_macros_are_inlined_with_the_same_results_on_duckdb(spark: Any) -> None:
     sql = """with calendar as (select * from (values (date '2026-11-09', false),
         (date '2026-11-16', true)) as v(week_start, is_partial)),
-    rows as (select * from (values (date '2026-11-09', 1.0, 'a'), (date '2026-11-09', 3.0, 'b'),
-        (date '2026-11-16', 5.0, 'a')) as v(week_start, x, segment)),
-    shaped as (select week_start, {'segment': segment} as dims, x from rows)
-    select week_start, dims.segment as segment, value, n,
+    rows as (select * from (values (date '2026-11-09', 1.0, 'a', 's1'),
+        (date '2026-11-09', 3.0, 'b', 's2'), (date '2026-11-16', 5.0, 'a', 's1'))
+        as v(week_start, x, segment, system)),
+    shaped as (select week_start, system, {'segment': segment} as dims, x from rows)
+    select week_start, system, dims.segment as segment, value, n,
         partial_flag(week_start, calendar := 'calendar') as flag
     from weekly_quantile('shaped', 0.5, calendar := 'calendar')"""
     expanded = expand_macros(sql, SETTINGS)
     assert "weekly_quantile(" not in expanded.lower() and "partial_flag(" not in expanded.lower()
     duck = on_duckdb(sql)
-    assert len(duck) == 5 and ("partial" in {r[4] for r in duck})
+    # per week: (system, segment) cells, system totals, segments over all systems, the total
+    assert len(duck) == 7 + 4 and ("partial" in {r[5] for r in duck})
     assert on_duckdb(expanded) == duck
     assert on_spark(spark, sql) == duck
 
