@@ -30,6 +30,7 @@ from outcomes.roi.ledger_build import LEDGER_DDL
 from outcomes.store.snapshot import open_snapshot
 from outcomes.store.state import StateStore
 
+SYSTEM = "ticket-assistant"  # the one AI system of the fixture's ledger
 WEEKS = [dt.date(2026, 1, 5) + dt.timedelta(weeks=k) for k in range(17)]
 Q1_WEEKS = [w for w in WEEKS if w < dt.date(2026, 4, 1)]
 JAN_WEEKS = [w for w in WEEKS if w.month == 1]
@@ -182,6 +183,7 @@ def ledger_rows(fx: Fixture) -> list[dict]:
             rows.append(
                 {
                     "week_start": week,
+                    "system": SYSTEM,
                     "line_id": line_id,
                     "category": category,
                     "title": title,
@@ -329,7 +331,8 @@ def make_snapshot(fx: Fixture) -> Path:
         con.execute(
             """create table raw.assumptions (key varchar, effective_from date, value decimal(18,6),
             unit varchar, owner varchar, source varchar, note varchar, low decimal(18,6),
-            high decimal(18,6), _load_id varchar, _row_number bigint, _row_hash varchar)"""
+            high decimal(18,6), _load_id varchar, _row_number bigint, _row_hash varchar,
+            system varchar)"""
         )
         n = 0
         for key, versions in sorted(fx.assumptions.items()):
@@ -337,12 +340,12 @@ def make_snapshot(fx: Fixture) -> Path:
                 n += 1
                 con.execute(
                     "insert into raw.assumptions values (?, ?, ?, ?, 'finance@example.com', "
-                    "'FY26 plan', null, null, null, 'L1', ?, ?)",
+                    "'FY26 plan', null, null, null, 'L1', ?, ?, null)",
                     [key, effective_from, Decimal(value), UNITS[key], n, f"h{n}"],
                 )
         con.execute(
             """create table staging.assumptions as
-            select key, effective_from,
+            select key, system, effective_from,
                    lead(effective_from) over (partition by key order by effective_from) - 1 as effective_to,
                    value, unit, owner, source, note, low, high, _load_id as load_id
             from raw.assumptions"""
@@ -350,7 +353,7 @@ def make_snapshot(fx: Fixture) -> Path:
         con.execute(LEDGER_DDL)
         for row in ledger_rows(fx):
             con.execute(
-                "insert into main.roi_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"insert into main.roi_ledger values ({', '.join('?' * len(LEDGER_COLUMNS))})",
                 [row[k] for k in LEDGER_COLUMNS],
             )
         con.execute("checkpoint")

@@ -231,7 +231,10 @@ def write_sources(root: Path) -> dict[str, Path]:
     items = []
     for item_id, closed, assisted, minutes in ITEMS:
         opened = (dt.datetime.fromisoformat(closed) - dt.timedelta(hours=1)).isoformat(sep=" ")
-        items.append([item_id, opened, closed, "support", "c1", assisted, minutes, "resolved"])
+        system = "triage" if assisted else None  # the AI system that assisted it
+        items.append(
+            [item_id, opened, closed, "support", "c1", assisted, minutes, "resolved", system]
+        )
     costs = [[c, s, e, cat, amount, "USD", "vendor", f"INV-{c}"] for c, s, e, cat, amount in COSTS]
     return {
         "ai_events": write_csv(
@@ -271,6 +274,7 @@ def write_sources(root: Path) -> dict[str, Path]:
                 "ai_assisted",
                 "handle_minutes",
                 "outcome",
+                "system",
             ],
             items,
         ),

@@ -52,6 +52,7 @@ class Version:
     old_value: Decimal | None = None
     source_file: str | None = None
     line: int | None = None
+    system: str | None = None  # the AI system it is for; None: the company-wide default
 
 
 def in_force(versions: Sequence[Version], day: dt.date) -> Version | None:

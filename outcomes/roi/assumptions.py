@@ -80,6 +80,7 @@ VERSION_COLUMNS = (
 )
 REGISTER_COLUMNS = (
     *VERSION_COLUMNS,
+    "system",
     "low",
     "high",
     "origin",
@@ -107,7 +108,8 @@ create or replace table raw.assumption_register (
     changed_at timestamp,
     why varchar,
     source_file varchar,
-    line bigint
+    line bigint,
+    system varchar
 )"""
 
 
@@ -159,7 +161,7 @@ def copy_register_into(con: duckdb.DuckDBPyConnection, settings: Settings) -> Re
     if entries:
         con.executemany(
             "insert into raw.assumption_register values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     v.load_id,
@@ -171,14 +173,19 @@ def copy_register_into(con: duckdb.DuckDBPyConnection, settings: Settings) -> Re
                     v.why,
                     v.source_file,
                     v.line,
+                    v.system,
                 ]
                 for v in entries
             ],
         )
         con.executemany(
             "insert into raw.assumptions (key, effective_from, value, unit, owner, source, note, "
-            "low, high, _load_id, _row_number, _row_hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[*_contract_values(v), v.load_id, v.line or 1, _row_hash(v)] for v in entries],
+            "low, high, system, _load_id, _row_number, _row_hash) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [*_contract_values(v), v.system, v.load_id, v.line or 1, _row_hash(v)]
+                for v in entries
+            ],
         )
     return RegisterCopy(file_rows=len(file_rows), changes=len(cli_rows), versions=len(merged))
 
@@ -187,6 +194,7 @@ def render_register(frame: pd.DataFrame) -> str:
     """The register as an aligned text table (``outcomes assumptions list``)."""
     columns = [
         "key",
+        "system",
         "effective_from",
         "effective_to",
         "value",
@@ -214,16 +222,19 @@ def _merge(
     raw_rows: Iterable[Version], file_rows: Iterable[Version], changes: Iterable[AssumptionChange]
 ) -> tuple[list[Version], list[Version]]:
     """(the merged register, the CLI changes as full rows) - the precedence of the module doc."""
-    register: dict[tuple[str, dt.date], Version] = {}
+    # one version per key, system (None: company-wide) and effective_from; a CLI change is
+    # of the company-wide value
+    register: dict[tuple[str, str | None, dt.date], Version] = {}
     for v in raw_rows:
-        register[(v.key, v.effective_from)] = v
+        register[(v.key, v.system, v.effective_from)] = v
     for v in file_rows:
-        register[(v.key, v.effective_from)] = v
+        register[(v.key, v.system, v.effective_from)] = v
     cli_rows: list[Version] = []
     for c in sorted(changes, key=lambda c: c.id):
-        same = register.get((c.key, c.effective_from))
+        same = register.get((c.key, None, c.effective_from))
         versions = sorted(
-            (v for v in register.values() if v.key == c.key), key=lambda v: v.effective_from
+            (v for v in register.values() if v.key == c.key and v.system is None),
+            key=lambda v: v.effective_from,
         )
         template = (
             same or in_force(versions, c.effective_from) or (versions[0] if versions else None)
@@ -245,9 +256,9 @@ def _merge(
             why=c.why,
             old_value=c.old_value,
         )
-        register[(c.key, c.effective_from)] = row
+        register[(c.key, None, c.effective_from)] = row
         cli_rows.append(row)
-    merged = sorted(register.values(), key=lambda v: (v.key, v.effective_from))
+    merged = sorted(register.values(), key=lambda v: (v.key, v.system or "", v.effective_from))
     return merged, cli_rows
 
 
@@ -275,7 +286,7 @@ with versions as (
     select
         a.*,
         row_number() over (
-            partition by a.key, a.effective_from
+            partition by a.key, a.system, a.effective_from
             order by l.started_at desc nulls last, a._load_id desc, a._row_number desc
         ) as version_rank
     from raw.assumptions as a
@@ -285,10 +296,10 @@ with versions as (
         or (a._load_id not like '{FILE_LOAD_PREFIX}%' and a._load_id not like '{CLI_LOAD_PREFIX}%')
 )
 select key, effective_from, value::varchar, unit, owner, source, note, low::varchar,
-    high::varchar, _load_id
+    high::varchar, _load_id, system
 from versions
 where version_rank = 1 and key is not null and effective_from is not null and value is not null
-order by key, effective_from
+order by key, system nulls first, effective_from
 """
 
 
@@ -309,6 +320,7 @@ def _raw_versions(con: duckdb.DuckDBPyConnection) -> list[Version]:
             high=None if r[8] is None else Decimal(r[8]),
             origin="ingest",
             load_id=r[9] or "",
+            system=r[10],
         )
         for r in rows
     ]
@@ -349,15 +361,18 @@ def _contract_values(v: Version) -> list[object]:
 
 
 def _row_hash(v: Version) -> str:
+    # a company-wide version hashes as before systems existed
     payload = [v.key, v.effective_from.isoformat(), *_contract_values(v)[2:]]
+    if v.system is not None:
+        payload.append(v.system)
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
 def _frame(versions: Sequence[Version]) -> pd.DataFrame:
     rows = []
-    by_key: dict[str, list[Version]] = {}
+    by_key: dict[tuple[str, str], list[Version]] = {}
     for v in versions:
-        by_key.setdefault(v.key, []).append(v)
+        by_key.setdefault((v.key, v.system or ""), []).append(v)
     for key in sorted(by_key):
         chain = sorted(by_key[key], key=lambda v: v.effective_from)
         for i, v in enumerate(chain):

@@ -77,18 +77,20 @@ def build_manifest(con: duckdb.DuckDBPyConnection, rows: Sequence[LedgerRow]) ->
         "order by kind, name",
     )
     manifest["objects"] = [{k: _jsonable(v) for k, v in o.items()} for o in objects]
-    used: dict[tuple[str, str | None], str] = {}
+    used: dict[tuple[str, str | None, str | None], str] = {}
     for row in rows:
         for i in row.inputs:
             if i.source_type == "assumption":
-                used[(i.source_ref or i.name, i.effective_from)] = i.value
+                used[(i.source_ref or i.name, i.assumption_system, i.effective_from)] = i.value
+    # "system": the system whose own version was used (null: the company-wide one)
     manifest["assumptions_used"] = [
-        {"key": k, "effective_from": ef, "value": v} for (k, ef), v in sorted(used.items(), key=str)
+        {"key": k, "system": s, "effective_from": ef, "value": v}
+        for (k, s, ef), v in sorted(used.items(), key=str)
     ]
     register = fetch_records(
         con,
-        "select key, effective_from, value::varchar as value, unit, owner, source, load_id "
-        "from staging.assumptions order by key, effective_from",
+        "select key, system, effective_from, value::varchar as value, unit, owner, source, "
+        "load_id from staging.assumptions order by key, system nulls first, effective_from",
     )
     if register:
         manifest["assumptions_register"] = [
@@ -240,12 +242,14 @@ def close_period(
             raise CloseError(f"period {p.label} is already closed: {exc}") from exc
         close_id = int(cur.lastrowid or 0)
         conn.executemany(
-            "insert into closed_ledger_rows (close_id, week_start, line_id, category, title, "
-            "formula, formula_filled, inputs, amount, currency) values (?,?,?,?,?,?,?,?,?,?)",
+            "insert into closed_ledger_rows (close_id, week_start, system, line_id, category, "
+            "title, formula, formula_filled, inputs, amount, currency) "
+            "values (?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     close_id,
                     c["week_start"],
+                    c["system"],
                     c["line_id"],
                     c["category"],
                     c["title"],
@@ -292,7 +296,9 @@ def _close_row(store: StateStore, period: str) -> Any:
 
 
 def _record(store: StateStore, r: Any) -> CloseRecord:
-    frozen = store._select("closed_ledger_rows", ["close_id = ?"], [r["id"]], "week_start, line_id")
+    frozen = store._select(
+        "closed_ledger_rows", ["close_id = ?"], [r["id"]], "week_start, system, line_id"
+    )
     return CloseRecord(
         id=r["id"],
         period=r["period"],

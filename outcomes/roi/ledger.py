@@ -1,7 +1,9 @@
 """The ROI ledger model: rows of ``main.roi_ledger``, their inputs, text forms and reading.
 
-One row per ROI line per week (docs/ARCHITECTURE.md, "ROI ledger"): the line's formula, the
-formula with the numbers in it, every input with its source, and the amount (DECIMAL(38,10)).
+One row per ROI line per week and AI system (docs/ARCHITECTURE.md, "ROI ledger"): the line's
+formula, the formula with the numbers in it, every input with its source, and the amount
+(DECIMAL(38,10)). The company ledger is the sum over systems of each (week, line)
+(:func:`company_rows`).
 Every reader goes through this module: the summary, a period close, the audit pack, the
 workbook, trace, sensitivity and the app. :mod:`outcomes.roi.ledger_build` writes the table.
 
@@ -35,6 +37,7 @@ AMOUNT_PLACES = Decimal("1E-10")  # DECIMAL(38,10), the ledger's amount type
 CENTS = Decimal("0.01")
 LEDGER_COLUMNS = (
     "week_start",
+    "system",
     "line_id",
     "category",
     "title",
@@ -53,7 +56,9 @@ INPUT_FIELDS = (
     "sql_sha256",
     "effective_from",
     "owner",
+    "assumption_system",
 )
+COMPANY = ""  # the system of a company row (company_rows) and of rows frozen before systems
 
 
 class LedgerError(OutcomesError, ValueError):
@@ -141,6 +146,8 @@ class LedgerInput:
     sql_sha256: str | None = None
     effective_from: str | None = None
     owner: str | None = None
+    # an assumption: the system whose own version was read (None: the company-wide one)
+    assumption_system: str | None = None
 
     @property
     def decimal(self) -> Decimal:
@@ -161,7 +168,10 @@ class LedgerInput:
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """One row of ``main.roi_ledger``: one ROI line in one week."""
+    """One row of ``main.roi_ledger``: one ROI line in one week for one AI system.
+
+    ``system`` is :data:`COMPANY` for a row of :func:`company_rows` (the sum over systems).
+    """
 
     week_start: dt.date
     line_id: str
@@ -172,10 +182,11 @@ class LedgerRow:
     inputs: tuple[LedgerInput, ...]
     amount: Decimal
     currency: str
+    system: str = COMPANY
 
     @property
-    def key(self) -> tuple[dt.date, str]:
-        return (self.week_start, self.line_id)
+    def key(self) -> tuple[dt.date, str, str]:
+        return (self.week_start, self.system, self.line_id)
 
     def input_values(self) -> dict[str, Decimal]:
         """``{input name: value}``, what the formula is evaluated over."""
@@ -189,6 +200,7 @@ class LedgerRow:
         """The row in :data:`LEDGER_COLUMNS` order, as the table and its CSV hold it."""
         return [
             self.week_start.isoformat(),
+            self.system,
             self.line_id,
             self.category,
             self.title,
@@ -203,6 +215,7 @@ class LedgerRow:
         """The row as canonical JSON-ready text (dates ISO, amounts 10-place decimal text)."""
         return {
             "week_start": self.week_start.isoformat(),
+            "system": self.system,
             "line_id": self.line_id,
             "category": self.category,
             "title": self.title,
@@ -229,11 +242,12 @@ class LedgerRow:
             inputs=tuple(LedgerInput.from_mapping(i) for i in inputs),
             amount=Decimal(str(row["amount"])),
             currency=str(row["currency"]),
+            system=str(row.get("system") or COMPANY),
         )
 
 
 def sort_rows(rows: Iterable[LedgerRow]) -> list[LedgerRow]:
-    """The rows by week, then line (the ledger's order)."""
+    """The rows by week, then system, then line (the ledger's order)."""
     return sorted(rows, key=lambda r: r.key)
 
 
@@ -245,14 +259,17 @@ def read_ledger(
     start: dt.date | None = None,
     end: dt.date | None = None,
     line_id: str | None = None,
+    system: str | None = None,
 ) -> list[LedgerRow]:
-    """Rows of ``main.roi_ledger`` with ``start <= week_start <= end``, by week then line."""
+    """Rows of ``main.roi_ledger`` with ``start <= week_start <= end`` (of one ``system``, or
+    of every system when None), by week, system, then line."""
     where: list[str] = ["true"]
     args: list[object] = []
     for clause, value in (
         ("week_start >= ?", start),
         ("week_start <= ?", end),
         ("line_id = ?", line_id),
+        ("system = ?", system),
     ):
         if value is not None:
             where.append(clause)
@@ -261,10 +278,10 @@ def read_ledger(
     # would start on the in-memory catalog instead of the attached snapshot.
     try:
         rows = con.execute(
-            "select week_start, line_id, category, title, formula, formula_filled, "
+            "select week_start, system, line_id, category, title, formula, formula_filled, "
             "inputs::varchar, amount::varchar, currency from main.roi_ledger where "
             + " and ".join(where)
-            + " order by week_start, line_id",
+            + " order by week_start, system, line_id",
             args,
         ).fetchall()
     except duckdb.CatalogException as exc:
@@ -276,16 +293,66 @@ def read_ledger(
 
 
 def ledger_csv(
-    con: duckdb.DuckDBPyConnection, start: dt.date | None = None, end: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    system: str | None = None,
 ) -> bytes:
     """The ledger as CSV bytes: the contract columns (amount with 10 places) + ``amount_display``.
 
-    Deterministic: ordered by week_start, line_id; ``\\n`` line ends; UTF-8.
+    Deterministic: ordered by week_start, system, line_id; ``\\n`` line ends; UTF-8.
     """
-    rows = read_ledger(con, start, end)  # formula-like cells neutralised (core.csv_cells)
+    rows = read_ledger(
+        con, start, end, system=system
+    )  # formula-like cells neutralised (core.csv_cells)
     return csv_bytes(
         [*LEDGER_COLUMNS, "amount_display"], ([*r.texts(), display(r.amount)] for r in rows)
     )
+
+
+def systems_of(rows: Iterable[LedgerRow]) -> list[str]:
+    """The systems of ``rows``, sorted.
+
+    >>> from dataclasses import replace
+    >>> r = LedgerRow(dt.date(2026, 1, 5), "l", "cost", "", "x", "", (), Decimal(1), "USD", "b")
+    >>> systems_of([r, replace(r, system="a")])
+    ['a', 'b']
+    """
+    return sorted({r.system for r in rows})
+
+
+def company_rows(rows: Iterable[LedgerRow]) -> list[LedgerRow]:
+    """The company ledger: one row per (week, line), its amount the exact sum over systems.
+
+    Inputs and formula_filled are not summed (they are per system): a company row carries no
+    inputs and its formula_filled names the systems summed.
+
+    >>> from dataclasses import replace
+    >>> r = LedgerRow(dt.date(2026, 1, 5), "l", "cost", "L", "x", "", (), Decimal("1.5"), "USD", "a")
+    >>> [(c.system, c.amount, c.formula_filled) for c in company_rows([r, replace(r, system="b")])]
+    [('', Decimal('3.0'), 'sum over systems a, b')]
+    """
+    groups: dict[tuple[dt.date, str], list[LedgerRow]] = {}
+    for r in rows:
+        groups.setdefault((r.week_start, r.line_id), []).append(r)
+    out = []
+    for (week, line_id), group in sorted(groups.items()):
+        first = group[0]
+        out.append(
+            LedgerRow(
+                week_start=week,
+                line_id=line_id,
+                category=first.category,
+                title=first.title,
+                formula=first.formula,
+                formula_filled="sum over systems " + ", ".join(systems_of(group)),
+                inputs=(),
+                amount=sum((r.amount for r in group), Decimal(0)),
+                currency=first.currency,
+                system=COMPANY,
+            )
+        )
+    return out
 
 
 def ledger_sha256(rows: Iterable[LedgerRow]) -> str:

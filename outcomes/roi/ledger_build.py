@@ -10,7 +10,8 @@ header declares) and, for every row, checks that
   rounding before display; cents are for display only);
 - every input is what its source says for that week (:mod:`outcomes.roi.input_sources`);
 
-then writes ``main.roi_ledger`` (:mod:`outcomes.roi.ledger`), ordered by week_start, line_id,
+then writes ``main.roi_ledger`` (:mod:`outcomes.roi.ledger`), one row per week_start, AI system
+and line_id, ordered that way,
 with the inputs as canonical JSON (sorted keys, no spaces, decimal text without trailing zeros)
 and nothing build-specific in it (no build or load ids, times or paths), so two builds of the
 same inputs give byte-identical ledger exports (:func:`outcomes.roi.ledger.ledger_csv`). A line
@@ -21,6 +22,7 @@ for "show working" (:mod:`outcomes.roi.trace`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -45,6 +47,7 @@ HALF_UNIT = Decimal("0.5E-10")
 LEDGER_DDL = """
 create or replace table main.roi_ledger (
     week_start date not null,
+    system varchar not null,
     line_id varchar not null,
     category varchar not null,
     title varchar not null,
@@ -147,7 +150,7 @@ def build_ledger(
             continue
         entries.extend(line_entries)
         results[spec.line_id] = LineResult(spec.line_id, "ok", len(line_entries))
-    entries.sort(key=lambda e: (e.week_start, e.line_id))
+    entries.sort(key=lambda e: e.key)
     if entries:
         _insert(con, "main.roi_ledger", LEDGER_COLUMNS, [e.texts() for e in entries])
     _write_sql(con, registry, specs)
@@ -176,23 +179,32 @@ def _line_entries(
         )
     select = ", ".join(f'"{i.name}"::varchar' for i in spec.inputs)
     rows = fetch_rows(
-        con, f"select week_start, {select}, amount::varchar from {table} order by week_start"
+        con,
+        f"select week_start, system, {select}, amount::varchar from {table} "
+        "order by week_start, system",
     )
-    weeks = [r[0] for r in rows]
-    if any(w is None for w in weeks):
+    keys = [(r[0], r[1]) for r in rows]
+    if any(w is None for w, _ in keys):
         raise LedgerError("a row has no week_start")
-    if len(set(weeks)) != len(weeks):
-        dupes = sorted({w for w in weeks if weeks.count(w) > 1})
+    if any(s is None for _, s in keys):
+        week = next(w for w, s in keys if s is None)
         raise LedgerError(
-            f"more than one row for week {dupes[0].isoformat()}; fix: one row per week"
+            f"week {week.isoformat()}: a row has no system; fix: one row per week and AI "
+            "system (system not null)"
+        )
+    if len(set(keys)) != len(keys):
+        dupe = min(k for k, n in Counter(keys).items() if n > 1)
+        raise LedgerError(
+            f"more than one row for week {dupe[0].isoformat()} and system {dupe[1]}; "
+            "fix: one row per week and system"
         )
     sources = {i.name: InputSource.load(con, registry, settings, spec, i) for i in spec.inputs}
     entries = []
     for row in rows:
-        week = row[0]
-        where = f"week {week.isoformat()}"
+        week, system = row[0], row[1]
+        where = f"week {week.isoformat()}, system {system}"
         values: dict[str, Decimal] = {}
-        for i, text in zip(spec.inputs, row[1:-1], strict=True):
+        for i, text in zip(spec.inputs, row[2:-1], strict=True):
             if text is None:
                 raise LedgerError(f"{where}: input {i.name} is null; fix: leave the week out")
             values[i.name] = Decimal(text)
@@ -210,7 +222,7 @@ def _line_entries(
                 f"{spec.formula.text} over the inputs: {filled} = {decimal_text(exact)}; "
                 "fix: compute amount as the header's formula over the input columns"
             )
-        inputs = tuple(sources[i.name].describe(week, values[i.name]) for i in spec.inputs)
+        inputs = tuple(sources[i.name].describe(week, system, values[i.name]) for i in spec.inputs)
         entries.append(
             LedgerRow(
                 week_start=week,
@@ -222,6 +234,7 @@ def _line_entries(
                 inputs=inputs,
                 amount=amount,
                 currency=settings.currency,
+                system=system,
             )
         )
     return entries

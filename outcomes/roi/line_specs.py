@@ -4,10 +4,12 @@ Each ``sql/roi/<line_id>.sql`` declares in its header a ``category`` (benefit / 
 ``formula`` (:mod:`outcomes.core.formula`) and its ``inputs``, each mapped to a source::
 
     inputs:
-      hours_saved: {metric: hours_saved}            # metrics.<name>, its all-dimensions row
+      hours_saved: {metric: hours_saved}            # metrics.<name>, the system's row
       loaded_hourly_cost: {assumption: loaded_hourly_cost}  # staging.assumptions, in force
-      infrastructure_cost: {cost_rows: infrastructure}      # staging.cost_weeks of a category
+      infrastructure_cost: {cost_rows: infrastructure}      # staging.cost_allocations
       event_cost_usd: {events: cost_usd}            # sum of a staging.ai_events column
+
+A line returns one row per week and AI system (columns ``week_start``, ``system``).
 
 >>> InputSpec.parse("hours_saved", {"metric": "hours_saved"}).source_ref
 'metrics.hours_saved'
@@ -30,7 +32,7 @@ SOURCE_TYPES = ("metric", "assumption", "cost_rows", "events")
 # Where the SQL of each source type lives (the file trace shows for an input).
 SOURCE_OBJECT = {
     "assumption": "staging.assumptions",
-    "cost_rows": "staging.cost_weeks",
+    "cost_rows": "staging.cost_allocations",
     "events": "staging.ai_events",
 }
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -97,7 +99,7 @@ class InputSpec:
         if self.source_type == "assumption":
             return self.ref
         if self.source_type == "cost_rows":
-            return f"staging.cost_weeks[{self.ref}]"
+            return f"staging.cost_allocations[{self.ref}]"
         return f"staging.ai_events.{self.ref}"
 
     @property
@@ -150,11 +152,12 @@ class LineSpec:
                 "use them in the formula"
             )
         columns = set(d.columns or ())
-        absent = [c for c in [*names, "amount"] if c not in columns]
+        absent = [c for c in ["system", *names, "amount"] if c not in columns]
         if absent:
             raise LedgerError(
-                f"the SELECT does not return {', '.join(absent)}; fix: return one DECIMAL "
-                "column per input and amount DECIMAL(38,10)"
+                f"the SELECT does not return {', '.join(absent)}; fix: return the AI system "
+                "(one row per week_start and system), one DECIMAL column per input and amount "
+                "DECIMAL(38,10)"
             )
         return cls(
             line_id=d.name,

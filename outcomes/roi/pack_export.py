@@ -61,8 +61,8 @@ from outcomes.store.state import StateStore
 PACK_FORMAT = "outcomes-audit-pack/1"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # The ledger's columns without the inputs (they are in lines.csv), and a cents column.
-LEDGER_CSV_COLUMNS = (*LEDGER_COLUMNS[:6], "amount", "amount_display", "currency")
-LINES_CSV_COLUMNS = ("week_start", "line_id", "formula", "input_index", *INPUT_FIELDS)
+LEDGER_CSV_COLUMNS = (*LEDGER_COLUMNS[:7], "amount", "amount_display", "currency")
+LINES_CSV_COLUMNS = ("week_start", "system", "line_id", "formula", "input_index", *INPUT_FIELDS)
 ASSUMPTION_COLUMNS = (
     "record",
     *VERSION_COLUMNS,
@@ -71,6 +71,9 @@ ASSUMPTION_COLUMNS = (
     "changed_by",
     "why",
     "recorded_at",
+    "system",  # a register or loaded version's system (empty: company-wide)
+    "low",
+    "high",
 )
 METRIC_COLUMNS = (
     "metric",
@@ -168,6 +171,7 @@ def pack_ledger_csv(rows: Sequence[LedgerRow]) -> bytes:
         (
             [
                 r.week_start.isoformat(),
+                r.system,
                 r.line_id,
                 r.category,
                 r.title,
@@ -187,7 +191,7 @@ def lines_csv(rows: Sequence[LedgerRow]) -> bytes:
     return _csv(
         LINES_CSV_COLUMNS,
         (
-            [r.week_start.isoformat(), r.line_id, r.formula, str(k)]
+            [r.week_start.isoformat(), r.system, r.line_id, r.formula, str(k)]
             + [v or "" for v in i.as_dict().values()]
             for r in sort_rows(rows)
             for k, i in enumerate(r.inputs, start=1)
@@ -204,15 +208,17 @@ def _assumptions_csv(con: duckdb.DuckDBPyConnection, store: StateStore) -> bytes
     out: list[list[Any]] = []
     register = fetch_records(
         con,
-        "select key, effective_from, effective_to, value::varchar as value, unit, owner, source, "
-        "note, load_id from staging.assumptions",
+        "select key, system, effective_from, effective_to, value::varchar as value, unit, owner, "
+        "source, note, load_id, low::varchar as low, high::varchar as high "
+        "from staging.assumptions",
     )
     for r in register:
         out.append(_assumption_row("register", r, effective_to=_iso(r["effective_to"])))
     loaded = fetch_records(
         con,
-        "select a.key, a.effective_from, a.value::varchar as value, a.unit, a.owner, a.source, "
-        "a.note, a._load_id as load_id, l.started_at from raw.assumptions a "
+        "select a.key, a.system, a.effective_from, a.value::varchar as value, a.unit, a.owner, "
+        "a.source, a.note, a._load_id as load_id, l.started_at, a.low::varchar as low, "
+        "a.high::varchar as high from raw.assumptions a "
         "left join raw.loads l on l.load_id = a._load_id",
     )
     for r in loaded:
@@ -230,7 +236,11 @@ def _assumptions_csv(con: duckdb.DuckDBPyConnection, store: StateStore) -> bytes
             "recorded_at": c.created_at.isoformat(),
         }
         out.append([change.get(k) for k in ASSUMPTION_COLUMNS])
-    out.sort(key=lambda r: tuple("" if v is None else str(v) for v in r[:3] + r[9:10] + r[13:14]))
+    out.sort(
+        key=lambda r: tuple(
+            "" if v is None else str(v) for v in r[:3] + r[14:15] + r[9:10] + r[13:14]
+        )
+    )
     return _csv(ASSUMPTION_COLUMNS, out)
 
 
@@ -241,7 +251,9 @@ def _assumption_row(record: str, r: dict[str, Any], **more: str | None) -> list[
         "key": r["key"],
         "effective_from": _iso(r["effective_from"]),
         "value": _dec(r["value"]),
-        **{k: r[k] for k in ("unit", "owner", "source", "note", "load_id")},
+        **{k: r.get(k) for k in ("unit", "owner", "source", "note", "load_id", "system")},
+        "low": _dec(r.get("low")),
+        "high": _dec(r.get("high")),
         **more,
     }
     return [row.get(k) for k in ASSUMPTION_COLUMNS]
@@ -333,10 +345,10 @@ def _sql_files(
 def _metric_name(ref: str) -> str:
     """The metric an input reads, without a column (``metrics.hours_saved.actual_minutes``).
 
-    >>> _metric_name("metrics.hours_saved.actual_minutes"), _metric_name("error_rate")
+    >>> _metric_name("metrics.hours_saved.actual_minutes[a]"), _metric_name("metrics.error_rate[a]")
     ('hours_saved', 'error_rate')
     """
-    return ref.removeprefix("metrics.").split(".", 1)[0]
+    return ref.removeprefix("metrics.").split("[", 1)[0].split(".", 1)[0]
 
 
 def _sha(data: bytes) -> str:

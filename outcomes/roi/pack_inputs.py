@@ -4,13 +4,16 @@
 that do not read metrics read from the snapshot, for the period's weeks and only the columns
 they read, so :mod:`outcomes.roi.pack_replay` can re-execute every line over the pack alone:
 
-- ``inputs/ai_events.csv``: ``week_start``, ``cost_usd`` of every event of the period's weeks
-  (``sql/roi/inference.sql`` sums ``cost_usd`` per week);
-- ``inputs/cost_weeks.csv``: ``week_start``, ``category``, ``currency``, ``amount`` of the cost
-  lines spread over the period's weeks, of the categories the pack's lines read through
-  ``cost_lines('<category>', ...)``;
-- ``inputs/weeks.csv``: ``week_start``, ``week_number`` of the reporting calendar's weeks of
-  the period (``sql/roi/build_amortisation.sql``);
+- ``inputs/ai_events.csv``: ``week_start``, ``system``, ``cost_usd`` of every event of the
+  period's weeks (``sql/roi/inference.sql`` sums ``cost_usd`` per week and system);
+- ``inputs/cost_allocations.csv``: ``cost_id``, ``week_start``, ``system``, ``category``,
+  ``currency``, ``method``, ``amount`` of the cost lines spread over the period's weeks and
+  assigned to the systems (own, or a share of a shared line: staging.cost_allocations), of
+  the categories the pack's lines read through ``cost_lines('<category>', ...)``; and
+  ``inputs/cost_weeks.csv``: ``cost_id``, ``week_start``, ``category``, ``currency``,
+  ``amount`` of those cost lines' weeks, so a verify checks that the shares add up;
+- ``inputs/system_weeks.csv``: ``week_start``, ``system``, ``week_number`` (weeks since the
+  system's go-live) of the period's weeks (``sql/roi/build_amortisation.sql``);
 - ``inputs/build_settings.csv``: ``key``, ``value`` of the build's settings
   (``setting('currency')``, ``setting('as_of')``, the time zone and week start of ``week_of``).
 
@@ -31,18 +34,24 @@ from outcomes.core.csv_cells import csv_bytes
 # file -> (columns, query over the snapshot; ? are the period's first and last day)
 INPUTS: dict[str, tuple[tuple[str, ...], str]] = {
     "inputs/ai_events.csv": (
-        ("week_start", "cost_usd"),
-        "select week_start, cost_usd::varchar from staging.ai_events "
+        ("week_start", "system", "cost_usd"),
+        "select week_start, system, cost_usd::varchar from staging.ai_events "
         "where week_start between ? and ? order by all",
     ),
-    "inputs/cost_weeks.csv": (
-        ("week_start", "category", "currency", "amount"),
-        "select week_start, category, currency, amount::varchar from staging.cost_weeks "
+    "inputs/cost_allocations.csv": (
+        ("cost_id", "week_start", "system", "category", "currency", "method", "amount"),
+        "select cost_id, week_start, system, category, currency, method, amount::varchar "
+        "from staging.cost_allocations "
         "where week_start between ? and ? and category in (select unnest(?)) order by all",
     ),
-    "inputs/weeks.csv": (
-        ("week_start", "week_number"),
-        "select week_start, week_number from staging.weeks "
+    "inputs/cost_weeks.csv": (
+        ("cost_id", "week_start", "category", "currency", "amount"),
+        "select cost_id, week_start, category, currency, amount::varchar from staging.cost_weeks "
+        "where week_start between ? and ? and category in (select unnest(?)) order by all",
+    ),
+    "inputs/system_weeks.csv": (
+        ("week_start", "system", "week_number"),
+        "select week_start, system, week_number from staging.system_weeks "
         "where week_start between ? and ? order by all",
     ),
     "inputs/build_settings.csv": (
@@ -70,7 +79,7 @@ def pack_inputs(
     files = {}
     for name, (columns, query) in INPUTS.items():
         params: list[Any] = [] if "?" not in query else [start, end]
-        if name == "inputs/cost_weeks.csv":
+        if name in ("inputs/cost_weeks.csv", "inputs/cost_allocations.csv"):
             params.append(categories)
         try:
             found = con.execute(query, params).fetchall()

@@ -3,12 +3,14 @@
 :func:`replay_pack` opens a DuckDB with no file and no external access (``:memory:``,
 ``enable_external_access = false``, configuration locked), builds ``metrics.<name>`` from
 ``metric_inputs.csv`` (every dimension as a column, the metric's other columns from
-``extras``) and ``staging.assumptions`` from the register rows of ``assumptions.csv``, defines
-``assumption_at`` by the register's rule (the version with the greatest ``effective_from <=``
-the week), runs each ``sql/roi/<line>.sql`` of the pack and compares its amount with
-``ledger.csv`` for every week of the period. The rows the cost, inference and amortisation
+``extras``) and ``staging.assumptions`` from the register rows of ``assumptions.csv`` (with their system),
+defines ``assumption_at`` / ``assumption_for`` by the register's rule (the version with the
+greatest ``effective_from <=`` the week; the system's own, else the company-wide one), runs
+each ``sql/roi/<line>.sql`` of the pack and compares its amount with ``ledger.csv`` for every
+week and AI system of the period. The rows the cost, inference and amortisation
 lines read come from ``inputs/`` (:mod:`outcomes.roi.pack_inputs`): ``staging.ai_events``,
-``staging.cost_weeks``, ``staging.weeks`` and ``main.build_settings``, with the macros the
+``staging.cost_allocations``, ``staging.cost_weeks``, ``staging.system_weeks`` and
+``main.build_settings``, with the macros the
 lines call (:data:`outcomes.core.macros.MACROS`, and ``setting``, ``local_ts``, ``week_of``
 as :func:`outcomes.store.sqlfunctions.install` defines them, from the pack's settings). A line
 whose SQL reads what its pack does not carry (a pack exported before ``inputs/``) is listed as
@@ -35,12 +37,36 @@ HEADER = re.compile(r"^\s*/\*\s*---.*?---\s*\*/", re.S)  # the YAML header of a 
 # inputs/<file> -> the table it fills, and its columns (decimals exact: the SQL sums them)
 DEC = "decimal(38, 10)"
 INPUT_TABLES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "inputs/ai_events.csv": ("staging.ai_events", (("week_start", "date"), ("cost_usd", DEC))),
+    "inputs/ai_events.csv": (
+        "staging.ai_events",
+        (("week_start", "date"), ("system", "varchar"), ("cost_usd", DEC)),
+    ),
+    "inputs/cost_allocations.csv": (
+        "staging.cost_allocations",
+        (
+            ("cost_id", "varchar"),
+            ("week_start", "date"),
+            ("system", "varchar"),
+            ("category", "varchar"),
+            ("currency", "varchar"),
+            ("method", "varchar"),
+            ("amount", DEC),
+        ),
+    ),
     "inputs/cost_weeks.csv": (
         "staging.cost_weeks",
-        (("week_start", "date"), ("category", "varchar"), ("currency", "varchar"), ("amount", DEC)),
+        (
+            ("cost_id", "varchar"),
+            ("week_start", "date"),
+            ("category", "varchar"),
+            ("currency", "varchar"),
+            ("amount", DEC),
+        ),
     ),
-    "inputs/weeks.csv": ("staging.weeks", (("week_start", "date"), ("week_number", "bigint"))),
+    "inputs/system_weeks.csv": (
+        "staging.system_weeks",
+        (("week_start", "date"), ("system", "varchar"), ("week_number", "bigint")),
+    ),
     "inputs/build_settings.csv": (
         "main.build_settings",
         (("key", "varchar"), ("value", "varchar")),
@@ -59,7 +85,8 @@ class LineReplay:
     line_id: str
     status: str  # match | mismatch | not_replayed
     weeks: int = 0  # line-weeks compared
-    differences: tuple[tuple[str, str | None, str | None], ...] = ()  # week, ledger, replayed
+    # (week and system, ledger, replayed)
+    differences: tuple[tuple[str, str | None, str | None], ...] = ()
     message: str = ""
 
     def describe(self) -> str:
@@ -69,7 +96,12 @@ class LineReplay:
         if self.status == "mismatch" and not self.differences:
             return f"{self.line_id}: the pack's SQL fails over its inputs: {self.message}"
         if self.status == "match":
-            return f"{self.line_id}: re-executed, {self.weeks} week(s) match ledger.csv"
+            return (
+                f"{self.line_id}: re-executed, {self.weeks} week(s) of its systems match ledger.csv"
+            )
+        if self.line_id == "cost_allocations":
+            shown = "; ".join(f"{k}: {a} vs shares {b}" for k, a, b in self.differences[:3])
+            return f"{self.line_id}: {self.message}: {shown}"
         shown = "; ".join(f"{w} ledger {a} vs SQL {b}" for w, a, b in self.differences[:3])
         return f"{self.line_id}: the pack's SQL over its inputs gives other amounts: {shown}"
 
@@ -77,7 +109,7 @@ class LineReplay:
 def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
     """Re-execute every ``sql/roi/*.sql`` of the pack ``contents`` (file name -> bytes)."""
     ledger = _ledger_amounts(contents)
-    period_weeks = {w for (w, _) in ledger}
+    period_weeks = {w for (w, _, _) in ledger}
     con = duckdb.connect(":memory:", config={"enable_external_access": False})
     try:
         con.execute("create schema metrics; create schema staging")
@@ -87,13 +119,13 @@ def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
         carried = all(name in contents for name in INPUT_TABLES)
         _create_macros(con, settings)
         con.execute("set lock_configuration = true")
-        out = []
+        out = _allocation_check(con, contents)
         for name in sorted(n for n in contents if n.startswith("sql/roi/") and n.endswith(".sql")):
             line_id = name.removeprefix("sql/roi/").removesuffix(".sql")
             body = HEADER.sub("", contents[name].decode(), count=1).strip().rstrip(";")
             try:
                 found = con.execute(
-                    f"select week_start::varchar, amount::varchar from ({body}) as replayed"
+                    f"select week_start::varchar, system, amount::varchar from ({body}) as replayed"
                 ).fetchall()
             except duckdb.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -103,8 +135,8 @@ def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
                 else:  # it reads what the pack does not carry (or an older pack's)
                     out.append(LineReplay(line_id, "not_replayed", message=f"it reads {first}"))
                 continue
-            replayed = {w: Decimal(a) for w, a in found if w in period_weeks}
-            stored = {w: a for (w, line), a in ledger.items() if line == line_id}
+            replayed = {f"{w} {sy}": Decimal(a) for w, sy, a in found if w in period_weeks}
+            stored = {f"{w} {sy}": a for (w, sy, line), a in ledger.items() if line == line_id}
             differences = tuple(
                 (w, _text(stored.get(w)), _text(replayed.get(w)))
                 for w in sorted(stored.keys() | replayed.keys())
@@ -123,23 +155,65 @@ def replay_pack(contents: Mapping[str, bytes]) -> list[LineReplay]:
         con.close()
 
 
-def _ledger_amounts(contents: Mapping[str, bytes]) -> dict[tuple[str, str], Decimal]:
+def _allocation_check(
+    con: duckdb.DuckDBPyConnection, contents: Mapping[str, bytes]
+) -> list[LineReplay]:
+    """A mismatch when the systems' shares of a cost line's week (inputs/cost_allocations.csv)
+    do not add up to that week's amount (inputs/cost_weeks.csv); nothing when they do."""
+    if not all(f"inputs/{n}.csv" in contents for n in ("cost_allocations", "cost_weeks")):
+        return []
+    found = con.execute(
+        "select coalesce(a.cost_id, w.cost_id) || ' ' || coalesce(a.week_start, w.week_start), "
+        "w.amount::varchar, a.total::varchar from (select cost_id, week_start, sum(amount) as "
+        "total from staging.cost_allocations group by all) as a full join staging.cost_weeks "
+        "as w on w.cost_id = a.cost_id and w.week_start = a.week_start "
+        "where a.total is distinct from w.amount order by 1"
+    ).fetchall()
+    if not found:
+        return []
+    return [
+        LineReplay(
+            "cost_allocations",
+            "mismatch",
+            len(found),
+            tuple((k, _text(_dec(w)), _text(_dec(a))) for k, w, a in found),
+            "the systems' shares of a cost line's week do not add up to the week's amount",
+        )
+    ]
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _ledger_amounts(contents: Mapping[str, bytes]) -> dict[tuple[str, str, str], Decimal]:
     rows = read_records(contents.get("ledger.csv", b"").decode())
-    return {(r["week_start"], r["line_id"]): Decimal(r["amount"]) for r in rows}
+    # a pack exported before systems has no system column: its rows are the company's ('')
+    return {
+        (r["week_start"], r.get("system") or "", r["line_id"]): Decimal(r["amount"]) for r in rows
+    }
 
 
 def _load_assumptions(con: duckdb.DuckDBPyConnection, data: bytes) -> None:
     con.execute(
-        "create table staging.assumptions (key varchar, effective_from date, "
-        "value decimal(38, 10), unit varchar)"
+        "create table staging.assumptions (key varchar, system varchar, effective_from date, "
+        "value decimal(38, 10), unit varchar, low decimal(38, 10), high decimal(38, 10))"
     )
     rows = [
-        [r["key"], r["effective_from"], r["value"], r.get("unit") or None]
+        [
+            r["key"],
+            r.get("system") or None,
+            r["effective_from"],
+            r["value"],
+            r.get("unit") or None,
+            r.get("low") or None,
+            r.get("high") or None,
+        ]
         for r in read_records(data.decode())
         if r.get("record") == "register"
     ]
     if rows:
-        con.executemany("insert into staging.assumptions values (?, ?, ?, ?)", rows)
+        con.executemany("insert into staging.assumptions values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _load_inputs(con: duckdb.DuckDBPyConnection, contents: Mapping[str, bytes]) -> dict[str, str]:

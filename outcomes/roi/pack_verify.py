@@ -57,6 +57,7 @@ class LineCheck:
     stored: str | None
     recomputed: str | None
     message: str = ""
+    system: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class VerifyReport:
         out += [f"  file {f.path}: {f.status}" for f in self.files if f.status != "ok"]
         for c in self.mismatched_lines:
             out.append(
-                f"  line {c.week_start} {c.line_id}: {c.status}, stored {c.stored}, "
+                f"  line {c.week_start} {c.system} {c.line_id}: {c.status}, stored {c.stored}, "
                 f"recomputed {c.recomputed} {c.message}".rstrip()
             )
         out += [
@@ -238,19 +239,23 @@ def _recompute_lines(contents: dict[str, bytes], report: VerifyReport) -> list[L
     except (ValueError, csv.Error) as exc:
         report.errors.append(str(exc))
         return None
-    by_line: dict[tuple[str, str], list[dict[str, str]]] = {}
+    by_line: dict[tuple[str, str, str], list[dict[str, str]]] = {}
     for i in inputs:
-        by_line.setdefault((i["week_start"], i["line_id"]), []).append(i)
+        by_line.setdefault((i["week_start"], i["line_id"], i["system"]), []).append(i)
     rows: list[LedgerRow] = []
     for r in ledger:
-        key = (r["week_start"], r["line_id"])
+        key = (r["week_start"], r["line_id"], r["system"])
         items = sorted(by_line.pop(key, []), key=lambda i: int(i["input_index"] or 0))
         stored, recomputed, problems = r["amount"], None, []
         try:
             formula = Formula.parse(r["formula"])
             # lines.csv writes a missing field as an empty cell
             row_inputs = tuple(
-                LedgerInput.from_mapping({k: v or None for k, v in i.items()}) for i in items
+                LedgerInput.from_mapping(
+                    {k: v or None for k, v in i.items() if k != "system"}
+                    | {"assumption_system": i.get("assumption_system") or None}
+                )
+                for i in items
             )
             values = {i.name: i.decimal for i in row_inputs}
             exact = formula.evaluate(values)
@@ -273,19 +278,28 @@ def _recompute_lines(contents: dict[str, bytes], report: VerifyReport) -> list[L
                     inputs=row_inputs,
                     amount=amount,
                     currency=r["currency"],
+                    system=r["system"],
                 )
             )
         except (FormulaError, InvalidOperation, ValueError, KeyError) as exc:
             report.lines.append(
-                LineCheck(*key, "error", stored, recomputed, f"cannot recompute: {exc}")
+                LineCheck(*key[:2], "error", stored, recomputed, f"cannot recompute: {exc}", key[2])
             )
             continue
         status = "mismatch" if problems else "match"
-        report.lines.append(LineCheck(*key, status, stored, recomputed, "; ".join(problems)))
-    for week, line in sorted(by_line):
+        report.lines.append(
+            LineCheck(*key[:2], status, stored, recomputed, "; ".join(problems), key[2])
+        )
+    for week, line, system in sorted(by_line):
         report.lines.append(
             LineCheck(
-                week, line, "error", None, None, "inputs in lines.csv for a line not in ledger.csv"
+                week,
+                line,
+                "error",
+                None,
+                None,
+                "inputs in lines.csv for a line not in ledger.csv",
+                system,
             )
         )
     return rows

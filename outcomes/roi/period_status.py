@@ -108,13 +108,15 @@ def partial_weeks(con: duckdb.DuckDBPyConnection, weeks: Iterable[dt.date]) -> s
 
 
 def provisional_metric_weeks(con: duckdb.DuckDBPyConnection) -> set[tuple[str, dt.date]]:
-    """``(metric, week)`` of every all-dimensions metric row flagged provisional."""
+    """``(metric, week)`` of every company or system-total metric row flagged provisional (a
+    ledger row reads its system's row; the company's figures are its systems' sums)."""
     try:
         return set(
             fetch_rows(
                 con,
-                "select metric, week_start from main.metric_values "
-                "where dimensions = '{}' and flag = 'provisional'",
+                "select distinct metric, week_start from main.metric_values "
+                "where (dimensions = '{}' or json_keys(dimensions::json) = ['system']) "
+                "and flag = 'provisional'",
             )
         )
     except duckdb.Error:
@@ -125,7 +127,7 @@ def metric_inputs(row: LedgerRow) -> list[str]:
     """The metrics a ledger row reads (``metrics.error_rate`` -> ``error_rate``).
 
     >>> from outcomes.roi.ledger import LedgerInput
-    >>> i = LedgerInput("x", "1", source_type="metric", source_ref="metrics.hours_saved.minutes")
+    >>> i = LedgerInput("x", "1", source_type="metric", source_ref="metrics.hours_saved.minutes[a]")
     >>> metric_inputs(LedgerRow(dt.date(2026, 1, 5), "l", "benefit", "", "x", "", (i,), 0, "USD"))
     ['hours_saved']
     """
@@ -133,7 +135,7 @@ def metric_inputs(row: LedgerRow) -> list[str]:
     for i in row.inputs:
         if i.source_type == "metric" and i.source_ref:
             ref = i.source_ref.removeprefix("metrics.")
-            out.append(ref.split(".", 1)[0].split(":", 1)[0].strip())
+            out.append(ref.split("[", 1)[0].split(".", 1)[0].split(":", 1)[0].strip())
     return out
 
 

@@ -119,14 +119,16 @@ def read_register_file(path: Path | str) -> list[Version]:
                 "fix: e.g. loaded_hourly_cost"
             )
         effective = values.get("effective_from")
+        system = values.get("system")
         if isinstance(key, str) and isinstance(effective, dt.date):
-            if (key, effective) in seen:
+            whose = f" for system {system}" if system else ""
+            if (key, system, effective) in seen:
                 problems.append(
-                    f"{where}: {key} from {effective.isoformat()} is already on row "
-                    f"{seen[(key, effective)]}; fix: keep one row per key and effective_from "
-                    "(a new value from a new date is a new row)"
+                    f"{where}: {key}{whose} from {effective.isoformat()} is already on row "
+                    f"{seen[(key, system, effective)]}; fix: keep one row per key, system and "
+                    "effective_from (a new value from a new date is a new row)"
                 )
-            seen[(key, effective)] = row_number
+            seen[(key, system, effective)] = row_number
         if len(problems) > problems_before:
             continue
         rows.append(
@@ -144,6 +146,7 @@ def read_register_file(path: Path | str) -> list[Version]:
                 load_id=load_id,
                 source_file=name,
                 line=line,
+                system=values.get("system"),  # type: ignore[arg-type]
             )
         )
     if problems:

@@ -35,7 +35,13 @@ import pandas as pd
 from outcomes.config import Settings
 from outcomes.core.formula import Formula
 from outcomes.roi.fetch import fetch_rows
-from outcomes.roi.ledger import LedgerRow, decimal_text, quantize_amount, read_ledger
+from outcomes.roi.ledger import (
+    LedgerInput,
+    LedgerRow,
+    decimal_text,
+    quantize_amount,
+    read_ledger,
+)
 from outcomes.roi.totals import ratio
 
 COLUMNS = (
@@ -73,14 +79,17 @@ def sensitivity(
     settings: Settings | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    system: str | None = None,
 ) -> pd.DataFrame:
-    """The tornado table of the period ``start..end`` (inclusive, on week_start).
+    """The tornado table of the period ``start..end`` (inclusive, on week_start), of one AI
+    ``system`` or of the company (None: every system's rows). An assumption is moved to the
+    same end of the range of each version the rows used (a system's own or the company-wide).
 
     ``settings`` is accepted for symmetry with the other ROI calls; the ranges are the ones in
     the snapshot's register (``staging.assumptions``), i.e. the versions the ledger used.
     """
     del settings  # the snapshot is the single source of the ranges the rows used
-    rows = read_ledger(con, start, end)
+    rows = read_ledger(con, start, end, system=system)
     ranges = _ranges(con)
     base_benefits, base_costs = _totals(rows, {})
     base_net = base_benefits - base_costs
@@ -88,7 +97,7 @@ def sensitivity(
     out: list[dict[str, Any]] = []  # rows of an object-dtype frame
     for key in _used_keys(rows):
         versions = _versions_used(rows, key)
-        spans = [ranges.get((key, eff)) for eff in versions]
+        spans = [ranges.get((key, *v)) for v in versions]
         if not any(s and (s[1] is not None or s[2] is not None) for s in spans):
             continue
         results = {}
@@ -125,10 +134,12 @@ def roi_range(
     settings: Settings | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    system: str | None = None,
 ) -> RoiRange:
-    """ROI with every ranged assumption at its ROI-lowering end, as built, and at its raising end."""
-    table = sensitivity(con, settings, start, end)
-    rows = read_ledger(con, start, end)
+    """ROI with every ranged assumption at its ROI-lowering end, as built, and at its raising
+    end (of one AI ``system``, or of the company when None)."""
+    table = sensitivity(con, settings, start, end, system)
+    rows = read_ledger(con, start, end, system=system)
     ranges = _ranges(con)
     low_ends: dict[str, str] = {}
     high_ends: dict[str, str] = {}
@@ -179,28 +190,34 @@ def render(table: pd.DataFrame, span: RoiRange | None = None) -> str:
 
 
 _Range = tuple[str | None, Decimal | None, Decimal | None]  # unit, low, high
+_RangeKey = tuple[str, str, str]  # key, system ('' = company-wide), effective_from
 
 
-def _ranges(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], _Range]:
+def _version(i: LedgerInput) -> tuple[str, str]:
+    """The version an assumption input used: (its system, '' = company-wide; effective_from)."""
+    return (i.assumption_system or "", i.effective_from or "")
+
+
+def _ranges(con: duckdb.DuckDBPyConnection) -> dict[_RangeKey, _Range]:
     found = fetch_rows(
         con,
-        "select key, effective_from::varchar, unit, low::varchar, high::varchar "
-        "from staging.assumptions",
+        "select key, coalesce(system, ''), effective_from::varchar, unit, low::varchar, "
+        "high::varchar from staging.assumptions",
     )
     return {
-        (key, eff): (
+        (key, system, eff): (
             unit,
             None if low is None else Decimal(low),
             None if high is None else Decimal(high),
         )
-        for key, eff, unit, low, high in found
+        for key, system, eff, unit, low, high in found
     }
 
 
 def _amount(
     entry: LedgerRow,
     ends: Mapping[str, str],
-    ranges: Mapping[tuple[str, str], _Range],
+    ranges: Mapping[_RangeKey, _Range],
 ) -> Decimal:
     """The row's amount with the assumptions in ``ends`` at that end of their version's range."""
     values = entry.input_values()
@@ -208,7 +225,7 @@ def _amount(
     for i in entry.inputs:
         if i.source_type != "assumption" or i.source_ref not in ends:
             continue
-        span = ranges.get((i.source_ref, i.effective_from or ""))
+        span = ranges.get((i.source_ref, *_version(i)))
         bound = None
         if span is not None:
             bound = span[1] if ends[i.source_ref] == "low" else span[2]
@@ -228,7 +245,7 @@ def _formula(text: str) -> Formula:
 def _totals(
     rows: Sequence[LedgerRow],
     ends: Mapping[str, str],
-    ranges: Mapping[tuple[str, str], _Range] | None = None,
+    ranges: Mapping[_RangeKey, _Range] | None = None,
 ) -> tuple[Decimal, Decimal]:
     benefits = costs = Decimal(0)
     for e in rows:
@@ -244,10 +261,10 @@ def _used_keys(rows: Sequence[LedgerRow]) -> list[str]:
     return sorted({i.source_ref for e in rows for i in e.inputs if i.source_type == "assumption"})
 
 
-def _versions_used(rows: Sequence[LedgerRow], key: str) -> list[str]:
+def _versions_used(rows: Sequence[LedgerRow], key: str) -> list[tuple[str, str]]:
     return sorted(
         {
-            i.effective_from or ""
+            _version(i)
             for e in rows
             for i in e.inputs
             if i.source_type == "assumption" and i.source_ref == key
@@ -255,12 +272,12 @@ def _versions_used(rows: Sequence[LedgerRow], key: str) -> list[str]:
     )
 
 
-def _join(versions: Sequence[str], rows: Sequence[LedgerRow], key: str) -> str:
+def _join(versions: Sequence[tuple[str, str]], rows: Sequence[LedgerRow], key: str) -> str:
     values = {}
     for e in rows:
         for i in e.inputs:
             if i.source_type == "assumption" and i.source_ref == key:
-                values[i.effective_from or ""] = decimal_text(i.decimal)
+                values[_version(i)] = decimal_text(i.decimal)
     return " / ".join(values[v] for v in versions)
 
 

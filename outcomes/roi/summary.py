@@ -2,6 +2,8 @@
 
 Conventions (for docs/DECISIONS.md):
 
+- Of one AI system (``system``: its ledger rows) or of the company (``system`` None: every
+  system's rows, i.e. the per-(week, line) sums over systems).
 - A week belongs to the period that contains its ``week_start`` (:mod:`outcomes.core.periods`).
 - total_benefits / total_costs: sums of the ledger amounts of the period's weeks (costs are
   positive); net_value = benefits - costs; ``roi`` = net_value / total_costs (``None`` when the
@@ -129,19 +131,26 @@ def summarise(
     *,
     period: str | None = None,
     ledger: Sequence[LedgerRow] | None = None,
+    system: str | None = None,
 ) -> RoiSummary:
     """Totals, ROI, cumulative series, payback, run rate and projection of ``start..end``.
 
     ``period`` (``2026-Q1``...) sets both bounds. Bounds are inclusive, on week_start.
     ``ledger``: the ledger rows from the first week on, already read (a caller that summarises
     several windows reads the ledger once); rows after ``end`` are left out here.
+    ``system``: one AI system's figures (None: the company's, every system's rows). The
+    projection is the company's (metrics.projected_inference_cost has no system row).
     """
     if period is not None:
         start, end = parse_period(period).bounds
     if ledger is None:
-        history = read_ledger(con, None, end)
+        history = read_ledger(con, None, end, system=system)
     else:
-        history = [e for e in ledger if end is None or e.week_start <= end]
+        history = [
+            e
+            for e in ledger
+            if (end is None or e.week_start <= end) and (system is None or e.system == system)
+        ]
     partial = _partial_weeks(con)
     currency = history[0].currency if history else _currency(con)
     by_week: dict[dt.date, list[LedgerRow]] = {}
@@ -188,7 +197,9 @@ def summarise(
         else None,
         run_rate_costs=sum((w.costs for w in recent), Decimal(0)) * factor if recent else None,
         run_rate_annualised=sum((w.net for w in recent), Decimal(0)) * factor if recent else None,
-        projection=read_projection(con, complete[-1].week_start) if complete else None,
+        projection=read_projection(con, complete[-1].week_start)
+        if complete and system is None
+        else None,
     )
 
 

@@ -73,27 +73,32 @@ def ledger_totals(rows: Iterable[LedgerRow]) -> Totals:
 
 @dataclass(frozen=True)
 class LineTotal:
-    """A ledger line summed over weeks (or, with ``week_start``, one week of it)."""
+    """A ledger line summed over weeks and systems (or, with ``week_start``, one week of it;
+    with ``system``, of one AI system)."""
 
     line_id: str
     category: str
     title: str
     amount: Decimal
-    weeks: int
+    weeks: int  # distinct weeks
     week_start: dt.date | None = None
+    system: str | None = None
 
 
 def line_totals(rows: Iterable[LedgerRow]) -> tuple[LineTotal, ...]:
-    """One total per line: benefits first, then costs, each by line_id."""
+    """One total per line (over every system of ``rows``): benefits first, then costs, each
+    by line_id; ``weeks`` counts distinct weeks."""
     totals: dict[str, LineTotal] = {}
+    weeks: dict[str, set[dt.date]] = {}
     for r in rows:
         t = totals.get(r.line_id)
+        weeks.setdefault(r.line_id, set()).add(r.week_start)
         totals[r.line_id] = LineTotal(
             r.line_id,
             r.category,
             r.title,
             (t.amount if t else Decimal(0)) + r.amount,
-            (t.weeks if t else 0) + 1,
+            len(weeks[r.line_id]),
         )
     return tuple(
         sorted(totals.values(), key=lambda t: (CATEGORY_ORDER.get(t.category, 2), t.line_id))

@@ -12,6 +12,10 @@ One call, :func:`trace`, for
 - a total (``figure`` = total_benefits, total_costs, net_value, roi, cumulative_net or
   run_rate_annualised, over ``period``): the formula over the totals, and the lines summed.
 
+Each of one AI system (``system``) or of the company (``system`` None: the sum over systems;
+a line-week of the company lists each system's amount and traces the inputs of one system
+only when it is the only one that week).
+
 SQL text comes from the snapshot (``main.roi_sql``, written by the build with the ledger), so it
 is the text the figures were built with; for an older snapshot it is read from the file named
 in ``main.build_objects`` and flagged when the file has changed since (sha256 differs).
@@ -140,34 +144,68 @@ def trace(
     period: Period = None,
     *,
     sample: int = EVENT_SAMPLE,
+    system: str | None = None,
 ) -> Trace:
-    """The working of one figure (see the module doc); raises :class:`TraceError`."""
+    """The working of one figure of ``system`` (None: the company; see the module doc);
+    raises :class:`TraceError`."""
     start, end = _bounds(period)
     if line_id is not None and week is not None:
-        return _line_week(con, line_id, week, sample)
+        return _line_week(con, line_id, week, sample, system)
     if line_id is not None:
-        return _line_period(con, line_id, start, end)
+        return _line_period(con, line_id, start, end, system)
     if figure is not None:
-        return _total(con, figure, start, end)
+        return _total(con, figure, start, end, system)
     raise TraceError("say what to trace: line_id and week, line_id and period, or a figure")
 
 
 # -- one line, one week ----------------------------------------------------------------------
 
 
-def _line_week(con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date, sample: int) -> Trace:
-    entries = read_ledger(con, week, week)
-    entry = next((e for e in entries if e.line_id == line_id), None)
-    if entry is None:
-        lines = ", ".join(sorted(e.line_id for e in entries)) or "none"
+def _line_week(
+    con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date, sample: int, system: str | None
+) -> Trace:
+    entries = read_ledger(con, week, week, system=system)
+    found = [e for e in entries if e.line_id == line_id]
+    if not found:
+        lines = ", ".join(sorted({e.line_id for e in entries})) or "none"
+        whose = f" of system {system}" if system is not None else ""
         raise TraceError(
-            f"no ledger row for line {line_id!r} in week {week.isoformat()}; lines that week: {lines}"
+            f"no ledger row for line {line_id!r}{whose} in week {week.isoformat()}; lines that "
+            f"week: {lines}"
         )
-    row = fetch_frame(con, f'select * from roi."{line_id}" where week_start = ?', [week])
+    systems = [e.system for e in found]
+    row = fetch_frame(
+        con,
+        f'select * from roi."{line_id}" where week_start = ? and system in '
+        f"({', '.join('?' * len(systems))}) order by system",
+        [week, *systems],
+    )
+    if len(found) > 1:  # the company: the sum over systems
+        first = found[0]
+        return Trace(
+            figure="line_week",
+            label=f"{first.title} ({line_id}, {first.category}), week {week.isoformat()}, "
+            f"all systems",
+            start=week,
+            end=week,
+            formula=" + ".join(f"{line_id}[{s}]" for s in systems),
+            formula_filled=" + ".join(decimal_text(e.amount) for e in found),
+            value=sum((e.amount for e in found), Decimal(0)),
+            currency=first.currency,
+            inputs=(),
+            lines=tuple(
+                LineTotal(e.line_id, e.category, e.title, e.amount, 1, e.week_start, e.system)
+                for e in found
+            ),
+            rows=row,
+            **_line_sql(con, line_id),
+        )
+    (entry,) = found
     inputs = tuple(traced_input(con, entry, i, sample) for i in entry.inputs)
     return Trace(
         figure="line_week",
-        label=f"{entry.title} ({entry.line_id}, {entry.category}), week {week.isoformat()}",
+        label=f"{entry.title} ({entry.line_id}, {entry.category}), week {week.isoformat()}, "
+        f"system {entry.system}",
         start=week,
         end=week,
         formula=entry.formula,
@@ -185,25 +223,35 @@ def _line_week(con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date, samp
 
 
 def _line_period(
-    con: duckdb.DuckDBPyConnection, line_id: str, start: dt.date | None, end: dt.date | None
+    con: duckdb.DuckDBPyConnection,
+    line_id: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    system: str | None,
 ) -> Trace:
-    entries = read_ledger(con, start, end, line_id)
+    entries = read_ledger(con, start, end, line_id, system)
     if not entries:
         raise TraceError(f"no ledger rows for line {line_id!r} in {_span(start, end)}")
     total = sum((e.amount for e in entries), Decimal(0))
     first = entries[0]
+    weekly: dict[dt.date, Decimal] = {}
+    for e in entries:  # the company's weeks: the sum over systems
+        weekly[e.week_start] = weekly.get(e.week_start, Decimal(0)) + e.amount
     return Trace(
         figure="line",
-        label=f"{first.title} ({line_id}, {first.category}), {_span(start, end)}",
+        label=f"{first.title} ({line_id}, {first.category}), {_span(start, end)}"
+        + (f", system {system}" if system is not None else ", all systems"),
         start=start,
         end=end,
-        formula=f"sum of {line_id} over {len(entries)} weeks ({first.formula} each week)",
-        formula_filled=" + ".join(decimal_text(e.amount) for e in entries),
+        formula=f"sum of {line_id} over {len(weekly)} weeks ({first.formula} each week"
+        + (" and system)" if system is None else ")"),
+        formula_filled=" + ".join(decimal_text(v) for v in weekly.values()),
         value=total,
         currency=first.currency,
         inputs=(),
         lines=tuple(
-            LineTotal(e.line_id, e.category, e.title, e.amount, 1, e.week_start) for e in entries
+            LineTotal(e.line_id, e.category, e.title, e.amount, 1, e.week_start, e.system)
+            for e in entries
         ),
         rows=_ledger_frame(entries),
         **_line_sql(con, line_id),
@@ -211,18 +259,22 @@ def _line_period(
 
 
 def _total(
-    con: duckdb.DuckDBPyConnection, figure: str, start: dt.date | None, end: dt.date | None
+    con: duckdb.DuckDBPyConnection,
+    figure: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    system: str | None,
 ) -> Trace:
     if figure not in FIGURES:
         raise TraceError(f"unknown figure {figure!r}; use one of {', '.join(FIGURES)}")
     if figure == "cumulative_net":
         start = None  # inception to date
     if figure == "run_rate_annualised":
-        summary = summarise(con, start, end)
+        summary = summarise(con, start, end, system=system)
         if not summary.run_rate_weeks:
             raise TraceError(f"no run rate in {_span(start, end)}: fewer than 4 complete weeks")
         start, end = summary.run_rate_weeks[0], summary.run_rate_weeks[-1]
-    entries = read_ledger(con, start, end)
+    entries = read_ledger(con, start, end, system=system)
     if not entries:
         raise TraceError(f"no ledger rows in {_span(start, end)}")
     currency = entries[0].currency
@@ -351,6 +403,7 @@ def _ledger_frame(entries: Sequence[LedgerRow]) -> pd.DataFrame:
         [
             {
                 "week_start": e.week_start,
+                "system": e.system,
                 "line_id": e.line_id,
                 "category": e.category,
                 "formula_filled": e.formula_filled,

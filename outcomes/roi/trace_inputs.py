@@ -43,18 +43,23 @@ def traced_input(
     con: duckdb.DuckDBPyConnection, entry: LedgerRow, i: LedgerInput, sample: int
 ) -> TraceInput:
     """``i`` of ``entry`` traced: its source's SQL and rows (at most ``sample`` events)."""
-    week, ref = entry.week_start, str(i.source_ref)
+    week, ref, system = entry.week_start, str(i.source_ref), entry.system
     note: str | None = None
     if i.source_type == "metric":
-        name = ref.removeprefix("metrics.").split(".", 1)[0]
+        name = ref.removeprefix("metrics.").split("[", 1)[0].split(".", 1)[0]
         sql_name = f"metrics.{name}"
-        rows = fetch_frame(con, f'select * from metrics."{name}" where week_start = ?', [week])
+        rows = fetch_frame(
+            con,
+            f'select * from metrics."{name}" where week_start = ? and system = ?',
+            [week, system],
+        )
     elif i.source_type == "assumption":
         sql_name = SOURCE_OBJECT["assumption"]
         rows = fetch_frame(
             con,
-            "select * from staging.assumptions where key = ? order by effective_from",
-            [ref],
+            "select * from staging.assumptions where key = ? and (system is null or system = ?) "
+            "order by system nulls first, effective_from",
+            [ref, system],
         )
         note = _assumption_note(con, i)
     elif i.source_type == "cost_rows":
@@ -62,25 +67,32 @@ def traced_input(
         category = _between(ref, r"\[([^\]]+)\]")
         rows = fetch_frame(
             con,
-            "select w.cost_id, w.category, w.week_start, w.days_in_week, w.days_in_period, "
-            "w.amount as week_amount, c.period_start, c.period_end, c.amount as cost_amount, "
-            "w.currency, w.vendor, w.invoice_ref from staging.cost_weeks as w "
-            "inner join staging.costs as c on c.cost_id = w.cost_id "
-            "where w.category = ? and w.week_start = ? order by w.cost_id",
-            [category, week],
+            "select a.cost_id, a.category, a.week_start, a.system, a.method, a.driver, "
+            "a.driver_total, a.amount as system_amount, w.amount as week_amount, "
+            "w.days_in_week, w.days_in_period, c.period_start, c.period_end, "
+            "c.amount as cost_amount, w.currency, w.vendor, w.invoice_ref "
+            "from staging.cost_allocations as a "
+            "inner join staging.cost_weeks as w on w.cost_id = a.cost_id "
+            "and w.week_start = a.week_start "
+            "inner join staging.costs as c on c.cost_id = a.cost_id "
+            "where a.category = ? and a.week_start = ? and a.system = ? order by a.cost_id",
+            [category, week, system],
         )
         note = (
             f"{len(rows)} cost line{'s' if len(rows) != 1 else ''}, each spread over its period "
-            "by calendar day in whole cents; week_amount adds up to the input"
+            "by calendar day in whole cents (week_amount); a shared one split over the systems "
+            "by its driver (method; the system's driver / driver_total, largest remainder, "
+            "whole cents); system_amount adds up to the input"
         )
     elif i.source_type == "events":
         sql_name = SOURCE_OBJECT["events"]
         column = _between(ref, r"sum\((\w+)\)") or "cost_usd"
         rows = fetch_frame(
             con,
-            f'select event_id, occurred_at, model_version, segment, action_tier, "{column}" '
-            f"from staging.ai_events where week_start = ? order by event_id limit {int(sample)}",
-            [week],
+            f'select event_id, occurred_at, system, model_version, segment, action_tier, "{column}" '
+            "from staging.ai_events where week_start = ? and system = ? "
+            f"order by event_id limit {int(sample)}",
+            [week, system],
         )
         note = f"{ref}; the first {len(rows)} by event_id are shown"
     else:
@@ -111,15 +123,16 @@ def _assumption_note(con: duckdb.DuckDBPyConnection, i: LedgerInput) -> str | No
             "r.source_file, r.line from staging.assumptions as s "
             "left join raw.assumption_register as r "
             "on r.load_id = s.load_id and r.key = s.key and r.effective_from = s.effective_from "
-            "where s.key = ? and s.effective_from = ?",
-            [i.source_ref, i.effective_from],
+            "and r.system is not distinct from s.system "
+            "where s.key = ? and s.system is not distinct from ? and s.effective_from = ?",
+            [i.source_ref, i.assumption_system, i.effective_from],
         )
     except duckdb.Error:  # a snapshot built before the register was merged
         found = fetch_rows(
             con,
             "select 'ingest', load_id, null, null, null, null, null, null from staging.assumptions "
-            "where key = ? and effective_from = ?",
-            [i.source_ref, i.effective_from],
+            "where key = ? and system is not distinct from ? and effective_from = ?",
+            [i.source_ref, i.assumption_system, i.effective_from],
         )
     if not found:
         return None

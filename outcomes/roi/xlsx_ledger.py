@@ -43,6 +43,7 @@ SUMMARY_SHEET = "Summary"
 SOURCES_SHEET = "Sources"
 FIXED_COLUMNS = (
     "week_start",
+    "system",
     "line_id",
     "category",
     "title",
@@ -63,8 +64,8 @@ class LedgerWorkbook:
     """Where the figures are, as ``Sheet!A1`` references (for checks and recomputation)."""
 
     path: Path
-    amounts: dict[tuple[dt.date, str], str] = field(default_factory=dict)
-    inputs: dict[tuple[dt.date, str, str], str] = field(default_factory=dict)
+    amounts: dict[tuple[dt.date, str, str], str] = field(default_factory=dict)  # week, system, line
+    inputs: dict[tuple[dt.date, str, str, str], str] = field(default_factory=dict)
     totals: dict[str, str] = field(default_factory=dict)  # benefits, costs, net, roi, payback
     weekly: dict[dt.date, dict[str, str]] = field(default_factory=dict)  # benefits ... cumulative
     lines: dict[str, str] = field(default_factory=dict)  # total per line_id
@@ -90,10 +91,10 @@ def write_ledger_xlsx(
     >>> from outcomes.roi.ledger import LedgerInput
     >>> row = LedgerRow(dt.date(2026, 1, 5), "time_saved", "benefit", "Time saved",
     ...     "hours * rate", "10 * 62.5", (LedgerInput("hours", "10"), LedgerInput("rate", "62.5")),
-    ...     Decimal("625"), "USD")
+    ...     Decimal("625"), "USD", "alpha")
     >>> book = write_ledger_xlsx([row], Path(tempfile.mkdtemp()) / "l.xlsx", "2026-01")
-    >>> book.amounts[(dt.date(2026, 1, 5), "time_saved")], book.totals["net"]
-    ('Inputs!F2', 'Summary!B6')
+    >>> book.amounts[(dt.date(2026, 1, 5), "alpha", "time_saved")], book.totals["net"]
+    ('Inputs!G2', 'Summary!B6')
     """
     rows = sort_rows(ledger_rows)
     if not rows:
@@ -126,17 +127,18 @@ def write_ledger_xlsx(
     inputs_ws.freeze_panes(1, 2)
     for i, row in enumerate(rows, start=1):
         inputs_ws.write_datetime(i, 0, _datetime(row.week_start), fmt_date)
-        inputs_ws.write_string(i, 1, row.line_id)
-        inputs_ws.write_string(i, 2, row.category)
-        inputs_ws.write_string(i, 3, row.title)
-        inputs_ws.write_string(i, 4, row.formula)
+        inputs_ws.write_string(i, 1, row.system)
+        inputs_ws.write_string(i, 2, row.line_id)
+        inputs_ws.write_string(i, 3, row.category)
+        inputs_ws.write_string(i, 4, row.title)
+        inputs_ws.write_string(i, 5, row.formula)
         cells: dict[str, str] = {}
         for k, item in enumerate(row.inputs):
             col = FIRST_INPUT_COL + 2 * k
             inputs_ws.write_string(i, col, item.name)
             inputs_ws.write_number(i, col + 1, float(item.decimal), fmt_number)
             cells[item.name] = xl_rowcol_to_cell(i, col + 1)
-            book.inputs[(row.week_start, row.line_id, item.name)] = (
+            book.inputs[(row.week_start, row.system, row.line_id, item.name)] = (
                 f"{INPUT_SHEET}!{cells[item.name]}"
             )
         excel = Formula.parse(row.formula).excel(cells)
@@ -144,7 +146,7 @@ def write_ledger_xlsx(
         inputs_ws.write_string(i, AMOUNT_COL + 1, _plain(row.amount))
         book.amounts[row.key] = f"{INPUT_SHEET}!{xl_rowcol_to_cell(i, AMOUNT_COL)}"
     inputs_ws.set_column(0, 0, 11)
-    inputs_ws.set_column(1, 4, 22)
+    inputs_ws.set_column(1, 5, 22)
     inputs_ws.set_column(AMOUNT_COL, AMOUNT_COL + 1, 18)
 
     last = len(rows) + 1  # 1-based row number of the last ledger row

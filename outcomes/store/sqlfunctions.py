@@ -33,15 +33,17 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
 - ``dq_rows_in()`` (table): rows that came in per load week and source table plus a total
   per week: ``rows_in``, ``null_rows`` (a required field missing), ``duplicate_rows``.
 - ``cost_lines(cost_category, line_name, until)`` (table): cost lines of a category per reporting week
-  up to ``until``, and the amount in the reporting currency (an error when not).
+  and AI system (own lines + allocated shares, ``staging.cost_allocations``) up to ``until``, and
+  the amount in the reporting currency (an error when not).
 - ``newest_versions(rows)`` (table): the rows of CTE ``rows`` (a raw table plus
   ``version_key``), one per key: the version of the latest load (``raw.loads.started_at``).
 - ``assumption_at(assumption_key, week)``: the company-wide value (``system`` null) of the
   assumption in force at ``week`` (``staging.assumptions``, the latest ``effective_from`` on or
   before it), else null.
 - ``assumption_for(assumption_key, system, week)``: the system's own version in force at
-  ``week``, else the company-wide one, else null; ``assumption_for_low`` / ``_high``: the low /
-  high end of the range of that same version.
+  ``week``, else the company-wide one, else null; ``assumption_for_low(assumption_key, system,
+  week)`` / ``assumption_for_high(assumption_key, system, week)``: the low / high end of the range
+  of that same version.
 
 Grouping-set macros take rows with ``system`` (the AI system) and ``dims``, a non-null struct
 of the metric's other dimension columns (``{'segment': segment}``); a system's total row has

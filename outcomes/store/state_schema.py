@@ -284,6 +284,36 @@ begin select raise(abort, 'this week is already signed off by this person'); end
 create index signoffs_system_week on signoffs (system, week_start);
 """,
     ),
+    Migration(
+        9,
+        "a closed ROI period's rows per AI system: closed_ledger_rows.system ('' = frozen "
+        "before systems), unique per close, week, system and line",
+        """
+create table closed_ledger_rows_by_system (
+    id integer primary key autoincrement,
+    close_id integer not null references period_closes (id),
+    week_start text not null,
+    system text not null default '',
+    line_id text not null,
+    category text not null,
+    title text not null,
+    formula text not null,
+    formula_filled text not null,
+    inputs text not null check (json_valid(inputs)),
+    amount text not null,
+    currency text not null,
+    unique (close_id, week_start, system, line_id)
+);
+insert into closed_ledger_rows_by_system (id, close_id, week_start, system, line_id, category,
+    title, formula, formula_filled, inputs, amount, currency)
+select id, close_id, week_start, '', line_id, category, title, formula, formula_filled, inputs,
+    amount, currency
+from closed_ledger_rows;
+drop table closed_ledger_rows;
+alter table closed_ledger_rows_by_system rename to closed_ledger_rows;
+"""
+        + _append_only("closed_ledger_rows"),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

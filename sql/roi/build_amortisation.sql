@@ -2,15 +2,17 @@
 name: build_amortisation
 title: Build cost amortisation
 description: >
-  The build cost written off straight-line: the monthly amount (build_cost /
-  build_amortisation_months) x 12 / 52 in every reporting week, from the week of the first AI
-  event (week 1 of staging.weeks, go-live) for build_amortisation_months x 52 / 12 weeks (24
+  An AI system's build cost written off straight-line: the monthly amount (build_cost /
+  build_amortisation_months) x 12 / 52 in every reporting week, from the week of the system's
+  first AI event (its go-live, week 1 of staging.system_weeks) for build_amortisation_months x 52 / 12 weeks (24
   months: 104 weeks, which add up to build_cost; when that is not a whole number of weeks the
   last, part week is charged in full). Both assumptions are the versions in force at the week
-  (greatest effective_from <= week_start). The build cost lines of the costs table (category
+  for the system (its own version, else the company-wide one: macro assumption_for), so
+  build_cost is what building one system cost: a company-wide build_cost is charged to every
+  system without its own. The build cost lines of the costs table (category
   build) are the evidence for build_cost and are not a ledger line, so the build is not counted
   twice. amount is the exact quotient rounded half up to 10 decimal places.
-grain: One row per reporting week inside the amortisation period with both assumptions in force.
+grain: One row per reporting week and AI system inside its amortisation period with both assumptions in force.
 category: cost
 formula: build_cost / build_amortisation_months * 12 / 52
 inputs:
@@ -19,27 +21,30 @@ inputs:
 owner: finops@example.com
 tests:
   - not_null(amount)
-  - unique(week_start)
+  - unique(week_start, system)
 --- */
 with calendar as (
     select
         week_start,
+        system,
         week_number
-    from staging.weeks
+    from staging.system_weeks
 ),
 
 terms as (
     select
         week_start,
+        system,
         week_number,
-        assumption_at('build_cost', week_start) as build_cost,
-        assumption_at('build_amortisation_months', week_start) as build_amortisation_months
+        assumption_for('build_cost', system, week_start) as build_cost,
+        assumption_for('build_amortisation_months', system, week_start) as build_amortisation_months
     from calendar
 ),
 
 in_period as (
     select
         week_start,
+        system,
         build_cost,
         build_amortisation_months,
         (build_cost * 1000000)::hugeint as cost_micros,
@@ -52,6 +57,7 @@ in_period as (
 
 select
     week_start,
+    system,
     build_cost,
     build_amortisation_months,
     -- DuckDB divides DECIMALs in DOUBLE: this is build_cost / months * 12 / 52 exactly, rounded

@@ -2,12 +2,13 @@
 name: inference
 title: Inference
 description: >
-  Inference spend of the reporting week as measured on the AI events: the sum of cost_usd of
-  every event that occurred in the week (staging.ai_events), exact DECIMAL. This is the ledger's
+  Inference spend of an AI system in the reporting week as measured on its AI events: the sum
+  of cost_usd of every event of the system that occurred in the week (staging.ai_events),
+  exact DECIMAL. This is the ledger's
   inference cost; inference invoices (costs of category inference) are not a ledger line, so
   the spend is not counted twice; they are the evidence to reconcile this line against. The
   build fails this line when the reporting currency is not USD (events are priced in USD).
-grain: One row per reporting week with AI events.
+grain: One row per reporting week and AI system with AI events.
 category: cost
 formula: event_cost_usd
 inputs:
@@ -15,18 +16,20 @@ inputs:
 owner: finops@example.com
 tests:
   - not_null(amount)
-  - unique(week_start)
+  - unique(week_start, system)
 --- */
 with weekly as (
     select
         week_start,
+        system,
         sum(cost_usd) as event_cost_usd
     from staging.ai_events
-    group by week_start
+    group by week_start, system
 )
 
 select
     week_start,
+    system,
     event_cost_usd,
     case
         when setting('currency') = 'USD' then event_cost_usd::decimal(38, 10)

@@ -3,12 +3,13 @@ name: licences
 title: Licences
 description: >
   Software licences: cost lines of category licence (staging.costs), each spread over the reporting weeks
-  of its period by calendar day in whole cents (staging.cost_weeks), summed per week. Weeks
+  of its period by calendar day in whole cents (staging.cost_weeks), per AI system: its own
+  lines and its share of the shared ones (staging.cost_allocations, whole cents), summed per week. Weeks
   before the first AI event count (pre-launch costs are costs of the project); weeks after the
   build's current week are left out until they arrive. The cost ids behind each week are the
-  ledger's source for the input. The build fails this line when a cost line is not in the
+  ledger's source for the input (own, and shared with the driver). The build fails this line when a cost line is not in the
   reporting currency.
-grain: One row per reporting week, up to the build's current week, with cost lines of category licence.
+grain: One row per reporting week and AI system, up to the build's current week, with cost lines of category licence.
 category: cost
 formula: licences_cost
 inputs:
@@ -16,10 +17,11 @@ inputs:
 owner: finops@example.com
 tests:
   - not_null(amount)
-  - unique(week_start)
+  - unique(week_start, system)
 --- */
 select
     week_start,
+    system,
     cost as licences_cost,
     amount,
     value

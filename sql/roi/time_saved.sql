@@ -2,16 +2,17 @@
 name: time_saved
 title: Analyst time saved
 description: >
-  Value of the analyst time saved by AI assistance in the reporting week: the hours saved,
-  (baseline handle minutes x AI-assisted items closed - their actual handle minutes) / 60, x the
-  loaded hourly cost. The same hours as metrics.hours_saved (whose assisted_items and
+  Value of the analyst time saved by an AI system's assistance in the reporting week: the hours saved,
+  (baseline handle minutes x the items it assisted closed - their actual handle minutes) / 60, x the
+  loaded hourly cost. The same hours as metrics.hours_saved's row of the system (whose assisted_items and
   actual_minutes this line reads; actual minutes stated as DECIMAL(38,10)), with the baseline
   written out as an input so that its version, owner and low / high range show in the ledger
   and in the sensitivity. baseline_handle_minutes and loaded_hourly_cost are the assumptions in
-  force at the week (greatest effective_from <= week_start). Weeks without assisted items
+  force at the week for the system (its own version, else the company-wide one: macro
+  assumption_for). Weeks without assisted items
   closed or without both assumptions have no row; a week slower than the baseline is negative.
   amount is the exact value rounded half away from zero to 10 decimal places.
-grain: One row per reporting week with AI-assisted items closed and both assumptions in force.
+grain: One row per reporting week and AI system with items it assisted closed and both assumptions in force.
 category: benefit
 formula: (baseline_handle_minutes * assisted_items - handle_minutes) / 60 * loaded_hourly_cost
 inputs:
@@ -22,22 +23,24 @@ inputs:
 owner: finops@example.com
 tests:
   - not_null(amount)
-  - unique(week_start)
+  - unique(week_start, system)
 --- */
 with measured as (
     select
         week_start,
+        system,
         assisted_items::decimal(38, 0) as assisted_items,
         actual_minutes::decimal(38, 10) as handle_minutes,
-        assumption_at('baseline_handle_minutes', week_start) as baseline_handle_minutes,
-        assumption_at('loaded_hourly_cost', week_start) as loaded_hourly_cost
+        assumption_for('baseline_handle_minutes', system, week_start) as baseline_handle_minutes,
+        assumption_for('loaded_hourly_cost', system, week_start) as loaded_hourly_cost
     from metrics.hours_saved
-    where system is null
+    where system is not null
 ),
 
 inputs as (
     select
         m.week_start,
+        m.system,
         m.baseline_handle_minutes,
         m.assisted_items,
         m.handle_minutes,
@@ -54,6 +57,7 @@ inputs as (
 
 select
     week_start,
+    system,
     baseline_handle_minutes,
     assisted_items,
     handle_minutes,

@@ -82,8 +82,9 @@ def test_pack_contents(fx, store, pack):
         "assumptions.csv",
         "inputs/ai_events.csv",
         "inputs/build_settings.csv",
+        "inputs/cost_allocations.csv",
         "inputs/cost_weeks.csv",
-        "inputs/weeks.csv",
+        "inputs/system_weeks.csv",
         "ledger.csv",
         "ledger.xlsx",
         "lines.csv",
@@ -100,6 +101,7 @@ def test_pack_contents(fx, store, pack):
     rows = list(csv.DictReader(io.StringIO(ledger)))
     assert list(rows[0]) == [
         "week_start",
+        "system",
         "line_id",
         "category",
         "title",

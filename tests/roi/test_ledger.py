@@ -116,6 +116,7 @@ def test_ledger_columns_categories_and_order(golden_con):
     ).fetchall()
     assert columns == [
         ("week_start", "DATE"),
+        ("system", "VARCHAR"),
         ("line_id", "VARCHAR"),
         ("category", "VARCHAR"),
         ("title", "VARCHAR"),
@@ -127,6 +128,7 @@ def test_ledger_columns_categories_and_order(golden_con):
     ]
     rows = read_ledger(golden_con)
     assert [(r.week_start, r.line_id) for r in rows] == sorted(EXPECTED)
+    assert {r.system for r in rows} == {"triage"}  # the fixture's one AI system
     categories = {r.line_id: r.category for r in rows}
     assert {k for k, v in categories.items() if v == "benefit"} == {"time_saved", "errors_avoided"}
     assert all(r.amount >= 0 for r in rows if r.category == "cost")
@@ -161,24 +163,27 @@ def test_formula_filled_and_inputs_with_their_sources(golden_con):
     metric_sha = hashlib.sha256((SQL_DIR / "metrics" / "hours_saved.sql").read_bytes()).hexdigest()
     assert (items.source_type, items.source_ref, items.decimal, items.unit, items.sql_sha256) == (
         "metric",
-        "metrics.hours_saved.assisted_items",
+        "metrics.hours_saved.assisted_items[triage]",
         D("3"),
         "items",
         metric_sha,
     )
     people = rows[(W1, "people")].inputs[0]
-    cost_sha = hashlib.sha256((SQL_DIR / "staging" / "cost_weeks.sql").read_bytes()).hexdigest()
+    cost_sha = hashlib.sha256(
+        (SQL_DIR / "staging" / "cost_allocations.sql").read_bytes()
+    ).hexdigest()
     assert (people.source_type, people.source_ref, people.sql_sha256) == (
         "cost_rows",
-        "staging.cost_weeks[people]: people-1",
+        "staging.cost_allocations[people][triage]: share of people-1 (events)",
         cost_sha,
     )
+    assert rate.assumption_system is None  # the company-wide version
     inference = rows[(W1, "inference")].inputs[0]
-    assert inference.source_ref == "staging.ai_events: sum(cost_usd) of 4 events"
+    assert inference.source_ref == "staging.ai_events[triage]: sum(cost_usd) of 4 events"
     error_rate = {i.name: i for i in rows[(W1, "errors_avoided")].inputs}["error_rate"]
     assert (error_rate.decimal, error_rate.source_ref, error_rate.unit) == (
         D("0.3333333333"),
-        "metrics.error_rate",
+        "metrics.error_rate[triage]",
         "ratio",
     )
 
@@ -197,6 +202,7 @@ def test_inputs_json_is_canonical(golden_con):
                 "sql_sha256",
                 "effective_from",
                 "owner",
+                "assumption_system",
             }
             assert item["source_type"] in ("metric", "assumption", "cost_rows", "events")
             assert "E" not in item["value"] and not item["value"].endswith(".0")
@@ -222,9 +228,10 @@ def test_two_builds_of_the_same_inputs_give_byte_identical_ledgers(golden, tmp_p
 def test_ledger_csv_has_exact_and_display_amounts(golden_con):
     lines = ledger_csv(golden_con).decode().splitlines()
     assert lines[0] == (
-        "week_start,line_id,category,title,formula,formula_filled,inputs,amount,currency,amount_display"
+        "week_start,system,line_id,category,title,formula,formula_filled,inputs,amount,currency,"
+        "amount_display"
     )
-    w1_errors = next(line for line in lines if line.startswith("2026-03-02,errors_avoided"))
+    w1_errors = next(line for line in lines if line.startswith("2026-03-02,triage,errors_avoided"))
     assert w1_errors.endswith(",-23.9999999760,USD,-24.00")
 
 
@@ -264,13 +271,13 @@ def test_a_line_whose_amount_is_not_its_formula_fails_alone(writable_copy):
         writable_copy,
         "bogus",
         "description: amount is off by a cent\n" + INFRASTRUCTURE_COST,
-        "select week_start, infrastructure_cost, (amount + 0.01)::decimal(38, 10) as amount, "
+        "select week_start, system, infrastructure_cost, (amount + 0.01)::decimal(38, 10) as amount, "
         "value from roi.infrastructure",
     )
     status = {line.line_id: line for line in result.lines}
     assert status["bogus"].status == "failed"
     assert (
-        "week 2026-03-02: amount 70.01 is not the formula infrastructure_cost"
+        "week 2026-03-02, system triage: amount 70.01 is not the formula infrastructure_cost"
         in status["bogus"].error
     )
     assert "70 = 70" in status["bogus"].error
@@ -290,7 +297,7 @@ formula: loaded_hourly_cost
 inputs:
   loaded_hourly_cost: {assumption: loaded_hourly_cost}
 """,
-        """select w.week_start, a.value as loaded_hourly_cost, a.value::decimal(38, 10) as amount,
+        """select w.week_start, 'triage' as system, a.value as loaded_hourly_cost, a.value::decimal(38, 10) as amount,
     a.value::double as value
 from staging.weeks as w
 inner join staging.assumptions as a
@@ -298,8 +305,8 @@ inner join staging.assumptions as a
 """,
     )
     error = {line.line_id: line.error for line in result.lines}["stale_rate"]
-    assert "week 2026-03-09, input loaded_hourly_cost is 62.5" in error
-    assert "(effective_from 2026-03-09) is 72" in error
+    assert "week 2026-03-09, system triage, input loaded_hourly_cost is 62.5" in error
+    assert "(company-wide, effective_from 2026-03-09) is 72" in error
 
 
 def test_a_line_with_a_double_input_fails(writable_copy):
@@ -307,7 +314,8 @@ def test_a_line_with_a_double_input_fails(writable_copy):
         writable_copy,
         "floaty",
         "description: a DOUBLE input\n" + INFRASTRUCTURE_COST,
-        "select week_start, value as infrastructure_cost, amount, value from roi.infrastructure",
+        "select week_start, system, value as infrastructure_cost, amount, value "
+        "from roi.infrastructure",
     )
     error = {line.line_id: line.error for line in result.lines}["floaty"]
     assert "input column infrastructure_cost is DOUBLE" in error

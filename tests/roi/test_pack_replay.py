@@ -57,11 +57,20 @@ def test_the_demo_pack_replays_its_roi_sql_and_keeps_column_inputs(pack):
     assert report.ok, report.describe()
     assert not [w for w in report.warnings if "SQL file not found" in w]
     replays = {r.line_id: r for r in report.replays}
-    assert replays["time_saved"].status == "match" and replays["time_saved"].weeks == 4
+    with zipfile.ZipFile(pack) as zf:
+        ledger = list(csv.DictReader(io.StringIO(zf.read("ledger.csv").decode())))
+    rows = {line: sum(1 for r in ledger if r["line_id"] == line) for line in LINES}
+    assert {r["system"] for r in ledger} == {
+        "ticket-assistant",
+        "invoice-matcher",
+        "contract-summariser",
+    }
+    # every week of each system (the period's 4 weeks x 3 systems)
+    assert replays["time_saved"].status == "match" and replays["time_saved"].weeks == 12
     assert replays["errors_avoided"].status == "match"
     # the cost, inference and amortisation lines too, over the pack's inputs/
     assert set(replays) == set(LINES) and all(r.status == "match" for r in replays.values())
-    assert all(replays[line].weeks == 4 for line in ("inference", "people", "build_amortisation"))
+    assert all(replays[line].weeks == rows[line] for line in LINES)
     with zipfile.ZipFile(pack) as zf:
         metrics = list(csv.DictReader(io.StringIO(zf.read("metric_inputs.csv").decode())))
     hours = [m for m in metrics if m["metric"] == "hours_saved"]
@@ -149,10 +158,12 @@ def test_a_changed_cost_row_in_the_pack_is_caught(pack, tmp_path):
     def add_a_cent(r: dict[str, str]) -> None:
         if r["category"] == "people" and not changed:
             r["amount"] = str(Decimal(r["amount"]) + Decimal("0.01"))
-            changed.append(r["week_start"])
+            changed.append(f"{r['week_start']} {r['system']}")
 
     forged = rewrite(
-        pack, tmp_path / "cost.zip", lambda f: _edit_csv(f, "inputs/cost_weeks.csv", add_a_cent)
+        pack,
+        tmp_path / "cost.zip",
+        lambda f: _edit_csv(f, "inputs/cost_allocations.csv", add_a_cent),
     )
     report = verify_pack(forged)
     replays = {r.line_id: r for r in report.replays}
@@ -160,7 +171,23 @@ def test_a_changed_cost_row_in_the_pack_is_caught(pack, tmp_path):
     assert [w for w, _, _ in replays["people"].differences] == changed
     week, ledger, replayed = replays["people"].differences[0]
     assert Decimal(replayed) - Decimal(ledger) == Decimal("0.01")  # exact, to the cent
+    # the shares no longer add up to the cost line's week
+    assert replays["cost_allocations"].status == "mismatch"
+    assert "do not add up" in report.describe()
     assert all(replays[line].status == "match" for line in LINES if line != "people")
+
+
+def test_a_changed_cost_week_whose_shares_still_match_the_ledger_is_caught(pack, tmp_path):
+    def add_a_cent(files: dict[str, bytes]) -> None:
+        _edit_csv(
+            files,
+            "inputs/cost_weeks.csv",
+            lambda r: r.update(amount=str(Decimal(r["amount"]) + Decimal("0.01"))),
+        )
+
+    report = verify_pack(rewrite(pack, tmp_path / "weeks.zip", add_a_cent))
+    replays = {r.line_id: r for r in report.replays}
+    assert not report.ok and replays["cost_allocations"].status == "mismatch"
 
 
 def test_a_cost_amount_that_is_not_a_number_is_a_clear_error(pack, tmp_path):

@@ -56,12 +56,18 @@ def test_close_freezes_rows_manifest_who_and_when(fx, store, con):
         sql["hours_saved"]
         == hashlib.sha256((fx.sql_dir / "metrics" / "hours_saved.sql").read_bytes()).hexdigest()
     )
-    assert {"key": "loaded_hourly_cost", "effective_from": "2026-01-01", "value": "62.50"} in m[
-        "assumptions_used"
-    ]
-    assert {"key": "licence_annual", "effective_from": "2026-03-01", "value": "60000"} in m[
-        "assumptions_used"
-    ]
+    assert {
+        "key": "loaded_hourly_cost",
+        "system": None,
+        "effective_from": "2026-01-01",
+        "value": "62.50",
+    } in m["assumptions_used"]
+    assert {
+        "key": "licence_annual",
+        "system": None,
+        "effective_from": "2026-03-01",
+        "value": "60000",
+    } in m["assumptions_used"]
     assert [load["load_id"] for load in m["loads"]] == ["L1"]
     benefits = sum((r.amount for r in rows if r.category == "benefit"), Decimal(0))
     costs = sum((r.amount for r in rows if r.category == "cost"), Decimal(0))

@@ -97,7 +97,7 @@ def _ledger(rows):
     con.execute(LEDGER_DDL)
     for week, line, category, amount in rows:
         con.execute(
-            "insert into main.roi_ledger values (?, ?, ?, ?, 'f', 'f', '[]', ?, 'USD')",
+            "insert into main.roi_ledger values (?, 'a', ?, ?, ?, 'f', 'f', '[]', ?, 'USD')",
             [week, line, category, line, amount],
         )
     return con

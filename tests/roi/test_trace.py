@@ -53,15 +53,18 @@ def test_line_week_shows_formula_numbers_sources_sql_and_rows(golden_con):
 def test_cost_line_traces_to_its_cost_rows(golden_con):
     t = trace(golden_con, line_id="people", week=W1)
     (people,) = t.inputs
-    assert people.source_ref == "staging.cost_weeks[people]: people-1"
-    assert people.rows[["cost_id", "days_in_week", "days_in_period"]].values.tolist() == [
-        ["people-1", 7, 21]
+    assert (
+        people.source_ref == "staging.cost_allocations[people][triage]: share of people-1 (events)"
+    )
+    assert people.rows[["cost_id", "days_in_week", "days_in_period", "method"]].values.tolist() == [
+        ["people-1", 7, 21, "events"]
     ]
+    assert float(people.rows["system_amount"][0]) == 33.34
     assert (
         float(people.rows["week_amount"][0]) == 33.34
         and float(people.rows["cost_amount"][0]) == 100.0
     )
-    assert "name: cost_weeks" in people.sql
+    assert "name: cost_allocations" in people.sql
 
 
 def test_inference_traces_to_a_sample_of_events(golden_con):

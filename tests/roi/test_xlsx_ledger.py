@@ -167,7 +167,9 @@ def test_cells_are_live_formulas_over_visible_number_inputs(tmp_path):
         formula = wb[sheet][ref].value
         assert isinstance(formula, str) and formula.startswith("=")
         for item in r.inputs:
-            in_sheet, in_ref = book.inputs[(r.week_start, r.line_id, item.name)].split("!")
+            in_sheet, in_ref = book.inputs[(r.week_start, r.system, r.line_id, item.name)].split(
+                "!"
+            )
             assert in_sheet == sheet and in_ref in formula
             value = wb[in_sheet][in_ref].value
             # a double (xlsx keeps ~16 significant digits: the precision caveat)
@@ -194,7 +196,9 @@ def test_an_edited_input_changes_the_recomputed_amount(tmp_path):
     book = write_ledger_xlsx(rows, tmp_path / "ledger.xlsx", "2026-Q1")
     target = rows[0]
     wb = openpyxl.load_workbook(book.path)
-    sheet, ref = book.inputs[(target.week_start, target.line_id, "loaded_hourly_cost")].split("!")
+    sheet, ref = book.inputs[
+        (target.week_start, target.system, target.line_id, "loaded_hourly_cost")
+    ].split("!")
     wb[sheet][ref].value = 70.0
     edited = tmp_path / "edited.xlsx"
     wb.save(edited)

@@ -104,7 +104,7 @@ def test_a_metric_calling_a_macro_depends_on_what_the_macro_reads():
     registry = load_registry(SQL_DIR)
     assert "staging.weeks" in registry.depends_on("metrics.latency_p95")  # weekly_quantile
     assert "staging.weeks" in registry.depends_on("metrics.inference_cost")  # partial_flag
-    assert "staging.cost_weeks" in registry.depends_on("roi.people")  # cost_lines
+    assert "staging.cost_allocations" in registry.depends_on("roi.people")  # cost_lines
     assert "raw.loads" in registry.get("dq_null_rate").reads  # dq_rows_in
     order = registry.order_names()
     assert order.index("staging.weeks") < order.index("metrics.latency_p95")

@@ -1,32 +1,35 @@
-"""Macros of the ROI cost lines (sql/roi): a category's cost lines per reporting week."""
+"""Macros of the ROI cost lines (sql/roi): a category's cost lines per reporting week and system."""
 
 from __future__ import annotations
 
 from outcomes.core.macros.definition import Macro
 
-COST_WEEKS = "staging.cost_weeks"
+COST_ALLOCATIONS = "staging.cost_allocations"
 
-# One row per reporting week up to `until` with cost lines of `cost_category`: their sum, and that
-# sum as the line's amount when every cost line is in the reporting currency (else the build
-# fails the line, named `line_name` in the message).
+# One row per reporting week up to `until` and AI system with cost lines of `cost_category`
+# (the system's own lines and its allocated shares of the shared ones, whole cents): their
+# sum, and that sum as the line's amount when every cost line is in the reporting currency
+# (else the build fails the line, named `line_name` in the message).
 COST_LINES = Macro(
     "cost_lines",
-    f"cost_category, line_name, until, cost_weeks := '{COST_WEEKS}'",
+    f"cost_category, line_name, until, allocations := '{COST_ALLOCATIONS}'",
     """
 with weekly as (
     select
         week_start,
+        system,
         sum(amount) as cost,
         bool_and(currency = setting('currency')) as in_reporting_currency,
         string_agg(distinct currency, ', ' order by currency) as currencies
-    from query_table(cost_weeks)
+    from query_table(allocations)
     where category = cost_category
         and week_start <= until
-    group by week_start
+    group by week_start, system
 )
 
 select
     week_start,
+    system,
     cost,
     case
         when in_reporting_currency then cost::decimal(38, 10)
@@ -36,5 +39,5 @@ select
     cost::double as value
 from weekly""",
     table=True,
-    reads=(COST_WEEKS,),
+    reads=(COST_ALLOCATIONS,),
 )
