@@ -44,6 +44,10 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   ``week``, else the company-wide one, else null; ``assumption_for_low(assumption_key, system,
   week)`` / ``assumption_for_high(assumption_key, system, week)``: the low / high end of the range
   of that same version.
+- ``cbpe_scored(rows)`` (table): the rows of CTE ``rows`` (``system``, ``score``,
+  ``predicted_positive``) with ``calibrated`` (the score through its system's calibration in
+  ``main.calibration``, as sklearn's isotonic ``predict`` with clipping) and ``expected_hit``
+  (calibrated, or 1 - calibrated when predicted negative): CBPE as NannyML.
 
 Grouping-set macros take rows with ``system`` (the AI system) and ``dims``, a non-null struct
 of the metric's other dimension columns (``{'segment': segment}``); a system's total row has
