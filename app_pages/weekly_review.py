@@ -483,6 +483,7 @@ def render_signoff_export() -> None:
         verdicts=summary,
         signoff=latest_signoff,
         data_quality=ui.load(data_quality.dq_panel, week),
+        system=system,
     )
     for column, file in zip(st.columns(2), pack.downloads(review), strict=True):
         column.download_button(

@@ -1,7 +1,7 @@
 -- One row per source table of the raw store, in contract order: its rows and the time of its
 -- newest row by the column that dates it (null for ai_features, which no column dates).
 -- watched: an event source, whose newest row going stale is a problem (reference tables
--- such as users or assumptions change rarely).
+-- such as users, assumptions or the systems register change rarely).
 select 1 as position, 'ai_events' as source, true as watched, true as dated,
     count(*) as rows, max(occurred_at)::timestamp as newest_row
 from raw.ai_events
@@ -26,4 +26,7 @@ from raw.incidents
 union all
 select 8, 'assumptions', false, true, count(*), max(effective_from)::timestamp
 from raw.assumptions
+union all
+select 9, 'systems', false, true, count(*), max(effective_from)::timestamp
+from raw.systems
 order by position

@@ -153,3 +153,21 @@ def test_a_snapshot_without_a_per_system_ledger_says_so(con) -> None:
     snap = portfolio.portfolio_snapshot(con)
     assert not snap.has_system_ledger
     assert "main.roi_ledger.system" in snap.notes[0]
+
+
+def test_a_systems_review_export_names_the_system_as_text() -> None:
+    from outcomes.app.exports.weekly_review import ReviewPack, review_html, review_markdown
+    from outcomes.app.views.weekly_review.pack import downloads
+
+    pack = ReviewPack(week=LAST_COMPLETE, system="matcher <img src=x>")
+    assert review_markdown(pack).splitlines()[0] == (
+        "# Weekly review — matcher \\<img src=x\\> — week of 2026-11-09"
+    )
+    assert "<h1>Weekly review — matcher &lt;img src=x&gt; — week of 2026-11-09</h1>" in (
+        review_html(pack)
+    )
+    names = [d.file_name for d in downloads(pack)]
+    assert names == [
+        "weekly-review-matcher-img-src-x-2026-11-09.md",
+        "weekly-review-matcher-img-src-x-2026-11-09.html",
+    ]

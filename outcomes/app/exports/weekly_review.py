@@ -86,6 +86,13 @@ class ReviewPack:
     verdicts: dict[str, Any] = field(default_factory=dict)
     signoff: dict[str, Any] | None = None
     data_quality: dict[str, pd.DataFrame] = field(default_factory=dict)
+    system: str | None = None  # the AI system reviewed (None: the company's review)
+
+    @property
+    def heading(self) -> str:
+        """``Weekly review — week of 2026-11-09`` (with `` — <system>`` for a system)."""
+        of = f" — {self.system}" if self.system else ""
+        return f"Weekly review{of} — week of {self.week.isoformat()}"
 
 
 def _text(value: Any) -> str:
@@ -173,7 +180,7 @@ def _verdict_sentence(v: dict[str, Any]) -> str:
 def review_markdown(pack: ReviewPack) -> str:
     """The review as Markdown: header, scorecard by kind (pipe tables), alerts, unowned
     metrics, notes, output review and data quality."""
-    out = [f"# Weekly review — week of {pack.week.isoformat()}", ""]
+    out = [f"# {md_text(pack.heading)}", ""]
     out += [line + "  " for line in _header_lines(pack, md_text)]
     out += ["", "## Scorecard", ""]
     if pack.scorecard.empty:
@@ -230,13 +237,13 @@ def _html_table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
 
 def review_html(pack: ReviewPack) -> str:
     """The review as one self-contained HTML page (inline CSS, no scripts)."""
-    week = html.escape(pack.week.isoformat())
+    heading = html.escape(pack.heading)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Weekly review — week of {week}</title>",
+        f"<title>{heading}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>Weekly review — week of {week}</h1>",
+        f"<h1>{heading}</h1>",
     ]
     for line in _header_lines(pack):
         plain = line.replace("**", "").replace("`", "")

@@ -4,6 +4,7 @@ the Markdown and HTML downloads of the page."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +30,10 @@ def review_pack(
     verdicts: dict[str, Any],
     signoff: SignOff | None,
     data_quality: dict[str, pd.DataFrame],
+    system: str | None = None,
 ) -> ReviewPack:
-    """Everything the page shows of ``week``, stamped now and by ``author`` (none if blank),
-    with the week's notes read from the state store."""
+    """Everything the page shows of ``week`` (of the company, or of AI ``system``), stamped
+    now and by ``author`` (none if blank), with the week's notes read from the state store."""
     return ReviewPack(
         week=week,
         build_id=build_id,
@@ -52,6 +54,7 @@ def review_pack(
             "comment": signoff.comment,
         },
         data_quality=data_quality,
+        system=system,
     )
 
 
@@ -67,13 +70,21 @@ class Download:
 
 
 def downloads(review: ReviewPack) -> list[Download]:
-    """The review as Markdown and as HTML, named ``weekly-review-<week>.<extension>``."""
+    """The review as Markdown and as HTML, named ``weekly-review-[<system>-]<week>.<ext>``."""
+    stem = f"weekly-review-{_slug(review.system) + '-' if review.system else ''}{review.week}"
     return [
-        Download(
-            f"Download {title}", render(review), f"weekly-review-{review.week}.{ext}", mime, ext
-        )
+        Download(f"Download {title}", render(review), f"{stem}.{ext}", mime, ext)
         for title, render, ext, mime in (
             ("Markdown", review_markdown, "md", "text/markdown"),
             ("HTML", review_html, "html", "text/html"),
         )
     ]
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe form of a system name.
+
+    >>> _slug("invoice matcher/v2")
+    'invoice-matcher-v2'
+    """
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "system"
