@@ -30,19 +30,22 @@ def _close(a: float | None, b: float | None, tol: float) -> bool:
 
 
 def check_rollup(con: duckdb.DuckDBPyConnection, rows: list[tuple], tol: float = 1e-9) -> dict:
-    """Compare the floor roll-up with metrics.latency_p95, accuracy and mean_confidence."""
+    """Compare the floor roll-up with the company rows (system null) of metrics.latency_p95,
+    accuracy and mean_confidence."""
     floor = {(r[0], r[1], r[2]): r for r in rows}
     mismatches, compared = [], 0
     for metric, column in (("latency_p95", 5), ("mean_confidence", 7)):
         for w, mv, seg, value in con.execute(
-            f"select week_start, model_version, segment, value from metrics.{metric}"
+            f"select week_start, model_version, segment, value from metrics.{metric} "
+            "where system is null"
         ).fetchall():
             compared += 1
             f = floor.get((w, mv, seg))
             if f is None or not _close(f[column], value, tol):
                 mismatches.append((metric, str(w), mv, seg, value, f and f[column]))
     for w, mv, seg, num, den in con.execute(
-        "select week_start, model_version, segment, numerator, denominator from metrics.accuracy"
+        "select week_start, model_version, segment, numerator, denominator from metrics.accuracy "
+        "where system is null"
     ).fetchall():
         compared += 1
         f = floor.get((w, mv, seg))
@@ -64,7 +67,8 @@ def check_drift(con: duckdb.DuckDBPyConnection, rows: list[tuple], tol: float = 
 
 
 def product_drift(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """(kind, feature, week_start, psi, ks_statistic) of every drift row with a reference."""
+    """(kind, system/feature, week_start, psi, ks_statistic) of every drift row with a
+    reference (drift is per AI system: the floor keys a feature by system || '/' || feature)."""
     out: list[tuple] = []
     for kind, table, ks in (
         ("numeric", "drift_numeric", "ks_statistic"),
@@ -73,7 +77,8 @@ def product_drift(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         out += [
             (kind, *r)
             for r in con.execute(
-                f"select feature, week_start, psi, {ks} from metrics.{table} where n_reference > 0"
+                f"select system || '/' || feature, week_start, psi, {ks} "
+                f"from metrics.{table} where n_reference > 0"
             ).fetchall()
         ]
     return out

@@ -1,6 +1,7 @@
 -- The floor for drift: hand-written SQL over the raw tables (the newest version per event and
 -- feature and per event, as staging does, ranking only the keys a correcting load touched),
--- the same input the product's drift reads through staging. Fixed reference = the first
+-- the same input the product's drift reads through staging. Per AI system: a feature is
+-- keyed system || '/' || feature, the product's (system, feature). Fixed reference = the first
 -- drift.reference_weeks complete weeks (of the staging.weeks calendar) from each feature's
 -- first week. Numeric: PSI over reference deciles (epsilon 0.0001) and the exact two-sample
 -- KS statistic; categorical: PSI over the union of categories.
@@ -15,7 +16,7 @@ corrected_features as materialized (
     where _load_id in (select load_id from raw.loads where rows_corrected > 0)
 ),
 events as (
-    (select e.event_id, week_of(e.occurred_at) as week_start
+    (select e.event_id, week_of(e.occurred_at) as week_start, e.system
     from raw.ai_events as e
     semi join corrected_events as c on c.event_id = e.event_id
     left join raw.loads as l on l.load_id = e._load_id
@@ -23,7 +24,7 @@ events as (
         partition by e.event_id order by l.started_at desc, e._load_id desc, e._row_number desc
     ) = 1)
     union all
-    (select e.event_id, week_of(e.occurred_at)
+    (select e.event_id, week_of(e.occurred_at), e.system
     from raw.ai_events as e
     anti join corrected_events as c on c.event_id = e.event_id)
 ),
@@ -42,7 +43,8 @@ features as (
     anti join corrected_features as c on c.event_id = f.event_id and c.feature = f.feature)
 ),
 points as materialized (
-    select f.feature, e.week_start, f.value_num as v, f.value_cat as k, count(*)::bigint as c
+    select e.system || '/' || f.feature as feature, e.week_start, f.value_num as v,
+        f.value_cat as k, count(*)::bigint as c
     from features as f
     inner join events as e on e.event_id = f.event_id
     where (f.value_num is not null and isfinite(f.value_num)) or f.value_cat is not null

@@ -30,20 +30,19 @@ def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
             "select week_start from staging.weeks where not is_partial order by 1"
         ).fetchall()
     ]
-    features = [
-        f
-        for (f,) in con.execute(
-            "select distinct feature from raw.ai_features order by 1"
-        ).fetchall()
-    ]
+    # drift is per AI system: a system's feature is its own (keyed system/feature)
+    features = con.execute(
+        "select distinct system, feature from staging.ai_features order by 1, 2"
+    ).fetchall()
     out = {}
     # one feature in memory at a time (all of them at once took 20 GB at 10M events)
-    for feature in features:
+    for system, name in features:
+        feature = f"{system}/{name}"
         rows = (
             con.sql(
                 "select week_start, value_num, value_cat from staging.ai_features "
-                "where feature = $f",
-                params={"f": feature},
+                "where system = $s and feature = $f",
+                params={"s": system, "f": name},
             )
             .to_arrow_table()
             .to_pandas()
