@@ -62,7 +62,9 @@ aggregated as (
         week_start,
         system,
         model_version,
-        sum(expected_hit) as expected_hits,
+        -- summed as DECIMAL (each hit rounded to 18 places): a DOUBLE sum depends on the
+        -- order parallel threads add in, and the same inputs must give the same bits
+        sum(expected_hit::decimal(38, 18)) as expected_hits,
         count(expected_hit) as scored_events,
         count(*) as events,
         count_if(labelled) as labelled,
@@ -80,7 +82,7 @@ aggregated as (
 measured as (
     select
         a.*,
-        a.expected_hits / a.scored_events as estimated,
+        a.expected_hits::double / a.scored_events as estimated,
         case when a.labelled > 0 then a.hits::double / a.labelled end as realised,
         a.labelled::double / a.events as coverage,
         a.labelled > 0
@@ -95,7 +97,7 @@ select
     m.system,
     m.model_version,
     m.estimated as value,
-    m.expected_hits as numerator,
+    m.expected_hits::double as numerator,
     m.scored_events::double as denominator,
     m.realised as realised_accuracy,
     m.coverage as label_coverage,

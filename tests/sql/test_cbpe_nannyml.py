@@ -49,7 +49,7 @@ select
     period,
     week_start,
     count(*) as n,
-    sum(expected_hit) / count(expected_hit) as estimated,
+    sum(expected_hit::decimal(38, 18))::double / count(expected_hit) as estimated,
     count_if(hit)::double / count(*) as realised
 from scored
 group by period, week_start
