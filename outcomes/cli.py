@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument(
         "period", nargs="?", default=None, help="YYYY-MM, YYYY-Qn, YYYY or YTD; default all weeks."
     )
+    summary.add_argument(
+        "--system", default=None, help="One AI system's figures; default the company (all systems)."
+    )
     close = roi.add_parser(
         "close",
         help="Close a month or quarter: store its ledger and manifest, immutably.",

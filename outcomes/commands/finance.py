@@ -74,7 +74,10 @@ def cmd_roi(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "summary":
             start, end = parse_period(args.period).bounds if args.period else (None, None)
-            print(roi_summary.summarise(con, start, end).render())
+            system = getattr(args, "system", None)
+            if system is not None:
+                print(f"AI system {system}")
+            print(roi_summary.summarise(con, start, end, system=system).render())
             for note in summary_notes(con, settings):
                 print(note)
         elif args.action == "close":
