@@ -113,10 +113,9 @@ for row in rows:
             f"{icon} {'ready' if ready else 'not ready'}"
         )
         if row.version is not None:
-            # "@" escaped too: an owner's e-mail address is text here, not a mailto link
-            owner = md_text(row.version.owner or "none named").replace("@", "\\@")
-            note = f" · Note: {md_text(row.version.note)}" if row.version.note else ""
-            head.caption(f"Owner: {owner}{note}")
+            # plain text (st.text): no Markdown at all, so an e-mail address is no mailto link
+            note = f" · Note: {row.version.note}" if row.version.note else ""
+            head.text(f"Owner: {row.version.owner or 'none named'}{note}")
         link.page_link(
             "app_pages/roi.py",
             label=f"ROI of {md_text(row.system)}",

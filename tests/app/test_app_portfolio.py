@@ -55,7 +55,8 @@ def test_the_default_page_is_the_portfolio_with_every_system(snapshot_env: Path)
     assert table.loc[0, "Readiness"].startswith("❌ not ready")
     # the register's note holds markup: it is never rendered, and the system names are text
     shown = " ".join(m.value for m in [*at.markdown, *at.caption])
-    assert "Note: **bold** \\<img src=x\\>" in shown
+    texts = [t.value for t in at.text]  # st.text: never Markdown
+    assert "Owner: legal@example.com · Note: **bold** <img src=x>" in texts
     assert "**contract-summariser** · pilot since 2026-04-06 · ❌ not ready" in shown
     assert "Ready for production" in [m.label for m in at.metric]
 
