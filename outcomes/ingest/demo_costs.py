@@ -19,7 +19,7 @@ TA, IM, CS = SYSTEMS
 # system -> (monthly people cost, monthly licence cost and vendor, build cost, weeks of build)
 _OWN = {
     TA: (9_800, (1_200, "HelpDesk Co", "HD"), 120_000, 12),
-    IM: (3_500, None, 60_000, 10),
+    IM: (2_500, None, 60_000, 10),
     CS: (3_000, (2_800, "LexiSum", "LX"), 45_000, 8),
 }
 _START_WEEK = {TA: 1, IM: 1, CS: CS_PILOT_FROM}

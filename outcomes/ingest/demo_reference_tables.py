@@ -125,15 +125,15 @@ baseline_handle_minutes,ticket-assistant,{start},45,minutes,{ops},"Time study, 4
 cost_per_error,ticket-assistant,{start},45,USD,{ops},Escalation and credit cost per misrouted ticket,,25,90
 baseline_error_rate,ticket-assistant,{start},0.20,ratio,{ops},QA sample before launch,Share of tickets misrouted or misdiagnosed without the assistant,0.15,0.25
 build_cost,ticket-assistant,{start},120000,USD,{finance},Project ledger PRJ-017,,110000,140000
-baseline_handle_minutes,invoice-matcher,{start},12,minutes,{ap},"Time study, 300 invoices keyed by hand",Median minutes to match an invoice by hand,10,15
-cost_per_error,invoice-matcher,{start},30,USD,{ap},"Correction, supplier call and late fees per mis-posted invoice",,15,60
+baseline_handle_minutes,invoice-matcher,{start},14,minutes,{ap},"Time study, 300 invoices keyed by hand",Median minutes to match an invoice by hand,12,17
+cost_per_error,invoice-matcher,{start},40,USD,{ap},"Correction, supplier call and late fees per mis-posted invoice",,20,80
 baseline_error_rate,invoice-matcher,{start},0.18,ratio,{ap},AP audit sample before launch,Share of invoices matched wrongly by hand,0.12,0.24
 build_cost,invoice-matcher,{start},60000,USD,{finance},Project ledger PRJ-018,,50000,75000
 monthly_budget,invoice-matcher,{start},1700,USD/month,{ml},Inference budget FY,Approved inference spend per month in production,1400,2000
 projected_monthly_volume,invoice-matcher,{start},108000,events/month,{ap},AP volume plan,Matches per month in production,90000,130000
 baseline_handle_minutes,contract-summariser,{pilot},55,minutes,{legal},"Time study, 40 contracts reviewed by hand",Median minutes to review a contract by hand,45,65
 cost_per_error,contract-summariser,{pilot},150,USD,{legal},Rework per missed or misread clause,,80,300
-baseline_error_rate,contract-summariser,{pilot},0.30,ratio,{legal},Second-review sample before the pilot,Share of first reviews that miss a risk,0.20,0.40
+baseline_error_rate,contract-summariser,{pilot},0.34,ratio,{legal},Second-review sample before the pilot,Share of first reviews that miss a risk,0.25,0.42
 build_cost,contract-summariser,{pilot},45000,USD,{finance},Project ledger PRJ-019,,40000,60000
 monthly_budget,contract-summariser,{pilot},1100,USD/month,{ml},Pilot budget,Inference spend per month if scaled to production,900,1300
 projected_monthly_volume,contract-summariser,{pilot},8700,events/month,{legal},Legal volume plan,Summaries per month if scaled to production,6000,12000

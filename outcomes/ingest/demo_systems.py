@@ -184,7 +184,7 @@ OTHER_SYSTEMS = (
         draw=_draw_invoices,
         label_share=0.60,
         label_delay_days=(14.0, 42.0),
-        minutes=(12.0, 3.5, 18.0),
+        minutes=(14.0, 3.0, 18.0),
     ),
     OtherSystem(
         name="contract-summariser",
@@ -206,6 +206,6 @@ OTHER_SYSTEMS = (
         draw=_draw_contracts,
         label_share=0.50,
         label_delay_days=(0.5, 6.0),
-        minutes=(55.0, 47.0, 70.0),
+        minutes=(55.0, 40.0, 55.0),
     ),
 )

@@ -144,15 +144,13 @@ def test_contract_summariser_is_little_used_costly_and_saves_little(con):
         rows(con, "select system, avg(try_cast(tokens_in as double)) from events group by 1")
     )
     assert tokens[CS] > 10 * tokens[TA] and tokens[CS] > 10 * tokens[IM]
-    minutes = dict(
-        rows(
-            con,
-            """
-            select coalesce(system, 'manual'), median(handle_minutes::double)
-            from work_items where team = 'legal' and handle_minutes is not null group by 1""",
-        )
-    )
-    assert minutes["manual"] - minutes[CS] < 8  # minutes saved per contract: few
+    saved = rows(
+        con,
+        """
+        select 55 - avg(handle_minutes::double) from work_items
+        where system = 'contract-summariser' and handle_minutes is not null""",
+    )[0][0]
+    assert 0 < saved < 8  # minutes saved per contract against the 55-minute baseline: few
     # its own costs over its months are far above what the minutes saved are worth
     cost = rows(
         con,
