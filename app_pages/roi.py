@@ -65,8 +65,9 @@ st.caption(
 if system:
     st.info(
         f"Showing AI system **{md_text(system)}**: its own ledger rows (its lines and its share "
-        "of shared costs). The line drill-down, the ROI range by assumption and the downloads "
-        "are of the company ledger; pick *All systems* in the sidebar for the company."
+        "of shared costs), its ROI range and working, and its ledger CSV. The budget "
+        "projection, the workbook, the audit pack and the one-page summary are the company's; "
+        "pick *All systems* in the sidebar for the company."
     )
     st.page_link("app_pages/portfolio.py", label="Back to the portfolio", icon="🧭")
 
@@ -259,10 +260,7 @@ try:
     if current.weeks:
         with st.spinner("Computing the ROI range…"):
             span = ui.load(headline.headline_range, window.start, window.end, system)
-        if span is not None:
-            st.caption(f"📏 {headline.range_text(span, calendar.currency, window)}")
-        else:
-            st.caption("📏 The ROI range of one system is not available in this build.")
+        st.caption(f"📏 {headline.range_text(span, calendar.currency, window)}")
 except Exception as exc:
     st.error(f"The headline figures could not be computed: {exc}")
     figures = []
@@ -281,7 +279,7 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
             key="roi_working_figure",
         )
         try:
-            show_working(ui.load(figure_working.working, key, found))
+            show_working(ui.load(figure_working.working, key, found, system))
         except Exception as exc:
             st.error(f"The working of {labels[key]} could not be shown: {exc}")
     st.divider()
@@ -299,7 +297,7 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
             "Week", weeks, format_func=lambda d: f"{d:%Y-%m-%d}", key="roi_trace_week"
         )
         try:
-            show_working(ui.load(figure_working.line_working, line_id, week))
+            show_working(ui.load(figure_working.line_working, line_id, week, system))
         except Exception as exc:
             st.error(f"The working of {line_id} in week {week} could not be shown: {exc}")
 
@@ -327,7 +325,7 @@ with left:
         st.error(f"The waterfall could not be drawn: {exc}")
 with right:
     try:
-        table = ui.load(series.sensitivity_table, window.start, window.end)
+        table = ui.load(series.sensitivity_table, window.start, window.end, system)
         if len(table):
             st.vega_lite_chart(ui.chart_spec(series.tornado, table, window), width="stretch")
             st.caption(
@@ -354,7 +352,7 @@ columns = st.columns(5)
 try:
     columns[0].download_button(
         "Ledger (CSV)",
-        ui.load(downloads.ledger_csv_bytes, window.start, window.end),
+        ui.load(downloads.ledger_csv_bytes, window.start, window.end, system),
         file_name=f"roi-ledger-{slug}.csv",
         mime="text/csv",
         key="roi_dl_csv",

@@ -1,4 +1,5 @@
-"""AppTest: the ROI page (the app's default page) over the demo warehouse.
+"""AppTest: the ROI page over the demo warehouse (the portfolio is the default page since
+issue 15; each test switches to the ROI page).
 
 Checks that the page runs, the period picker changes the headline, "show working" shows the
 formula with its numbers and the SQL, every download's bytes parse (CSV, XLSX, ZIP, HTML, PDF),
@@ -39,8 +40,11 @@ def media(monkeypatch):
     return MANAGERS
 
 
-def _open() -> AppTest:
+def _open(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params.update(query or {})
+    at.run()
+    at.switch_page("app_pages/roi.py")
     at.run()
     return at
 
@@ -63,7 +67,7 @@ def _download(at: AppTest, key: str, managers: list[MediaFileManager]) -> bytes:
     return manager._storage.get_file(url.rsplit("/", 1)[1]).content
 
 
-def test_roi_is_the_default_page_with_the_headline(demo_env):
+def test_roi_page_shows_the_headline(demo_env):
     at = _open()
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -90,6 +94,19 @@ def test_roi_is_the_default_page_with_the_headline(demo_env):
     cumulative = next(c for c in charts(at) if c["title"].startswith("Cumulative value"))
     assert any(str(r.get("label", "")).startswith("Payback") for r in cumulative["rows"])
     assert any(r.get("text") == "model v2 first seen" for r in cumulative["rows"])
+
+
+def test_a_systems_roi_page_reads_its_own_ledger_rows(demo_env):
+    """?system=x (issue 15): the headline is the system's, the pilot's net value negative."""
+    company = _headline(_open())
+    at = _open({"system": "contract-summariser"})
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert "contract-summariser" in at.title[0].value
+    mine = _headline(at)
+    assert mine["Net value to date"][0].startswith("-$")
+    assert mine["Net value to date"][0] != company["Net value to date"][0]
+    assert any("Showing AI system **contract-summariser**" in i.value for i in at.info)
 
 
 def test_period_picker_changes_the_headline(demo_env):

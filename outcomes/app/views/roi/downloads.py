@@ -34,9 +34,12 @@ from outcomes.roi.xlsx_ledger import period_workbook_bytes
 from outcomes.store import snapshot
 
 
-def ledger_csv_bytes(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> bytes:
-    """The period's ledger as CSV (contract columns, exact amounts, a cents display column)."""
-    return ledger.ledger_csv(catalog_safe(con), start, end)
+def ledger_csv_bytes(
+    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, system: str | None = None
+) -> bytes:
+    """The period's ledger as CSV (contract columns, exact amounts, a cents display column),
+    every system's rows or one AI ``system``'s."""
+    return ledger.ledger_csv(catalog_safe(con), start, end, system=system)
 
 
 def ledger_xlsx_bytes(

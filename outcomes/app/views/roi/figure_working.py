@@ -32,7 +32,9 @@ TRACED = {
 }
 
 
-def working(con: duckdb.DuckDBPyConnection, key: str, found: WindowSummaries) -> Working:
+def working(
+    con: duckdb.DuckDBPyConnection, key: str, found: WindowSummaries, system: str | None = None
+) -> Working:
     """The working of headline figure ``key`` (:data:`.headline.FIGURE_KEYS`) of the window
     ``found`` summarises; payback and budget are worked from ``found`` itself, the ledger
     figures traced row by row (:func:`outcomes.roi.trace.trace`)."""
@@ -40,7 +42,9 @@ def working(con: duckdb.DuckDBPyConnection, key: str, found: WindowSummaries) ->
     current = found.current
     if key in TRACED:
         try:
-            t = trace.trace(con, figure=TRACED[key], period=(current.start, current.end))
+            t = trace.trace(
+                con, figure=TRACED[key], period=(current.start, current.end), system=system
+            )
         except trace.TraceError as exc:
             return empty_working(key, str(exc))
         return _from_trace(con, t)
@@ -51,11 +55,14 @@ def working(con: duckdb.DuckDBPyConnection, key: str, found: WindowSummaries) ->
     raise ValueError(f"unknown figure {key!r}")
 
 
-def line_working(con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date) -> Working:
-    """One ledger line in one week: formula with numbers, every input with its source, owner
-    and date, the SQL of the line and of each input, and each input's rows."""
+def line_working(
+    con: duckdb.DuckDBPyConnection, line_id: str, week: dt.date, system: str | None = None
+) -> Working:
+    """One ledger line in one week (of the company, or of AI ``system``): formula with
+    numbers, every input with its source, owner and date, the SQL of the line and of each
+    input, and each input's rows."""
     con = catalog_safe(con)
-    t = trace.trace(con, line_id=line_id, week=week)
+    t = trace.trace(con, line_id=line_id, week=week, system=system)
     w = _from_trace(con, t, line_sql=False)
     sql = [(t.sql_name or f"roi.{line_id}", t.sql or "")] if t.sql else []
     sql += [(i.sql_name, i.sql) for i in t.inputs if i.sql and i.sql_name]

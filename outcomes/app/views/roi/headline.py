@@ -11,7 +11,6 @@ up, to whole units in the tiles and to cents in their help texts.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -232,17 +231,11 @@ def _payback_delta(now: dt.date | None, before: dt.date | None) -> str | None:
     return "unchanged" if now == before else f"moved from {before:%d %b %Y}"
 
 
-def headline_range(
-    con: Any, start: dt.date, end: dt.date, system: str | None = None
-) -> RoiRange | None:
+def headline_range(con: Any, start: dt.date, end: dt.date, system: str | None = None) -> RoiRange:
     """ROI and net value of ``start..end`` with every ranged assumption at the end that lowers
     them and at the end that raises them (:func:`outcomes.roi.sensitivity.roi_range`), of the
-    company or of ``system`` (None when the ROI package cannot range one system yet)."""
-    if system is None:
-        return roi_range(catalog_safe(con), None, start, end)
-    if "system" not in inspect.signature(roi_range).parameters:
-        return None
-    return roi_range(catalog_safe(con), None, start, end, system=system)  # type: ignore[call-arg]
+    company or of one AI ``system``."""
+    return roi_range(catalog_safe(con), None, start, end, system=system)
 
 
 def range_text(span: RoiRange, currency: str, window: Window) -> str:

@@ -76,6 +76,9 @@ def tornado(table: pd.DataFrame, window: Window) -> Any:
     return roi_charts.tornado_chart(roi_charts.tornado_frame(table), period_label=window.label)
 
 
-def sensitivity_table(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """:func:`outcomes.roi.sensitivity.sensitivity` of the period (the tornado's data)."""
-    return roi_sensitivity.sensitivity(catalog_safe(con), None, start, end)
+def sensitivity_table(
+    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, system: str | None = None
+) -> pd.DataFrame:
+    """:func:`outcomes.roi.sensitivity.sensitivity` of the period (the tornado's data), of
+    the company or of one AI ``system``."""
+    return roi_sensitivity.sensitivity(catalog_safe(con), None, start, end, system=system)

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-from outcomes.app import queries
 from outcomes.app.views.roi.budget_projection import projection
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.core.periods import Period
 from outcomes.roi import summary as roi_summary
 from outcomes.roi.budget_projection import BudgetProjection
-from outcomes.roi.ledger import LEDGER_COLUMNS, LedgerRow, read_ledger
+from outcomes.roi.ledger import LedgerRow, read_ledger
 from outcomes.roi.period_status import PeriodStatus, period_status
 from outcomes.roi.summary import RoiSummary
 
@@ -40,26 +39,14 @@ class WindowSummaries:
     status: PeriodStatus | None = None  # the window's partial weeks and provisional lines
 
 
-def system_ledger(
-    con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None, system: str
-) -> list[LedgerRow]:
-    """The ledger rows of one AI system, ``start..end`` (None = open), by week then line."""
-    rows = queries.rows(
-        con, "roi_system_ledger_rows", {"start": start, "end": end, "system": system}
-    )
-    return [LedgerRow.from_canonical(dict(zip(LEDGER_COLUMNS, r, strict=True))) for r in rows]
-
-
 def ledger_of(
     con: duckdb.DuckDBPyConnection,
     start: dt.date | None,
     end: dt.date | None,
     system: str | None = None,
 ) -> Sequence[LedgerRow]:
-    """The company's ledger rows (None) or one system's."""
-    return (
-        read_ledger(con, start, end) if system is None else system_ledger(con, start, end, system)
-    )
+    """Every system's ledger rows (the company: None) or one AI system's."""
+    return read_ledger(con, start, end, system=system)
 
 
 def summary(
@@ -70,10 +57,7 @@ def summary(
 ) -> RoiSummary:
     """:func:`outcomes.roi.summary.summarise` of ``start..end`` (None = open) of the company
     or of one system."""
-    con = catalog_safe(con)
-    if system is None:
-        return roi_summary.summarise(con, start, end)
-    return roi_summary.summarise(con, start, end, ledger=ledger_of(con, None, end, system))
+    return roi_summary.summarise(catalog_safe(con), start, end, system=system)
 
 
 def window_summaries(
