@@ -11,6 +11,7 @@ import pytest
 
 from outcomes.app.demo_reviews import seed_demo_reviews
 from outcomes.app.views import portfolio, readiness
+from outcomes.roi.system_summary import system_summaries
 from outcomes.store.snapshot import open_snapshot
 from outcomes.store.state import StateStore
 
@@ -32,7 +33,8 @@ def test_three_systems_and_money_that_adds_up_to_the_company_ledger(con) -> None
     company = next(r for r in snap.rows if r.system is None).money
     total = con.execute(
         "select sum(amount) filter (where category = 'benefit') - "
-        "sum(amount) filter (where category = 'cost') from main.roi_ledger"
+        "sum(amount) filter (where category = 'cost') from main.roi_ledger where week_start <= ?",
+        [snap.week],
     ).fetchall()[0][0]
     assert company.net_value == Decimal(total)
     assert sum(r.money.net_value for r in snap.rows if r.system) == company.net_value
@@ -60,3 +62,18 @@ def test_the_demo_reviews_make_the_review_items_differ(con, tmp_path: Path) -> N
     assert "reviews_signed" not in passed["invoice-matcher"]  # its review lapsed
     assert {"reviews_signed", "output_review", "rollback"}.isdisjoint(passed["contract-summariser"])
     assert "inference_budget" not in passed["contract-summariser"]  # big token counts
+
+
+def test_the_portfolio_figures_are_the_roi_packages_per_system_summaries(con) -> None:
+    snap = portfolio.portfolio_snapshot(con)
+    if not snap.has_system_ledger:
+        pytest.skip("this build's ROI ledger has no system column yet")
+    mine = {r.system or "": r for r in snap.rows}
+    for theirs in system_summaries(con, snap.week):
+        row = mine[theirs.system]
+        assert row.money.net_value == theirs.net_value, theirs.system
+        assert row.money.roi == theirs.roi
+        assert row.money.payback_week == theirs.payback_week
+        assert (row.roi_low, row.roi_high) == tuple(
+            sorted(r for r in (theirs.roi_low, theirs.roi_high) if r is not None)
+        )

@@ -1,7 +1,8 @@
 """The portfolio: one row per AI system for the executive, and the company's totals (issue 15).
 
 Per system: stage (the register's version in force on the last complete week, with the day
-that stage began), net value to date, ROI with its low / high range, payback week, the trend
+that stage began), net value to date (inception to the last complete week, the same figures
+as :func:`outcomes.roi.system_summary.system_summaries` to that week), ROI with its low / high range, payback week, the trend
 of cumulative net value (sparkline), adoption, the status of its weekly review, open alerts,
 value at risk with drift beside it, and ready / not ready (:mod:`.readiness`).
 
@@ -27,7 +28,6 @@ and readiness come from the state store on every run (:func:`assemble`).
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +42,7 @@ from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.snapshot_cells import as_date, dims, has_table
 from outcomes.app.views.systems import SystemVersion, register, system_names
 from outcomes.roi.sensitivity import roi_range
+from outcomes.roi.totals import ratio
 from outcomes.store.state_alerts import Acknowledgement, alert_key
 from outcomes.store.state_signoffs import SignOff
 
@@ -70,7 +71,8 @@ class LedgerMoney:
 
     @property
     def roi(self) -> Decimal | None:
-        return self.net_value / self.costs if self.costs else None
+        """net / costs with 38 significant digits, as the ROI package divides."""
+        return ratio(self.net_value, self.costs)
 
 
 def ledger_money(rows: Iterable[tuple[Any, dt.date, Decimal, Decimal]]) -> dict:
@@ -148,20 +150,11 @@ def last_complete_week(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return complete[0] if complete else None
 
 
-def _supports(func: Any, name: str) -> bool:
-    return name in inspect.signature(func).parameters
-
-
 def _range(con: Any, system: str | None, end: dt.date | None) -> tuple[Any, Any]:
-    """ROI at the low and high ends of the assumption ranges (to date), when the ROI package
-    can compute it for a system; company-wide ranges only otherwise."""
+    """ROI at the low and high ends of the assumption ranges, to ``end``, of the company
+    (None) or of one system (:func:`outcomes.roi.sensitivity.roi_range`)."""
     try:
-        if system is None:
-            span = roi_range(con, None, None, end)
-        elif _supports(roi_range, "system"):
-            span = roi_range(con, None, None, end, system=system)  # type: ignore[call-arg]
-        else:
-            return None, None
+        span = roi_range(con, None, None, end, system=system)
     except (duckdb.Error, ValueError, ArithmeticError):
         return None, None
     bounds = sorted(r for r in (span.low_roi, span.high_roi) if r is not None)
@@ -177,7 +170,7 @@ def portfolio_snapshot(con: duckdb.DuckDBPyConnection) -> PortfolioSnapshot:
     versions = register(con, week or dt.date.max)
     names = system_names(con)
     try:
-        money = ledger_money(queries.rows(con, "portfolio_ledger_weeks", {"end": None}))
+        money = ledger_money(queries.rows(con, "portfolio_ledger_weeks", {"end": week}))
         has_ledger = True
     except duckdb.Error:
         money, has_ledger = {}, False
