@@ -7,6 +7,7 @@ from outcomes.app import streamlit_glue as ui
 from outcomes.app.markup import md_text
 from outcomes.app.views import data as loads
 from outcomes.app.views import snapshot_info as warehouse
+from outcomes.app.views import systems
 
 st.title("🗄️ Data")
 
@@ -99,6 +100,17 @@ with freshness_tab:
         last_load=st.column_config.DatetimeColumn("Last load (UTC)", format="YYYY-MM-DD HH:mm"),
         newest_row=st.column_config.DatetimeColumn("Newest row (UTC)", format="YYYY-MM-DD HH:mm"),
         hours_behind_build=st.column_config.NumberColumn("Hours behind build", format="%.1f"),
+    )
+    st.subheader("Per AI system, against its freshness SLA")
+    ui.show_sql("data_system_freshness", "systems_register")
+    show_table(
+        ui.load(systems.system_freshness),
+        "data_system_freshness",
+        newest_event=st.column_config.DatetimeColumn(
+            "Newest event (UTC)", format="YYYY-MM-DD HH:mm"
+        ),
+        hours_behind_build=st.column_config.NumberColumn("Hours behind build", format="%.1f"),
+        sla_hours=st.column_config.NumberColumn("SLA (hours)", format="%g"),
     )
 
 with contracts_tab:

@@ -171,3 +171,11 @@ def test_a_systems_review_export_names_the_system_as_text() -> None:
         "weekly-review-matcher-img-src-x-2026-11-09.md",
         "weekly-review-matcher-img-src-x-2026-11-09.html",
     ]
+
+
+def test_freshness_per_system_against_its_sla(con) -> None:
+    frame = systems.system_freshness(con)
+    assert frame[["system", "hours_behind_build", "sla_hours", "status"]].values.tolist() == [
+        ["contract-summariser", 75.0, 24.0, "late"],
+        ["ticket-assistant", 16.0, 48.0, "within SLA"],
+    ]

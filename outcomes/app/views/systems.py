@@ -136,3 +136,27 @@ def for_system(frame: pd.DataFrame, system: str | None) -> pd.DataFrame:
         for c, m, p in zip(company, frame["metric"], parsed, strict=True)
     ]
     return frame[keep]
+
+
+FRESHNESS_COLUMNS = ["system", "newest_event", "hours_behind_build", "sla_hours", "status"]
+
+
+def system_freshness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per AI system: its newest event, the hours from it to the build, its register's
+    ``freshness_sla_hours`` and whether it is within it (the readiness item's evidence)."""
+    versions = register(con, dt.date.max)
+    rows = []
+    for system, newest, hours in queries.rows(con, "data_system_freshness"):
+        sla = versions[system].freshness_sla_hours if system in versions else None
+        status = (
+            "no SLA"
+            if sla is None
+            else "unknown"
+            if hours is None
+            else "within SLA"
+            if hours <= sla
+            else "late"
+        )
+        hours = None if hours is None else round(float(hours), 1)
+        rows.append([system, newest, hours, sla, status])
+    return pd.DataFrame(rows, columns=FRESHNESS_COLUMNS)
