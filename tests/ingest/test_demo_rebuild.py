@@ -71,9 +71,15 @@ def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(de
     try:
         got = snap.execute(
             "select value, numerator, denominator, flag from metrics.reviewed_accuracy "
-            "where week_start = ?",
+            "where week_start = ? and system is null",  # the company row: every system's events
+            [week],
+        ).fetchall()
+        per_system = snap.execute(
+            "select sum(numerator), sum(denominator) from metrics.reviewed_accuracy "
+            "where week_start = ? and system is not null",
             [week],
         ).fetchall()
     finally:
         snap.close()
     assert got == [(10 / 12, 10.0, 12.0, None)]
+    assert per_system == [(10.0, 12.0)]  # the systems' rows add up to the company's
