@@ -75,4 +75,20 @@ def run_demo(
     if not build:
         return 0
     result = build_snapshot(settings, progress=say, as_of=as_of)
+    if settings.warehouse_path.exists():
+        say(f"demo: {seed_reviews(settings)} weekly-review sign-offs and verdicts written")
     return 0 if result.status == "ok" else 1
+
+
+def seed_reviews(settings: Settings) -> int:
+    """The demo's weekly reviews in the state store (issue 15; idempotent): what the
+    readiness scorecard reads for each system (:mod:`outcomes.app.demo_reviews`)."""
+    from outcomes.app.demo_reviews import seed_demo_reviews
+    from outcomes.store.snapshot import open_snapshot
+    from outcomes.store.state import StateStore
+
+    con = open_snapshot(settings)
+    try:
+        return seed_demo_reviews(con, StateStore(settings.state_path))
+    finally:
+        con.close()
