@@ -108,8 +108,8 @@ RAW = {
     "incidents": INCIDENTS,
 }
 BUSINESS_METRICS = [
-    "work_items_handled",
     "ai_assisted_share",
+    "work_items_handled",  # reads ai_assisted_share
     "handle_minutes_median",
     "handle_minutes_mean",
     "hours_saved",
