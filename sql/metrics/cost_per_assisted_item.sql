@@ -2,7 +2,7 @@
 name: cost_per_assisted_item
 title: Inference cost per AI-assisted work item
 description: >
-  Inference spend of the reporting week (sum of cost_usd of the week's AI events) divided by
+  Inference spend of the reporting week (metrics.inference_cost, all model versions) divided by
   the AI-assisted work items closed in that week: numerator = cost in USD, denominator =
   AI-assisted items closed. Per AI system: its events' cost over the items it assisted;
   company row (system null): all events' cost over all AI-assisted items (those without a
@@ -21,16 +21,7 @@ tests:
   - unique(week_start, system)
   - range(value, 0, null)
 --- */
-with weekly_cost as (
-    select
-        week_start,
-        system,
-        sum(cost_usd) as cost_usd
-    from staging.ai_events
-    group by grouping sets ((week_start, system), (week_start))
-),
-
-assisted_items as (
+with assisted_items as (
     select
         closed_week as week_start,
         system,
@@ -45,11 +36,12 @@ assisted_items as (
 select
     c.week_start,
     c.system,
-    c.cost_usd::double / i.items as value,
-    c.cost_usd::double as numerator,
+    c.value / i.items as value,
+    c.value as numerator,
     i.items::double as denominator,
-    partial_flag(c.week_start) as flag
-from weekly_cost as c
+    c.flag
+from metrics.inference_cost as c
 inner join assisted_items as i
     on i.week_start = c.week_start
     and i.system is not distinct from c.system
+where c.model_version is null

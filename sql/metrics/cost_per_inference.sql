@@ -4,7 +4,8 @@ title: Cost per inference
 description: >
   Mean inference cost in USD per AI event of the reporting week: numerator = sum of cost_usd
   (summed as DECIMAL, then DOUBLE), denominator = events, so a roll-up is
-  sum(numerator) / sum(denominator). The unfinished current week is flagged partial.
+  sum(numerator) / sum(denominator). The unfinished current week is flagged partial. Read
+  from inference_cost (its cost and events).
 grain: One row per reporting week, system and model version; one total row per week and system (model_version null); one row per week and model version over all systems (system null); and one company total row per week (all null).
 kind: cost
 unit: usd
@@ -18,21 +19,12 @@ tests:
   - range(value, 0, null)
 tags: [week_local]
 --- */
-with events as (
-    select
-        week_start,
-        system,
-        {'model_version': model_version} as dims,
-        cost_usd as x
-    from staging.ai_events
-)
-
 select
     week_start,
     system,
-    dims.model_version as model_version,
-    value,
-    numerator,
-    denominator,
+    model_version,
+    value / events as value,
+    value as numerator,
+    events as denominator,
     flag
-from weekly_mean('events')
+from metrics.inference_cost

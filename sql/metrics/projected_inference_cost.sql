@@ -3,7 +3,8 @@ name: projected_inference_cost
 title: Projected monthly inference cost at production volume
 description: >
   What inference would cost per month in production, from the reporting week's unit cost:
-  cost per inference of the week (sum of cost_usd / events) x monthly volume x headroom.
+  cost per inference of the week (metrics.cost_per_inference, all model versions) x monthly
+  volume x headroom.
   Per AI system: its own events' unit cost; volume = production_events_per_week of the
   systems register (staging.systems, the version in force at the week) x 52 / 12, budget =
   its inference_budget_per_week x 52 / 12 (weekly figures turned into months so every row
@@ -26,14 +27,13 @@ tests:
   - unique(week_start, system)
   - range(value, 0, null)
 --- */
-with weekly_cost as (
+with unit_cost as (
     select
         week_start,
         system,
-        sum(cost_usd) as cost_usd,
-        count(*) as events
-    from staging.ai_events
-    group by grouping sets ((week_start, system), (week_start))
+        value as cost_per_inference
+    from metrics.cost_per_inference
+    where model_version is null
 ),
 
 -- a system's register version in force at the week
@@ -43,7 +43,7 @@ registered as (
         c.system,
         r.production_events_per_week::double as volume_per_week,
         r.inference_budget_per_week::double as budget_per_week
-    from weekly_cost as c
+    from unit_cost as c
     inner join staging.systems as r
         on r.system = c.system
         and r.effective_from <= c.week_start
@@ -55,11 +55,11 @@ system_projected as (
     select
         c.week_start,
         c.system,
-        c.cost_usd::double / c.events as cost_per_inference,
+        c.cost_per_inference,
         r.volume_per_week * 52 / 12 as volume,
         coalesce(assumption_for('headroom', c.system, c.week_start)::double, 3.0) as headroom,
         r.budget_per_week * 52 / 12 as budget
-    from weekly_cost as c
+    from unit_cost as c
     inner join registered as r
         on r.week_start = c.week_start
         and r.system = c.system
@@ -69,11 +69,11 @@ company_projected as (
     select
         week_start,
         null::varchar as system,
-        cost_usd::double / events as cost_per_inference,
+        cost_per_inference,
         assumption_at('projected_monthly_volume', week_start)::double as volume,
         coalesce(assumption_at('headroom', week_start)::double, 3.0) as headroom,
         assumption_at('monthly_budget', week_start)::double as budget
-    from weekly_cost
+    from unit_cost
     where system is null
         and assumption_at('projected_monthly_volume', week_start) is not null
 ),

@@ -236,7 +236,15 @@ def test_projected_budget_ratio_golden(con):
 
 def test_no_projection_without_a_volume_assumption():
     raw = dict(RAW, assumptions=[a for a in ASSUMPTIONS if a["key"] != "projected_monthly_volume"])
-    con = run_sql(raw, ["projected_inference_cost", "projected_budget_ratio"])
+    con = run_sql(
+        raw,
+        [
+            "inference_cost",
+            "cost_per_inference",
+            "projected_inference_cost",
+            "projected_budget_ratio",
+        ],
+    )
     assert rows(con, "select count(*) from metrics.projected_inference_cost") == [(0,)]
     assert rows(con, "select count(*) from metrics.projected_budget_ratio") == [(0,)]
 

@@ -103,7 +103,15 @@ def test_projected_inference_cost_per_system_comes_from_the_systems_register():
             assumption("monthly_budget", "2026-01-01", 500),
         ],
     }
-    con = run_sql(raw, ["projected_inference_cost", "projected_budget_ratio"])
+    con = run_sql(
+        raw,
+        [
+            "inference_cost",
+            "cost_per_inference",
+            "projected_inference_cost",
+            "projected_budget_ratio",
+        ],
+    )
     assert_metric(
         con,
         "projected_inference_cost",
@@ -268,9 +276,9 @@ ADDITIVE = [
     ("acceptance_rate", ["model_version", "segment"], ["numerator", "denominator"]),
     ("override_rate", ["model_version", "segment"], ["numerator", "denominator"]),
     ("mean_confidence", ["model_version", "segment"], ["numerator", "denominator"]),
+    ("inference_cost", ["model_version"], ["cost_usd", "events"]),
     ("cost_per_inference", ["model_version"], ["numerator", "denominator"]),
     ("tokens_per_event", ["model_version"], ["numerator", "denominator"]),
-    ("inference_cost", ["model_version"], ["cost_usd", "events"]),
     ("event_volume", ["action_tier"], ["value"]),
     ("dq_late_labels", [], ["numerator", "denominator"]),
 ]
