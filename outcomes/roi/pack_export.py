@@ -58,7 +58,8 @@ from outcomes.roi.totals import ledger_totals
 from outcomes.roi.xlsx_ledger import period_workbook_bytes
 from outcomes.store.state import StateStore
 
-PACK_FORMAT = "outcomes-audit-pack/1"
+# /2: the ledger per AI system (issue 15: ledger.csv and lines.csv carry system, inputs/ per system)
+PACK_FORMAT = "outcomes-audit-pack/2"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # The ledger's columns without the inputs (they are in lines.csv), and a cents column.
 LEDGER_CSV_COLUMNS = (*LEDGER_COLUMNS[:7], "amount", "amount_display", "currency")

@@ -111,6 +111,12 @@ def check_manifest(manifest: Any) -> dict[str, Any]:
     """
     if not isinstance(manifest, dict):
         raise PackError(f"manifest.json holds {type(manifest).__name__}, not an object")
+    if manifest.get("format") == "outcomes-audit-pack/1":
+        raise PackError(
+            "manifest.json: an outcomes-audit-pack/1 pack was written before the ledger had AI "
+            f"systems; this version verifies {PACK_FORMAT} packs: verify it with the Outcomes "
+            "version that wrote it, or export the period again"
+        )
     if manifest.get("format") != PACK_FORMAT:
         raise PackError(f"manifest.json is not an {PACK_FORMAT} manifest")
     period = _field(manifest, "period", dict)

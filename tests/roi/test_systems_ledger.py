@@ -306,3 +306,10 @@ def test_the_allocation_sql_matches_python_on_random_inputs(seed):
         ).fetchall()
     }
     assert got == _python_allocation(events, items, costs, register, assumptions)
+
+
+def test_a_pack_from_before_systems_is_refused_with_a_clear_reason():
+    from outcomes.roi.pack_reading import PackError, check_manifest
+
+    with pytest.raises(PackError, match="before the ledger had AI systems"):
+        check_manifest({"format": "outcomes-audit-pack/1"})
