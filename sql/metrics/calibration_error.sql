@@ -8,7 +8,8 @@ description: >
   |share correct in the bin - mean confidence in the bin|. Labelled = feedback with `correct`
   not null. Not additive: a month's ECE must be recomputed from events, not rolled up. Flagged
   provisional when label coverage is below setting('label_coverage_floor'), partial in the
-  unfinished current week.
+  unfinished current week: label_coverage and flag are those of the label_coverage metric's
+  row of the same week and dimensions.
 grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: score
@@ -34,24 +35,6 @@ with events as (
     from staging.ai_events as e
     left join staging.feedback as f
         on f.event_id = e.event_id
-),
-
-coverage as (
-    select
-        week_start,
-        system,
-        model_version,
-        segment,
-        count(*) as events,
-        count(correct) as labelled
-    from events
-    group by grouping sets (
-        (week_start, system, model_version, segment),
-        (week_start, system),
-        (week_start, model_version, segment),
-        (week_start)
-    )
-    having grouping(system) = 1 or system is not null
 ),
 
 bins as (
@@ -97,10 +80,10 @@ select
     e.value,
     e.labelled::double as n,
     e.bins_used,
-    c.labelled::double / c.events as label_coverage,
-    coverage_flag(e.week_start, c.labelled::double / c.events) as flag
+    c.value as label_coverage,
+    c.flag
 from ece as e
-inner join coverage as c
+inner join metrics.label_coverage as c
     on c.week_start = e.week_start
     and c.system is not distinct from e.system
     and c.model_version is not distinct from e.model_version

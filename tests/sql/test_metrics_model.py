@@ -465,7 +465,9 @@ def _numpy_ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> f
 
 def test_calibration_error_matches_numpy_per_system():
     events, labels = _random_raw(seed=5)
-    con = run_sql({"ai_events": events, "feedback": labels}, ["calibration_error"])
+    con = run_sql(
+        {"ai_events": events, "feedback": labels}, ["label_coverage", "calibration_error"]
+    )
     got = {
         (w, sy, m, s): v
         for w, sy, m, s, v in rows(
