@@ -158,14 +158,26 @@ def con():
             "insert into staging.ai_events values (?, '2026-02-24 10:00:00', '2026-02-23', 'v1', 'smb', 10, 5, 0.005)",
             [f"f{i}"],
         )
+    # one AI system (issue 15): the ledger's and the events' rows are its own, the
+    # assumptions company-wide, the register empty (the company projection reads assumptions)
+    c.execute("alter table main.roi_ledger add column system varchar default 'assistant'")
+    c.execute("alter table staging.ai_events add column system varchar default 'assistant'")
+    c.execute("alter table staging.assumptions add column system varchar")
+    c.execute(
+        "create table staging.systems (system varchar, effective_from date, effective_to date, "
+        "stage varchar, owner varchar, rollback_target varchar, "
+        "production_events_per_week bigint, inference_budget_per_week decimal(18,2), "
+        "freshness_sla_hours double, note varchar, load_id varchar)"
+    )
     _build_projection_metrics(c)
     yield c
     c.close()
 
 
 def _build_projection_metrics(con):
-    """The projection metrics from their own SQL, as `outcomes build` makes them."""
-    for name in PROJECTION_METRICS:
+    """The projection metrics (and the unit cost they read) from their own SQL, as
+    `outcomes build` makes them."""
+    for name in ("inference_cost", "cost_per_inference", *PROJECTION_METRICS):
         sql = (ROOT / "sql" / "metrics" / f"{name}.sql").read_text()
         con.execute(f"create or replace table metrics.{name} as {sql}")
 
