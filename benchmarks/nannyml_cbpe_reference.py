@@ -11,8 +11,10 @@ its usage telemetry.) Writes tests/data/nannyml_car_loan/:
   (``nml.load_synthetic_car_loan_dataset()``): period (reference | analysis), row (its index
   in that period's frame), timestamp, y_pred_proba, y_pred, y_true (the analysis targets
   joined by id);
-- ``figures.csv``: per variant and chunk, CBPE's estimated accuracy and the realised accuracy
-  NannyML reports, with the chunk's bounds and row count.
+- ``figures.csv``: per variant and chunk, CBPE's estimated accuracy, its sampling error
+  (std of the reference's correctness, ddof 0, / sqrt(chunk rows)) and confidence band
+  (estimate -/+ 3 sampling errors, clipped to 0..1), and the realised accuracy NannyML reports,
+  with the chunk's bounds and row count.
 
 Variants:
 
@@ -98,6 +100,9 @@ def figures(variant: str, reference: pd.DataFrame, analysis: pd.DataFrame) -> pd
             "end_date": pd.to_datetime(result[("chunk", "end_date")]).dt.date,
             "rows": result[("chunk", "end_index")] - result[("chunk", "start_index")] + 1,
             "estimated_accuracy": result[("accuracy", "value")],
+            "sampling_error": result[("accuracy", "sampling_error")],
+            "lower_confidence_boundary": result[("accuracy", "lower_confidence_boundary")],
+            "upper_confidence_boundary": result[("accuracy", "upper_confidence_boundary")],
             "realized_accuracy": result[("accuracy", "realized")],
         }
     )

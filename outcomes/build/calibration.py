@@ -11,7 +11,8 @@ fit_calibration`, NannyML's CBPE calibration.
 
 One row per breakpoint (``point`` 0, 1, ...): x, y; and per system the facts of the fit:
 method (isotonic | identity | none), why, the reference weeks, the rows fitted, the labelled
-events without a confidence that were left out, and NannyML's calibration-error check. A
+events without a confidence that were left out, NannyML's calibration-error check, and the
+standard deviation of the reference's correctness (for the estimate's sampling error). A
 system without a labelled reference event has one row, method ``none``, x and y null: no
 estimate.
 
@@ -57,6 +58,7 @@ create or replace table {CALIBRATION_TABLE} (
     unscored_rows bigint not null,
     ece_raw double,
     ece_calibrated double,
+    reference_hit_std double,
     primary key (system, point)
 )"""
 
@@ -136,6 +138,9 @@ class SystemCalibration:
     reference_from: dt.date | None
     reference_to: dt.date | None
     unscored_rows: int
+    # std (ddof 0) of the labelled reference events' correctness: NannyML's accuracy
+    # sampling-error component (sampling error of a week = it / sqrt(events scored))
+    hit_std: float | None = None
 
 
 def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, SystemCalibration]:
@@ -164,6 +169,7 @@ def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, Syst
             _date(rows["reference_from"][first]),
             _date(rows["reference_to"][first]),
             int((labelled & ~scored).sum()),
+            float(np.std(target[labelled])) if labelled.any() else None,
         )
     return result
 
@@ -183,19 +189,20 @@ def write_calibration(
                 else "no labelled event with a confidence in the reference window"
             )
             records.append(
-                (system, 0, None, None, "none", reason, *window, 0, 0, c.unscored_rows, None, None)
-            )
+                (system, 0, None, None, "none", reason, *window, 0, 0, c.unscored_rows, None, None,
+                 c.hit_std)
+            )  # fmt: skip
             continue
         f = c.fit
         for point, (x, y) in enumerate(zip(f.x, f.y, strict=True)):
             records.append(
                 (system, point, x, y, f.method, f.reason, *window, f.fitted_rows,
-                 f.positive_rows, c.unscored_rows, f.ece_raw, f.ece_calibrated)
+                 f.positive_rows, c.unscored_rows, f.ece_raw, f.ece_calibrated, c.hit_std)
             )  # fmt: skip
     con.execute(CALIBRATION_DDL)
     if records:
         con.executemany(
-            f"insert into {CALIBRATION_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {CALIBRATION_TABLE} values ({', '.join('?' * 14)})",
             records,
         )
     return len(records)

@@ -10,8 +10,12 @@ description: >
   the window and the rows fitted). An event's expected hit is its calibrated confidence
   (linear interpolation between the breakpoints, confidence clipped to the first and last);
   value = mean expected hit of the week's events with a confidence (numerator = expected
-  correct events, denominator = events scored). Beside it: realised_accuracy (labelled
-  correct / labelled, null without labels), label_coverage (labelled / events),
+  correct events, denominator = events scored). sampling_error = the standard deviation
+  (ddof 0) of the labelled reference events' correctness / sqrt(events scored), and
+  estimated_low / estimated_high = value -/+ 3 sampling errors clipped to 0..1 (NannyML's
+  confidence band; rows of one system only, null over several). Beside it:
+  realised_accuracy (labelled correct / labelled, null without labels), label_coverage
+  (labelled / events),
   filled_accuracy (realised when label coverage reaches setting('label_coverage_floor'),
   else the estimate; basis says which). flag 'estimated' marks a week whose labels have not
   arrived (label coverage below the floor); the unfinished current week is flagged partial
@@ -29,6 +33,8 @@ tests:
   - not_null(value, label_coverage, filled_accuracy, basis, events, labelled)
   - unique(week_start, system, model_version)
   - range(value, 0, 1)
+  - range(estimated_low, 0, 1)
+  - range(estimated_high, 0, 1)
   - range(realised_accuracy, 0, 1)
   - range(label_coverage, 0, 1)
   - accepted_values(flag, ['partial', 'estimated'])
@@ -79,9 +85,20 @@ aggregated as (
     having grouping(system) = 1 or system is not null
 ),
 
+-- NannyML's sampling-error component: the std of the reference's correctness, per system
+reference_spread as (
+    select
+        system,
+        any_value(reference_hit_std) as hit_std
+    from main.calibration
+    group by system
+),
+
 measured as (
     select
         a.*,
+        case when a.system is not null then r.hit_std / sqrt(a.scored_events) end
+            as sampling_error,
         a.expected_hits::double / a.scored_events as estimated,
         case when a.labelled > 0 then a.hits::double / a.labelled end as realised,
         a.labelled::double / a.events as coverage,
@@ -89,6 +106,8 @@ measured as (
             and a.labelled::double / a.events >= setting('label_coverage_floor')::double
             as labels_in
     from aggregated as a
+    left join reference_spread as r
+        on r.system = a.system
     where a.scored_events > 0
 )
 
@@ -99,6 +118,14 @@ select
     m.estimated as value,
     m.expected_hits::double as numerator,
     m.scored_events::double as denominator,
+    m.sampling_error,
+    -- explicit: greatest / least skip a null argument
+    case
+        when m.sampling_error is not null then greatest(m.estimated - 3 * m.sampling_error, 0)
+    end as estimated_low,
+    case
+        when m.sampling_error is not null then least(m.estimated + 3 * m.sampling_error, 1)
+    end as estimated_high,
     m.realised as realised_accuracy,
     m.coverage as label_coverage,
     case when m.labels_in then m.realised else m.estimated end as filled_accuracy,

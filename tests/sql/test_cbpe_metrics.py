@@ -50,11 +50,12 @@ def label(event_id, correct):
 
 
 def hand_calibration(con):
-    """System a: breakpoints (0.5, 0.6), (0.9, 0.8); system b: none (no labelled reference)."""
+    """System a: breakpoints (0.5, 0.6), (0.9, 0.8), reference correctness std 0.3; system b:
+    none (no labelled reference)."""
     con.execute(
         "create table main.calibration as select * from (values "
-        "('a', 0, 0.5, 0.6, 'isotonic'), ('a', 1, 0.9, 0.8, 'isotonic'), "
-        "('b', 0, null, null, 'none')) t(system, point, x, y, method)"
+        "('a', 0, 0.5, 0.6, 'isotonic', 0.3), ('a', 1, 0.9, 0.8, 'isotonic', 0.3), "
+        "('b', 0, null, null, 'none', null)) t(system, point, x, y, method, reference_hit_std)"
     )
 
 
@@ -86,7 +87,23 @@ def metric():
         "realised_accuracy, label_coverage, filled_accuracy, basis, events, labelled, flag "
         "from metrics.estimated_accuracy",
     )
+    bands = rows(
+        con,
+        "select week_start::varchar, system, model_version, sampling_error, estimated_low, "
+        "estimated_high from metrics.estimated_accuracy",
+    )
+    METRIC_BANDS.update({(r[0], r[1], r[2]): r[3:] for r in bands})
     return {(r[0], r[1], r[2]): r[3:] for r in found}
+
+
+METRIC_BANDS: dict[tuple, tuple] = {}
+
+
+def test_sampling_error_and_band(metric):
+    se, low, high = METRIC_BANDS[("2026-05-04", "a", "v1")]
+    assert se == pytest.approx(0.3 / 3**0.5, abs=1e-15)  # 3 events scored
+    assert (low, high) == (pytest.approx(0.7 - 3 * se), 1.0)  # 0.7 + 0.52 clipped to 1
+    assert METRIC_BANDS[("2026-05-04", None, None)] == (None, None, None)  # over systems
 
 
 def test_estimated_accuracy_by_hand(metric):

@@ -7,7 +7,9 @@ Here the same rows go through the product's own path: the calibration fitted by
 stored by ``outcomes.build.calibration.write_calibration`` as ``main.calibration``, and the
 calibrated score and expected hit per row computed in SQL by the ``cbpe_scored`` macro; the
 estimated accuracy of a chunk (a reporting week, ``week_of``, Monday to Sunday, as pandas'
-period 'W') is the mean expected hit. Every chunk must match NannyML's to 1e-9.
+period 'W') is the mean expected hit, its sampling error the std of the reference's
+correctness over sqrt(rows), its band -/+ 3 sampling errors. Every chunk must match NannyML's
+to 1e-9.
 """
 
 from __future__ import annotations
@@ -43,16 +45,26 @@ with rows as (
 
 scored as (
     select * from cbpe_scored('rows')
+),
+
+chunks as (
+    select
+        period,
+        week_start,
+        count(*) as n,
+        sum(expected_hit::decimal(38, 18))::double / count(expected_hit) as estimated,
+        (select any_value(reference_hit_std) from main.calibration) / sqrt(count(expected_hit))
+            as se,
+        count_if(hit)::double / count(*) as realised
+    from scored
+    group by period, week_start
 )
 
 select
-    period,
-    week_start,
-    count(*) as n,
-    sum(expected_hit::decimal(38, 18))::double / count(expected_hit) as estimated,
-    count_if(hit)::double / count(*) as realised
-from scored
-group by period, week_start
+    *,
+    greatest(estimated - 3 * se, 0) as estimated_low,
+    least(estimated + 3 * se, 1) as estimated_high
+from chunks
 order by period, week_start
 """
 
@@ -80,7 +92,10 @@ def estimate(inputs: pd.DataFrame, fit) -> pd.DataFrame:
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     install(con, Settings(timezone="UTC"), as_of="2020-01-01 00:00:00")
-    write_calibration(con, {SYSTEM: SystemCalibration(fit, None, None, 0)})
+    # NannyML's sampling-error component: std of the reference's correctness (y_pred == y_true)
+    reference = inputs[inputs["period"] == "reference"]
+    hit_std = float(np.std(reference["y_pred"] == reference["y_true"]))
+    write_calibration(con, {SYSTEM: SystemCalibration(fit, None, None, 0, hit_std)})
     con.register("inputs", inputs)
     out = con.execute(ESTIMATES).df()
     con.close()
@@ -123,6 +138,13 @@ def test_estimated_accuracy_matches_nannyml_per_weekly_chunk(variant, inputs, fi
     assert worst <= TOLERANCE, f"largest difference {worst:.3g}"
     realised = np.abs(merged["realized_accuracy"] - merged["realised"]).max()
     assert realised <= TOLERANCE
+    for theirs_column, ours_column in (
+        ("sampling_error", "se"),
+        ("lower_confidence_boundary", "estimated_low"),
+        ("upper_confidence_boundary", "estimated_high"),
+    ):
+        worst = np.abs(merged[theirs_column] - merged[ours_column]).max()
+        assert worst <= TOLERANCE, f"{theirs_column}: largest difference {worst:.3g}"
 
 
 def test_the_comparison_can_fail(inputs, figures, fitted):
