@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="First day it applies (YYYY-MM-DD); default today (UTC).",
     )
     set_.add_argument("--unit", default=None, help="Unit, required for a new key (e.g. USD/hour).")
+    set_.add_argument(
+        "--system",
+        default=None,
+        help="The AI system the value is for; default the company-wide value.",
+    )
     actions.add_parser(
         "list",
         help="The register in force: key, value, range, owner, source.",

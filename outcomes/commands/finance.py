@@ -25,9 +25,12 @@ def cmd_assumptions(args: argparse.Namespace, settings: Settings) -> int:
                 author=_who(),
                 effective_from=args.effective_from,
                 unit=args.unit,
+                system=getattr(args, "system", None),
             )
+            whose = f" for {change.system}" if change.system else ""
             print(
-                f"{change.key} from {change.effective_from}: {change.old_value} -> {change.new_value} "
+                f"{change.key}{whose} from {change.effective_from}: {change.old_value} -> "
+                f"{change.new_value} "
                 f"{change.unit} (by {change.author}: {change.why}); run `outcomes build` to apply"
             )
         elif args.action == "list":

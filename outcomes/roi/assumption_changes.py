@@ -35,6 +35,7 @@ HISTORY_COLUMNS = (
     "changed_by",
     "changed_at",
     "why",
+    "system",
 )
 
 
@@ -46,8 +47,13 @@ def set_assumption(
     author: str,
     effective_from: dt.date | None = None,
     unit: str | None = None,
+    system: str | None = None,
 ) -> AssumptionChange:
-    """Record a new value of ``key`` from ``effective_from`` (default: today, UTC).
+    """Record a new value of ``key`` from ``effective_from`` (default: today, UTC), for one AI
+    ``system`` (None: the company-wide value every system without its own reads).
+
+    A system's change follows the system's own version in force, else the company-wide one
+    (its range bounds the value; its unit is the unit).
 
     The key must exist in the register, or ``unit`` must be given (a new assumption). The value
     is a decimal (never a float) that must lie within the low / high range of the version it
@@ -72,10 +78,11 @@ def set_assumption(
         problems.append(f"effective_from must be a date (YYYY-MM-DD), got {effective_from!r}")
     if problems:
         raise AssumptionsError(problems)
-    versions = sorted(
-        (v for v in merged_versions(settings) if v.key == key), key=lambda v: v.effective_from
-    )
-    if not versions and not unit:
+    system = None if system is None or not str(system).strip() else str(system).strip()
+    every = [v for v in merged_versions(settings) if v.key == key]
+    versions = sorted((v for v in every if v.system == system), key=lambda v: v.effective_from)
+    company = sorted((v for v in every if v.system is None), key=lambda v: v.effective_from)
+    if not every and not unit:
         known = sorted({v.key for v in merged_versions(settings)})
         raise AssumptionsError(
             [
@@ -84,8 +91,10 @@ def set_assumption(
             ]
         )
     current = next((v for v in versions if v.effective_from == effective), None)
-    prior = in_force(versions, effective)
-    template = current or prior or (versions[0] if versions else None)
+    prior = in_force(versions, effective) or (
+        in_force(company, effective) if system is not None else None
+    )
+    template = current or prior or next(iter(versions or company or every), None)
     if template is not None and unit and template.unit and unit.strip() != template.unit:
         raise AssumptionsError(
             [
@@ -118,7 +127,14 @@ def set_assumption(
     store = StateStore(settings.state_path)
     try:
         new_id = store.record_assumption_change(
-            key, effective, old, number, final_unit, str(author).strip(), str(why).strip()
+            key,
+            effective,
+            old,
+            number,
+            final_unit,
+            str(author).strip(),
+            str(why).strip(),
+            system=system,
         )
     except StateValidationError as exc:
         raise AssumptionsError([str(exc)]) from exc
@@ -143,6 +159,7 @@ def history(settings: Settings, key: str | None = None) -> pd.DataFrame:
             c.author,
             c.created_at,
             c.why,
+            c.system,
         )
         for c in changes
         if key is None or c.key == key

@@ -222,8 +222,7 @@ def _merge(
     raw_rows: Iterable[Version], file_rows: Iterable[Version], changes: Iterable[AssumptionChange]
 ) -> tuple[list[Version], list[Version]]:
     """(the merged register, the CLI changes as full rows) - the precedence of the module doc."""
-    # one version per key, system (None: company-wide) and effective_from; a CLI change is
-    # of the company-wide value
+    # one version per key, system (None: company-wide) and effective_from
     register: dict[tuple[str, str | None, dt.date], Version] = {}
     for v in raw_rows:
         register[(v.key, v.system, v.effective_from)] = v
@@ -231,13 +230,20 @@ def _merge(
         register[(v.key, v.system, v.effective_from)] = v
     cli_rows: list[Version] = []
     for c in sorted(changes, key=lambda c: c.id):
-        same = register.get((c.key, None, c.effective_from))
+        same = register.get((c.key, c.system, c.effective_from))
         versions = sorted(
+            (v for v in register.values() if v.key == c.key and v.system == c.system),
+            key=lambda v: v.effective_from,
+        )
+        company = sorted(
             (v for v in register.values() if v.key == c.key and v.system is None),
             key=lambda v: v.effective_from,
         )
         template = (
-            same or in_force(versions, c.effective_from) or (versions[0] if versions else None)
+            same
+            or in_force(versions, c.effective_from)
+            or in_force(company, c.effective_from)
+            or next(iter(versions or company), None)
         )
         row = Version(
             key=c.key,
@@ -255,8 +261,9 @@ def _merge(
             changed_at=c.created_at.replace(tzinfo=None),
             why=c.why,
             old_value=c.old_value,
+            system=c.system,
         )
-        register[(c.key, None, c.effective_from)] = row
+        register[(c.key, c.system, c.effective_from)] = row
         cli_rows.append(row)
     merged = sorted(register.values(), key=lambda v: (v.key, v.system or "", v.effective_from))
     return merged, cli_rows

@@ -235,6 +235,7 @@ def _assumptions_csv(con: duckdb.DuckDBPyConnection, store: StateStore) -> bytes
             "changed_by": c.author,
             "why": c.why,
             "recorded_at": c.created_at.isoformat(),
+            "system": c.system,
         }
         out.append([change.get(k) for k in ASSUMPTION_COLUMNS])
     out.sort(

@@ -111,8 +111,8 @@ def _unmatched_assumption_change(conn: sqlite3.Connection) -> tuple[int, str] | 
         )
     }
     for r in conn.execute(
-        "select id, key, effective_from, old_value, new_value, unit, author, why, created_at "
-        "from assumption_changes order by id"
+        "select id, key, effective_from, old_value, new_value, unit, author, why, created_at, "
+        "system from assumption_changes order by id"
     ):
         detail = json.dumps(
             {
@@ -124,8 +124,9 @@ def _unmatched_assumption_change(conn: sqlite3.Connection) -> tuple[int, str] | 
             },
             sort_keys=True,
         )
-        if (f"{r[1]}@{r[2]}", r[8], r[6], detail) not in entries:
-            return int(r[0]), f"{r[1]}@{r[2]}"
+        entity_key = f"{r[1]}@{r[2]}" if r[9] is None else f"{r[1]}[{r[9]}]@{r[2]}"
+        if (entity_key, r[8], r[6], detail) not in entries:
+            return int(r[0]), entity_key
     return None
 
 

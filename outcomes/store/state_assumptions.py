@@ -39,6 +39,16 @@ class AssumptionChange:
     author: str
     why: str
     created_at: datetime
+    system: str | None = None  # the AI system it is for; None: the company-wide value
+
+
+def assumption_entity_key(key: str, system: str | None, effective_from: str) -> str:
+    """The audit log's entity_key of an assumption change: ``key@date``, or ``key[system]@date``.
+
+    >>> assumption_entity_key("x", None, "2026-01-05"), assumption_entity_key("x", "a", "2026-01-05")
+    ('x@2026-01-05', 'x[a]@2026-01-05')
+    """
+    return f"{key}@{effective_from}" if system is None else f"{key}[{system}]@{effective_from}"
 
 
 class AssumptionChanges(StateAccess):
@@ -53,9 +63,12 @@ class AssumptionChanges(StateAccess):
         unit: str,
         author: str,
         why: str,
+        system: str | None = None,
     ) -> int:
-        """Record a change of an assumption's value from ``effective_from``; nothing is overwritten."""
+        """Record a change of an assumption's value from ``effective_from`` (of one AI
+        ``system``; None: the company-wide value); nothing is overwritten."""
         key = required_text(key, "key")
+        system = None if system is None else required_text(system, "system")
         effective = week_date(effective_from, "effective_from").isoformat()
         old = None if old_value is None else decimal_value(old_value, "old_value")
         new = decimal_value(new_value, "new_value")
@@ -71,9 +84,9 @@ class AssumptionChanges(StateAccess):
             "why": why,
         }
         with self._write() as (conn, at):
-            row = {"key": key, **detail, "author": author, "created_at": at}
+            row = {"key": key, **detail, "author": author, "created_at": at, "system": system}
             new_id = insert_row(conn, "assumption_changes", row)
-            entity_key = f"{key}@{effective}"
+            entity_key = assumption_entity_key(key, system, effective)
             write_audit_entry(conn, at, author, "change", "assumption", entity_key, detail)
         return new_id
 

@@ -314,6 +314,15 @@ alter table closed_ledger_rows_by_system rename to closed_ledger_rows;
 """
         + _append_only("closed_ledger_rows"),
     ),
+    Migration(
+        10,
+        "an assumption change for one AI system: assumption_changes.system (null = the "
+        "company-wide value, as every older row)",
+        """
+alter table assumption_changes add column system text
+    check (system is null or length(trim(system)) > 0);
+""",
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -313,3 +313,49 @@ def test_a_pack_from_before_systems_is_refused_with_a_clear_reason():
 
     with pytest.raises(PackError, match="before the ledger had AI systems"):
         check_manifest({"format": "outcomes-audit-pack/1"})
+
+
+def test_a_change_for_one_system_reaches_only_that_systems_rows(tmp_path):
+    from outcomes.build.full import build_snapshot
+    from outcomes.roi.assumption_changes import history, set_assumption
+    from outcomes.store.state import StateStore
+    from tests.roifixtures import AS_OF
+
+    p = sf.build_project(tmp_path / "p")
+    change = set_assumption(
+        p.settings,
+        "loaded_hourly_cost",
+        "65",
+        why="beta's team costs more",
+        author="cfo@example.com",
+        effective_from=W2,
+        system="beta",
+    )
+    # beta had no own rate: the change follows the company-wide 60 (its range 50..70 holds)
+    assert (change.system, change.old_value, change.unit) == ("beta", D("60"), "u")
+    with pytest.raises(Exception, match="above the high end"):
+        set_assumption(
+            p.settings,
+            "loaded_hourly_cost",
+            "95",
+            why="x",
+            author="a",
+            effective_from=W3,
+            system="alpha",
+        )  # alpha's own version (75..90) bounds alpha's changes
+    assert history(p.settings)["system"].tolist() == ["beta"]
+    assert StateStore(p.settings.state_path).verify_audit().ok
+    build_snapshot(p.settings, as_of=AS_OF)
+    con = p.connect()
+    try:
+        rows = {(r.week_start, r.system, r.line_id): r for r in read_ledger(con)}
+    finally:
+        con.close()
+    beta = {i.name: i for i in rows[(W2, "beta", "time_saved")].inputs}["loaded_hourly_cost"]
+    assert (beta.decimal, beta.assumption_system) == (D("65"), "beta")
+    alpha_row = rows.get((W2, "alpha", "time_saved"))
+    assert alpha_row is not None
+    alpha = {i.name: i for i in alpha_row.inputs}["loaded_hourly_cost"]
+    assert (alpha.decimal, alpha.assumption_system) == (D("80"), "alpha")  # untouched
+    beta_w1 = {i.name: i for i in rows[(W1, "beta", "time_saved")].inputs}["loaded_hourly_cost"]
+    assert (beta_w1.decimal, beta_w1.assumption_system) == (D("60"), None)  # before the change
