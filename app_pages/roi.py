@@ -286,6 +286,8 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
     st.markdown(
         "**One line in one week**: every input with its metric, assumption (owner, date) or cost rows"
     )
+    if system is None:
+        st.caption("A company line sums the AI systems' lines: pick a system for its inputs.")
     if current is not None and current.lines:
         line_col, week_col = st.columns(2)
         line_titles = {t.line_id: f"{t.title} ({t.category})" for t in current.lines}

@@ -142,7 +142,10 @@ def test_show_working_shows_the_formula_with_numbers_and_the_sql(demo_env):
     filled = roi.splitlines()[1]
     assert filled.startswith("= (") and any(ch.isdigit() for ch in filled)
     assert any("select" in c.lower() and "from" in c.lower() for c in codes)
-    # a line in a week: its inputs name their sources, owners and dates
+    # a line in a week: its inputs name their sources, owners and dates; inputs are per AI
+    # system (issue 15: a company row is the sum over systems and carries none)
+    at = _open({"system": "ticket-assistant"})
+    expander = next(e for e in at.expander if "Show working" in e.label)
     frames = [d.value for d in expander.dataframe]
     sources = {s for f in frames if "source" in f.columns for s in f["source"]}
     assert {"metric", "assumption"} <= sources
