@@ -176,6 +176,7 @@ def check_file(
     errors += read_errors
     columns = _output_columns(tree)
     select_line = at(first_line(_outer_select(tree)))
+    missing: list[str] = []  # reported once, not again by each test that names them
     if isinstance(header, MetricHeader):
         if columns is None:
             errors.append(
@@ -214,7 +215,7 @@ def check_file(
                 )
     if columns is not None:
         for test in header.tests:
-            unknown = [c for c in test.columns if c not in columns]
+            unknown = [c for c in test.columns if c not in columns and c not in missing]
             if unknown:
                 errors.append(
                     DefinitionProblem(

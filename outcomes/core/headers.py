@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 import yaml
 from pydantic import (
@@ -42,7 +42,7 @@ from pydantic import (
     model_validator,
 )
 
-from outcomes.core.header_tests import HeaderTest
+from outcomes.core.header_tests import HeaderTest, HeaderTestName
 from outcomes.errors import OutcomesError
 
 HEADER_PATTERN = re.compile(
@@ -128,6 +128,15 @@ def _parse_tests(value: Any) -> Any:
     return tuple(value)
 
 
+def _test_name(test: Any) -> str | None:
+    """The name of a header test as written (``'unique(a, b)'`` -> ``'unique'``) or parsed."""
+    if isinstance(test, HeaderTest):
+        return str(test.test)
+    if isinstance(test, str):
+        return test.split("(", 1)[0].strip()
+    return None
+
+
 class _Header(BaseModel):
     model_config = _FROZEN
 
@@ -164,7 +173,20 @@ class StagingHeader(_Header):
 
 
 class MetricHeader(_Header):
-    """Header of ``sql/metrics/<name>.sql``."""
+    """Header of ``sql/metrics/<name>.sql``.
+
+    A metric has one row per week and dimensions, so its grain test is implied: a header that
+    lists no ``unique`` test gets ``unique(week_start, <dimensions>)``, after its ``not_null``
+    tests. A header that lists a ``unique`` test keeps its own.
+
+    >>> h = MetricHeader(name="m", title="M", description="d", grain="g", kind="model",
+    ...     unit="ratio", direction="neutral", dimensions=["system"], tests=["not_null(value)"])
+    >>> [t.text for t in h.tests]
+    ['not_null(value)', 'unique(week_start, system)']
+    """
+
+    # ROI lines key their rows by (week_start, system) without declaring system a dimension
+    IMPLIES_UNIQUE: ClassVar[bool] = True
 
     title: str = Field(min_length=1)
     kind: Kind
@@ -172,6 +194,24 @@ class MetricHeader(_Header):
     direction: Direction
     dimensions: tuple[str, ...] = ()
     thresholds: Thresholds | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implied_unique(cls, data: Any) -> Any:
+        if not cls.IMPLIES_UNIQUE or not isinstance(data, dict):
+            return data
+        tests = _parse_tests(data.get("tests"))
+        dims = data.get("dimensions") or ()
+        dims = [dims] if isinstance(dims, str) else dims
+        if not isinstance(tests, tuple) or not isinstance(dims, list | tuple):
+            return data  # the field validators say what is wrong
+        if any(_test_name(t) == HeaderTestName.unique for t in tests):
+            return data
+        at = 0
+        while at < len(tests) and _test_name(tests[at]) == HeaderTestName.not_null:
+            at += 1
+        implied = f"unique({', '.join(['week_start', *(str(d).lower() for d in dims)])})"
+        return dict(data, tests=(*tests[:at], implied, *tests[at:]))
 
     @field_validator("kind")
     @classmethod
@@ -223,6 +263,8 @@ class MetricHeader(_Header):
 
 class RoiHeader(MetricHeader):
     """Header of ``sql/roi/<name>.sql``: a metric plus its ledger category, formula and inputs."""
+
+    IMPLIES_UNIQUE: ClassVar[bool] = False
 
     kind: Kind = Kind.roi
     unit: Unit = Unit.usd

@@ -17,7 +17,6 @@ dimensions: [system, model_version, segment]
 thresholds: {warn: 0.8, alert: 0.76}
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */

@@ -17,7 +17,6 @@ dimensions: [system]
 thresholds: {warn: 0.1, alert: 0.25, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 tags: [week_local]
 --- */

@@ -21,7 +21,6 @@ dimensions: [system, team]
 thresholds: {warn: 0.2, alert: 0.35, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start, system, team)
   - range(value, 0, 1)
 --- */
 with eligible_users as (

@@ -16,7 +16,6 @@ owner: support-ops@example.com
 dimensions: [system]
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, 1)
 --- */
 with closed_items as (

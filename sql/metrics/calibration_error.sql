@@ -19,7 +19,6 @@ dimensions: [system, model_version, segment]
 thresholds: {warn: 0.18, alert: 0.25}
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */

@@ -18,7 +18,6 @@ dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with assisted_items as (

@@ -15,7 +15,6 @@ dimensions: [system, model_version]
 thresholds: {warn: 0.2, alert: 0.5, mode: change_pct}
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version)
   - range(value, 0, null)
 tags: [week_local]
 --- */

@@ -23,7 +23,6 @@ dimensions: [system, source]
 thresholds: {warn: 48, alert: 96}
 tests:
   - not_null(value)
-  - unique(week_start, system, source)
   - range(value, 0, null)
   - accepted_values(source, ['ai_events', 'feedback', 'work_items'])
 --- */

@@ -16,7 +16,6 @@ dimensions: [system]
 thresholds: {warn: 0.2, alert: 0.3}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, 1)
 --- */
 with labels as (

@@ -21,7 +21,6 @@ dimensions: [source]
 thresholds: {warn: 0.01, alert: 0.05}
 tests:
   - not_null(value)
-  - unique(week_start, source)
   - range(value, 0, 1)
 --- */
 select

@@ -21,7 +21,6 @@ dimensions: [source, rule]
 thresholds: {warn: 10, alert: 100}
 tests:
   - not_null(value)
-  - unique(week_start, source, rule)
   - range(value, 0, null)
 --- */
 with quarantined as (

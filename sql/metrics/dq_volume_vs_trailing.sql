@@ -22,7 +22,6 @@ dimensions: [system, source]
 thresholds: {warn: 0.7, alert: 0.5}
 tests:
   - not_null(value)
-  - unique(week_start, system, source)
   - range(value, 0, null)
 --- */
 with source_rows as (

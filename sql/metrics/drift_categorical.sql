@@ -37,7 +37,6 @@ owner: ml-platform@example.com
 dimensions: [system, feature]
 tests:
   - not_null(week_start, system, feature, n_current, n_reference)
-  - unique(week_start, system, feature)
   - range(psi, 0, null)
   - range(js_distance, 0, 0.8326)
   - range(chi2_pvalue, 0, 1)

@@ -21,7 +21,6 @@ dimensions: [system, feature]
 thresholds: {warn: 0.05, alert: 0.001, scope: each}
 tests:
   - not_null(value, chi2_statistic, chi2_dof)
-  - unique(week_start, system, feature)
   - range(value, 0, 1)
   - range(chi2_statistic, 0, null)
   - accepted_values(flag, ['insufficient', 'partial'])

@@ -21,7 +21,6 @@ dimensions: [system, feature]
 thresholds: {warn: 0.1, scope: each}
 tests:
   - not_null(value, feature_type)
-  - unique(week_start, system, feature)
   - range(value, 0, 0.8326)
   - accepted_values(flag, ['insufficient', 'partial'])
 --- */

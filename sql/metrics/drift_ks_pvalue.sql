@@ -20,7 +20,6 @@ dimensions: [system, feature]
 thresholds: {warn: 0.05, alert: 0.001, scope: each}
 tests:
   - not_null(value, ks_statistic)
-  - unique(week_start, system, feature)
   - range(value, 0, 1)
   - range(ks_statistic, 0, 1)
   - accepted_values(flag, ['insufficient', 'partial'])

@@ -42,7 +42,6 @@ owner: ml-platform@example.com
 dimensions: [system, feature]
 tests:
   - not_null(week_start, system, feature, n_current, n_reference)
-  - unique(week_start, system, feature)
   - range(psi, 0, null)
   - range(js_distance, 0, 0.8326)
   - range(ks_statistic, 0, 1)

@@ -22,7 +22,6 @@ dimensions: [system, feature]
 thresholds: {warn: 0.1, alert: 0.25, scope: each}
 tests:
   - not_null(value, feature_type, n_reference, n_current)
-  - unique(week_start, system, feature)
   - range(value, 0, null)
   - accepted_values(feature_type, ['numeric', 'categorical'])
   - accepted_values(flag, ['insufficient', 'partial'])

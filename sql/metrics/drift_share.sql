@@ -20,7 +20,6 @@ dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5}
 tests:
   - not_null(system, value, numerator, denominator)
-  - unique(week_start, system)
   - range(value, 0, 1)
   - accepted_values(flag, ['partial'])
 --- */

@@ -20,7 +20,6 @@ dimensions: [system, feature]
 thresholds: {warn: 0.1, scope: each}
 tests:
   - not_null(value, wasserstein, reference_std)
-  - unique(week_start, system, feature)
   - range(value, 0, null)
   - accepted_values(flag, ['insufficient', 'partial'])
 --- */

@@ -14,7 +14,6 @@ dimensions: [system, action_tier]
 thresholds: {warn: 0.3, alert: 0.5, mode: vs_trailing_mean}
 tests:
   - not_null(value)
-  - unique(week_start, system, action_tier)
 tags: [week_local]
 --- */
 with events as (

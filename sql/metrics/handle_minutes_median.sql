@@ -14,7 +14,6 @@ owner: support-ops@example.com
 dimensions: [system, ai_assisted]
 tests:
   - not_null(value)
-  - unique(week_start, system, ai_assisted)
   - range(value, 0, null)
 --- */
 with closed_items as (

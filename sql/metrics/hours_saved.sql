@@ -27,7 +27,6 @@ dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: vs_trailing_mean}
 tests:
   - not_null(value)
-  - unique(week_start, system)
 --- */
 with assisted_items as (
     select

@@ -18,7 +18,6 @@ dimensions: [system, cause]
 thresholds: {warn: 2, alert: 4}
 tests:
   - not_null(value)
-  - unique(week_start, system, cause)
   - range(value, 0, null)
 --- */
 with calendar as (

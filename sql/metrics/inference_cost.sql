@@ -14,7 +14,6 @@ owner: finops@example.com
 dimensions: [system, model_version]
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version)
   - range(value, 0, null)
 tags: [week_local]
 --- */

@@ -15,7 +15,6 @@ dimensions: [system, model_version, segment]
 thresholds: {warn: 4000, alert: 6000}
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version, segment)
 tags: [week_local]
 --- */
 with events as (

@@ -15,7 +15,6 @@ dimensions: [system, model_version, segment]
 thresholds: {warn: 6000, alert: 9000}
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version, segment)
 tags: [week_local]
 --- */
 with events as (

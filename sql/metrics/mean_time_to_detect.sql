@@ -16,7 +16,6 @@ dimensions: [system]
 thresholds: {warn: 60, alert: 240}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with incidents as (

@@ -17,7 +17,6 @@ dimensions: [system]
 thresholds: {warn: 480, alert: 1440}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with resolved as (

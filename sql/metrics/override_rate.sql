@@ -16,7 +16,6 @@ dimensions: [system, model_version, segment]
 thresholds: {warn: 0.2, alert: 0.3}
 tests:
   - not_null(value)
-  - unique(week_start, system, model_version, segment)
   - range(value, 0, 1)
 tags: [week_local]
 --- */

@@ -17,7 +17,6 @@ dimensions: [system]
 thresholds: {warn: 0.8, alert: 1.0}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with projections as (

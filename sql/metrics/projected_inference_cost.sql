@@ -24,7 +24,6 @@ owner: finops@example.com
 dimensions: [system]
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 with unit_cost as (

@@ -21,7 +21,6 @@ dimensions: [system]
 thresholds: {warn: 0.85, alert: 0.8}
 tests:
   - not_null(value, numerator, denominator)
-  - unique(week_start, system)
   - range(value, 0, 1)
   - accepted_values(flag, ['insufficient', 'partial'])
 --- */

@@ -16,7 +16,6 @@ dimensions: [system]
 thresholds: {warn: 0.7, alert: 0.5}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, 1)
 --- */
 -- system null: the company, where any system's event makes a user active

@@ -17,7 +17,6 @@ dimensions: [system]
 thresholds: {warn: 0.2, alert: 0.35, mode: vs_trailing_mean}
 tests:
   - not_null(value)
-  - unique(week_start, system)
   - range(value, 0, null)
 --- */
 select
