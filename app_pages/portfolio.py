@@ -93,6 +93,7 @@ st.dataframe(
         "Trend": st.column_config.LineChartColumn(
             "Trend", help="Cumulative net value per ledger week (inception to date)"
         ),
+        "ROI page": st.column_config.LinkColumn("ROI page", display_text="open ↗"),
     },
     key="portfolio_table",
 )

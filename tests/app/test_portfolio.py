@@ -146,6 +146,11 @@ def test_assemble_counts_open_alerts_and_review_status(con, store) -> None:
         "❌ not ready (3 of 9 failing)",
     ]
     assert table["Stage"].tolist()[1] == "production since 2026-03-02"
+    assert table["ROI page"].tolist() == [
+        "roi?system=contract-summariser",
+        "roi?system=ticket-assistant",
+        "roi",
+    ]
 
 
 def test_a_snapshot_without_a_per_system_ledger_says_so(con) -> None:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -33,6 +34,7 @@ COLUMNS = [
     "Value at risk",
     "Drift share",
     "Readiness",
+    "ROI page",
 ]
 COMPANY = "Company (all systems)"
 
@@ -106,6 +108,15 @@ def readiness_text(row: PortfolioRow) -> str:
     return "✅ ready" if ready else f"❌ not ready ({failed} of {len(row.readiness)} failing)"
 
 
+def roi_link(system: str | None) -> str:
+    """The relative URL of the ROI page of ``system`` (the company's without one).
+
+    >>> roi_link("invoice matcher"), roi_link(None)
+    ('roi?system=invoice+matcher', 'roi')
+    """
+    return "roi" if system is None else "roi?" + urlencode({"system": system})
+
+
 def table(rows: Sequence[PortfolioRow], week: dt.date | None, currency: str) -> pd.DataFrame:
     """The portfolio table: systems by name, the company's totals last."""
     records: list[dict[str, Any]] = []
@@ -127,6 +138,7 @@ def table(rows: Sequence[PortfolioRow], week: dt.date | None, currency: str) -> 
                 "Value at risk": value_at_risk_text(row, currency),
                 "Drift share": percent(drift),
                 "Readiness": readiness_text(row),
+                "ROI page": roi_link(row.system),
             }
         )
     return pd.DataFrame(records, columns=COLUMNS)
