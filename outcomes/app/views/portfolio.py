@@ -80,8 +80,10 @@ def ledger_money(rows: Iterable[tuple[Any, dt.date, Decimal, Decimal]]) -> dict:
     ``portfolio_ledger_weeks`` (system, week_start, benefits, costs) ordered by system, week."""
     by_system: dict[Any, dict[dt.date, tuple[Decimal, Decimal]]] = {}
     company: dict[dt.date, tuple[Decimal, Decimal]] = {}
-    for system, week, benefits, costs in rows:
-        week = as_date(week)
+    for system, cell, benefits, costs in rows:
+        week = as_date(cell)
+        if week is None:
+            continue  # a ledger row always has a week (week_start is not null)
         b, c = Decimal(benefits), Decimal(costs)
         by_system.setdefault(system, {})[week] = (b, c)
         cb, cc = company.get(week, (Decimal(0), Decimal(0)))
@@ -250,7 +252,7 @@ def assemble(
     and the readiness items of each system."""
     alerts = open_alerts(snapshot, acks)
     signed = {(s.week_start, s.system) for s in signoffs}
-    company_alerts = Counter()
+    company_alerts: Counter[str] = Counter()
     for counts in alerts.values():
         company_alerts.update(counts)
     out = []
@@ -258,7 +260,9 @@ def assemble(
         out.append(
             replace(
                 row,
-                alerts=dict(company_alerts if row.system is None else alerts.get(row.system, {})),
+                alerts=dict(
+                    company_alerts if row.system is None else alerts.get(row.system, Counter())
+                ),
                 review_signed=(snapshot.week, row.system) in signed if snapshot.week else None,
                 readiness=readiness.get(row.system, ()) if row.system else (),
             )
