@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from tests.metricfixtures import assert_metric, assumption, event, item
+from tests.sql.metric_chains import PROJECTED_COST
 from tests.sql.systemrows import SYSTEM, one_system
 from tests.sqlharness import rows, run_sql
 
@@ -236,15 +237,7 @@ def test_projected_budget_ratio_golden(con):
 
 def test_no_projection_without_a_volume_assumption():
     raw = dict(RAW, assumptions=[a for a in ASSUMPTIONS if a["key"] != "projected_monthly_volume"])
-    con = run_sql(
-        raw,
-        [
-            "inference_cost",
-            "cost_per_inference",
-            "projected_inference_cost",
-            "projected_budget_ratio",
-        ],
-    )
+    con = run_sql(raw, PROJECTED_COST)
     assert rows(con, "select count(*) from metrics.projected_inference_cost") == [(0,)]
     assert rows(con, "select count(*) from metrics.projected_budget_ratio") == [(0,)]
 

@@ -17,6 +17,7 @@ from outcomes.build.materialise import METRIC_VALUES_DDL, long_insert
 from outcomes.core.registry import load_registry
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
 from tests.metricfixtures import assert_metric, assumption, event, feedback, item, monday
+from tests.sql.metric_chains import PROJECTED_COST
 from tests.sqlharness import SQL_DIR, rows, run_sql
 
 W1 = dt.date(2026, 3, 2)
@@ -103,15 +104,7 @@ def test_projected_inference_cost_per_system_comes_from_the_systems_register():
             assumption("monthly_budget", "2026-01-01", 500),
         ],
     }
-    con = run_sql(
-        raw,
-        [
-            "inference_cost",
-            "cost_per_inference",
-            "projected_inference_cost",
-            "projected_budget_ratio",
-        ],
-    )
+    con = run_sql(raw, PROJECTED_COST)
     assert_metric(
         con,
         "projected_inference_cost",
