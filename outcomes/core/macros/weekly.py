@@ -17,6 +17,13 @@ from __future__ import annotations
 
 from outcomes.core.macros.definition import CALENDAR, Macro
 
+# the four row levels of the module docstring, for a grouping over rows of (week_start,
+# system, dims); a row whose system is null counts in the company rows only
+_LEVELS = """group by grouping sets (
+        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
+    )
+    having grouping(system) = 1 or system is not null"""
+
 PARTIAL_FLAG = Macro(
     "partial_flag",
     f"week, calendar := '{CALENDAR}'",
@@ -41,7 +48,7 @@ COVERAGE_FLAG = Macro(
 WEEKLY_QUANTILE = Macro(
     "weekly_quantile",
     f"rows, q, calendar := '{CALENDAR}'",
-    """
+    f"""
 with aggregated as (
     select
         week_start,
@@ -50,10 +57,7 @@ with aggregated as (
         quantile_cont(x, q) as x_quantile,
         count(*) as n
     from query_table(rows)
-    group by grouping sets (
-        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
-    )
-    having grouping(system) = 1 or system is not null
+    {_LEVELS}
 )
 
 select
@@ -71,7 +75,7 @@ from aggregated""",
 WEEKLY_MEAN = Macro(
     "weekly_mean",
     f"rows, calendar := '{CALENDAR}'",
-    """
+    f"""
 with aggregated as (
     select
         week_start,
@@ -80,10 +84,7 @@ with aggregated as (
         sum(x) as x_sum,
         count(*) as n
     from query_table(rows)
-    group by grouping sets (
-        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
-    )
-    having grouping(system) = 1 or system is not null
+    {_LEVELS}
 )
 
 select
@@ -102,7 +103,7 @@ from aggregated""",
 FEEDBACK_RATIO = Macro(
     "feedback_ratio",
     f"rows, calendar := '{CALENDAR}'",
-    """
+    f"""
 with counted as (
     select
         week_start,
@@ -112,10 +113,7 @@ with counted as (
         count_if(labelled) as labelled,
         count_if(hit) as hits
     from query_table(rows)
-    group by grouping sets (
-        (week_start, system, dims), (week_start, system), (week_start, dims), (week_start)
-    )
-    having grouping(system) = 1 or system is not null
+    {_LEVELS}
 )
 
 select
