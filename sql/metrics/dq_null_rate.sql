@@ -5,8 +5,8 @@ description: >
   Share of the rows that came in (accepted + quarantined) in the loads started in the
   reporting week (week of raw.loads.started_at) that had a null or empty required field:
   quarantined rows with a `required` failure (any of their failures, not only the first), plus
-  accepted rows with a null in a contract-required column (none expected: ingest
-  quarantines them; a non-zero count means the contract and this list disagree).
+  accepted rows with a null in a column the contract requires (none expected: ingest
+  quarantines them; a non-zero count means rows accepted before the column was required).
   numerator = rows with a missing required field, denominator = rows in. Weeks without loads
   have no row. The unfinished current week is flagged partial.
   Load-level, not per AI system: a rejected row's system is part of what failed

@@ -8,6 +8,7 @@ dq_freshness_hours, dq_late_labels and dq_volume_vs_trailing, which read accepte
 
 from __future__ import annotations
 
+from outcomes.core.contracts import CONTRACTS
 from outcomes.core.macros.definition import Macro
 
 # every raw table the rows-in count reads (through raw_schema)
@@ -16,6 +17,29 @@ _RAW = (
     "assumptions", "systems", "quarantine", "loads",
 )  # fmt: skip
 
+
+# the accepted rows of every source table, each with whether a column its contract requires is
+# null: ingest quarantines such a row, so a hit here is a row accepted before the column was
+# required, or an ingest gap
+def _accepted_rows() -> str:
+    blocks = []
+    for table in _RAW:
+        if table not in CONTRACTS:
+            continue  # quarantine and loads: not a source
+        nulls = "\n            or ".join(f"{c} is null" for c in CONTRACTS[table].required_columns)
+        blocks.append(
+            f"""    select
+        '{table}' as source,
+        _load_id as load_id,
+        (
+            {nulls}
+        ) as has_null_required,
+        false as is_duplicate
+    from query_table(raw_schema || '.{table}')"""
+        )
+    return "\n    union all\n".join(blocks)
+
+
 # One row per reporting week of the load (week of raw.loads.started_at) and source table, plus
 # one total row per week (source null): the rows that came in (accepted + quarantined), those
 # with a null required field (quarantined with a `required` failure, or accepted with a null
@@ -23,93 +47,9 @@ _RAW = (
 DQ_ROWS_IN = Macro(
     "dq_rows_in",
     "raw_schema := 'raw'",
-    """
+    f"""
 with accepted_rows as (
-    -- contract-required columns; ingest quarantines a null, so a hit here is a contract gap
-    select
-        'ai_events' as source,
-        _load_id as load_id,
-        (
-            event_id is null or occurred_at is null or system is null
-            or model_version is null or segment is null or action_tier is null
-            or prediction is null or confidence is null or latency_ms is null
-            or tokens_in is null or tokens_out is null or cost_usd is null
-            or user_id is null or customer_id is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.ai_events')
-    union all
-    select
-        'ai_features' as source,
-        _load_id as load_id,
-        (event_id is null or feature is null) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.ai_features')
-    union all
-    select
-        'feedback' as source,
-        _load_id as load_id,
-        (
-            event_id is null or labeled_at is null or accepted is null or overridden is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.feedback')
-    union all
-    select
-        'work_items' as source,
-        _load_id as load_id,
-        (
-            item_id is null or opened_at is null or team is null or customer_id is null
-            or ai_assisted is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.work_items')
-    union all
-    select
-        'users' as source,
-        _load_id as load_id,
-        (user_id is null or team is null or eligible_from is null) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.users')
-    union all
-    select
-        'costs' as source,
-        _load_id as load_id,
-        (
-            cost_id is null or period_start is null or period_end is null or category is null
-            or amount is null or currency is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.costs')
-    union all
-    select
-        'incidents' as source,
-        _load_id as load_id,
-        (
-            incident_id is null or started_at is null or detected_at is null or severity is null
-            or cause is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.incidents')
-    union all
-    select
-        'assumptions' as source,
-        _load_id as load_id,
-        (
-            key is null or effective_from is null or value is null or unit is null
-            or owner is null or source is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.assumptions')
-    union all
-    select
-        'systems' as source,
-        _load_id as load_id,
-        (
-            system is null or effective_from is null or stage is null or owner is null
-        ) as has_null_required,
-        false as is_duplicate
-    from query_table(raw_schema || '.systems')
+{_accepted_rows()}
 ),
 
 quarantined_rows as (
