@@ -30,6 +30,9 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   distance (natural log).
 - ``drift_flag(week, n_reference, n_current)``: ``'insufficient'`` below
   ``setting('drift.min_rows')`` rows on either side, else as ``partial_flag``.
+- ``feature_drift()`` (table): the rows of ``metrics.drift_numeric`` and
+  ``metrics.drift_categorical`` as one, with ``feature_type`` and ``test_pvalue`` (the KS
+  p-value of a numeric feature, the chi-square one of a categorical feature).
 - ``dq_rows_in()`` (table): rows that came in per load week and source table plus a total
   per week: ``rows_in``, ``null_rows`` (a required field missing), ``duplicate_rows``.
 - ``cost_lines(cost_category, line_name, until)`` (table): cost lines of a category per reporting week

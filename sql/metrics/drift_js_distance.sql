@@ -24,38 +24,6 @@ tests:
   - range(value, 0, 0.8326)
   - accepted_values(flag, ['insufficient', 'partial'])
 --- */
-with numeric_drift as (
-    select
-        week_start,
-        system,
-        feature,
-        'numeric' as feature_type,
-        js_distance,
-        n_reference,
-        n_current,
-        flag
-    from metrics.drift_numeric
-),
-
-categorical_drift as (
-    select
-        week_start,
-        system,
-        feature,
-        'categorical' as feature_type,
-        js_distance,
-        n_reference,
-        n_current,
-        flag
-    from metrics.drift_categorical
-),
-
-all_drift as (
-    select * from numeric_drift
-    union all
-    select * from categorical_drift
-)
-
 select
     week_start,
     system,
@@ -65,5 +33,5 @@ select
     n_reference,
     n_current,
     flag
-from all_drift
+from feature_drift()
 where js_distance is not null

@@ -26,38 +26,6 @@ tests:
   - accepted_values(feature_type, ['numeric', 'categorical'])
   - accepted_values(flag, ['insufficient', 'partial'])
 --- */
-with numeric_drift as (
-    select
-        week_start,
-        system,
-        feature,
-        'numeric' as feature_type,
-        psi,
-        n_reference,
-        n_current,
-        flag
-    from metrics.drift_numeric
-),
-
-categorical_drift as (
-    select
-        week_start,
-        system,
-        feature,
-        'categorical' as feature_type,
-        psi,
-        n_reference,
-        n_current,
-        flag
-    from metrics.drift_categorical
-),
-
-all_drift as (
-    select * from numeric_drift
-    union all
-    select * from categorical_drift
-)
-
 select
     week_start,
     system,
@@ -67,5 +35,5 @@ select
     n_reference,
     n_current,
     flag
-from all_drift
+from feature_drift()
 where psi is not null

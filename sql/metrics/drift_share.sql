@@ -23,34 +23,16 @@ tests:
   - range(value, 0, 1)
   - accepted_values(flag, ['partial'])
 --- */
-with numeric_tests as (
+with feature_tests as (
     select
         week_start,
         system,
         feature,
-        psi >= 0.25 or ks_pvalue < 0.05 as drifted,
+        psi >= 0.25 or test_pvalue < 0.05 as drifted,
         flag
-    from metrics.drift_numeric
+    from feature_drift()
     where psi is not null
         and coalesce(flag, '') <> 'insufficient'
-),
-
-categorical_tests as (
-    select
-        week_start,
-        system,
-        feature,
-        psi >= 0.25 or chi2_pvalue < 0.05 as drifted,
-        flag
-    from metrics.drift_categorical
-    where psi is not null
-        and coalesce(flag, '') <> 'insufficient'
-),
-
-feature_tests as (
-    select * from numeric_tests
-    union all
-    select * from categorical_tests
 ),
 
 counted as (

@@ -37,6 +37,7 @@ MACROS: tuple[Macro, ...] = (
     drift.PSI,
     drift.JS_DISTANCE,
     drift.DRIFT_FLAG,
+    drift.FEATURE_DRIFT,
     data_quality.DQ_ROWS_IN,
     costs.COST_LINES,
     staging.NEWEST_VERSIONS,

@@ -1,6 +1,9 @@
 """Macros of the drift metrics (drift_numeric, drift_categorical): tests, reference windows,
 the divergences of two share distributions, and the flag.
 
+``feature_drift()`` reads the two metrics' rows as one: the metrics that compare features of
+both types (drift_psi, drift_js_distance, drift_share) read them there.
+
 ``drift_tests('feature_weeks')`` takes rows (system, feature, week_start, n_current), one per
 AI system, feature and week with values; ``drift_reference_weeks('tests')`` the tests it
 returned. A feature is always a feature of one system: its reference window is made of that
@@ -164,4 +167,39 @@ DRIFT_FLAG = Macro(
     partial_flag(week, calendar := calendar)
 )""",
     reads=(CALENDAR,),
+)
+
+# every feature's drift row of both drift metrics, with the p-value of its type's test
+# (Kolmogorov-Smirnov for a numeric feature, chi-square for a categorical one)
+FEATURE_DRIFT = Macro(
+    "feature_drift",
+    "numeric := 'metrics.drift_numeric', categorical := 'metrics.drift_categorical'",
+    """
+select
+    week_start,
+    system,
+    feature,
+    'numeric' as feature_type,
+    psi,
+    js_distance,
+    ks_pvalue as test_pvalue,
+    n_reference,
+    n_current,
+    flag
+from query_table(numeric)
+union all
+select
+    week_start,
+    system,
+    feature,
+    'categorical' as feature_type,
+    psi,
+    js_distance,
+    chi2_pvalue as test_pvalue,
+    n_reference,
+    n_current,
+    flag
+from query_table(categorical)""",
+    table=True,
+    reads=("metrics.drift_numeric", "metrics.drift_categorical"),
 )
