@@ -48,12 +48,16 @@ class BudgetProjection:
         return None if self.budget_ratio is None else self.budget_ratio > 1
 
 
-def read_projection(con: duckdb.DuckDBPyConnection, week: dt.date) -> BudgetProjection | None:
-    """The projection of ``week`` (None: no events that week, no projected_monthly_volume, or a
-    snapshot without the metric)."""
+def read_projection(
+    con: duckdb.DuckDBPyConnection, week: dt.date, system: str | None = None
+) -> BudgetProjection | None:
+    """The projection of ``week``, of the company or of AI ``system`` (None: no events that
+    week, no projected_monthly_volume, or a snapshot without the metric)."""
     cur = con.cursor()
     try:
-        found = cur.execute(PROJECTION_SQL_PATH.read_text(), {"week": week}).fetchall()
+        found = cur.execute(
+            PROJECTION_SQL_PATH.read_text(), {"week": week, "system": system}
+        ).fetchall()
         names = [d[0] for d in cur.description or ()]
     except duckdb.CatalogException:  # a snapshot without events, register or the metric
         return None

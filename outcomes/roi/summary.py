@@ -138,8 +138,8 @@ def summarise(
     ``period`` (``2026-Q1``...) sets both bounds. Bounds are inclusive, on week_start.
     ``ledger``: the ledger rows from the first week on, already read (a caller that summarises
     several windows reads the ledger once); rows after ``end`` are left out here.
-    ``system``: one AI system's figures (None: the company's, every system's rows). The
-    projection is the company's (metrics.projected_inference_cost has no system row).
+    ``system``: one AI system's figures (None: the company's, every system's rows), its
+    projection too (metrics.projected_inference_cost's row of the system).
     """
     if period is not None:
         start, end = parse_period(period).bounds
@@ -197,9 +197,7 @@ def summarise(
         else None,
         run_rate_costs=sum((w.costs for w in recent), Decimal(0)) * factor if recent else None,
         run_rate_annualised=sum((w.net for w in recent), Decimal(0)) * factor if recent else None,
-        projection=read_projection(con, complete[-1].week_start)
-        if complete and system is None
-        else None,
+        projection=read_projection(con, complete[-1].week_start, system) if complete else None,
     )
 
 

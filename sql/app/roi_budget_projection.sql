@@ -1,12 +1,14 @@
--- One row (or none) for week $week: the projected monthly inference cost and its budget ratio
--- as the metrics projected_inference_cost and projected_budget_ratio computed them, with the
--- week's measured cost and events and whether the register has a headroom.
+-- One row (or none) for week $week and AI system $system (null: the company): the projected
+-- monthly inference cost and its budget ratio as the metrics projected_inference_cost and
+-- projected_budget_ratio computed them, with the week's measured cost and events and whether
+-- the register has a headroom (the system's own or the company-wide one).
 with measured as (
     select
         sum(cost_usd)::varchar as inference_cost,
         count(*) as events
     from staging.ai_events
     where week_start = $week
+        and ($system is null or system = $system)
 ),
 
 register as (
@@ -14,6 +16,7 @@ register as (
     from staging.assumptions
     where key = 'headroom'
         and effective_from <= $week
+        and (system is null or system = $system)
 )
 
 select
@@ -30,8 +33,8 @@ select
 from metrics.projected_inference_cost as p
 left join metrics.projected_budget_ratio as r
     on r.week_start = p.week_start
-    and r.system is null
+    and r.system is not distinct from $system
 cross join measured as m
 cross join register as g
 where p.week_start = $week
-    and p.system is null
+    and p.system is not distinct from $system

@@ -90,3 +90,21 @@ def test_the_demo_systems_tell_their_stories(con):
     assert found["ticket-assistant"].net_value > 0 and found["ticket-assistant"].payback_week
     company = found[""]
     assert sum((found[s].net_value for s in SYSTEMS), Decimal(0)) == company.net_value
+
+
+def test_a_systems_summary_has_its_own_budget_projection(con):
+    from outcomes.roi.summary import summarise
+
+    for system in sorted(SYSTEMS):
+        s = summarise(con, system=system)
+        assert s.projection is not None, system
+        (value,) = con.execute(
+            "select value from metrics.projected_inference_cost where system = ? "
+            "and week_start = ?",
+            [system, s.projection.week_start],
+        ).fetchone()
+        assert s.projection.projected_monthly_cost == Decimal(repr(value))
+    company = summarise(con).projection
+    assert company is not None and company.events == sum(
+        summarise(con, system=x).projection.events for x in SYSTEMS
+    )
