@@ -82,6 +82,23 @@ class DriftSettings(BaseModel):
     )
 
 
+class CbpeSettings(BaseModel):
+    """The reference window CBPE calibrates confidence on (metrics.estimated_accuracy)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_reference_labels: int = Field(
+        default=1000,
+        ge=1,
+        description="A system's calibration window is its first `drift.reference_weeks` "
+        "complete weeks, extended week by week until it holds at least this many labelled "
+        "events with a confidence (never past the last complete week; with fewer in the whole "
+        "history the fit uses them all and `main.calibration.reference_short` says so). On a "
+        "few dozen labels NannyML's check cannot tell a calibration from noise and leaves the "
+        "raw confidence in place.",
+    )
+
+
 class SparkSettings(BaseModel):
     """Where `outcomes build --engine spark` runs (see the README, "Building on Spark")."""
 
@@ -256,6 +273,7 @@ class Settings(BaseSettings):
     drift: DriftSettings = Field(
         default_factory=DriftSettings, description="Drift reference window."
     )
+    cbpe: CbpeSettings = Field(default_factory=CbpeSettings, description="CBPE calibration window.")
     spark: SparkSettings = Field(
         default_factory=SparkSettings, description="The Spark engine of `outcomes build`."
     )

@@ -1,17 +1,23 @@
 """``main.calibration``: per AI system, the isotonic calibration of its confidence, fitted once
 per build on the system's labelled reference events, for CBPE (``metrics.estimated_accuracy``).
 
-The reference window of a system is the drift ``fixed`` reference: the first
+The reference window of a system starts as the drift ``fixed`` reference, the first
 ``setting('drift.reference_weeks')`` complete (not partial) reporting weeks from the week of
 the system's first AI event, whatever ``drift.reference_mode`` says (a trailing window would
-recalibrate every week against the weeks it estimates). Its labelled events (a feedback row
-whose ``correct`` is not null, and a confidence) are fitted with score = confidence and
-target = correct, in the order (occurred_at, event_id): :func:`outcomes.build.calibration_fit.
-fit_calibration`, NannyML's CBPE calibration.
+recalibrate every week against the weeks it estimates), and is extended week by week (the
+next complete weeks) until it holds at least ``setting('cbpe.min_reference_labels')``
+labelled events with a confidence, never past the last complete week: a pilot's first weeks
+may hold a few dozen labels, on which NannyML's check cannot tell a calibration from noise.
+When the whole history holds fewer, the fit uses them all and ``reference_short`` is true
+(the reason says so). Its labelled events (a feedback row whose ``correct`` is not null, and
+a confidence) are fitted with score = confidence and target = correct, in the order
+(occurred_at, event_id): :func:`outcomes.build.calibration_fit.fit_calibration`, NannyML's
+CBPE calibration.
 
 One row per breakpoint (``point`` 0, 1, ...): x, y; and per system the facts of the fit:
-method (isotonic | identity | none), why, the reference weeks, the rows fitted, the labelled
-events without a confidence that were left out, NannyML's calibration-error check, and the
+method (isotonic | identity | none), why, the reference weeks (first Monday .. last Sunday,
+how many), the rows fitted, the labelled events without a confidence that were left out,
+whether the window fell short of the minimum, NannyML's calibration-error check, and the
 standard deviation of the reference's correctness (for the estimate's sampling error). A
 system without a labelled reference event has one row, method ``none``, x and y null: no
 estimate.
@@ -53,18 +59,22 @@ create or replace table {CALIBRATION_TABLE} (
     reason varchar not null,
     reference_from date,
     reference_to date,
+    reference_weeks integer not null,
     fitted_rows bigint not null,
     positive_rows bigint not null,
     unscored_rows bigint not null,
+    reference_short boolean not null,
     ece_raw double,
     ece_calibrated double,
     reference_hit_std double,
     primary key (system, point)
 )"""
 
-# the labelled events of each system's reference window (first reference_weeks complete weeks
-# from the system's first week), with the window's bounds; a system with events but no
-# complete week yet, or no label in its window, still has a row (score null)
+# the labelled events of each system's reference window: the first reference_weeks complete
+# weeks from the system's first week, then the next complete weeks while the weeks before hold
+# fewer than min_reference_labels labelled events with a confidence (the rows fitted); a
+# system with events but no complete week yet, or no label in its window, still has a row
+# (score null)
 REFERENCE_ROWS_SQL = """
 with system_starts as (
     select
@@ -74,23 +84,68 @@ with system_starts as (
     group by system
 ),
 
-reference_weeks as (
+labelled_events as (
+    select
+        e.system,
+        e.week_start,
+        e.occurred_at,
+        e.event_id,
+        e.confidence as score,
+        f.correct::integer as target
+    from staging.ai_events as e
+    inner join staging.feedback as f
+        on f.event_id = e.event_id
+    where f.correct is not null
+),
+
+week_labels as (
+    select
+        system,
+        week_start,
+        count(*) as labels
+    from labelled_events
+    where score is not null
+        and not isnan(score)
+    group by system, week_start
+),
+
+complete_weeks as (
     select
         s.system,
-        w.week_start
+        w.week_start,
+        row_number() over (partition by s.system order by w.week_start) as week_number,
+        coalesce(
+            sum(coalesce(l.labels, 0)) over (
+                partition by s.system
+                order by w.week_start
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as labels_before
     from system_starts as s
     inner join staging.weeks as w
         on w.week_start >= s.first_week
         and not w.is_partial
-    qualify row_number() over (partition by s.system order by w.week_start)
-        <= setting('drift.reference_weeks')::int
+    left join week_labels as l
+        on l.system = s.system
+        and l.week_start = w.week_start
+),
+
+reference_weeks as (
+    select
+        system,
+        week_start
+    from complete_weeks
+    where week_number <= setting('drift.reference_weeks')::int
+        or labels_before < setting('cbpe.min_reference_labels')::bigint
 ),
 
 windows as (
     select
         s.system,
         min(r.week_start) as reference_from,
-        max(r.week_start) + 6 as reference_to
+        max(r.week_start) + 6 as reference_to,
+        count(r.week_start) as reference_weeks
     from system_starts as s
     left join reference_weeks as r
         on r.system = s.system
@@ -98,25 +153,19 @@ windows as (
 ),
 
 labelled as (
-    select
-        e.system,
-        e.occurred_at,
-        e.event_id,
-        e.confidence as score,
-        f.correct::integer as target
-    from staging.ai_events as e
+    select l.*
+    from labelled_events as l
     inner join reference_weeks as r
-        on r.system = e.system
-        and r.week_start = e.week_start
-    inner join staging.feedback as f
-        on f.event_id = e.event_id
-    where f.correct is not null
+        on r.system = l.system
+        and r.week_start = l.week_start
 )
 
 select
     w.system,
     w.reference_from,
     w.reference_to,
+    w.reference_weeks,
+    setting('cbpe.min_reference_labels')::bigint as min_labels,
     l.score,
     l.target
 from windows as w
@@ -141,6 +190,10 @@ class SystemCalibration:
     # std (ddof 0) of the labelled reference events' correctness: NannyML's accuracy
     # sampling-error component (sampling error of a week = it / sqrt(events scored))
     hit_std: float | None = None
+    reference_weeks: int = 0  # complete weeks in the window
+    # the window holds fewer than cbpe.min_reference_labels rows to fit (the whole history)
+    short: bool = False
+    min_labels: int = 0  # cbpe.min_reference_labels when fitted
 
 
 def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, SystemCalibration]:
@@ -164,12 +217,16 @@ def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, Syst
                     f"calibration of system {system!r}: {exc}; fix: check its labelled "
                     "reference events (staging.ai_events.confidence, staging.feedback.correct)"
                 ) from exc
+        min_labels = int(rows["min_labels"][first])
         result[system] = SystemCalibration(
             fit,
             _date(rows["reference_from"][first]),
             _date(rows["reference_to"][first]),
             int((labelled & ~scored).sum()),
             float(np.std(target[labelled])) if labelled.any() else None,
+            int(rows["reference_weeks"][first]),
+            int(scored.sum()) < min_labels,
+            min_labels,
         )
     return result
 
@@ -181,7 +238,7 @@ def write_calibration(
     records: list[tuple[object, ...]] = []
     for system in sorted(calibrations):
         c = calibrations[system]
-        window = (c.reference_from, c.reference_to)
+        window = (c.reference_from, c.reference_to, c.reference_weeks)
         if c.fit is None:
             reason = (
                 "no complete reporting week yet"
@@ -189,20 +246,27 @@ def write_calibration(
                 else "no labelled event with a confidence in the reference window"
             )
             records.append(
-                (system, 0, None, None, "none", reason, *window, 0, 0, c.unscored_rows, None, None,
-                 c.hit_std)
+                (system, 0, None, None, "none", reason, *window, 0, 0, c.unscored_rows, c.short,
+                 None, None, c.hit_std)
             )  # fmt: skip
             continue
         f = c.fit
+        reason = f.reason
+        if c.short:
+            reason += (
+                f"; the reference holds only {f.fitted_rows} labelled events, fewer than "
+                f"cbpe.min_reference_labels = {c.min_labels}: every complete week so far"
+            )
         for point, (x, y) in enumerate(zip(f.x, f.y, strict=True)):
             records.append(
-                (system, point, x, y, f.method, f.reason, *window, f.fitted_rows,
-                 f.positive_rows, c.unscored_rows, f.ece_raw, f.ece_calibrated, c.hit_std)
+                (system, point, x, y, f.method, reason, *window, f.fitted_rows,
+                 f.positive_rows, c.unscored_rows, c.short, f.ece_raw, f.ece_calibrated,
+                 c.hit_std)
             )  # fmt: skip
     con.execute(CALIBRATION_DDL)
     if records:
         con.executemany(
-            f"insert into {CALIBRATION_TABLE} values ({', '.join('?' * 14)})",
+            f"insert into {CALIBRATION_TABLE} values ({', '.join('?' * 16)})",
             records,
         )
     return len(records)

@@ -104,6 +104,7 @@ def build_settings(settings: Settings, as_of: str | None = None) -> dict[str, st
         "drift.reference_mode": settings.drift.reference_mode.value,
         "drift.reference_weeks": str(settings.drift.reference_weeks),
         "drift.min_rows": str(settings.drift.min_rows),
+        "cbpe.min_reference_labels": str(settings.cbpe.min_reference_labels),
     }
 
 

@@ -5,9 +5,14 @@ description: >
   Accuracy expected from the model's confidence, known before the labels arrive:
   confidence-based performance estimation as NannyML's CBPE. Each AI system's confidence is
   calibrated on its labelled reference events (isotonic regression, fitted by the build in
-  Python on the system's first setting('drift.reference_weeks') complete weeks, score =
-  confidence, target = correct; stored as breakpoints in main.calibration, with the method,
-  the window and the rows fitted). An event's expected hit is its calibrated confidence
+  Python, score = confidence, target = correct; stored as breakpoints in main.calibration,
+  with the method, the window and the rows fitted). Reference window: the system's first
+  setting('drift.reference_weeks') complete weeks, extended week by week until it holds at
+  least setting('cbpe.min_reference_labels') labelled events with a confidence, never past
+  the last complete week (main.calibration reference_from, reference_to, reference_weeks,
+  fitted_rows); when the whole history holds fewer, all of them are fitted and
+  main.calibration.reference_short is true (its reason says so). The weeks of the window are
+  estimated in-sample. An event's expected hit is its calibrated confidence
   (linear interpolation between the breakpoints, confidence clipped to the first and last);
   value = mean expected hit of the week's events with a confidence (numerator = expected
   correct events, denominator = events scored). sampling_error = the standard deviation

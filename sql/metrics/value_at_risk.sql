@@ -6,8 +6,10 @@ description: >
   value per AI event x the week's AI events x (reference accuracy - the week's accuracy) /
   reference accuracy, i.e. the business value the week would have earned at the reference
   rate minus the value it earns (estimated) when value scales with accuracy.
-  Reference period = the system's calibration window (main.calibration: its first
-  setting('drift.reference_weeks') complete weeks). Reference value = the value of the
+  Reference period = the system's calibration window, read from main.calibration
+  (reference_from .. reference_to: its first setting('drift.reference_weeks') complete weeks,
+  extended until they hold setting('cbpe.min_reference_labels') labelled events), the same
+  weeks estimated_accuracy is calibrated on. Reference value = the value of the
   analyst time saved by the system's AI-assisted work items closed in those weeks,
   sum over weeks of (baseline_handle_minutes x items - their handle minutes) / 60 x
   loaded_hourly_cost, both assumptions as assumption_for(key, system, week) picks them (the

@@ -11,7 +11,7 @@ import pytest
 from outcomes.build.calibration import CalibrationStep, write_calibration
 from outcomes.build.calibration import fit_reference_calibrations as fit_all
 from outcomes.build.calibration_fit import fit_calibration
-from outcomes.config import DriftSettings, Settings
+from outcomes.config import CbpeSettings, DriftSettings, Settings
 from outcomes.core.registry import load_registry
 from tests.sqlharness import SQL_DIR, rows, run_sql
 
@@ -162,20 +162,28 @@ def reference_events():
     return events, labels, expected
 
 
-@pytest.fixture(scope="module")
-def fitted():
+def fit_reference(min_labels):
     events, labels, expected = reference_events()
-    settings = Settings(drift=DriftSettings(reference_weeks=2))
+    settings = Settings(
+        drift=DriftSettings(reference_weeks=2),
+        cbpe=CbpeSettings(min_reference_labels=min_labels),
+    )
     con = run_sql({"ai_events": events, "feedback": labels}, settings=settings, as_of=AS_OF)
     calibrations = fit_all(con)
     write_calibration(con, calibrations)
     table = rows(
         con,
         "select system, point, x, y, method, reason, reference_from::varchar, "
-        "reference_to::varchar, fitted_rows, positive_rows, unscored_rows "
-        "from main.calibration order by system, point",
+        "reference_to::varchar, fitted_rows, positive_rows, unscored_rows, reference_weeks, "
+        "reference_short from main.calibration order by system, point",
     )
     return calibrations, table, expected
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    # the first two weeks hold exactly the minimum (300 labelled events with a confidence)
+    return fit_reference(300)
 
 
 def test_reference_window_and_fit(fitted):
@@ -190,7 +198,43 @@ def test_reference_window_and_fit(fitted):
     assert a.unscored_rows == 1
     a_rows = [r for r in table if r[0] == "a"]
     assert [(r[2], r[3]) for r in a_rows] == list(zip(direct.x, direct.y, strict=True))
-    assert {r[8:] for r in a_rows} == {(300, int(targets.sum()), 1)}
+    assert {r[8:] for r in a_rows} == {(300, int(targets.sum()), 1, 2, False)}
+
+
+def test_the_window_extends_until_it_holds_the_minimum():
+    """301 labelled events needed: the two weeks hold 300 (the labelled event without a
+    confidence does not count), so the window takes the third week (20 more, all correct,
+    confidence 0.1) and stops there: the fourth complete week is not needed."""
+    calibrations, table, expected = fit_reference(301)
+    a = calibrations["a"]
+    assert (a.reference_from, a.reference_to) == (dt.date(2026, 5, 4), dt.date(2026, 5, 24))
+    assert (a.reference_weeks, a.short) == (3, False)
+    scores = np.array([s for s, _ in expected] + [0.1] * 20)
+    targets = np.array([t for _, t in expected] + [1] * 20)
+    assert a.fit == fit_calibration(scores, targets)
+    assert a.fit.fitted_rows == 320
+    a_rows = [r for r in table if r[0] == "a"]
+    assert {(r[7], r[8], r[11], r[12]) for r in a_rows} == {("2026-05-24", 320, 3, False)}
+    assert not any("min_reference_labels" in r[5] for r in a_rows)
+
+
+def test_too_few_labels_in_the_whole_history_fits_them_all_and_says_so():
+    """1,000 needed, 320 in the whole history: the window runs to the last complete week
+    (2026-05-25 .. 05-31; the week of 06-01 is partial), fits the 320 and is flagged."""
+    calibrations, table, _ = fit_reference(1000)
+    a = calibrations["a"]
+    assert (a.reference_from, a.reference_to) == (dt.date(2026, 5, 4), dt.date(2026, 5, 31))
+    assert (a.reference_weeks, a.short, a.fit.fitted_rows) == (4, True, 320)
+    a_rows = [r for r in table if r[0] == "a"]
+    assert {(r[11], r[12]) for r in a_rows} == {(4, True)}
+    assert {r[4] for r in a_rows} == {a.fit.method}  # the fit is still NannyML's decision
+    assert all(
+        r[5].endswith(
+            "the reference holds only 320 labelled events, fewer than "
+            "cbpe.min_reference_labels = 1000: every complete week so far"
+        )
+        for r in a_rows
+    )
 
 
 def test_systems_without_a_fit_are_recorded(fitted):
