@@ -23,6 +23,7 @@ from outcomes.app.views.portfolio import PortfolioRow
 COLUMNS = [
     "System",
     "Stage",
+    "Readiness",
     "Net value to date",
     "ROI",
     "ROI range",
@@ -33,7 +34,6 @@ COLUMNS = [
     "Open alerts",
     "Value at risk",
     "Drift share",
-    "Readiness",
     "ROI page",
 ]
 COMPANY = "Company (all systems)"
