@@ -65,9 +65,9 @@ st.caption(
 if system:
     st.info(
         f"Showing AI system **{md_text(system)}**: its own ledger rows (its lines and its share "
-        "of shared costs), its ROI range and working, and its ledger CSV. The budget "
-        "projection, the workbook, the audit pack and the one-page summary are the company's; "
-        "pick *All systems* in the sidebar for the company."
+        "of shared costs), its ROI range and working, its inference budget projection (from "
+        "the systems register) and its ledger CSV. The workbook, the audit pack and the "
+        "one-page summary are the company's; pick *All systems* in the sidebar for the company."
     )
     st.page_link("app_pages/portfolio.py", label="Back to the portfolio", icon="🧭")
 

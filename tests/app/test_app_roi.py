@@ -107,6 +107,14 @@ def test_a_systems_roi_page_reads_its_own_ledger_rows(demo_env):
     assert mine["Net value to date"][0].startswith("-$")
     assert mine["Net value to date"][0] != company["Net value to date"][0]
     assert any("Showing AI system **contract-summariser**" in i.value for i in at.info)
+    # its inference budget is its own: over budget (big token counts), from the register
+    assert (
+        mine["Projected inference cost vs budget"] != company["Projected inference cost vs budget"]
+    )
+    at.radio(key="roi_working_figure").set_value("inference_budget").run()
+    expander = next(e for e in at.expander if "Show working" in e.label)
+    inputs = next(d.value for d in expander.dataframe if "source" in d.value.columns)
+    assert "systems register" in set(inputs["source"])
 
 
 def test_period_picker_changes_the_headline(demo_env):

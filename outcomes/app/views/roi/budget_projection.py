@@ -27,20 +27,28 @@ PROJECTION_METRICS = ("projected_inference_cost", "projected_budget_ratio")
 ASSUMPTION_KEYS = ("projected_monthly_volume", "headroom", "monthly_budget")
 
 
-def projection(con: duckdb.DuckDBPyConnection, summary: RoiSummary) -> BudgetProjection | None:
-    """The projection of the last complete week of ``summary`` (None: no complete week, no
-    events that week, no projected_monthly_volume, or a snapshot without the metric)."""
+def projection(
+    con: duckdb.DuckDBPyConnection, summary: RoiSummary, system: str | None = None
+) -> BudgetProjection | None:
+    """The projection of the last complete week of ``summary``, of the company or of AI
+    ``system`` (None: no complete week, no events that week, no projected volume, or a
+    snapshot without the metric)."""
     complete = [w.week_start for w in summary.weeks if w.complete]
     if not complete:
         return None
-    return read_projection(catalog_safe(con), complete[-1])
+    return read_projection(catalog_safe(con), complete[-1], system)
 
 
 def projection_working(
-    con: duckdb.DuckDBPyConnection, p: BudgetProjection | None, currency: str
+    con: duckdb.DuckDBPyConnection,
+    p: BudgetProjection | None,
+    currency: str,
+    system: str | None = None,
 ) -> Working:
     """Projected monthly inference cost vs budget: cost per inference of the last complete
-    week x projected volume x headroom, each assumption with its owner and date."""
+    week x projected volume x headroom, each assumption with its owner and date. For an AI
+    ``system`` the volume and the budget come from the systems register (its production
+    events and inference budget per week, x 52 / 12), as the metric reads them."""
     c = currency
     if p is None:
         return empty_working(
@@ -58,7 +66,10 @@ def projection_working(
         (p.projected_monthly_volume, p.headroom, p.monthly_budget),
         strict=True,
     ):
-        records.append(_assumption(key, value, _assumption_at(con, key, week)))
+        if system is not None and key != "headroom":
+            records.append(_registered(key, value, system))
+        else:
+            records.append(_assumption(key, value, _assumption_at(con, key, week)))
     formula = "budget_ratio = (inference_cost / events) × projected_monthly_volume × headroom / monthly_budget"
     filled = (
         f"({decimal_text(p.inference_cost)} / {p.events}) × {decimal_text(p.projected_monthly_volume)} "
@@ -123,6 +134,25 @@ def _assumption(key: str, value: Decimal | None, a: dict[str, Any] | None) -> di
         "note": " — ".join(
             str(x) for x in (found.get("source"), found.get("note")) if x and x == x
         ),
+    }
+
+
+def _registered(key: str, value: Decimal | None, system: str) -> dict[str, str]:
+    """A system's projected volume or budget: its register's weekly figure x 52 / 12."""
+    column = (
+        "production_events_per_week"
+        if key == "projected_monthly_volume"
+        else "inference_budget_per_week"
+    )
+    return {
+        "input": key,
+        "value": decimal_text(value) if value is not None else "",
+        "unit": "events/month" if key == "projected_monthly_volume" else "per month",
+        "source": "systems register",
+        "source_ref": f"staging.systems: {column} of {system} x 52 / 12",
+        "owner": "",
+        "effective_from": "",
+        "note": "",
     }
 
 

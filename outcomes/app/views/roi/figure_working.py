@@ -51,7 +51,7 @@ def working(
     if key == "payback":
         return payback_working(found.history)
     if key == "inference_budget":
-        return projection_working(con, found.projection, current.currency)
+        return projection_working(con, found.projection, current.currency, system)
     raise ValueError(f"unknown figure {key!r}")
 
 

@@ -80,8 +80,8 @@ def window_summaries(
         current=current,
         previous=previous,
         history=roi_summary.summarise(con, None, end, ledger=ledger),
-        projection=projection(con, current),
-        previous_projection=projection(con, previous),
+        projection=projection(con, current, system),
+        previous_projection=projection(con, previous, system),
         status=period_status(
             con,
             Period("window", start, end),
