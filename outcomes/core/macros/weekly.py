@@ -45,17 +45,20 @@ COVERAGE_FLAG = Macro(
     reads=(CALENDAR,),
 )
 
-WEEKLY_QUANTILE = Macro(
-    "weekly_quantile",
-    f"rows, q, calendar := '{CALENDAR}'",
-    f"""
-with aggregated as (
+
+def _grouped(
+    cte: str, aggregates: tuple[str, ...], outputs: tuple[str, ...], where: str = ""
+) -> str:
+    """The body of a grouping-set macro: ``aggregates`` of the rows of CTE ``rows`` at the
+    four levels (as ``cte``), then ``outputs`` per week, system and dims."""
+    aggs = "".join(f",\n        {a}" for a in aggregates)
+    outs = "".join(f",\n    {o}" for o in outputs)
+    return f"""
+with {cte} as (
     select
         week_start,
         system,
-        dims,
-        quantile_cont(x, q) as x_quantile,
-        count(*) as n
+        dims{aggs}
     from query_table(rows)
     {_LEVELS}
 )
@@ -63,11 +66,22 @@ with aggregated as (
 select
     week_start,
     system,
-    dims,
-    x_quantile::double as value,
-    n::double as n,
-    partial_flag(week_start, calendar := calendar) as flag
-from aggregated""",
+    dims{outs}
+from {cte}{where}"""
+
+
+WEEKLY_QUANTILE = Macro(
+    "weekly_quantile",
+    f"rows, q, calendar := '{CALENDAR}'",
+    _grouped(
+        "aggregated",
+        ("quantile_cont(x, q) as x_quantile", "count(*) as n"),
+        (
+            "x_quantile::double as value",
+            "n::double as n",
+            "partial_flag(week_start, calendar := calendar) as flag",
+        ),
+    ),
     table=True,
     reads=(CALENDAR,),
 )
@@ -75,58 +89,36 @@ from aggregated""",
 WEEKLY_MEAN = Macro(
     "weekly_mean",
     f"rows, calendar := '{CALENDAR}'",
-    f"""
-with aggregated as (
-    select
-        week_start,
-        system,
-        dims,
-        sum(x) as x_sum,
-        count(*) as n
-    from query_table(rows)
-    {_LEVELS}
-)
-
-select
-    week_start,
-    system,
-    dims,
-    x_sum::double / n as value,
-    x_sum::double as numerator,
-    n::double as denominator,
-    partial_flag(week_start, calendar := calendar) as flag
-from aggregated""",
+    _grouped(
+        "aggregated",
+        ("sum(x) as x_sum", "count(*) as n"),
+        (
+            "x_sum::double / n as value",
+            "x_sum::double as numerator",
+            "n::double as denominator",
+            "partial_flag(week_start, calendar := calendar) as flag",
+        ),
+    ),
     table=True,
     reads=(CALENDAR,),
 )
 
+# groups without a labelled row are left out (no ratio)
 FEEDBACK_RATIO = Macro(
     "feedback_ratio",
     f"rows, calendar := '{CALENDAR}'",
-    f"""
-with counted as (
-    select
-        week_start,
-        system,
-        dims,
-        count(*) as events,
-        count_if(labelled) as labelled,
-        count_if(hit) as hits
-    from query_table(rows)
-    {_LEVELS}
-)
-
-select
-    week_start,
-    system,
-    dims,
-    hits::double / labelled as value,
-    hits::double as numerator,
-    labelled::double as denominator,
-    labelled::double / events as coverage,
-    coverage_flag(week_start, labelled::double / events, calendar := calendar) as flag
-from counted
-where labelled > 0""",
+    _grouped(
+        "counted",
+        ("count(*) as events", "count_if(labelled) as labelled", "count_if(hit) as hits"),
+        (
+            "hits::double / labelled as value",
+            "hits::double as numerator",
+            "labelled::double as denominator",
+            "labelled::double / events as coverage",
+            "coverage_flag(week_start, labelled::double / events, calendar := calendar) as flag",
+        ),
+        where="\nwhere labelled > 0",
+    ),
     table=True,
     reads=(CALENDAR,),
 )
