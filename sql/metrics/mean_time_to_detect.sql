@@ -18,22 +18,13 @@ tests:
   - not_null(value)
   - range(value, 0, null)
 --- */
-with incidents as (
-    select
-        incident_id,
-        week_start,
-        system,
-        minutes_to_detect
-    from staging.incidents
-),
-
-aggregated as (
+with aggregated as (
     select
         week_start,
         system,
         sum(minutes_to_detect) as total_minutes,
         count(*) as incidents
-    from incidents
+    from staging.incidents
     group by grouping sets ((week_start, system), (week_start))
     having grouping(system) = 1 or system is not null
 )

@@ -21,10 +21,7 @@ tests:
 --- */
 with resolved as (
     select
-        incident_id,
         system,
-        detected_at,
-        resolved_at,
         week_of(resolved_at) as week_start,
         minutes_to_resolve
     from staging.incidents
