@@ -16,21 +16,13 @@ tests:
   - not_null(value)
 tags: [week_local]
 --- */
-with events as (
-    select
-        week_start,
-        system,
-        action_tier
-    from staging.ai_events
-),
-
-counted as (
+with counted as (
     select
         week_start,
         system,
         action_tier,
         count(*) as events
-    from events
+    from staging.ai_events
     group by grouping sets (
         (week_start, system, action_tier),
         (week_start, system),
@@ -45,7 +37,5 @@ select
     c.system,
     c.action_tier,
     c.events::double as value,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(c.week_start) as flag
 from counted as c
-left join staging.weeks as w
-    on w.week_start = c.week_start

@@ -93,7 +93,5 @@ select
     a.assisted_items::double as assisted_items,
     a.actual_minutes,
     a.baseline_item_minutes,
-    case when w.is_partial then 'partial' end as flag
+    partial_flag(a.week_start) as flag
 from aggregated as a
-left join staging.weeks as w
-    on w.week_start = a.week_start

@@ -17,23 +17,14 @@ tests:
   - range(value, 0, null)
 tags: [week_local]
 --- */
-with events as (
-    select
-        week_start,
-        system,
-        model_version,
-        cost_usd
-    from staging.ai_events
-),
-
-aggregated as (
+with aggregated as (
     select
         week_start,
         system,
         model_version,
         sum(cost_usd) as cost_usd,
         count(*) as events
-    from events
+    from staging.ai_events
     group by grouping sets (
         (week_start, system, model_version),
         (week_start, system),

@@ -17,17 +17,7 @@ tests:
   - range(value, 0, null)
 tags: [week_local]
 --- */
-with events as (
-    select
-        week_start,
-        system,
-        model_version,
-        tokens_in,
-        tokens_out
-    from staging.ai_events
-),
-
-aggregated as (
+with aggregated as (
     select
         week_start,
         system,
@@ -35,7 +25,7 @@ aggregated as (
         sum(tokens_in) as tokens_in,
         sum(tokens_out) as tokens_out,
         count(*) as events
-    from events
+    from staging.ai_events
     group by grouping sets (
         (week_start, system, model_version),
         (week_start, system),
