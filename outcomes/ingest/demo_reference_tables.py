@@ -94,11 +94,11 @@ def system_rows(s: Scenario) -> list[list[str]]:
     # fmt: off
     return [  # system, effective_from, stage, owner, rollback_target, production events/week,
         # inference budget/week (USD), freshness SLA hours, note
-        [TA, week(1), "pilot", ta, "", "60000", "3500.00", "24",
+        [TA, week(1), "pilot", ta, "", "60000", "3500.00", "48",
          "Read-only suggestions for the first support region"],
-        [TA, week(APPROVE_FROM), "production", ta, "v1", "60000", "3500.00", "24",
+        [TA, week(APPROVE_FROM), "production", ta, "v1", "60000", "3500.00", "48",
          "Approvals on; rolls back to the v1 prompt and model"],
-        [TA, week(RETRAIN), "production", ta, "v1", "60000", "3500.00", "24",
+        [TA, week(RETRAIN), "production", ta, "v1", "60000", "3500.00", "48",
          "v2 retrained on the drifted inputs; v1 kept warm for rollback"],
         [IM, week(1), "pilot", im, "", "25000", "400.00", "48", "Suggestions only, AP region 1"],
         [IM, week(IM_PRODUCTION), "production", im, "im-1.4", "25000", "400.00", "48",

@@ -28,8 +28,7 @@ def con(demo_settings):
 def test_three_systems_and_money_that_adds_up_to_the_company_ledger(con) -> None:
     snap = portfolio.portfolio_snapshot(con)
     assert [r.system for r in snap.rows] == [*SYSTEMS, None]
-    if not snap.has_system_ledger:
-        pytest.skip("this build's ROI ledger has no system column yet")
+    assert snap.has_system_ledger, "the demo's ROI ledger has a system column"
     company = next(r for r in snap.rows if r.system is None).money
     total = con.execute(
         "select sum(amount) filter (where category = 'benefit') - "
@@ -62,12 +61,15 @@ def test_the_demo_reviews_make_the_review_items_differ(con, tmp_path: Path) -> N
     assert "reviews_signed" not in passed["invoice-matcher"]  # its review lapsed
     assert {"reviews_signed", "output_review", "rollback"}.isdisjoint(passed["contract-summariser"])
     assert "inference_budget" not in passed["contract-summariser"]  # big token counts
+    # the healthy production system passes every item; the other two do not
+    every = {i.key for i in items}
+    assert passed["ticket-assistant"] == every, every - passed["ticket-assistant"]
+    assert passed["invoice-matcher"] != every and passed["contract-summariser"] != every
 
 
 def test_the_portfolio_figures_are_the_roi_packages_per_system_summaries(con) -> None:
     snap = portfolio.portfolio_snapshot(con)
-    if not snap.has_system_ledger:
-        pytest.skip("this build's ROI ledger has no system column yet")
+    assert snap.has_system_ledger, "the demo's ROI ledger has a system column"
     mine = {r.system or "": r for r in snap.rows}
     for theirs in system_summaries(con, snap.week):
         row = mine[theirs.system]
