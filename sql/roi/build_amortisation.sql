@@ -36,9 +36,12 @@ terms as (
         week_start,
         system,
         week_number,
-        assumption_for('build_cost', system, week_start) as build_cost,
-        assumption_for('build_amortisation_months', system, week_start) as build_amortisation_months
-    from calendar
+        -- arguments qualified: the Spark build inlines the macro, where a bare system would
+        -- bind to the assumptions' own column
+        assumption_for('build_cost', c.system, c.week_start) as build_cost,
+        assumption_for('build_amortisation_months', c.system, c.week_start)
+            as build_amortisation_months
+    from calendar as c
 ),
 
 in_period as (

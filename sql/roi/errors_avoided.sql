@@ -45,9 +45,11 @@ rates as (
         system,
         ((2 * wrong_events * 10000000000 + labelled_events) // (2 * labelled_events))::decimal(38, 0)
             * 0.0000000001 as error_rate,
-        assumption_for('baseline_error_rate', system, week_start) as baseline_error_rate,
-        assumption_for('cost_per_error', system, week_start) as cost_per_error
-    from measured
+        -- arguments qualified: the Spark build inlines the macro, where a bare system would
+        -- bind to the assumptions' own column
+        assumption_for('baseline_error_rate', m.system, m.week_start) as baseline_error_rate,
+        assumption_for('cost_per_error', m.system, m.week_start) as cost_per_error
+    from measured as m
 ),
 
 volumes as (

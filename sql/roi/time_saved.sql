@@ -31,9 +31,12 @@ with measured as (
         system,
         assisted_items::decimal(38, 0) as assisted_items,
         actual_minutes::decimal(38, 10) as handle_minutes,
-        assumption_for('baseline_handle_minutes', system, week_start) as baseline_handle_minutes,
-        assumption_for('loaded_hourly_cost', system, week_start) as loaded_hourly_cost
-    from metrics.hours_saved
+        -- arguments qualified: the Spark build inlines the macro, where a bare system would
+        -- bind to the assumptions' own column
+        assumption_for('baseline_handle_minutes', h.system, h.week_start)
+            as baseline_handle_minutes,
+        assumption_for('loaded_hourly_cost', h.system, h.week_start) as loaded_hourly_cost
+    from metrics.hours_saved as h
     where system is not null
 ),
 

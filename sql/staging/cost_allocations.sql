@@ -84,13 +84,14 @@ hours_drivers as (
         system,
         greatest(
             (
-                (assumption_for('baseline_handle_minutes', system, week_start)::decimal(38, 10)
+                (assumption_for('baseline_handle_minutes', am.system, am.week_start)
+                    ::decimal(38, 10)
                     * assisted_items - actual_minutes) * 10000000000
             )::hugeint,
             0
         ) as weight
-    from assisted_minutes
-    where assumption_for('baseline_handle_minutes', system, week_start) is not null
+    from assisted_minutes as am
+    where assumption_for('baseline_handle_minutes', am.system, am.week_start) is not null
 ),
 
 stages as (

@@ -19,7 +19,8 @@ with go_live as (
 select
     w.week_start,
     g.system,
-    ((w.week_start - g.first_week) // 7 + 1)::bigint as week_number
+    -- staging.weeks holds every week from the first event on, so the n-th is week n
+    row_number() over (partition by g.system order by w.week_start) as week_number
 from staging.weeks as w
 inner join go_live as g
     on g.first_week <= w.week_start
