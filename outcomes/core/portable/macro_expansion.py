@@ -76,7 +76,7 @@ def inline_macros(timezone: str, week_start: int) -> dict[str, InlineMacro]:
     ``week_start``, then the shared ones (:data:`outcomes.core.macros.MACROS`).
 
     >>> sorted(inline_macros("UTC", 1))[:4]
-    ['assumption_at', 'cost_lines', 'coverage_flag', 'dq_rows_in']
+    ['assumption_at', 'assumption_for', 'assumption_for_high', 'assumption_for_low']
     """
     tz = "'" + timezone.replace("'", "''") + "'"
     macros = {
