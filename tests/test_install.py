@@ -113,7 +113,7 @@ def test_the_installed_app_renders_every_page(installed) -> None:
     )
     out = _run(installed, "-c", script, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.count("ok ") == 7
+    assert out.stdout.count("ok ") == 8  # 8 pages with the portfolio
 
 
 def test_outcomes_app_serves_the_installed_app(installed) -> None:
