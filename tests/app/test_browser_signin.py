@@ -105,7 +105,8 @@ def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
     url, home = signed_server
     context, page = _sign_in(browser, url, ADMIN)
     assert "(admin)" in page.locator("[data-testid=stSidebar]").inner_text()
-    # the ROI page opens on the newest month that is over: 2026-10
+    # the portfolio is the default page; the ROI page opens on the newest month that is over
+    _open(page, f"{url}/roi")
     page.locator("[data-testid=stRadio]").get_by_text("Month", exact=True).click()
     wait_settled(page)
     page.get_by_role("button", name="Close 2026-10").click()
@@ -131,6 +132,7 @@ def test_the_operator_may_neither_close_nor_save(signed_server, browser):
     url, home = signed_server
     context, page = _sign_in(browser, url, OPERATOR)
     assert "(operator)" in page.locator("[data-testid=stSidebar]").inner_text()
+    _open(page, f"{url}/roi")
     page.locator("[data-testid=stRadio]").get_by_text("Quarter", exact=True).click()
     wait_settled(page)
     page.get_by_text("needs the admin role").wait_for(timeout=30_000)
