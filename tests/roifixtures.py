@@ -210,6 +210,65 @@ def settings_for(root: Path, **overrides: object) -> Settings:
     )
 
 
+EVENT_COLUMNS = [
+    "event_id",
+    "occurred_at",
+    "system",
+    "model_version",
+    "segment",
+    "action_tier",
+    "prediction",
+    "confidence",
+    "latency_ms",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "user_id",
+    "work_item_id",
+    "customer_id",
+]
+FEEDBACK_COLUMNS = ["event_id", "labeled_at", "correct", "accepted", "overridden", "reviewer"]
+WORK_ITEM_COLUMNS = [
+    "item_id",
+    "opened_at",
+    "closed_at",
+    "team",
+    "customer_id",
+    "ai_assisted",
+    "handle_minutes",
+    "outcome",
+    "system",
+]
+COST_COLUMNS = [
+    "cost_id",
+    "period_start",
+    "period_end",
+    "category",
+    "amount",
+    "currency",
+    "vendor",
+    "invoice_ref",
+]
+
+
+def write_activity_sources(
+    src: Path,
+    *,
+    events: list[list[object]],
+    labels: list[list[object]],
+    items: list[list[object]],
+    costs: list[list[object]],
+    cost_columns: list[str] = COST_COLUMNS,
+) -> dict[str, Path]:
+    """The events, feedback, work item and cost CSVs under ``src``, by the table they load."""
+    return {
+        "ai_events": write_csv(src / "ai_events.csv", EVENT_COLUMNS, events),
+        "feedback": write_csv(src / "feedback.csv", FEEDBACK_COLUMNS, labels),
+        "work_items": write_csv(src / "work_items.csv", WORK_ITEM_COLUMNS, items),
+        "costs": write_csv(src / "costs.csv", cost_columns, costs),
+    }
+
+
 def write_sources(root: Path) -> dict[str, Path]:
     src = root / "src"
     events = [
@@ -237,61 +296,7 @@ def write_sources(root: Path) -> dict[str, Path]:
         )
     costs = [[c, s, e, cat, amount, "USD", "vendor", f"INV-{c}"] for c, s, e, cat, amount in COSTS]
     return {
-        "ai_events": write_csv(
-            src / "ai_events.csv",
-            [
-                "event_id",
-                "occurred_at",
-                "system",
-                "model_version",
-                "segment",
-                "action_tier",
-                "prediction",
-                "confidence",
-                "latency_ms",
-                "tokens_in",
-                "tokens_out",
-                "cost_usd",
-                "user_id",
-                "work_item_id",
-                "customer_id",
-            ],
-            events,
-        ),
-        "feedback": write_csv(
-            src / "feedback.csv",
-            ["event_id", "labeled_at", "correct", "accepted", "overridden", "reviewer"],
-            labels,
-        ),
-        "work_items": write_csv(
-            src / "work_items.csv",
-            [
-                "item_id",
-                "opened_at",
-                "closed_at",
-                "team",
-                "customer_id",
-                "ai_assisted",
-                "handle_minutes",
-                "outcome",
-                "system",
-            ],
-            items,
-        ),
-        "costs": write_csv(
-            src / "costs.csv",
-            [
-                "cost_id",
-                "period_start",
-                "period_end",
-                "category",
-                "amount",
-                "currency",
-                "vendor",
-                "invoice_ref",
-            ],
-            costs,
-        ),
+        **write_activity_sources(src, events=events, labels=labels, items=items, costs=costs),
         "assumptions": write_csv(src / "assumptions.csv", HEADER, RAW_ASSUMPTIONS),
     }
 

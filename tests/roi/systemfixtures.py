@@ -21,7 +21,18 @@ import duckdb
 from outcomes.build.full import build_snapshot
 from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
-from tests.roifixtures import AS_OF, PRE, W1, W2, W3, W4, settings_for, write_csv
+from tests.roifixtures import (
+    AS_OF,
+    COST_COLUMNS,
+    PRE,
+    W1,
+    W2,
+    W3,
+    W4,
+    settings_for,
+    write_activity_sources,
+    write_csv,
+)
 
 D = Decimal
 WEEKS = (PRE, W1, W2, W3, W4)
@@ -105,62 +116,13 @@ def write_sources(root: Path) -> dict[str, Path]:
             ["system", "effective_from", "stage", "owner"],
             [[s, f, stage, "owner@example.com"] for s, f, stage in SYSTEMS_CSV],
         ),
-        "ai_events": write_csv(
-            src / "ai_events.csv",
-            [
-                "event_id",
-                "occurred_at",
-                "system",
-                "model_version",
-                "segment",
-                "action_tier",
-                "prediction",
-                "confidence",
-                "latency_ms",
-                "tokens_in",
-                "tokens_out",
-                "cost_usd",
-                "user_id",
-                "work_item_id",
-                "customer_id",
-            ],
-            events,
-        ),
-        "feedback": write_csv(
-            src / "feedback.csv",
-            ["event_id", "labeled_at", "correct", "accepted", "overridden", "reviewer"],
-            labels,
-        ),
-        "work_items": write_csv(
-            src / "work_items.csv",
-            [
-                "item_id",
-                "opened_at",
-                "closed_at",
-                "team",
-                "customer_id",
-                "ai_assisted",
-                "handle_minutes",
-                "outcome",
-                "system",
-            ],
-            items,
-        ),
-        "costs": write_csv(
-            src / "costs.csv",
-            [
-                "cost_id",
-                "period_start",
-                "period_end",
-                "category",
-                "amount",
-                "currency",
-                "vendor",
-                "invoice_ref",
-                "system",
-                "allocate_by",
-            ],
-            costs,
+        **write_activity_sources(
+            src,
+            events=events,
+            labels=labels,
+            items=items,
+            costs=costs,
+            cost_columns=[*COST_COLUMNS, "system", "allocate_by"],
         ),
         "assumptions": write_csv(
             src / "assumptions.csv",
