@@ -7,6 +7,7 @@ Debian's chromium through Playwright (never a downloaded browser).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from tests.apphelpers import ROOT
@@ -35,6 +37,36 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def server_settings(
+    data: Path, state: Path, demo_dir: Path | None = None, **extra: str
+) -> dict[str, str]:
+    """The ``OUTCOMES_*`` variables for :func:`streamlit_server`: the snapshot and raw store in
+    ``data``, the state store ``state``, the demo CSVs in ``demo_dir`` (``data/demo`` unless
+    given), and any ``extra`` ones."""
+    return {
+        "OUTCOMES_WAREHOUSE_PATH": str(data / "warehouse.duckdb"),
+        "OUTCOMES_RAW_PATH": str(data / "raw.duckdb"),
+        "OUTCOMES_STATE_PATH": str(state),
+        "OUTCOMES_DEMO_DIR": str(demo_dir or data / "demo"),
+        **extra,
+    }
+
+
+def last_complete_weeks(warehouse: Path, n: int = 3) -> list[dt.date]:
+    """The snapshot's ``n`` latest complete weeks, latest first."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [
+            r[0]
+            for r in con.execute(
+                "select week_start from staging.weeks where not is_partial order by 1 desc limit ?",
+                [n],
+            ).fetchall()
+        ]
+    finally:
+        con.close()
 
 
 def free_port() -> int:

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.apphelpers import PAGES
-from tests.browserharness import ARTIFACTS, chromium, streamlit_server, wait_settled
+from tests.browserharness import (
+    ARTIFACTS,
+    last_complete_weeks,
+    server_settings,
+    streamlit_server,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -20,21 +26,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory):
     state = tmp_path_factory.mktemp("browser-state") / "state.sqlite"
-    settings = {
-        "OUTCOMES_WAREHOUSE_PATH": str(demo_root / "warehouse.duckdb"),
-        "OUTCOMES_RAW_PATH": str(demo_root / "raw.duckdb"),
-        "OUTCOMES_STATE_PATH": str(state),
-        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
-    }
+    settings = server_settings(demo_root, state)
     log = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
     with streamlit_server(settings, log) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _url_path(page_file: str) -> str:
@@ -46,18 +41,7 @@ def test_a_shared_weekly_review_link_opens_that_week_inside_the_app_frame(
 ):
     # first in the module, on purpose: the server is cold (no session has run app.py yet),
     # which is when Streamlit served a pages/ folder without the app frame (app_pages/ is not auto-discovered)
-    import duckdb
-
-    con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
-    try:
-        weeks = [
-            r[0]
-            for r in con.execute(
-                "select week_start from staging.weeks where not is_partial order by 1 desc limit 3"
-            ).fetchall()
-        ]
-    finally:
-        con.close()
+    weeks = last_complete_weeks(demo_root / "warehouse.duckdb")
     shared = weeks[2].isoformat()  # not the default (the last complete week)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server}/weekly_review?week={shared}", wait_until="domcontentloaded")

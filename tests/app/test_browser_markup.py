@@ -20,7 +20,13 @@ import pytest
 from outcomes.store.state import StateStore
 from outcomes.store.state_alerts import alert_key
 from tests.apphelpers import PAGES
-from tests.browserharness import chromium, streamlit_server, wait_settled
+from tests.browserharness import (
+    chromium,
+    last_complete_weeks,
+    server_settings,
+    streamlit_server,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -76,14 +82,9 @@ def payload(port: int, where: str) -> str:
 def plant(root: Path, port: int) -> Path:
     """A copy of the demo snapshot and a state store holding a payload in every text field."""
     warehouse = root / "warehouse.duckdb"
+    weeks = last_complete_weeks(warehouse)
     con = duckdb.connect(str(warehouse))
     try:
-        weeks = [
-            r[0]
-            for r in con.execute(
-                "select week_start from staging.weeks where not is_partial order by 1 desc limit 3"
-            ).fetchall()
-        ]
         metric = con.execute(
             "select name from main.metric_definitions where schema = 'metrics' order by name limit 1"
         ).fetchone()[0]
@@ -126,13 +127,12 @@ def planted_server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory, li
     for name in ("warehouse.duckdb", "raw.duckdb"):
         shutil.copy2(demo_root / name, root / name)
     metric = plant(root, listener)
-    settings = {
-        "OUTCOMES_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-        "OUTCOMES_RAW_PATH": str(root / "raw.duckdb"),
-        "OUTCOMES_STATE_PATH": str(root / "state.sqlite"),
-        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
-        "OUTCOMES_AUTH__LOCAL_USER": payload(listener, "user"),
-    }
+    settings = server_settings(
+        root,
+        root / "state.sqlite",
+        demo_root / "demo",
+        OUTCOMES_AUTH__LOCAL_USER=payload(listener, "user"),
+    )
     with streamlit_server(settings, root / "streamlit.log") as url:
         yield url, metric
 

@@ -16,7 +16,7 @@ import pytest
 from outcomes.app.demo_reviews import seed_demo_reviews
 from outcomes.store.snapshot import open_snapshot
 from outcomes.store.state import StateStore
-from tests.browserharness import ARTIFACTS, chromium, streamlit_server, wait_settled
+from tests.browserharness import ARTIFACTS, server_settings, streamlit_server, wait_settled
 
 pytestmark = pytest.mark.browser
 SYSTEMS = ("contract-summariser", "invoice-matcher", "ticket-assistant")
@@ -31,21 +31,10 @@ def portfolio_server(demo_root: Path, demo_settings, tmp_path_factory: pytest.Te
         seed_demo_reviews(con, StateStore(state))
     finally:
         con.close()
-    settings = {
-        "OUTCOMES_WAREHOUSE_PATH": str(demo_root / "warehouse.duckdb"),
-        "OUTCOMES_RAW_PATH": str(demo_root / "raw.duckdb"),
-        "OUTCOMES_STATE_PATH": str(state),
-        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
-    }
+    settings = server_settings(demo_root, state)
     log = tmp_path_factory.mktemp("portfolio-log") / "streamlit.log"
     with streamlit_server(settings, log) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def system_in(url: str) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from outcomes.store.state import StateStore
-from tests.browserharness import ARTIFACTS, chromium, streamlit_server, wait_settled
+from tests.browserharness import ARTIFACTS, server_settings, streamlit_server, wait_settled
 
 pytestmark = pytest.mark.browser
 OWNER = "Olga Ops"
@@ -23,23 +23,12 @@ OWNER = "Olga Ops"
 @pytest.fixture(scope="module")
 def review_server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory):
     state = tmp_path_factory.mktemp("review-week-state") / "state.sqlite"
-    settings = {
-        "OUTCOMES_WAREHOUSE_PATH": str(demo_root / "warehouse.duckdb"),
-        "OUTCOMES_RAW_PATH": str(demo_root / "raw.duckdb"),
-        "OUTCOMES_STATE_PATH": str(state),
-        "OUTCOMES_DEMO_DIR": str(demo_root / "demo"),
-        "OUTCOMES_AUTH__LOCAL_USER": OWNER,
-        "OUTCOMES_AUTH__LOCAL_ROLE": "operator",
-    }
+    settings = server_settings(
+        demo_root, state, OUTCOMES_AUTH__LOCAL_USER=OWNER, OUTCOMES_AUTH__LOCAL_ROLE="operator"
+    )
     log = tmp_path_factory.mktemp("review-week-log") / "streamlit.log"
     with streamlit_server(settings, log) as url:
         yield url, state
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _type(page, key: str, text: str) -> None:

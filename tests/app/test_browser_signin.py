@@ -13,7 +13,7 @@ import pytest
 
 from outcomes.store.state import StateStore
 from tests.apphelpers import ROOT
-from tests.browserharness import chromium, free_port, streamlit_server, wait_settled
+from tests.browserharness import free_port, streamlit_server, wait_settled
 from tests.oidc_provider import OidcProvider
 
 pytestmark = pytest.mark.browser
@@ -56,12 +56,6 @@ def signed_server(demo_root: Path, provider: OidcProvider, tmp_path_factory):
         settings, log, port=port, extra_args=["--secrets.files", str(secrets)]
     ) as url:
         yield url, home
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _sign_in(browser, url: str, user: str):
