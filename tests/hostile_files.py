@@ -92,6 +92,11 @@ def _rows(n: int, start: int = 1, **changes: str) -> list[dict[str, str]]:
     return [event(i, **changes) for i in range(start, start + n)]
 
 
+def _each(column: str, *values: str, start: int = 1) -> list[dict[str, str]]:
+    """One event per value, ``column`` set to it, ids from ``E<start>`` on."""
+    return [event(i, **{column: v}) for i, v in enumerate(values, start)]
+
+
 def _appended_exports() -> bytes:
     first = csv_text(_rows(50))
     second = csv_text(
@@ -183,25 +188,35 @@ def _truncated_parquet() -> bytes:
     return buf.getvalue()[:-40]
 
 
+def _rowwise(
+    name: str, suffix: str, make: Callable[[], bytes | pa.Table], records: int, accepted: int
+) -> Hostile:
+    """A file whose every record is read, none skipped: ``accepted`` load, the rest quarantined."""
+    return Hostile(name, suffix, make, records, accepted, records - accepted, 0)
+
+
+def _csv_rowwise(name: str, rows: list[dict[str, str]], accepted: int) -> Hostile:
+    """``rows`` as a CSV file, one line each: ``accepted`` load, the rest are quarantined."""
+    return _rowwise(name, ".csv", _csv(rows), len(rows), accepted)
+
+
 CASES: tuple[Hostile, ...] = (
     # -- CSV: structure ------------------------------------------------------------------
     Hostile("appended_exports", ".csv", _appended_exports, 54, 53, 0, 1),
     Hostile("repeated_header", ".csv", _repeated_header, 21, 20, 0, 1),
     Hostile("blank_lines", ".csv", _blank_lines, 9, 6, 0, 3),
-    Hostile("crlf", ".csv", lambda: csv_text(_rows(20), eol="\r\n").encode(), 20, 20, 0, 0),
-    Hostile("cr_only", ".csv", lambda: csv_text(_rows(7), eol="\r").encode(), 7, 7, 0, 0),
-    Hostile("bom", ".csv", lambda: b"\xef\xbb\xbf" + csv_text(_rows(5)).encode(), 5, 5, 0, 0),
-    Hostile("latin1", ".csv", _latin1, 5, 3, 2, 0),
+    _rowwise("crlf", ".csv", lambda: csv_text(_rows(20), eol="\r\n").encode(), 20, 20),
+    _rowwise("cr_only", ".csv", lambda: csv_text(_rows(7), eol="\r").encode(), 7, 7),
+    _rowwise("bom", ".csv", lambda: b"\xef\xbb\xbf" + csv_text(_rows(5)).encode(), 5, 5),
+    _rowwise("latin1", ".csv", _latin1, 5, 3),
     Hostile("utf16", ".csv", lambda: csv_text(_rows(3)).encode("utf-16"), 3, refused="UTF-16"),
-    Hostile("quoted_newlines", ".csv", _quoted_newlines, 10, 10, 0, 0),
-    Hostile("broken_quote", ".csv", _broken_quote, 5, 4, 1, 0),
-    Hostile("unterminated_quote", ".csv", _unterminated_quote, 4, 3, 1, 0),
-    Hostile("ragged_short", ".csv", _ragged(True), 6, 5, 1, 0),
-    Hostile("ragged_last_long", ".csv", _ragged(False), 6, 5, 1, 0),
-    Hostile(
-        "long_field", ".csv", _csv(_rows(2) + [event(3, prediction="x" * 3_000_000)]), 3, 3, 0, 0
-    ),
-    Hostile("ten_thousand_columns", ".csv", _wide, 4, 4, 0, 0),
+    _rowwise("quoted_newlines", ".csv", _quoted_newlines, 10, 10),
+    _rowwise("broken_quote", ".csv", _broken_quote, 5, 4),
+    _rowwise("unterminated_quote", ".csv", _unterminated_quote, 4, 3),
+    _rowwise("ragged_short", ".csv", _ragged(True), 6, 5),
+    _rowwise("ragged_last_long", ".csv", _ragged(False), 6, 5),
+    _csv_rowwise("long_field", _rows(2) + [event(3, prediction="x" * 3_000_000)], 3),
+    _rowwise("ten_thousand_columns", ".csv", _wide, 4, 4),
     Hostile("header_twice", ".csv", lambda: _header_twice("event_id"), 3, refused="appears twice"),
     Hostile("header_twice_case", ".csv", lambda: _header_twice("EVENT_ID"), 3, refused="twice"),
     Hostile("header_only", ".csv", lambda: csv_text([]).encode(), 0, refused="no data rows"),
@@ -214,15 +229,13 @@ CASES: tuple[Hostile, ...] = (
         refused="missing",
     ),
     Hostile("only_blank_rows", ".csv", lambda: (csv_text([]) + "\n\n\n").encode(), 3, 0, 0, 3),
-    Hostile(
+    _rowwise(
         "trailing_delimiter",
         ".csv",
         lambda: "".join(
             line.rstrip("\n") + ",\n" if i else line
             for i, line in enumerate(data_lines(csv_text(_rows(4))))
         ).encode(),
-        4,
-        0,
         4,
         0,
     ),
@@ -233,113 +246,58 @@ CASES: tuple[Hostile, ...] = (
         0,
         refused="missing",
     ),
-    Hostile(
+    _csv_rowwise(
         "many_rows_some_bad",
-        ".csv",
-        _csv([event(i, confidence="2" if i % 97 == 0 else "0.5") for i in range(1, 20_001)]),
-        20_000,
+        [event(i, confidence="2" if i % 97 == 0 else "0.5") for i in range(1, 20_001)],
         20_000 - 206,
-        206,
-        0,
     ),
     # -- CSV: strict values ----------------------------------------------------------------
-    Hostile("nul_byte", ".csv", _csv(_rows(3) + [event(4, prediction="bil\x00ling")]), 4, 3, 1, 0),
-    Hostile(
+    _csv_rowwise("nul_byte", _rows(3) + [event(4, prediction="bil\x00ling")], 3),
+    _csv_rowwise(
         "zone_names",
-        ".csv",
-        _csv(
-            _rows(2)
-            + [
-                event(3, occurred_at="2026-03-02T10:00:00 Europe/Berlin"),
-                event(4, occurred_at="2026-03-02 10:00:00 EST"),
-            ]
+        _rows(2)
+        + _each(
+            "occurred_at", "2026-03-02T10:00:00 Europe/Berlin", "2026-03-02 10:00:00 EST", start=3
         ),
-        4,
         2,
-        2,
-        0,
     ),
-    Hostile(
+    _csv_rowwise(
         "time_garbage",
-        ".csv",
-        _csv(
-            _rows(1)
-            + [
-                event(2, occurred_at="2026-03-02 14:05:00abc"),
-                event(3, occurred_at="2026-03-02 14:05:00 "),
-            ]
-        ),
-        3,
+        _rows(1) + _each("occurred_at", "2026-03-02 14:05:00abc", "2026-03-02 14:05:00 ", start=2),
         2,
-        1,
-        0,
     ),
-    Hostile(
+    _csv_rowwise(
         "offsets",
-        ".csv",
-        _csv(
-            [
-                event(1, occurred_at="2026-03-02T10:00:00+25:00"),
-                event(2, occurred_at="2026-03-02T10:00:00+14:00"),
-                event(3, occurred_at="2026-03-02T10:00:00-03:30"),
-                event(4, occurred_at="2026-03-02T10:00:00+05:60"),
-            ]
+        _each(
+            "occurred_at",
+            "2026-03-02T10:00:00+25:00",
+            "2026-03-02T10:00:00+14:00",
+            "2026-03-02T10:00:00-03:30",
+            "2026-03-02T10:00:00+05:60",
         ),
-        4,
         2,
-        2,
-        0,
     ),
-    Hostile(
+    _csv_rowwise(
         "lenient_integers",
-        ".csv",
-        _csv(
-            [
-                event(1, tokens_in="0x10"),
-                event(2, tokens_in="0b101"),
-                event(3, tokens_in="1_000"),
-                event(4, tokens_in="1e3"),
-                event(5, tokens_in="12.0"),
-                event(6, tokens_in="+7"),
-            ]
-        ),
-        6,
+        _each("tokens_in", "0x10", "0b101", "1_000", "1e3", "12.0", "+7"),
         2,
-        4,
-        0,
     ),
-    Hostile(
+    _csv_rowwise(
         "money_precision",
-        ".csv",
-        _csv(
-            [
-                event(1, cost_usd="1e-7"),
-                event(2, cost_usd="0.12345678"),
-                event(3, cost_usd="0.1200000"),
-                event(4, cost_usd="1.5e-3"),
-                event(5, cost_usd="0x1"),
-            ]
-        ),
-        5,
+        _each("cost_usd", "1e-7", "0.12345678", "0.1200000", "1.5e-3", "0x1"),
         2,
-        3,
-        0,
     ),
-    Hostile(
+    _csv_rowwise(
         "first_key_invalid",
-        ".csv",
-        _csv([event(1, occurred_at="yesterday"), event(1), event(1, prediction="again")]),
-        3,
+        [event(1, occurred_at="yesterday"), event(1), event(1, prediction="again")],
         1,
-        2,
-        0,
     ),
     # -- JSON lines --------------------------------------------------------------------------
-    Hostile(
-        "jsonl_broken_line", ".jsonl", _jsonl_with({3: b'{"event_id": "E3", oops\n'}, 6), 6, 5, 1, 0
+    _rowwise(
+        "jsonl_broken_line", ".jsonl", _jsonl_with({3: b'{"event_id": "E3", oops\n'}, 6), 6, 5
     ),
-    Hostile("jsonl_array_line", ".jsonl", _jsonl_with({2: b"[1, 2]\n"}, 4), 4, 3, 1, 0),
-    Hostile(
+    _rowwise("jsonl_array_line", ".jsonl", _jsonl_with({2: b"[1, 2]\n"}, 4), 4, 3),
+    _rowwise(
         "jsonl_nested",
         ".jsonl",
         lambda: _jsonl(
@@ -352,8 +310,6 @@ CASES: tuple[Hostile, ...] = (
         ),
         4,
         2,
-        2,
-        0,
     ),
     Hostile(
         "jsonl_blank_lines",
@@ -364,14 +320,8 @@ CASES: tuple[Hostile, ...] = (
         0,
         2,
     ),
-    Hostile(
-        "jsonl_bom_crlf",
-        ".jsonl",
-        lambda: b"\xef\xbb\xbf" + _jsonl(_rows(4), eol="\r\n"),
-        4,
-        4,
-        0,
-        0,
+    _rowwise(
+        "jsonl_bom_crlf", ".jsonl", lambda: b"\xef\xbb\xbf" + _jsonl(_rows(4), eol="\r\n"), 4, 4
     ),
     Hostile(
         "jsonl_key_twice",
@@ -380,7 +330,7 @@ CASES: tuple[Hostile, ...] = (
         2,
         refused="appears twice",
     ),
-    Hostile(
+    _rowwise(
         "jsonl_not_utf8",
         ".jsonl",
         _jsonl_with(
@@ -392,22 +342,14 @@ CASES: tuple[Hostile, ...] = (
         ),
         3,
         2,
-        1,
-        0,
     ),
-    Hostile(
-        "jsonl_cut_off", ".jsonl", lambda: _jsonl(_rows(3)) + b'{"event_id": "E4", "occ', 4, 3, 1, 0
+    _rowwise(
+        "jsonl_cut_off", ".jsonl", lambda: _jsonl(_rows(3)) + b'{"event_id": "E4", "occ', 4, 3
     ),
-    Hostile(
-        "jsonl_nul",
-        ".jsonl",
-        lambda: _jsonl(_rows(2) + [event(3, prediction="a\x00b")]),
-        3,
-        2,
-        1,
-        0,
+    _rowwise(
+        "jsonl_nul", ".jsonl", lambda: _jsonl(_rows(2) + [event(3, prediction="a\x00b")]), 3, 2
     ),
-    Hostile(
+    _rowwise(
         "jsonl_numbers",
         ".jsonl",
         lambda: (
@@ -422,8 +364,6 @@ CASES: tuple[Hostile, ...] = (
         ),
         3,
         1,
-        2,
-        0,
     ),
     Hostile(
         "json_array_invalid",
@@ -432,51 +372,37 @@ CASES: tuple[Hostile, ...] = (
         2,
         refused="line 2",
     ),
-    Hostile(
-        "json_array_scalar",
-        ".json",
-        lambda: json.dumps([event(1), 5, event(3)]).encode(),
-        3,
-        2,
-        1,
-        0,
+    _rowwise(
+        "json_array_scalar", ".json", lambda: json.dumps([event(1), 5, event(3)]).encode(), 3, 2
     ),
     # -- Parquet -----------------------------------------------------------------------------
-    Hostile(
+    _rowwise(
         "parquet_int_timestamps",
         ".parquet",
         lambda: _table(5, occurred_at=pa.array([1_700_000_000] * 5)),
         5,
         0,
-        5,
-        0,
     ),
-    Hostile(
+    _rowwise(
         "parquet_list",
         ".parquet",
         lambda: _table(4, work_item_id=pa.array([["a"], None, ["b", "c"], None])),
         4,
         2,
-        2,
-        0,
     ),
-    Hostile(
+    _rowwise(
         "parquet_struct",
         ".parquet",
         lambda: _table(3, tokens_in=pa.array([{"n": 1}, {"n": 2}, None])),
         3,
         0,
-        3,
-        0,
     ),
-    Hostile(
+    _rowwise(
         "parquet_double_money",
         ".parquet",
         lambda: _table(3, cost_usd=pa.array([1e-7, 0.5, 0.123456789])),
         3,
         1,
-        2,
-        0,
     ),
     Hostile("parquet_truncated", ".parquet", _truncated_parquet, 20, refused="cannot be read"),
     Hostile(
