@@ -23,7 +23,7 @@ from scipy.spatial.distance import jensenshannon
 
 from outcomes.build.failing_rows import failing_rows_query
 from outcomes.config import Settings
-from outcomes.core.headers import parse_header
+from outcomes.core.header_defaults import parse_file_header
 from tests.metricfixtures import event
 from tests.sqlharness import SQL_DIR, rows, run_sql
 
@@ -133,6 +133,15 @@ def _table(con, name: str) -> pd.DataFrame:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
+
+
+def _weekly(con, name: str, feature: str) -> pd.DataFrame:
+    """``metrics.<name>``'s rows for triage's ``feature``, indexed by week."""
+    return (
+        _table(con, name)
+        .query(f"feature == '{feature}' and system == 'triage'")
+        .set_index("week_start")
+    )
 
 
 def _of(system: str, feature: str) -> pd.DataFrame:
@@ -287,11 +296,7 @@ def test_fixed_reference_is_per_system(fixed):
 
 
 def test_trailing_reference_is_the_weeks_before(trailing, fixed):
-    got = (
-        _table(trailing, "drift_numeric")
-        .query("feature == 'amount' and system == 'triage'")
-        .set_index("week_start")
-    )
+    got = _weekly(trailing, "drift_numeric", "amount")
     for w, week in enumerate(WEEKS):
         row = got.loc[week]
         assert row.reference_start == week - dt.timedelta(days=28)
@@ -302,20 +307,12 @@ def test_trailing_reference_is_the_weeks_before(trailing, fixed):
     first = got.loc[W0]
     assert first.n_reference == 0 and first.flag == "insufficient" and pd.isna(first.value)
     # a drifted week against partly drifted neighbours drifts less than against the fixed start
-    start = (
-        _table(fixed, "drift_numeric")
-        .query("feature == 'amount' and system == 'triage'")
-        .set_index("week_start")
-    )
+    start = _weekly(fixed, "drift_numeric", "amount")
     assert got.loc[WEEKS[8]].psi < start.loc[WEEKS[8]].psi / 2
 
 
 def test_shifted_weeks_drift_and_stable_weeks_do_not(fixed):
-    got = (
-        _table(fixed, "drift_numeric")
-        .query("feature == 'amount' and system == 'triage'")
-        .set_index("week_start")
-    )
+    got = _weekly(fixed, "drift_numeric", "amount")
     for w, week in enumerate(WEEKS):
         row = got.loc[week]
         if w >= SHIFT_FROM:
@@ -345,11 +342,7 @@ def test_min_rows_setting_moves_the_insufficient_line():
 
 
 def test_unseen_category_counts_and_is_not_dropped(fixed):
-    got = (
-        _table(fixed, "drift_categorical")
-        .query("feature == 'channel' and system == 'triage'")
-        .set_index("week_start")
-    )
+    got = _weekly(fixed, "drift_categorical", "channel")
     for w, week in enumerate(WEEKS):
         row = got.loc[week]
         ref, cur = _samples("triage", "channel", week, "fixed", "value_cat")
@@ -449,7 +442,7 @@ def test_per_statistic_metrics_read_the_heavy_tables(fixed):
 def test_header_tests_pass_and_headers_are_complete(mode, fixed, trailing):
     con = fixed if mode == "fixed" else trailing
     for name in HEAVY + THIN:
-        header = parse_header((SQL_DIR / "metrics" / f"{name}.sql").read_text(), "metrics").header
+        header = parse_file_header(SQL_DIR / "metrics" / f"{name}.sql", "metrics").header
         assert header.kind == "drift" and header.owner == "ml-platform@example.com"
         assert header.tests, name
         for test in header.tests:
