@@ -108,6 +108,12 @@ ESTIMATED = pd.DataFrame(
 ).assign(week_start=lambda f: pd.to_datetime(f["week_start"]).dt.date, model_version=None)
 
 
+def run_value_at_risk(raw):
+    """metrics.value_at_risk built over ``raw``, with CALIBRATION and ESTIMATED as its inputs."""
+    extra = {"main.calibration": CALIBRATION, "metrics.estimated_accuracy": ESTIMATED}
+    return run_sql(raw, ["value_at_risk"], as_of=AS_OF, extra_tables=extra)
+
+
 @pytest.fixture(scope="module")
 def var():
     raw = {
@@ -129,11 +135,7 @@ def var():
             assumption("loaded_hourly_cost", 60, 45, 90),
         ],
     }
-    extra = {
-        "main.calibration": CALIBRATION,
-        "metrics.estimated_accuracy": ESTIMATED,
-    }
-    con = run_sql(raw, ["value_at_risk"], as_of=AS_OF, extra_tables=extra)
+    con = run_value_at_risk(raw)
     found = rows(
         con,
         "select week_start::varchar, system, value, low, high, reference_accuracy, "
@@ -182,8 +184,7 @@ def test_a_reference_that_lost_time_puts_nothing_at_risk():
             assumption("loaded_hourly_cost", 60, 45, 90),
         ],
     }
-    extra = {"main.calibration": CALIBRATION, "metrics.estimated_accuracy": ESTIMATED}
-    con = run_sql(raw, ["value_at_risk"], as_of=AS_OF, extra_tables=extra)
+    con = run_value_at_risk(raw)
     found = rows(
         con,
         "select value, low, high, reference_value_per_event from metrics.value_at_risk "
@@ -211,8 +212,7 @@ def test_assumptions_are_picked_as_assumption_for_picks_them():
             assumption("loaded_hourly_cost", 60, 45, 90),
         ],
     }
-    extra = {"main.calibration": CALIBRATION, "metrics.estimated_accuracy": ESTIMATED}
-    con = run_sql(raw, ["value_at_risk"], as_of=AS_OF, extra_tables=extra)
+    con = run_value_at_risk(raw)
     found = rows(
         con,
         "select value, low, high from metrics.value_at_risk "
