@@ -382,6 +382,19 @@ def store(fx: Fixture) -> StateStore:
     return StateStore(fx.settings().state_path, now=lambda: CLOSED_AT)
 
 
+def raise_hourly_cost(store: StateStore, author: str, why: str) -> None:
+    """Record a change of loaded_hourly_cost from 60 to 62.50 USD/hour from 2026-01-01."""
+    store.record_assumption_change(
+        "loaded_hourly_cost",
+        dt.date(2026, 1, 1),
+        Decimal("60"),
+        Decimal("62.50"),
+        "usd/hour",
+        author,
+        why,
+    )
+
+
 @pytest.fixture
 def con(fx: Fixture) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the fixture snapshot."""

@@ -5,7 +5,6 @@ and ``outcomes roi verify`` reads the original text back."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
@@ -58,15 +57,7 @@ def test_the_digest_csv_neutralises_text_and_keeps_negative_values():
 
 
 def test_the_audit_pack_csvs_neutralise_text_and_the_pack_still_verifies(fx, store):
-    store.record_assumption_change(
-        "loaded_hourly_cost",
-        dt.date(2026, 1, 1),
-        Decimal("60"),
-        Decimal("62.50"),
-        "usd/hour",
-        "@attacker",
-        PAYLOADS[0],
-    )
+    ledgerfixtures.raise_hourly_cost(store, "@attacker", PAYLOADS[0])
     with open_snapshot(fx.settings()) as con:
         pack = export_pack(con, fx.settings(), "2026-Q1", fx.root / "pack.zip", store=store)
     with zipfile.ZipFile(pack) as zf:

@@ -9,7 +9,6 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -61,15 +60,7 @@ def edit_csv(contents: dict[str, bytes], name: str, row_index: int, column: str,
 
 
 def test_pack_contents(fx, store, pack):
-    store.record_assumption_change(
-        "loaded_hourly_cost",
-        dt.date(2026, 1, 1),
-        Decimal("60"),
-        Decimal("62.50"),
-        "usd/hour",
-        "cfo@example.com",
-        "FY26 loaded rate",
-    )
+    ledgerfixtures.raise_hourly_cost(store, "cfo@example.com", "FY26 loaded rate")
     pack = export(fx, store, fx.root / "with-change.zip")
     with zipfile.ZipFile(pack) as zf:
         names = zf.namelist()
