@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,28 @@ def sign_in(at, role: str | None, subject: str = "ana@example.com") -> None:
             "email": subject,
             "groups": [GROUP_OF_ROLE[role]],
         }
+
+
+class _TagsAndText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def html_tags_and_text(page: str) -> tuple[list[str], str]:
+    """The start tags of ``page`` in order, and its text, as an HTML parser reads them.
+
+    >>> html_tags_and_text("<p>a <b>b</b></p>")
+    (['p', 'b'], 'a b')
+    """
+    parser = _TagsAndText()
+    parser.feed(page)
+    parser.close()
+    return parser.tags, "".join(parser.text)

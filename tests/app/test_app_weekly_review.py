@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from outcomes.store.state import StateStore
-from tests.apphelpers import ROOT
+from tests.apphelpers import ROOT, html_tags_and_text
 
 PAGE = "app_pages/weekly_review.py"
 LAST_COMPLETE = "2026-11-09"  # DEMO_END 2026-11-18 is in the partial week of 2026-11-16
@@ -283,19 +282,6 @@ def media(monkeypatch):
     return read
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
 def test_downloads_are_markdown_and_html_that_parse(demo_env, media):
     at = _open()
     buttons = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in at.get("download_button")}
@@ -305,11 +291,8 @@ def test_downloads_are_markdown_and_html_that_parse(demo_env, media):
     assert "| Metric | Value | Change vs last week | Status | Owner | Flag |" in lines
     assert any(line.startswith("| Accuracy |") for line in lines)
     page = media(buttons["wr_export_html"].url)
-    parser = _Tags()
-    parser.feed(page)
-    parser.close()
-    assert parser.tags[0] == "html" and parser.tags.count("table") >= 6
-    text = "".join(parser.text)
+    tags, text = html_tags_and_text(page)
+    assert tags[0] == "html" and tags.count("table") >= 6
     assert f"Weekly review — week of {LAST_COMPLETE}" in text and "Accuracy" in text
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from html.parser import HTMLParser
 
 import duckdb
 import pandas as pd
@@ -17,6 +16,7 @@ from outcomes.app.views import annotations, metric_definitions
 from outcomes.app.views.weekly_review import alerts as review_alerts
 from outcomes.app.views.weekly_review import drift, output_review, scorecard, weeks
 from outcomes.store.state import StateStore
+from tests.apphelpers import html_tags_and_text
 from tests.metricfixtures import event
 from tests.sqlharness import ROOT, rows, run_sql
 
@@ -478,19 +478,6 @@ def test_series_colours_are_stable_and_avoid_status_red():
 # -- export ----------------------------------------------------------------------------------
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
 def _pack(snap) -> ReviewPack:
     notes = pd.DataFrame(
         [
@@ -530,12 +517,9 @@ def test_markdown_export_has_the_scorecard_table(snap):
 
 def test_html_export_parses_and_escapes(snap):
     page = review_html(_pack(snap))
-    parser = _Tags()
-    parser.feed(page)
-    parser.close()
-    assert "script" not in parser.tags  # the note's markup is escaped
-    assert parser.tags.count("table") >= 6  # 5 kinds + alerts + notes
-    text = "".join(parser.text)
+    tags, text = html_tags_and_text(page)
+    assert "script" not in tags  # the note's markup is escaped
+    assert tags.count("table") >= 6  # 5 kinds + alerts + notes
     assert "Weekly review — week of 2026-01-19" in text and "<script>alert(1)</script>" in text
     assert "Accuracy" in text and "Binder" not in text  # errors stay out of the pack
 
