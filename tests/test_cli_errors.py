@@ -9,15 +9,8 @@ import sys
 
 import pytest
 
-from outcomes.cli import BAD_INPUT, main
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip()
-    assert code == BAD_INPUT, err
-    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
-    assert "Traceback" not in err
-    return err
+from outcomes.cli import main
+from tests.clihelpers import one_line_error
 
 
 @pytest.mark.parametrize(

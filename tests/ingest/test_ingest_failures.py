@@ -22,6 +22,7 @@ from outcomes.ingest.load import ingest_path
 from outcomes.ingest.load_ledger import ingest_status
 from outcomes.store.raw import open_raw_store, raw_lock
 from outcomes.store.state_file import StateError, connect_state, immediate
+from tests.clihelpers import one_line_error
 from tests.hostile_files import csv_text, event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +37,6 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def events_csv(path: Path, first: int, n: int) -> Path:
     path.write_text(csv_text([event(i) for i in range(first, first + n)]))
     return path
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip()
-    assert code == BAD_INPUT, err
-    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
-    assert "Traceback" not in err
-    return err
 
 
 def test_a_busy_raw_store_is_one_line_after_the_wait(settings, tmp_path, capsys, monkeypatch):
