@@ -35,6 +35,15 @@ from outcomes.roi.assumption_changes import set_assumption
 from outcomes.roi.ledger_build import LedgerResult
 
 AS_OF = dt.datetime(2026, 3, 24, 12, 0, 0)  # the build's clock (UTC)
+LEDGER_LINES = (  # every ledger line a project builds, by line_id
+    "build_amortisation",
+    "errors_avoided",
+    "inference",
+    "infrastructure",
+    "licences",
+    "people",
+    "time_saved",
+)
 PRE, W1, W2, W3, W4 = (dt.date(2026, 2, 23) + dt.timedelta(weeks=k) for k in range(5))
 
 EVENTS = [  # event_id, occurred_at, cost_usd

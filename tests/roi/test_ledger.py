@@ -42,7 +42,7 @@ from outcomes.roi.ledger import LedgerError, display, ledger_csv, read_ledger
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.roi.line_specs import InputSpec, LineSpec
 from tests import roifixtures
-from tests.roifixtures import PRE, W1, W2, W3, W4, build_wired, make_project
+from tests.roifixtures import LEDGER_LINES, PRE, W1, W2, W3, W4, build_wired, make_project
 from tests.sqlharness import SQL_DIR
 
 golden = roifixtures.golden  # the hand-worked project, built once (fixture)
@@ -86,15 +86,7 @@ DISPLAYED = {  # the same, rounded half up to cents for display
 def test_every_line_is_built(golden):
     assert golden.build.ok, [o.error for o in golden.build.objects if o.status != "ok"]
     assert golden.ledger.ok, golden.ledger.errors
-    assert {line.line_id for line in golden.ledger.lines} == {
-        "build_amortisation",
-        "errors_avoided",
-        "inference",
-        "infrastructure",
-        "licences",
-        "people",
-        "time_saved",
-    }
+    assert {line.line_id for line in golden.ledger.lines} == set(LEDGER_LINES)
 
 
 def test_every_amount_matches_the_hand_worked_figures(golden_con):

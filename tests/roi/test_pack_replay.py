@@ -17,16 +17,7 @@ import pytest
 from outcomes.roi.pack_export import export_pack
 from outcomes.roi.pack_verify import verify_pack
 from outcomes.store.snapshot import open_snapshot
-
-LINES = (
-    "build_amortisation",
-    "errors_avoided",
-    "inference",
-    "infrastructure",
-    "licences",
-    "people",
-    "time_saved",
-)
+from tests.roifixtures import LEDGER_LINES
 
 
 @pytest.fixture
@@ -52,6 +43,17 @@ def rewrite(src: Path, dst: Path, change) -> Path:
     return dst
 
 
+def _edit_csv(files: dict[str, bytes], name: str, change) -> None:
+    """Apply ``change(row)`` to every row of the pack's CSV ``name`` (rows it returns False
+    for are dropped)."""
+    rows = list(csv.DictReader(io.StringIO(files[name].decode())))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r for r in rows if change(r) is not False)
+    files[name] = out.getvalue().encode()
+
+
 def test_the_demo_pack_replays_its_roi_sql_and_keeps_column_inputs(pack):
     report = verify_pack(pack)
     assert report.ok, report.describe()
@@ -59,7 +61,7 @@ def test_the_demo_pack_replays_its_roi_sql_and_keeps_column_inputs(pack):
     replays = {r.line_id: r for r in report.replays}
     with zipfile.ZipFile(pack) as zf:
         ledger = list(csv.DictReader(io.StringIO(zf.read("ledger.csv").decode())))
-    rows = {line: sum(1 for r in ledger if r["line_id"] == line) for line in LINES}
+    rows = {line: sum(1 for r in ledger if r["line_id"] == line) for line in LEDGER_LINES}
     assert {r["system"] for r in ledger} == {
         "ticket-assistant",
         "invoice-matcher",
@@ -69,8 +71,8 @@ def test_the_demo_pack_replays_its_roi_sql_and_keeps_column_inputs(pack):
     assert replays["time_saved"].status == "match" and replays["time_saved"].weeks == 12
     assert replays["errors_avoided"].status == "match"
     # the cost, inference and amortisation lines too, over the pack's inputs/
-    assert set(replays) == set(LINES) and all(r.status == "match" for r in replays.values())
-    assert all(replays[line].weeks == rows[line] for line in LINES)
+    assert set(replays) == set(LEDGER_LINES) and all(r.status == "match" for r in replays.values())
+    assert all(replays[line].weeks == rows[line] for line in LEDGER_LINES)
     with zipfile.ZipFile(pack) as zf:
         metrics = list(csv.DictReader(io.StringIO(zf.read("metric_inputs.csv").decode())))
     hours = [m for m in metrics if m["metric"] == "hours_saved"]
@@ -84,15 +86,12 @@ def test_changing_the_sql_and_the_amounts_together_is_caught(pack, tmp_path):
         files["sql/roi/time_saved.sql"] = sql.replace(
             "* 0.0000000001 as amount", "* 0.0000000001 * 2 as amount"
         ).encode()
-        rows = list(csv.DictReader(io.StringIO(files["ledger.csv"].decode())))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
+
+        def double(r: dict[str, str]) -> None:
             if r["line_id"] == "time_saved":
                 r["amount"] = str(2 * float(r["amount"]))
-            writer.writerow(r)
-        files["ledger.csv"] = out.getvalue().encode()
+
+        _edit_csv(files, "ledger.csv", double)
 
     forged = rewrite(pack, tmp_path / "forged.zip", double_time_saved)
     report = verify_pack(forged)
@@ -103,17 +102,13 @@ def test_changing_the_sql_and_the_amounts_together_is_caught(pack, tmp_path):
 
 def test_the_pack_sql_over_changed_metric_inputs_is_caught(pack, tmp_path):
     def halve_minutes(files: dict[str, bytes]) -> None:
-        rows = list(csv.DictReader(io.StringIO(files["metric_inputs.csv"].decode())))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
+        def halve(r: dict[str, str]) -> None:
             if r["metric"] == "hours_saved":
                 extras = json.loads(r["extras"])
                 extras["actual_minutes"] = extras["actual_minutes"] / 2
                 r["extras"] = json.dumps(extras)
-            writer.writerow(r)
-        files["metric_inputs.csv"] = out.getvalue().encode()
+
+        _edit_csv(files, "metric_inputs.csv", halve)
 
     report = verify_pack(rewrite(pack, tmp_path / "inputs.zip", halve_minutes))
     replay = {r.line_id: r for r in report.replays}["time_saved"]
@@ -141,17 +136,6 @@ def test_a_pack_exported_after_a_restatement_says_it_differs_from_the_close(demo
     assert "DIFFERS FROM THE CLOSED RECORD: restated since close #1" in report.describe()
 
 
-def _edit_csv(files: dict[str, bytes], name: str, change) -> None:
-    """Apply ``change(row)`` to every row of the pack's CSV ``name`` (rows it returns False
-    for are dropped)."""
-    rows = list(csv.DictReader(io.StringIO(files[name].decode())))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(r for r in rows if change(r) is not False)
-    files[name] = out.getvalue().encode()
-
-
 def test_a_changed_cost_row_in_the_pack_is_caught(pack, tmp_path):
     changed: list[str] = []
 
@@ -174,7 +158,7 @@ def test_a_changed_cost_row_in_the_pack_is_caught(pack, tmp_path):
     # the shares no longer add up to the cost line's week
     assert replays["cost_allocations"].status == "mismatch"
     assert "do not add up" in report.describe()
-    assert all(replays[line].status == "match" for line in LINES if line != "people")
+    assert all(replays[line].status == "match" for line in LEDGER_LINES if line != "people")
 
 
 def test_a_changed_cost_week_whose_shares_still_match_the_ledger_is_caught(pack, tmp_path):
