@@ -8,6 +8,7 @@ from outcomes.app import streamlit_glue as ui
 from outcomes.app.markup import md_text
 from outcomes.app.views import catalog, metric_detail, metric_history, metric_lineage
 from outcomes.app.views import snapshot_info as warehouse
+from outcomes.app.views.systems import dimensions_of, system_label
 
 st.title("📚 Metric catalog")
 
@@ -16,7 +17,8 @@ if ui.snapshot_key() is None:
     st.stop()
 
 settings = ui.settings()
-frame = ui.load(catalog.catalog, str(settings.sql_dir))
+system = ui.current_system()  # the sidebar's AI system filter (?system=x), None = the company
+frame = ui.load(catalog.catalog, str(settings.sql_dir), system)
 names = frame["name"].tolist()
 
 chosen = st.selectbox(
@@ -37,8 +39,8 @@ if chosen is None:
     statuses = far.multiselect("Status", options["statuses"], key="catalog_statuses")
     shown = catalog.filter_catalog(frame, search, kinds, owners, statuses)
     st.caption(
-        f"{len(shown)} of {len(frame)} metrics · last value = newest complete week, all dimensions · "
-        "status against the header's thresholds"
+        f"{len(shown)} of {len(frame)} metrics · last value = newest complete week, total of "
+        f"{md_text(system_label(system))} · status against the header's thresholds"
     )
     ui.show_sql(*catalog.QUERIES)
     shown = shown.assign(link="catalog?metric=" + shown["name"])
@@ -64,7 +66,11 @@ if not detail.valid:
     st.error("This definition is invalid:\n\n" + "\n".join(f"- {e}" for e in detail.errors))
 
 cols = st.columns(4)
-cols[0].metric("Last value", row["last"], help="Newest complete week with data, all dimensions")
+cols[0].metric(
+    "Last value",
+    row["last"],
+    help=f"Newest complete week with data, total of {system_label(system)}",
+)
 cols[1].metric("Status", row["status"])
 cols[2].metric("Build", str(detail.build.get("status")))
 cols[3].metric("Tests", f"{row['tests_passed']} pass / {row['tests_failed']} not")
@@ -85,12 +91,12 @@ chart_tab, lineage_tab, sql_tab, tests_tab, history_tab = st.tabs(
 
 with chart_tab:
     ui.show_sql(*warehouse.VALUE_QUERIES)
-    series = ui.load(warehouse.metric_series, chosen)
+    series = ui.load(warehouse.metric_series, chosen, dimensions_of(system))
     if len(series):
         st.altair_chart(
             charts.trend_chart(
                 series,
-                title=f"{header.get('title', chosen)}, weekly (all dimensions)",
+                title=f"{header.get('title', chosen)}, weekly ({system_label(system)})",
                 y_title=str(header.get("title", chosen)),
                 unit=header.get("unit"),
                 thresholds=header.get("thresholds"),
@@ -98,7 +104,10 @@ with chart_tab:
             width="stretch",
         )
     else:
-        st.info("No all-dimensions rows for this metric in the current snapshot.")
+        st.info(
+            f"No total rows of {md_text(system_label(system))} for this metric in the current "
+            "snapshot (drift metrics have a row per system and feature only)."
+        )
 
 with lineage_tab:
     for column, sections in zip(

@@ -72,6 +72,44 @@ def test_the_last_value_is_the_newest_complete_weeks_total(frame, demo_settings)
     assert row["week_start"].date() == week and row["value"] == value
 
 
+def test_a_system_filter_shows_that_systems_totals_and_alerts(frame, demo_settings):
+    """?system=x (issue 15): the last value is the system's own total, counted here from the
+    events, and the status weighs only that system's rows: in the newest week invoice-matcher's
+    PSI is above 0.25 (alert) on some feature; contract-summariser's rows are all flagged
+    'insufficient' (too few events, never alerted), so its status is 'ok' where the company's
+    worst is 'alert'."""
+    con = open_snapshot(demo_settings)
+    try:
+        cur = snapshot_cursor(con)
+        by_system = {
+            s: catalog.catalog(cur, demo_settings.sql_dir, s).set_index("name")
+            for s in ("invoice-matcher", "contract-summariser")
+        }
+        week = by_system["invoice-matcher"].loc["event_volume", "week_start"].date()
+        psi = dict(
+            cur.execute(
+                "select json_extract_string(dimensions, '$.system'), "
+                "max(value) filter (where flag is distinct from 'insufficient') "
+                "from main.metric_values where metric = 'drift_psi' and week_start = ? group by 1",
+                [by_system["invoice-matcher"].loc["drift_psi", "week_start"].date()],
+            ).fetchall()
+        )
+        counted = cur.execute(
+            "select count(*) from staging.ai_events "
+            "where system = 'invoice-matcher' and week_start = ?",
+            [week],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    matcher, summariser = by_system["invoice-matcher"], by_system["contract-summariser"]
+    assert matcher.loc["event_volume", "value"] == counted
+    assert counted < frame.set_index("name").loc["event_volume", "value"]
+    assert psi["invoice-matcher"] > 0.25 and psi["contract-summariser"] is None
+    assert matcher.loc["drift_psi", "status"] == "alert"
+    assert summariser.loc["drift_psi", "status"] == "ok"
+    assert frame.set_index("name").loc["drift_psi", "status"] == "alert"
+
+
 def test_filters_search_kind_owner_status(frame):
     latency = catalog.filter_catalog(frame, search="latency")
     assert set(latency["name"]) == {"latency_p50", "latency_p95", "latency_p99"}

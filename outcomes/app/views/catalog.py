@@ -15,6 +15,7 @@ results from the snapshot, so the catalog also lists a metric whose build failed
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from outcomes.app import queries
 from outcomes.app.views.metric_definitions import HEADER_COLUMNS
+from outcomes.app.views.systems import dimensions_of
 from outcomes.core.formats import format_value
 from outcomes.core.headers import MetricHeader
 from outcomes.core.registry import Registry, load_registry
@@ -66,20 +68,28 @@ CATALOG_COLUMNS = [
 ]
 
 
-def catalog(con: duckdb.DuckDBPyConnection, sql_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def catalog(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: str | os.PathLike[str],
+    system: str | None = None,
+) -> pd.DataFrame:
     """One row per metric file under ``sql_dir``: header fields, last complete week's
-    all-dimensions value, its status against the thresholds (ok / warn / alert / no
-    thresholds / no data / invalid), the build result and the header test results."""
-    return catalog_rows(con, load_registry(sql_dir, strict=False))
+    total value (the company's, or AI system ``system``'s), its status against the thresholds
+    (ok / warn / alert / no thresholds / no data / invalid), the build result and the header
+    test results."""
+    return catalog_rows(con, load_registry(sql_dir, strict=False), system)
 
 
-def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataFrame:
+def catalog_rows(
+    con: duckdb.DuckDBPyConnection, registry: Registry, system: str | None = None
+) -> pd.DataFrame:
     """:func:`catalog` for a loaded registry."""
     metrics = [d for d in registry.topological() if d.schema == "metrics"]
     week = last_complete_week(con)
     # the newest week up to the last complete one, per metric (sparse metrics skip weeks);
-    # the value is that week's all-dimensions total (null if the metric has none)
-    values = queries.run(con, "catalog_latest_values", {"week": week})
+    # the value is that week's total of the company or the system (null if there is none)
+    params = {"week": week, "system": system, "total": dimensions_of(system)}
+    values = queries.run(con, "catalog_latest_values", params)
     by_metric = {r.metric: r for r in values.itertuples()}
     builds = queries.run(con, "catalog_metric_builds")
     build_by = {r.name: r for r in builds.itertuples()}
@@ -96,6 +106,8 @@ def catalog_rows(con: duckdb.DuckDBPyConnection, registry: Registry) -> pd.DataF
         for r in alerts.itertuples():
             if pd.Timestamp(r.week_start) != latest.get(r.metric):
                 continue
+            if system is not None and json.loads(r.dimensions).get("system") != system:
+                continue  # another system's row
             if rank[r.level] > rank.get(levels.get(r.metric, ""), 0):
                 levels[r.metric] = r.level
     rows = []
