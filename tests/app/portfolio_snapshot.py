@@ -3,7 +3,8 @@
 Weeks 2026-10-12 .. 2026-11-09 complete, 2026-11-16 partial. ``ticket-assistant`` is healthy
 (production, rollback target, budget met, fresh, incidents measured); ``contract-summariser``
 is a pilot that costs more than it returns, over budget at production volume, stale, with no
-rollback target and an unresolved incident.
+rollback target and an unresolved incident. :func:`scorecards` reads any snapshot's readiness
+per system, as the portfolio page does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+
+from outcomes.app.views import readiness
 
 WEEKS = [dt.date(2026, 10, 12) + dt.timedelta(weeks=n) for n in range(6)]  # last is partial
 LAST_COMPLETE = WEEKS[-2]
@@ -154,3 +157,18 @@ def build(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         ('i3', '2026-10-19', 'contract-summariser', 300, null, null)"""
     )
     return con
+
+
+def scorecards(con, snap, store) -> dict[str, tuple]:
+    """Each system's readiness items in the portfolio snapshot ``snap``, from ``store``'s
+    sign-offs and verdicts (money in USD)."""
+    week = snap.week
+    signoffs = store.signoffs_between(readiness.review_weeks(week)[0], week)
+    verdicts = store.verdicts()
+    counts = readiness.verdict_systems(con, readiness.recent_verdicts(verdicts, week))
+    out = {}
+    for row in snap.rows:
+        if row.system:
+            evidence = readiness.snapshot_evidence(con, row.system, week, row.version, "USD")
+            out[row.system] = readiness.scorecard(evidence, signoffs, verdicts, counts)
+    return out

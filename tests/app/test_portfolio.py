@@ -12,7 +12,7 @@ import pytest
 from outcomes.app.views import portfolio, portfolio_table, readiness, systems
 from outcomes.store.state import StateStore
 from outcomes.store.state_alerts import alert_key
-from tests.app.portfolio_snapshot import LAST_COMPLETE, WEEKS, build
+from tests.app.portfolio_snapshot import LAST_COMPLETE, WEEKS, build, scorecards
 
 
 @pytest.fixture
@@ -23,19 +23,6 @@ def con() -> duckdb.DuckDBPyConnection:
 @pytest.fixture
 def store(tmp_path: Path) -> StateStore:
     return StateStore(tmp_path / "state.sqlite")
-
-
-def scorecards(con, snap, store):
-    week = snap.week
-    signoffs = store.signoffs_between(readiness.review_weeks(week)[0], week)
-    verdicts = store.verdicts()
-    counts = readiness.verdict_systems(con, readiness.recent_verdicts(verdicts, week))
-    out = {}
-    for row in snap.rows:
-        if row.system:
-            evidence = readiness.snapshot_evidence(con, row.system, week, row.version, "USD")
-            out[row.system] = readiness.scorecard(evidence, signoffs, verdicts, counts)
-    return out
 
 
 def test_systems_come_from_the_register_and_the_values(con) -> None:

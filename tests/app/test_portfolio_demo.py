@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from outcomes.app.demo_reviews import seed_demo_reviews
-from outcomes.app.views import portfolio, readiness
+from outcomes.app.views import portfolio
 from outcomes.roi.system_summary import system_summaries
 from outcomes.store.snapshot import open_snapshot
 from outcomes.store.state import StateStore
+from tests.app.portfolio_snapshot import scorecards
 
 SYSTEMS = ["contract-summariser", "invoice-matcher", "ticket-assistant"]
 
@@ -46,23 +47,15 @@ def test_the_demo_reviews_make_the_review_items_differ(con, tmp_path: Path) -> N
     assert seed_demo_reviews(con, store) > 0
     assert seed_demo_reviews(con, store) == 0  # idempotent
     snap = portfolio.portfolio_snapshot(con)
-    week = snap.week
-    signoffs = store.signoffs_between(readiness.review_weeks(week)[0], week)
-    verdicts = store.verdicts()
-    counts = readiness.verdict_systems(con, readiness.recent_verdicts(verdicts, week))
-    passed = {}
-    for row in snap.rows:
-        if row.system:
-            evidence = readiness.snapshot_evidence(con, row.system, week, row.version, "USD")
-            items = readiness.scorecard(evidence, signoffs, verdicts, counts)
-            passed[row.system] = {i.key for i in items if i.passed}
+    cards = scorecards(con, snap, store)
+    passed = {system: {i.key for i in items if i.passed} for system, items in cards.items()}
     assert "reviews_signed" in passed["ticket-assistant"]
     assert "output_review" in passed["ticket-assistant"]
     assert "reviews_signed" not in passed["invoice-matcher"]  # its review lapsed
     assert {"reviews_signed", "output_review", "rollback"}.isdisjoint(passed["contract-summariser"])
     assert "inference_budget" not in passed["contract-summariser"]  # big token counts
     # the healthy production system passes every item; the other two do not
-    every = {i.key for i in items}
+    every = {i.key for i in cards["ticket-assistant"]}
     assert passed["ticket-assistant"] == every, every - passed["ticket-assistant"]
     assert passed["invoice-matcher"] != every and passed["contract-summariser"] != every
 
