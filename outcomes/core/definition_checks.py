@@ -27,6 +27,7 @@ from sqlglot.errors import ParseError
 
 from outcomes.core.definition import OBJECT_KIND, DefinitionProblem, SqlDefinition
 from outcomes.core.definition_reads import first_line, table_reads
+from outcomes.core.header_defaults import HeaderDefaults
 from outcomes.core.headers import HeaderError, MetricHeader, Unit, parse_header
 from outcomes.core.macros import macro_overrides
 from outcomes.core.sql_policy import forbidden_calls
@@ -61,10 +62,14 @@ FORBIDDEN_STATEMENTS = (
 
 
 def check_file(
-    path: Path, schema: str, data: bytes, con: duckdb.DuckDBPyConnection
+    path: Path,
+    schema: str,
+    data: bytes,
+    con: duckdb.DuckDBPyConnection,
+    defaults: HeaderDefaults | None = None,
 ) -> tuple[list[DefinitionProblem], SqlDefinition | None, frozenset[str]]:
     """``(problems, definition or None, reads)`` of one file of ``schema``; ``con`` parses with
-    DuckDB."""
+    DuckDB; ``defaults`` fill the header fields the file leaves out."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -96,7 +101,7 @@ def check_file(
             )
         )
     try:
-        parsed = parse_header(text, schema)
+        parsed = parse_header(text, schema, defaults)
     except HeaderError as exc:
         return (
             errors + [DefinitionProblem(path, line, msg) for line, msg in exc.problems],

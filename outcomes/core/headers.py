@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import yaml
 from pydantic import (
@@ -44,6 +44,9 @@ from pydantic import (
 
 from outcomes.core.header_tests import HeaderTest, HeaderTestName
 from outcomes.errors import OutcomesError
+
+if TYPE_CHECKING:
+    from outcomes.core.header_defaults import HeaderDefaults
 
 HEADER_PATTERN = re.compile(
     r"\A(\s*)/\*[ \t]*---[ \t]*\r?\n(?P<yaml>.*?)^[ \t]*---[ \t]*\*/", re.S | re.M
@@ -175,18 +178,21 @@ class StagingHeader(_Header):
 class MetricHeader(_Header):
     """Header of ``sql/metrics/<name>.sql``.
 
-    A metric has one row per week and dimensions, so its grain test is implied: a header that
-    lists no ``unique`` test gets ``unique(week_start, <dimensions>)``, after its ``not_null``
-    tests. A header that lists a ``unique`` test keeps its own.
+    Two tests are implied. Every metric has a value, so a header that lists no ``not_null``
+    test gets ``not_null(value)`` first. A metric has one row per week and dimensions, so its
+    grain test is implied too: a header that lists no ``unique`` test gets
+    ``unique(week_start, <dimensions>)``, after its ``not_null`` tests. A header that lists a
+    test of either kind keeps its own.
 
     >>> h = MetricHeader(name="m", title="M", description="d", grain="g", kind="model",
-    ...     unit="ratio", direction="neutral", dimensions=["system"], tests=["not_null(value)"])
+    ...     unit="ratio", direction="neutral", dimensions=["system"], tests=["range(value, 0, 1)"])
     >>> [t.text for t in h.tests]
-    ['not_null(value)', 'unique(week_start, system)']
+    ['not_null(value)', 'unique(week_start, system)', 'range(value, 0, 1)']
     """
 
-    # ROI lines key their rows by (week_start, system) without declaring system a dimension
-    IMPLIES_UNIQUE: ClassVar[bool] = True
+    # ROI lines list their tests: they key their rows by (week_start, system) without
+    # declaring system a dimension
+    IMPLIES_TESTS: ClassVar[bool] = True
 
     title: str = Field(min_length=1)
     kind: Kind
@@ -197,16 +203,18 @@ class MetricHeader(_Header):
 
     @model_validator(mode="before")
     @classmethod
-    def _implied_unique(cls, data: Any) -> Any:
-        if not cls.IMPLIES_UNIQUE or not isinstance(data, dict):
+    def _implied_tests(cls, data: Any) -> Any:
+        if not cls.IMPLIES_TESTS or not isinstance(data, dict):
             return data
         tests = _parse_tests(data.get("tests"))
         dims = data.get("dimensions") or ()
         dims = [dims] if isinstance(dims, str) else dims
         if not isinstance(tests, tuple) or not isinstance(dims, list | tuple):
             return data  # the field validators say what is wrong
+        if not any(_test_name(t) == HeaderTestName.not_null for t in tests):
+            tests = ("not_null(value)", *tests)
         if any(_test_name(t) == HeaderTestName.unique for t in tests):
-            return data
+            return dict(data, tests=tests)
         at = 0
         while at < len(tests) and _test_name(tests[at]) == HeaderTestName.not_null:
             at += 1
@@ -264,7 +272,7 @@ class MetricHeader(_Header):
 class RoiHeader(MetricHeader):
     """Header of ``sql/roi/<name>.sql``: a metric plus its ledger category, formula and inputs."""
 
-    IMPLIES_UNIQUE: ClassVar[bool] = False
+    IMPLIES_TESTS: ClassVar[bool] = False
 
     kind: Kind = Kind.roi
     unit: Unit = Unit.usd
@@ -348,8 +356,9 @@ def split_header(text: str) -> tuple[str, int, str, int, int]:
     return match.group("yaml"), yaml_line, body, body_line, header_line
 
 
-def parse_header(text: str, schema: str) -> ParsedHeader:
-    """Parse and validate the header of a definition file of ``schema``."""
+def parse_header(text: str, schema: str, defaults: HeaderDefaults | None = None) -> ParsedHeader:
+    """Parse and validate the header of a definition file of ``schema``, the fields it leaves
+    out filled from its folder's ``defaults`` (:mod:`outcomes.core.header_defaults`)."""
     yaml_text, yaml_line, body, body_line, header_line = split_header(text)
     try:
         data = yaml.safe_load(yaml_text)
@@ -365,6 +374,9 @@ def parse_header(text: str, schema: str) -> ParsedHeader:
     if not isinstance(data, dict):
         raise HeaderError("expected the header to be YAML 'field: value' lines", yaml_line)
     model = HEADER_MODELS[schema]
+    if defaults is not None:
+        kind = model.model_fields["kind"]
+        data = defaults.apply(data, None if kind.is_required() else kind.default)
     try:
         header = cast(StagingHeader | MetricHeader | RoiHeader, model.model_validate(data))
     except ValidationError as exc:

@@ -37,6 +37,8 @@ from outcomes.core.definition import (
 )
 from outcomes.core.definition_checks import check_file
 from outcomes.core.definition_reads import check_reads, ref_line
+from outcomes.core.header_defaults import DEFAULTS_FILE, HeaderDefaults, load_header_defaults
+from outcomes.core.headers import HeaderError
 from outcomes.errors import OutcomesError
 
 APP_FOLDER = "app"
@@ -167,6 +169,14 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
             continue
         known[schema].add(path.stem)
 
+    defaults: dict[str, HeaderDefaults] = {}
+    for schema in SCHEMAS:
+        try:
+            defaults[schema] = load_header_defaults(root / schema)
+        except HeaderError as exc:
+            errors.append(DefinitionProblem(root / schema / DEFAULTS_FILE, exc.line, exc.message))
+            defaults[schema] = HeaderDefaults()
+
     with _duckdb_parser() as con:
         for path in files:
             schema = path.relative_to(root).parts[0]
@@ -176,7 +186,7 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
             if qualified in parsed or qualified in broken:
                 continue
             data = path.read_bytes()
-            file_errors, definition, reads = check_file(path, schema, data, con)
+            file_errors, definition, reads = check_file(path, schema, data, con, defaults[schema])
             if definition is not None:
                 file_errors += check_reads(definition, known)
             if file_errors:

@@ -12,11 +12,9 @@ grain: One row per reporting week and system (from the system's first week with 
 kind: business
 unit: count
 direction: higher_is_better
-owner: support-ops@example.com
 dimensions: [system]
 thresholds: {warn: 0.1, alert: 0.25, mode: change_pct}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 tags: [week_local]
 --- */

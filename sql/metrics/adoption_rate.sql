@@ -16,11 +16,9 @@ grain: One row per reporting week, system and team it serves; one total row per 
 kind: business
 unit: ratio
 direction: higher_is_better
-owner: support-ops@example.com
 dimensions: [system, team]
 thresholds: {warn: 0.2, alert: 0.35, mode: change_pct}
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 --- */
 with eligible_users as (

@@ -12,10 +12,8 @@ grain: One row per reporting week and system with at least one item of its teams
 kind: business
 unit: ratio
 direction: higher_is_better
-owner: support-ops@example.com
 dimensions: [system]
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 --- */
 with closed_items as (

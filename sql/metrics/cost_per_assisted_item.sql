@@ -13,11 +13,9 @@ grain: One row per reporting week and system with AI events and at least one ite
 kind: cost
 unit: usd
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with assisted_items as (

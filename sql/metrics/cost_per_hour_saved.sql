@@ -11,11 +11,9 @@ grain: One row per reporting week and system with positive hours saved, plus one
 kind: cost
 unit: usd
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with weekly_cost as (

@@ -10,11 +10,9 @@ grain: One row per reporting week, system and model version; one total row per w
 kind: cost
 unit: usd
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system, model_version]
 thresholds: {warn: 0.2, alert: 0.5, mode: change_pct}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 tags: [week_local]
 --- */

@@ -18,11 +18,9 @@ grain: One row per reporting week, system and source; one total row per week and
 kind: quality
 unit: hours
 direction: lower_is_better
-owner: data-eng@example.com
 dimensions: [system, source]
 thresholds: {warn: 48, alert: 96}
 tests:
-  - not_null(value)
   - range(value, 0, null)
   - accepted_values(source, ['ai_events', 'feedback', 'work_items'])
 --- */

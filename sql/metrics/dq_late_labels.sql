@@ -11,11 +11,9 @@ grain: One row per reporting week and system in which labels of its events arriv
 kind: quality
 unit: ratio
 direction: lower_is_better
-owner: data-eng@example.com
 dimensions: [system]
 thresholds: {warn: 0.2, alert: 0.3}
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 --- */
 with labels as (

@@ -16,11 +16,9 @@ grain: One row per reporting week (of the load) and source table, plus one total
 kind: quality
 unit: ratio
 direction: lower_is_better
-owner: data-eng@example.com
 dimensions: [source]
 thresholds: {warn: 0.01, alert: 0.05}
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 --- */
 select

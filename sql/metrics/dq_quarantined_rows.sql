@@ -16,11 +16,9 @@ grain: One row per reporting week, source table and rule with rejections, one pe
 kind: quality
 unit: count
 direction: lower_is_better
-owner: data-eng@example.com
 dimensions: [source, rule]
 thresholds: {warn: 10, alert: 100}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with quarantined as (

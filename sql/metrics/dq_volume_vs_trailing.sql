@@ -17,11 +17,9 @@ grain: One row per reporting week, system and source; one total row per week and
 kind: quality
 unit: ratio
 direction: higher_is_better
-owner: data-eng@example.com
 dimensions: [system, source]
 thresholds: {warn: 0.7, alert: 0.5}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with source_rows as (

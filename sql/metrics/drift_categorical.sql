@@ -33,7 +33,6 @@ grain: One row per reporting week, system and categorical feature that has a val
 kind: drift
 unit: score
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, feature]
 tests:
   - not_null(week_start, system, feature, n_current, n_reference)

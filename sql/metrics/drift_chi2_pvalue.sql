@@ -16,7 +16,6 @@ grain: One row per reporting week, system and categorical feature that has a val
 kind: drift
 unit: score
 direction: higher_is_better
-owner: ml-platform@example.com
 dimensions: [system, feature]
 thresholds: {warn: 0.05, alert: 0.001, scope: each}
 tests:

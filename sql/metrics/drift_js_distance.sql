@@ -16,7 +16,6 @@ grain: One row per reporting week, system and feature that has a value in that w
 kind: drift
 unit: score
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, feature]
 thresholds: {warn: 0.1, scope: each}
 tests:

@@ -38,7 +38,6 @@ grain: One row per reporting week, system and numeric feature that has a value i
 kind: drift
 unit: score
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, feature]
 tests:
   - not_null(week_start, system, feature, n_current, n_reference)

@@ -17,7 +17,6 @@ grain: One row per reporting week, system and feature that has a value in that w
 kind: drift
 unit: score
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, feature]
 thresholds: {warn: 0.1, alert: 0.25, scope: each}
 tests:

@@ -15,7 +15,6 @@ grain: One row per reporting week and system with at least one tested feature (n
 kind: drift
 unit: ratio
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5}
 tests:

@@ -15,7 +15,6 @@ grain: One row per reporting week, system and numeric feature that has a value i
 kind: drift
 unit: score
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, feature]
 thresholds: {warn: 0.1, scope: each}
 tests:

@@ -31,7 +31,6 @@ grain: One row per reporting week, system and model version; one total row per w
 kind: model
 unit: ratio
 direction: higher_is_better
-owner: ml-platform@example.com
 dimensions: [system, model_version]
 thresholds: {warn: 0.8, alert: 0.76}
 tests:

@@ -9,11 +9,8 @@ grain: One row per reporting week, system and action tier; one total row per wee
 kind: model
 unit: count
 direction: higher_is_better
-owner: ml-platform@example.com
 dimensions: [system, action_tier]
 thresholds: {warn: 0.3, alert: 0.5, mode: vs_trailing_mean}
-tests:
-  - not_null(value)
 tags: [week_local]
 --- */
 with counted as (

@@ -10,10 +10,8 @@ grain: One row per reporting week, system and ai_assisted value; one total row p
 kind: business
 unit: minutes
 direction: lower_is_better
-owner: support-ops@example.com
 dimensions: [system, ai_assisted]
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with closed_items as (

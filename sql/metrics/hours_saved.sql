@@ -22,11 +22,8 @@ grain: One row per reporting week and system with at least one AI-assisted item 
 kind: business
 unit: hours
 direction: higher_is_better
-owner: support-ops@example.com
 dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: vs_trailing_mean}
-tests:
-  - not_null(value)
 --- */
 with assisted_items as (
     select

@@ -13,11 +13,9 @@ grain: One row per reporting week, system and cause with incidents; one total ro
 kind: business
 unit: count
 direction: lower_is_better
-owner: support-ops@example.com
 dimensions: [system, cause]
 thresholds: {warn: 2, alert: 4}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with calendar as (

@@ -10,10 +10,8 @@ grain: One row per reporting week, system and model version; one total row per w
 kind: cost
 unit: usd
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system, model_version]
 tests:
-  - not_null(value)
   - range(value, 0, null)
 tags: [week_local]
 --- */

@@ -10,11 +10,8 @@ grain: One row per reporting week, system, model version and segment; one total 
 kind: model
 unit: ms
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, model_version, segment]
 thresholds: {warn: 4000, alert: 6000}
-tests:
-  - not_null(value)
 tags: [week_local]
 --- */
 with events as (

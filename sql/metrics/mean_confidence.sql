@@ -9,11 +9,9 @@ grain: One row per reporting week, system, model version and segment; one total 
 kind: model
 unit: score
 direction: neutral
-owner: ml-platform@example.com
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.1, alert: 0.2, mode: change_abs}
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 tags: [week_local]
 --- */

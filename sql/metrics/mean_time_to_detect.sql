@@ -11,11 +11,9 @@ grain: One row per reporting week and system with at least one incident of it de
 kind: business
 unit: minutes
 direction: lower_is_better
-owner: support-ops@example.com
 dimensions: [system]
 thresholds: {warn: 60, alert: 240}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with aggregated as (

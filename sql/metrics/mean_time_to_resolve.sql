@@ -12,11 +12,9 @@ grain: One row per reporting week and system with at least one incident of it re
 kind: business
 unit: minutes
 direction: lower_is_better
-owner: support-ops@example.com
 dimensions: [system]
 thresholds: {warn: 480, alert: 1440}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with resolved as (

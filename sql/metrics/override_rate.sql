@@ -11,11 +11,9 @@ grain: One row per reporting week, system, model version and segment; one total 
 kind: model
 unit: ratio
 direction: lower_is_better
-owner: ml-platform@example.com
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.2, alert: 0.3}
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 tags: [week_local]
 --- */

@@ -12,11 +12,9 @@ grain: One row per reporting week and system with a projection and a budget, plu
 kind: cost
 unit: ratio
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system]
 thresholds: {warn: 0.8, alert: 1.0}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with projections as (

@@ -20,10 +20,8 @@ grain: One row per reporting week and system with AI events and a production vol
 kind: cost
 unit: usd
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system]
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 with unit_cost as (

@@ -9,11 +9,9 @@ grain: One row per reporting week, system and model version; one total row per w
 kind: cost
 unit: tokens
 direction: lower_is_better
-owner: finops@example.com
 dimensions: [system, model_version]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 tags: [week_local]
 --- */

@@ -11,11 +11,9 @@ grain: One row per reporting week and system whose previous week had active user
 kind: business
 unit: ratio
 direction: higher_is_better
-owner: support-ops@example.com
 dimensions: [system]
 thresholds: {warn: 0.7, alert: 0.5}
 tests:
-  - not_null(value)
   - range(value, 0, 1)
 --- */
 -- system null: the company, where any system's event makes a user active

@@ -12,11 +12,9 @@ grain: One row per reporting week and system with at least one item of its teams
 kind: business
 unit: count
 direction: higher_is_better
-owner: support-ops@example.com
 dimensions: [system]
 thresholds: {warn: 0.2, alert: 0.35, mode: vs_trailing_mean}
 tests:
-  - not_null(value)
   - range(value, 0, null)
 --- */
 select
