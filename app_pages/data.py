@@ -21,8 +21,15 @@ if ui.snapshot_key() is None:
     st.info(warehouse.NO_SNAPSHOT)
     st.stop()
 
+system = ui.current_system()  # the sidebar's AI system filter (?system=x), None = the company
 st.caption(
     "As of the current snapshot: loads made after the last build appear after the next `outcomes build`."
+    + (
+        ""
+        if system is None
+        else f" Loads, quarantine and contracts are per source file, which holds every AI system; "
+        f"freshness below is {md_text(system)}'s."
+    )
 )
 loads_tab, quarantine_tab, freshness_tab, contracts_tab = st.tabs(
     ["Loads", "Quarantine", "Freshness", "Contracts"]
@@ -103,8 +110,11 @@ with freshness_tab:
     )
     st.subheader("Per AI system, against its freshness SLA")
     ui.show_sql("data_system_freshness", "systems_register")
+    per_system = ui.load(systems.system_freshness)
+    if system is not None:
+        per_system = per_system[per_system["system"] == system]
     show_table(
-        ui.load(systems.system_freshness),
+        per_system,
         "data_system_freshness",
         newest_event=st.column_config.DatetimeColumn(
             "Newest event (UTC)", format="YYYY-MM-DD HH:mm"

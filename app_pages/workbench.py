@@ -30,6 +30,12 @@ if ui.snapshot_key() is None:
 
 settings = ui.settings()
 state = st.session_state
+if ui.current_system() is not None:
+    # a definition is for every system (a `system` column): the filter never rewrites SQL
+    st.caption(
+        "The AI system filter does not apply here: a definition computes every system, and a "
+        "preview shows its rows as written (filter on the `system` column to see one)."
+    )
 names = ui.load(catalog.catalog, str(settings.sql_dir))["name"].tolist()
 
 
