@@ -14,8 +14,9 @@ import duckdb
 import pytest
 
 from outcomes.core.contracts import CONTRACTS
-from outcomes.ingest.demo import DemoSummary, generate_demo
+from outcomes.ingest.demo import generate_demo
 from outcomes.ingest.demo_scenario import DIRTY_RULES
+from tests.ingest.demofiles import DEMO_ASSUMPTION_KEYS, generated_demo, scan, source_views
 
 END = date(2026, 3, 4)  # a Wednesday: the partial week holds Monday 2 and Tuesday 3 March
 FIRST_WEEK = date(2025, 3, 3)
@@ -47,33 +48,12 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
-def scan(path: Path) -> str:
-    """DuckDB table function reading one demo source as text."""
-    if path.is_dir():
-        return f"read_parquet('{path}/*.parquet')"
-    if path.suffix == ".jsonl":
-        return f"read_json('{path}', format='newline_delimited')"
-    return f"read_csv('{path}', all_varchar=true, header=true)"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> DemoSummary:
-    return generate_demo(tmp_path_factory.mktemp("demo"), events=EVENTS, end=END)
+demo = generated_demo(events=EVENTS, end=END)  # fixture
 
 
 @pytest.fixture(scope="module")
 def con(demo):
-    con = duckdb.connect()
-    for table, path in demo.paths.items():
-        con.execute(f"create view {table} as select * from {scan(path)}")
-    con.execute(f"""
-        create view all_events as
-        select *, try_cast(occurred_at as timestamp) as ts,
-               date_diff('day', date '{FIRST_WEEK}', try_cast(occurred_at as timestamp)::date) // 7 + 1
-                   as week
-        from ai_events
-        where try_cast(occurred_at as timestamp) < date '{END}'
-        """)
+    con = source_views(demo.paths, first_week=FIRST_WEEK, end=END)
     # ticket-assistant's story: its own events and work items
     con.execute(f"create view events as select * from all_events where system = '{TA}'")
     con.execute(
@@ -356,17 +336,7 @@ def test_incidents_and_assumptions(con):
         "select key, effective_from, value::double, low::double, high::double from assumptions"
     ).fetchall()
     keys = {r[0] for r in rows}
-    assert {
-        "loaded_hourly_cost",
-        "baseline_handle_minutes",
-        "cost_per_error",
-        "baseline_error_rate",
-        "build_cost",
-        "build_amortisation_months",
-        "monthly_budget",
-        "projected_monthly_volume",
-        "headroom",
-    } <= keys
+    assert keys >= DEMO_ASSUMPTION_KEYS
     assert len([r for r in rows if r[0] == "loaded_hourly_cost"]) == 2
     systems = con.sql(
         "select distinct coalesce(system, '') from assumptions where key = 'baseline_handle_minutes'"

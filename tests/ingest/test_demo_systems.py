@@ -13,9 +13,10 @@ import pytest
 
 from outcomes.config import Settings
 from outcomes.demo_pipeline import LOAD_ORDER
-from outcomes.ingest.demo import DemoSummary, generate_demo
+from outcomes.ingest.demo import generate_demo
 from outcomes.ingest.load import ingest_path
 from outcomes.store.raw import open_raw_store
+from tests.ingest.demofiles import generated_demo, source_views
 
 END = date(2026, 3, 4)
 FIRST_WEEK = date(2025, 3, 3)
@@ -23,28 +24,13 @@ EVENTS = 20_000
 TA, IM, CS = "ticket-assistant", "invoice-matcher", "contract-summariser"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> DemoSummary:
-    return generate_demo(tmp_path_factory.mktemp("portfolio"), events=EVENTS, end=END)
+demo = generated_demo(events=EVENTS, end=END)  # fixture
 
 
 @pytest.fixture(scope="module")
 def con(demo):
-    con = duckdb.connect()
-    for table, path in demo.paths.items():
-        reader = (
-            f"read_json('{path}', format='newline_delimited')"
-            if path.suffix == ".jsonl"
-            else f"read_csv('{path}', all_varchar=true, header=true)"
-        )
-        con.execute(f"create view {table} as select * from {reader}")
-    con.execute(f"""
-        create view events as
-        select *, date_diff('day', date '{FIRST_WEEK}', try_cast(occurred_at as timestamp)::date)
-                  // 7 + 1 as week
-        from ai_events
-        where try_cast(occurred_at as timestamp) < date '{END}'
-        """)
+    con = source_views(demo.paths, first_week=FIRST_WEEK, end=END)
+    con.execute("create view events as select * from all_events")  # every system's
     con.execute("""
         create view labelled as
         select e.system, e.week, e.confidence::double as confidence,

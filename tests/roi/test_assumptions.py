@@ -16,6 +16,7 @@ from outcomes.roi.assumption_versions import AssumptionsError
 from outcomes.roi.assumptions import copy_register_into, load_register, render_register
 from outcomes.roi.register_file import read_register_file
 from outcomes.store.raw import ensure_schema
+from tests.ingest.demofiles import DEMO_ASSUMPTION_KEYS
 from tests.roifixtures import HEADER, RAW_ASSUMPTIONS, REGISTER, settings_for, write_csv
 from tests.sqlharness import SQL_DIR
 
@@ -45,17 +46,7 @@ def test_a_new_install_has_an_empty_register_and_the_demo_loads_its_own(tmp_path
     assert Settings().assumptions_file == (PROJECT_ROOT / "assumptions.csv").resolve()
     assert len(load_register(s)) == 0
     rows = read_register_file(demo_settings.demo_dir / "assumptions.csv")
-    assert {r.key for r in rows} == {
-        "loaded_hourly_cost",
-        "baseline_handle_minutes",
-        "cost_per_error",
-        "baseline_error_rate",
-        "build_cost",
-        "build_amortisation_months",
-        "monthly_budget",
-        "projected_monthly_volume",
-        "headroom",
-    }
+    assert {r.key for r in rows} == DEMO_ASSUMPTION_KEYS
 
 
 def test_file_errors_name_file_row_column_and_fix(tmp_path):
