@@ -52,31 +52,30 @@ def readers_folder(settings) -> Path:
     return path.parent / f".{path.name}.readers"
 
 
+def attached_path(con: duckdb.DuckDBPyConnection, database: str) -> str:
+    """The file behind the database ``database`` (an SQL expression) of ``con``; closes ``con``."""
+    try:
+        [(path,)] = con.execute(
+            f"select path from duckdb_databases() where database_name = {database}"
+        ).fetchall()
+    finally:
+        con.close()
+    return path
+
+
 def test_the_guard_catches_a_direct_open(no_direct_open):
     with pytest.raises(AssertionError, match="opened directly"):
         duckdb.connect(str(no_direct_open.warehouse_path), read_only=True)
 
 
 def test_open_and_fetch_read_through_the_reader_path(no_direct_open):
-    con = open_snapshot(no_direct_open)
-    try:
-        [(path,)] = con.execute(
-            "select path from duckdb_databases() where database_name = current_database()"
-        ).fetchall()
-    finally:
-        con.close()
+    path = attached_path(open_snapshot(no_direct_open), "current_database()")
     assert Path(path).parent.parent == readers_folder(no_direct_open)
     assert fetch_snapshot(no_direct_open, BUILD_ID)[0][0].startswith("B")
 
 
 def test_the_sandbox_attaches_the_reader_path(no_direct_open):
-    con = open_sandbox(no_direct_open)
-    try:
-        [(path,)] = con.execute(
-            "select path from duckdb_databases() where database_name = 'warehouse'"
-        ).fetchall()
-    finally:
-        con.close()
+    path = attached_path(open_sandbox(no_direct_open), "'warehouse'")
     assert Path(path).parent.parent == readers_folder(no_direct_open)
 
 
