@@ -1,6 +1,8 @@
 """Metric catalog: every metric with its owner, thresholds, last value and build; one metric's
 page (``?metric=<name>``): description, SQL, lineage both ways, weekly chart, history."""
 
+from urllib.parse import quote
+
 import streamlit as st
 
 from outcomes.app import charts
@@ -43,14 +45,17 @@ if chosen is None:
         f"{md_text(system_label(system))} · status against the header's thresholds"
     )
     ui.show_sql(*catalog.QUERIES)
-    shown = shown.assign(link="catalog?metric=" + shown["name"])
+    keep = (
+        "" if system is None else "&system=" + quote(system, safe="")
+    )  # the link keeps the filter
+    shown = shown.assign(link="catalog?metric=" + shown["name"] + keep)
     st.dataframe(
         shown[catalog.SHOWN_COLUMNS],
         hide_index=True,
         width="stretch",
         key="catalog_table",
         column_config={
-            "link": st.column_config.LinkColumn("Metric", display_text=r"catalog\?metric=(.*)"),
+            "link": st.column_config.LinkColumn("Metric", display_text=r"catalog\?metric=([^&]*)"),
             "week_start": st.column_config.DateColumn("Week", format="YYYY-MM-DD"),
             "last": "Last value",
             "build_status": "Build",

@@ -26,9 +26,12 @@ def test_the_data_page_shows_only_the_chosen_systems_freshness(demo_env):
     assert any("freshness below is contract-summariser's" in c.value for c in at.caption)
 
 
-def test_the_catalog_caption_names_the_system(demo_env):
+def test_the_catalog_names_the_system_and_its_links_keep_it(demo_env):
     at = _page("app_pages/catalog.py", "invoice-matcher")
     assert any("total of invoice-matcher" in c.value for c in at.caption)
+    (table,) = [d.value for d in at.dataframe if "link" in d.value.columns]
+    links = table["link"].tolist()
+    assert "catalog?metric=accuracy&system=invoice-matcher" in links
 
 
 def test_the_workbench_says_the_filter_does_not_rewrite_sql(demo_env):
