@@ -549,3 +549,25 @@ def test_a_fixed_colour_is_never_taken_by_a_hashed_series():
     scale = charts.color_scale([name, "all"]).to_dict()  # the upper-case name sorts first
     colors = dict(zip(scale["domain"], scale["range"], strict=True))
     assert colors["all"] == "#4e79a7" and colors[name] != "#4e79a7"
+
+
+def test_a_snapshot_without_metric_definitions_reads_owners_with_the_folder_defaults():
+    """An older snapshot has no main.metric_definitions: the catalog reads the headers of the
+    files the build recorded, and a header that leaves out its owner gets the folder's owner for
+    its kind (sql/metrics/defaults.yml), as the build would."""
+    import duckdb
+    import yaml
+
+    from tests.apphelpers import ROOT
+
+    owners = yaml.safe_load((ROOT / "sql" / "metrics" / "defaults.yml").read_text())["owner"]
+    path = ROOT / "sql" / "metrics" / "accuracy.sql"
+    assert "\nowner:" not in path.read_text()  # the file relies on the default
+    con = duckdb.connect()
+    con.execute(
+        "create table build_objects as select 'accuracy' as name, 'metric' as kind, "
+        "? as path, 'ok' as status, null::varchar as error",
+        [str(path)],
+    )
+    row = metric_definitions.metric_catalog(con).set_index("name").loc["accuracy"]
+    assert row["kind"] == "model" and row["owner"] == owners["model"]

@@ -18,7 +18,8 @@ import pandas as pd
 
 from outcomes.app import queries
 from outcomes.app.views.snapshot_cells import has_table
-from outcomes.core.headers import HeaderError, MetricHeader, parse_header
+from outcomes.core.header_defaults import parse_file_header
+from outcomes.core.headers import HeaderError, MetricHeader
 
 # the app queries behind these definitions ("show the SQL")
 QUERIES = ("review_metric_definitions", "review_metric_builds")
@@ -73,7 +74,8 @@ def _catalog_from_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     records = []
     for name, path in queries.rows(con, "review_metric_files"):
         try:
-            header = parse_header(Path(path).read_text(), "metrics").header
+            # the folder's defaults (owner by kind) apply, as in the build
+            header = parse_file_header(Path(path), "metrics").header
         except (OSError, HeaderError, TypeError):
             records.append({"name": name})
             continue
