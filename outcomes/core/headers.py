@@ -133,11 +133,21 @@ def _parse_tests(value: Any) -> Any:
 
 def _test_name(test: Any) -> str | None:
     """The name of a header test as written (``'unique(a, b)'`` -> ``'unique'``) or parsed."""
+    return _test_call(test)[0]
+
+
+def _test_call(test: Any) -> tuple[str | None, str | None]:
+    """The name and first column of a header test as written or parsed.
+
+    >>> _test_call("range(value, 0, 1)"), _test_call(HeaderTest.parse("unique(week_start)"))
+    (('range', 'value'), ('unique', 'week_start'))
+    """
     if isinstance(test, HeaderTest):
-        return str(test.test)
+        return str(test.test), test.columns[0] if test.columns else None
     if isinstance(test, str):
-        return test.split("(", 1)[0].strip()
-    return None
+        name, _, rest = test.partition("(")
+        return name.strip(), rest.split(",", 1)[0].strip(" )") or None
+    return None, None
 
 
 class _Header(BaseModel):
@@ -178,14 +188,16 @@ class StagingHeader(_Header):
 class MetricHeader(_Header):
     """Header of ``sql/metrics/<name>.sql``.
 
-    Two tests are implied. Every metric has a value, so a header that lists no ``not_null``
-    test gets ``not_null(value)`` first. A metric has one row per week and dimensions, so its
-    grain test is implied too: a header that lists no ``unique`` test gets
+    Three tests are implied. Every metric has a value, so a header that lists no ``not_null``
+    test gets ``not_null(value)`` first. A ratio is a share, so a ratio metric whose header
+    lists no ``range`` test of its value gets ``range(value, 0, 1)`` last (a ratio that may
+    pass 1 says so: ``range(value, 0, null)``). A metric has one row per week and dimensions,
+    so its grain test is implied too: a header that lists no ``unique`` test gets
     ``unique(week_start, <dimensions>)``, after its ``not_null`` tests. A header that lists a
-    test of either kind keeps its own.
+    test of the kind keeps its own.
 
     >>> h = MetricHeader(name="m", title="M", description="d", grain="g", kind="model",
-    ...     unit="ratio", direction="neutral", dimensions=["system"], tests=["range(value, 0, 1)"])
+    ...     unit="ratio", direction="neutral", dimensions=["system"])
     >>> [t.text for t in h.tests]
     ['not_null(value)', 'unique(week_start, system)', 'range(value, 0, 1)']
     """
@@ -213,6 +225,10 @@ class MetricHeader(_Header):
             return data  # the field validators say what is wrong
         if not any(_test_name(t) == HeaderTestName.not_null for t in tests):
             tests = ("not_null(value)", *tests)
+        if data.get("unit") == Unit.ratio and not any(
+            _test_call(t) == (HeaderTestName.range, "value") for t in tests
+        ):
+            tests = (*tests, "range(value, 0, 1)")
         if any(_test_name(t) == HeaderTestName.unique for t in tests):
             return dict(data, tests=tests)
         at = 0

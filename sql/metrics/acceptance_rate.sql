@@ -13,8 +13,6 @@ unit: ratio
 direction: higher_is_better
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.7, alert: 0.6}
-tests:
-  - range(value, 0, 1)
 tags: [week_local]
 --- */
 with events as (

@@ -14,8 +14,6 @@ unit: ratio
 direction: higher_is_better
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.8, alert: 0.76}
-tests:
-  - range(value, 0, 1)
 tags: [week_local]
 --- */
 with events as (

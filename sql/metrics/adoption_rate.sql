@@ -18,8 +18,6 @@ unit: ratio
 direction: higher_is_better
 dimensions: [system, team]
 thresholds: {warn: 0.2, alert: 0.35, mode: change_pct}
-tests:
-  - range(value, 0, 1)
 --- */
 with eligible_users as (
     select

@@ -13,8 +13,6 @@ kind: business
 unit: ratio
 direction: higher_is_better
 dimensions: [system]
-tests:
-  - range(value, 0, 1)
 --- */
 with closed_items as (
     select

@@ -17,8 +17,6 @@ unit: ratio
 direction: lower_is_better
 dimensions: [source]
 thresholds: {warn: 0.01, alert: 0.05}
-tests:
-  - range(value, 0, 1)
 --- */
 select
     week_start,

@@ -13,8 +13,6 @@ unit: ratio
 direction: lower_is_better
 dimensions: [system]
 thresholds: {warn: 0.2, alert: 0.3}
-tests:
-  - range(value, 0, 1)
 --- */
 with labels as (
     select

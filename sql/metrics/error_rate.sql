@@ -14,8 +14,6 @@ unit: ratio
 direction: lower_is_better
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.2, alert: 0.24}
-tests:
-  - range(value, 0, 1)
 tags: [week_local]
 --- */
 -- wrong events = labelled - correct ones (whole numbers: exact in a double)

@@ -13,8 +13,6 @@ unit: ratio
 direction: higher_is_better
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.3, alert: 0.2}
-tests:
-  - range(value, 0, 1)
 tags: [week_local]
 --- */
 -- the feedback ratio where every event counts as reviewed and a labelled one as a hit:

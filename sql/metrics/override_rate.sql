@@ -13,8 +13,6 @@ unit: ratio
 direction: lower_is_better
 dimensions: [system, model_version, segment]
 thresholds: {warn: 0.2, alert: 0.3}
-tests:
-  - range(value, 0, 1)
 tags: [week_local]
 --- */
 with events as (

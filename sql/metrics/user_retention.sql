@@ -13,8 +13,6 @@ unit: ratio
 direction: higher_is_better
 dimensions: [system]
 thresholds: {warn: 0.7, alert: 0.5}
-tests:
-  - range(value, 0, 1)
 --- */
 -- system null: the company, where any system's event makes a user active
 with active_users as (

@@ -1,5 +1,6 @@
-"""Header fields a metric file need not write: the tests implied by every metric (not_null(value))
-and by its dimensions (its grain test), and its folder's defaults (sql/metrics/defaults.yml)."""
+"""Header fields a metric file need not write: the tests implied by every metric (not_null(value)),
+by a ratio (range(value, 0, 1)) and by its dimensions (its grain test), and its folder's
+defaults (sql/metrics/defaults.yml)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,23 @@ def test_a_metric_that_lists_no_not_null_test_gets_not_null_value_first():
         "unique(week_start, system, segment)",
         "range(value, 0, 1)",
     ]
+
+
+def test_a_ratio_metric_that_lists_no_range_of_its_value_gets_range_0_1_last():
+    ratio = METRIC.replace("unit: count", "unit: ratio")
+    assert header_tests("", text=ratio) == [
+        "not_null(value)",
+        "unique(week_start, system, segment)",
+        "range(value, 0, 1)",
+    ]
+    assert header_tests("tests:\n  - range(value, 0, null)\n", text=ratio)[-1] == (
+        "range(value, 0, null)"
+    )
+    assert header_tests("tests:\n  - range(n, 0, 5)\n", text=ratio)[-2:] == [
+        "range(n, 0, 5)",
+        "range(value, 0, 1)",
+    ]
+    assert "range(value, 0, 1)" not in header_tests("")  # unit count: no range implied
 
 
 def test_a_not_null_test_the_header_lists_is_kept_as_written():
