@@ -16,7 +16,6 @@ grain: One row per reporting week and system with at least one verdict on its ev
 kind: model
 unit: ratio
 direction: higher_is_better
-owner: ml-platform@example.com
 dimensions: [system]
 thresholds: {warn: 0.85, alert: 0.8}
 tests:

@@ -396,9 +396,9 @@ def test_reviewed_accuracy_latest_verdict_per_event_and_flags():
 
 
 def test_reviewed_accuracy_header_is_a_valid_ratio_metric():
-    from outcomes.core.headers import parse_header
+    from outcomes.core.header_defaults import parse_file_header
 
-    header = parse_header(REVIEWED_ACCURACY.read_text(), "metrics").header
+    header = parse_file_header(REVIEWED_ACCURACY, "metrics").header
     assert str(header.unit) == "ratio" and str(header.kind) == "model"
     assert header.owner and header.thresholds is not None
     texts = {t.text for t in header.tests}

@@ -166,7 +166,9 @@ def test_build_writes_long_table_manifest_and_swaps_in(project):
         )
         assert ("events", "unique(event_id)", "pass", 0) in tests
         assert ("accuracy", "range(value, 0, 1)", "pass", 0) in tests
-        assert {t[2] for t in tests} == {"pass"} and len(tests) == 8  # 5 written + 3 grain tests implied by dimensions
+        # 5 written + 3 grain tests implied by dimensions + 3 not_null(value) implied (the fixture
+        # metrics list no not_null test)
+        assert {t[2] for t in tests} == {"pass"} and len(tests) == 11
         # raw schema copied, with the ledger; contract tables the store lacks exist, empty
         assert rows(con, "select count(*) from raw.loads") == [(3,)]
         assert rows(con, "select count(*) from raw.work_items") == [(0,)]
