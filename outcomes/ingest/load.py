@@ -177,12 +177,7 @@ def _ingest_file(
         try:
             sha = _sha256(f)
         except OSError as exc:
-            raise IngestError(
-                f"Cannot ingest {f}: the file cannot be read ({exc.strerror or exc}). "
-                "Check that it exists and that you may read it.",
-                path=f,
-                hint="check the file permissions",
-            ) from None
+            raise _unreadable(f, exc) from None
         if base["file_format"] is None:
             raise IngestError(
                 f"Cannot ingest {f}: unknown file format {f.suffix or '(no extension)'!r}. "
@@ -224,6 +219,16 @@ class FileChanged(IngestError):
     """The file changed while it was read: skipped, to be picked up by a later ingest."""
 
 
+def _unreadable(f: Path, exc: OSError) -> IngestError:
+    """The refusal of a file that cannot be stat-ed or read."""
+    return IngestError(
+        f"Cannot ingest {f}: the file cannot be read ({exc.strerror or exc}). "
+        "Check that it exists and that you may read it.",
+        path=f,
+        hint="check the file permissions",
+    )
+
+
 def _signature(f: Path) -> tuple[int, int, int, int]:
     st = f.stat()
     return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
@@ -237,12 +242,7 @@ def _regular_file(f: Path) -> tuple[int, int, int, int]:
     try:
         st = f.stat()
     except OSError as exc:
-        raise IngestError(
-            f"Cannot ingest {f}: the file cannot be read ({exc.strerror or exc}). "
-            "Check that it exists and that you may read it.",
-            path=f,
-            hint="check the file permissions",
-        ) from None
+        raise _unreadable(f, exc) from None
     if not stat.S_ISREG(st.st_mode):
         raise IngestError(
             f"Cannot ingest {f}: it is not a regular file (a named pipe, device or socket). "
