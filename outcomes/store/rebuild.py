@@ -73,6 +73,15 @@ def rebuild_snapshot(settings: Settings) -> BuildRecord:
     return after
 
 
+def rebuild_or_error(settings: Settings) -> tuple[BuildRecord | None, str | None]:
+    """:func:`rebuild_snapshot` for a page that reports rather than raises: ``(build, None)``,
+    or ``(None, the build's message)`` when the build could not run."""
+    try:
+        return rebuild_snapshot(settings), None
+    except RebuildFailed as exc:
+        return None, str(exc)
+
+
 def failure_message(stderr: str) -> str:
     """The CLI's ``error: ...`` (with the lines after it), else a traceback's last line's
     message; progress lines before them are left out.

@@ -20,7 +20,7 @@ from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise
 from outcomes.core.registry import load_registry
 from outcomes.store.manifest_file import BuildRecord
-from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
+from outcomes.store.rebuild import rebuild_or_error
 from outcomes.store.state import StateStore
 
 
@@ -79,10 +79,5 @@ def delete_metric(
         },
     )
     path.unlink()
-    build, build_error = None, None
-    if rebuild:
-        try:
-            build = rebuild_snapshot(settings)
-        except RebuildFailed as exc:
-            build_error = str(exc)
+    build, build_error = rebuild_or_error(settings) if rebuild else (None, None)
     return DeleteResult(path, audit_id, build, build_error)

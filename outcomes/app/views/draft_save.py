@@ -21,7 +21,7 @@ from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise, may
 from outcomes.errors import OutcomesError
 from outcomes.store.manifest_file import BuildRecord
-from outcomes.store.rebuild import RebuildFailed, rebuild_snapshot
+from outcomes.store.rebuild import rebuild_or_error
 from outcomes.store.state import StateStore
 
 
@@ -110,10 +110,5 @@ def save_draft(
             "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
     )
-    build, build_error = None, None
-    if rebuild:
-        try:
-            build = rebuild_snapshot(settings)
-        except RebuildFailed as exc:
-            build_error = str(exc)
+    build, build_error = rebuild_or_error(settings) if rebuild else (None, None)
     return SaveResult(path, current is None, audit_id, diff, build, build_error)
