@@ -33,7 +33,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from outcomes.core.formula import Formula
-from outcomes.roi.ledger import LedgerRow, read_ledger, sort_rows
+from outcomes.roi.ledger import LEDGER_COLUMNS, LedgerRow, read_ledger, sort_rows
 from outcomes.roi.summary import summarise
 
 FIXED_CREATED = dt.datetime(2000, 1, 1)
@@ -41,13 +41,9 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of a spreadsheet's date serial numb
 INPUT_SHEET = "Inputs"
 SUMMARY_SHEET = "Summary"
 SOURCES_SHEET = "Sources"
+# the ledger's columns up to its formula, then the amount as a number and as the exact text
 FIXED_COLUMNS = (
-    "week_start",
-    "system",
-    "line_id",
-    "category",
-    "title",
-    "formula",
+    *LEDGER_COLUMNS[: LEDGER_COLUMNS.index("formula") + 1],
     "amount",
     "ledger amount (exact)",
 )
