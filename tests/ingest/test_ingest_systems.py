@@ -12,6 +12,7 @@ from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
 from outcomes.store.raw import open_raw_store
 from tests.ingest.test_ingest import (
+    assert_ledger_invariant,
     count,
     fetch,
     good,
@@ -30,15 +31,6 @@ SYSTEM = {
     "freshness_sla_hours": "24",
     "note": "",
 }
-
-
-def assert_ledger_invariant(settings: Settings) -> None:
-    bad = fetch(
-        settings,
-        "select load_id from raw.loads where status = 'loaded' "
-        "and rows_in <> rows_accepted + rows_quarantined + rows_skipped",
-    )
-    assert bad == []
 
 
 @pytest.fixture
