@@ -109,18 +109,30 @@ def materialise(con: duckdb.DuckDBPyConnection, d: SqlDefinition) -> int | None:
         # writing its rows (ai_features at 10M events: 120M rows, 35 s to write, ~2 s per read)
         con.execute(f"create view {target} as\n{d.body_sql}\n")
         return None
+    return store_rows(con, d, lambda table: con.execute(f"create table {table} as\n{d.body_sql}\n"))
+
+
+def store_rows(
+    con: duckdb.DuckDBPyConnection, d: SqlDefinition, create_table: Callable[[str], object]
+) -> int:
+    """Make the object of ``d`` from the table ``create_table(name)`` writes its rows into (on
+    DuckDB or another engine); returns its row count.
+
+    A staging object is materialised once in staging_data.<name>, with staging.<name> a view
+    over it: every metric reads staging, and a view over the SQL itself would redo its dedupe
+    and joins for each of them (1M events: 257 s that way). A metric's table and its rows of
+    main.metric_values are written in one transaction. A failing one leaves nothing behind.
+    """
+    target = f"{d.schema}.{quote_ident(d.name)}"
     if d.schema == "staging":
-        # Materialised once in staging_data.<name>, with staging.<name> a view over it: every
-        # metric reads staging, and a view over the SQL itself would redo its dedupe and joins
-        # for each of them (1M events: 257 s that way). A failing one leaves nothing behind.
         data = f"{STAGING_DATA}.{quote_ident(d.name)}"
         con.execute(f"create schema if not exists {STAGING_DATA}")
-        con.execute(f"create table {data} as\n{d.body_sql}\n")
+        create_table(data)
         con.execute(f"create view {target} as select * from {data}")
         return scalar(con, f"select count(*) from {data}")
     con.execute("begin transaction")
     try:
-        con.execute(f"create table {target} as\n{d.body_sql}\n")
+        create_table(target)
         if d.schema == "metrics":
             con.execute(long_insert(d))
         con.execute("commit")

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from outcomes.build.materialise import STAGING_DATA, long_insert, materialise_all
-from outcomes.build.objects import ObjectResult, scalar
+from outcomes.build.materialise import materialise_all, store_rows
+from outcomes.build.objects import ObjectResult
 from outcomes.build.spark.raw_export import export_raw, register_raw
 from outcomes.build.spark.session import spark_session
 from outcomes.config import Settings
@@ -75,23 +75,7 @@ def materialise_on_spark(
     """Run ``d`` on Spark and write its object into the snapshot; returns its row count."""
     frame, files = run_on_spark(spark, to_spark(d.body_sql, settings), directory / d.qualified)
     frame.createOrReplaceTempView(f"{d.schema}__{d.name}")
-    target = f"{d.schema}.{quote_ident(d.name)}"
-    if d.schema == "staging":
-        data = f"{STAGING_DATA}.{quote_ident(d.name)}"
-        con.execute(f"create schema if not exists {STAGING_DATA}")
-        write_rows(con, d, files, data)
-        con.execute(f"create view {target} as select * from {data}")
-        return scalar(con, f"select count(*) from {data}")
-    con.execute("begin transaction")
-    try:
-        write_rows(con, d, files, target)
-        if d.schema == "metrics":
-            con.execute(long_insert(d))
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return scalar(con, f"select count(*) from {target}")
+    return store_rows(con, d, lambda table: write_rows(con, d, files, table))
 
 
 def materialise_all_on_spark(
