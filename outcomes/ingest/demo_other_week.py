@@ -9,16 +9,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from outcomes.ingest.demo_draws import pick, pick_rows
+from outcomes.ingest.demo_draws import open_items, pick_rows
 from outcomes.ingest.demo_features import feature_table
 from outcomes.ingest.demo_population import Scenario
 from outcomes.ingest.demo_scenario import (
     ALL_TEAMS,
-    CUSTOMERS,
     DAY,
-    DAY_WEIGHTS,
     PRICE_CUT,
-    SEGMENT_P,
     SEGMENTS,
     SYSTEMS,
     TIERS,
@@ -45,12 +42,7 @@ def other_system_week(
     n_items = n_ai + n_ctl
 
     days = max(int(s.days[w]), 1)
-    day = pick(rng, DAY_WEIGHTS[:days], n_items)
-    second = np.clip(rng.normal(13 * 3600, 3 * 3600, n_items), 0, DAY - 1).astype(np.int64)
-    opened = np.minimum(t0 + day * DAY + second, limit - 1)
-    segment = pick(rng, SEGMENT_P, n_items)
-    sizes, first = np.asarray(CUSTOMERS), np.cumsum([0, *CUSTOMERS[:-1]])
-    customer = first[segment] + (rng.random(n_items) * sizes[segment]).astype(np.int64)
+    opened, segment, customer = open_items(rng, t0, limit, days, n_items, mean_hour=13)
     active = s.active_other[spec.name][w]
     item_user = active[rng.integers(0, len(active), n_ai)] if n_ai else np.zeros(0, np.int64)
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from outcomes.ingest.demo_dirt import Dirt
-from outcomes.ingest.demo_draws import pick
+from outcomes.ingest.demo_draws import open_items, pick
 from outcomes.ingest.demo_features import draw_features, feature_table
 from outcomes.ingest.demo_feedback import feedback_table
 from outcomes.ingest.demo_other_week import other_system_week
@@ -21,15 +21,12 @@ from outcomes.ingest.demo_scenario import (
     AUTO_FROM,
     CATEGORIES,
     COST_SPIKE_WEEK,
-    CUSTOMERS,
     DAY,
-    DAY_WEIGHTS,
     DRIFT_FROM,
     OUTAGE_WEEK,
     PRICE_CUT,
     REGRESSION_WEEK,
     RETRAIN,
-    SEGMENT_P,
     SEGMENTS,
     SYSTEM,
     SYSTEMS,
@@ -60,12 +57,7 @@ def generate_week(s: Scenario, w: int) -> tuple[dict[str, pa.Table], dict[str, d
 
     # work items (tickets) opened this week; the first n_ai are AI-assisted
     days = max(int(s.days[w]), 1)
-    day = pick(rng, DAY_WEIGHTS[:days], n_items)
-    second = np.clip(rng.normal(14.5 * 3600, 3 * 3600, n_items), 0, DAY - 1).astype(np.int64)
-    opened = np.minimum(t0 + day * DAY + second, limit - 1)
-    segment = pick(rng, SEGMENT_P, n_items)
-    sizes, first = np.asarray(CUSTOMERS), np.cumsum([0, *CUSTOMERS[:-1]])
-    customer = first[segment] + (rng.random(n_items) * sizes[segment]).astype(np.int64)
+    opened, segment, customer = open_items(rng, t0, limit, days, n_items, mean_hour=14.5)
     active = s.active[w]
     item_user = active[rng.integers(0, len(active), n_ai)]
     team = np.concatenate([s.user_team[item_user], pick(rng, TEAM_SIZES, n_ctl)])
