@@ -44,7 +44,7 @@ class HeaderDefaults(BaseModel):
         if "owner" in data:
             return data
         kind = data.get("kind", default_kind)
-        owner = self.owner.get(kind) if kind in Kind.__members__.values() else None
+        owner = self.owner.get(Kind(kind)) if kind in Kind.__members__.values() else None
         return data if owner is None else {**data, "owner": owner}
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal, Protocol, cast
 
 import yaml
 from pydantic import (
@@ -45,8 +45,14 @@ from pydantic import (
 from outcomes.core.header_tests import HeaderTest, HeaderTestName
 from outcomes.errors import OutcomesError
 
-if TYPE_CHECKING:
-    from outcomes.core.header_defaults import HeaderDefaults
+
+class FieldDefaults(Protocol):
+    """What :func:`parse_header` needs of a folder's defaults
+    (:class:`outcomes.core.header_defaults.HeaderDefaults`): the header fields with the ones it
+    leaves out filled in. A protocol, so this module does not import the one that reads the file."""
+
+    def apply(self, data: dict[str, Any], default_kind: Kind | None = None) -> dict[str, Any]: ...
+
 
 HEADER_PATTERN = re.compile(
     r"\A(\s*)/\*[ \t]*---[ \t]*\r?\n(?P<yaml>.*?)^[ \t]*---[ \t]*\*/", re.S | re.M
@@ -372,7 +378,7 @@ def split_header(text: str) -> tuple[str, int, str, int, int]:
     return match.group("yaml"), yaml_line, body, body_line, header_line
 
 
-def parse_header(text: str, schema: str, defaults: HeaderDefaults | None = None) -> ParsedHeader:
+def parse_header(text: str, schema: str, defaults: FieldDefaults | None = None) -> ParsedHeader:
     """Parse and validate the header of a definition file of ``schema``, the fields it leaves
     out filled from its folder's ``defaults`` (:mod:`outcomes.core.header_defaults`)."""
     yaml_text, yaml_line, body, body_line, header_line = split_header(text)
