@@ -164,7 +164,7 @@ def color_scale(values: Iterable[object]) -> alt.Scale:
 
 
 TITLE_WIDTH = 70  # characters a title line holds before it wraps (narrow columns clip more)
-LEGEND = {"orient": "bottom", "columns": 4, "labelLimit": 220, "symbolLimit": 40}
+LEGEND: dict[str, Any] = {"orient": "bottom", "columns": 4, "labelLimit": 220, "symbolLimit": 40}
 
 
 def wrapped_title(title: str, subtitle: str = "", width: int = TITLE_WIDTH) -> alt.TitleParams:

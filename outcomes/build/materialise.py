@@ -47,7 +47,7 @@ def materialise_all(
     say: Progress,
     *,
     create: Callable[[SqlDefinition], int | None] | None = None,
-    failures: tuple[type[BaseException], ...] = (duckdb.Error,),
+    failures: tuple[type[Exception], ...] = (duckdb.Error,),
     engine: str = "",
 ) -> list[ObjectResult]:
     """Create every object of ``order`` (a full build); a failure skips its dependents.

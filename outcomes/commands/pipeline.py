@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import cast
 
 from outcomes.build import spark
 from outcomes.commands.protocol import FAILED, OK, UsageError, _who
@@ -83,7 +84,7 @@ def _reuse_summary(settings: Settings, build_id: str) -> str:
         return "what was reused is unknown (no main.build_reuse in the snapshot)"
     if not rows:
         return "what was reused is unknown (another build has been swapped in since)"
-    counts = dict(rows)
+    counts = dict(cast("list[tuple[str, int]]", rows))  # (mode, count(*)) pairs
     labels = (
         ("reused", "reused"),
         ("keys", "recomputed by key"),

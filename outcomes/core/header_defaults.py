@@ -22,7 +22,7 @@ difference between a written field and a default one. Today one field has a defa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -44,7 +44,8 @@ class HeaderDefaults(BaseModel):
         if "owner" in data:
             return data
         kind = data.get("kind", default_kind)
-        owner = self.owner.get(Kind(kind)) if kind in Kind.__members__.values() else None
+        # Kind(kind) runs only when kind is one of Kind's values (a str, never None)
+        owner = self.owner.get(Kind(cast(str, kind))) if kind in Kind.__members__.values() else None
         return data if owner is None else {**data, "owner": owner}
 
 

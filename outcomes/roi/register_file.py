@@ -81,7 +81,7 @@ def read_register_file(path: Path | str) -> list[Version]:
     if problems:
         raise AssumptionsError(problems)
     rows: list[Version] = []
-    seen: dict[tuple[str, dt.date], int] = {}
+    seen: dict[tuple[str, object, dt.date], int] = {}  # (key, system, effective_from) -> row
     row_number = 0
     for record in reader:
         line = reader.line_num

@@ -27,7 +27,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -225,6 +225,7 @@ def _amount(
     for i in entry.inputs:
         if i.source_type != "assumption" or i.source_ref not in ends:
             continue
+        assert i.source_ref is not None  # a key of ends
         span = ranges.get((i.source_ref, *_version(i)))
         bound = None
         if span is not None:
@@ -258,7 +259,9 @@ def _totals(
 
 
 def _used_keys(rows: Sequence[LedgerRow]) -> list[str]:
-    return sorted({i.source_ref for e in rows for i in e.inputs if i.source_type == "assumption"})
+    # the build writes every assumption input with its key (InputSpec.ref), never None
+    keys = {i.source_ref for e in rows for i in e.inputs if i.source_type == "assumption"}
+    return sorted(cast("set[str]", keys))
 
 
 def _versions_used(rows: Sequence[LedgerRow], key: str) -> list[tuple[str, str]]:

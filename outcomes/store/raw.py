@@ -23,7 +23,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -151,6 +151,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     for contract in CONTRACTS.values():
         con.execute(raw_table_ddl(contract))
+    cols: Sequence[tuple[str, str]]  # (name, type) pairs
     for name, cols in (("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
         body = ", ".join(f"{n} {t}" for n, t in cols)
         con.execute(f"create table if not exists raw.{name} ({body})")

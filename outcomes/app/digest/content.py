@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import cast
 from urllib.parse import urlencode
 
 import duckdb
@@ -102,7 +104,7 @@ def headline(con: duckdb.DuckDBPyConnection, week: dt.date) -> Headline | None:
     c = to_date.currency
     span = roi_range(catalog_safe(con), None, None, week)
     ends = [span.low_roi, span.high_roi]
-    low, high = sorted(ends) if None not in ends else (None, None)
+    low, high = sorted(cast("list[Decimal]", ends)) if None not in ends else (None, None)
     return Headline(
         net_to_date=money(to_date.cumulative_net, c),
         roi_to_date=percent(to_date.roi),

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pandas as pd
@@ -87,8 +88,9 @@ def header_markdown(header: dict[str, object], thresholds: str) -> str:
     ...     "direction": "up", "dimensions": ["segment"]}, "").splitlines()[2]
     '**Owner:** (unowned) · **Thresholds:** none · **Dimensions:** segment · **Tags:** none'
     """
-    dimensions = ", ".join(header.get("dimensions") or []) or "none"  # type: ignore[call-overload]
-    tags = ", ".join(header.get("tags") or []) or "none"  # type: ignore[call-overload]
+    # a parsed header's dimensions and tags are lists of names
+    dimensions = ", ".join(cast("list[str]", header.get("dimensions") or [])) or "none"
+    tags = ", ".join(cast("list[str]", header.get("tags") or [])) or "none"
     # header text is what someone typed: escaped (outcomes.app.markup)
     return (
         f"**Grain:** {md_text(header.get('grain'))}  \n"

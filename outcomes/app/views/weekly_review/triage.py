@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import SupportsFloat
 
 import duckdb
 import pandas as pd
@@ -84,7 +85,7 @@ def series_of(key: str) -> str:
     return "|".join([metric, *rest])
 
 
-def _worse(direction: object, value: object, previous: object) -> bool:
+def _worse(direction: object, value: SupportsFloat | None, previous: SupportsFloat | None) -> bool:
     if value is None or previous is None or value != value or previous != previous:
         return False
     if direction == "higher_is_better":
@@ -124,6 +125,7 @@ def triage(
         this = now.loc[series] if series in now.index else None
         last = before.loc[series] if series in before.index else None
         row = this if this is not None else last
+        assert row is not None  # every series is in now.index or in before.index
         metric = row["metric"]
         info = catalog.loc[metric] if metric in catalog.index else None
         run, start = 0, week
@@ -133,12 +135,16 @@ def triage(
         group = "resolved" if this is None else ("ongoing" if last is not None else "new")
         level = None if this is None else this["level"]
         previous_level = None if last is None else last["level"]
-        worsened = group == "ongoing" and (
-            LEVEL_RANK.get(level, 0) > LEVEL_RANK.get(previous_level, 0)
-            or _worse(
-                None if info is None else info["direction"],
-                this["value"],
-                last["value"],
+        worsened = (
+            this is not None  # this and last both there: the "ongoing" group
+            and last is not None
+            and (
+                LEVEL_RANK.get(this["level"], 0) > LEVEL_RANK.get(last["level"], 0)
+                or _worse(
+                    None if info is None else info["direction"],
+                    this["value"],
+                    last["value"],
+                )
             )
         )
         owner = row.get("owner")
