@@ -208,8 +208,8 @@ class MetricHeader(_Header):
     ['not_null(value)', 'unique(week_start, system)', 'range(value, 0, 1)']
     """
 
-    # ROI lines list their tests: they key their rows by (week_start, system) without
-    # declaring system a dimension
+    # ROI lines imply their own tests (RoiHeader): they key their rows by (week_start, system)
+    # without declaring system a dimension
     IMPLIES_TESTS: ClassVar[bool] = True
 
     title: str = Field(min_length=1)
@@ -292,7 +292,17 @@ class MetricHeader(_Header):
 
 
 class RoiHeader(MetricHeader):
-    """Header of ``sql/roi/<name>.sql``: a metric plus its ledger category, formula and inputs."""
+    """Header of ``sql/roi/<name>.sql``: a metric plus its ledger category, formula and inputs.
+
+    A ledger line has an amount in every row and one row per week and AI system, so a header
+    that lists no ``not_null`` test gets ``not_null(amount)`` and one that lists no ``unique``
+    test gets ``unique(week_start, system)`` after its not_null tests (the line keys its rows by
+    system without declaring it a dimension, so the metric's implied tests do not apply).
+
+    >>> h = RoiHeader(name="l", title="L", description="d", grain="g", category="cost")
+    >>> [t.text for t in h.tests]
+    ['not_null(amount)', 'unique(week_start, system)']
+    """
 
     IMPLIES_TESTS: ClassVar[bool] = False
 
@@ -302,6 +312,23 @@ class RoiHeader(MetricHeader):
     category: RoiCategory
     formula: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implied_line_tests(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        tests = _parse_tests(data.get("tests"))
+        if not isinstance(tests, tuple):
+            return data  # the field validator says what is wrong
+        if not any(_test_name(t) == HeaderTestName.not_null for t in tests):
+            tests = ("not_null(amount)", *tests)
+        if not any(_test_name(t) == HeaderTestName.unique for t in tests):
+            at = 0
+            while at < len(tests) and _test_name(tests[at]) == HeaderTestName.not_null:
+                at += 1
+            tests = (*tests[:at], "unique(week_start, system)", *tests[at:])
+        return dict(data, tests=tests)
 
     @model_validator(mode="before")
     @classmethod

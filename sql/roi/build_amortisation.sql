@@ -18,10 +18,6 @@ formula: build_cost / build_amortisation_months * 12 / 52
 inputs:
   build_cost: {assumption: build_cost}
   build_amortisation_months: {assumption: build_amortisation_months}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 with calendar as (
     select

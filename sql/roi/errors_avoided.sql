@@ -19,10 +19,6 @@ inputs:
   error_rate: {metric: error_rate}
   event_volume: {metric: event_volume}
   cost_per_error: {assumption: cost_per_error}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 with measured as (
     select

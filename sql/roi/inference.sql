@@ -13,10 +13,6 @@ category: cost
 formula: event_cost_usd
 inputs:
   event_cost_usd: {events: cost_usd}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 with weekly as (
     select

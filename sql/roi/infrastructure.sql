@@ -14,10 +14,6 @@ category: cost
 formula: infrastructure_cost
 inputs:
   infrastructure_cost: {cost_rows: infrastructure}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 select
     week_start,

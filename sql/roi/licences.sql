@@ -14,10 +14,6 @@ category: cost
 formula: licences_cost
 inputs:
   licences_cost: {cost_rows: licence}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 select
     week_start,

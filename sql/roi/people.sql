@@ -14,10 +14,6 @@ category: cost
 formula: people_cost
 inputs:
   people_cost: {cost_rows: people}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 select
     week_start,

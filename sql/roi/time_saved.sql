@@ -20,10 +20,6 @@ inputs:
   assisted_items: {metric: hours_saved.assisted_items, unit: items}
   handle_minutes: {metric: hours_saved.actual_minutes, unit: minutes}
   loaded_hourly_cost: {assumption: loaded_hourly_cost}
-owner: finops@example.com
-tests:
-  - not_null(amount)
-  - unique(week_start, system)
 --- */
 with measured as (
     select

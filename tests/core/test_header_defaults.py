@@ -87,9 +87,14 @@ def test_a_unique_test_the_header_lists_is_kept_as_written():
     assert header_tests(tests) == ["not_null(value)", "unique(week_start, system)"]
 
 
-def test_roi_lines_imply_no_test():
+def test_roi_lines_imply_their_own_tests_not_the_metrics():
+    """A ledger line implies an amount in every row and one row per week and system (not the
+    metric's not_null(value) nor a grain over its dimensions); a line that lists tests of those
+    kinds keeps its own."""
     roi = METRIC.replace("kind: model\nunit: count\ndirection: neutral\n", "category: benefit\n")
-    assert header_tests("", "roi", roi) == []
+    assert header_tests("", "roi", roi) == ["not_null(amount)", "unique(week_start, system)"]
+    own = "tests:\n  - not_null(amount, value)\n  - unique(week_start)\n"
+    assert header_tests(own, "roi", roi) == ["not_null(amount, value)", "unique(week_start)"]
 
 
 def test_the_implied_test_finds_a_repeated_week_and_dimensions():

@@ -334,10 +334,16 @@ def test_roi_header_is_permissive_and_roi_folder_optional(tmp_path):
     roi = (
         "/* ---\nname: savings\ntitle: Savings\ndescription: d\ngrain: One row per week.\n"
         "category: benefit\nformula: hours * rate\ninputs: {rate: analyst_hourly_cost}\n--- */\n"
-        "select week_start, value * 50 as value from metrics.event_count\n"
+        "select week_start, 'all' as system, value * 50 as value, "
+        "(value * 50)::decimal(38, 10) as amount from metrics.event_count\n"
     )
     root = standard_sql(tmp_path / "sql", {"roi/savings": roi})
     registry = load_registry(root)
+    # a ledger line's implied tests need what the ledger reads: one amount per week and system
+    assert [t.text for t in registry.get("savings").header.tests] == [
+        "not_null(amount)",
+        "unique(week_start, system)",
+    ]
     savings = registry.get("savings")
     assert savings.kind == "roi" and savings.header.direction is Direction.higher_is_better
     assert savings.header.inputs == {"rate": "analyst_hourly_cost"}
