@@ -114,6 +114,11 @@ def run_value_at_risk(raw):
     return run_sql(raw, ["value_at_risk"], as_of=AS_OF, extra_tables=extra)
 
 
+def value_at_risk_rows(raw, columns: str, where: str = "") -> list[tuple]:
+    """``columns`` of metrics.value_at_risk built over ``raw`` (rows ``where`` holds)."""
+    return rows(run_value_at_risk(raw), f"select {columns} from metrics.value_at_risk {where}")
+
+
 @pytest.fixture(scope="module")
 def var():
     raw = {
@@ -135,11 +140,10 @@ def var():
             assumption("loaded_hourly_cost", 60, 45, 90),
         ],
     }
-    con = run_value_at_risk(raw)
-    found = rows(
-        con,
-        "select week_start::varchar, system, value, low, high, reference_accuracy, "
-        "reference_events, reference_value_per_event, events, flag from metrics.value_at_risk",
+    found = value_at_risk_rows(
+        raw,
+        "week_start::varchar, system, value, low, high, reference_accuracy, "
+        "reference_events, reference_value_per_event, events, flag",
     )
     return {(r[0], r[1]): r[2:] for r in found}
 
@@ -184,11 +188,8 @@ def test_a_reference_that_lost_time_puts_nothing_at_risk():
             assumption("loaded_hourly_cost", 60, 45, 90),
         ],
     }
-    con = run_value_at_risk(raw)
-    found = rows(
-        con,
-        "select value, low, high, reference_value_per_event from metrics.value_at_risk "
-        "where system = 'b'",
+    found = value_at_risk_rows(
+        raw, "value, low, high, reference_value_per_event", "where system = 'b'"
     )
     # high end: 30 x 10 / 5 x (0.5 - 0.4) / 0.5 = 12.00
     assert found == [(Decimal("0.00"), Decimal("0.00"), Decimal("12.00"), -12.0)]
