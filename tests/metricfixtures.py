@@ -6,10 +6,12 @@ only fill the columns a test does not care about and fetch a metric keyed by its
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -37,6 +39,34 @@ def event(event_id: str, occurred_at: str, **fields: object) -> dict[str, object
     }
     row.update(fields)
     return row
+
+
+RANDOM_START = dt.datetime(2026, 1, 5)  # a Monday: the first week of the random-data tests
+
+
+def random_event(
+    rng: np.random.Generator,
+    i: int,
+    systems: Sequence[str],
+    p: Sequence[float],
+    weeks: int,
+    segments: Sequence[str],
+) -> tuple[dict[str, object], dt.datetime]:
+    """Event ``r<i>`` of the random-data tests and its time: the system drawn with weights
+    ``p``, a minute within ``weeks`` weeks from RANDOM_START, model_version v1 or v2, a segment.
+
+    The draws come in that order, so a caller's further draws (its own columns, its label)
+    follow them as they did when every test wrote this loop out itself."""
+    system = str(rng.choice(systems, p=p))
+    at = RANDOM_START + dt.timedelta(minutes=int(rng.integers(0, weeks * 7 * 24 * 60)))
+    row = event(
+        f"r{i}",
+        at.isoformat(sep=" "),
+        system=system,
+        model_version=str(rng.choice(["v1", "v2"])),
+        segment=str(rng.choice(segments)),
+    )
+    return row, at
 
 
 def feedback(event_id: str, labeled_at: str, **fields: object) -> dict[str, object]:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.metricfixtures import assert_metric, event, feedback, monday
+from tests.metricfixtures import assert_metric, event, feedback, monday, random_event
 from tests.sql.systemrows import one_system
 from tests.sqlharness import rows, run_sql
 
@@ -343,23 +343,14 @@ SYSTEMS = {"triage": (0.85, 150.0, 1.0), "billing": (0.5, 400.0, 0.6)}
 
 def _random_raw(seed: int, n: int = 1500):
     rng = np.random.default_rng(seed)
-    start = dt.datetime(2026, 1, 5)  # a Monday; ~14 weeks, across two quarters
     events, labels = [], []
     for i in range(n):
-        system = str(rng.choice(list(SYSTEMS), p=[0.7, 0.3]))
-        accuracy, latency_scale, confidence_scale = SYSTEMS[system]
-        at = start + dt.timedelta(minutes=int(rng.integers(0, 14 * 7 * 24 * 60)))
-        events.append(
-            event(
-                f"r{i}",
-                at.isoformat(sep=" "),
-                system=system,
-                model_version=str(rng.choice(["v1", "v2"])),
-                segment=str(rng.choice(["smb", "mid", "ent"])),
-                confidence=round(float(rng.random()) * confidence_scale, 6),
-                latency_ms=round(float(rng.gamma(2.0, latency_scale)), 3),
-            )
-        )
+        # 14 weeks from a Monday, across two quarters
+        row, at = random_event(rng, i, list(SYSTEMS), [0.7, 0.3], 14, ["smb", "mid", "ent"])
+        accuracy, latency_scale, confidence_scale = SYSTEMS[str(row["system"])]
+        row["confidence"] = round(float(rng.random()) * confidence_scale, 6)
+        row["latency_ms"] = round(float(rng.gamma(2.0, latency_scale)), 3)
+        events.append(row)
         if rng.random() < 0.6:
             labels.append(
                 feedback(

@@ -16,7 +16,15 @@ import pytest
 from outcomes.build.materialise import METRIC_VALUES_DDL, long_insert
 from outcomes.core.registry import load_registry
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
-from tests.metricfixtures import assert_metric, assumption, event, feedback, item, monday
+from tests.metricfixtures import (
+    assert_metric,
+    assumption,
+    event,
+    feedback,
+    item,
+    monday,
+    random_event,
+)
 from tests.sql.metric_chains import PROJECTED_COST
 from tests.sqlharness import SQL_DIR, rows, run_sql
 
@@ -228,25 +236,16 @@ SYSTEMS = ("triage", "billing", "legal")
 
 def _random_raw(seed: int, n: int = 1200) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
-    start = dt.datetime(2026, 1, 5)
     events, labels = [], []
     for i in range(n):
-        system = str(rng.choice(SYSTEMS, p=[0.6, 0.3, 0.1]))
-        at = start + dt.timedelta(minutes=int(rng.integers(0, 6 * 7 * 24 * 60)))
-        events.append(
-            event(
-                f"r{i}",
-                at.isoformat(sep=" "),
-                system=system,
-                model_version=str(rng.choice(["v1", "v2"])),
-                segment=str(rng.choice(["smb", "ent"])),
-                action_tier=str(rng.choice(["suggest", "approve", "auto"])),
-                confidence=round(float(rng.random()), 6),
-                tokens_in=int(rng.integers(10, 5000 if system == "legal" else 500)),
-                tokens_out=int(rng.integers(0, 300)),
-                cost_usd=f"{rng.integers(1, 10**6) / 10**6:.6f}",
-            )
-        )
+        row, at = random_event(rng, i, SYSTEMS, [0.6, 0.3, 0.1], 6, ["smb", "ent"])
+        system = row["system"]
+        row["action_tier"] = str(rng.choice(["suggest", "approve", "auto"]))
+        row["confidence"] = round(float(rng.random()), 6)
+        row["tokens_in"] = int(rng.integers(10, 5000 if system == "legal" else 500))
+        row["tokens_out"] = int(rng.integers(0, 300))
+        row["cost_usd"] = f"{rng.integers(1, 10**6) / 10**6:.6f}"
+        events.append(row)
         if rng.random() < 0.5:
             labels.append(
                 feedback(
