@@ -89,11 +89,6 @@ KEYS = {
 }
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(raw_path=tmp_path / "store" / "raw.duckdb")
-
-
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:
     columns = columns or list(rows[0])
     with path.open("w", newline="") as f:

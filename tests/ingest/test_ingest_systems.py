@@ -3,12 +3,8 @@ column of assumptions, and sources written before those columns existed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
-import pytest
 
-from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
 from outcomes.store.raw import open_raw_store
 from tests.ingest.test_ingest import (
@@ -31,11 +27,6 @@ SYSTEM = {
     "freshness_sla_hours": "24",
     "note": "",
 }
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(raw_path=tmp_path / "store" / "raw.duckdb")
 
 
 def test_sources_without_the_system_columns_still_load(settings, tmp_path):
