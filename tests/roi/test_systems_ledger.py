@@ -159,33 +159,39 @@ def test_system_summaries_add_up_to_the_company(con):
 # -- the allocation SQL against Python on random inputs ----------------------------------------
 
 
+def _on_random_days(rng: random.Random, weeks: list[dt.date], most: int, row) -> list[dict]:
+    """0 to ``most`` rows ``row(n, day)``, each on a random day of one of ``weeks`` (the day
+    is drawn before the row's own draws)."""
+    return [
+        row(n, rng.choice(weeks) + dt.timedelta(days=rng.randint(0, 6)))
+        for n in range(rng.randint(0, most))
+    ]
+
+
 def _random_case(rng: random.Random):
     systems = ["s1", "s2", "s3", "s4"][: rng.randint(1, 4)]
     weeks = [dt.date(2026, 3, 2) + dt.timedelta(weeks=k) for k in range(3)]
-    events = []
-    for n in range(rng.randint(0, 12)):
-        day = rng.choice(weeks) + dt.timedelta(days=rng.randint(0, 6))
-        events.append(
-            {
-                "event_id": f"e{n}",
-                "occurred_at": f"{day} 10:00:00",
-                "system": rng.choice(systems),
-                "cost_usd": 0.01,
-            }
-        )
-    items = []
-    for n in range(rng.randint(0, 8)):
-        day = rng.choice(weeks) + dt.timedelta(days=rng.randint(0, 6))
-        items.append(
-            {
-                "item_id": f"i{n}",
-                "opened_at": f"{day} 08:00:00",
-                "closed_at": f"{day} 09:00:00",
-                "ai_assisted": True,
-                "handle_minutes": rng.randint(1, 90),
-                "system": rng.choice(systems),
-            }
-        )
+
+    def event(n: int, day: dt.date) -> dict:
+        return {
+            "event_id": f"e{n}",
+            "occurred_at": f"{day} 10:00:00",
+            "system": rng.choice(systems),
+            "cost_usd": 0.01,
+        }
+
+    def item(n: int, day: dt.date) -> dict:
+        return {
+            "item_id": f"i{n}",
+            "opened_at": f"{day} 08:00:00",
+            "closed_at": f"{day} 09:00:00",
+            "ai_assisted": True,
+            "handle_minutes": rng.randint(1, 90),
+            "system": rng.choice(systems),
+        }
+
+    events = _on_random_days(rng, weeks, 12, event)
+    items = _on_random_days(rng, weeks, 8, item)
     costs = []
     for n in range(rng.randint(1, 5)):
         start = weeks[0] + dt.timedelta(days=rng.randint(0, 10))
