@@ -16,22 +16,13 @@ import pytest
 from outcomes.core.contracts import CONTRACTS
 from outcomes.ingest.demo import generate_demo
 from outcomes.ingest.demo_scenario import DIRTY_RULES
+from tests.core.test_contracts import EXPECTED as ARCHITECTURE_TABLES
 from tests.ingest.demofiles import DEMO_ASSUMPTION_KEYS, generated_demo, scan, source_views
 
 END = date(2026, 3, 4)  # a Wednesday: the partial week holds Monday 2 and Tuesday 3 March
 FIRST_WEEK = date(2025, 3, 3)
 EVENTS = 5_000
-TABLES = (
-    "ai_events",
-    "ai_features",
-    "feedback",
-    "work_items",
-    "users",
-    "costs",
-    "incidents",
-    "assumptions",
-    "systems",
-)
+TABLES = tuple(ARCHITECTURE_TABLES)  # the raw tables of docs/ARCHITECTURE.md, as transcribed
 TA = "ticket-assistant"
 
 
