@@ -93,22 +93,85 @@ def test_unknown_header_field_names_file_and_line(tmp_path, monkeypatch):
     assert str(error).startswith("sql/metrics/x.sql:9: unknown header field 'ownr'")
 
 
-def test_bad_enum_names_allowed_values_and_line(tmp_path):
-    root = write_sql(
-        tmp_path / "sql",
-        {"metrics/x": metric("x", "select 1 as week_start, 2 as value", unit="hour")},
-    )
-    error = only_error(root)
-    assert error.line == 7
-    assert "'unit'" in error.message and "'hour'" in error.message and "'hours'" in error.message
+# One broken metrics/x.sql each: (the header's name, the SQL, other header fields, the line the
+# error names or None where the case does not pin it, words of the message); ids: the old tests
+ONE_BROKEN_METRIC = [
+    pytest.param(
+        "x",
+        "select 1 as week_start, 2 as value",
+        {"unit": "hour"},
+        7,
+        ["'unit'", "'hour'", "'hours'"],
+        id="bad_enum_names_allowed_values_and_line",
+    ),
+    pytest.param(
+        "x",
+        "select 1 as week_start, 2 as value",
+        {"description": "broken: colon: here"},
+        4,
+        ["YAML syntax error"],
+        id="yaml_syntax_error_has_line",
+    ),
+    pytest.param(
+        "y",
+        "select 1 as week_start, 2 as value",
+        {},
+        2,
+        ["'y' differs from the file name 'x'"],
+        id="name_must_equal_file_stem",
+    ),
+    pytest.param(
+        "x",
+        "select 1 as week_start, 2 as value;\nselect 3;",
+        {},
+        11,  # where the second statement starts
+        ["exactly one SELECT", "found 2"],
+        id="two_statements_are_refused",
+    ),
+    pytest.param(
+        "x",
+        "select\n  1 as week_start,\n  2 as value\nfrom",
+        {},
+        13,
+        ["does not parse"],
+        id="sql_that_does_not_parse_has_line",
+    ),
+    pytest.param(
+        "x",
+        "select 1 as week_start, 2 as amount",
+        {},
+        None,
+        # says what the SELECT returns
+        ["missing output column value", "week_start, amount"],
+        id="missing_required_output_column",
+    ),
+    pytest.param(
+        "x",
+        "select 1 as week_start, 0.5 as value, 2 as denominator",
+        {"unit": "ratio"},
+        None,
+        ["missing output column numerator", "unit ratio"],
+        id="ratio_needs_numerator_and_denominator",
+    ),
+    pytest.param(
+        "x",
+        "select 1 as week_start, 2 as value",
+        {"dimensions": "[segment]"},
+        None,
+        ["missing output column segment"],
+        id="declared_dimension_must_be_returned",
+    ),
+]
 
 
-def test_yaml_syntax_error_has_line(tmp_path):
-    text = metric("x", "select 1 as week_start, 2 as value", description="broken: colon: here")
-    root = write_sql(tmp_path / "sql", {"metrics/x": text})
+@pytest.mark.parametrize(("name", "sql", "fields", "line", "words"), ONE_BROKEN_METRIC)
+def test_one_broken_metric_is_one_error(tmp_path, name, sql, fields, line, words):
+    root = write_sql(tmp_path / "sql", {"metrics/x": metric(name, sql, **fields)})
     error = only_error(root)
-    assert error.line == 4
-    assert "YAML syntax error" in error.message
+    for word in words:
+        assert word in error.message
+    if line is not None:
+        assert error.line == line
 
 
 def test_missing_header_and_missing_field(tmp_path):
@@ -124,25 +187,6 @@ def test_missing_header_and_missing_field(tmp_path):
     errors = {e.path.stem: e for e in errors_of(root)}
     assert "expected a YAML header" in errors["a"].message and errors["a"].line == 1
     assert "missing required header field 'grain'" in errors["b"].message
-
-
-def test_name_must_equal_file_stem(tmp_path):
-    root = write_sql(
-        tmp_path / "sql", {"metrics/x": metric("y", "select 1 as week_start, 2 as value")}
-    )
-    error = only_error(root)
-    assert error.line == 2
-    assert "'y' differs from the file name 'x'" in error.message
-
-
-def test_two_statements_are_refused(tmp_path):
-    root = write_sql(
-        tmp_path / "sql",
-        {"metrics/x": metric("x", "select 1 as week_start, 2 as value;\nselect 3;")},
-    )
-    error = only_error(root)
-    assert "exactly one SELECT" in error.message and "found 2" in error.message
-    assert error.line == 11  # where the second statement starts
 
 
 @pytest.mark.parametrize(
@@ -166,46 +210,6 @@ def test_ddl_and_dml_are_refused(tmp_path, sql, word):
     error = only_error(root)
     assert word in error.message and ("not allowed" in error.message or "expected" in error.message)
     assert error.line == 10
-
-
-def test_sql_that_does_not_parse_has_line(tmp_path):
-    root = write_sql(
-        tmp_path / "sql",
-        {"metrics/x": metric("x", "select\n  1 as week_start,\n  2 as value\nfrom")},
-    )
-    error = only_error(root)
-    assert "does not parse" in error.message
-    assert error.line == 13
-
-
-def test_missing_required_output_column(tmp_path):
-    root = write_sql(
-        tmp_path / "sql", {"metrics/x": metric("x", "select 1 as week_start, 2 as amount")}
-    )
-    error = only_error(root)
-    assert "missing output column value" in error.message
-    assert "week_start, amount" in error.message  # says what the SELECT returns
-
-
-def test_ratio_needs_numerator_and_denominator(tmp_path):
-    root = write_sql(
-        tmp_path / "sql",
-        {
-            "metrics/x": metric(
-                "x", "select 1 as week_start, 0.5 as value, 2 as denominator", unit="ratio"
-            )
-        },
-    )
-    error = only_error(root)
-    assert "missing output column numerator" in error.message and "unit ratio" in error.message
-
-
-def test_declared_dimension_must_be_returned(tmp_path):
-    root = write_sql(
-        tmp_path / "sql",
-        {"metrics/x": metric("x", "select 1 as week_start, 2 as value", dimensions="[segment]")},
-    )
-    assert "missing output column segment" in only_error(root).message
 
 
 def test_star_is_refused_in_a_metric_but_fine_in_staging(tmp_path):
