@@ -39,12 +39,11 @@ if values.empty:
     st.stop()
 
 left, middle, right, window_col = st.columns([1.3, 1, 1, 0.9])
-split = left.radio(
+split = ui.choice_radio(
+    left,
     "Lines by",
-    list(model_health.SPLITS),
-    format_func=model_health.SPLIT_LABELS.get,
-    horizontal=True,
-    key="health_split",
+    model_health.SPLIT_LABELS,
+    "health_split",
     bind="query-params",  # every filter is in the URL: a link shares the view
 )
 all_versions = model_health.dimension_values(values, "model_version")

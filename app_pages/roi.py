@@ -140,12 +140,11 @@ def _with_lock(label: str) -> str:
 
 
 kind_col, label_col, _ = st.columns([2.2, 1.3, 1.5])
-kind = kind_col.radio(
+kind = ui.choice_radio(
+    kind_col,
     "Period",
-    list(windows.WINDOW_KINDS),
-    format_func=windows.WINDOW_KINDS.get,
-    horizontal=True,
-    key="roi_kind",
+    windows.WINDOW_KINDS,
+    "roi_kind",
     bind="query-params",  # the period is in the URL: a link shares it
 )
 custom = None
@@ -271,13 +270,7 @@ with st.expander("🔎 Show working: formula with the numbers, inputs and their 
     if figures:
         # one figure at a time: each working reads the ledger and the SQL behind it
         labels = {f.key: f.label for f in figures}
-        key = st.radio(
-            "Figure",
-            list(labels),
-            format_func=labels.get,
-            horizontal=True,
-            key="roi_working_figure",
-        )
+        key = ui.choice_radio(st, "Figure", labels, "roi_working_figure")
         try:
             show_working(ui.load(figure_working.working, key, found, system))
         except Exception as exc:

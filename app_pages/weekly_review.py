@@ -196,12 +196,11 @@ def render_needs_action() -> None:
 def render_acknowledge() -> None:
     st.subheader("Acknowledge, snooze or accept")
     st.selectbox("Alert", list(ack_choices), format_func=ack_choices.get, key="wr_ack_alert")
-    choice = st.radio(
+    choice = ui.choice_radio(
+        st,
         "What to do",
-        list(actions.ACK_CHOICES),
-        format_func=actions.ACK_CHOICES.get,
-        horizontal=True,
-        key="wr_ack_action",
+        actions.ACK_CHOICES,
+        "wr_ack_action",
         help="A snooze or an accepted reference stops the alert paging (here and in the "
         "digest); it stays listed, marked with who did it and why.",
     )

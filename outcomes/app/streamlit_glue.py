@@ -8,7 +8,7 @@ up on the next rerun and an old build's results are never mixed with a new one's
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import duckdb
@@ -222,3 +222,12 @@ def show_sql(*names: str) -> None:
         for name in names:
             st.caption(f"`sql/app/{name}.sql`")
             st.code(query_text(name), language="sql")
+
+
+def choice_radio(where: Any, label: str, labels: Mapping[str, str], key: str, **kwargs: Any) -> Any:
+    """A horizontal radio in ``where`` (``st``, a column, ...) whose options are the keys of
+    ``labels``, each shown by its label; returns the chosen key. ``kwargs`` go to the radio
+    (``bind``, ``help``)."""
+    return where.radio(
+        label, list(labels), format_func=labels.get, horizontal=True, key=key, **kwargs
+    )
