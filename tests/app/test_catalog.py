@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from outcomes.app.views import catalog, metric_detail, metric_history, metric_lineage
@@ -16,13 +19,25 @@ from outcomes.store.state import StateStore
 from tests.conftest import ROOT
 
 
-@pytest.fixture(scope="module")
-def frame(demo_settings):
-    con = open_snapshot(demo_settings)
+@contextmanager
+def snapshot_of(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the snapshot of ``settings``, its connection closed afterwards."""
+    con = open_snapshot(settings)
     try:
-        return catalog.catalog(snapshot_cursor(con), demo_settings.sql_dir)
+        yield snapshot_cursor(con)
     finally:
         con.close()
+
+
+def first_value(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first column of the first row of ``sql``."""
+    return cur.execute(sql, params or []).fetchall()[0][0]
+
+
+@pytest.fixture(scope="module")
+def frame(demo_settings):
+    with snapshot_of(demo_settings) as cur:
+        return catalog.catalog(cur, demo_settings.sql_dir)
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +70,14 @@ def test_every_metric_file_has_a_row_with_its_header_and_build(frame):
 
 
 def test_the_last_value_is_the_newest_complete_weeks_total(frame, demo_settings):
-    con = open_snapshot(demo_settings)
-    try:
-        cur = snapshot_cursor(con)
-        week = cur.execute(
-            "select max(week_start) from staging.weeks where not is_partial"
-        ).fetchall()[0][0]
-        value = cur.execute(
+    with snapshot_of(demo_settings) as cur:
+        week = first_value(cur, "select max(week_start) from staging.weeks where not is_partial")
+        value = first_value(
+            cur,
             "select value from main.metric_values where metric = 'event_volume' "
             "and dimensions = '{}' and week_start = ?",
             [week],
-        ).fetchall()[0][0]
-    finally:
-        con.close()
+        )
     row = frame.set_index("name").loc["event_volume"]
     assert row["week_start"].date() == week and row["value"] == value
 
@@ -78,9 +88,7 @@ def test_a_system_filter_shows_that_systems_totals_and_alerts(frame, demo_settin
     PSI is above 0.25 (alert) on some feature; contract-summariser's rows are all flagged
     'insufficient' (too few events, never alerted), so its status is 'ok' where the company's
     worst is 'alert'."""
-    con = open_snapshot(demo_settings)
-    try:
-        cur = snapshot_cursor(con)
+    with snapshot_of(demo_settings) as cur:
         by_system = {
             s: catalog.catalog(cur, demo_settings.sql_dir, s).set_index("name")
             for s in ("invoice-matcher", "contract-summariser")
@@ -94,13 +102,12 @@ def test_a_system_filter_shows_that_systems_totals_and_alerts(frame, demo_settin
                 [by_system["invoice-matcher"].loc["drift_psi", "week_start"].date()],
             ).fetchall()
         )
-        counted = cur.execute(
+        counted = first_value(
+            cur,
             "select count(*) from staging.ai_events "
             "where system = 'invoice-matcher' and week_start = ?",
             [week],
-        ).fetchall()[0][0]
-    finally:
-        con.close()
+        )
     matcher, summariser = by_system["invoice-matcher"], by_system["contract-summariser"]
     assert matcher.loc["event_volume", "value"] == counted
     assert counted < frame.set_index("name").loc["event_volume", "value"]
@@ -189,14 +196,10 @@ def test_history_without_git_is_the_audit_log_alone(tmp_path):
 
 
 def test_metric_detail_has_sql_lineage_tests_and_build(demo_settings):
-    con = open_snapshot(demo_settings)
-    try:
-        cur = snapshot_cursor(con)
+    with snapshot_of(demo_settings) as cur:
         detail = metric_detail.metric_detail(cur, demo_settings.sql_dir, "accuracy")
         with pytest.raises(KeyError):
             metric_detail.metric_detail(cur, demo_settings.sql_dir, "ai_events")  # a staging view
-    finally:
-        con.close()
     assert detail.valid and detail.header["title"] == "Accuracy"
     assert detail.sql == (ROOT / "sql" / "metrics" / "accuracy.sql").read_text()
     assert "staging.feedback" in detail.lineage.reads
@@ -208,10 +211,7 @@ def test_a_broken_metric_file_is_listed_as_invalid(demo_settings, tmp_path: Path
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
     (sql / "metrics" / "broken_one.sql").write_text("select 1\n")
-    con = open_snapshot(demo_settings)
-    try:
-        frame = catalog.catalog(snapshot_cursor(con), sql)
-    finally:
-        con.close()
+    with snapshot_of(demo_settings) as cur:
+        frame = catalog.catalog(cur, sql)
     row = frame.set_index("name").loc["broken_one"]
     assert row["status"] == "invalid" and "YAML header" in row["build_error"]
