@@ -21,6 +21,7 @@ import duckdb
 
 from outcomes.core.definition import OBJECT_KIND, BrokenDefinition, SqlDefinition
 from outcomes.core.quoting import quote_ident
+from outcomes.store.manifest_file import BuildObjects
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class HeaderTestResult:
 
 
 @dataclass(frozen=True)
-class BuildResult:
+class BuildResult(BuildObjects[ObjectResult]):
     """What :func:`outcomes.build.full.build_snapshot` built and how it went."""
 
     build_id: str
@@ -94,16 +95,6 @@ class BuildResult:
     started_at: dt.datetime
     finished_at: dt.datetime
     manifest_path: Path
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def object(self, name: str) -> ObjectResult:
-        for o in self.objects:
-            if name in (o.name, o.qualified):
-                return o
-        raise KeyError(name)
 
 
 _CANDIDATES = re.compile(r"\s*Candidate functions:.*?(?=LINE \d+:|$)", re.S)

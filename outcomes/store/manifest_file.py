@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from outcomes.config import Settings
 from outcomes.core.definition import OBJECT_KIND
@@ -40,25 +41,44 @@ class ObjectRecord:
         return f"{schema}.{self.name}"
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def qualified(self) -> str: ...
+
+
+BuiltObject = TypeVar("BuiltObject", bound=_Named)
+
+
+class BuildObjects(Generic[BuiltObject]):
+    """What a build and its recorded manifest answer alike: did it go ``ok``, and which of its
+    ``objects`` is named so (:class:`BuildRecord`, ``outcomes.build.objects.BuildResult``)."""
+
+    status: str  # ok | failed
+    objects: tuple[BuiltObject, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def object(self, name: str) -> BuiltObject:
+        """The object named ``name`` or ``schema.name``; KeyError when the build has none."""
+        for o in self.objects:
+            if name in (o.name, o.qualified):
+                return o
+        raise KeyError(name)
+
+
 @dataclass(frozen=True)
-class BuildRecord:
+class BuildRecord(BuildObjects[ObjectRecord]):
     """A build as its manifest file records it."""
 
     build_id: str
     path: Path
     status: str  # ok | failed
     objects: tuple[ObjectRecord, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def object(self, name: str) -> ObjectRecord:
-        """The object named ``name`` or ``schema.name``; KeyError when the build has none."""
-        for o in self.objects:
-            if name in (o.name, o.qualified):
-                return o
-        raise KeyError(name)
 
 
 def read_manifest_json(settings: Settings) -> BuildRecord | None:
