@@ -17,6 +17,8 @@ import pytest
 
 from tests.sqlharness import SQL_DIR, rows
 
+RATIO = ["value", "numerator", "denominator", "flag"]  # the columns of a ratio metric
+
 
 def event(event_id: str, occurred_at: str, **fields: object) -> dict[str, object]:
     """An ai_events row with harmless defaults for every required column."""
@@ -109,6 +111,13 @@ def assumption(key: str, effective_from: str, value: float) -> dict[str, object]
         "owner": "finance@example.com",
         "source": "test",
     }
+
+
+def ratio_rows(
+    counts: Mapping[tuple, tuple[float, float]], flag: str | None = None
+) -> dict[tuple, list[object]]:
+    """``{key: (numerator, denominator)}`` -> expected ratio rows ``[n / d, n, d, flag]``."""
+    return {k: [n / d, n, d, flag] for k, (n, d) in counts.items()}
 
 
 def run_metric(con: duckdb.DuckDBPyConnection, name: str) -> None:

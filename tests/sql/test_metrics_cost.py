@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.metricfixtures import assert_metric, assumption, event, item
+from tests.metricfixtures import RATIO, assert_metric, assumption, event, item, ratio_rows
 from tests.sql.metric_chains import PROJECTED_COST
 from tests.sql.systemrows import SYSTEM, one_system
 from tests.sqlharness import rows, run_sql
@@ -85,7 +85,8 @@ COST_METRICS = [
     "projected_inference_cost",
     "projected_budget_ratio",
 ]
-RATIO = ["value", "numerator", "denominator", "flag"]
+BY_MODEL = ("week_start", "system", "model_version")
+WEEKLY = ("week_start", "system")
 
 
 @pytest.fixture(scope="module")
@@ -93,23 +94,71 @@ def con():
     return run_sql(RAW, COST_METRICS)
 
 
-def test_inference_cost_golden(con):
-    assert_metric(
-        con,
-        "inference_cost",
-        ("week_start", "system", "model_version"),
+# per (week, model_version; None: every version): inference cost, tokens in + out, events.
+# W1 v1: c1 + c2 = 0.03, (100 + 20) + (200 + 40) = 360 tokens; W1 total 120 + 240 + 50 = 410
+BY_MODEL_SUMS = {
+    (W1, "v1"): (0.03, 360, 2),
+    (W1, "v2"): (0.000001, 50, 1),
+    (W1, None): (0.030001, 410, 3),
+    (W2, "v1"): (0.1, 360, 1),
+    (W2, "v2"): (0.05, 500, 1),
+    (W2, None): (0.15, 860, 2),
+}
+# per week: inference cost, AI-assisted items closed, hours saved
+# (W1: (45 - 15) + (45 - 25) = 50 min; W2: 45 - 5 = 40 min)
+WEEK_SUMS = {(W1,): (0.030001, 2, 50 / 60), (W2,): (0.15, 1, 40 / 60)}
+
+
+def _ratios(sums: dict[tuple, tuple], numerator: int, denominator: int) -> dict[tuple, list]:
+    """One system's ratio rows: column ``numerator`` of ``sums`` over column ``denominator``."""
+    return one_system(ratio_rows({k: (v[numerator], v[denominator]) for k, v in sums.items()}))
+
+
+GOLDEN = {  # metric: (key, columns, expected rows); ratios are numerator / denominator
+    "inference_cost": (
+        BY_MODEL,
         ["value", "events", "flag"],
-        one_system(
-            {
-                (W1, "v1"): [0.03, 2, None],
-                (W1, "v2"): [0.000001, 1, None],
-                (W1, None): [0.030001, 3, None],
-                (W2, "v1"): [0.1, 1, None],
-                (W2, "v2"): [0.05, 1, None],
-                (W2, None): [0.15, 2, None],
-            }
-        ),
-    )
+        one_system({k: [cost, n, None] for k, (cost, _, n) in BY_MODEL_SUMS.items()}),
+    ),
+    "cost_per_inference": (BY_MODEL, RATIO, _ratios(BY_MODEL_SUMS, 0, 2)),  # cost / events
+    "tokens_per_event": (BY_MODEL, RATIO, _ratios(BY_MODEL_SUMS, 1, 2)),  # tokens / events
+    "cost_per_assisted_item": (WEEKLY, RATIO, _ratios(WEEK_SUMS, 0, 1)),  # cost / items
+    "cost_per_hour_saved": (WEEKLY, RATIO, _ratios(WEEK_SUMS, 0, 2)),  # cost / hours saved
+    # the company's only (no systems register here: no system row).
+    # W1: 0.030001 / 3 per inference x 100000 x headroom 3 (default) = 3000.1, budget 5000
+    # W2: 0.15 / 2 x 200000 x 2 = 30000 -> 6x the budget
+    "projected_inference_cost": (
+        WEEKLY,
+        [
+            "value",
+            "numerator",
+            "denominator",
+            "budget_ratio",
+            "cost_per_inference",
+            "volume",
+            "headroom",
+            "flag",
+        ],
+        {
+            (W1, None): [3000.1, 3000.1, 5000, 0.60002, 0.030001 / 3, 100000, 3, None],
+            (W2, None): [30000, 30000, 5000, 6.0, 0.075, 200000, 2, None],
+        },
+    ),
+    "projected_budget_ratio": (
+        WEEKLY,
+        RATIO,
+        {
+            (W1, None): [0.60002, 3000.1, 5000, None],
+            (W2, None): [6.0, 30000, 5000, None],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("metric", GOLDEN)
+def test_cost_golden(con, metric):
+    key, columns, expected = GOLDEN[metric]
+    assert_metric(con, metric, key, columns, expected)
 
 
 def test_inference_cost_keeps_the_exact_decimal(con):
@@ -124,115 +173,6 @@ def test_inference_cost_keeps_the_exact_decimal(con):
     assert rows(con, "select typeof(cost_usd) from metrics.inference_cost limit 1")[0][
         0
     ].startswith("DECIMAL")
-
-
-def test_cost_per_inference_golden(con):
-    assert_metric(
-        con,
-        "cost_per_inference",
-        ("week_start", "system", "model_version"),
-        RATIO,
-        one_system(
-            {
-                (W1, "v1"): [0.015, 0.03, 2, None],
-                (W1, "v2"): [0.000001, 0.000001, 1, None],
-                (W1, None): [0.030001 / 3, 0.030001, 3, None],
-                (W2, "v1"): [0.1, 0.1, 1, None],
-                (W2, "v2"): [0.05, 0.05, 1, None],
-                (W2, None): [0.075, 0.15, 2, None],
-            }
-        ),
-    )
-
-
-def test_tokens_per_event_golden(con):
-    # W1 v1: (120 + 240) / 2; total (120 + 240 + 50) / 3
-    assert_metric(
-        con,
-        "tokens_per_event",
-        ("week_start", "system", "model_version"),
-        RATIO,
-        one_system(
-            {
-                (W1, "v1"): [180, 360, 2, None],
-                (W1, "v2"): [50, 50, 1, None],
-                (W1, None): [410 / 3, 410, 3, None],
-                (W2, "v1"): [360, 360, 1, None],
-                (W2, "v2"): [500, 500, 1, None],
-                (W2, None): [430, 860, 2, None],
-            }
-        ),
-    )
-
-
-def test_cost_per_assisted_item_golden(con):
-    assert_metric(
-        con,
-        "cost_per_assisted_item",
-        ("week_start", "system"),
-        RATIO,
-        one_system(
-            {
-                (W1,): [0.030001 / 2, 0.030001, 2, None],
-                (W2,): [0.15, 0.15, 1, None],
-            }
-        ),
-    )
-
-
-def test_cost_per_hour_saved_golden(con):
-    # hours saved W1: (45 - 15) + (45 - 25) = 50 min; W2: 45 - 5 = 40 min
-    assert_metric(
-        con,
-        "cost_per_hour_saved",
-        ("week_start", "system"),
-        RATIO,
-        one_system(
-            {
-                (W1,): [0.030001 / (50 / 60), 0.030001, 50 / 60, None],
-                (W2,): [0.15 / (40 / 60), 0.15, 40 / 60, None],
-            }
-        ),
-    )
-
-
-def test_projected_inference_cost_golden(con):
-    # W1: 0.030001 / 3 per inference x 100000 x headroom 3 (default) = 3000.1, budget 5000
-    # W2: 0.15 / 2 x 200000 x 2 = 30000 -> 6x the budget
-    columns = [
-        "value",
-        "numerator",
-        "denominator",
-        "budget_ratio",
-        "cost_per_inference",
-        "volume",
-        "headroom",
-        "flag",
-    ]
-    assert_metric(
-        con,
-        "projected_inference_cost",
-        ("week_start", "system"),
-        columns,
-        {
-            # the company's (no systems register here: no system row)
-            (W1, None): [3000.1, 3000.1, 5000, 0.60002, 0.030001 / 3, 100000, 3, None],
-            (W2, None): [30000, 30000, 5000, 6.0, 0.075, 200000, 2, None],
-        },
-    )
-
-
-def test_projected_budget_ratio_golden(con):
-    assert_metric(
-        con,
-        "projected_budget_ratio",
-        ("week_start", "system"),
-        RATIO,
-        {
-            (W1, None): [0.60002, 3000.1, 5000, None],
-            (W2, None): [6.0, 30000, 5000, None],
-        },
-    )
 
 
 def test_no_projection_without_a_volume_assumption():

@@ -16,15 +16,8 @@ import pytest
 from outcomes.build.materialise import METRIC_VALUES_DDL, long_insert
 from outcomes.core.registry import load_registry
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
-from tests.metricfixtures import (
-    assert_metric,
-    assumption,
-    event,
-    feedback,
-    item,
-    monday,
-    random_event,
-)
+from tests import metricfixtures
+from tests.metricfixtures import assert_metric, assumption, event, feedback, item, monday
 from tests.sql.metric_chains import PROJECTED_COST
 from tests.sqlharness import SQL_DIR, rows, run_sql
 
@@ -238,7 +231,7 @@ def _random_raw(seed: int, n: int = 1200) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     events, labels = [], []
     for i in range(n):
-        row, at = random_event(rng, i, SYSTEMS, [0.6, 0.3, 0.1], 6, ["smb", "ent"])
+        row, at = metricfixtures.random_event(rng, i, SYSTEMS, [0.6, 0.3, 0.1], 6, ["smb", "ent"])
         system = row["system"]
         row["action_tier"] = str(rng.choice(["suggest", "approve", "auto"]))
         row["confidence"] = round(float(rng.random()), 6)
