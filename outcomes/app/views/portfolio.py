@@ -42,7 +42,7 @@ from outcomes.app.views.roi.snapshot_connection import catalog_safe
 from outcomes.app.views.snapshot_cells import as_date, dims, has_table
 from outcomes.app.views.systems import SystemVersion, register, system_names
 from outcomes.roi.sensitivity import roi_range
-from outcomes.roi.totals import ratio
+from outcomes.roi.totals import Totals
 from outcomes.store.state_alerts import Acknowledgement, alert_key
 from outcomes.store.state_signoffs import SignOff
 
@@ -57,8 +57,9 @@ ROW_METRICS = ("adoption_rate", "value_at_risk", "drift_share", "estimated_accur
 
 
 @dataclass(frozen=True)
-class LedgerMoney:
-    """A system's (or the company's) money to date, exact."""
+class LedgerMoney(Totals):
+    """A system's (or the company's) money to date, exact: the ROI package's totals (its net
+    and its ``roi``, net / costs with 38 significant digits), payback week and trend."""
 
     benefits: Decimal = Decimal(0)
     costs: Decimal = Decimal(0)
@@ -67,12 +68,7 @@ class LedgerMoney:
 
     @property
     def net_value(self) -> Decimal:
-        return self.benefits - self.costs
-
-    @property
-    def roi(self) -> Decimal | None:
-        """net / costs with 38 significant digits, as the ROI package divides."""
-        return ratio(self.net_value, self.costs)
+        return self.net
 
 
 def ledger_money(rows: Iterable[tuple[Any, dt.date, Decimal, Decimal]]) -> dict:
