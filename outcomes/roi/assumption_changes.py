@@ -8,7 +8,7 @@ of a ``(key, effective_from)`` beats the register file.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pandas as pd
 
@@ -24,6 +24,7 @@ from outcomes.roi.ledger import decimal_text
 from outcomes.store.state import StateStore
 from outcomes.store.state_assumptions import AssumptionChange
 from outcomes.store.state_file import StateValidationError
+from outcomes.store.state_values import DecimalWords, exact_decimal
 
 HISTORY_COLUMNS = (
     "id",
@@ -172,19 +173,15 @@ def render_history(frame: pd.DataFrame) -> str:
     return text_table(frame, list(HISTORY_COLUMNS))
 
 
+_DECIMAL_WORDS = DecimalWords(
+    never="{name} must be a decimal (Decimal, int or text such as '62.50'), never a {type}",
+    not_number="{name} {value!r} is not a number; fix: e.g. 62.50",
+    not_finite="{name} {value!r} is not a finite number",
+)
+
+
 def _parse_decimal_arg(value: object, name: str) -> Decimal:
-    if isinstance(value, float | bool):
-        raise AssumptionsError(
-            [
-                f"{name} must be a decimal (Decimal, int or text such as '62.50'), never a {type(value).__name__}"
-            ]
-        )
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise AssumptionsError([f"{name} {value!r} is not a number; fix: e.g. 62.50"]) from None
-    if not number.is_finite():
-        raise AssumptionsError([f"{name} {value!r} is not a finite number"])
+    number = exact_decimal(value, name, _DECIMAL_WORDS, lambda text: AssumptionsError([text]))
     problem = decimal_fit_problem(number, 18, 6)
     if problem:
         raise AssumptionsError([f"{name}: {problem}"])

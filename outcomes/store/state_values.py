@@ -14,6 +14,8 @@ datetime.datetime(2024, 3, 4, 9, 30, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -58,19 +60,42 @@ def enum_member(enum: type[_E], value: object, name: str) -> _E:
         ) from None
 
 
-def decimal_value(value: object, name: str) -> Decimal:
-    """``value`` as a finite Decimal; a float (or bool) is refused, never rounded."""
+@dataclass(frozen=True)
+class DecimalWords:
+    """How a caller words the three ways a value is not an exact decimal (``str.format``
+    templates over ``name``, ``type`` and ``value``)."""
+
+    never: str  # a float or a bool
+    not_number: str
+    not_finite: str
+
+
+STATE_DECIMAL_WORDS = DecimalWords(
+    never="{name} must be a Decimal, int or decimal string, never a {type}",
+    not_number="{name} is not a decimal number: {value!r}",
+    not_finite="{name} must be finite, got {value!r}",
+)
+
+
+def exact_decimal(
+    value: object, name: str, words: DecimalWords, error: Callable[[str], Exception]
+) -> Decimal:
+    """``value`` as a finite Decimal; a float (or bool) is refused, never rounded. A refusal
+    raises ``error(text)``, the text worded by ``words``."""
     if isinstance(value, float | bool):
-        raise StateValidationError(
-            f"{name} must be a Decimal, int or decimal string, never a {type(value).__name__}"
-        )
+        raise error(words.never.format(name=name, type=type(value).__name__))
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
-        raise StateValidationError(f"{name} is not a decimal number: {value!r}") from None
+        raise error(words.not_number.format(name=name, value=value)) from None
     if not number.is_finite():
-        raise StateValidationError(f"{name} must be finite, got {value!r}")
+        raise error(words.not_finite.format(name=name, value=value))
     return number
+
+
+def decimal_value(value: object, name: str) -> Decimal:
+    """``value`` as a finite Decimal; a float (or bool) is refused, never rounded."""
+    return exact_decimal(value, name, STATE_DECIMAL_WORDS, StateValidationError)
 
 
 def float_or_none(value: object) -> float | None:
