@@ -13,7 +13,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.metricfixtures import assert_metric, event, feedback, run_metric
+from tests.metricfixtures import RATIO, assert_metric, event, feedback, ratio_rows, run_metric
 from tests.sql.systemrows import one_system
 from tests.sqlharness import rows, run_sql
 
@@ -92,48 +92,32 @@ def con():
     return con
 
 
-def test_dq_null_rate_golden(con):
-    # W1: ai_events in = 4 accepted + 3 rejected = 7; missing required: e4 (accepted),
-    # row 5 (required), row 6 (first failure 'type', second 'required') = 3. feedback 0/1,
-    # users 0/1, total 3/9. W2: feedback 2 accepted + 2 rejected, none for 'required'.
-    assert_metric(
-        con,
-        "dq_null_rate",
+# per (week, source; None: every source): rows in (accepted + rejected), rows missing a
+# required value, duplicate rows. W1: ai_events in = 4 accepted + 3 rejected = 7; missing
+# required: e4 (accepted), row 5 (required), row 6 (first failure 'type', second 'required') = 3;
+# duplicate: row 7. feedback 0/1, users 0/1, total 3/9. W2: feedback 2 accepted + 2 rejected,
+# none for 'required', one duplicate_row.
+ROWS_IN = {
+    (W1, "ai_events"): (7, 3, 1),
+    (W1, "feedback"): (1, 0, 0),
+    (W1, "users"): (1, 0, 0),
+    (W1, None): (9, 3, 1),
+    (W2, "feedback"): (4, 0, 1),
+    (W2, None): (4, 0, 1),
+}
+GOLDEN = {  # metric: (key, columns, expected rows)
+    "dq_null_rate": (
         ("week_start", "source"),
-        ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "ai_events"): [3 / 7, 3, 7, None],
-            (W1, "feedback"): [0.0, 0, 1, None],
-            (W1, "users"): [0.0, 0, 1, None],
-            (W1, None): [3 / 9, 3, 9, None],
-            (W2, "feedback"): [0.0, 0, 4, None],
-            (W2, None): [0.0, 0, 4, None],
-        },
-    )
-
-
-def test_dq_duplicate_rate_golden(con):
-    assert_metric(
-        con,
-        "dq_duplicate_rate",
+        RATIO,
+        ratio_rows({k: (missing, n) for k, (n, missing, _) in ROWS_IN.items()}),
+    ),
+    "dq_duplicate_rate": (
         ("week_start", "source"),
-        ["value", "numerator", "denominator", "flag"],
-        {
-            (W1, "ai_events"): [1 / 7, 1, 7, None],
-            (W1, "feedback"): [0.0, 0, 1, None],
-            (W1, "users"): [0.0, 0, 1, None],
-            (W1, None): [1 / 9, 1, 9, None],
-            (W2, "feedback"): [0.25, 1, 4, None],
-            (W2, None): [0.25, 1, 4, None],
-        },
-    )
-
-
-def test_dq_quarantined_rows_golden(con):
+        RATIO,
+        ratio_rows({k: (duplicates, n) for k, (n, _, duplicates) in ROWS_IN.items()}),
+    ),
     # by the row's first rule; the total row exists for every calendar week
-    assert_metric(
-        con,
-        "dq_quarantined_rows",
+    "dq_quarantined_rows": (
         ("week_start", "source", "rule"),
         ["value", "flag"],
         {
@@ -148,14 +132,9 @@ def test_dq_quarantined_rows_golden(con):
             (W2, None, None): [2, None],
             (W3, None, None): [0, "partial"],
         },
-    )
-
-
-def test_dq_late_labels_golden(con):
+    ),
     # by the week the label arrived: W1 e1 (48 h); W2 e2 (169 h, late), e3 (168 h, not late)
-    assert_metric(
-        con,
-        "dq_late_labels",
+    "dq_late_labels": (
         ("week_start", "system"),
         ["value", "numerator", "denominator", "median_delay_hours", "flag"],
         one_system(
@@ -164,17 +143,12 @@ def test_dq_late_labels_golden(con):
                 (W2,): [0.5, 1, 2, 168.5, None],
             }
         ),
-    )
-
-
-def test_dq_freshness_hours_golden(con):
+    ),
     # newest ai_event 03-03 13:00; newest label 03-05 10:00 (W1), 03-10 12:00 (W2).
     # reference: end of W1 03-09 00:00, end of W2 03-16 00:00, W3 as_of 03-18 12:00.
     # W1: events 5d11h = 131 h, labels 3d14h = 86 h; W2: 12d11h = 299, 5d12h = 132;
     # W3: 14d23h = 359, 8d = 192. Total = the stalest source. All above 48 h: stale.
-    assert_metric(
-        con,
-        "dq_freshness_hours",
+    "dq_freshness_hours": (
         ("week_start", "system", "source"),
         ["value", "stale", "flag"],
         one_system(
@@ -190,7 +164,14 @@ def test_dq_freshness_hours_golden(con):
                 (W3, None): [359, True, None],
             }
         ),
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize("metric", GOLDEN)
+def test_dq_golden(con, metric):
+    key, columns, expected = GOLDEN[metric]
+    assert_metric(con, metric, key, columns, expected)
 
 
 def test_dq_freshness_uses_the_local_week_end():
@@ -236,10 +217,4 @@ def test_dq_volume_vs_trailing_golden():
         weeks[6]: [1 / 4.5, 1, 4.5, "partial"],
     }
     table = one_system({(w, s): v for w, v in expected.items() for s in ("ai_events", None)})
-    assert_metric(
-        con,
-        "dq_volume_vs_trailing",
-        ("week_start", "system", "source"),
-        ["value", "numerator", "denominator", "flag"],
-        table,
-    )
+    assert_metric(con, "dq_volume_vs_trailing", ("week_start", "system", "source"), RATIO, table)
