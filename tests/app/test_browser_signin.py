@@ -80,6 +80,17 @@ def _open(page, url: str) -> None:
     wait_settled(page)
 
 
+def _on_the_roi_page(browser, url: str, user: str, role: str, period: str):
+    """Signed in as ``user``, whose ``role`` the sidebar shows, on the ROI page by ``period``
+    (Month, Quarter); returns (context, page)."""
+    context, page = _sign_in(browser, url, user)
+    assert f"({role})" in page.locator("[data-testid=stSidebar]").inner_text()
+    _open(page, f"{url}/roi")
+    page.locator("[data-testid=stRadio]").get_by_text(period, exact=True).click()
+    wait_settled(page)
+    return context, page
+
+
 def _save_button(page):
     return page.get_by_role("button", name="Save and rebuild")
 
@@ -97,13 +108,9 @@ def _edit_in_plain_text(page) -> None:
 
 def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
     url, home = signed_server
-    context, page = _sign_in(browser, url, ADMIN)
-    assert "(admin)" in page.locator("[data-testid=stSidebar]").inner_text()
     # the portfolio is the default page; on the ROI page the newest quarter that is over is
     # final (the demo's 2026-10 is not: one system's labels arrive late)
-    _open(page, f"{url}/roi")
-    page.locator("[data-testid=stRadio]").get_by_text("Quarter", exact=True).click()
-    wait_settled(page)
+    context, page = _on_the_roi_page(browser, url, ADMIN, "admin", "Quarter")
     page.get_by_role("button", name="Close 2026-Q3").click()
     wait_settled(page)
     page.get_by_test_id("stAlertContentSuccess").get_by_text(
@@ -125,11 +132,7 @@ def test_the_admin_closes_a_period_and_saves_sql(signed_server, browser):
 
 def test_the_operator_may_neither_close_nor_save(signed_server, browser):
     url, home = signed_server
-    context, page = _sign_in(browser, url, OPERATOR)
-    assert "(operator)" in page.locator("[data-testid=stSidebar]").inner_text()
-    _open(page, f"{url}/roi")
-    page.locator("[data-testid=stRadio]").get_by_text("Month", exact=True).click()
-    wait_settled(page)
+    context, page = _on_the_roi_page(browser, url, OPERATOR, "operator", "Month")
     page.get_by_text("needs the admin role").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Close 2026-10").count() == 0
 
