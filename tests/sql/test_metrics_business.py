@@ -290,28 +290,23 @@ def test_user_retention_golden(con):
 
 
 def test_incidents_by_cause_golden(con):
-    assert_metric(
-        con,
-        "incidents_by_cause",
-        ("week_start", "system", "cause"),
-        ["value", "flag"],
-        {
-            # the company's: every incident, n3 (not attributed) included
-            (W1, None, "outage"): [2, None],
-            (W1, None, "data_drift"): [1, None],
-            (W1, None, None): [3, None],
-            (W2, None, None): [0, None],
-            (W3, None, "model_regression"): [1, "partial"],
-            (W3, None, None): [1, "partial"],
-            # the system's: n1, n2, n4; every week from its first incident on
-            (W1, SYSTEM, "outage"): [1, None],
-            (W1, SYSTEM, "data_drift"): [1, None],
-            (W1, SYSTEM, None): [2, None],
-            (W2, SYSTEM, None): [0, None],
-            (W3, SYSTEM, "model_regression"): [1, "partial"],
-            (W3, SYSTEM, None): [1, "partial"],
-        },
-    )
+    # (week, cause): incidents of the company (every incident, n3 not attributed included) and
+    # of the system (n1, n2, n4; every week from its first incident on); W3 is partial
+    counts = {
+        (W1, "outage"): (2, 1),
+        (W1, "data_drift"): (1, 1),
+        (W1, None): (3, 2),
+        (W2, None): (0, 0),
+        (W3, "model_regression"): (1, 1),
+        (W3, None): (1, 1),
+    }
+    expected = {
+        (week, system, cause): [n, "partial" if week == W3 else None]
+        for (week, cause), by_whom in counts.items()
+        for system, n in zip((None, SYSTEM), by_whom, strict=True)
+    }
+    key = ("week_start", "system", "cause")
+    assert_metric(con, "incidents_by_cause", key, ["value", "flag"], expected)
 
 
 def test_mean_time_to_detect_golden(con):
