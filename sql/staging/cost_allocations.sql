@@ -130,39 +130,36 @@ equal_drivers as (
     qualify level = min(level) over (partition by week_start)
 ),
 
-shared_drivers as (
+drivers as (
+    -- each shared-cost driver's weights, tagged with the allocate_by that asks for it
     select
-        c.cost_id,
-        c.week_start,
-        d.system,
-        d.weight
-    from cost_cents as c
-    inner join event_drivers as d
-        on d.week_start = c.week_start
-    where c.cost_system is null
-        and c.allocate_by = 'events'
+        week_start,
+        system,
+        weight,
+        'events' as allocate_by
+    from event_drivers
     union all
     select
-        c.cost_id,
-        c.week_start,
-        d.system,
-        d.weight
-    from cost_cents as c
-    inner join hours_drivers as d
-        on d.week_start = c.week_start
-    where c.cost_system is null
-        and c.allocate_by = 'hours_saved'
-        and d.weight > 0
+        week_start,
+        system,
+        weight,
+        'hours_saved' as allocate_by
+    from hours_drivers
 ),
 
 driven as (
     select
-        cost_id,
-        week_start,
-        system,
-        weight
-    from shared_drivers
-    where weight > 0
+        c.cost_id,
+        c.week_start,
+        d.system,
+        d.weight,
+        c.allocate_by as method
+    from cost_cents as c
+    inner join drivers as d
+        on d.week_start = c.week_start
+        and d.allocate_by = c.allocate_by
+    where c.cost_system is null
+        and d.weight > 0
 ),
 
 undriven as (
@@ -171,7 +168,9 @@ undriven as (
         c.cost_id,
         c.week_start,
         coalesce(e.system, '(unallocated)') as system,
-        coalesce(e.weight, 1) as weight
+        coalesce(e.weight, 1) as weight,
+        case when c.allocate_by = 'equal' then 'equal' else 'equal (no ' || c.allocate_by || ')' end
+            as method
     from cost_cents as c
     left join equal_drivers as e
         on e.week_start = c.week_start
@@ -185,22 +184,11 @@ undriven as (
 ),
 
 weights as (
-    select
-        d.*,
-        c.allocate_by as method
-    from driven as d
-    inner join cost_cents as c
-        on c.cost_id = d.cost_id
-        and c.week_start = d.week_start
+    select *
+    from driven
     union all
-    select
-        u.*,
-        case when c.allocate_by = 'equal' then 'equal' else 'equal (no ' || c.allocate_by || ')' end
-            as method
-    from undriven as u
-    inner join cost_cents as c
-        on c.cost_id = u.cost_id
-        and c.week_start = u.week_start
+    select *
+    from undriven
 ),
 
 floored as (
