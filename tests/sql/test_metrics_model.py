@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.metricfixtures import assert_metric, event, feedback, monday, random_event
+from tests.metricfixtures import RATIO, assert_metric, event, feedback, monday, random_event
 from tests.sql.systemrows import one_system
 from tests.sqlharness import rows, run_sql
 
@@ -104,123 +104,54 @@ def con():
     return run_sql(RAW, MODEL_METRICS)
 
 
-def test_accuracy_golden(con):
+# per cell (week, model_version, segment; None, None: the week's total), by hand from the rows
+# above: events, labelled (correct is known), right, wrong, reviewed (any feedback), accepted,
+# overridden, sum of confidence. W1 v2/ent: e4 has no feedback, e5 is reviewed (accepted) but
+# not labelled. W1 total confidence 0.95 + 0.85 + 0.62 + 0.35 + 0.15 = 2.92; W2 3.8.
+COUNTS = {
+    (W1, "v1", "smb"): (2, 2, 1, 1, 2, 1, 1, 1.8),
+    (W1, "v1", "ent"): (1, 1, 1, 0, 1, 1, 0, 0.62),
+    (W1, "v2", "ent"): (2, 0, 0, 0, 1, 1, 0, 0.5),
+    (W1, None, None): (5, 3, 2, 1, 4, 3, 1, 2.92),
+    (W2, "v1", "smb"): (6, 1, 1, 0, 1, 1, 0, 3.8),
+    (W2, None, None): (6, 1, 1, 0, 1, 1, 0, 3.8),
+}
+EVENTS_N, LABELLED, RIGHT, WRONG, REVIEWED, ACCEPTED, OVERRIDDEN, CONFIDENCE = range(8)
+# W2: 1 labelled of 6 events -> coverage 0.1667 < floor 0.2 -> the label metrics' W2 rows are
+# provisional; label_coverage also flags W1 v2/ent (0 of 2 events labelled)
+W2_CELLS = {(W2, "v1", "smb"), (W2, None, None)}
+
+
+def _ratios(numerator: int, denominator: int, provisional=frozenset()) -> dict[tuple, list]:
+    """One system's ratio rows: column ``numerator`` of COUNTS over column ``denominator``, in
+    the cells where the denominator is not 0 (no row where nothing is counted)."""
+    return one_system(
+        {
+            k: [c[numerator] / c[denominator], c[numerator], c[denominator], flag]
+            for k, c in COUNTS.items()
+            if c[denominator]
+            for flag in ["provisional" if k in provisional else None]
+        }
+    )
+
+
+GOLDEN = {  # metric: (numerator, denominator, provisional cells), columns of COUNTS
     # W1 v1/smb: e1 right, e2 wrong -> 1/2; v1/ent: e3 right -> 1/1; v2/ent: nothing labelled
-    # (e5's feedback has correct null) -> no row; total 2 right of 3 labelled, coverage 3/5.
-    # W2: 1 labelled of 6 events -> coverage 0.1667 < floor 0.2 -> provisional.
-    assert_metric(
-        con,
-        "accuracy",
-        KEY,
-        ["value", "numerator", "denominator", "flag"],
-        one_system(
-            {
-                (W1, "v1", "smb"): [0.5, 1, 2, None],
-                (W1, "v1", "ent"): [1.0, 1, 1, None],
-                (W1, None, None): [2 / 3, 2, 3, None],
-                (W2, "v1", "smb"): [1.0, 1, 1, "provisional"],
-                (W2, None, None): [1.0, 1, 1, "provisional"],
-            }
-        ),
-    )
-
-
-def test_error_rate_golden(con):
-    assert_metric(
-        con,
-        "error_rate",
-        KEY,
-        ["value", "numerator", "denominator", "flag"],
-        one_system(
-            {
-                (W1, "v1", "smb"): [0.5, 1, 2, None],
-                (W1, "v1", "ent"): [0.0, 0, 1, None],
-                (W1, None, None): [1 / 3, 1, 3, None],
-                (W2, "v1", "smb"): [0.0, 0, 1, "provisional"],
-                (W2, None, None): [0.0, 0, 1, "provisional"],
-            }
-        ),
-    )
-
-
-def test_label_coverage_golden(con):
-    # v2/ent W1: 0 of 2 events labelled -> 0, below the floor -> provisional
-    assert_metric(
-        con,
-        "label_coverage",
-        KEY,
-        ["value", "numerator", "denominator", "flag"],
-        one_system(
-            {
-                (W1, "v1", "smb"): [1.0, 2, 2, None],
-                (W1, "v1", "ent"): [1.0, 1, 1, None],
-                (W1, "v2", "ent"): [0.0, 0, 2, "provisional"],
-                (W1, None, None): [0.6, 3, 5, None],
-                (W2, "v1", "smb"): [1 / 6, 1, 6, "provisional"],
-                (W2, None, None): [1 / 6, 1, 6, "provisional"],
-            }
-        ),
-    )
-
-
-def test_acceptance_rate_golden(con):
+    # (e5's feedback has correct null) -> no row; total 2 right of 3 labelled, coverage 3/5
+    "accuracy": (RIGHT, LABELLED, W2_CELLS),
+    "error_rate": (WRONG, LABELLED, W2_CELLS),
+    "label_coverage": (LABELLED, EVENTS_N, W2_CELLS | {(W1, "v2", "ent")}),
     # denominator = events with feedback (e5 counts: reviewed, just not labelled correct/wrong)
     # W1 total: e1, e2, e3, e5 reviewed; e1, e3, e5 accepted -> 3/4
-    assert_metric(
-        con,
-        "acceptance_rate",
-        KEY,
-        ["value", "numerator", "denominator", "flag"],
-        one_system(
-            {
-                (W1, "v1", "smb"): [0.5, 1, 2, None],
-                (W1, "v1", "ent"): [1.0, 1, 1, None],
-                (W1, "v2", "ent"): [1.0, 1, 1, None],
-                (W1, None, None): [0.75, 3, 4, None],
-                (W2, "v1", "smb"): [1.0, 1, 1, "provisional"],
-                (W2, None, None): [1.0, 1, 1, "provisional"],
-            }
-        ),
-    )
+    "acceptance_rate": (ACCEPTED, REVIEWED, W2_CELLS),
+    "override_rate": (OVERRIDDEN, REVIEWED, W2_CELLS),
+    "mean_confidence": (CONFIDENCE, EVENTS_N, frozenset()),
+}
 
 
-def test_override_rate_golden(con):
-    assert_metric(
-        con,
-        "override_rate",
-        KEY,
-        ["value", "numerator", "denominator", "flag"],
-        one_system(
-            {
-                (W1, "v1", "smb"): [0.5, 1, 2, None],
-                (W1, "v1", "ent"): [0.0, 0, 1, None],
-                (W1, "v2", "ent"): [0.0, 0, 1, None],
-                (W1, None, None): [0.25, 1, 4, None],
-                (W2, "v1", "smb"): [0.0, 0, 1, "provisional"],
-                (W2, None, None): [0.0, 0, 1, "provisional"],
-            }
-        ),
-    )
-
-
-def test_mean_confidence_golden(con):
-    # W1 total (0.95 + 0.85 + 0.62 + 0.35 + 0.15) / 5 = 2.92 / 5; W2 3.8 / 6
-    assert_metric(
-        con,
-        "mean_confidence",
-        KEY,
-        ["value", "numerator", "denominator", "flag"],
-        one_system(
-            {
-                (W1, "v1", "smb"): [0.9, 1.8, 2, None],
-                (W1, "v1", "ent"): [0.62, 0.62, 1, None],
-                (W1, "v2", "ent"): [0.25, 0.5, 2, None],
-                (W1, None, None): [0.584, 2.92, 5, None],
-                (W2, "v1", "smb"): [3.8 / 6, 3.8, 6, None],
-                (W2, None, None): [3.8 / 6, 3.8, 6, None],
-            }
-        ),
-    )
+@pytest.mark.parametrize("metric", GOLDEN)
+def test_ratio_golden(con, metric):
+    assert_metric(con, metric, KEY, RATIO, _ratios(*GOLDEN[metric]))
 
 
 def test_calibration_error_golden(con):
@@ -248,40 +179,17 @@ def test_latency_percentiles_golden(con):
     # linear interpolation at position q * (n - 1) of the sorted values:
     # W1 total [100, 200, 300, 400, 1000]: p50 pos 2 -> 300; p95 pos 3.8 -> 400 + 0.8 * 600;
     # p99 pos 3.96 -> 400 + 0.96 * 600. W2 [150 .. 650 step 100]: pos 2.5, 4.75, 4.95.
-    expected = {
-        "latency_p50": {
-            (W1, "v1", "smb"): 150,
-            (W1, "v1", "ent"): 300,
-            (W1, "v2", "ent"): 700,
-            (W1, None, None): 300,
-            (W2, "v1", "smb"): 400,
-            (W2, None, None): 400,
-        },
-        "latency_p95": {
-            (W1, "v1", "smb"): 195,
-            (W1, "v1", "ent"): 300,
-            (W1, "v2", "ent"): 970,
-            (W1, None, None): 880,
-            (W2, "v1", "smb"): 625,
-            (W2, None, None): 625,
-        },
-        "latency_p99": {
-            (W1, "v1", "smb"): 199,
-            (W1, "v1", "ent"): 300,
-            (W1, "v2", "ent"): 994,
-            (W1, None, None): 976,
-            (W2, "v1", "smb"): 645,
-            (W2, None, None): 645,
-        },
+    percentiles = {  # per cell: p50, p95, p99
+        (W1, "v1", "smb"): (150, 195, 199),
+        (W1, "v1", "ent"): (300, 300, 300),
+        (W1, "v2", "ent"): (700, 970, 994),
+        (W1, None, None): (300, 880, 976),
+        (W2, "v1", "smb"): (400, 625, 645),
+        (W2, None, None): (400, 625, 645),
     }
-    for metric, values in expected.items():
-        assert_metric(
-            con,
-            metric,
-            KEY,
-            ["value", "flag"],
-            one_system({k: [v, None] for k, v in values.items()}),
-        )
+    for i, metric in enumerate(["latency_p50", "latency_p95", "latency_p99"]):
+        expected = one_system({k: [p[i], None] for k, p in percentiles.items()})
+        assert_metric(con, metric, KEY, ["value", "flag"], expected)
 
 
 def test_event_volume_golden(con):
