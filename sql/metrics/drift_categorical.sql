@@ -47,7 +47,7 @@ with week_categories as materialized (
         system,
         feature,
         week_start,
-        value_cat as category,
+        value_cat as value,
         count(*) as cnt
     from staging.ai_features
     where value_cat is not null
@@ -68,21 +68,8 @@ tests as materialized (
     select * from drift_tests('feature_weeks')
 ),
 
-reference_windows as (
-    select * from drift_reference_weeks('tests')
-),
-
 reference_counts as materialized (
-    select
-        r.window_id,
-        c.category,
-        sum(c.cnt)::bigint as cnt
-    from reference_windows as r
-    inner join week_categories as c
-        on c.system = r.system
-        and c.feature = r.feature
-        and c.week_start = r.reference_week
-    group by r.window_id, c.category
+    select * from drift_reference_counts('tests', 'week_categories')
 ),
 
 reference_totals as (
@@ -95,36 +82,21 @@ reference_totals as (
 
 tested as materialized (
     select
-        t.test_id,
-        t.window_id,
-        t.system,
-        t.feature,
-        t.week_start,
-        t.n_current,
-        coalesce(r.n_reference, 0) as n_reference,
-        t.reference_start,
-        t.reference_end
+        t.*,
+        coalesce(r.n_reference, 0) as n_reference
     from tests as t
     left join reference_totals as r
         on r.window_id = t.window_id
 ),
 
 current_counts as (
-    select
-        t.test_id,
-        c.category,
-        c.cnt
-    from week_categories as c
-    inner join tested as t
-        on t.system = c.system
-        and t.feature = c.feature
-        and t.week_start = c.week_start
+    select * from drift_current_counts('tested', 'week_categories')
 ),
 
 tested_reference_counts as (
     select
         t.test_id,
-        r.category,
+        r.value,
         r.cnt
     from tested as t
     inner join reference_counts as r
@@ -144,7 +116,7 @@ cells as (
     from current_counts as c
     full outer join tested_reference_counts as r
         on r.test_id = c.test_id
-        and r.category = c.category
+        and r.value = c.value
     inner join tested as t
         on t.test_id = coalesce(c.test_id, r.test_id)
     where t.n_reference > 0

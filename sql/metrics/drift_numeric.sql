@@ -51,9 +51,8 @@ tags: [drift_reference]
 --- */
 -- every finite value counted per feature, week and distinct value first (a hash aggregate:
 -- measured features repeat their values, so the windows below see thousands of rows per
--- week instead of every event's), then per distinct value: its count, the week's CDF count
--- at it (values <= it) and the next larger value of the week
-with week_counts as (
+-- week instead of every event's)
+with week_counts as materialized (
     select
         system,
         feature,
@@ -66,28 +65,13 @@ with week_counts as (
     group by system, feature, week_start, value_num
 ),
 
-week_points as materialized (
-    select
-        system,
-        feature,
-        week_start,
-        value,
-        cnt,
-        sum(cnt) over (
-            partition by system, feature, week_start order by value
-            rows between unbounded preceding and current row
-        )::bigint as cum_le,
-        lead(value) over (partition by system, feature, week_start order by value) as next_value
-    from week_counts
-),
-
 feature_weeks as (
     select
         system,
         feature,
         week_start,
         sum(cnt)::bigint as n_current
-    from week_points
+    from week_counts
     group by system, feature, week_start
 ),
 
@@ -95,21 +79,8 @@ tests as materialized (
     select * from drift_tests('feature_weeks')
 ),
 
-reference_windows as (
-    select * from drift_reference_weeks('tests')
-),
-
 reference_points as materialized (
-    select
-        r.window_id,
-        p.value,
-        sum(p.cnt)::bigint as cnt
-    from reference_windows as r
-    inner join week_points as p
-        on p.system = r.system
-        and p.feature = r.feature
-        and p.week_start = r.reference_week
-    group by r.window_id, p.value
+    select * from drift_reference_counts('tests', 'week_counts')
 ),
 
 reference_cdf as materialized (
@@ -259,11 +230,7 @@ edges as materialized (
 reference_bins as (
     select
         p.window_id,
-        (p.value >= e.e1)::int + coalesce((p.value >= e.e2)::int, 0)
-        + coalesce((p.value >= e.e3)::int, 0) + coalesce((p.value >= e.e4)::int, 0)
-        + coalesce((p.value >= e.e5)::int, 0) + coalesce((p.value >= e.e6)::int, 0)
-        + coalesce((p.value >= e.e7)::int, 0) + coalesce((p.value >= e.e8)::int, 0)
-        + coalesce((p.value >= e.e9)::int, 0) as bin,
+        drift_bin(p.value, e.e1, e.e2, e.e3, e.e4, e.e5, e.e6, e.e7, e.e8, e.e9) as bin,
         sum(p.cnt)::bigint as cnt
     from reference_points as p
     inner join edges as e
@@ -271,39 +238,45 @@ reference_bins as (
     group by all
 ),
 
+-- each test with its window's reference: size, spread, tail and bin edges
 tested as materialized (
     select
-        t.test_id,
-        t.window_id,
-        t.system,
-        t.feature,
-        t.week_start,
-        t.n_current,
+        t.*,
         coalesce(r.n_reference, 0) as n_reference,
         r.reference_std,
         r.last_value,
         r.g_last,
-        t.reference_start,
-        t.reference_end
+        e.bins,
+        e.e1,
+        e.e2,
+        e.e3,
+        e.e4,
+        e.e5,
+        e.e6,
+        e.e7,
+        e.e8,
+        e.e9
     from tests as t
     left join reference_ends as r
         on r.window_id = t.window_id
+    left join edges as e
+        on e.window_id = t.window_id
 ),
 
+-- per distinct value of the week tested: its count, the week's CDF count at it (values <= it)
+-- and the next larger value of the week
 current_points as (
     select
-        t.test_id,
-        t.window_id,
-        p.value,
-        p.cnt,
-        p.cum_le,
-        p.next_value
-    from week_points as p
-    inner join tested as t
-        on t.system = p.system
-        and t.feature = p.feature
-        and t.week_start = p.week_start
-    where t.n_reference > 0
+        test_id,
+        window_id,
+        value,
+        cnt,
+        sum(cnt) over (
+            partition by test_id order by value
+            rows between unbounded preceding and current row
+        )::bigint as cum_le,
+        lead(value) over (partition by test_id order by value) as next_value
+    from drift_current_counts('tested', 'week_counts')
 ),
 
 -- the reference CDF at each current value (ASOF join on the sorted reference): counts <=
@@ -342,18 +315,12 @@ current_vs_reference as (
         c.ref_le,
         c.ref_lt,
         c.g_at_value,
-        (c.value >= e.e1)::int + coalesce((c.value >= e.e2)::int, 0)
-        + coalesce((c.value >= e.e3)::int, 0) + coalesce((c.value >= e.e4)::int, 0)
-        + coalesce((c.value >= e.e5)::int, 0) + coalesce((c.value >= e.e6)::int, 0)
-        + coalesce((c.value >= e.e7)::int, 0) + coalesce((c.value >= e.e8)::int, 0)
-        + coalesce((c.value >= e.e9)::int, 0) as bin,
+        drift_bin(c.value, t.e1, t.e2, t.e3, t.e4, t.e5, t.e6, t.e7, t.e8, t.e9) as bin,
         x.value as cross_value,
         x.g as g_at_cross
     from current_lookup as c
     inner join tested as t
         on t.test_id = c.test_id
-    inner join edges as e
-        on e.window_id = c.window_id
     left join reference_order as x
         on x.window_id = c.window_id
         and x.idx = floor(c.cum_le * t.n_reference / t.n_current)::bigint
@@ -472,7 +439,7 @@ select
     t.n_current::double as n_current,
     t.reference_start,
     t.reference_end,
-    e.bins,
+    t.bins,
     d.psi,
     d.js_distance,
     k.ks_statistic,
@@ -482,8 +449,6 @@ select
     k.wasserstein / nullif(t.reference_std, 0) as wasserstein_norm,
     drift_flag(t.week_start, t.n_reference, t.n_current) as flag
 from tested as t
-left join edges as e
-    on e.window_id = t.window_id
 left join divergences as d
     on d.test_id = t.test_id
 left join distances as k

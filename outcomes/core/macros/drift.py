@@ -8,6 +8,11 @@ both types (drift_psi, drift_js_distance, drift_share) read them there.
 AI system, feature and week with values; ``drift_reference_weeks('tests')`` the tests it
 returned. A feature is always a feature of one system: its reference window is made of that
 system's data only, so two systems with the same feature name drift independently.
+
+Both metrics count their values per week first, rows (system, feature, week_start, value, cnt)
+(value: a number or a category); ``drift_reference_counts('tests', 'week_counts')`` sums them
+over each reference window, ``drift_current_counts('tested', 'week_counts')`` takes those of
+each tested week.
 """
 
 from __future__ import annotations
@@ -71,16 +76,7 @@ DRIFT_TESTS = Macro(
     "drift_tests",
     f"feature_weeks, calendar := '{CALENDAR}'",
     """
-with first_weeks as (
-    select
-        system,
-        feature,
-        min(week_start) as first_week
-    from query_table(feature_weeks)
-    group by system, feature
-),
-
-numbered as (
+with numbered as (
     select
         row_number() over (order by fw.system, fw.feature, fw.week_start) as test_id,
         case
@@ -92,11 +88,8 @@ numbered as (
         fw.feature,
         fw.week_start,
         fw.n_current,
-        f.first_week
+        min(fw.week_start) over (partition by fw.system, fw.feature) as first_week
     from query_table(feature_weeks) as fw
-    inner join first_weeks as f
-        on f.system = fw.system
-        and f.feature = fw.feature
 ),
 
 window_bounds as (
@@ -123,6 +116,59 @@ left join window_bounds as b
     on b.window_id = t.window_id""",
     table=True,
     reads=(CALENDAR,),
+)
+
+# the count of each value (a number or a category) over each test's reference window, one row
+# per window and value, from rows (system, feature, week_start, value, cnt): a week's counts
+DRIFT_REFERENCE_COUNTS = Macro(
+    "drift_reference_counts",
+    f"tests, week_counts, calendar := '{CALENDAR}'",
+    """
+select
+    r.window_id,
+    c.value,
+    sum(c.cnt)::bigint as cnt
+from drift_reference_weeks(tests, calendar := calendar) as r
+inner join query_table(week_counts) as c
+    on c.system = r.system
+    and c.feature = r.feature
+    and c.week_start = r.reference_week
+group by r.window_id, c.value""",
+    table=True,
+    reads=(CALENDAR,),
+)
+
+# the count of each value in the week of each test that has a reference (n_reference > 0),
+# from tests (test_id, window_id, system, feature, week_start, n_reference) and a week's counts
+DRIFT_CURRENT_COUNTS = Macro(
+    "drift_current_counts",
+    "tested, week_counts",
+    """
+select
+    t.test_id,
+    t.window_id,
+    c.value,
+    c.cnt
+from query_table(week_counts) as c
+inner join query_table(tested) as t
+    on t.system = c.system
+    and t.feature = c.feature
+    and t.week_start = c.week_start
+where t.n_reference > 0""",
+    table=True,
+)
+
+# the bin of a value among the reference's ascending decile edges (null: no such edge): the
+# number of edges <= it, a value equal to an edge in the bin above (numpy searchsorted
+# side='right')
+DRIFT_BIN = Macro(
+    "drift_bin",
+    "v, e1, e2, e3, e4, e5, e6, e7, e8, e9",
+    """(v >= e1)::int + coalesce((v >= e2)::int, 0)
++ coalesce((v >= e3)::int, 0) + coalesce((v >= e4)::int, 0)
++ coalesce((v >= e5)::int, 0) + coalesce((v >= e6)::int, 0)
++ coalesce((v >= e7)::int, 0) + coalesce((v >= e8)::int, 0)
++ coalesce((v >= e9)::int, 0)""",
 )
 
 # PSI of a group's bins (an aggregate): sum of (c - r) * ln(c / r), shares clipped below at
