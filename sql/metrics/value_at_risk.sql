@@ -118,39 +118,24 @@ assumptions_at as (
     group by system, week_start
 ),
 
-assumed as (
+reference_value as (
     select
         i.system,
-        i.week_start,
-        i.items,
-        i.handle_minutes,
-        a.baseline,
-        a.baseline_low,
-        a.baseline_high,
-        a.hourly_cost,
-        a.hourly_cost_low,
-        a.hourly_cost_high
+        sum((a.baseline * i.items - i.handle_minutes) * a.hourly_cost) / 60 as reference_value,
+        sum(
+            (coalesce(a.baseline_low, a.baseline) * i.items - i.handle_minutes)
+            * coalesce(a.hourly_cost_low, a.hourly_cost)
+        ) / 60 as reference_value_low,
+        sum(
+            (coalesce(a.baseline_high, a.baseline) * i.items - i.handle_minutes)
+            * coalesce(a.hourly_cost_high, a.hourly_cost)
+        ) / 60 as reference_value_high
     from reference_items as i
     left join assumptions_at as a
         on a.system = i.system
         and a.week_start = i.week_start
-),
-
-reference_value as (
-    select
-        system,
-        sum((baseline * items - handle_minutes) * hourly_cost) / 60 as reference_value,
-        sum(
-            (coalesce(baseline_low, baseline) * items - handle_minutes)
-            * coalesce(hourly_cost_low, hourly_cost)
-        ) / 60 as reference_value_low,
-        sum(
-            (coalesce(baseline_high, baseline) * items - handle_minutes)
-            * coalesce(hourly_cost_high, hourly_cost)
-        ) / 60 as reference_value_high
-    from assumed
-    group by system
-    having bool_and(baseline is not null and hourly_cost is not null)
+    group by i.system
+    having bool_and(a.baseline is not null and a.hourly_cost is not null)
 ),
 
 weeks as (
