@@ -84,12 +84,9 @@ class HeaderTestResult:
 
 @dataclass(frozen=True)
 class BuildResult(BuildObjects[ObjectResult]):
-    """What :func:`outcomes.build.full.build_snapshot` built and how it went."""
+    """What :func:`outcomes.build.full.build_snapshot` built and how it went: the build's id,
+    snapshot path, status and objects (:class:`BuildObjects`), its header tests and times."""
 
-    build_id: str
-    path: Path
-    status: str  # ok | failed
-    objects: tuple[ObjectResult, ...]
     tests: tuple[HeaderTestResult, ...]
     duration: float  # seconds
     started_at: dt.datetime

@@ -52,10 +52,14 @@ class _Named(Protocol):
 BuiltObject = TypeVar("BuiltObject", bound=_Named)
 
 
+@dataclass(frozen=True)
 class BuildObjects(Generic[BuiltObject]):
-    """What a build and its recorded manifest answer alike: did it go ``ok``, and which of its
-    ``objects`` is named so (:class:`BuildRecord`, ``outcomes.build.objects.BuildResult``)."""
+    """What a build that ran (``outcomes.build.objects.BuildResult``) and a build as its manifest
+    file records it (:class:`BuildRecord`) both are: an id, the snapshot's path, a status and
+    its objects; did it go ``ok``, and which of its objects is named so."""
 
+    build_id: str
+    path: Path
     status: str  # ok | failed
     objects: tuple[BuiltObject, ...]
 
@@ -74,11 +78,6 @@ class BuildObjects(Generic[BuiltObject]):
 @dataclass(frozen=True)
 class BuildRecord(BuildObjects[ObjectRecord]):
     """A build as its manifest file records it."""
-
-    build_id: str
-    path: Path
-    status: str  # ok | failed
-    objects: tuple[ObjectRecord, ...]
 
 
 def read_manifest_json(settings: Settings) -> BuildRecord | None:
