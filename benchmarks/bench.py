@@ -167,6 +167,7 @@ def main() -> int:
     steps["ingest_new_week"] = run_rss("ingest_new_week", data)
     steps["build_incremental"] = run_rss("build_incremental", data)
     steps["build_verify"] = run_rss("build_verify", data)
+    steps["storage"] = run_rss("storage", data)  # after every file of the run is written
 
     return write_report(args.size, events, started, steps)
 
@@ -320,6 +321,17 @@ def ratios(steps: dict) -> list[dict]:
     ):
         value = None if "error" in browser else browser.get(key)
         add(what, value, f"< {target} s", None if value is None else value < target)
+    storage = steps.get("storage") or {}
+    per_event = None if "error" in storage else storage.get("bytes_per_event")
+    add(
+        "bytes per event on disk: source + raw store + snapshot",
+        per_event,
+        "<= 825 (half of 1,650)",
+        None if per_event is None else per_event <= 825,
+        f"all files of the run, the benchmark's copies too: {storage['bytes_per_event_all']:,.0f}"
+        if per_event is not None
+        else "",
+    )
     add("full build (s)", full, "< 180 s at 100M", None)
     add(
         "full build peak RSS (MB)",
@@ -380,6 +392,11 @@ def markdown(report: dict) -> str:
             f"| {name} | {_fmt(s.get('wall_s'))} | {_fmt(s.get('peak_rss_mb'))} | "
             f"{_fmt(inner)} | {note} |"
         )
+    storage = report["steps"].get("storage") or {}
+    if storage.get("files"):
+        from storage import markdown as storage_markdown
+
+        lines += ["", *storage_markdown(storage, storage["events"])]
     return "\n".join(lines) + "\n"
 
 

@@ -298,6 +298,15 @@ def step_naive_drift(data: Path) -> dict:
     }
 
 
+def step_storage(data: Path) -> dict:
+    """Bytes per event on disk, by file and by table (benchmarks/storage.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from storage import storage_report
+
+    events = json.loads((data / "source" / "GENERATED").read_text())["events"]
+    return {"events": events, **storage_report(data, events)}
+
+
 def step_wide(data: Path) -> dict:
     """Wide table (one row per event, one column per feature) for Evidently; written once."""
     import duckdb

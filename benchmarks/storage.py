@@ -1,0 +1,118 @@
+"""Where the disk of one benchmark size goes (issue 18): bytes per event by file and by table.
+
+Files are grouped by what they are (the source files, the raw store, the snapshot, the
+benchmark's own working copies); the two DuckDB files of the product are broken down by table
+(the blocks each table's columns occupy), so a change of storage layout shows in the table
+that it changes.
+
+>>> import tempfile, duckdb
+>>> folder = Path(tempfile.mkdtemp())
+>>> con = duckdb.connect(str(folder / "warehouse.duckdb"))
+>>> _ = con.execute("create table t as select range as x, range::varchar as y from range(300000)")
+>>> con.close()
+>>> report = storage_report(folder, events=300_000)
+>>> report["files"]["snapshot"] == (folder / "warehouse.duckdb").stat().st_size
+True
+>>> [t["table"] for t in report["tables"]["snapshot"]]
+['main.t']
+>>> 0 < report["tables"]["snapshot"][0]["bytes"] <= report["files"]["snapshot"]
+True
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from pathlib import Path
+
+# what each file of a benchmark folder is; the first pattern a file matches names its group
+GROUPS = (
+    ("source", ("source/*",)),
+    ("raw store", ("raw.duckdb", "raw.duckdb.wal")),
+    ("snapshot", ("warehouse.duckdb", "warehouse.duckdb.wal")),
+    ("benchmark copies", ("raw-work.duckdb*", "full.duckdb*", "new-week/*", "*.parquet")),
+)
+# the product's own files: what a customer's disk holds for these events
+PRODUCT = ("source", "raw store", "snapshot")
+BLOCK_BYTES = 262_144  # DuckDB's default block size
+
+
+def _group(relative: str) -> str:
+    """The group of a file by its path under the benchmark folder (``*`` spans folders).
+
+    >>> _group("source/ai_events/part-1.parquet"), _group("raw.duckdb"), _group("x.json")
+    ('source', 'raw store', 'other')
+    """
+    for name, patterns in GROUPS:
+        if any(fnmatch(relative, p) for p in patterns):
+            return name
+    return "other"
+
+
+def table_bytes(db: Path) -> list[dict]:
+    """Bytes of each table of the DuckDB file ``db`` (its distinct persistent blocks), largest
+    first; a block two tables share counts for each."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        catalog = con.execute("select current_database()").fetchone()[0]
+        tables = con.execute(
+            "select schema_name, table_name, estimated_size from duckdb_tables() "
+            "where database_name = current_database() order by all"
+        ).fetchall()
+        out = []
+        for schema, table, rows in tables:
+            # catalog, schema and table spelled out: a raw store's catalog is named raw too
+            qualified = f"{catalog}.{schema}.{table}"
+            blocks = con.execute(
+                "select count(distinct block_id) from pragma_storage_info(?) "
+                "where persistent and block_id >= 0",
+                [qualified],
+            ).fetchone()[0]
+            out.append({"table": f"{schema}.{table}", "rows": rows, "bytes": blocks * BLOCK_BYTES})
+    finally:
+        con.close()
+    return sorted(out, key=lambda t: (-t["bytes"], t["table"]))
+
+
+def storage_report(data: Path, events: int) -> dict:
+    """Bytes by file group, the product's bytes per event, and each DuckDB file by table."""
+    files: dict[str, int] = {}
+    for path in sorted(p for p in data.rglob("*") if p.is_file()):
+        group = _group(path.relative_to(data).as_posix())
+        files[group] = files.get(group, 0) + path.stat().st_size
+    tables = {
+        name: table_bytes(data / f)
+        for name, f in (("raw store", "raw.duckdb"), ("snapshot", "warehouse.duckdb"))
+        if (data / f).exists()
+    }
+    product = sum(files.get(g, 0) for g in PRODUCT)
+    return {
+        "files": files,
+        "bytes_per_event": product / events if events else None,
+        "bytes_per_event_all": sum(files.values()) / events if events else None,
+        "tables": tables,
+    }
+
+
+def markdown(report: dict, events: int, top: int = 8) -> list[str]:
+    """The report as markdown lines: file groups, then each DuckDB file's largest tables."""
+    lines = [
+        "## Disk (issue 18)",
+        "",
+        f"The product's files (source, raw store, snapshot): {report['bytes_per_event']:,.0f} "
+        f"bytes per event; with the benchmark's working copies {report['bytes_per_event_all']:,.0f}.",
+        "",
+        "| files | MB | bytes per event |",
+        "|---|---:|---:|",
+    ]
+    for group, size in report["files"].items():
+        lines.append(f"| {group} | {size / 1e6:,.1f} | {size / events:,.0f} |")
+    for name, tables in report["tables"].items():
+        lines += ["", f"| {name}: table | rows | MB | bytes per event |", "|---|---:|---:|---:|"]
+        for t in tables[:top]:
+            lines.append(
+                f"| {t['table']} | {t['rows']:,} | {t['bytes'] / 1e6:,.1f} | "
+                f"{t['bytes'] / events:,.0f} |"
+            )
+    return lines
