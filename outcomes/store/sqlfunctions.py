@@ -25,6 +25,13 @@ shared ones are defined in :mod:`outcomes.core.macros`, which says what tables e
   ``first_week``, ``reference_start``, ``reference_end``.
 - ``drift_reference_weeks(tests)`` (table): the weeks of each reference window of the tests
   (``setting('drift.reference_mode')`` fixed or trailing, ``drift.reference_weeks`` weeks).
+- ``drift_reference_counts(tests, week_counts)`` (table): per reference window and ``value``,
+  the count ``cnt`` summed over the window's weeks, from CTE ``week_counts`` (system, feature,
+  week_start, value, cnt).
+- ``drift_current_counts(tested, week_counts)`` (table): the ``week_counts`` rows of each tested
+  week that has a reference (``n_reference > 0``): ``test_id``, ``window_id``, ``value``, ``cnt``.
+- ``drift_bin(v, e1, ..., e9)``: the decile bin (0 to 9) of ``v`` between the reference's nine
+  inner edges (a null edge, of a reference with fewer distinct values, adds nothing).
 - ``psi(cur_share, ref_share)``, ``js_distance(cur_share, ref_share)``: aggregates over a
   test's bins: population stability index (shares clipped at 0.0001) and Jensen-Shannon
   distance (natural log).
