@@ -1,7 +1,7 @@
 """Small raw stores and SQL folders, written in code, for the registry and build tests.
 
 The raw store is made directly (no ingest): two raw tables with the bookkeeping columns
-(`_load_id`, `_row_number`, `_row_hash`) and a load ledger; the SQL folder holds two staging
+(`_load_id`, `_row_number`) and a load ledger; the SQL folder holds two staging
 views and four metrics, so the tests do not depend on the project's own `sql/` files.
 """
 
@@ -40,12 +40,12 @@ def make_raw_store(path: Path, *, rows: bool = True, repeat: int = 1) -> Path:
         """create table raw.ai_events (
             event_id varchar, occurred_at timestamp, model_version varchar, segment varchar,
             latency_ms double, confidence double,
-            _load_id varchar, _row_number bigint, _row_hash varchar)"""
+            _load_id varchar, _row_number bigint)"""
     )
     con.execute(
         """create table raw.feedback (
             event_id varchar, labeled_at timestamp, correct boolean, accepted boolean,
-            overridden boolean, _load_id varchar, _row_number bigint, _row_hash varchar)"""
+            overridden boolean, _load_id varchar, _row_number bigint)"""
     )
     con.execute(
         """create table raw.loads (
@@ -76,7 +76,6 @@ def make_raw_store(path: Path, *, rows: bool = True, repeat: int = 1) -> Path:
                             0.5,
                             load,
                             n,
-                            f"h{n}",
                         )
                     )
                     if copy == 0 and i % 2 == 0:  # every other event is labelled
@@ -89,11 +88,10 @@ def make_raw_store(path: Path, *, rows: bool = True, repeat: int = 1) -> Path:
                                 False,
                                 "L3",
                                 n,
-                                f"f{n}",
                             )
                         )
-        con.executemany("insert into raw.ai_events values (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
-        con.executemany("insert into raw.feedback values (?, ?, ?, ?, ?, ?, ?, ?)", labels)
+        con.executemany("insert into raw.ai_events values (?, ?, ?, ?, ?, ?, ?, ?)", events)
+        con.executemany("insert into raw.feedback values (?, ?, ?, ?, ?, ?, ?)", labels)
         con.execute(
             """insert into raw.loads values
             ('L1', 'ai_events', 'sha-a', timestamp '2026-03-20 10:00:00', 'loaded'),

@@ -331,7 +331,7 @@ def make_snapshot(fx: Fixture) -> Path:
         con.execute(
             """create table raw.assumptions (key varchar, effective_from date, value decimal(18,6),
             unit varchar, owner varchar, source varchar, note varchar, low decimal(18,6),
-            high decimal(18,6), _load_id varchar, _row_number bigint, _row_hash varchar,
+            high decimal(18,6), _load_id varchar, _row_number bigint,
             system varchar)"""
         )
         n = 0
@@ -340,8 +340,8 @@ def make_snapshot(fx: Fixture) -> Path:
                 n += 1
                 con.execute(
                     "insert into raw.assumptions values (?, ?, ?, ?, 'finance@example.com', "
-                    "'FY26 plan', null, null, null, 'L1', ?, ?, null)",
-                    [key, effective_from, Decimal(value), UNITS[key], n, f"h{n}"],
+                    "'FY26 plan', null, null, null, 'L1', ?, null)",
+                    [key, effective_from, Decimal(value), UNITS[key], n],
                 )
         con.execute(
             """create table staging.assumptions as

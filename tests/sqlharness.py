@@ -74,7 +74,7 @@ def run_sql(
         con.register("src", frame)
         con.execute(
             f"create table raw.{table} as select {columns}, 'L1' as _load_id, "
-            "row_number() over () as _row_number, '' as _row_hash from src"
+            "row_number() over () as _row_number from src"
         )
         con.unregister("src")
     con.execute(

@@ -3,7 +3,8 @@
 Within a file the first valid occurrence of a key is kept (a row that breaks a rule is
 quarantined for that rule and does not count as an occurrence); a valid row whose key was
 loaded before is skipped as already loaded when its hash equals the newest loaded version's
-(a re-sent file that grew loads only its new rows), else it is a correction.
+(a re-sent file that grew loads only its new rows), else it is a correction. Only the loaded
+versions of keys the file repeats are hashed, when the file is loaded; no hash is stored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ import duckdb
 from outcomes.core.contracts import Contract
 from outcomes.core.quoting import quote_ident
 from outcomes.ingest.scratch_tables import FLAGS_TABLE, TYPED_TABLE
+
+
+def row_hash_expr(contract: Contract, alias: str | None = None) -> str:
+    """DuckDB's 64-bit hash of a row's typed contract values, in contract order: of the file's
+    typed rows (``_h``) and, with ``alias``, of a loaded version of the same key.
+
+    >>> from outcomes.core.contracts import CONTRACTS
+    >>> row_hash_expr(CONTRACTS["users"], "r")
+    'hash(r."user_id", r."team", r."eligible_from", r."eligible_to")'
+    """
+    prefix = f"{alias}." if alias else ""
+    return "hash(" + ", ".join(prefix + quote_ident(c.name) for c in contract.columns) + ")"
 
 
 def _key_join(contract: Contract, a: str, b: str) -> str:
@@ -63,7 +76,7 @@ def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[i
             ),
             prev as (
                 select {", ".join(f"r.{quote_ident(k)}" for k in contract.key)},
-                       arg_max(r._row_hash, l.started_at) as prev_hash,
+                       arg_max({row_hash_expr(contract, "r")}, l.started_at) as prev_hash,
                        arg_max(r._load_id, l.started_at) as prev_load
                 from {table} as r
                 join raw.loads as l on l.load_id = r._load_id

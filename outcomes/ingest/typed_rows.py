@@ -1,7 +1,7 @@
 """The typed rows of one file (``TYPED_TABLE``) and appending the accepted ones to ``raw.<table>``.
 
 Every source row gets its typed values, whether it breaks any rule (``_bad``) and a hash of its
-typed values (``_h``), so a row re-sent with other formatting is the same row. Rows identical
+typed values (``_h``, not stored), so a row re-sent with other formatting is the same row. Rows identical
 to the loaded version of their key are skipped, not appended again.
 """
 
@@ -12,6 +12,7 @@ import duckdb
 from outcomes.core.contracts import Contract
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.ingest.contract_rules import rule_checks, typed_expr
+from outcomes.ingest.duplicates import row_hash_expr
 from outcomes.ingest.load_ledger import IngestError
 from outcomes.ingest.scratch_tables import FLAGS_TABLE, SOURCE_VIEW, TYPED_TABLE, source_value
 from outcomes.ingest.source_files import SourcePlan
@@ -40,10 +41,12 @@ def create_typed_table(con: duckdb.DuckDBPyConnection, plan: SourcePlan) -> None
         f"coalesce({cond}, false)" for _, _, cond, _ in rule_checks(contract, plan.cutoff)
     )
     # The row hash is over the typed values, so a re-sent row that differs only in formatting
-    # ('1.0' vs '1', 'Z' vs no offset) is the same row. DuckDB's 64-bit hash() of the typed
-    # values, as 16 hex digits: md5 over their text cost 3x the CPU of a plain Parquet load
-    # at 10M rows (casting every value back to text, then storing a 32-character string).
-    row_hash = f"lpad(to_hex(hash({names})), 16, '0')"
+    # ('1.0' vs '1', 'Z' vs no offset) is the same row: DuckDB's 64-bit hash() of the typed
+    # values (md5 over their text cost 3x the CPU of a plain Parquet load at 10M rows). It is
+    # not stored: the loaded version it is compared with is hashed by the same expression
+    # (duplicates.row_hash), in the same DuckDB, so a DuckDB whose hash() differs cannot make
+    # every re-sent row look changed.
+    row_hash = row_hash_expr(contract)
     sql = f"""
         create temp table {TYPED_TABLE} as
         with v as (select * , {", ".join(v_defs)} from {SOURCE_VIEW}),
@@ -69,8 +72,8 @@ def insert_accepted(con: duckdb.DuckDBPyConnection, contract: Contract, load_id:
     """Append the rows that break no rule and are no duplicate to ``raw.<table>``."""
     names = ", ".join(quote_ident(c.name) for c in contract.columns)
     con.execute(f"""
-        insert into raw.{contract.table} ({names}, _load_id, _row_number, _row_hash)
-        select {names}, {quote_literal(load_id)}, t._rn, t._h
+        insert into raw.{contract.table} ({names}, _load_id, _row_number)
+        select {names}, {quote_literal(load_id)}, t._rn
         from {TYPED_TABLE} as t
         anti join (select _rn from {FLAGS_TABLE} where dup_key or dup_row) as f on f._rn = t._rn
         where not t._bad

@@ -43,8 +43,6 @@ reads the merged register from ``staging.assumptions``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -180,12 +178,9 @@ def copy_register_into(con: duckdb.DuckDBPyConnection, settings: Settings) -> Re
         )
         con.executemany(
             "insert into raw.assumptions (key, effective_from, value, unit, owner, source, note, "
-            "low, high, system, _load_id, _row_number, _row_hash) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [*_contract_values(v), v.system, v.load_id, v.line or 1, _row_hash(v)]
-                for v in entries
-            ],
+            "low, high, system, _load_id, _row_number) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[*_contract_values(v), v.system, v.load_id, v.line or 1] for v in entries],
         )
     return RegisterCopy(file_rows=len(file_rows), changes=len(cli_rows), versions=len(merged))
 
@@ -365,14 +360,6 @@ def _contract_values(v: Version) -> list[object]:
         _str_or_none(v.low),
         _str_or_none(v.high),
     ]
-
-
-def _row_hash(v: Version) -> str:
-    # a company-wide version hashes as before systems existed
-    payload = [v.key, v.effective_from.isoformat(), *_contract_values(v)[2:]]
-    if v.system is not None:
-        payload.append(v.system)
-    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
 def _frame(versions: Sequence[Version]) -> pd.DataFrame:

@@ -37,11 +37,13 @@ from outcomes.errors import OutcomesError
 DEFAULT_LOCK_TIMEOUT = 60.0
 CATALOG = "rawstore"  # name the raw store file is attached under
 
-# Bookkeeping columns on every raw table, after the contract columns.
+# Bookkeeping columns on every raw table, after the contract columns. No stored row hash: ingest
+# hashes the loaded versions of the keys a file repeats when it needs them (ingest/duplicates.py);
+# a stored 16-digit hash was 57% of raw.ai_features' bytes, in the raw store and every snapshot.
+# A raw store written before keeps its `_row_hash` column, unread and null for new rows.
 META_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_load_id", "VARCHAR"),
     ("_row_number", "BIGINT"),
-    ("_row_hash", "VARCHAR"),
 )
 
 LOADS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -139,7 +141,7 @@ def raw_table_ddl(contract: Contract) -> str:
     """CREATE TABLE statement of `raw.<table>`: contract columns + bookkeeping columns.
 
     >>> print(raw_table_ddl(CONTRACTS["users"]))
-    create table if not exists raw.users ("user_id" VARCHAR, "team" VARCHAR, "eligible_from" DATE, "eligible_to" DATE, "_load_id" VARCHAR, "_row_number" BIGINT, "_row_hash" VARCHAR)
+    create table if not exists raw.users ("user_id" VARCHAR, "team" VARCHAR, "eligible_from" DATE, "eligible_to" DATE, "_load_id" VARCHAR, "_row_number" BIGINT)
     """
     cols = [(c.name, c.type) for c in contract.columns] + list(META_COLUMNS)
     body = ", ".join(f'"{n}" {t}' for n, t in cols)

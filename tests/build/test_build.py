@@ -383,7 +383,7 @@ def test_snapshot_starts_from_the_raw_store_file_wal_included_and_only_schema_ra
     con.execute("pragma disable_checkpoint_on_shutdown")
     con.execute(
         "insert into raw.ai_events select 'wal-1', timestamp '2026-03-10 10:00', 'v1', 'smb', "
-        "100, 0.5, 'L1', 999999, 'h'"
+        "100, 0.5, 'L1', 999999"
     )
     con.close()
     assert settings.raw_path.with_name(settings.raw_path.name + ".wal").exists()

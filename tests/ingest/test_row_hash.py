@@ -1,0 +1,75 @@
+"""No stored row hash (issue 18): a re-sent row is compared with the loaded version of its key by
+hashing both when the file is loaded, so raw tables carry no hash column and a raw store written
+with one (before) still tells re-sent rows from corrections."""
+
+from __future__ import annotations
+
+import duckdb
+
+from outcomes.core.contracts import CONTRACTS
+from outcomes.ingest.load import ingest_path
+from outcomes.store.raw import META_COLUMNS
+from tests.ingest.test_ingest import assert_ledger_invariant, fetch, good, write_csv
+
+
+def _columns(settings, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in fetch(
+            settings,
+            "select column_name from duckdb_columns() where schema_name = 'raw' "
+            "and table_name = ? order by column_index",
+            [table],
+        )
+    ]
+
+
+def test_raw_tables_hold_the_contract_columns_and_the_load_bookkeeping_only(settings, tmp_path):
+    [r] = ingest_path(write_csv(tmp_path / "a.csv", [good("ai_events")]), "ai_events", settings)
+    assert r.rows_accepted == 1
+    contract = [c.name for c in CONTRACTS["ai_events"].columns]
+    assert _columns(settings, "ai_events") == contract + [n for n, _ in META_COLUMNS]
+    assert "_row_hash" not in _columns(settings, "ai_events")
+
+
+def test_a_raw_store_with_stored_hashes_still_tells_resent_rows_from_corrections(
+    settings, tmp_path
+):
+    first = write_csv(
+        tmp_path / "a.csv",
+        [good("ai_events", event_id="E1"), good("ai_events", event_id="E2")],
+    )
+    ingest_path(first, "ai_events", settings)
+    # the raw store as an earlier release wrote it: a _row_hash column, filled with values this
+    # release never reads (a DuckDB whose hash() differs would have written others)
+    con = duckdb.connect(str(settings.raw_path))
+    con.execute("alter table raw.raw.ai_events add column _row_hash varchar")
+    con.execute("update raw.raw.ai_events set _row_hash = 'from-an-older-duckdb'")
+    con.close()
+    second = write_csv(
+        tmp_path / "b.csv",
+        [
+            # E1 again, formatted differently: the same typed values, so already loaded
+            good("ai_events", event_id="E1", occurred_at="2026-03-02T14:05:00Z", tokens_in="300.0"),
+            good("ai_events", event_id="E2", prediction="refund"),  # a correction
+            good("ai_events", event_id="E3"),  # new
+        ],
+    )
+    [b] = ingest_path(second, "ai_events", settings)
+    assert (b.rows_in, b.rows_accepted, b.rows_corrected, b.rows_skipped) == (3, 2, 1, 1)
+    assert b.skipped_reasons == "1 already loaded (same values)"
+    rows = fetch(
+        settings,
+        "select event_id, prediction, _row_hash from raw.ai_events order by _row_number, _load_id",
+    )
+    # the new load's rows leave the old column empty; the older rows keep what they had
+    assert sorted(rows, key=str) == sorted(
+        [
+            ("E1", good("ai_events")["prediction"], "from-an-older-duckdb"),
+            ("E2", good("ai_events")["prediction"], "from-an-older-duckdb"),
+            ("E2", "refund", None),
+            ("E3", good("ai_events")["prediction"], None),
+        ],
+        key=str,
+    )
+    assert_ledger_invariant(settings)
