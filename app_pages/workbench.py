@@ -84,7 +84,14 @@ with st.expander("📖 Schema browser: every table and column you can query, wit
 
 name = state["wb_name"]
 saved = workbench.current_text(settings, name)
-st.markdown(f"Editing **`sql/metrics/{name}.sql`** " + ("(new file)" if saved is None else ""))
+family = workbench.family_file(settings, name)
+if family is None:
+    st.markdown(f"Editing **`sql/metrics/{name}.sql`** " + ("(new file)" if saved is None else ""))
+else:
+    st.info(
+        f"`{name}` is one of the metrics the blueprints of `sql/metrics/{family.name}` make: "
+        "preview it here; change it in that file (every metric of the family at once)."
+    )
 
 plain = st.toggle(
     "Plain text editor",
@@ -203,7 +210,7 @@ if allowed:
         else:
             state["wb_saved"] = result
             st.rerun()
-    if saved is not None:
+    if saved is not None and family is None:
         with st.expander(f"🗑️ Delete metric `{name}`"):
             st.caption(
                 "The file is removed and the snapshot rebuilt; the audit log keeps who, when, "

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.sqlharness import SQL_DIR, rows
+from tests.sqlharness import metric_text, rows
 
 RATIO = ["value", "numerator", "denominator", "flag"]  # the columns of a ratio metric
 
@@ -122,8 +122,7 @@ def ratio_rows(
 
 def run_metric(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Materialise ``sql/metrics/<name>.sql`` as ``metrics.<name>`` on ``con``."""
-    sql = (SQL_DIR / "metrics" / f"{name}.sql").read_text()
-    con.execute(f"create or replace table metrics.{Path(name).stem} as {sql}")
+    con.execute(f"create or replace table metrics.{Path(name).stem} as {metric_text(name)}")
 
 
 def metric_rows(

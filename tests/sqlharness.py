@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from outcomes.config import Settings
+from outcomes.core.blueprints import metric_file
 from outcomes.core.contracts import CONTRACTS
 from outcomes.store.sqlfunctions import install
 
@@ -90,9 +91,19 @@ def run_sql(
         sql = (SQL_DIR / "staging" / f"{name}.sql").read_text()
         con.execute(f"create view staging.{name} as {sql}")
     for item in metric_files:
-        path = Path(item) if str(item).endswith(".sql") else SQL_DIR / "metrics" / f"{item}.sql"
-        con.execute(f"create table metrics.{path.stem} as {path.read_text()}")
+        if str(item).endswith(".sql"):
+            name, sql = Path(item).stem, Path(item).read_text()
+        else:  # a metric's own file, or its text as its family file's blueprints make it
+            name, sql = str(item), metric_text(str(item))
+        con.execute(f"create table metrics.{name} as {sql}")
     return con
+
+
+def metric_text(name: str) -> str:
+    """The SQL text of metric ``name`` under sql/metrics (outcomes.core.blueprints.metric_file)."""
+    found = metric_file(SQL_DIR / "metrics", name)
+    assert found is not None, f"no metric {name!r} under {SQL_DIR / 'metrics'}"
+    return found[1]
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:

@@ -67,9 +67,12 @@ def check_file(
     data: bytes,
     con: duckdb.DuckDBPyConnection,
     defaults: HeaderDefaults | None = None,
+    name: str | None = None,
 ) -> tuple[list[DefinitionProblem], SqlDefinition | None, frozenset[str]]:
     """``(problems, definition or None, reads)`` of one file of ``schema``; ``con`` parses with
-    DuckDB; ``defaults`` fill the header fields the file leaves out."""
+    DuckDB; ``defaults`` fill the header fields the file leaves out. ``name``: the definition's
+    name when it is not the file's (a metric of a family file, :mod:`outcomes.core.blueprints`;
+    ``data`` is then that metric's text)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -109,7 +112,7 @@ def check_file(
             frozenset(),
         )
     header = parsed.header
-    if header.name != path.stem:
+    if header.name != (name or path.stem):
         line = _key_line(text, "name", parsed.header_line)
         errors.append(
             DefinitionProblem(
@@ -236,7 +239,7 @@ def check_file(
     definition = SqlDefinition(
         path=path,
         schema=schema,
-        name=path.stem,
+        name=name or path.stem,
         header=header,
         sql=text,
         body_sql=statement,

@@ -27,6 +27,7 @@ from typing import Any, cast
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from outcomes.core.blueprints import blueprints_of, member_text
 from outcomes.core.headers import HeaderError, Kind, ParsedHeader, parse_header
 
 DEFAULTS_FILE = "defaults.yml"
@@ -91,9 +92,10 @@ def schema_folder(path: Path, schema: str) -> Path:
     return path.parent
 
 
-def parse_file_header(path: Path, schema: str) -> ParsedHeader:
+def parse_file_header(path: Path, schema: str, name: str | None = None) -> ParsedHeader:
     """The header of the definition file ``path``, its folder's defaults applied: what the
-    registry parses, for code that reads one file.
+    registry parses, for code that reads one file. ``name``: the metric of a family file
+    (:mod:`outcomes.core.blueprints`) whose header is wanted.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp()) / "metrics"
@@ -105,4 +107,7 @@ def parse_file_header(path: Path, schema: str) -> ParsedHeader:
     'ml@example.com'
     """
     defaults = load_header_defaults(schema_folder(path, schema))
-    return parse_header(path.read_text(encoding="utf-8"), schema, defaults)
+    text = path.read_text(encoding="utf-8")
+    if name is not None and blueprints_of(text) is not None:
+        text = member_text(text, name) or text
+    return parse_header(text, schema, defaults)

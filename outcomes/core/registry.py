@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from outcomes.core.blueprints import blueprints_of, expand
 from outcomes.core.definition import (
     SCHEMAS,
     BrokenDefinition,
@@ -38,7 +39,7 @@ from outcomes.core.definition import (
 from outcomes.core.definition_checks import check_file
 from outcomes.core.definition_reads import check_reads, ref_line
 from outcomes.core.header_defaults import DEFAULTS_FILE, HeaderDefaults, load_header_defaults
-from outcomes.core.headers import HeaderError
+from outcomes.core.headers import HeaderError, split_header
 from outcomes.errors import OutcomesError
 
 APP_FOLDER = "app"
@@ -123,6 +124,48 @@ class Registry:
         return tuple(sorted(found))
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """One definition to check: a file, or one metric of a family file (its text rendered)."""
+
+    path: Path
+    schema: str
+    name: str
+    data: bytes
+    problem: DefinitionProblem | None = None  # the family file could not be expanded
+
+
+def _units(path: Path, schema: str) -> list[_Unit]:
+    """The definitions of one file: itself, or the metrics its blueprints make
+    (:mod:`outcomes.core.blueprints`)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+        split_header(text)
+    except (UnicodeDecodeError, HeaderError):
+        return [_Unit(path, schema, path.stem, data)]  # check_file reports it, with its line
+    try:
+        found = blueprints_of(text)
+    except HeaderError as exc:
+        return [
+            _Unit(path, schema, path.stem, data, DefinitionProblem(path, exc.line, exc.message))
+        ]
+    if found is None:
+        return [_Unit(path, schema, path.stem, data)]
+    if schema != "metrics":
+        problem = DefinitionProblem(
+            path, None, "blueprints are for metric files only; fix: one file per definition"
+        )
+        return [_Unit(path, schema, path.stem, data, problem)]
+    try:
+        members = expand(text)
+    except HeaderError as exc:
+        return [
+            _Unit(path, schema, path.stem, data, DefinitionProblem(path, exc.line, exc.message))
+        ]
+    return [_Unit(path, schema, m.name, m.text.encode("utf-8")) for m in members]
+
+
 def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Registry:
     """Load and check every definition under ``sql_dir``.
 
@@ -144,9 +187,9 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
     errors: list[DefinitionProblem] = []
     parsed: dict[str, SqlDefinition] = {}
     broken: dict[str, BrokenDefinition] = {}
-    known: dict[str, set[str]] = {s: set() for s in SCHEMAS}
     # sql/app/ holds the queries pages run (outcomes.app.queries), not definitions
     files = sorted(p for p in root.rglob("*.sql") if p.relative_to(root).parts[0] != APP_FOLDER)
+    units: list[_Unit] = []
     for path in files:
         schema = path.relative_to(root).parts[0]
         if schema not in SCHEMAS:
@@ -158,16 +201,21 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
                 )
             )
             continue
-        if path.stem in known[schema]:
+        units.extend(_units(path, schema))
+    known: dict[str, set[str]] = {s: set() for s in SCHEMAS}
+    named: list[_Unit] = []
+    for unit in units:
+        if unit.name in known[unit.schema]:
             errors.append(
                 DefinitionProblem(
-                    path,
+                    unit.path,
                     None,
-                    f"a second {schema} definition named {path.stem!r}; fix: rename one file",
+                    f"a second {unit.schema} definition named {unit.name!r}; fix: rename one file",
                 )
             )
             continue
-        known[schema].add(path.stem)
+        known[unit.schema].add(unit.name)
+        named.append(unit)
 
     defaults: dict[str, HeaderDefaults] = {}
     for schema in SCHEMAS:
@@ -178,15 +226,15 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
             defaults[schema] = HeaderDefaults()
 
     with _duckdb_parser() as con:
-        for path in files:
-            schema = path.relative_to(root).parts[0]
-            if schema not in SCHEMAS:
-                continue
-            qualified = f"{schema}.{path.stem}"
-            if qualified in parsed or qualified in broken:
-                continue
-            data = path.read_bytes()
-            file_errors, definition, reads = check_file(path, schema, data, con, defaults[schema])
+        for unit in named:
+            path, schema, data = unit.path, unit.schema, unit.data
+            qualified = f"{schema}.{unit.name}"
+            if unit.problem is not None:
+                file_errors, definition, reads = [unit.problem], None, frozenset[str]()
+            else:
+                file_errors, definition, reads = check_file(
+                    path, schema, data, con, defaults[schema], name=unit.name
+                )
             if definition is not None:
                 file_errors += check_reads(definition, known)
             if file_errors:
@@ -194,7 +242,7 @@ def load_registry(sql_dir: str | os.PathLike[str], *, strict: bool = True) -> Re
                 broken[qualified] = BrokenDefinition(
                     path,
                     schema,
-                    path.stem,
+                    unit.name,
                     hashlib.sha256(data).hexdigest(),
                     tuple(file_errors),
                     reads,

@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 
 from outcomes.config import Settings
+from outcomes.core.blueprints import definition_bytes
 from outcomes.core.csv_cells import csv_bytes
 from outcomes.core.periods import CLOSABLE, parse_period
 from outcomes.roi.assumptions import VERSION_COLUMNS
@@ -331,7 +332,7 @@ def _sql_files(
                 path=None, file_sha256=None, matches_build=False, problem="SQL file not found"
             )
         else:
-            data = source.read_bytes()
+            data = definition_bytes(source, name)  # a family's metric: its rendered text
             entry = f"sql/{schema}/{name}.sql"
             files[entry] = data
             note.update(path=entry, file_sha256=_sha(data), matches_build=_sha(data) == build_sha)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from outcomes.core.blueprints import definition_bytes
 from outcomes.roi.fetch import fetch_rows
 
 
@@ -50,7 +51,7 @@ def sql_for(con: duckdb.DuckDBPyConnection, qualified: str) -> SqlText:
         return SqlText(None, None, None, f"no SQL recorded for {qualified} in this snapshot")
     path, sha = objects[0]
     try:
-        data = Path(path).read_bytes()
+        data = definition_bytes(Path(path), name)
     except OSError:
         return SqlText(
             None, path, sha, f"{path} cannot be read; the snapshot recorded sha256 {sha}"

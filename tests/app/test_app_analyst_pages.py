@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from outcomes.config import Settings
+from outcomes.core.registry import load_registry
 from outcomes.store.state import StateStore
 from tests.apphelpers import sign_in
 from tests.conftest import ROOT
@@ -49,7 +50,7 @@ def markdown(at: AppTest) -> str:
 def test_catalog_lists_every_metric_and_filters_by_search(demo_env):
     at = open_page("app_pages/catalog.py")
     table = table_with(at, "link", "build_status")
-    assert len(table) == len(list((ROOT / "sql" / "metrics").glob("*.sql")))
+    assert len(table) == len(load_registry(ROOT / "sql").by_schema()["metrics"]) == 46
     at.text_input(key="catalog_search").input("latency")
     ok(at.run())
     table = table_with(at, "link", "build_status")

@@ -233,19 +233,51 @@ def test_validate_binds_the_draft_against_the_snapshot(edit_settings):
 def test_delete_a_metric_keeps_its_history(edit_settings):
     from outcomes.app.views import draft_delete
 
-    path = edit_settings.sql_dir / "metrics" / "latency_p99.sql"
+    path = edit_settings.sql_dir / "metrics" / "handle_minutes_median.sql"
     text = path.read_text()
     otto = Identity("otto", Role.operator)
     with pytest.raises(draft_save.SaveRefused, match="may not save metric SQL"):
-        draft_delete.delete_metric("latency_p99", edit_settings, who=otto, why="unused")
+        draft_delete.delete_metric("handle_minutes_median", edit_settings, who=otto, why="unused")
     with pytest.raises(draft_save.SaveRefused, match="roi.errors_avoided read metrics.error_rate"):
         draft_delete.delete_metric("error_rate", edit_settings, who=ANA, why="x", rebuild=False)
     result = draft_delete.delete_metric(
-        "latency_p99", edit_settings, who=ANA, why="replaced by p95", rebuild=False
+        "handle_minutes_median", edit_settings, who=ANA, why="the mean says it", rebuild=False
     )
     assert not path.exists()
     (entry,) = StateStore(edit_settings.state_path).audit_log(
-        entity="metric", entity_key="latency_p99"
+        entity="metric", entity_key="handle_minutes_median"
     )
     assert (entry.action, entry.actor, entry.id) == ("delete_sql", "ana", result.audit_id)
-    assert entry.detail["text"] == text and entry.detail["why"] == "replaced by p95"
+    assert entry.detail["text"] == text and entry.detail["why"] == "the mean says it"
+
+
+def test_a_metric_of_a_family_file_is_shown_and_previewed_but_changed_in_its_file(
+    edit_settings, monkeypatch
+):
+    # latency_p95 is made by the blueprints of sql/metrics/latency.sql (outcomes.core.blueprints)
+    from outcomes.app.views import draft_delete, metric_history
+
+    family = edit_settings.sql_dir / "metrics" / "latency.sql"
+    assert workbench.family_file(edit_settings, "latency_p95") == family
+    assert workbench.family_file(edit_settings, "accuracy") is None  # a file of its own
+    text = workbench.current_text(edit_settings, "latency_p95")
+    assert text is not None and "@{" not in text
+    assert "name: latency_p95" in text and "weekly_quantile('events', 0.95)" in text
+    preview = workbench.try_preview(text, edit_settings, ANA)
+    assert preview[1] is None and preview[0] is not None
+    assert len(preview[0].series) > 0  # the rendered text runs as it is
+    before = family.read_text()
+    edited = text.replace("0.95)", "0.9)")
+    check = draft_validation.validate_draft(edited, "latency_p95", edit_settings)
+    assert not check.ok and "blueprints of sql/metrics/latency.sql" in check.errors[0].message
+    with pytest.raises(draft_save.SaveRefused, match="change it in that file"):
+        draft_save.save_draft(edited, "latency_p95", edit_settings, who=ANA, rebuild=False)
+    with pytest.raises(draft_save.SaveRefused, match="change it in that file"):
+        draft_delete.delete_metric("latency_p95", edit_settings, who=ANA, why="x", rebuild=False)
+    assert family.read_text() == before
+    assert not (edit_settings.sql_dir / "metrics" / "latency_p95.sql").exists()
+    # its history is its family file's
+    asked: list[Path] = []
+    monkeypatch.setattr(metric_history, "git_history", lambda path: asked.append(path) or [])
+    assert metric_history.history(edit_settings, "latency_p95").empty
+    assert asked == [family]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from outcomes.app.views.draft_save import SaveRefused
-from outcomes.app.views.workbench import current_text, metric_path
+from outcomes.app.views.workbench import current_text, family_refusal, metric_path
 from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise
 from outcomes.core.registry import load_registry
@@ -55,6 +55,9 @@ def delete_metric(
         raise SaveRefused(str(exc)) from exc
     if not why.strip():
         raise SaveRefused("Say why the metric is deleted (kept in the audit log).")
+    refusal = family_refusal(settings, name)
+    if refusal is not None:
+        raise SaveRefused(refusal)
     text = current_text(settings, name)
     if text is None:
         raise SaveRefused(f"There is no saved metric {name!r} to delete.")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from outcomes.app.views.draft_validation import validate_draft
-from outcomes.app.views.workbench import current_text, metric_path, sql_diff
+from outcomes.app.views.workbench import current_text, family_refusal, metric_path, sql_diff
 from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise, may
 from outcomes.errors import OutcomesError
@@ -80,6 +80,9 @@ def save_draft(
         actor = authorise(who, Action.save_sql).subject
     except NotAllowed as exc:
         raise SaveRefused(str(exc)) from exc
+    refusal = family_refusal(settings, name)
+    if refusal is not None:
+        raise SaveRefused(refusal)
     validation = validate_draft(text, name, settings)
     if not validation.ok:
         raise SaveRefused(

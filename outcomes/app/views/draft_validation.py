@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from outcomes.app.views.metric_detail import is_metric_name
-from outcomes.app.views.workbench import draft_body
+from outcomes.app.views.workbench import draft_body, family_refusal
 from outcomes.config import Settings
 from outcomes.core.definition import SqlDefinition
 from outcomes.core.registry import RegistryError, load_registry
@@ -86,6 +86,9 @@ def validate_draft(text: str, name: str, settings: Settings) -> Validation:
             ),
             None,
         )
+    refusal = family_refusal(settings, name)
+    if refusal is not None:  # its file would be a second definition of the same name
+        return Validation(False, (DraftProblem(None, refusal),), None)
     source = Path(settings.sql_dir)
     with tempfile.TemporaryDirectory(prefix="outcomes-draft-") as tmp:
         root = Path(tmp) / "sql"

@@ -75,7 +75,7 @@ def _catalog_from_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     for name, path in queries.rows(con, "review_metric_files"):
         try:
             # the folder's defaults (owner by kind) apply, as in the build
-            header = parse_file_header(Path(path), "metrics").header
+            header = parse_file_header(Path(path), "metrics", name).header
         except (OSError, HeaderError, TypeError):
             records.append({"name": name})
             continue

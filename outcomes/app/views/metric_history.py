@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from outcomes.config import Settings
+from outcomes.core.blueprints import metric_file
 from outcomes.store.state import StateStore
 
 HISTORY_COLUMNS = ["at", "who", "source", "what", "detail"]
@@ -34,7 +35,10 @@ def history(settings: Settings, name: str, *, git: bool = True) -> pd.DataFrame:
             }
         )
     if git:
-        rows.extend(git_history(Path(settings.sql_dir) / "metrics" / f"{name}.sql"))
+        # a metric of a family file has that file's history (outcomes.core.blueprints)
+        found = metric_file(Path(settings.sql_dir) / "metrics", name)
+        path = found[0] if found else Path(settings.sql_dir) / "metrics" / f"{name}.sql"
+        rows.extend(git_history(path))
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     if len(frame):
         frame = frame.sort_values("at", ascending=False, kind="stable").reset_index(drop=True)

@@ -20,6 +20,7 @@ import pandas as pd
 from outcomes.app.charts import trend_chart
 from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise
+from outcomes.core.blueprints import metric_file
 from outcomes.core.headers import HeaderError, MetricHeader, parse_header, split_header
 from outcomes.store.sandbox import SandboxResult, run_sandboxed
 from outcomes.store.sandbox_statement import SandboxRefusal
@@ -80,12 +81,31 @@ def metric_path(settings: Settings, name: str) -> Path:
 
 
 def current_text(settings: Settings, name: str) -> str | None:
-    """The saved file of metric ``name`` (None for a new metric)."""
-    path = metric_path(settings, name)
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    """The saved text of metric ``name``: its file, or its text as its family file's blueprints
+    make it (:func:`family_file`); None for a new metric."""
+    found = metric_file(Path(settings.sql_dir) / "metrics", name)
+    return None if found is None else found[1]
+
+
+def family_file(settings: Settings, name: str) -> Path | None:
+    """The family file whose blueprints make metric ``name`` (:mod:`outcomes.core.blueprints`),
+    None when the metric has a file of its own or does not exist. The workbench edits one-metric
+    files: a family is changed in its file, for all its metrics at once."""
+    found = metric_file(Path(settings.sql_dir) / "metrics", name)
+    if found is None or found[0] == metric_path(settings, name):
         return None
+    return found[0]
+
+
+def family_refusal(settings: Settings, name: str) -> str | None:
+    """Why the workbench does not save or delete metric ``name`` (None when it may)."""
+    family = family_file(settings, name)
+    if family is None:
+        return None
+    return (
+        f"{name} is one of the metrics the blueprints of sql/metrics/{family.name} make; "
+        f"change it in that file (every metric of the family at once), not as a file of its own"
+    )
 
 
 def draft_body(text: str) -> tuple[str, int]:

@@ -1,8 +1,8 @@
 /* ---
-name: latency_p95
-title: Latency p95
+name: latency_p@{pct}
+title: Latency p@{pct}
 description: >
-  95th percentile of AI event latency in milliseconds, over all events of the reporting week
+  @{pct}th percentile of AI event latency in milliseconds, over all events of the reporting week
   the event occurred in, by DuckDB quantile_cont (linear interpolation between order
   statistics, as numpy's percentile method 'linear'). Not additive: a month's percentile must
   be recomputed from events. The unfinished current week is flagged partial.
@@ -11,8 +11,13 @@ kind: model
 unit: ms
 direction: lower_is_better
 dimensions: [system, model_version, segment]
-thresholds: {warn: 4000, alert: 6000}
+thresholds: {warn: @{warn}, alert: @{alert}}
 tags: [week_local]
+# one metric per line: the same query at three quantiles (outcomes/core/blueprints.py)
+blueprints:
+  - {pct: 50, q: '0.50', warn: 2000, alert: 3000}
+  - {pct: 95, q: '0.95', warn: 4000, alert: 6000}
+  - {pct: 99, q: '0.99', warn: 6000, alert: 9000}
 --- */
 with events as (
     select
@@ -31,4 +36,4 @@ select
     value,
     n,
     flag
-from weekly_quantile('events', 0.95)
+from weekly_quantile('events', @{q})

@@ -1,19 +1,35 @@
 /* ---
-name: override_rate
-title: Override rate
+name: @{name}
+title: @{title}
 description: >
-  Share of reviewed AI events where the human overrode the AI output (overridden = true), by
+  Share of reviewed AI events where the human @{verb} the AI output (@{column} = true), by
   the reporting week the event occurred in. Reviewed = the event has a feedback row; numerator
-  = feedback rows with overridden = true, denominator = feedback rows. Flagged provisional
-  when the share of events with feedback is below setting('label_coverage_floor'), partial in
-  the unfinished current week. Weeks with no feedback have no row.
+  = feedback rows with @{column} = true, denominator = feedback rows. Flagged provisional when
+  the share of events with feedback is below setting('label_coverage_floor'), partial in the
+  unfinished current week. Weeks with no feedback have no row.
 grain: One row per reporting week, system, model version and segment; one total row per week and system (model_version and segment null); one row per week, model version and segment over all systems (system null); and one company total row per week (all null).
 kind: model
 unit: ratio
-direction: lower_is_better
+direction: @{direction}
 dimensions: [system, model_version, segment]
-thresholds: {warn: 0.2, alert: 0.3}
+thresholds: {warn: @{warn}, alert: @{alert}}
 tags: [week_local]
+# the same share of reviewed events for two of the reviewer's verdicts (outcomes/core/blueprints.py)
+blueprints:
+  - name: acceptance_rate
+    title: Acceptance rate
+    verb: accepted
+    column: accepted
+    direction: higher_is_better
+    warn: 0.7
+    alert: 0.6
+  - name: override_rate
+    title: Override rate
+    verb: overrode
+    column: overridden
+    direction: lower_is_better
+    warn: 0.2
+    alert: 0.3
 --- */
 with events as (
     select
@@ -21,7 +37,7 @@ with events as (
         e.system,
         {'model_version': e.model_version, 'segment': e.segment} as dims,
         f.event_id is not null as labelled,
-        f.overridden as hit
+        f.@{column} as hit
     from staging.ai_events as e
     left join staging.feedback as f
         on f.event_id = e.event_id
