@@ -202,3 +202,16 @@ def test_show_working_and_the_audit_pack_hash_a_members_text_not_the_family_file
     assert shown.note is None and shown.text == p95.sql and shown.sha256 == p95.sha256
     changed = sql_for(con, "metrics.latency_p99")
     assert changed.note is not None and "has changed since this snapshot was built" in changed.note
+
+
+def test_a_blueprint_value_cannot_smuggle_a_file_read_past_the_checks(tmp_path):
+    # values are checked where they land: each member's rendered SQL meets every rule of a file
+    hostile = FAMILY.replace(
+        "  - {pct: 90, q: '0.90'",
+        "  - {pct: 90, q: \"(select length(content) from read_text('/etc/passwd'))\"",
+    )
+    errors = errors_in(standard_sql(tmp_path / "sql", {"metrics/latency": hostile}))
+    assert any("latency.sql:16:" in e and "read_text reads a file or URL" in e for e in errors), (
+        errors
+    )
+    assert not any("latency_p50" in e for e in errors)  # the other member is fine
