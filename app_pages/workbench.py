@@ -52,9 +52,11 @@ request = state.pop("wb_open_request", None)  # from the catalog's "Open in the 
 if request:
     _open(request, workbench.current_text(settings, request) or workbench.template(request))
 if "wb_draft" not in state:
+    # first the first metric with a file of its own (a family's metrics are changed in its file)
+    first = workbench.first_editable(settings, names)
     _open(
-        names[0] if names else "new_metric",
-        workbench.current_text(settings, names[0]) if names else workbench.template("new_metric"),
+        first or "new_metric",
+        workbench.current_text(settings, first) if first else workbench.template("new_metric"),
     )
 
 with st.container(border=True):

@@ -281,3 +281,10 @@ def test_a_metric_of_a_family_file_is_shown_and_previewed_but_changed_in_its_fil
     monkeypatch.setattr(metric_history, "git_history", lambda path: asked.append(path) or [])
     assert metric_history.history(edit_settings, "latency_p95").empty
     assert asked == [family]
+
+
+def test_the_workbench_opens_first_a_metric_it_can_save(edit_settings):
+    names = ["acceptance_rate", "accuracy", "latency_p50"]  # the first is a family's
+    assert workbench.first_editable(edit_settings, names) == "accuracy"
+    assert workbench.first_editable(edit_settings, ["latency_p50"]) == "latency_p50"
+    assert workbench.first_editable(edit_settings, []) is None

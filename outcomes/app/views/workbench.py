@@ -97,6 +97,12 @@ def family_file(settings: Settings, name: str) -> Path | None:
     return found[0]
 
 
+def first_editable(settings: Settings, names: list[str]) -> str | None:
+    """The first of ``names`` the workbench can save (a metric with a file of its own), else
+    the first name; None for no names."""
+    return next((n for n in names if family_file(settings, n) is None), names[0] if names else None)
+
+
 def family_refusal(settings: Settings, name: str) -> str | None:
     """Why the workbench does not save or delete metric ``name`` (None when it may)."""
     family = family_file(settings, name)
