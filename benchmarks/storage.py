@@ -30,6 +30,8 @@ GROUPS = (
     ("raw store", ("raw.duckdb", "raw.duckdb.wal")),
     ("snapshot", ("warehouse.duckdb", "warehouse.duckdb.wal")),
     ("benchmark copies", ("raw-work.duckdb*", "full.duckdb*", "new-week/*", "*.parquet")),
+    # hard links that keep an earlier build open for its readers until they move on
+    ("earlier snapshots held by readers", (".warehouse.duckdb.readers/*",)),
 )
 # the product's own files: what a customer's disk holds for these events
 PRODUCT = ("source", "raw store", "snapshot")
@@ -78,9 +80,18 @@ def table_bytes(db: Path) -> list[dict]:
 def storage_report(data: Path, events: int) -> dict:
     """Bytes by file group, the product's bytes per event, and each DuckDB file by table."""
     files: dict[str, int] = {}
-    for path in sorted(p for p in data.rglob("*") if p.is_file()):
+    seen: set[tuple[int, int]] = set()  # a file with several hard links counts once
+    # a reader's link last: the bytes it shares with the current snapshot are the snapshot's
+    paths = sorted(
+        (p for p in data.rglob("*") if p.is_file()), key=lambda p: (".readers" in str(p), p)
+    )
+    for path in paths:
+        stat = path.stat()
+        if (stat.st_dev, stat.st_ino) in seen:
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
         group = _group(path.relative_to(data).as_posix())
-        files[group] = files.get(group, 0) + path.stat().st_size
+        files[group] = files.get(group, 0) + stat.st_size
     tables = {
         name: table_bytes(data / f)
         for name, f in (("raw store", "raw.duckdb"), ("snapshot", "warehouse.duckdb"))

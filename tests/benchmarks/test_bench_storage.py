@@ -27,6 +27,12 @@ def _folder(tmp_path: Path) -> Path:
     con.execute("create table main.big as select range as x, hash(range) as h from range(400000)")
     con.close()
     (tmp_path / "raw-work.duckdb").write_bytes(b"w" * 100_000)
+    # a reader's hard link to the current snapshot is the same bytes; one to an earlier build
+    # holds that build's bytes until the reader moves on
+    readers = tmp_path / ".warehouse.duckdb.readers"
+    readers.mkdir()
+    (readers / "current.duckdb").hardlink_to(tmp_path / "warehouse.duckdb")
+    (readers / "earlier.duckdb").write_bytes(b"e" * 30_000)
     return tmp_path
 
 
@@ -38,9 +44,10 @@ def test_the_product_files_count_per_event_and_the_benchmark_copies_apart(tmp_pa
     assert report["files"]["raw store"] == size["raw.duckdb"]
     assert report["files"]["snapshot"] == size["warehouse.duckdb"]
     assert report["files"]["benchmark copies"] == 100_000
+    assert report["files"]["earlier snapshots held by readers"] == 30_000
     product = 40_000 + size["raw.duckdb"] + size["warehouse.duckdb"]
     assert report["bytes_per_event"] == product / 1_000
-    assert report["bytes_per_event_all"] == (product + 100_000) / 1_000
+    assert report["bytes_per_event_all"] == (product + 100_000 + 30_000) / 1_000
 
 
 def test_each_duckdb_file_is_broken_down_by_table_largest_first(tmp_path):
