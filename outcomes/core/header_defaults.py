@@ -27,7 +27,7 @@ from typing import Any, cast
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from outcomes.core.blueprints import blueprints_of, member_text
+from outcomes.core.blueprints import is_family, member_text
 from outcomes.core.headers import HeaderError, Kind, ParsedHeader, parse_header
 
 DEFAULTS_FILE = "defaults.yml"
@@ -108,6 +108,6 @@ def parse_file_header(path: Path, schema: str, name: str | None = None) -> Parse
     """
     defaults = load_header_defaults(schema_folder(path, schema))
     text = path.read_text(encoding="utf-8")
-    if name is not None and blueprints_of(text) is not None:
+    if name is not None and is_family(text):
         text = member_text(text, name) or text
     return parse_header(text, schema, defaults)

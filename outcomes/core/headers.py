@@ -423,9 +423,6 @@ def parse_header(text: str, schema: str, defaults: FieldDefaults | None = None) 
     if not isinstance(data, dict):
         raise HeaderError("expected the header to be YAML 'field: value' lines", yaml_line)
     model = HEADER_MODELS[schema]
-    if schema == "metrics":
-        # a family file's metrics each carry the list that made them (outcomes.core.blueprints)
-        data.pop("blueprints", None)
     if defaults is not None:
         kind = model.model_fields["kind"]
         data = defaults.apply(data, None if kind.is_required() else kind.default)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from outcomes.core.blueprints import blueprints_of, expand
+from outcomes.core.blueprints import expand, is_family, member_names
 from outcomes.core.definition import (
     SCHEMAS,
     BrokenDefinition,
@@ -144,13 +144,7 @@ def _units(path: Path, schema: str) -> list[_Unit]:
         split_header(text)
     except (UnicodeDecodeError, HeaderError):
         return [_Unit(path, schema, path.stem, data)]  # check_file reports it, with its line
-    try:
-        found = blueprints_of(text)
-    except HeaderError as exc:
-        return [
-            _Unit(path, schema, path.stem, data, DefinitionProblem(path, exc.line, exc.message))
-        ]
-    if found is None:
+    if not is_family(text):
         return [_Unit(path, schema, path.stem, data)]
     if schema != "metrics":
         problem = DefinitionProblem(
@@ -160,9 +154,9 @@ def _units(path: Path, schema: str) -> list[_Unit]:
     try:
         members = expand(text)
     except HeaderError as exc:
-        return [
-            _Unit(path, schema, path.stem, data, DefinitionProblem(path, exc.line, exc.message))
-        ]
+        problem = DefinitionProblem(path, exc.line, exc.message)
+        # every metric the family makes is reported failed (by name, when its name line tells)
+        return [_Unit(path, schema, n, data, problem) for n in member_names(text) or [path.stem]]
     return [_Unit(path, schema, m.name, m.text.encode("utf-8")) for m in members]
 
 

@@ -15,9 +15,9 @@ thresholds: {warn: @{warn}, alert: @{alert}}
 tags: [week_local]
 # one metric per line: the same query at three quantiles (outcomes/core/blueprints.py)
 blueprints:
-  - {pct: 50, q: '0.50', warn: 2000, alert: 3000}
-  - {pct: 95, q: '0.95', warn: 4000, alert: 6000}
-  - {pct: 99, q: '0.99', warn: 6000, alert: 9000}
+  - {pct: 50, q: 0.50, warn: 2000, alert: 3000}
+  - {pct: 95, q: 0.95, warn: 4000, alert: 6000}
+  - {pct: 99, q: 0.99, warn: 6000, alert: 9000}
 --- */
 with events as (
     select

@@ -274,6 +274,17 @@ def test_a_metric_of_a_family_file_is_shown_and_previewed_but_changed_in_its_fil
         draft_save.save_draft(edited, "latency_p95", edit_settings, who=ANA, rebuild=False)
     with pytest.raises(draft_save.SaveRefused, match="change it in that file"):
         draft_delete.delete_metric("latency_p95", edit_settings, who=ANA, why="x", rebuild=False)
+    # the family file itself, by its own name, is not a one-metric file either
+    assert workbench.family_refusal(edit_settings, "latency") is not None
+    assert not draft_validation.validate_draft(
+        workbench.template("latency"), "latency", edit_settings
+    ).ok
+    with pytest.raises(draft_save.SaveRefused, match="is a family file"):
+        draft_delete.delete_metric("latency", edit_settings, who=ANA, why="x", rebuild=False)
+    # nor is a new draft that lists blueprints
+    family_draft = before.replace("name: latency_p@{pct}", "name: lag_p@{pct}")
+    check = draft_validation.validate_draft(family_draft, "lag", edit_settings)
+    assert not check.ok and "one-metric files" in check.errors[0].message
     assert family.read_text() == before
     assert not (edit_settings.sql_dir / "metrics" / "latency_p95.sql").exists()
     # its history is its family file's

@@ -215,3 +215,35 @@ def test_a_blueprint_value_cannot_smuggle_a_file_read_past_the_checks(tmp_path):
         errors
     )
     assert not any("latency_p50" in e for e in errors)  # the other member is fine
+
+
+def test_a_value_stays_as_written_and_may_not_hold_a_placeholder(tmp_path):
+    unquoted = FAMILY.replace("q: '0.50'", "q: 0.50")  # YAML would read 0.5; the SQL says 0.50
+    p50 = load_registry(standard_sql(tmp_path / "a", {"metrics/latency": unquoted})).get(
+        "latency_p50"
+    )
+    assert "quantile_cont(latency_ms, 0.50)" in p50.body_sql
+    smuggled = FAMILY.replace("q: '0.50'", "q: '@{pct}'")
+    errors = errors_in(standard_sql(tmp_path / "b", {"metrics/latency": smuggled}))
+    assert any("latency.sql:11:" in e and "cannot hold a placeholder" in e for e in errors), errors
+
+
+def test_a_members_text_is_a_metric_file_of_its_own(tmp_path):
+    # what the workbench shows and downloads and the audit pack ships: it loads as one file
+    made = load_registry(standard_sql(tmp_path / "a", {"metrics/latency": FAMILY})).get(
+        "latency_p90"
+    )
+    assert "blueprints:" not in made.sql and "# blueprint 2 of 2: pct: 90" in made.sql
+    alone = load_registry(standard_sql(tmp_path / "b", {"metrics/latency_p90": made.sql}))
+    again = alone.get("latency_p90")
+    assert (again.header, again.body_sql, again.sha256) == (made.header, made.body_sql, made.sha256)
+
+
+def test_a_broken_family_reports_each_of_its_metrics_failed(tmp_path):
+    broken = FAMILY.replace("warn: 200, alert: 300}", "warn: 200, alert: 300, colour: red}")
+    registry = load_registry(
+        standard_sql(tmp_path / "sql", {"metrics/latency": broken}), strict=False
+    )
+    assert {"metrics.latency_p50", "metrics.latency_p90"} <= set(registry.broken)
+    assert "metrics.latency" not in registry.broken
+    assert "colour is used by no" in registry.broken["metrics.latency_p90"].errors[0].message

@@ -32,6 +32,7 @@ import duckdb
 from outcomes.app.views.metric_detail import is_metric_name
 from outcomes.app.views.workbench import draft_body, family_refusal
 from outcomes.config import Settings
+from outcomes.core.blueprints import is_family
 from outcomes.core.definition import SqlDefinition
 from outcomes.core.registry import RegistryError, load_registry
 from outcomes.store.sandbox_statement import SandboxRefusal, check_single_select
@@ -87,6 +88,8 @@ def validate_draft(text: str, name: str, settings: Settings) -> Validation:
             None,
         )
     refusal = family_refusal(settings, name)
+    if refusal is None and is_family(text):
+        refusal = "the workbench saves one-metric files; write a family file (blueprints) as a file"
     if refusal is not None:  # its file would be a second definition of the same name
         return Validation(False, (DraftProblem(None, refusal),), None)
     source = Path(settings.sql_dir)

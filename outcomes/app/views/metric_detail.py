@@ -54,7 +54,12 @@ def metric_detail(
     broken = registry.broken.get(q)
     item = definition or broken
     assert item is not None
-    sql = Path(item.path).read_text(encoding="utf-8", errors="replace")
+    # a family file's metric shows its own text (outcomes.core.blueprints), as it was built
+    sql = (
+        definition.sql
+        if definition is not None
+        else Path(item.path).read_text(encoding="utf-8", errors="replace")
+    )
     tests = queries.run(con, "catalog_metric_tests", {"name": item.name})
     builds = queries.run(con, "catalog_metric_build", {"name": item.name})
     build = builds.iloc[0].to_dict() if len(builds) else {"status": "not built"}

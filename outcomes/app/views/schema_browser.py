@@ -21,7 +21,8 @@ import pandas as pd
 from outcomes.app import queries
 from outcomes.app.views.snapshot_cells import has_table
 from outcomes.core.contracts import CONTRACTS
-from outcomes.core.headers import HeaderError, parse_header
+from outcomes.core.header_defaults import parse_file_header
+from outcomes.core.headers import HeaderError
 
 QUERIES = ("schema_browser_columns", "schema_browser_objects")
 SCHEMAS = {
@@ -58,7 +59,8 @@ def _header_descriptions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str,
     folder = {"staging": "staging", "metric": "metrics", "roi": "roi"}
     for name, kind, path in queries.rows(con, "schema_browser_objects"):
         try:
-            parsed = parse_header(Path(path).read_text(), folder.get(kind, "metrics"))
+            # a family file's metric: its own header (outcomes.core.blueprints)
+            parsed = parse_file_header(Path(path), folder.get(kind, "metrics"), name)
         except (OSError, HeaderError, TypeError, ValueError):
             continue
         header = parsed.header

@@ -20,7 +20,7 @@ import pandas as pd
 from outcomes.app.charts import trend_chart
 from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise
-from outcomes.core.blueprints import metric_file
+from outcomes.core.blueprints import is_family, metric_file
 from outcomes.core.headers import HeaderError, MetricHeader, parse_header, split_header
 from outcomes.store.sandbox import SandboxResult, run_sandboxed
 from outcomes.store.sandbox_statement import SandboxRefusal
@@ -92,7 +92,7 @@ def family_file(settings: Settings, name: str) -> Path | None:
     None when the metric has a file of its own or does not exist. The workbench edits one-metric
     files: a family is changed in its file, for all its metrics at once."""
     found = metric_file(Path(settings.sql_dir) / "metrics", name)
-    if found is None or found[0] == metric_path(settings, name):
+    if found is None or not is_family(found[0].read_text(encoding="utf-8")):
         return None
     return found[0]
 
@@ -105,6 +105,12 @@ def first_editable(settings: Settings, names: list[str]) -> str | None:
 
 def family_refusal(settings: Settings, name: str) -> str | None:
     """Why the workbench does not save or delete metric ``name`` (None when it may)."""
+    own = metric_path(settings, name)
+    if own.is_file() and is_family(own.read_text(encoding="utf-8")):
+        return (
+            f"sql/metrics/{own.name} is a family file (its blueprints make several metrics); "
+            "change it as a file, not from the workbench"
+        )
     family = family_file(settings, name)
     if family is None:
         return None
