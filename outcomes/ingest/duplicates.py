@@ -18,14 +18,24 @@ from outcomes.ingest.scratch_tables import FLAGS_TABLE, TYPED_TABLE
 
 def row_hash_expr(contract: Contract, alias: str | None = None) -> str:
     """DuckDB's 64-bit hash of a row's typed contract values, in contract order: of the file's
-    typed rows (``_h``) and, with ``alias``, of a loaded version of the same key.
+    typed rows (``_h``, already of the contract's types) and, with ``alias``, of a loaded version
+    of the same key, cast to the contract's types: a raw store written when a column had
+    another type (INTEGER, now BIGINT) hashes its values as today's rows (hash(5::INTEGER)
+    differs from hash(5::BIGINT)), so a re-sent row is not taken for a correction.
 
     >>> from outcomes.core.contracts import CONTRACTS
+    >>> row_hash_expr(CONTRACTS["users"])
+    'hash("user_id", "team", "eligible_from", "eligible_to")'
     >>> row_hash_expr(CONTRACTS["users"], "r")
-    'hash(r."user_id", r."team", r."eligible_from", r."eligible_to")'
+    'hash(cast(r."user_id" as VARCHAR), cast(r."team" as VARCHAR), cast(r."eligible_from" as DATE), cast(r."eligible_to" as DATE))'
     """
-    prefix = f"{alias}." if alias else ""
-    return "hash(" + ", ".join(prefix + quote_ident(c.name) for c in contract.columns) + ")"
+    if alias is None:
+        return "hash(" + ", ".join(quote_ident(c.name) for c in contract.columns) + ")"
+    return (
+        "hash("
+        + ", ".join(f"cast({alias}.{quote_ident(c.name)} as {c.type})" for c in contract.columns)
+        + ")"
+    )
 
 
 def _key_join(contract: Contract, a: str, b: str) -> str:
