@@ -16,20 +16,8 @@ thresholds: {warn: @{warn}, alert: @{alert}}
 tags: [week_local]
 # the same share of reviewed events for two of the reviewer's verdicts (outcomes/core/blueprints.py)
 blueprints:
-  - name: acceptance_rate
-    title: Acceptance rate
-    verb: accepted
-    column: accepted
-    direction: higher_is_better
-    warn: 0.7
-    alert: 0.6
-  - name: override_rate
-    title: Override rate
-    verb: overrode
-    column: overridden
-    direction: lower_is_better
-    warn: 0.2
-    alert: 0.3
+  - {name: acceptance_rate, title: Acceptance rate, verb: accepted, column: accepted, direction: higher_is_better, warn: 0.7, alert: 0.6}
+  - {name: override_rate, title: Override rate, verb: overrode, column: overridden, direction: lower_is_better, warn: 0.2, alert: 0.3}
 --- */
 with events as (
     select
