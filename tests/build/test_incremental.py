@@ -183,7 +183,7 @@ def test_a_changed_assumption_is_not_reused(tmp_path):
     )
     assert inc_result.ok and full_result.ok
     inc, full = (
-        _rows(path, "select week_start, amount from roi.time_saved order by 1")
+        _rows(path, "select week_start, system, amount from roi.time_saved order by all")
         for path in (settings.warehouse_path, full_settings.warehouse_path)
     )
     assert inc and inc == full
