@@ -103,7 +103,7 @@ def metric_text(name: str) -> str:
     """The SQL text of metric ``name`` under sql/metrics (outcomes.core.blueprints.metric_file)."""
     found = metric_file(SQL_DIR / "metrics", name)
     assert found is not None, f"no metric {name!r} under {SQL_DIR / 'metrics'}"
-    return found[1]
+    return found.text
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:

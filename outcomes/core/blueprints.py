@@ -39,6 +39,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -221,7 +222,16 @@ def is_family(text: str) -> bool:
         return True  # a broken list is still a family file's
 
 
-def metric_file(folder: Path, name: str) -> tuple[Path, str] | None:
+class MetricFile(NamedTuple):
+    """Where a metric is defined: the file, the metric's text, and whether the file is a
+    family's (its text then the member's, rendered)."""
+
+    path: Path
+    text: str
+    family: bool
+
+
+def metric_file(folder: Path, name: str) -> MetricFile | None:
     """The file of metric ``name`` in the metrics folder ``folder`` and the metric's text:
     ``<name>.sql`` (when it is not a family file), else the family file whose blueprints make
     it; None when there is neither.
@@ -230,9 +240,9 @@ def metric_file(folder: Path, name: str) -> tuple[Path, str] | None:
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "fam.sql").write_text(
     ...     "/* ---\\nname: m_@{n}\\nblueprints: [{n: a}, {n: b}]\\n--- */\\nselect 1")
-    >>> path, text = metric_file(folder, "m_b")
-    >>> path.name, text.splitlines()[1]
-    ('fam.sql', 'name: m_b')
+    >>> path, text, family = metric_file(folder, "m_b")
+    >>> path.name, text.splitlines()[1], family
+    ('fam.sql', 'name: m_b', True)
     >>> metric_file(folder, "m_c") is None, metric_file(folder, "fam") is None
     (True, True)
     """
@@ -240,7 +250,7 @@ def metric_file(folder: Path, name: str) -> tuple[Path, str] | None:
     if own.is_file():
         text = own.read_text(encoding="utf-8")
         if not is_family(text):
-            return own, text
+            return MetricFile(own, text, False)
     for path in sorted(folder.rglob("*.sql")):
         try:
             text = path.read_text(encoding="utf-8")
@@ -248,7 +258,7 @@ def metric_file(folder: Path, name: str) -> tuple[Path, str] | None:
             continue
         member = member_text(text, name) if is_family(text) else None
         if member is not None:
-            return path, member
+            return MetricFile(path, member, True)
     return None
 
 
@@ -269,7 +279,7 @@ def definition_bytes(path: Path, name: str) -> bytes:
         found = metric_file(path.parent, name)
         if found is None:
             raise FileNotFoundError(path)
-        return found[1].encode("utf-8")
+        return found.text.encode("utf-8")
     data = path.read_bytes()
     try:
         member = member_text(data.decode("utf-8"), name) if FIELD.encode() in data else None

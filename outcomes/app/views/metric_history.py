@@ -37,7 +37,7 @@ def history(settings: Settings, name: str, *, git: bool = True) -> pd.DataFrame:
     if git:
         # a metric of a family file has that file's history (outcomes.core.blueprints)
         found = metric_file(Path(settings.sql_dir) / "metrics", name)
-        path = found[0] if found else Path(settings.sql_dir) / "metrics" / f"{name}.sql"
+        path = found.path if found else Path(settings.sql_dir) / "metrics" / f"{name}.sql"
         rows.extend(git_history(path))
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     if len(frame):

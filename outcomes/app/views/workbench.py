@@ -84,7 +84,7 @@ def current_text(settings: Settings, name: str) -> str | None:
     """The saved text of metric ``name``: its file, or its text as its family file's blueprints
     make it (:func:`family_file`); None for a new metric."""
     found = metric_file(Path(settings.sql_dir) / "metrics", name)
-    return None if found is None else found[1]
+    return None if found is None else found.text
 
 
 def family_file(settings: Settings, name: str) -> Path | None:
@@ -92,9 +92,7 @@ def family_file(settings: Settings, name: str) -> Path | None:
     None when the metric has a file of its own or does not exist. The workbench edits one-metric
     files: a family is changed in its file, for all its metrics at once."""
     found = metric_file(Path(settings.sql_dir) / "metrics", name)
-    if found is None or not is_family(found[0].read_text(encoding="utf-8")):
-        return None
-    return found[0]
+    return found.path if found is not None and found.family else None
 
 
 def first_editable(settings: Settings, names: list[str]) -> str | None:
