@@ -102,9 +102,12 @@ def _build(settings, incremental: bool = False) -> dict:
 
 
 def step_prepare_raw(data: Path) -> dict:
-    """raw-work.duckdb = the ingested raw store (kept pristine, so the new week can be re-added)."""
+    """raw-work.duckdb = the ingested raw store (kept pristine, so the new week can be re-added):
+    its file copied, its load files hard links (never written again, so shared)."""
+    from outcomes.store.segments import copy_raw_store
+
     t = time.perf_counter()
-    shutil.copyfile(data / "raw.duckdb", data / "raw-work.duckdb")
+    copy_raw_store(data / "raw.duckdb", data / "raw-work.duckdb")
     for p in (data / "warehouse.duckdb", data / "full.duckdb"):
         p.unlink(missing_ok=True)
     return {"seconds": time.perf_counter() - t}
@@ -256,6 +259,7 @@ def step_ingest_events(data: Path) -> dict:
     results = ingest_path(source_path(data, "ai_events"), "ai_events", s, loaded_by="bench")
     seconds = time.perf_counter() - t
     s.raw_path.unlink(missing_ok=True)
+    shutil.rmtree(data / "raw-events.segments", ignore_errors=True)
     return {"seconds": seconds, "rows_in": sum(r.rows_in for r in results)}
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 # what each file of a benchmark folder is; the first pattern a file matches names its group
 GROUPS = (
     ("source", ("source/*",)),
-    ("raw store", ("raw.duckdb", "raw.duckdb.wal")),
+    ("raw store", ("raw.duckdb", "raw.duckdb.wal", "raw.segments/*")),
     ("snapshot", ("warehouse.duckdb", "warehouse.duckdb.wal")),
-    ("benchmark copies", ("raw-work.duckdb*", "full.duckdb*", "new-week/*", "*.parquet")),
+    ("benchmark copies", ("raw-work.*", "full.duckdb*", "new-week/*", "*.parquet")),
     # hard links that keep an earlier build open for its readers until they move on
     ("earlier snapshots held by readers", (".warehouse.duckdb.readers/*",)),
 )
@@ -77,13 +77,37 @@ def table_bytes(db: Path) -> list[dict]:
     return sorted(out, key=lambda t: (-t["bytes"], t["table"]))
 
 
+def load_file_bytes(db: Path) -> list[dict]:
+    """Rows and bytes of the raw store's load files by table (``raw.load_files``), as rows of
+    the table breakdown named ``files:<table>``; [] for a raw store without load files."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_name, sum(rows)::bigint, sum(bytes)::bigint "
+            "from raw.raw.load_files group by 1 order by 3 desc, 1"
+        ).fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    finally:
+        con.close()
+    return [{"table": f"files:{t}", "rows": n, "bytes": b} for t, n, b in rows]
+
+
 def storage_report(data: Path, events: int) -> dict:
     """Bytes by file group, the product's bytes per event, and each DuckDB file by table."""
     files: dict[str, int] = {}
     seen: set[tuple[int, int]] = set()  # a file with several hard links counts once
-    # a reader's link last: the bytes it shares with the current snapshot are the snapshot's
+    # the product's files first, a reader's link last: the bytes a hard link shares with the
+    # raw store or the current snapshot are theirs
     paths = sorted(
-        (p for p in data.rglob("*") if p.is_file()), key=lambda p: (".readers" in str(p), p)
+        (p for p in data.rglob("*") if p.is_file()),
+        key=lambda p: (
+            _group(p.relative_to(data).as_posix()) not in PRODUCT,
+            ".readers" in str(p),
+            p,
+        ),
     )
     for path in paths:
         stat = path.stat()
@@ -97,6 +121,8 @@ def storage_report(data: Path, events: int) -> dict:
         for name, f in (("raw store", "raw.duckdb"), ("snapshot", "warehouse.duckdb"))
         if (data / f).exists()
     }
+    if (data / "raw.duckdb").exists():
+        tables["raw store"] += load_file_bytes(data / "raw.duckdb")
     product = sum(files.get(g, 0) for g in PRODUCT)
     return {
         "files": files,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from outcomes.cli import COMMANDS
+from outcomes.store.segments import copy_raw_store
 from tests.conftest import ROOT
 
 
@@ -123,7 +124,7 @@ def test_demo_status_and_check_on_the_session_demo(demo_settings):
 
 
 def test_incremental_build_reuses_the_snapshot_and_says_so(demo_root, tmp_path):
-    shutil.copy(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
+    copy_raw_store(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
     env = tmp_env(tmp_path)
     # the base built by the CLI too, on the real clock as the incremental build is (the
     # session's demo snapshot is built on the suite's fixed clock: another calendar)

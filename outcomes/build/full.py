@@ -2,10 +2,10 @@
 
 Steps, in one DuckDB file ``.<warehouse>-<build_id>.duckdb.tmp``:
 
-1. start from a byte copy of the raw store file (under its shared lock): every raw table,
-   ``raw.loads`` and ``raw.quarantine`` come with it at the speed of a file copy, where a
-   row-by-row ``create table as`` re-encoded every row (10M events: 69 s of a 128 s build);
-   anything outside schema ``raw`` is dropped;
+1. start from a byte copy of the raw store file (under its shared lock): the small raw tables,
+   ``raw.loads``, ``raw.quarantine``, ``raw.load_files`` and the views of the large tables over
+   their load files (:mod:`outcomes.store.segments`: the rows stay in those files, the snapshot
+   names them); anything outside schema ``raw`` is dropped;
 2. macros, Python functions and ``main.build_settings`` (:mod:`outcomes.store.sqlfunctions`);
 3. every definition in build order: ``sql/staging`` as views, ``sql/metrics`` and ``sql/roi``
    as tables; a failure is recorded and its dependents are skipped, the rest go on;
@@ -53,6 +53,7 @@ from outcomes.core.registry import Registry, RegistryError, load_registry
 from outcomes.roi.assumptions import copy_register_into
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
+from outcomes.store.segments import allow_segments, anchor_paths
 from outcomes.store.snapshot import open_build_file
 from outcomes.store.sqlfunctions import install
 
@@ -111,7 +112,7 @@ def build_snapshot(
     except BaseException:  # a full disk or an interrupt: no half-copied file left behind
         remove_tmp(tmp)
         raise
-    con = open_build_file(tmp)
+    con = open_build_file(tmp, settings)
     try:
         con.execute("set TimeZone = 'UTC'")
         if plan is not None:
@@ -135,6 +136,8 @@ def build_snapshot(
         for ddl in MANIFEST_DDL:
             con.execute(ddl)
 
+        say(f"raw: {anchor_paths(con, settings)} load files, each where the ledger says")
+        allow_segments(con, settings)  # exactly those files, also with external access off
         if engine != "spark":  # Spark's raw export writes Parquet files; its SQL runs on Spark
             # defence in depth behind validate's allow-list: definitions reach no file or URL
             con.execute("set enable_external_access = false")

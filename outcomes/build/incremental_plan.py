@@ -20,6 +20,7 @@ from outcomes.core.definition import OBJECT_KIND
 from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
+from outcomes.store.segments import SEGMENTED, raw_folder
 from outcomes.store.snapshot import SnapshotMissing, open_snapshot
 from outcomes.store.sqlfunctions import (
     build_settings,
@@ -58,6 +59,15 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
         }
         if "main.build_reuse" not in tables or "raw.loads" not in tables:
             say("incremental: the current snapshot predates incremental builds; full build")
+            return None
+        if "raw.load_files" not in tables or any(f"raw.{t}" in tables for t in SEGMENTED):
+            say("incremental: the current snapshot holds a copy of the raw rows; full build")
+            return None
+        folder = f"{raw_folder(settings)}/"
+        if con.execute(
+            "select count(*) from raw.load_files where not starts_with(path, ?)", [folder]
+        ).fetchall()[0][0]:
+            say("incremental: the current snapshot read load files of another folder; full build")
             return None
         [(status, settings_json)] = con.execute(
             "select status, settings::varchar from main.build_manifest"
@@ -120,6 +130,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 def append_raw(con: duckdb.DuckDBPyConnection, settings: Settings, p: Plan) -> dict[str, int]:
     """Append the rows of the plan's new loads to the cloned raw tables; returns rows added."""
     from outcomes.store.raw import ensure_schema, raw_lock
+    from outcomes.store.segments import refresh_views
 
     counts: dict[str, int] = {}
     ensure_schema(con)  # a snapshot older than the raw store gains its newer ledger columns
@@ -135,7 +146,14 @@ def append_raw(con: duckdb.DuckDBPyConnection, settings: Settings, p: Plan) -> d
                 con.executemany("insert into _new_loads values (?)", [[x] for x in p.new_loads])
             for table, columns in rows:
                 ident = quote_ident(table)
-                column = "load_id" if table in ("loads", "quarantine") else "_load_id"
+                if table in SEGMENTED:  # a view over load files: the new files are listed below
+                    counts[table] = con.execute(
+                        "select coalesce(sum(rows), 0) from rawdb.raw.load_files "
+                        f"where table_name = ? and {new_loads_filter(p, 'load_id')}",
+                        [table],
+                    ).fetchall()[0][0]
+                    continue
+                column = "load_id" if table in ("loads", "quarantine", "load_files") else "_load_id"
                 exists = con.execute(
                     "select count(*) from duckdb_tables() where database_name = current_database() "
                     "and schema_name = 'raw' and table_name = ?",
@@ -161,6 +179,7 @@ def append_raw(con: duckdb.DuckDBPyConnection, settings: Settings, p: Plan) -> d
         finally:
             con.execute("detach rawdb")
     ensure_schema(con)
+    refresh_views(con, settings)
     return counts
 
 

@@ -291,7 +291,7 @@ def _load_file(
             _rate(say, f, "read", plan.rows, t0)
         con.begin()
         try:
-            result = _load_rows(con, plan, sha, base, say)
+            result = _load_rows(con, plan, sha, base, say, settings)
             if _signature(f) != seen or _sha256(f) != sha:
                 raise FileChanged(
                     f"{f} changed while it was read (it may still be written): skipped, nothing "
@@ -312,7 +312,12 @@ def _load_file(
 
 
 def _load_rows(
-    con: duckdb.DuckDBPyConnection, plan: SourcePlan, sha: str, base: LoadStart, say: Progress
+    con: duckdb.DuckDBPyConnection,
+    plan: SourcePlan,
+    sha: str,
+    base: LoadStart,
+    say: Progress,
+    settings: Settings,
 ) -> LoadResult:
     """Check, insert accepted and quarantined rows and the ledger row (inside the transaction)."""
     f, contract, tally = plan.f, plan.contract, plan.tally
@@ -322,7 +327,7 @@ def _load_rows(
     accepted, quarantined, corrected, already = classify_rows(con, contract)
     _rate(say, f, "validated", plan.rows, t1)
     t2 = time.perf_counter()
-    insert_accepted(con, contract, base["load_id"])
+    insert_accepted(con, contract, base["load_id"], settings)
     insert_quarantine(con, plan, base)
     _rate(say, f, "inserted", plan.rows, t2)
     if already:

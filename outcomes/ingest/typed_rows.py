@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from outcomes.config import Settings
 from outcomes.core.contracts import Contract
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.ingest.contract_rules import rule_checks, typed_expr
@@ -16,6 +17,7 @@ from outcomes.ingest.duplicates import row_hash_expr
 from outcomes.ingest.load_ledger import IngestError
 from outcomes.ingest.scratch_tables import FLAGS_TABLE, SOURCE_VIEW, TYPED_TABLE, source_value
 from outcomes.ingest.source_files import SourcePlan
+from outcomes.store.segments import SEGMENTED, write_segment
 
 
 def create_typed_table(con: duckdb.DuckDBPyConnection, plan: SourcePlan) -> None:
@@ -68,13 +70,19 @@ def create_typed_table(con: duckdb.DuckDBPyConnection, plan: SourcePlan) -> None
         ) from None
 
 
-def insert_accepted(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str) -> None:
-    """Append the rows that break no rule and are no duplicate to ``raw.<table>``."""
+def insert_accepted(
+    con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str, settings: Settings
+) -> None:
+    """Append the rows that break no rule and are no duplicate to ``raw.<table>``: for the large
+    tables, as this load's own Parquet file (:mod:`outcomes.store.segments`)."""
     names = ", ".join(quote_ident(c.name) for c in contract.columns)
-    con.execute(f"""
-        insert into raw.{contract.table} ({names}, _load_id, _row_number)
-        select {names}, {quote_literal(load_id)}, t._rn
+    select = f"""
+        select {names}, {quote_literal(load_id)} as _load_id, t._rn as _row_number
         from {TYPED_TABLE} as t
         anti join (select _rn from {FLAGS_TABLE} where dup_key or dup_row) as f on f._rn = t._rn
         where not t._bad
-    """)
+    """
+    if contract.table in SEGMENTED:
+        write_segment(con, settings, contract.table, load_id, f"{select} order by t._rn")
+        return
+    con.execute(f"insert into raw.{contract.table} ({names}, _load_id, _row_number) {select}")

@@ -148,16 +148,36 @@ def raw_table_ddl(contract: Contract) -> str:
     return f"create table if not exists raw.{contract.table} ({body})"
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema `raw`, every contract's table, `raw.loads` and `raw.quarantine` if missing."""
+def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
+    """Create schema `raw`, every contract's table (a view over its load files for the
+    segmented ones, :mod:`outcomes.store.segments`), `raw.loads`, `raw.quarantine` and
+    `raw.load_files` if missing.
+
+    With ``settings`` (the raw store opened for writing): a segmented table an older store holds
+    as a table moves to load files, and the views are made again over the listed files.
+    """
+    from outcomes.store import segments
+
     con.execute("create schema if not exists raw")
     for contract in CONTRACTS.values():
-        con.execute(raw_table_ddl(contract))
+        if contract.table not in segments.SEGMENTED:
+            con.execute(raw_table_ddl(contract))
     cols: Sequence[tuple[str, str]]  # (name, type) pairs
     for name, cols in (("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
         body = ", ".join(f"{n} {t}" for n, t in cols)
         con.execute(f"create table if not exists raw.{name} ({body})")
-    tables = [(c.table, [(col.name, col.type) for col in c.columns]) for c in CONTRACTS.values()]
+    con.execute(segments.load_files_ddl())
+    if settings is not None:
+        segments.migrate_tables(con, settings)
+        segments.refresh_views(con, settings)
+    for table in segments.SEGMENTED:
+        if not segments.has_object(con, table):  # a snapshot of an older store lacks none
+            con.execute(segments.view_sql(CONTRACTS[table], []))
+    tables = [
+        (c.table, [(col.name, col.type) for col in c.columns])
+        for c in CONTRACTS.values()
+        if segments.is_base_table(con, c.table)  # a view's columns come from its files
+    ]
     for name, cols in (*tables, ("loads", LOADS_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
         have = {
             r[0]
@@ -200,10 +220,14 @@ def open_raw_store(
                 con.execute(f"attach {quote_literal(str(path))} as {CATALOG}{mode}")
                 con.execute(f"use {CATALOG}")
                 con.execute("set TimeZone = 'UTC'")
+                from outcomes.store.segments import remove_unlisted, set_search_path
+
+                set_search_path(con, settings)
                 if write:
                     con.begin()
-                    ensure_schema(con)
+                    ensure_schema(con, settings)
                     con.commit()
+                    remove_unlisted(con, settings)
             except (duckdb.Error, OSError) as exc:
                 raise unusable(path, exc) from None
             yield con
@@ -213,9 +237,13 @@ def open_raw_store(
 
 def _outdated(settings: Settings, timeout: float) -> bool:
     """Does the store lack a column of ``raw.loads`` or ``raw.quarantine`` (an older store)?"""
-    wanted = {("loads", n) for n, _ in LOADS_COLUMNS} | {
-        ("quarantine", n) for n, _ in QUARANTINE_COLUMNS
-    }
+    from outcomes.store.segments import LOAD_FILES_COLUMNS
+
+    wanted = (
+        {("loads", n) for n, _ in LOADS_COLUMNS}
+        | {("quarantine", n) for n, _ in QUARANTINE_COLUMNS}
+        | {("load_files", n) for n, _ in LOAD_FILES_COLUMNS}
+    )
     with raw_lock(settings, exclusive=False, timeout=timeout):
         con = duckdb.connect()
         try:

@@ -36,6 +36,7 @@ import duckdb
 from outcomes.config import Settings
 from outcomes.core.quoting import quote_literal
 from outcomes.errors import OutcomesError
+from outcomes.store.segments import allow_segments, set_search_path
 
 CATALOG = "warehouse"
 
@@ -56,6 +57,7 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
         from outcomes.store.sqlfunctions import install
 
         install(con, settings, macros=False)
+        set_search_path(con, settings)  # the raw views' load files
     except duckdb.IOException as exc:
         con.close()
         if not path.exists():
@@ -93,12 +95,19 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
     _with_retries(path, attach)
     con.execute(f"use {CATALOG}")
+    allow_segments(con, settings)  # exactly the load files the snapshot lists, by name
 
 
-def open_build_file(path: Path) -> duckdb.DuckDBPyConnection:
+def open_build_file(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-write connection to a build's own temporary file (never the current snapshot:
-    a build writes a new file and swaps it in)."""
-    return duckdb.connect(str(path))
+    a build writes a new file and swaps it in), allowed to read the load files it lists."""
+    con = duckdb.connect(str(path))
+    try:
+        allow_segments(con, settings)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _with_retries(

@@ -14,6 +14,7 @@ import duckdb
 
 from outcomes.build.full import build_snapshot
 from outcomes.roi.ledger import ledger_csv
+from outcomes.store.segments import copy_raw_store
 from tests.conftest import settings_for
 
 
@@ -32,9 +33,9 @@ def _ledger(path) -> tuple[bytes, list[tuple]]:
 def test_two_builds_of_the_demo_give_byte_identical_ledgers(demo_root, tmp_path):
     again = tmp_path / "again"
     again.mkdir()
-    for name in ("raw.duckdb", "state.sqlite"):
-        if (demo_root / name).exists():
-            shutil.copy(demo_root / name, again / name)
+    copy_raw_store(demo_root / "raw.duckdb", again / "raw.duckdb")
+    if (demo_root / "state.sqlite").exists():
+        shutil.copy(demo_root / "state.sqlite", again / "state.sqlite")
     result = build_snapshot(settings_for(again))
     assert result.ok, [o.error for o in result.objects if o.status != "ok"]
     first_csv, first_rows = _ledger(demo_root / "warehouse.duckdb")
@@ -50,7 +51,7 @@ def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(de
     from outcomes.app.views.weekly_review.output_review import output_sample
     from outcomes.store.state import StateStore
 
-    shutil.copy(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
+    copy_raw_store(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
     settings = settings_for(tmp_path)
     con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
     try:

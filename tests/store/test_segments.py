@@ -1,0 +1,213 @@
+"""Raw rows of the large tables as immutable Parquet files per load (issue 18).
+
+Each load of ai_events, ai_features, feedback or work_items is one read-only Parquet file that
+the ledger ``raw.load_files`` lists with its rows, bytes and SHA-256 (checked here with hashlib
+and pyarrow, not with the product's own code); a snapshot names those files instead of holding a
+copy of their rows; the SQL sandbox reads them and nothing else, and cannot write them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from outcomes.build.full import build_snapshot
+from outcomes.config import SandboxSettings
+from outcomes.ingest.load import ingest_path
+from outcomes.store.raw import open_raw_store
+from outcomes.store.sandbox import open_sandbox, run_sandboxed
+from outcomes.store.sandbox_statement import SandboxRefusal
+from outcomes.store.segments import SegmentMissing, copy_raw_store
+from outcomes.store.snapshot import fetch_snapshot
+from tests.conftest import settings_for
+from tests.ingest.test_ingest import assert_ledger_invariant, fetch, good, write_csv
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return settings_for(
+        tmp_path / "data",
+        sandbox=SandboxSettings(query_seconds=5.0, memory="200MB", rows=100, threads=1),
+    )
+
+
+def _events(tmp_path: Path, name: str, ids: list[str]) -> Path:
+    return write_csv(tmp_path / name, [good("ai_events", event_id=i) for i in ids])
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_each_load_is_one_read_only_parquet_file_the_ledger_lists_with_its_hash(settings, tmp_path):
+    bad = dict(good("ai_events", event_id="E9"), occurred_at="not a time")
+    f = write_csv(tmp_path / "a.csv", [good("ai_events", event_id="E1"), bad])
+    [a] = ingest_path(f, "ai_events", settings)
+    [b] = ingest_path(_events(tmp_path, "b.csv", ["E2", "E3"]), "ai_events", settings)
+    assert (a.rows_in, a.rows_accepted, a.rows_quarantined) == (2, 1, 1)
+    listed = fetch(
+        settings,
+        "select load_id, table_name, path, rows, bytes, sha256 from raw.load_files order by path",
+    )
+    assert [(r[0], r[1], r[3]) for r in listed] == sorted(
+        [(a.load_id, "ai_events", 1), (b.load_id, "ai_events", 2)], key=lambda r: r[0]
+    )
+    folder = Path(settings.raw_path).parent
+    for load_id, _, path, _rows, size, sha in listed:
+        file = folder / path
+        assert path == f"raw.segments/ai_events/{load_id}.parquet"
+        assert file.stat().st_size == size and _sha(file) == sha
+        assert not file.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        table = pq.read_table(file)  # another reader: Spark or pyarrow read the same file
+        assert set(table.column("_load_id").to_pylist()) == {load_id}
+    # the view reads exactly those files: every accepted row once, the rejected one nowhere
+    assert fetch(settings, "select event_id from raw.ai_events order by 1") == [
+        ("E1",),
+        ("E2",),
+        ("E3",),
+    ]
+    assert fetch(settings, "select count(*) from raw.quarantine")[0][0] == 1
+    assert_ledger_invariant(settings)
+
+
+def test_the_raw_store_file_holds_no_rows_of_the_large_tables(settings, tmp_path):
+    ingest_path(_events(tmp_path, "a.csv", [f"E{i}" for i in range(50)]), "ai_events", settings)
+    con = duckdb.connect(str(settings.raw_path), read_only=True)
+    try:
+        kinds = dict(
+            con.execute(
+                "select table_name, 'table' from duckdb_tables() where schema_name = 'raw' "
+                "union all select view_name, 'view' from duckdb_views() "
+                "where schema_name = 'raw' and not internal"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    for table in ("ai_events", "ai_features", "feedback", "work_items"):
+        assert kinds[table] == "view", table
+    assert kinds["loads"] == kinds["quarantine"] == kinds["load_files"] == "table"
+
+
+def test_a_load_rolled_back_leaves_no_listed_file_and_its_file_goes_at_the_next_write(
+    settings, tmp_path, monkeypatch
+):
+    from outcomes.ingest import load
+
+    real = load._load_rows
+
+    def fails_after_writing(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("killed after the file was written")
+
+    monkeypatch.setattr(load, "_load_rows", fails_after_writing)
+    with pytest.raises(RuntimeError):
+        ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
+    root = Path(settings.raw_path).parent / "raw.segments" / "ai_events"
+    assert len(list(root.glob("*.parquet"))) == 1  # written, never listed
+    assert fetch(settings, "select count(*) from raw.load_files") == [(0,)]
+    assert fetch(settings, "select count(*) from raw.ai_events") == [(0,)]
+    with open_raw_store(settings, write=True):
+        pass
+    assert list(root.glob("*.parquet")) == []
+
+
+def test_a_snapshot_names_the_files_its_build_read_and_a_later_load_does_not_change_it(
+    settings, tmp_path
+):
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    assert build_snapshot(settings).status in ("ok", "failed")  # a tiny store: metrics may fail
+    snapshot = Path(settings.warehouse_path)
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        tables = {
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'raw'"
+            ).fetchall()
+        }
+        [(path,)] = con.execute("select path from raw.load_files").fetchall()
+    finally:
+        con.close()
+    assert "ai_events" not in tables  # a view over the file, no copy of its rows
+    assert Path(path).is_absolute() and Path(path).is_file()
+    ingest_path(_events(tmp_path, "b.csv", ["E3"]), "ai_events", settings)
+    assert fetch(settings, "select count(*) from raw.ai_events") == [(3,)]
+    # the snapshot still reads the two rows its build read
+    assert fetch_snapshot(settings, "select count(*) from raw.ai_events") == [(2,)]
+
+
+def test_a_build_names_a_missing_load_file(settings, tmp_path):
+    [r] = ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
+    file = Path(settings.raw_path).parent / "raw.segments" / "ai_events" / f"{r.load_id}.parquet"
+    file.unlink()
+    with pytest.raises(SegmentMissing) as info:
+        build_snapshot(settings)
+    text = str(info.value)
+    assert str(file) in text and r.load_id in text and "raw.segments" in text
+    assert not Path(settings.warehouse_path).exists()
+
+
+def test_a_copy_of_the_raw_store_shares_the_files_and_builds_the_same(settings, tmp_path):
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    other = settings_for(tmp_path / "copy")
+    copy_raw_store(settings.raw_path, other.raw_path)
+    [(path,)] = fetch(settings, "select path from raw.load_files")
+    a = Path(settings.raw_path).parent / path
+    b = Path(other.raw_path).parent / path
+    assert os.stat(a).st_ino == os.stat(b).st_ino  # a hard link, not a second copy
+    assert fetch(other, "select event_id from raw.ai_events order by 1") == [("E1",), ("E2",)]
+
+
+# -- the SQL sandbox reads the snapshot's files, and only those, and never writes them ------
+
+
+@pytest.fixture
+def built(settings, tmp_path):
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    build_snapshot(settings)
+    [(path,)] = fetch_snapshot(settings, "select path from raw.load_files")
+    return settings, Path(path)
+
+
+def test_the_sandbox_reads_the_raw_rows_of_the_snapshot(built):
+    settings, _ = built
+    result = run_sandboxed("select event_id from raw.ai_events order by 1", settings)
+    assert list(result.frame["event_id"]) == ["E1", "E2"]
+
+
+def test_the_sandbox_reads_no_other_parquet_file(built, tmp_path):
+    settings, _ = built
+    other = tmp_path / "secret.parquet"
+    duckdb.execute(f"copy (select 'secret' as s) to '{other}' (format parquet)")
+    con = open_sandbox(settings)
+    try:
+        with pytest.raises(duckdb.PermissionException, match="disabled by configuration"):
+            con.execute(f"select * from read_parquet('{other}')").fetchall()
+        with pytest.raises(duckdb.PermissionException):
+            con.execute(f"select * from glob('{tmp_path}/*')").fetchall()
+    finally:
+        con.close()
+
+
+def test_the_sandbox_cannot_overwrite_a_load_file(built, tmp_path):
+    settings, file = built
+    before = _sha(file)
+    with pytest.raises(SandboxRefusal):
+        run_sandboxed(f"copy (select 1 as a) to '{file}' (format parquet)", settings)
+    with pytest.raises(SandboxRefusal):
+        run_sandboxed(
+            f"copy (select 1 as a) to '{file}' (format parquet, use_tmp_file false)", settings
+        )
+    con = open_sandbox(settings)  # the connection itself, past the statement check
+    try:
+        with pytest.raises(duckdb.PermissionException):  # DuckDB writes a temporary file first
+            con.execute(f"copy (select 1 as a) to '{file}' (format parquet)")
+    finally:
+        con.close()
+    assert _sha(file) == before
