@@ -258,7 +258,7 @@ def migrate_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[s
             ).fetchall()
         }
         cols = ", ".join(
-            quote_ident(n) if n in have else f"cast(null as {t}) as {quote_ident(n)}"
+            f"cast({quote_ident(n) if n in have else 'null'} as {t}) as {quote_ident(n)}"
             for n, t in _typed_columns(contract)
         )
         moved[table] = 0

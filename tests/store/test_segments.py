@@ -211,3 +211,35 @@ def test_the_sandbox_cannot_overwrite_a_load_file(built, tmp_path):
     finally:
         con.close()
     assert _sha(file) == before
+
+
+def test_the_sandbox_worker_cannot_overwrite_a_load_file_even_as_root(built):
+    """The sandbox's child process, handed a COPY as if it had got past the statement check,
+    with DuckDB's temporary file turned off: it gave up every capability first, so even as root
+    it is bound by the file's read-only mode (a user that is not root always was)."""
+    import json
+    import subprocess
+    import sys
+
+    settings, file = built
+    before = _sha(file)
+    for sql in (
+        f"copy (select 1 as a) to '{file}' (format parquet, use_tmp_file false)",
+        "select count(*) as n from raw.ai_events",
+    ):
+        request = json.dumps({"sql": sql, "settings": settings.model_dump(mode="json")})
+        run = subprocess.run(
+            [sys.executable, "-m", "outcomes.store.sandbox_worker"],
+            input=request.encode(),
+            capture_output=True,
+            timeout=120,
+        )
+        lines = run.stdout.split(b"\n", 2)
+        assert lines[0] == b"ready", run.stderr
+        header = json.loads(lines[1])
+        if sql.startswith("copy"):
+            assert header.get("refused") == "query_error", header
+            assert "Permission denied" in header["reason"], header
+        else:
+            assert header.get("truncated") is False, header  # it still reads the rows
+    assert _sha(file) == before

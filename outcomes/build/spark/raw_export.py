@@ -1,5 +1,6 @@
-"""The raw tables as Parquet, for Spark: exported from the snapshot being built (a byte copy
-of the raw store, so a consistent set of whole loads), one file per table.
+"""The raw tables as Parquet, for Spark, from the snapshot being built (a byte copy of the raw
+store, so a consistent set of whole loads): the large tables' load files as they are, each
+other table exported to one file.
 
 Spark reads Parquet wherever it runs; on a cluster, ``directory`` must be storage the cluster
 sees (the ``spark.raw_dir`` setting).
@@ -15,21 +16,32 @@ import duckdb
 from outcomes.core.quoting import quote_ident, quote_literal
 
 
-def export_raw(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, Path]:
-    """Write every table of schema ``raw`` to ``directory/<table>.parquet``; table -> file."""
+def export_raw(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, list[Path]]:
+    """The Parquet files of every table of schema ``raw``: a large table's load files as they
+    are (Spark reads the very files the snapshot names, :mod:`outcomes.store.segments`), every
+    other table written to ``directory/<table>.parquet``; table -> files."""
     directory.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
+    files: dict[str, list[Path]] = {}
+    for table, path in con.execute(
+        "select table_name, path from raw.load_files order by table_name, path"
+    ).fetchall():
+        files.setdefault(table, []).append(Path(path))
     for (table,) in con.execute(
         "select table_name from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'raw' order by 1"
+        "and schema_name = 'raw' union select view_name from duckdb_views() "
+        "where database_name = current_database() and schema_name = 'raw' order by 1"
     ).fetchall():
-        path = directory / f"{table}.parquet"
+        if table in files:
+            continue
+        path = directory / f"{table}.parquet"  # a small table, or a large one with no rows yet
         con.execute(f"copy raw.{quote_ident(table)} to {quote_literal(str(path))} (format parquet)")
-        files[table] = path
+        files[table] = [path]
     return files
 
 
-def register_raw(spark: Any, files: dict[str, Path]) -> None:
-    """Each exported file as the temporary view ``raw__<table>``."""
-    for table, path in files.items():
-        spark.read.parquet(str(path)).createOrReplaceTempView(f"raw__{table}")
+def register_raw(spark: Any, files: dict[str, list[Path]]) -> None:
+    """Each table's files as the temporary view ``raw__<table>`` (columns a file written before
+    a contract gained them are null there)."""
+    for table, paths in files.items():
+        frame = spark.read.option("mergeSchema", "true").parquet(*(str(p) for p in paths))
+        frame.createOrReplaceTempView(f"raw__{table}")
