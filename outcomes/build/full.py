@@ -53,6 +53,7 @@ from outcomes.core.registry import Registry, RegistryError, load_registry
 from outcomes.roi.assumptions import copy_register_into
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
+from outcomes.store.raw import open_raw_store
 from outcomes.store.segments import allow_segments, anchor_paths
 from outcomes.store.snapshot import open_build_file
 from outcomes.store.sqlfunctions import install
@@ -95,6 +96,8 @@ def build_snapshot(
             f"no raw store at {raw_path}: nothing to build from; run `outcomes demo` "
             "(demo data) or `outcomes ingest <file> --table <table>` first"
         )
+    with open_raw_store(settings, write=False):
+        pass  # an older or moved raw store is brought up to date first (its load files)
     target = Path(settings.warehouse_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.stem}-{build_id}.duckdb.tmp"

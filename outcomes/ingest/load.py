@@ -48,6 +48,7 @@ from outcomes.ingest.scratch_tables import drop_scratch_tables
 from outcomes.ingest.source_files import FORMATS, SourcePlan, open_source
 from outcomes.ingest.typed_rows import create_typed_table, insert_accepted
 from outcomes.store.raw import DEFAULT_LOCK_TIMEOUT, open_raw_store, unusable
+from outcomes.store.segments import discard_load
 
 Progress = Callable[[str], None]
 
@@ -303,6 +304,7 @@ def _load_file(
             # the failure may have ended the transaction already (disk full)
             with contextlib.suppress(duckdb.Error):
                 con.rollback()
+            discard_load(settings, base["load_id"])  # its files, if it wrote any
             if not isinstance(exc, IngestError):
                 exc.add_note(f"while ingesting {f}: rolled back, nothing of this file was loaded")
             raise

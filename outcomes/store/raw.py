@@ -1,5 +1,8 @@
 """The raw store (settings.raw_path): schema `raw`, one table per contract, quarantine, ledger.
 
+The four large tables are views over their load files, one immutable Parquet file per load
+(:mod:`outcomes.store.segments`); the file holds the small tables, the ledgers and the views.
+
 Writers (ingest) hold an exclusive `fcntl.flock` on `<raw_path>.lock`; readers (status, build)
 hold a shared one, so a reader never meets DuckDB's own "file is locked" error and never sees
 a half-written load. A second writer waits up to `timeout` seconds, then gets `RawStoreBusy`.
@@ -15,7 +18,10 @@ a half-written load. A second writer waits up to `timeout` seconds, then gets `R
 >>> with open_raw_store(s, write=False) as con:
 ...     sorted(t for (t,) in con.sql(
 ...         "select table_name from duckdb_tables() where schema_name = 'raw'").fetchall())[:3]
-['ai_events', 'ai_features', 'assumptions']
+...     sorted(t for (t,) in con.sql(
+...         "select view_name from duckdb_views() where schema_name = 'raw'").fetchall())
+['assumptions', 'costs', 'incidents']
+['ai_events', 'ai_features', 'feedback', 'work_items']
 """
 
 from __future__ import annotations
@@ -33,6 +39,13 @@ from outcomes.config import Settings
 from outcomes.core.contracts import CONTRACTS, Contract
 from outcomes.core.quoting import quote_literal
 from outcomes.errors import OutcomesError
+from outcomes.store.segments import (
+    SEGMENTED,
+    SegmentMissing,
+    remove_partial_writes,
+    segments_root,
+    views_point_at,
+)
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 CATALOG = "rawstore"  # name the raw store file is attached under
@@ -171,7 +184,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings | None = No
         segments.migrate_tables(con, settings)
         segments.refresh_views(con, settings)
     for table in segments.SEGMENTED:
-        if not segments.has_object(con, table):  # a snapshot of an older store lacks none
+        if not segments.has_object(con, table):  # e.g. a snapshot of a store that had none
             con.execute(segments.view_sql(CONTRACTS[table], []))
     tables = [
         (c.table, [(col.name, col.type) for col in c.columns])
@@ -220,14 +233,13 @@ def open_raw_store(
                 con.execute(f"attach {quote_literal(str(path))} as {CATALOG}{mode}")
                 con.execute(f"use {CATALOG}")
                 con.execute("set TimeZone = 'UTC'")
-                from outcomes.store.segments import remove_unlisted, set_search_path
-
-                set_search_path(con, settings)
                 if write:
                     con.begin()
                     ensure_schema(con, settings)
                     con.commit()
-                    remove_unlisted(con, settings)
+                    remove_partial_writes(settings)
+            except SegmentMissing:
+                raise  # names the file and what to do; the store itself is fine
             except (duckdb.Error, OSError) as exc:
                 raise unusable(path, exc) from None
             yield con
@@ -248,6 +260,14 @@ def _outdated(settings: Settings, timeout: float) -> bool:
         con = duckdb.connect()
         try:
             con.execute(f"attach {quote_literal(str(settings.raw_path))} as {CATALOG} (read_only)")
+            if not views_point_at(con, CATALOG, segments_root(settings)):
+                return True  # the store moved: its views are made again over its own files
+            if con.execute(
+                "select count(*) from duckdb_tables() where database_name = ? and "
+                f"schema_name = 'raw' and table_name in ({', '.join(map(repr, SEGMENTED))})",
+                [CATALOG],
+            ).fetchall()[0][0]:
+                return True  # rows of a large table in the file: they move to load files
             have = set(
                 con.execute(
                     "select table_name, column_name from duckdb_columns() "

@@ -4,31 +4,34 @@ The four event-scale tables (``SEGMENTED``: ai_events, ai_features, feedback, wo
 their accepted rows in one Parquet file per load and table,
 ``<raw folder>/<raw store stem>.segments/<table>/<load_id>.parquet``, written once by ingest and
 never rewritten (read-only on disk). The raw store's ledger ``raw.load_files`` lists each file
-with its rows, bytes and SHA-256; ``raw.<table>`` is a view over exactly the files it lists.
+(its path under the ``.segments`` folder) with its rows, bytes, SHA-256 and columns;
+``raw.<table>`` is a view over exactly the listed files.
 
 A snapshot starts from a byte copy of the raw store file, so it carries the ledger and the views,
-not the rows: trace, the workbench and the audit pack read exactly the files of the loads the
-build read, and a new load (a new file) never changes what an older snapshot sees. Readers never
-wait for ingest: the files they read are never written again. Spark reads the same files.
+not the rows; its copy of the ledger names each file by its absolute path (:func:`anchor_paths`),
+so trace, the workbench and the audit pack read exactly the files of the loads the build read,
+wherever the snapshot is copied. A new load (a new file) never changes what an older snapshot
+sees, and readers never wait for ingest: the files they read are never written again. Spark
+reads the same files.
 
-Paths in the raw store's ledger and views are relative to its folder, which every connection
-that reads them names as DuckDB's ``file_search_path`` (:func:`allow_segments`): the raw store
-file and its ``.segments`` folder move together. A snapshot's copy of the ledger names each
-file by its absolute path (:func:`anchor_paths`), so a copied snapshot still reads the files
-its build read. The SQL sandbox
-reads them with external access off through ``allowed_paths`` listing exactly these files;
-DuckDB would also let a statement write to an allowed path, which the sandbox's one-SELECT rule
-refuses, and which DuckDB's own COPY cannot do (it writes a temporary file beside the target
-first, which is not allowed) -- both tested in tests/store/test_segments.py.
+The views name the files by absolute path (DuckDB would try a relative one against the working
+directory first); the raw store's views are made again when it is opened for writing, and a
+store that moved is opened for writing once, by its first reader, to do so. The SQL sandbox
+reads the files with external access off through ``allowed_paths`` listing exactly these files:
+DuckDB would also let a statement write to an allowed path, which the one-SELECT rule refuses,
+DuckDB's default COPY cannot (it writes a temporary file beside the target first), and the
+read-only mode stops, the sandbox's process having no capability to override it
+(:mod:`outcomes.store.capabilities`); tests/store/test_segments.py tries each.
 
->>> segment_relpath("raw.duckdb", "ai_events", "L1")
-'raw.segments/ai_events/L1.parquet'
+>>> segment_name("L20261206T230618-0446e251"), segment_name("a/../b"), segment_name(None)[:7]
+('L20261206T230618-0446e251.parquet', 'legacy-f55f9cc801f5.parquet', 'legacy-')
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,26 +52,29 @@ SEGMENTED: tuple[str, ...] = ("ai_events", "ai_features", "feedback", "work_item
 LOAD_FILES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_id", "VARCHAR"),
     ("table_name", "VARCHAR"),
-    ("path", "VARCHAR"),  # relative to the raw store's folder
+    ("path", "VARCHAR"),  # under the .segments folder; absolute in a snapshot
     ("rows", "BIGINT"),
     ("bytes", "BIGINT"),
     ("sha256", "VARCHAR"),
+    ("columns", "VARCHAR[]"),  # a file written before a contract gained a column lacks it
 )
 
-
-def segment_relpath(raw_name: str, table: str, load_id: str) -> str:
-    """The file of one load's rows of ``table``, relative to the raw store's folder."""
-    return f"{Path(raw_name).stem}.segments/{table}/{load_id}.parquet"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
-def raw_folder(settings: Settings) -> Path:
-    """The folder the ledger's relative paths start from (the raw store's)."""
-    return Path(settings.raw_path).resolve().parent
+def segment_name(load_id: str | None) -> str:
+    """The file name of a load's rows: the load id when it is a plain name (every id ingest
+    makes is), else ``legacy-<hash of the id>`` (an older store's odd or missing ids)."""
+    if load_id is not None and _SAFE_NAME.fullmatch(load_id):
+        return f"{load_id}.parquet"
+    digest = hashlib.sha256(repr(load_id).encode()).hexdigest()[:12]
+    return f"legacy-{digest}.parquet"
 
 
 def segments_root(settings: Settings) -> Path:
-    """``<raw folder>/<raw stem>.segments``."""
-    return raw_folder(settings) / f"{Path(settings.raw_path).stem}.segments"
+    """``<raw folder>/<raw stem>.segments``: the raw store's load files."""
+    raw = Path(settings.raw_path).resolve()
+    return raw.parent / f"{raw.stem}.segments"
 
 
 def load_files_ddl() -> str:
@@ -76,37 +82,27 @@ def load_files_ddl() -> str:
     return f"create table if not exists raw.load_files ({body})"
 
 
-def set_search_path(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Relative segment paths resolve against the raw store's folder on ``con``."""
-    con.execute(f"set file_search_path = {quote_literal(str(raw_folder(settings)))}")
+def _absolute(settings: Settings, path: str) -> Path:
+    return Path(path) if Path(path).is_absolute() else segments_root(settings) / path
 
 
-def listed_paths(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The relative paths ``raw.load_files`` lists on ``con``'s default catalog ([] if none)."""
+def listed_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Path]:
+    """The absolute paths of the files ``raw.load_files`` lists on ``con`` ([] if none)."""
     try:
-        return [
-            p for (p,) in con.execute("select path from raw.load_files order by path").fetchall()
-        ]
+        rows = con.execute("select path from raw.load_files order by path").fetchall()
     except duckdb.CatalogException:
         return []
+    return [_absolute(settings, p) for (p,) in rows]
 
 
-def allow_segments(
-    con: duckdb.DuckDBPyConnection, settings: Settings, paths: Sequence[str] | None = None
-) -> list[str]:
-    """Let ``con`` read the listed segment files, also once external access is off.
-
-    Sets ``file_search_path`` and ``allowed_paths`` (each file relative, as the views name it,
-    and absolute, as DuckDB resolves it); ``paths`` defaults to what ``raw.load_files`` lists.
-    Call before ``enable_external_access = false``. Returns the relative paths allowed.
-    """
-    set_search_path(con, settings)
-    rel = listed_paths(con) if paths is None else list(paths)
-    folder = raw_folder(settings)
-    allowed = [*rel, *(str(folder / p) for p in rel)]
-    if allowed:
-        con.execute(f"set allowed_paths = [{', '.join(quote_literal(a) for a in allowed)}]")
-    return rel
+def allow_segments(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Path]:
+    """Let ``con`` read exactly the load files its ``raw.load_files`` lists, also once external
+    access is off (DuckDB's ``allowed_paths``; call before ``enable_external_access = false``).
+    Returns the files allowed."""
+    files = listed_files(con, settings)
+    if files:
+        con.execute(f"set allowed_paths = [{', '.join(quote_literal(str(f)) for f in files)}]")
+    return files
 
 
 def _typed_columns(contract: Contract) -> list[tuple[str, str]]:
@@ -115,48 +111,82 @@ def _typed_columns(contract: Contract) -> list[tuple[str, str]]:
     return [(c.name, c.type) for c in contract.columns] + list(META_COLUMNS)
 
 
-def view_sql(contract: Contract, paths: Sequence[str]) -> str:
-    """``create or replace view raw.<table>`` over exactly ``paths`` (typed, contract order).
+def view_sql(contract: Contract, files: Sequence[Path], present: set[str] | None = None) -> str:
+    """``create or replace view raw.<table>`` over exactly ``files`` (typed, contract order);
+    a column none of them has (``present``) is null.
 
     >>> print(view_sql(CONTRACTS["feedback"], [])[:75])
     create or replace view raw.feedback as select cast(null as VARCHAR) as "eve
     """
     cols = _typed_columns(contract)
-    if not paths:
+    if not files:
         body = ", ".join(f"cast(null as {t}) as {quote_ident(n)}" for n, t in cols)
         return f"create or replace view raw.{contract.table} as select {body} where false"
-    body = ", ".join(f"cast({quote_ident(n)} as {t}) as {quote_ident(n)}" for n, t in cols)
-    files = ", ".join(quote_literal(p) for p in paths)
+    have = {n for n, _ in cols} if present is None else present
+    body = ", ".join(
+        f"cast({quote_ident(n) if n in have else 'null'} as {t}) as {quote_ident(n)}"
+        for n, t in cols
+    )
+    listed = ", ".join(quote_literal(str(f)) for f in files)
     return (
         f"create or replace view raw.{contract.table} as select {body} "
-        f"from read_parquet([{files}], union_by_name = true)"
+        f"from read_parquet([{listed}], union_by_name = true)"
     )
 
 
-def refresh_views(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """(Re)create ``raw.<table>`` for every segmented table over the files ``raw.load_files``
-    lists (the connection must resolve them: :func:`set_search_path`)."""
-    set_search_path(con, settings)
-    by_table: dict[str, list[str]] = {t: [] for t in SEGMENTED}
-    for table, path in con.execute(
-        "select table_name, path from raw.load_files order by table_name, load_id, path"
+def refresh_views(
+    con: duckdb.DuckDBPyConnection, settings: Settings, tables: Sequence[str] = SEGMENTED
+) -> None:
+    """(Re)create ``raw.<table>`` over the files ``raw.load_files`` lists, by absolute path.
+
+    Raises :class:`SegmentMissing` naming the first listed file that is not there. A table an
+    older store still holds as a table is left alone (:func:`migrate_tables` moves it).
+    """
+    by_table: dict[str, list[Path]] = {t: [] for t in tables}
+    present: dict[str, set[str]] = {t: set() for t in tables}
+    for load_id, table, path, columns in con.execute(
+        "select load_id, table_name, path, columns from raw.load_files "
+        "order by table_name, load_id, path"
     ).fetchall():
-        by_table.setdefault(table, []).append(path)
-    for table in SEGMENTED:
-        con.execute(view_sql(CONTRACTS[table], by_table[table]))
+        if table not in by_table:
+            continue
+        f = _absolute(settings, path)
+        if not f.is_file():
+            raise SegmentMissing(
+                f"the raw store {settings.raw_path} lists {f} (rows of {table}, load {load_id}) "
+                f"but the file is missing. A raw store is its file and its folder "
+                f"{segments_root(settings)}: move or restore them together, or ingest the "
+                "source files again into a new raw store."
+            )
+        by_table[table].append(f)
+        present[table].update(columns or ())
+    for table in tables:
+        if not is_base_table(con, table):
+            con.execute(view_sql(CONTRACTS[table], by_table[table], present[table]))
+
+
+def views_point_at(con: duckdb.DuckDBPyConnection, catalog: str, root: Path) -> bool:
+    """Do the raw views of ``catalog`` that read files name them under ``root``? (False for a
+    raw store that moved since its views were made.)"""
+    rows = con.execute(
+        "select sql from duckdb_views() where database_name = ? and schema_name = 'raw' "
+        f"and view_name in ({', '.join(quote_literal(t) for t in SEGMENTED)})",
+        [catalog],
+    ).fetchall()
+    return all("read_parquet" not in sql or f"{root}/" in sql for (sql,) in rows)
 
 
 def anchor_paths(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """In a snapshot being built: make the relative paths of ``raw.load_files`` absolute (the
-    files this build read, wherever the snapshot is copied to later), check each file is there
-    with its recorded size, and make the views again over them. Returns the files listed.
+    """In a snapshot being built: name each listed file by its absolute path (the files this
+    build read, wherever the snapshot is copied later), check each is there with its recorded
+    size, and make the views again over them. Returns the files listed.
 
     Raises :class:`SegmentMissing` naming the first file that is gone or changed size.
     """
-    folder = raw_folder(settings)
+    root = segments_root(settings)
     con.execute(
         "update raw.load_files set path = ? || '/' || path where not starts_with(path, '/')",
-        [str(folder)],
+        [str(root)],
     )
     rows = con.execute(
         "select load_id, table_name, path, bytes from raw.load_files order by path"
@@ -168,9 +198,8 @@ def anchor_paths(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
             what = "is missing" if have is None else f"has {have:,} bytes, not {size:,}"
             raise SegmentMissing(
                 f"the raw store {settings.raw_path} lists {f} (rows of {table}, load {load_id}) "
-                f"but the file {what}. A raw store is its file and its folder "
-                f"{segments_root(settings)}: move or restore them together, or ingest the "
-                "source files again into a new raw store."
+                f"but the file {what}. A raw store is its file and its folder {root}: move or "
+                "restore them together, or ingest the source files again into a new raw store."
             )
     refresh_views(con, settings)
     return len(rows)
@@ -182,29 +211,49 @@ def write_segment(
     """Write the rows of ``select`` (contract columns, ``_load_id``, ``_row_number``) as the
     load's file of ``table``, list it in ``raw.load_files`` and refresh the view; returns rows.
 
-    The file is written beside its final name, flushed, renamed into place and made read-only;
-    a load rolled back leaves a file no ledger row lists, removed at the next write
-    (:func:`remove_unlisted`). No file is written for zero rows.
+    The file is written beside its final name, flushed, renamed into place (the folder flushed
+    too) and made read-only; an existing file is never replaced. A load rolled back removes its
+    files (:func:`discard_load`). No file is written for zero rows.
     """
-    rel = segment_relpath(Path(settings.raw_path).name, table, load_id)
-    final = raw_folder(settings) / rel
+    name = segment_name(load_id)
+    final = segments_root(settings) / table / name
+    if final.exists():
+        raise FileExistsError(f"{final} exists: a load file is never written twice")
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp")
+    tmp = final.with_name(f".{name}.tmp")
     tmp.unlink(missing_ok=True)
     [(rows,)] = con.execute(f"select count(*) from ({select})").fetchall()
-    if rows:
-        con.execute(
-            f"copy ({select}) to {quote_literal(str(tmp))} "
-            "(format parquet, compression zstd, use_tmp_file false)"
-        )
-        _fsync(tmp)
-        os.replace(tmp, final)
-        os.chmod(final, 0o444)
-        con.execute(
-            "insert into raw.load_files values (?, ?, ?, ?, ?, ?)",
-            [load_id, table, rel, rows, final.stat().st_size, file_sha256(final)],
-        )
-        refresh_views(con, settings)
+    if not rows:
+        return 0
+    con.execute(
+        f"copy ({select}) to {quote_literal(str(tmp))} "
+        "(format parquet, compression zstd, use_tmp_file false)"
+    )
+    _fsync(tmp)
+    os.replace(tmp, final)
+    os.chmod(final, 0o444)
+    _fsync(final.parent)
+    _fsync(final.parent.parent)
+    columns = [
+        c
+        for (c,) in con.execute(
+            f"select name from parquet_schema({quote_literal(str(final))}) "
+            "where num_children is null or num_children = 0"
+        ).fetchall()
+    ]
+    con.execute(
+        "insert into raw.load_files values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            table,
+            f"{table}/{name}",
+            rows,
+            final.stat().st_size,
+            file_sha256(final),
+            columns,
+        ],
+    )
+    refresh_views(con, settings, (table,))
     return int(rows)
 
 
@@ -224,23 +273,32 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def remove_unlisted(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Path]:
-    """Delete segment files no ledger row lists (left by a load that was rolled back or killed);
-    call under the raw store's exclusive lock. Returns what was removed."""
+def discard_load(settings: Settings, load_id: str) -> list[Path]:
+    """Remove the files of a load that was rolled back (never listed, so never read by any
+    build: ingest holds the raw store's exclusive lock until it commits). Returns them."""
     root = segments_root(settings)
-    if not root.exists():
-        return []
-    listed = {raw_folder(settings) / p for p in listed_paths(con)}
+    name = segment_name(load_id)
     removed = []
-    for f in sorted(root.glob("*/*")):
-        if f.is_file() and f not in listed:
-            f.unlink()
-            removed.append(f)
+    for table in SEGMENTED:
+        for f in (root / table / name, root / table / f".{name}.tmp"):
+            if f.exists():
+                f.unlink()
+                removed.append(f)
+    return removed
+
+
+def remove_partial_writes(settings: Settings) -> list[Path]:
+    """Delete ``.<name>.tmp`` files a killed ingest left half-written (under the exclusive
+    lock). A whole file no ledger row lists is left alone: a snapshot may still read it."""
+    root = segments_root(settings)
+    removed = sorted(root.glob("*/.*.tmp")) if root.exists() else []
+    for f in removed:
+        f.unlink()
     return removed
 
 
 def migrate_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """A raw store written before segments holds ``raw.<table>`` as a table: write each of its
+    """A raw store written before load files holds ``raw.<table>`` as a table: write each of its
     loads' rows to that load's file, then drop the table (under the exclusive lock, inside the
     caller's transaction). Returns rows moved per table."""
     moved: dict[str, int] = {}
@@ -262,9 +320,13 @@ def migrate_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[s
             for n, t in _typed_columns(contract)
         )
         moved[table] = 0
+        names: set[str] = set()
         for (load_id,) in con.execute(
-            f"select distinct _load_id from raw.{table}__old order by 1"
+            f"select distinct _load_id from raw.{table}__old order by 1 nulls first"
         ).fetchall():
+            if segment_name(load_id) in names:  # two odd ids with one name: cannot happen
+                raise RuntimeError(f"two loads of {table} map to {segment_name(load_id)}")
+            names.add(segment_name(load_id))
             where = (
                 "_load_id is null" if load_id is None else f"_load_id = {quote_literal(load_id)}"
             )
@@ -272,12 +334,10 @@ def migrate_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[s
                 con,
                 settings,
                 table,
-                load_id or "unknown",
+                load_id,
                 f"select {cols} from raw.{table}__old where {where} order by _row_number",
             )
         con.execute(f"drop table raw.{table}__old")
-    if tables:
-        refresh_views(con, settings)
     return moved
 
 
@@ -305,7 +365,8 @@ def has_object(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def copy_raw_store(source: Path, target: Path) -> None:
     """Copy a raw store to another path: its file, and its load files as hard links (they are
-    never written again, so sharing them is safe; a copy where links cannot be made).
+    never written again, so sharing them is safe; a copy where links cannot be made). The copy's
+    views are made again over its own files the first time it is opened.
 
     Call with no ingest running on ``source`` (a backup, a test, the benchmark's working copy).
     """
@@ -314,10 +375,10 @@ def copy_raw_store(source: Path, target: Path) -> None:
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
-    src_root = source.parent / f"{source.stem}.segments"
-    dst_root = target.parent / f"{target.stem}.segments"
+    src_root = source.resolve().parent / f"{source.stem}.segments"
+    dst_root = target.resolve().parent / f"{target.stem}.segments"
     if dst_root.exists():
-        shutil.rmtree(dst_root)
+        shutil.rmtree(dst_root)  # unlinking needs the folder's permission, not the file's
     if not src_root.exists():
         return
     for f in sorted(src_root.glob("*/*.parquet")):

@@ -58,10 +58,10 @@ def test_each_load_is_one_read_only_parquet_file_the_ledger_lists_with_its_hash(
     assert [(r[0], r[1], r[3]) for r in listed] == sorted(
         [(a.load_id, "ai_events", 1), (b.load_id, "ai_events", 2)], key=lambda r: r[0]
     )
-    folder = Path(settings.raw_path).parent
+    folder = Path(settings.raw_path).parent / "raw.segments"
     for load_id, _, path, _rows, size, sha in listed:
         file = folder / path
-        assert path == f"raw.segments/ai_events/{load_id}.parquet"
+        assert path == f"ai_events/{load_id}.parquet"
         assert file.stat().st_size == size and _sha(file) == sha
         assert not file.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
         table = pq.read_table(file)  # another reader: Spark or pyarrow read the same file
@@ -94,7 +94,7 @@ def test_the_raw_store_file_holds_no_rows_of_the_large_tables(settings, tmp_path
     assert kinds["loads"] == kinds["quarantine"] == kinds["load_files"] == "table"
 
 
-def test_a_load_rolled_back_leaves_no_listed_file_and_its_file_goes_at_the_next_write(
+def test_a_load_rolled_back_leaves_no_file_and_a_half_written_one_goes_at_the_next_write(
     settings, tmp_path, monkeypatch
 ):
     from outcomes.ingest import load
@@ -109,12 +109,14 @@ def test_a_load_rolled_back_leaves_no_listed_file_and_its_file_goes_at_the_next_
     with pytest.raises(RuntimeError):
         ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
     root = Path(settings.raw_path).parent / "raw.segments" / "ai_events"
-    assert len(list(root.glob("*.parquet"))) == 1  # written, never listed
+    assert list(root.glob("*")) == list(root.glob(".*")) == []  # written, then removed
     assert fetch(settings, "select count(*) from raw.load_files") == [(0,)]
     assert fetch(settings, "select count(*) from raw.ai_events") == [(0,)]
+    # a file half-written by an ingest that was killed goes at the next write
+    (root / ".L1.parquet.tmp").write_bytes(b"PAR1")
     with open_raw_store(settings, write=True):
         pass
-    assert list(root.glob("*.parquet")) == []
+    assert list(root.glob(".*")) == []
 
 
 def test_a_snapshot_names_the_files_its_build_read_and_a_later_load_does_not_change_it(
@@ -158,8 +160,8 @@ def test_a_copy_of_the_raw_store_shares_the_files_and_builds_the_same(settings, 
     other = settings_for(tmp_path / "copy")
     copy_raw_store(settings.raw_path, other.raw_path)
     [(path,)] = fetch(settings, "select path from raw.load_files")
-    a = Path(settings.raw_path).parent / path
-    b = Path(other.raw_path).parent / path
+    a = Path(settings.raw_path).parent / "raw.segments" / path
+    b = Path(other.raw_path).parent / "raw.segments" / path
     assert os.stat(a).st_ino == os.stat(b).st_ino  # a hard link, not a second copy
     assert fetch(other, "select event_id from raw.ai_events order by 1") == [("E1",), ("E2",)]
 
@@ -243,3 +245,99 @@ def test_the_sandbox_worker_cannot_overwrite_a_load_file_even_as_root(built):
         else:
             assert header.get("truncated") is False, header  # it still reads the rows
     assert _sha(file) == before
+
+
+# -- what the review of the first version found (each failed before its fix) ---------------
+
+
+def test_a_build_brings_an_older_raw_store_up_to_date_first(settings, tmp_path):
+    from tests.ingest.test_row_hash import as_an_older_release
+
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    as_an_older_release(settings).close()  # rows in a table, no load file
+    build_snapshot(settings)
+    assert fetch_snapshot(settings, "select event_id from raw.ai_events order by 1") == [
+        ("E1",),
+        ("E2",),
+    ]
+    assert len(fetch_snapshot(settings, "select path from raw.load_files")) == 1
+
+
+def test_a_contract_column_no_file_has_yet_reads_as_null(settings, tmp_path, monkeypatch):
+    from outcomes.core import contracts
+
+    ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
+    old = contracts.CONTRACTS["ai_events"]
+    extra = old.columns[0].model_copy(update={"name": "region", "type": "VARCHAR"})
+    grown = old.model_copy(update={"columns": [*old.columns, extra]})
+    monkeypatch.setitem(contracts.CONTRACTS, "ai_events", grown)
+    with open_raw_store(settings, write=True) as con:  # ingest of another table still works
+        rows = con.execute("select event_id, region from raw.ai_events").fetchall()
+    assert rows == [("E1", None)]
+
+
+def test_a_file_a_snapshot_reads_survives_a_new_raw_store_in_its_place(settings, tmp_path):
+    # `outcomes demo` deletes raw.duckdb and ingests again while the old snapshot is served
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    build_snapshot(settings)
+    Path(settings.raw_path).unlink()
+    ingest_path(_events(tmp_path, "b.csv", ["E3"]), "ai_events", settings)
+    assert fetch(settings, "select count(*) from raw.ai_events") == [(1,)]
+    assert fetch_snapshot(settings, "select count(*) from raw.ai_events") == [(2,)]
+
+
+def test_a_missing_file_is_named_not_called_damage(settings, tmp_path):
+    [r] = ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
+    file = Path(settings.raw_path).parent / "raw.segments" / "ai_events" / f"{r.load_id}.parquet"
+    file.unlink()
+    with pytest.raises(SegmentMissing) as info:
+        ingest_path(write_csv(tmp_path / "u.csv", [good("users")]), "users", settings)
+    assert str(file) in str(info.value) and "damaged" not in str(info.value)
+
+
+def test_a_copy_under_another_name_in_the_same_folder_reads_its_own_files(settings, tmp_path):
+    ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
+    work = settings_for(
+        Path(settings.raw_path).parent, raw_path=Path(settings.raw_path).parent / "raw-work.duckdb"
+    )
+    copy_raw_store(settings.raw_path, work.raw_path)
+    ingest_path(_events(tmp_path, "b.csv", ["E2"]), "ai_events", work)
+    assert fetch(work, "select event_id from raw.ai_events order by 1") == [("E1",), ("E2",)]
+    assert fetch(settings, "select event_id from raw.ai_events") == [("E1",)]
+    import shutil
+
+    shutil.rmtree(Path(settings.raw_path).parent / "raw.segments")  # the source's files go
+    assert fetch(work, "select count(*) from raw.ai_events") == [(2,)]
+
+
+def test_a_raw_store_moved_with_its_folder_reads_its_files_where_they_are_now(settings, tmp_path):
+    import shutil
+
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    moved = settings_for(tmp_path / "moved")
+    shutil.move(Path(settings.raw_path).parent, tmp_path / "moved")
+    assert fetch(moved, "select event_id from raw.ai_events order by 1") == [("E1",), ("E2",)]
+
+
+def test_migration_keeps_the_rows_of_odd_and_missing_load_ids_apart(settings, tmp_path):
+    from tests.ingest.test_row_hash import as_an_older_release
+
+    ingest_path(write_csv(tmp_path / "f.csv", [good("feedback")]), "feedback", settings)
+    con = as_an_older_release(settings, "feedback")
+    con.execute("delete from raw.raw.feedback")
+    for n, load_id in enumerate([None, None, "", "", "a/../b", "unknown", "unknown"]):
+        con.execute(
+            "insert into raw.raw.feedback (event_id, correct, _load_id, _row_number) "
+            "values (?, true, ?, ?)",
+            [f"F{n}", load_id, n],
+        )
+    con.close()
+    with open_raw_store(settings, write=True):
+        pass
+    rows = fetch(settings, "select event_id, _load_id from raw.feedback order by event_id")
+    assert rows == [
+        ("F0", None), ("F1", None), ("F2", ""), ("F3", ""),
+        ("F4", "a/../b"), ("F5", "unknown"), ("F6", "unknown"),
+    ]  # fmt: skip
+    files = list((Path(settings.raw_path).parent / "raw.segments" / "feedback").glob("*"))
+    assert len(files) == 4 and all(f.parent.name == "feedback" for f in files)

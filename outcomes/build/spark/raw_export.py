@@ -8,6 +8,8 @@ sees (the ``spark.raw_dir`` setting).
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +19,25 @@ from outcomes.core.quoting import quote_ident, quote_literal
 
 
 def export_raw(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, list[Path]]:
-    """The Parquet files of every table of schema ``raw``: a large table's load files as they
-    are (Spark reads the very files the snapshot names, :mod:`outcomes.store.segments`), every
-    other table written to ``directory/<table>.parquet``; table -> files."""
+    """The Parquet files of every table of schema ``raw`` in ``directory``: a large table's load
+    files as they are, linked (or copied) to ``directory/<table>/`` (the very files the snapshot
+    names, :mod:`outcomes.store.segments`), every other table written to
+    ``directory/<table>.parquet``; table -> files."""
     directory.mkdir(parents=True, exist_ok=True)
     files: dict[str, list[Path]] = {}
     for table, path in con.execute(
         "select table_name, path from raw.load_files order by table_name, path"
     ).fetchall():
-        files.setdefault(table, []).append(Path(path))
+        # into ``directory`` (the storage the cluster sees): a hard link where it can be one
+        source = Path(path)
+        target = directory / table / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
+        files.setdefault(table, []).append(target)
     for (table,) in con.execute(
         "select table_name from duckdb_tables() where database_name = current_database() "
         "and schema_name = 'raw' union select view_name from duckdb_views() "
