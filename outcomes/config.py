@@ -228,7 +228,11 @@ class Settings(BaseSettings):
     )
     raw_path: Path = Field(
         Path("data/raw.duckdb"),
-        description="Raw store written by `outcomes ingest`: raw tables, quarantine, load ledger.",
+        description=(
+            "Raw store written by `outcomes ingest`: small raw tables, quarantine, load ledger; "
+            "the large tables' rows are Parquet files, one per load, in the folder beside it "
+            "(`data/raw.segments/`): move, back up or restore the two together."
+        ),
     )
     state_path: Path = Field(
         Path("data/state.sqlite"),

@@ -75,6 +75,12 @@ def run_demo(
     if not build:
         return 0
     result = build_snapshot(settings, progress=say, as_of=as_of)
+    if result.status == "ok":
+        from outcomes.store.segments import remove_unread
+
+        removed = remove_unread(settings)  # the load files of the raw store this one replaced
+        if removed:
+            say(f"demo: {len(removed)} load files of the previous demo removed")
     if settings.warehouse_path.exists():
         say(f"demo: {seed_reviews(settings)} weekly-review sign-offs and verdicts written")
     return 0 if result.status == "ok" else 1

@@ -297,6 +297,32 @@ def remove_partial_writes(settings: Settings) -> list[Path]:
     return removed
 
 
+def remove_unread(settings: Settings) -> list[Path]:
+    """Delete the load files that neither the raw store nor the current snapshot lists (those of
+    a raw store replaced by a new one, as ``outcomes demo`` does, once a build of the new one is
+    served). A reader still on an older snapshot loses its raw rows, so call it only where that
+    is expected. Returns what was removed."""
+    from outcomes.store.raw import open_raw_store
+    from outcomes.store.snapshot import SnapshotMissing, open_snapshot
+
+    with open_raw_store(settings, write=True) as con:
+        keep = set(listed_files(con, settings))
+        try:
+            snapshot = open_snapshot(settings)
+        except SnapshotMissing:
+            pass
+        else:
+            try:
+                keep |= set(listed_files(snapshot, settings))
+            finally:
+                snapshot.close()
+        root = segments_root(settings)
+        removed = [f for f in sorted(root.glob("*/*.parquet")) if f not in keep]
+        for f in removed:
+            f.unlink()
+    return removed
+
+
 def migrate_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """A raw store written before load files holds ``raw.<table>`` as a table: write each of its
     loads' rows to that load's file, then drop the table (under the exclusive lock, inside the

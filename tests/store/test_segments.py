@@ -341,3 +341,20 @@ def test_migration_keeps_the_rows_of_odd_and_missing_load_ids_apart(settings, tm
     ]  # fmt: skip
     files = list((Path(settings.raw_path).parent / "raw.segments" / "feedback").glob("*"))
     assert len(files) == 4 and all(f.parent.name == "feedback" for f in files)
+
+
+def test_files_of_a_replaced_raw_store_go_once_a_build_of_the_new_one_is_served(settings, tmp_path):
+    from outcomes.store.segments import remove_unread
+
+    ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
+    build_snapshot(settings)
+    Path(settings.raw_path).unlink()  # what `outcomes demo` does before it ingests again
+    [b] = ingest_path(_events(tmp_path, "b.csv", ["E2"]), "ai_events", settings)
+    root = Path(settings.raw_path).parent / "raw.segments" / "ai_events"
+    assert remove_unread(settings) == []  # the served snapshot still reads the old file
+    assert len(list(root.glob("*.parquet"))) == 2
+    build_snapshot(settings)
+    [gone] = remove_unread(settings)
+    assert [f.name for f in root.glob("*.parquet")] == [f"{b.load_id}.parquet"]
+    assert gone.parent == root
+    assert fetch_snapshot(settings, "select event_id from raw.ai_events") == [("E2",)]
