@@ -59,6 +59,7 @@ def step_ingest(data: Path) -> dict:
     s = settings_for(data)
     for p in (s.raw_path, Path(f"{s.raw_path}.wal")):
         p.unlink(missing_ok=True)
+    shutil.rmtree(data / "raw.segments", ignore_errors=True)  # its load files go with it
     tables = {}
     for table in LOAD_ORDER:
         t = time.perf_counter()
