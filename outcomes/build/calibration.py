@@ -284,17 +284,36 @@ class CalibrationStep:
         self.con = con
         self.say = say
         self.done = False
+        # {CALIBRATION_TABLE} when the fit differs from the table the build started with (an
+        # incremental build's base snapshot; a full build starts with none): its readers
+        # cannot keep the rows of weeks they computed with the old one
+        self.changed: set[str] = set()
 
-    def before(self, item: SqlDefinition) -> None:
-        if self.done or CALIBRATION_TABLE not in item.reads:
-            return
+    def before(self, item: SqlDefinition) -> set[str]:
+        """Fit (once) before ``item`` if it reads ``main.calibration``; returns the tables it
+        reads whose rows this build changed (``{"main.calibration"}`` or nothing)."""
+        if CALIBRATION_TABLE not in item.reads:
+            return set()
+        if self.done:
+            return self.changed
+        old = self._rows()
         calibrations = fit_reference_calibrations(self.con)
         rows = write_calibration(self.con, calibrations)
         self.done = True
+        if old != self._rows():
+            self.changed = {CALIBRATION_TABLE}
         methods = ", ".join(
             f"{s}: {c.fit.method if c.fit else 'none'}" for s, c in sorted(calibrations.items())
         )
         self.say(f"{CALIBRATION_TABLE}: {rows} breakpoints ({methods or 'no systems'})")
+        return self.changed
+
+    def _rows(self) -> list[tuple[object, ...]] | None:
+        """Every row of ``main.calibration`` in a fixed order (None when there is none)."""
+        try:
+            return self.con.execute(f"select * from {CALIBRATION_TABLE} order by all").fetchall()
+        except duckdb.CatalogException:
+            return None
 
     def wrap(
         self, create: Callable[[SqlDefinition], int | None]

@@ -61,7 +61,7 @@ def build_objects(
     order: list[str],
     say: Progress,
     p: Plan,
-    before_each: Callable[[SqlDefinition], None] | None = None,
+    before_each: Callable[[SqlDefinition], set[str] | None] | None = None,
 ) -> list[ObjectResult]:
     """Like :func:`outcomes.build.materialise.materialise_all`, reusing or partly recomputing
     what did not change; ``before_each(item)`` runs before each object that is not blocked (the
@@ -109,13 +109,22 @@ def build_objects(
         relation = f"{item.schema}.{quote_ident(item.name)}"
         key = key_column(item)
         keyed = {n for n in inputs if keys.get(n) == key}
-        mode, weeks, reason = decide(con, item, prev_sha, prev_status, inputs, keyed)
+        try:
+            # before deciding: a table it writes (the CBPE calibration) may have changed
+            for name in (before_each(item) or ()) if before_each is not None else ():
+                inputs[name] = None
+        except CalibrationError as exc:
+            mode, weeks, reason = "full", None, "its calibration failed"
+            status, error = "failed", error_text(exc, item)
+            changes[q] = None
+        else:
+            mode, weeks, reason = decide(con, item, prev_sha, prev_status, inputs, keyed)
         if mode == "keys" and inputs.get("setting('as_of')", 0) is None:
             mode, reason = "full", "reads setting('as_of')"
         try:
-            if before_each is not None:
-                before_each(item)
-            if mode == "keys":
+            if status == "failed":
+                pass  # the calibration it reads failed: nothing to build
+            elif mode == "keys":
                 assert key is not None  # decide gives "keys" only to a key_local definition
                 changes[q] = recompute_keys(con, registry, item, key, sorted(keyed), p, inputs)
                 keys[q] = key

@@ -43,6 +43,9 @@ tests:
   - range(label_coverage, 0, 1)
   - accepted_values(flag, ['partial', 'estimated'])
   - accepted_values(basis, ['realised', 'estimated'])
+# a week's rows read that week's events, main.calibration and staging.weeks: an incremental
+# build recomputes the changed weeks while the calibration it fits is the base's, else all
+tags: [week_local]
 --- */
 with events as (
     select

@@ -147,6 +147,9 @@ def test_manifest_says_what_was_reused(two_builds):
     finally:
         con.close()
     assert modes["latency_p95"] == "weeks"  # week-local: only the new week(s) recomputed
+    # CBPE on 6,000 events: the reference window holds fewer labels than the minimum, so it
+    # runs to the last complete week, and the new week changes the calibration: all weeks
+    assert modes["estimated_accuracy"] == "full"
     assert modes["mean_time_to_detect"] == "reused"  # reads incidents only: nothing new
     assert set(modes.values()) <= {"reused", "weeks", "full"}
 
@@ -246,6 +249,61 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     # lo: the moved events left it (known from staging.ai_events); last: they arrived, and
     # the corrected features are there
     assert mode == "weeks" and set(weeks) <= {lo, last, hi} and lo in weeks and last in weeks
+
+
+def test_a_new_week_after_a_full_reference_window_recomputes_only_that_cbpe_week(tmp_path):
+    """With enough labels in the reference weeks, a new week leaves the CBPE calibration as it
+    was: estimated_accuracy recomputes the new week only, and matches a full build."""
+    from outcomes.config import CbpeSettings
+
+    settings = settings_for(
+        tmp_path / "p", build_as_of=AS_OF, cbpe=CbpeSettings(min_reference_labels=50)
+    )
+    assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
+    last_complete = END - dt.timedelta(days=END.weekday() + 7)
+    new = write_new_week(settings.demo_dir, tmp_path / "new-week", last_complete)
+    for table, path in new.items():
+        ingest_path(path, table, settings, loaded_by="pytest")
+    inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
+    assert inc.ok and full.ok
+    [(mode, weeks)] = _rows(
+        settings.warehouse_path,
+        "select mode, weeks from main.build_reuse where name = 'estimated_accuracy'",
+    )
+    assert mode == "weeks" and len(weeks) <= 2, (mode, weeks)
+    a, b = _tables(settings.warehouse_path), _tables(full_settings.warehouse_path)
+    assert same_rows(a["metrics.estimated_accuracy"], b["metrics.estimated_accuracy"])
+    assert [n for n in a if not same_rows(a[n], b[n])] == []
+
+
+def test_labels_that_change_the_calibration_recompute_every_cbpe_week(tmp_path):
+    """Corrected labels of reference-window events change the CBPE calibration: every week's
+    estimate moves, so estimated_accuracy is rebuilt in full, and matches a full build."""
+    settings = settings_for(tmp_path / "p", build_as_of=AS_OF)
+    assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
+    fixes = tmp_path / "fixes"
+    fixes.mkdir()
+    con = duckdb.connect()
+    con.execute(
+        "copy (select * replace (case when correct = 'true' then 'false' else 'true' end "
+        f"as correct) from read_csv('{settings.demo_dir}/feedback.csv', all_varchar = true, "
+        "header = true) where correct in ('true', 'false') "
+        "order by try_cast(labeled_at as timestamp), event_id limit 400) "
+        f"to '{fixes}/feedback.csv' (header)"
+    )
+    con.close()
+    [result] = ingest_path(fixes / "feedback.csv", "feedback", settings, loaded_by="pytest")
+    assert result.rows_corrected > 300, result  # the demo dirt quarantines a few
+    inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
+    assert inc.ok and full.ok
+    [(mode, reason)] = _rows(
+        settings.warehouse_path,
+        "select mode, reason from main.build_reuse where name = 'estimated_accuracy'",
+    )
+    assert mode == "full" and "main.calibration" in reason
+    a, b = _tables(settings.warehouse_path), _tables(full_settings.warehouse_path)
+    assert same_rows(a["metrics.estimated_accuracy"], b["metrics.estimated_accuracy"])
+    assert [n for n in a if not same_rows(a[n], b[n])] == []
 
 
 VIEW_READING_RAW = """/* ---
