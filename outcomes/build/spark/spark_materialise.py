@@ -84,7 +84,7 @@ def materialise_all_on_spark(
     order: list[str],
     say: Progress,
     settings: Settings,
-    before: Callable[[SqlDefinition], None] | None = None,
+    before: Callable[[SqlDefinition], object] | None = None,
 ) -> list[ObjectResult]:
     """Every object of ``order`` built on Spark (``settings.spark``); see the module docstring.
 
@@ -112,7 +112,7 @@ def _walk(
     say: Progress,
     values: dict[str, str],
     directory: Path,
-    before: Callable[[SqlDefinition], None] | None = None,
+    before: Callable[[SqlDefinition], object] | None = None,
 ) -> list[ObjectResult]:
     from pyspark.errors import PySparkException
 
