@@ -76,8 +76,6 @@ def run_demo(
         return 0
     result = build_snapshot(settings, progress=say, as_of=as_of)
     if result.status == "ok":
-        from outcomes.store.segments import remove_unread
-
         removed = remove_unread(settings)  # the load files of the raw store this one replaced
         if removed:
             say(f"demo: {len(removed)} load files of the previous demo removed")
@@ -98,3 +96,30 @@ def seed_reviews(settings: Settings) -> int:
         return seed_demo_reviews(con, StateStore(settings.state_path))
     finally:
         con.close()
+
+
+def remove_unread(settings: Settings) -> list[Path]:
+    """Delete the load files that neither the raw store nor the current snapshot lists (those of
+    a raw store replaced by a new one, as ``outcomes demo`` does, once a build of the new one is
+    served). A reader still on an older snapshot loses its raw rows, so call it only where that
+    is expected. Returns what was removed."""
+    from outcomes.store.raw import open_raw_store
+    from outcomes.store.segments import listed_files, segments_root
+    from outcomes.store.snapshot import SnapshotMissing, open_snapshot
+
+    with open_raw_store(settings, write=True) as con:
+        keep = set(listed_files(con, settings))
+        try:
+            snapshot = open_snapshot(settings)
+        except SnapshotMissing:
+            pass
+        else:
+            try:
+                keep |= set(listed_files(snapshot, settings))
+            finally:
+                snapshot.close()
+        root = segments_root(settings)
+        removed = [f for f in sorted(root.glob("*/*.parquet")) if f not in keep]
+        for f in removed:
+            f.unlink()
+    return removed

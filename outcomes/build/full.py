@@ -45,7 +45,7 @@ from outcomes.build.materialise import METRIC_VALUES_DDL, materialise, materiali
 from outcomes.build.objects import BuildResult
 from outcomes.build.raw_copy import adopt_raw, copy_raw_file, remove_tmp
 from outcomes.build.state_copy import copy_state_into
-from outcomes.build.swap import fsync_file, swap_in
+from outcomes.build.swap import swap_in
 from outcomes.config import Settings
 from outcomes.core.definition import OBJECT_KIND
 from outcomes.core.progress import Progress
@@ -54,7 +54,7 @@ from outcomes.roi.assumptions import copy_register_into
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
 from outcomes.store.raw import open_raw_store
-from outcomes.store.segments import allow_segments, anchor_paths
+from outcomes.store.segments import allow_segments, anchor_paths, fsync_path
 from outcomes.store.snapshot import open_build_file
 from outcomes.store.sqlfunctions import install
 
@@ -180,7 +180,7 @@ def build_snapshot(
         write_manifest(con, settings, build_id, started, finished, status, objects, tests)
         con.execute("checkpoint")
         con.close()
-        fsync_file(tmp)
+        fsync_path(tmp)
         swap_in(tmp, target)
     except BaseException:
         con.close()

@@ -25,15 +25,6 @@ def swap_in(tmp: Path, target: Path) -> None:
     _fsync_dir(target.parent)
 
 
-def fsync_file(path: Path) -> None:
-    """Flush ``path`` to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)

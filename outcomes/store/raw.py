@@ -40,6 +40,7 @@ from outcomes.core.contracts import CONTRACTS, Contract
 from outcomes.core.quoting import quote_literal
 from outcomes.errors import OutcomesError
 from outcomes.store.segments import (
+    META_COLUMNS,
     SEGMENTED,
     SegmentMissing,
     remove_partial_writes,
@@ -49,15 +50,6 @@ from outcomes.store.segments import (
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 CATALOG = "rawstore"  # name the raw store file is attached under
-
-# Bookkeeping columns on every raw table, after the contract columns. No stored row hash: ingest
-# hashes the loaded versions of the keys a file repeats when it needs them (ingest/duplicates.py);
-# a stored 16-digit hash was 57% of raw.ai_features' bytes, in the raw store and every snapshot.
-# A raw store written before keeps its `_row_hash` column, unread and null for new rows.
-META_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("_load_id", "VARCHAR"),
-    ("_row_number", "BIGINT"),
-)
 
 LOADS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_id", "VARCHAR"),

@@ -49,6 +49,15 @@ class SegmentMissing(OutcomesError, FileNotFoundError):
 
 SEGMENTED: tuple[str, ...] = ("ai_events", "ai_features", "feedback", "work_items")
 
+# Bookkeeping columns on every raw table, after the contract columns. No stored row hash: ingest
+# hashes the loaded versions of the keys a file repeats when it needs them (ingest/duplicates.py);
+# a stored 16-digit hash was 57% of raw.ai_features' bytes, in the raw store and every snapshot.
+# A raw store written before keeps its `_row_hash` column, unread and null for new rows.
+META_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_load_id", "VARCHAR"),
+    ("_row_number", "BIGINT"),
+)
+
 LOAD_FILES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_id", "VARCHAR"),
     ("table_name", "VARCHAR"),
@@ -106,8 +115,6 @@ def allow_segments(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[P
 
 
 def _typed_columns(contract: Contract) -> list[tuple[str, str]]:
-    from outcomes.store.raw import META_COLUMNS
-
     return [(c.name, c.type) for c in contract.columns] + list(META_COLUMNS)
 
 
@@ -152,17 +159,21 @@ def refresh_views(
             continue
         f = _absolute(settings, path)
         if not f.is_file():
-            raise SegmentMissing(
-                f"the raw store {settings.raw_path} lists {f} (rows of {table}, load {load_id}) "
-                f"but the file is missing. A raw store is its file and its folder "
-                f"{segments_root(settings)}: move or restore them together, or ingest the "
-                "source files again into a new raw store."
-            )
+            raise missing(settings, f, table, load_id, "is missing")
         by_table[table].append(f)
         present[table].update(columns or ())
     for table in tables:
         if not is_base_table(con, table):
             con.execute(view_sql(CONTRACTS[table], by_table[table], present[table]))
+
+
+def missing(settings: Settings, f: Path, table: str, load_id: str, what: str) -> SegmentMissing:
+    """The error for a listed load file that is not there (or not the file written)."""
+    return SegmentMissing(
+        f"the raw store {settings.raw_path} lists {f} (rows of {table}, load {load_id}) but the "
+        f"file {what}. A raw store is its file and its folder {segments_root(settings)}: move "
+        "or restore them together, or ingest the source files again into a new raw store."
+    )
 
 
 def views_point_at(con: duckdb.DuckDBPyConnection, catalog: str, root: Path) -> bool:
@@ -196,11 +207,7 @@ def anchor_paths(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
         have = f.stat().st_size if f.is_file() else None
         if have != size:
             what = "is missing" if have is None else f"has {have:,} bytes, not {size:,}"
-            raise SegmentMissing(
-                f"the raw store {settings.raw_path} lists {f} (rows of {table}, load {load_id}) "
-                f"but the file {what}. A raw store is its file and its folder {root}: move or "
-                "restore them together, or ingest the source files again into a new raw store."
-            )
+            raise missing(settings, f, table, load_id, what)
     refresh_views(con, settings)
     return len(rows)
 
@@ -229,11 +236,11 @@ def write_segment(
         f"copy ({select}) to {quote_literal(str(tmp))} "
         "(format parquet, compression zstd, use_tmp_file false)"
     )
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, final)
     os.chmod(final, 0o444)
-    _fsync(final.parent)
-    _fsync(final.parent.parent)
+    fsync_path(final.parent)
+    fsync_path(final.parent.parent)
     columns = [
         c
         for (c,) in con.execute(
@@ -265,7 +272,8 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -294,32 +302,6 @@ def remove_partial_writes(settings: Settings) -> list[Path]:
     removed = sorted(root.glob("*/.*.tmp")) if root.exists() else []
     for f in removed:
         f.unlink()
-    return removed
-
-
-def remove_unread(settings: Settings) -> list[Path]:
-    """Delete the load files that neither the raw store nor the current snapshot lists (those of
-    a raw store replaced by a new one, as ``outcomes demo`` does, once a build of the new one is
-    served). A reader still on an older snapshot loses its raw rows, so call it only where that
-    is expected. Returns what was removed."""
-    from outcomes.store.raw import open_raw_store
-    from outcomes.store.snapshot import SnapshotMissing, open_snapshot
-
-    with open_raw_store(settings, write=True) as con:
-        keep = set(listed_files(con, settings))
-        try:
-            snapshot = open_snapshot(settings)
-        except SnapshotMissing:
-            pass
-        else:
-            try:
-                keep |= set(listed_files(snapshot, settings))
-            finally:
-                snapshot.close()
-        root = segments_root(settings)
-        removed = [f for f in sorted(root.glob("*/*.parquet")) if f not in keep]
-        for f in removed:
-            f.unlink()
     return removed
 
 

@@ -344,7 +344,7 @@ def test_migration_keeps_the_rows_of_odd_and_missing_load_ids_apart(settings, tm
 
 
 def test_files_of_a_replaced_raw_store_go_once_a_build_of_the_new_one_is_served(settings, tmp_path):
-    from outcomes.store.segments import remove_unread
+    from outcomes.demo_pipeline import remove_unread
 
     ingest_path(_events(tmp_path, "a.csv", ["E1"]), "ai_events", settings)
     build_snapshot(settings)
