@@ -122,7 +122,10 @@ def storage_report(data: Path, events: int) -> dict:
         if (data / f).exists()
     }
     if (data / "raw.duckdb").exists():
-        tables["raw store"] += load_file_bytes(data / "raw.duckdb")
+        tables["raw store"] = sorted(
+            tables["raw store"] + load_file_bytes(data / "raw.duckdb"),
+            key=lambda t: (-t["bytes"], t["table"]),
+        )
     product = sum(files.get(g, 0) for g in PRODUCT)
     return {
         "files": files,
