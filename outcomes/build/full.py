@@ -53,8 +53,8 @@ from outcomes.core.registry import Registry, RegistryError, load_registry
 from outcomes.roi.assumptions import copy_register_into
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
-from outcomes.store.raw import open_raw_store
-from outcomes.store.segments import allow_segments, anchor_paths, fsync_path
+from outcomes.store.raw import bring_up_to_date
+from outcomes.store.segments import allow_segments, check_files, fsync_path
 from outcomes.store.snapshot import open_build_file
 from outcomes.store.sqlfunctions import install
 
@@ -96,8 +96,7 @@ def build_snapshot(
             f"no raw store at {raw_path}: nothing to build from; run `outcomes demo` "
             "(demo data) or `outcomes ingest <file> --table <table>` first"
         )
-    with open_raw_store(settings, write=False):
-        pass  # an older or moved raw store is brought up to date first (its load files)
+    bring_up_to_date(settings)  # an older raw store's large tables move to load files first
     target = Path(settings.warehouse_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.stem}-{build_id}.duckdb.tmp"
@@ -139,7 +138,7 @@ def build_snapshot(
         for ddl in MANIFEST_DDL:
             con.execute(ddl)
 
-        say(f"raw: {anchor_paths(con, settings)} load files, each where the ledger says")
+        say(f"raw: {check_files(con, settings)} load files, each where the ledger says")
         allow_segments(con, settings)  # exactly those files, also with external access off
         if engine != "spark":  # Spark's raw export writes Parquet files; its SQL runs on Spark
             # defence in depth behind validate's allow-list: definitions reach no file or URL

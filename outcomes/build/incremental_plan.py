@@ -20,7 +20,7 @@ from outcomes.core.definition import OBJECT_KIND
 from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
-from outcomes.store.segments import SEGMENTED, segments_root
+from outcomes.store.segments import SEGMENTED
 from outcomes.store.snapshot import SnapshotMissing, open_snapshot
 from outcomes.store.sqlfunctions import (
     build_settings,
@@ -62,12 +62,6 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
             return None
         if "raw.load_files" not in tables or any(f"raw.{t}" in tables for t in SEGMENTED):
             say("incremental: the current snapshot holds a copy of the raw rows; full build")
-            return None
-        folder = f"{segments_root(settings)}/"
-        if con.execute(
-            "select count(*) from raw.load_files where not starts_with(path, ?)", [folder]
-        ).fetchall()[0][0]:
-            say("incremental: the current snapshot read load files of another folder; full build")
             return None
         [(status, settings_json)] = con.execute(
             "select status, settings::varchar from main.build_manifest"

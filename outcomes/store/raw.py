@@ -44,8 +44,7 @@ from outcomes.store.segments import (
     SEGMENTED,
     SegmentMissing,
     remove_partial_writes,
-    segments_root,
-    views_point_at,
+    set_search_path,
 )
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -225,6 +224,7 @@ def open_raw_store(
                 con.execute(f"attach {quote_literal(str(path))} as {CATALOG}{mode}")
                 con.execute(f"use {CATALOG}")
                 con.execute("set TimeZone = 'UTC'")
+                set_search_path(con, settings)  # the large tables' views read their load files
                 if write:
                     con.begin()
                     ensure_schema(con, settings)
@@ -237,6 +237,29 @@ def open_raw_store(
             yield con
         finally:
             con.close()
+
+
+def bring_up_to_date(settings: Settings, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """An existing raw store written by an older release gains what this one writes (its large
+    tables move to load files) before a build copies it; a file that holds no raw store
+    (no ``raw.loads``) is left as it is, for the build to say so."""
+    path = Path(settings.raw_path)
+    with raw_lock(settings, exclusive=False, timeout=timeout):
+        con = duckdb.connect()
+        try:
+            con.execute(f"attach {quote_literal(str(path))} as {CATALOG} (read_only)")
+            [(is_store,)] = con.execute(
+                "select count(*) from duckdb_tables() where database_name = ? "
+                "and schema_name = 'raw' and table_name = 'loads'",
+                [CATALOG],
+            ).fetchall()
+        except (duckdb.Error, OSError) as exc:
+            raise unusable(path, exc) from None
+        finally:
+            con.close()
+    if is_store and _outdated(settings, timeout):
+        with open_raw_store(settings, write=True, timeout=timeout):
+            pass
 
 
 def _outdated(settings: Settings, timeout: float) -> bool:
@@ -252,8 +275,6 @@ def _outdated(settings: Settings, timeout: float) -> bool:
         con = duckdb.connect()
         try:
             con.execute(f"attach {quote_literal(str(settings.raw_path))} as {CATALOG} (read_only)")
-            if not views_point_at(con, CATALOG, segments_root(settings)):
-                return True  # the store moved: its views are made again over its own files
             if con.execute(
                 "select count(*) from duckdb_tables() where database_name = ? and "
                 f"schema_name = 'raw' and table_name in ({', '.join(map(repr, SEGMENTED))})",

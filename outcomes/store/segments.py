@@ -8,15 +8,16 @@ never rewritten (read-only on disk). The raw store's ledger ``raw.load_files`` l
 ``raw.<table>`` is a view over exactly the listed files.
 
 A snapshot starts from a byte copy of the raw store file, so it carries the ledger and the views,
-not the rows; its copy of the ledger names each file by its absolute path (:func:`anchor_paths`),
-so trace, the workbench and the audit pack read exactly the files of the loads the build read,
-wherever the snapshot is copied. A new load (a new file) never changes what an older snapshot
-sees, and readers never wait for ingest: the files they read are never written again. Spark
-reads the same files.
+not the rows: trace, the workbench and the audit pack read exactly the files of the loads the
+build read (a build checks each is there, :func:`check_files`). A new load (a new file) never
+changes what an older snapshot sees, and readers never wait for ingest: the files they read are
+never written again. Spark reads the same files.
 
-The views name the files by absolute path (DuckDB would try a relative one against the working
-directory first); the raw store's views are made again when it is opened for writing, and a
-store that moved is opened for writing once, by its first reader, to do so. The SQL sandbox
+Paths are relative to the ``.segments`` folder, which every connection that reads them names as
+DuckDB's ``file_search_path`` (:func:`set_search_path`): the raw store file and its folder move
+together, a snapshot reads the files of the raw store its settings name, and no server path
+shows in the catalog a metric author can read. (DuckDB tries a relative path against the working
+directory first; a file there would need a load id's name, which is unique.) The SQL sandbox
 reads the files with external access off through ``allowed_paths`` listing exactly these files:
 DuckDB would also let a statement write to an allowed path, which the one-SELECT rule refuses,
 DuckDB's default COPY cannot (it writes a temporary file beside the target first), and the
@@ -104,13 +105,28 @@ def listed_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Pat
     return [_absolute(settings, p) for (p,) in rows]
 
 
+def set_search_path(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The views' relative paths resolve under the raw store's ``.segments`` folder on ``con``."""
+    # global: the cursors of a connection (the app's threads) are sessions of their own
+    con.execute(f"set global file_search_path = {quote_literal(str(segments_root(settings)))}")
+
+
 def allow_segments(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Path]:
     """Let ``con`` read exactly the load files its ``raw.load_files`` lists, also once external
-    access is off (DuckDB's ``allowed_paths``; call before ``enable_external_access = false``).
-    Returns the files allowed."""
-    files = listed_files(con, settings)
-    if files:
-        con.execute(f"set allowed_paths = [{', '.join(quote_literal(str(f)) for f in files)}]")
+    access is off: DuckDB's ``allowed_paths`` with each file as the views name it (relative) and
+    as DuckDB resolves it (absolute); call before ``enable_external_access = false``. Sets the
+    search path too. Returns the files allowed."""
+    set_search_path(con, settings)
+    try:
+        rel = [
+            p for (p,) in con.execute("select path from raw.load_files order by path").fetchall()
+        ]
+    except duckdb.CatalogException:
+        return []
+    files = [_absolute(settings, p) for p in rel]
+    allowed = [*rel, *(str(f) for f in files)]
+    if allowed:
+        con.execute(f"set allowed_paths = [{', '.join(quote_literal(a) for a in allowed)}]")
     return files
 
 
@@ -118,7 +134,7 @@ def _typed_columns(contract: Contract) -> list[tuple[str, str]]:
     return [(c.name, c.type) for c in contract.columns] + list(META_COLUMNS)
 
 
-def view_sql(contract: Contract, files: Sequence[Path], present: set[str] | None = None) -> str:
+def view_sql(contract: Contract, files: Sequence[str], present: set[str] | None = None) -> str:
     """``create or replace view raw.<table>`` over exactly ``files`` (typed, contract order);
     a column none of them has (``present``) is null.
 
@@ -134,7 +150,7 @@ def view_sql(contract: Contract, files: Sequence[Path], present: set[str] | None
         f"cast({quote_ident(n) if n in have else 'null'} as {t}) as {quote_ident(n)}"
         for n, t in cols
     )
-    listed = ", ".join(quote_literal(str(f)) for f in files)
+    listed = ", ".join(quote_literal(f) for f in files)
     return (
         f"create or replace view raw.{contract.table} as select {body} "
         f"from read_parquet([{listed}], union_by_name = true)"
@@ -144,12 +160,14 @@ def view_sql(contract: Contract, files: Sequence[Path], present: set[str] | None
 def refresh_views(
     con: duckdb.DuckDBPyConnection, settings: Settings, tables: Sequence[str] = SEGMENTED
 ) -> None:
-    """(Re)create ``raw.<table>`` over the files ``raw.load_files`` lists, by absolute path.
+    """(Re)create ``raw.<table>`` over the files ``raw.load_files`` lists (by the relative path
+    it lists: no server path in the catalog a metric author can read).
 
     Raises :class:`SegmentMissing` naming the first listed file that is not there. A table an
     older store still holds as a table is left alone (:func:`migrate_tables` moves it).
     """
-    by_table: dict[str, list[Path]] = {t: [] for t in tables}
+    set_search_path(con, settings)
+    by_table: dict[str, list[str]] = {t: [] for t in tables}
     present: dict[str, set[str]] = {t: set() for t in tables}
     for load_id, table, path, columns in con.execute(
         "select load_id, table_name, path, columns from raw.load_files "
@@ -160,7 +178,7 @@ def refresh_views(
         f = _absolute(settings, path)
         if not f.is_file():
             raise missing(settings, f, table, load_id, "is missing")
-        by_table[table].append(f)
+        by_table[table].append(path)
         present[table].update(columns or ())
     for table in tables:
         if not is_base_table(con, table):
@@ -176,34 +194,17 @@ def missing(settings: Settings, f: Path, table: str, load_id: str, what: str) ->
     )
 
 
-def views_point_at(con: duckdb.DuckDBPyConnection, catalog: str, root: Path) -> bool:
-    """Do the raw views of ``catalog`` that read files name them under ``root``? (False for a
-    raw store that moved since its views were made.)"""
-    rows = con.execute(
-        "select sql from duckdb_views() where database_name = ? and schema_name = 'raw' "
-        f"and view_name in ({', '.join(quote_literal(t) for t in SEGMENTED)})",
-        [catalog],
-    ).fetchall()
-    return all("read_parquet" not in sql or f"{root}/" in sql for (sql,) in rows)
-
-
-def anchor_paths(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """In a snapshot being built: name each listed file by its absolute path (the files this
-    build read, wherever the snapshot is copied later), check each is there with its recorded
-    size, and make the views again over them. Returns the files listed.
+def check_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """In a snapshot being built: check that each listed file is there with its recorded size,
+    and make the views again over them. Returns the files listed.
 
     Raises :class:`SegmentMissing` naming the first file that is gone or changed size.
     """
-    root = segments_root(settings)
-    con.execute(
-        "update raw.load_files set path = ? || '/' || path where not starts_with(path, '/')",
-        [str(root)],
-    )
     rows = con.execute(
         "select load_id, table_name, path, bytes from raw.load_files order by path"
     ).fetchall()
     for load_id, table, path, size in rows:
-        f = Path(path)
+        f = _absolute(settings, path)
         have = f.stat().st_size if f.is_file() else None
         if have != size:
             what = "is missing" if have is None else f"has {have:,} bytes, not {size:,}"

@@ -36,7 +36,7 @@ import duckdb
 from outcomes.config import Settings
 from outcomes.core.quoting import quote_literal
 from outcomes.errors import OutcomesError
-from outcomes.store.segments import allow_segments
+from outcomes.store.segments import allow_segments, set_search_path
 
 CATALOG = "warehouse"
 
@@ -57,6 +57,7 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
         from outcomes.store.sqlfunctions import install
 
         install(con, settings, macros=False)
+        set_search_path(con, settings)  # the raw views' load files
     except duckdb.IOException as exc:
         con.close()
         if not path.exists():

@@ -36,7 +36,7 @@ def as_an_older_release(settings, table: str = "ai_events") -> duckdb.DuckDBPyCo
     """Turn the raw store into the layout an earlier release wrote: ``raw.<table>`` a table
     holding the rows, no load files. Returns a connection to the file (close it)."""
     con = duckdb.connect(str(settings.raw_path))
-    con.execute(f"set file_search_path = '{settings.raw_path.parent}'")
+    con.execute(f"set file_search_path = '{settings.raw_path.parent / 'raw.segments'}'")
     con.execute(f"create table raw.raw.{table}__t as select * from raw.raw.{table}")
     con.execute(f"drop view raw.raw.{table}")
     con.execute(f"alter table raw.raw.{table}__t rename to {table}")

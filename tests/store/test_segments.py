@@ -119,7 +119,7 @@ def test_a_load_rolled_back_leaves_no_file_and_a_half_written_one_goes_at_the_ne
     assert list(root.glob(".*")) == []
 
 
-def test_a_snapshot_names_the_files_its_build_read_and_a_later_load_does_not_change_it(
+def test_a_snapshot_lists_the_files_its_build_read_and_a_later_load_does_not_change_it(
     settings, tmp_path
 ):
     ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
@@ -137,7 +137,8 @@ def test_a_snapshot_names_the_files_its_build_read_and_a_later_load_does_not_cha
     finally:
         con.close()
     assert "ai_events" not in tables  # a view over the file, no copy of its rows
-    assert Path(path).is_absolute() and Path(path).is_file()
+    root = Path(settings.raw_path).parent / "raw.segments"
+    assert not Path(path).is_absolute() and (root / path).is_file()
     ingest_path(_events(tmp_path, "b.csv", ["E3"]), "ai_events", settings)
     assert fetch(settings, "select count(*) from raw.ai_events") == [(3,)]
     # the snapshot still reads the two rows its build read
@@ -174,7 +175,7 @@ def built(settings, tmp_path):
     ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
     build_snapshot(settings)
     [(path,)] = fetch_snapshot(settings, "select path from raw.load_files")
-    return settings, Path(path)
+    return settings, Path(settings.raw_path).parent / "raw.segments" / path
 
 
 def test_the_sandbox_reads_the_raw_rows_of_the_snapshot(built):

@@ -18,7 +18,9 @@ import duckdb
 from outcomes.core.quoting import quote_ident, quote_literal
 
 
-def export_raw(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, list[Path]]:
+def export_raw(
+    con: duckdb.DuckDBPyConnection, directory: Path, root: Path
+) -> dict[str, list[Path]]:
     """The Parquet files of every table of schema ``raw`` in ``directory``: a large table's load
     files as they are, linked (or copied) to ``directory/<table>/`` (the very files the snapshot
     names, :mod:`outcomes.store.segments`), every other table written to
@@ -29,7 +31,7 @@ def export_raw(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, lis
         "select table_name, path from raw.load_files order by table_name, path"
     ).fetchall():
         # into ``directory`` (the storage the cluster sees): a hard link where it can be one
-        source = Path(path)
+        source = root / path  # the ledger's path is under the raw store's .segments folder
         target = directory / table / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():

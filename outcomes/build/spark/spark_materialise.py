@@ -28,6 +28,7 @@ from outcomes.core.portable.spark_sql import to_spark
 from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
+from outcomes.store.segments import segments_root
 
 
 def build_settings_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -100,7 +101,7 @@ def materialise_all_on_spark(
         prefix="outcomes-spark-",
         dir=str(settings.spark.raw_dir) if settings.spark.raw_dir else None,
     ) as directory:
-        register_raw(spark, export_raw(con, Path(directory) / "raw"))
+        register_raw(spark, export_raw(con, Path(directory) / "raw", segments_root(settings)))
         return _walk(con, spark, registry, order, say, values, Path(directory) / "built", before)
 
 
