@@ -10,11 +10,14 @@ import duckdb
 HERE = Path(__file__).resolve().parent
 
 
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """The snapshot read-only (its macros come with it) plus the product's Python functions."""
+def connect(warehouse: Path, segments: Path) -> duckdb.DuckDBPyConnection:
+    """The snapshot read-only (its macros come with it) plus the product's Python functions;
+    its raw views read the load files under ``segments`` (the raw store's .segments folder)."""
+    from outcomes.core.quoting import quote_literal
     from outcomes.store import sqlfunctions
 
     con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute(f"set global file_search_path = {quote_literal(str(segments))}")
     sqlfunctions._register_udfs(con)
     return con
 

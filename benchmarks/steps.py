@@ -185,7 +185,7 @@ def _snapshot(data: Path):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import floor
 
-    return floor.connect(data / "warehouse.duckdb")
+    return floor.connect(data / "warehouse.duckdb", data / "raw-work.segments")
 
 
 def step_drift(data: Path) -> dict:

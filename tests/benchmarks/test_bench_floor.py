@@ -17,6 +17,7 @@ import pytest
 from outcomes.build.full import build_snapshot
 from outcomes.demo_pipeline import run_demo
 from outcomes.ingest.load import ingest_path
+from outcomes.store.segments import segments_root
 from tests.conftest import settings_for
 
 END = dt.date(2026, 3, 4)
@@ -55,7 +56,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory):
         assert result.rows_corrected > 0, result
     con.close()
     assert build_snapshot(settings).ok
-    snap = floor.connect(settings.warehouse_path)
+    snap = floor.connect(settings.warehouse_path, segments_root(settings))
     yield snap
     snap.close()
 

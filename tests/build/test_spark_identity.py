@@ -47,6 +47,7 @@ def _judge_some_outputs(root: Path) -> None:
     from outcomes.store.state import StateStore
 
     con = duckdb.connect(str(root / "raw.duckdb"), read_only=True)
+    con.execute(f"set file_search_path = '{root / 'raw.segments'}'")  # the load files
     try:
         events = con.execute(
             "select event_id, (occurred_at::date - (isodow(occurred_at::date) - 1)::integer)::date "
