@@ -172,11 +172,12 @@ def main() -> int:
     return write_report(args.size, events, started, steps)
 
 
-# Disk one benchmark size takes, per event: the source files, the raw store and its working
-# copy, the incremental and the full snapshot (the storage step's "all files", reader links
-# left out). 1,650 at 10M before issue 18; 1,255 at 1M once raw tables stopped storing a row
-# hash (source 226, raw store 154 and its copy 164, snapshots 359 and 349).
-DISK_BYTES_PER_EVENT = 1_260
+# Disk one benchmark size takes, per event: the source files, the raw store (its load files
+# hard-linked into the working copy), the incremental and the full snapshot and the earlier
+# snapshot a reader still holds (the storage step's "all files"). 1,650 at 10M before issue 18;
+# 807 at 10M once the large tables' rows became load files that snapshots name instead of
+# copying (source 216, raw store 82, snapshot 167, full snapshot 181, the reader's 160).
+DISK_BYTES_PER_EVENT = 810
 
 
 def disk_shortfall(data: Path, events: int) -> str | None:
@@ -191,7 +192,7 @@ def disk_shortfall(data: Path, events: int) -> str | None:
         return None
     return (
         f"needs about {need / 1e9:,.0f} GB of disk for {events:,} events "
-        f"({DISK_BYTES_PER_EVENT:,} bytes per event, measured at 1M), "
+        f"({DISK_BYTES_PER_EVENT:,} bytes per event, measured at 10M), "
         f"{(free + have) / 1e9:,.0f} GB available here"
     )
 
