@@ -3,7 +3,8 @@
 A staging definition that keeps the newest version per key has rows for one key value that
 depend only on the input rows of that value: the raw tables (and keyed staging inputs) are
 narrowed to the touched keys, the SQL runs on them, and its rows replace the old rows of those
-keys. The weeks of the old and new rows are what changed downstream.
+keys. The weeks of the old and new rows (in each of their week columns) are what changed
+downstream.
 """
 
 from __future__ import annotations
@@ -72,8 +73,14 @@ def recompute_keys(
         return _view_key_weeks(con, item, key, keys_table, narrowed, input_weeks or {})
     body = narrowed_sql(item, narrowed)
     data = f"staging_data.{quote_ident(name)}"
-    has_week = has_column(con, "staging_data", name, "week_start")
-    weeks_sql = f"select distinct week_start from {data} where {mine}"
+    # the weeks its rows fall in: week_start, or each week column of a row with several
+    # (work_items: opened_week, closed_week); none: every week counts as changed
+    weeks = week_columns(con, "staging_data", name)
+    weeks_sql = " union ".join(
+        f"select distinct {quote_ident(c)} from {data} where {mine} and {quote_ident(c)} is not null"
+        for c in weeks
+    )
+    has_week = bool(weeks)
     before = {w for (w,) in con.execute(weeks_sql).fetchall()} if has_week else None
     con.execute("begin transaction")
     try:
@@ -128,6 +135,21 @@ def _view_key_weeks(
                 return None
             weeks |= upstream
     return weeks
+
+
+def week_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """The DATE columns of ``schema.table`` that name a reporting week: ``week_start`` and any
+    ``*_week`` (in column order)."""
+    return [
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? and data_type = 'DATE' "
+            "and (column_name = 'week_start' or ends_with(column_name, '_week')) "
+            "order by column_index",
+            [schema, table],
+        ).fetchall()
+    ]
 
 
 def has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:

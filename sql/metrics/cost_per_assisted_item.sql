@@ -17,6 +17,7 @@ dimensions: [system]
 thresholds: {warn: 0.25, alert: 0.5, mode: change_pct}
 tests:
   - range(value, 0, null)
+tags: [week_local]  # a week's rows read the items closed that week
 --- */
 with assisted_items as (
     select

@@ -13,6 +13,7 @@ direction: lower_is_better
 dimensions: [system, ai_assisted]
 tests:
   - range(value, 0, null)
+tags: [week_local]  # a week's rows read the items closed that week
 --- */
 with closed_items as (
     select

@@ -151,6 +151,8 @@ def test_manifest_says_what_was_reused(two_builds):
     # runs to the last complete week, and the new week changes the calibration: all weeks
     assert modes["estimated_accuracy"] == "full"
     assert modes["mean_time_to_detect"] == "reused"  # reads incidents only: nothing new
+    # staging.work_items has two week columns (opened, closed): the weeks of either changed
+    assert modes["handle_minutes_median"] == "weeks"
     assert set(modes.values()) <= {"reused", "weeks", "full"}
 
 
