@@ -304,7 +304,8 @@ def _load_file(
             # the failure may have ended the transaction already (disk full)
             with contextlib.suppress(duckdb.Error):
                 con.rollback()
-            discard_load(settings, base["load_id"])  # its files, if it wrote any
+            with contextlib.suppress(duckdb.Error, OSError):  # the error to report is exc
+                discard_load(con, settings, base["load_id"])  # its files, if it wrote any
             if not isinstance(exc, IngestError):
                 exc.add_note(f"while ingesting {f}: rolled back, nothing of this file was loaded")
             raise

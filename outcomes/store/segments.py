@@ -282,15 +282,22 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def discard_load(settings: Settings, load_id: str) -> list[Path]:
+def discard_load(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str) -> list[Path]:
     """Remove the files of a load that was rolled back (never listed, so never read by any
-    build: ingest holds the raw store's exclusive lock until it commits). Returns them."""
+    build: ingest holds the raw store's exclusive lock until it commits); a file the ledger
+    lists is never touched. Returns what was removed."""
     root = segments_root(settings)
+    listed = {
+        root / p
+        for (p,) in con.execute(
+            "select path from raw.load_files where load_id = ?", [load_id]
+        ).fetchall()
+    }
     name = segment_name(load_id)
     removed = []
     for table in SEGMENTED:
         for f in (root / table / name, root / table / f".{name}.tmp"):
-            if f.exists():
+            if f.exists() and f not in listed:
                 f.unlink()
                 removed.append(f)
     return removed
