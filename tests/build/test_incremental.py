@@ -113,16 +113,22 @@ def _rows(path: Path, query: str) -> list[tuple]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def two_builds(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("incremental")
-    settings = settings_for(root, build_as_of=AS_OF)
+def _a_new_week_built_both_ways(root: Path, settings: Settings) -> tuple:
+    """The demo, then one more week ingested, built incrementally and in full (into
+    ``root/full.duckdb``): (incremental result, full result, the full build's settings)."""
     assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
     last_complete = END - dt.timedelta(days=END.weekday() + 7)
     new = write_new_week(settings.demo_dir, root / "new-week", last_complete)
     for table, path in new.items():
         ingest_path(path, table, settings, loaded_by="pytest")
-    inc, full, full_settings = _incremental_and_full(settings, root / "full.duckdb")
+    return _incremental_and_full(settings, root / "full.duckdb")
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("incremental")
+    settings = settings_for(root, build_as_of=AS_OF)
+    inc, full, full_settings = _a_new_week_built_both_ways(root, settings)
     yield inc, full, settings, full_settings
 
 
@@ -261,12 +267,7 @@ def test_a_new_week_after_a_full_reference_window_recomputes_only_that_cbpe_week
     settings = settings_for(
         tmp_path / "p", build_as_of=AS_OF, cbpe=CbpeSettings(min_reference_labels=50)
     )
-    assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
-    last_complete = END - dt.timedelta(days=END.weekday() + 7)
-    new = write_new_week(settings.demo_dir, tmp_path / "new-week", last_complete)
-    for table, path in new.items():
-        ingest_path(path, table, settings, loaded_by="pytest")
-    inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
+    inc, full, full_settings = _a_new_week_built_both_ways(tmp_path, settings)
     assert inc.ok and full.ok
     [(mode, weeks)] = _rows(
         settings.warehouse_path,
