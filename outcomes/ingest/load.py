@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
 import os
 import secrets
 import stat
@@ -48,21 +47,13 @@ from outcomes.ingest.scratch_tables import drop_scratch_tables
 from outcomes.ingest.source_files import FORMATS, SourcePlan, open_source
 from outcomes.ingest.typed_rows import create_typed_table, insert_accepted
 from outcomes.store.raw import DEFAULT_LOCK_TIMEOUT, open_raw_store, unusable
-from outcomes.store.segments import discard_load
+from outcomes.store.segments import discard_load, file_sha256
 
 Progress = Callable[[str], None]
 
 # Failures of the raw store's file or disk (full, permission, damaged): the request stops with
 # one message. Other errors are bugs and keep their traceback.
 _STORE_FAILURES = (duckdb.IOException, duckdb.FatalException, duckdb.PermissionException, OSError)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _list_files(path: Path) -> list[Path]:
@@ -176,7 +167,7 @@ def _ingest_file(
                 "the next ingest picks it up.",
             )
         try:
-            sha = _sha256(f)
+            sha = file_sha256(f)
         except OSError as exc:
             raise _unreadable(f, exc) from None
         if base["file_format"] is None:
@@ -293,7 +284,7 @@ def _load_file(
         con.begin()
         try:
             result = _load_rows(con, plan, sha, base, say, settings)
-            if _signature(f) != seen or _sha256(f) != sha:
+            if _signature(f) != seen or file_sha256(f) != sha:
                 raise FileChanged(
                     f"{f} changed while it was read (it may still be written): skipped, nothing "
                     "of it was loaded; the next ingest picks it up.",

@@ -243,27 +243,15 @@ def bring_up_to_date(settings: Settings, timeout: float = DEFAULT_LOCK_TIMEOUT) 
     """An existing raw store written by an older release gains what this one writes (its large
     tables move to load files) before a build copies it; a file that holds no raw store
     (no ``raw.loads``) is left as it is, for the build to say so."""
-    path = Path(settings.raw_path)
-    with raw_lock(settings, exclusive=False, timeout=timeout):
-        con = duckdb.connect()
-        try:
-            con.execute(f"attach {quote_literal(str(path))} as {CATALOG} (read_only)")
-            [(is_store,)] = con.execute(
-                "select count(*) from duckdb_tables() where database_name = ? "
-                "and schema_name = 'raw' and table_name = 'loads'",
-                [CATALOG],
-            ).fetchall()
-        except (duckdb.Error, OSError) as exc:
-            raise unusable(path, exc) from None
-        finally:
-            con.close()
-    if is_store and _outdated(settings, timeout):
+    if _outdated(settings, timeout, stores_only=True):
         with open_raw_store(settings, write=True, timeout=timeout):
             pass
 
 
-def _outdated(settings: Settings, timeout: float) -> bool:
-    """Does the store lack a column of ``raw.loads`` or ``raw.quarantine`` (an older store)?"""
+def _outdated(settings: Settings, timeout: float, stores_only: bool = False) -> bool:
+    """Does the store lack a column of ``raw.loads``, ``raw.quarantine`` or ``raw.load_files``,
+    or hold a large table's rows in the file (an older store)? ``stores_only``: False for a file
+    that holds no raw store at all."""
     from outcomes.store.segments import LOAD_FILES_COLUMNS
 
     wanted = (
@@ -292,6 +280,8 @@ def _outdated(settings: Settings, timeout: float) -> bool:
             raise unusable(Path(settings.raw_path), exc) from None
         finally:
             con.close()
+    if stores_only and ("loads", "load_id") not in have:
+        return False
     return not wanted <= have
 
 

@@ -186,7 +186,7 @@ def test_an_unreadable_file_is_refused_with_a_message_and_exit_2(
     def denied(path: Path) -> str:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(load, "_sha256", denied)  # as root, chmod 000 would still read
+    monkeypatch.setattr(load, "file_sha256", denied)  # as root, chmod 000 would still read
     path = events_csv(tmp_path / "e.csv", 1, 3)
     code = main(["ingest", str(path), "--table", "ai_events"])
     err = capsys.readouterr().err
