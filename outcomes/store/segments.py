@@ -230,25 +230,19 @@ def write_segment(
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{name}.tmp")
     tmp.unlink(missing_ok=True)
-    [(rows,)] = con.execute(f"select count(*) from ({select})").fetchall()
-    if not rows:
-        return 0
-    con.execute(
+    [(rows,)] = con.execute(  # COPY says how many rows it wrote: the query runs once
         f"copy ({select}) to {quote_literal(str(tmp))} "
         "(format parquet, compression zstd, use_tmp_file false)"
-    )
+    ).fetchall()
+    if not rows:
+        tmp.unlink()
+        return 0
     fsync_path(tmp)
     os.replace(tmp, final)
     os.chmod(final, 0o444)
     fsync_path(final.parent)
     fsync_path(final.parent.parent)
-    columns = [
-        c
-        for (c,) in con.execute(
-            f"select name from parquet_schema({quote_literal(str(final))}) "
-            "where num_children is null or num_children = 0"
-        ).fetchall()
-    ]
+    columns = [n for n, _ in _typed_columns(CONTRACTS[table])]  # what ``select`` returns
     con.execute(
         "insert into raw.load_files values (?, ?, ?, ?, ?, ?, ?)",
         [
