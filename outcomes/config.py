@@ -265,6 +265,13 @@ class Settings(BaseSettings):
         description="Ingest skips (and a later run picks up) a file modified less than this many "
         "seconds ago, as it may still be written; 0 checks only for changes during the read.",
     )
+    work_memory: str = Field(
+        "40%",
+        pattern=r"^\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*$",
+        description="DuckDB memory_limit of ingest and build (`40%` of this machine's memory, "
+        "or e.g. `8GB`): past it they spill to a temporary folder beside the store instead of "
+        "growing, so a large load or build leaves room for the app.",
+    )
     label_coverage_floor: float = Field(
         0.2,
         ge=0,

@@ -55,7 +55,7 @@ from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
 from outcomes.store.raw import bring_up_to_date
 from outcomes.store.segments import allow_segments, check_files, fsync_path
-from outcomes.store.snapshot import open_build_file
+from outcomes.store.snapshot import forget_earlier_builds, open_build_file
 from outcomes.store.sqlfunctions import install
 
 
@@ -181,6 +181,7 @@ def build_snapshot(
         con.close()
         fsync_path(tmp)
         swap_in(tmp, target)
+        forget_earlier_builds(target)  # their disk is freed once their last reader closes
     except BaseException:
         con.close()
         remove_tmp(tmp)

@@ -217,7 +217,10 @@ def open_raw_store(
     with raw_lock(settings, exclusive=write, timeout=timeout):
         # Attached under an alias: a file named raw.duckdb would otherwise be a catalog `raw`
         # and make every `raw.<table>` ambiguous.
-        con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+        # bounded memory: past work_memory a load's scratch tables spill to the temp folder
+        con = duckdb.connect(
+            config={"temp_directory": f"{path}.tmp", "memory_limit": settings.work_memory}
+        )
         try:
             try:
                 mode = "" if write else " (read_only)"

@@ -101,7 +101,8 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def open_build_file(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-write connection to a build's own temporary file (never the current snapshot:
     a build writes a new file and swaps it in), allowed to read the load files it lists."""
-    con = duckdb.connect(str(path))
+    # bounded memory: past work_memory the build spills to <file>.tmp instead of growing
+    con = duckdb.connect(str(path), config={"memory_limit": settings.work_memory})
     try:
         allow_segments(con, settings)
     except BaseException:
@@ -145,12 +146,26 @@ def _reader_path(path: Path) -> Path:
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    current = folder.name
+    _forget_earlier(readers, folder.name)
+    return target
+
+
+def _forget_earlier(readers: Path, current: str) -> None:
     for old in readers.iterdir():
         # readers holding an old build keep their open file; new readers never want it
         if old.is_dir() and old.name != current:
             shutil.rmtree(old, ignore_errors=True)
-    return target
+
+
+def forget_earlier_builds(path: Path) -> None:
+    """After a build is swapped in: drop the names of earlier builds kept for readers, so their
+    disk is freed once the readers that still hold them open move on (POSIX keeps an open
+    file's blocks; nobody new can want an earlier build)."""
+    readers = path.parent / f".{path.name}.readers"
+    if not readers.is_dir():
+        return
+    st = path.stat()
+    _forget_earlier(readers, f"{st.st_ino}-{st.st_mtime_ns}")
 
 
 def snapshot_identity(settings: Settings) -> tuple[str, int, int] | None:

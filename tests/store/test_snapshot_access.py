@@ -108,3 +108,20 @@ def test_readers_see_the_new_build_while_a_direct_connection_holds_the_old_one(b
         assert run_sandboxed(BUILD_ID, built).frame["build_id"].tolist() == [new]
     finally:
         held.close()
+
+
+def test_a_build_frees_the_name_of_the_build_a_reader_held(built):
+    """The earlier build's disk is not kept for readers that may never come: after the swap its
+    name goes, while the reader that holds it open reads on."""
+    con = open_snapshot(built)  # holds the first build through its reader link
+    try:
+        old = con.execute(BUILD_ID).fetchall()[0][0]
+        [held] = [p for p in readers_folder(built).iterdir() if p.is_dir()]
+        new = build_snapshot(built).build_id
+        assert new != old
+        assert not held.exists()  # nobody new can want it: its name is gone
+        assert con.execute(BUILD_ID).fetchall()[0][0] == old  # the open reader reads on
+        assert con.execute("select count(*) from main.metric_values").fetchall()[0][0] > 0
+    finally:
+        con.close()
+    assert fetch_snapshot(built, BUILD_ID)[0][0] == new
