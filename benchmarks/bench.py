@@ -31,6 +31,18 @@ PAGES = [
     "app_pages/data.py",
 ]
 EVIDENTLY_PY = HERE / ".venv-evidently" / "bin" / "python"
+# Steps left out at a size, and why: they compare the product with something else, and the
+# comparison is made at 10M; at 100M their time and disk go to the product's own figures.
+NOT_RUN_AT = {
+    "100m": {
+        "ingest_events": "ingest vs plain CTAS is measured at 10M (both are linear in rows)",
+        "naive": "pandas+scipy drift is compared at 10M (it holds every feature in memory)",
+        "evidently": "Evidently is timed at 10M",
+        "build_verify": "identity with a full build is checked table by table at 10M; at 100M "
+        "the incremental build is timed against build_full (same data less the new week), "
+        "and the second full snapshot would need 18 GB more disk",
+    }
+}
 
 
 def run_rss(
@@ -110,14 +122,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.only:
         return rerun(args.size, args.only.split(","))
-    skip = set(filter(None, args.skip.split(",")))
+    skip = set(filter(None, args.skip.split(","))) | set(NOT_RUN_AT.get(args.size, {}))
     data = HERE / "data" / args.size
     data.mkdir(parents=True, exist_ok=True)
     events = SIZES[args.size]
     steps: dict[str, dict] = {}
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     print(f"benchmark {args.size} ({events:,} events) in {data}")
-    short = disk_shortfall(data, events)
+    short = disk_shortfall(data, events, verify="build_verify" not in skip)
     if short:
         print(f"  not run: {short}")
         steps["disk"] = {"not_run": short}
@@ -166,33 +178,37 @@ def main() -> int:
         steps["browser"] = run_rss("browser", data, str(data), script=HERE / "browser_times.py")
     steps["ingest_new_week"] = run_rss("ingest_new_week", data)
     steps["build_incremental"] = run_rss("build_incremental", data)
-    steps["build_verify"] = run_rss("build_verify", data)
+    if "build_verify" not in skip:
+        steps["build_verify"] = run_rss("build_verify", data)
+    for name, why in NOT_RUN_AT.get(args.size, {}).items():
+        steps.setdefault(name, {"not_run": why})
     steps["storage"] = run_rss("storage", data)  # after every file of the run is written
 
     return write_report(args.size, events, started, steps)
 
 
-# Disk one benchmark size takes, per event: the source files, the raw store (its load files
-# hard-linked into the working copy), the incremental and the full snapshot and the earlier
-# snapshot a reader still holds (the storage step's "all files"). 1,650 at 10M before issue 18;
-# 807 at 10M once the large tables' rows became load files that snapshots name instead of
-# copying (source 216, raw store 82, snapshot 167, full snapshot 181, the reader's 160).
-DISK_BYTES_PER_EVENT = 810
+# Disk one benchmark size takes, per event, measured at 10M: the source files 216, the raw
+# store 82 (its load files hard-linked into the working copy), the snapshot 169, and the full
+# snapshot build_verify compares it with, 181. 1,650 in all before issue 18; the earlier
+# snapshot a reader held (160) is freed by the build that replaces it since.
+DISK_BYTES_PER_EVENT = 470
+VERIFY_BYTES_PER_EVENT = 181
 
 
-def disk_shortfall(data: Path, events: int) -> str | None:
+def disk_shortfall(data: Path, events: int, verify: bool = True) -> str | None:
     """Why the run cannot fit on this disk (None when it can): what is already under
     ``data`` counts as written."""
     import shutil
 
-    need = events * DISK_BYTES_PER_EVENT * 1.1
+    per_event = DISK_BYTES_PER_EVENT + (VERIFY_BYTES_PER_EVENT if verify else 0)
+    need = events * per_event * 1.1
     have = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
     free = shutil.disk_usage(data).free
     if need - have <= free:
         return None
     return (
         f"needs about {need / 1e9:,.0f} GB of disk for {events:,} events "
-        f"({DISK_BYTES_PER_EVENT:,} bytes per event, measured at 10M), "
+        f"({per_event:,} bytes per event, measured at 10M), "
         f"{(free + have) / 1e9:,.0f} GB available here"
     )
 
@@ -204,7 +220,7 @@ def write_report(size: str, events: int, started: str, steps: dict) -> int:
         "started": started,
         "machine": machine(),
         "steps": steps,
-        "ratios": ratios(steps),
+        "ratios": ratios(steps, events),
     }
     out = HERE / "results"
     out.mkdir(exist_ok=True)
@@ -236,7 +252,7 @@ def rerun(size: str, names: list[str]) -> int:
         else:
             report["steps"][name] = run_rss(name, data)
         report["steps"][name]["rerun_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    report["ratios"] = ratios(report["steps"])
+    report["ratios"] = ratios(report["steps"], report["events"])
     report["machine"] = machine()
     (out / f"latest-{size}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     md = markdown(report)
@@ -250,8 +266,9 @@ def _s(steps: dict, name: str, key: str = "wall_s") -> float | None:
     return step.get(key) if "error" not in step else None
 
 
-def ratios(steps: dict) -> list[dict]:
-    """The targets of issue 7, each as a ratio (or figure) and whether it is met."""
+def ratios(steps: dict, events: int | None = None) -> list[dict]:
+    """The targets of issues 7 and 18, each as a ratio (or figure) and whether it is met; the
+    absolute targets of a full build hold at 100M events."""
     rows = []
 
     def add(what: str, value: float | None, target: str, ok: bool | None, note: str = "") -> None:
@@ -268,8 +285,8 @@ def ratios(steps: dict) -> list[dict]:
     add(
         "full build / hand-written floor (roll-up + drift SQL)",
         r,
-        "<= 1.5",
-        r is not None and r <= 1.5,
+        "<= 2 (goal 1.1)",
+        r is not None and r <= 2,
     )
     drift = _s(steps, "drift", "seconds")
     ev = (steps.get("evidently") or {}).get("extrapolated_seconds")
@@ -296,13 +313,17 @@ def ratios(steps: dict) -> list[dict]:
     inc = _s(steps, "build_incremental", "seconds")
     verify = steps.get("build_verify") or {}
     full_after = _s(steps, "build_verify", "seconds")
+    note = f"identical to a full build: {verify.get('identical')}"
+    if "not_run" in verify:  # 100M: against the full build of the same data less one week
+        full_after = full
+        note = "against build_full (the new week not in it); identity is checked at 10M"
     r = inc / full_after if inc and full_after else None
     add(
         "incremental build (one new week) / full build",
         r,
-        "<= 0.15 and identical",
-        r is not None and r <= 0.15 and bool(verify.get("identical")),
-        f"identical to a full build: {verify.get('identical')}",
+        "<= 0.10 and identical",
+        r is not None and r <= 0.10 and (bool(verify.get("identical")) or "not_run" in verify),
+        note,
     )
     ingest, ctas = _s(steps, "ingest_events"), _s(steps, "ctas")
     r = ingest / ctas if ingest and ctas else None
@@ -334,12 +355,14 @@ def ratios(steps: dict) -> list[dict]:
         if per_event is not None
         else "",
     )
-    add("full build (s)", full, "< 180 s at 100M", None)
+    at_100m = events == 100_000_000
+    add("full build (s)", full, "< 600 s at 100M", (full < 600) if at_100m and full else None)
+    rss = _s(steps, "build_full", "peak_rss_mb")
     add(
         "full build peak RSS (MB)",
-        _s(steps, "build_full", "peak_rss_mb"),
+        rss,
         "< 12,288 MB at 100M",
-        None,
+        (rss < 12_288) if at_100m and rss else None,
     )
     return rows
 
@@ -360,7 +383,7 @@ def markdown(report: dict) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; Python {m['python']}, "
         f"DuckDB {m['duckdb']}.",
         "",
-        "## Ratios (targets of issue 7)",
+        "## Ratios (targets of issues 7 and 18)",
         "",
         "| measure | value | target | met | note |",
         "|---|---:|---|---|---|",
