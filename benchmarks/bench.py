@@ -31,6 +31,9 @@ PAGES = [
     "app_pages/data.py",
 ]
 EVIDENTLY_PY = HERE / ".venv-evidently" / "bin" / "python"
+# Sizes whose source is ingested as weekly files (steps.step_split): a quarter's file at 100M
+# needs tens of GB of scratch disk in one load
+SPLIT_AT = {"100m"}
 # Steps left out at a size, and why: they compare the product with something else, and the
 # comparison is made at 10M; at 100M their time and disk go to the product's own figures.
 NOT_RUN_AT = {
@@ -137,6 +140,8 @@ def main() -> int:
 
     if not (data / "source" / "GENERATED").exists():
         steps["generate"] = run_rss("generate", data, str(events))
+    if args.size in SPLIT_AT and any((data / "source").glob("*/part-*.parquet")):
+        steps["split"] = run_rss("split", data)
     ingest_record = data / "ingest.json"
     if args.reingest or not (data / "raw.duckdb").exists() or not ingest_record.exists():
         steps["ingest"] = run_rss("ingest", data)

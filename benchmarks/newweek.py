@@ -18,6 +18,8 @@ TABLES = ("work_items", "ai_events", "ai_features", "feedback")
 
 
 def _scan(src: Path, table: str) -> str:
+    if (src / table).is_dir() and any((src / table).glob("*.csv")):  # a split CSV (100m)
+        return f"read_csv('{src / table}/*.csv', all_varchar = true, header = true)"
     if (src / table).is_dir():
         return f"read_parquet('{src / table}/*.parquet')"
     return f"read_csv('{src / table}.csv', all_varchar = true, header = true)"

@@ -52,6 +52,53 @@ def step_generate(data: Path, events: str) -> dict:
     return {"seconds": time.perf_counter() - t, "rows": s.rows}
 
 
+def step_split(data: Path, chunks: str = "52") -> dict:
+    """The generated source as a feed delivers it: a file per week, not per quarter.
+
+    A load is one file in one transaction, so its scratch tables grow with the file; at 100M a
+    quarter of ai_features is 400M rows (tens of GB of scratch), a week 23M. Each Parquet part
+    (a row group per week) becomes one file per row group; each CSV becomes ``chunks`` files of
+    consecutive lines under a folder of its name, each with the header. The quarter files go
+    as each is split, so the disk holds one copy. Idempotent: a split source is left as it is.
+    """
+    import pyarrow.parquet as pq
+
+    src = data / "source"
+    t = time.perf_counter()
+    files = 0
+    for table in ("ai_events", "ai_features"):
+        for part in sorted((src / table).glob("part-*.parquet")):
+            reader = pq.ParquetFile(part)
+            for g in range(reader.num_row_groups):
+                out = src / table / f"w-{part.stem[5:]}-{g:03d}.parquet"
+                pq.write_table(reader.read_row_group(g), out, compression="zstd")
+                files += 1
+            part.unlink()
+    for table in ("work_items", "feedback"):
+        whole = src / f"{table}.csv"
+        if not whole.exists():
+            continue
+        lines = sum(1 for _ in whole.open("rb")) - 1
+        per = -(-lines // int(chunks))
+        (src / table).mkdir(exist_ok=True)
+        with whole.open("rb") as fh:
+            header = fh.readline()
+            n, out = 0, None
+            for i, line in enumerate(fh):
+                if i % per == 0:
+                    if out is not None:
+                        out.close()
+                    out = (src / table / f"{table}-{n:03d}.csv").open("wb")
+                    out.write(header)
+                    n += 1
+                    files += 1
+                out.write(line)
+            if out is not None:
+                out.close()
+        whole.unlink()
+    return {"seconds": time.perf_counter() - t, "files": files}
+
+
 def step_ingest(data: Path) -> dict:
     from outcomes.demo_pipeline import LOAD_ORDER
     from outcomes.ingest.load import ingest_path

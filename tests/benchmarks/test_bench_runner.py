@@ -44,7 +44,9 @@ def test_the_report_of_a_run_that_did_not_start_says_so(tmp_path, monkeypatch):
     assert bench.write_report("100m", 100_000_000, "2026-12-03 20:00:00", steps) == 0
     md = (tmp_path / "results" / "latest-100m.md").read_text()
     assert "| disk |" in md and "needs about 182 GB of disk" in md
-    assert "| full build / hand-written floor (roll-up + drift SQL) | - | <= 2 (goal 1.1) | - |" in md
+    assert (
+        "| full build / hand-written floor (roll-up + drift SQL) | - | <= 2 (goal 1.1) | - |" in md
+    )
 
 
 def _ratio(rows: list[dict], what: str) -> dict:
