@@ -254,6 +254,10 @@ def rerun(size: str, names: list[str]) -> int:
                 python=str(EVIDENTLY_PY),
                 script=HERE / "evidently_drift.py",
             )
+        elif name == "browser":
+            report["steps"][name] = run_rss(
+                "browser", data, str(data), script=HERE / "browser_times.py"
+            )
         elif name.startswith("render "):
             report["steps"][name] = run_rss("render", data, name.split(" ", 1)[1])
         else:
