@@ -41,6 +41,8 @@ names = ui.load(catalog.catalog, str(settings.sql_dir))["name"].tolist()
 
 def _open(name: str, text: str) -> None:
     state["wb_name"] = name
+    if name in names and state.get("wb_existing") != name:
+        state["wb_existing"] = name  # the box names the metric being edited
     state["wb_draft"] = text
     state["wb_gen"] = state.get("wb_gen", 0) + 1
     state["wb_text"] = text

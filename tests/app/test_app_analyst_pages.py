@@ -250,3 +250,22 @@ def test_data_page_shows_loads_quarantine_freshness_and_contracts(demo_env):
     fresh = table_with(at, "newest_row", "hours_behind_build")
     assert set(fresh[fresh["source"] == "ai_events"]["status"]) <= {"fresh", "stale"}
     assert len(at.expander) >= 8 and "Key:" in markdown(at)
+
+
+def test_workbench_box_names_the_metric_being_edited(demo_env):
+    """On first visit the editor holds the first metric with a file of its own; the box above
+    it named the first metric of the list (a family's member) instead."""
+    at = open_page("app_pages/workbench.py")
+    at.toggle(key="wb_plain").set_value(True)
+    ok(at.run())
+    editing = at.session_state["wb_name"]
+    assert at.selectbox(key="wb_existing").value == editing
+    assert (
+        at.text_area(key="wb_text").value
+        == (ROOT / "sql" / "metrics" / f"{editing}.sql").read_text()
+    )
+    # opened from the catalog: the box follows
+    at.session_state["wb_open_request"] = "event_volume"
+    ok(at.run())
+    assert at.selectbox(key="wb_existing").value == "event_volume"
+    assert at.text_area(key="wb_text").value.startswith("/* ---\nname: event_volume")
