@@ -53,27 +53,48 @@ def step_generate(data: Path, events: str) -> dict:
 
 
 def step_split(data: Path, chunks: str = "52") -> dict:
-    """The generated source as a feed delivers it: a file per week, not per quarter.
+    """The generated source as a feed delivers it: about a file per week, not per quarter.
 
     A load is one file in one transaction, so its scratch tables grow with the file; at 100M a
-    quarter of ai_features is 400M rows (tens of GB of scratch), a week 23M. Each Parquet part
-    (a row group per week) becomes one file per row group; each CSV becomes ``chunks`` files of
-    consecutive lines under a folder of its name, each with the header. The quarter files go
-    as each is split, so the disk holds one copy. Idempotent: a split source is left as it is.
+    quarter of ai_features is 400M rows (tens of GB of scratch), a week about 20M. Each table's
+    rows, in time order, are cut into ``chunks`` files of consecutive rows: Parquet by row
+    groups (``wk-NNN.parquet``), CSV by lines (a folder of its name, each file with the
+    header). The quarter files go as they are read, so the disk holds one copy. Idempotent: a
+    split source is left as it is.
     """
+    import re
+
     import pyarrow.parquet as pq
 
     src = data / "source"
     t = time.perf_counter()
     files = 0
     for table in ("ai_events", "ai_features"):
-        for part in sorted((src / table).glob("part-*.parquet")):
+        order = lambda p: tuple(int(x) for x in re.findall(r"\d+", p.stem))  # noqa: E731
+        inputs = sorted(
+            (p for p in (src / table).glob("*.parquet") if not p.name.startswith("wk-")),
+            key=order,
+        )
+        if not inputs:
+            continue
+        total = sum(pq.ParquetFile(p).metadata.num_rows for p in inputs)
+        per = -(-total // int(chunks))
+        writer, rows, n = None, 0, len(list((src / table).glob("wk-*.parquet")))
+        for part in inputs:
             reader = pq.ParquetFile(part)
             for g in range(reader.num_row_groups):
-                out = src / table / f"w-{part.stem[5:]}-{g:03d}.parquet"
-                pq.write_table(reader.read_row_group(g), out, compression="zstd")
-                files += 1
+                group = reader.read_row_group(g)
+                if writer is None or rows >= per:
+                    if writer is not None:
+                        writer.close()
+                    out = src / table / f"wk-{n:03d}.parquet"
+                    writer = pq.ParquetWriter(out, group.schema, compression="zstd")
+                    n, rows, files = n + 1, 0, files + 1
+                writer.write_table(group)
+                rows += group.num_rows
             part.unlink()
+        if writer is not None:
+            writer.close()
     for table in ("work_items", "feedback"):
         whole = src / f"{table}.csv"
         if not whole.exists():

@@ -37,8 +37,17 @@ def test_split_keeps_every_row_and_leaves_one_copy(tmp_path: Path):
     result = steps.step_split(tmp_path, "5")
     assert _rows(src) == before
     assert not list(src.glob("*/part-*.parquet")) and not (src / "work_items.csv").exists()
-    weekly = sorted((src / "ai_features").glob("w-*.parquet"))
-    assert len(weekly) > quarters  # a file per week (row group), in time order by name
+    weekly = sorted((src / "ai_features").glob("wk-*.parquet"))
+    assert len(weekly) == 5 > quarters  # consecutive rows, in time order by name
+    con = duckdb.connect()
+    weeks = [
+        con.execute(
+            f"select min(try_cast(event_id[2:] as bigint)), max(try_cast(event_id[2:] as bigint)) "
+            f"from read_parquet('{w}')"
+        ).fetchone()
+        for w in weekly
+    ]
+    assert all(a[1] <= b[0] for a, b in zip(weeks, weeks[1:], strict=False))
     chunks = sorted((src / "work_items").glob("*.csv"))
     assert len(chunks) == 5
     header = (chunks[0].read_text().splitlines() or [""])[0]
