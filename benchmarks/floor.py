@@ -12,11 +12,14 @@ HERE = Path(__file__).resolve().parent
 
 def connect(warehouse: Path, segments: Path) -> duckdb.DuckDBPyConnection:
     """The snapshot read-only (its macros come with it) plus the product's Python functions;
-    its raw views read the load files under ``segments`` (the raw store's .segments folder)."""
+    its raw views read the load files under ``segments`` (the raw store's .segments folder).
+    Under the product build's memory limit (``work_memory``), so the two are compared alike."""
+    from outcomes.config import get_settings
     from outcomes.core.quoting import quote_literal
     from outcomes.store import sqlfunctions
 
     con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute(f"set global memory_limit = {quote_literal(get_settings().work_memory)}")
     con.execute(f"set global file_search_path = {quote_literal(str(segments))}")
     sqlfunctions._register_udfs(con)
     return con
