@@ -36,18 +36,24 @@ The build fits it just before the first definition that reads ``main.calibration
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
 
+from outcomes.build import calibration_fit
 from outcomes.build.calibration_fit import Calibration, fit_calibration
 from outcomes.core.definition import SqlDefinition
 from outcomes.core.progress import Progress
 from outcomes.errors import OutcomesError
 
 CALIBRATION_TABLE = "main.calibration"
+# the digest of the reference rows (and fitting code) the table was fitted on: an incremental
+# build whose reference rows are the base's keeps the base's fit instead of fitting again
+DIGEST_TABLE = "main.calibration_digest"
 
 CALIBRATION_DDL = f"""
 create or replace table {CALIBRATION_TABLE} (
@@ -198,7 +204,32 @@ class SystemCalibration:
 
 def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, SystemCalibration]:
     """Fit every system's calibration on its labelled reference events (staging must exist)."""
-    rows = con.execute(REFERENCE_ROWS_SQL).fetchnumpy()
+    return fit_rows(con.execute(REFERENCE_ROWS_SQL).fetchnumpy())
+
+
+# what a fit depends on besides its rows: the code that fits and stores it
+_FIT_CODE = hashlib.sha256(
+    b"".join(Path(m).read_bytes() for m in (__file__, calibration_fit.__file__))
+).hexdigest()
+
+
+def reference_digest(rows: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of the reference rows in their fixed order (every column the fit reads) and
+    of the fitting code: equal digests give the same ``main.calibration``."""
+    h = hashlib.sha256(_FIT_CODE.encode())
+    for name in sorted(rows):
+        values = rows[name]
+        h.update(name.encode())
+        if values.dtype.kind in "fiubM":  # numbers and dates: their bytes, and which are null
+            h.update(np.ascontiguousarray(np.ma.getdata(values)).tobytes())
+            h.update(np.ascontiguousarray(np.ma.getmaskarray(values)).tobytes())
+        else:  # text: the printed values
+            h.update(repr(values.tolist()).encode())
+    return h.hexdigest()
+
+
+def fit_rows(rows: Mapping[str, np.ndarray]) -> dict[str, SystemCalibration]:
+    """Fit every system's calibration on the rows of ``REFERENCE_ROWS_SQL``."""
     systems = rows["system"]
     result: dict[str, SystemCalibration] = {}
     for system in dict.fromkeys(systems.tolist()):
@@ -297,9 +328,16 @@ class CalibrationStep:
         if self.done:
             return self.changed
         old = self._rows()
-        calibrations = fit_reference_calibrations(self.con)
-        rows = write_calibration(self.con, calibrations)
+        reference = self.con.execute(REFERENCE_ROWS_SQL).fetchnumpy()
+        digest = reference_digest(reference)
         self.done = True
+        if old is not None and self._digest() == digest:
+            # the base snapshot's fit, of the same rows by the same code: kept as it is
+            self.say(f"{CALIBRATION_TABLE}: reference rows unchanged, the fit is kept")
+            return self.changed
+        calibrations = fit_rows(reference)
+        rows = write_calibration(self.con, calibrations)
+        self.con.execute(f"create or replace table {DIGEST_TABLE} as select ? as digest", [digest])
         if old != self._rows():
             self.changed = {CALIBRATION_TABLE}
         methods = ", ".join(
@@ -307,6 +345,14 @@ class CalibrationStep:
         )
         self.say(f"{CALIBRATION_TABLE}: {rows} breakpoints ({methods or 'no systems'})")
         return self.changed
+
+    def _digest(self) -> str | None:
+        """The reference digest stored with the base snapshot's fit (None when there is none)."""
+        try:
+            found = self.con.execute(f"select digest from {DIGEST_TABLE}").fetchall()
+        except duckdb.CatalogException:
+            return None
+        return str(found[0][0]) if len(found) == 1 else None
 
     def _rows(self) -> list[tuple[object, ...]] | None:
         """Every row of ``main.calibration`` in a fixed order (None when there is none)."""

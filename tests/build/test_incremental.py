@@ -259,15 +259,44 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     assert mode == "weeks" and set(weeks) <= {lo, last, hi} and lo in weeks and last in weeks
 
 
-def test_a_new_week_after_a_full_reference_window_recomputes_only_that_cbpe_week(tmp_path):
+def _count_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the calibration fits (one entry per fit) of the builds that follow."""
+    from outcomes.build import calibration
+
+    fits: list[int] = []
+    real = calibration.fit_rows
+
+    def counted(rows):
+        fits.append(1)
+        return real(rows)
+
+    monkeypatch.setattr(calibration, "fit_rows", counted)
+    return fits
+
+
+def test_a_new_week_after_a_full_reference_window_recomputes_only_that_cbpe_week(
+    tmp_path, monkeypatch
+):
     """With enough labels in the reference weeks, a new week leaves the CBPE calibration as it
-    was: estimated_accuracy recomputes the new week only, and matches a full build."""
+    was: the incremental build keeps the base's fit (its reference rows have the same digest)
+    instead of fitting again, estimated_accuracy recomputes the new week only, and both match
+    a full build, which fits."""
     from outcomes.config import CbpeSettings
 
     settings = settings_for(
         tmp_path / "p", build_as_of=AS_OF, cbpe=CbpeSettings(min_reference_labels=50)
     )
-    inc, full, full_settings = _a_new_week_built_both_ways(tmp_path, settings)
+    assert run_demo(settings, events=6_000, end=END, loaded_by="pytest") == 0
+    last_complete = END - dt.timedelta(days=END.weekday() + 7)
+    new = write_new_week(settings.demo_dir, tmp_path / "new-week", last_complete)
+    for table, path in new.items():
+        ingest_path(path, table, settings, loaded_by="pytest")
+    fits = _count_fits(monkeypatch)
+    inc = build_snapshot(settings, incremental=True)
+    assert fits == []  # the base's fit is kept
+    full_settings = settings.model_copy(update={"warehouse_path": tmp_path / "full.duckdb"})
+    full = build_snapshot(full_settings)
+    assert fits == [1]
     assert inc.ok and full.ok
     [(mode, weeks)] = _rows(
         settings.warehouse_path,
@@ -279,7 +308,7 @@ def test_a_new_week_after_a_full_reference_window_recomputes_only_that_cbpe_week
     assert [n for n in a if not same_rows(a[n], b[n])] == []
 
 
-def test_labels_that_change_the_calibration_recompute_every_cbpe_week(tmp_path):
+def test_labels_that_change_the_calibration_recompute_every_cbpe_week(tmp_path, monkeypatch):
     """Corrected labels of reference-window events change the CBPE calibration: every week's
     estimate moves, so estimated_accuracy is rebuilt in full, and matches a full build."""
     settings = settings_for(tmp_path / "p", build_as_of=AS_OF)
@@ -297,7 +326,9 @@ def test_labels_that_change_the_calibration_recompute_every_cbpe_week(tmp_path):
     con.close()
     [result] = ingest_path(fixes / "feedback.csv", "feedback", settings, loaded_by="pytest")
     assert result.rows_corrected > 300, result  # the demo dirt quarantines a few
+    fits = _count_fits(monkeypatch)
     inc, full, full_settings = _incremental_and_full(settings, tmp_path / "full.duckdb")
+    assert fits == [1, 1]  # other reference rows: the incremental build fits again
     assert inc.ok and full.ok
     [(mode, reason)] = _rows(
         settings.warehouse_path,
