@@ -115,6 +115,24 @@ def build_settings(settings: Settings, as_of: str | None = None) -> dict[str, st
     }
 
 
+# zones that are UTC itself: local time is the UTC timestamp, no ICU conversion (two per
+# value otherwise: 10x the cost of the week arithmetic, about 6 s of a 10M build)
+_UTC_ZONES = {"UTC", "Etc/UTC"}
+
+
+def local_ts_body(timezone: str) -> str:
+    """The body of ``local_ts(ts)``: the UTC timestamp ``ts`` as local time in ``timezone``.
+
+    >>> local_ts_body("UTC")
+    'ts::timestamp'
+    >>> local_ts_body("Europe/Paris")
+    "(ts::timestamp at time zone 'UTC') at time zone 'Europe/Paris'"
+    """
+    if timezone in _UTC_ZONES:
+        return "ts::timestamp"
+    return f"(ts::timestamp at time zone 'UTC') at time zone {_quote(timezone)}"
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -131,12 +149,11 @@ def install(
     if macros:
         values = build_settings(settings, as_of)
         rows = ", ".join(f"({_quote(k)}, {_quote(v)})" for k, v in sorted(values.items()))
-        tz = _quote(settings.timezone)
         ws = int(settings.week_start)
         for statement in (
             "create or replace table main.build_settings (key varchar primary key, value varchar)",
             f"insert into main.build_settings values {rows}",
-            f"create or replace macro main.local_ts(ts) as (ts::timestamp at time zone 'UTC') at time zone {tz}",
+            f"create or replace macro main.local_ts(ts) as {local_ts_body(settings.timezone)}",
             f"create or replace macro main.week_of_date(d) as d::date - ((isodow(d::date) - {ws} + 7) % 7)::integer",
             "create or replace macro main.week_of(ts) as main.week_of_date(main.local_ts(ts)::date)",
             "create or replace macro main.setting(k) as (select value from main.build_settings where key = k)",

@@ -28,6 +28,32 @@ def test_week_of_uses_time_zone_and_week_start(con):
     assert got == (dt.date(2026, 3, 22), dt.date(2026, 3, 29))  # Sunday-start weeks
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC"])
+def test_in_utc_local_time_is_the_timestamp_itself_without_a_conversion(zone):
+    """The UTC shortcut of local_ts gives what the two ICU conversions give, for plain and
+    zoned timestamps, week boundaries, DST dates elsewhere and nulls."""
+    fast = duckdb.connect()
+    install(fast, Settings(timezone=zone), as_of="2026-03-29 12:00:00")
+    [(body,)] = fast.execute(
+        "select macro_definition from duckdb_functions() where function_name = 'local_ts'"
+    ).fetchall()
+    assert "time zone" not in body.lower()
+    values = """(values (timestamp '2026-03-29 00:59:59'), (timestamp '2026-03-29 01:00:00'),
+        (timestamp '2026-10-25 00:30:00'), (timestamp '2026-11-22 23:59:59.999999'),
+        (timestamp '2026-11-23 00:00:00'), (timestamp '1999-12-31 23:00:00'), (null)) t(ts)"""
+    query = f"""select ts, local_ts(ts), week_of(ts), local_ts(ts::timestamptz),
+        week_of(ts::timestamptz) from {values} order by ts nulls last"""
+    slow = duckdb.connect()
+    slow.execute("set TimeZone = 'UTC'")
+    fast.execute("set TimeZone = 'UTC'")
+    install(slow, Settings(timezone=zone), as_of="2026-03-29 12:00:00")
+    slow.execute(
+        "create or replace macro main.local_ts(ts) as "
+        f"(ts::timestamp at time zone 'UTC') at time zone '{zone}'"
+    )
+    assert fast.execute(query).fetchall() == slow.execute(query).fetchall()
+
+
 def test_ks_pvalue_matches_scipy_asymp_for_small_samples(con):
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=300), rng.normal(0.2, size=250)
