@@ -57,51 +57,56 @@ def step_split(data: Path, chunks: str = "52") -> dict:
 
     A load is one file in one transaction, so its scratch tables grow with the file; at 100M a
     quarter of ai_features is 400M rows (tens of GB of scratch), a week about 20M. Each table's
-    rows, in time order, are cut into ``chunks`` files of consecutive rows: Parquet by row
-    groups (``wk-NNN.parquet``), CSV by lines (a folder of its name, each file with the
-    header). The quarter files go as they are read, so the disk holds one copy. Idempotent: a
-    split source is left as it is.
+    rows are cut into about ``chunks`` files of consecutive rows, named in time order: a
+    Parquet part by row groups (``wk-<part>-NNN.parquet``), a CSV by lines (a folder of its
+    name, each file with the header). Each file is written under a temporary name and renamed
+    when complete; a part or CSV goes once its files are all there, so the disk holds one copy
+    and an interrupted split, run again, redoes only what it had not finished.
     """
-    import re
-
     import pyarrow.parquet as pq
 
     src = data / "source"
     t = time.perf_counter()
     files = 0
     for table in ("ai_events", "ai_features"):
-        order = lambda p: tuple(int(x) for x in re.findall(r"\d+", p.stem))  # noqa: E731
-        inputs = sorted(
-            (p for p in (src / table).glob("*.parquet") if not p.name.startswith("wk-")),
-            key=order,
-        )
-        if not inputs:
+        parts = sorted((src / table).glob("part-*.parquet"))
+        if not parts:
             continue
-        total = sum(pq.ParquetFile(p).metadata.num_rows for p in inputs)
+        total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+        total += sum(pq.ParquetFile(p).metadata.num_rows for p in (src / table).glob("wk-*"))
         per = -(-total // int(chunks))
-        writer, rows, n = None, 0, len(list((src / table).glob("wk-*.parquet")))
-        for part in inputs:
+        for part in parts:
+            for earlier in (src / table).glob(f"wk-{part.stem}-*"):  # an interrupted run's
+                earlier.unlink()
             reader = pq.ParquetFile(part)
+            writer, rows, k, tmp = None, 0, 0, None
             for g in range(reader.num_row_groups):
                 group = reader.read_row_group(g)
                 if writer is None or rows >= per:
                     if writer is not None:
                         writer.close()
-                    out = src / table / f"wk-{n:03d}.parquet"
-                    writer = pq.ParquetWriter(out, group.schema, compression="zstd")
-                    n, rows, files = n + 1, 0, files + 1
+                        tmp.rename(tmp.with_name(tmp.name[1:-4]))  # type: ignore[union-attr]
+                    tmp = src / table / f".wk-{part.stem}-{k:03d}.parquet.tmp"
+                    writer = pq.ParquetWriter(tmp, group.schema, compression="zstd")
+                    k, rows, files = k + 1, 0, files + 1
                 writer.write_table(group)
                 rows += group.num_rows
+            if writer is not None:
+                writer.close()
+                tmp.rename(tmp.with_name(tmp.name[1:-4]))  # type: ignore[union-attr]
             part.unlink()
-        if writer is not None:
-            writer.close()
     for table in ("work_items", "feedback"):
         whole = src / f"{table}.csv"
         if not whole.exists():
             continue
+        if (src / table).is_dir():  # split and renamed, the CSV not yet removed
+            whole.unlink()
+            continue
+        folder = src / f".{table}.split"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
         lines = sum(1 for _ in whole.open("rb")) - 1
         per = -(-lines // int(chunks))
-        (src / table).mkdir(exist_ok=True)
         with whole.open("rb") as fh:
             header = fh.readline()
             n, out = 0, None
@@ -109,15 +114,24 @@ def step_split(data: Path, chunks: str = "52") -> dict:
                 if i % per == 0:
                     if out is not None:
                         out.close()
-                    out = (src / table / f"{table}-{n:03d}.csv").open("wb")
+                    out = (folder / f"{table}-{n:03d}.csv").open("wb")
                     out.write(header)
                     n += 1
                     files += 1
                 out.write(line)
             if out is not None:
                 out.close()
+        folder.rename(src / table)
         whole.unlink()
     return {"seconds": time.perf_counter() - t, "files": files}
+
+
+def split_pending(data: Path) -> bool:
+    """Is some of the source not yet cut into weekly files (:func:`step_split`)?"""
+    src = data / "source"
+    return any(src.glob("*/part-*.parquet")) or any(
+        (src / f"{t}.csv").exists() for t in ("work_items", "feedback")
+    )
 
 
 def step_ingest(data: Path) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -319,6 +320,25 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.replace(microsecond=0) if value is not None else None
+
+    @field_validator("work_memory")
+    @classmethod
+    def _workable_memory(cls, value: str) -> str:
+        # DuckDB refuses a share above 100%; below 64 MB every load or build runs out of memory
+        text = value.strip()
+        number = float(re.match(r"[\d.]+", text).group())  # type: ignore[union-attr]
+        if text.endswith("%"):
+            if not 1 <= number <= 100:
+                raise ValueError(
+                    f"work_memory {value!r}: a share of this machine's memory is 1% to 100%"
+                )
+        else:
+            unit = re.sub(r"[\d.\s]", "", text)
+            scale = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+                     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]  # fmt: skip
+            if number * scale < 64e6:
+                raise ValueError(f"work_memory {value!r}: at least 64MB (loads and builds need it)")
+        return text
 
     @field_validator("timezone")
     @classmethod

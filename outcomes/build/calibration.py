@@ -207,9 +207,10 @@ def fit_reference_calibrations(con: duckdb.DuckDBPyConnection) -> dict[str, Syst
     return fit_rows(con.execute(REFERENCE_ROWS_SQL).fetchnumpy())
 
 
-# what a fit depends on besides its rows: the code that fits and stores it
+# what a fit depends on besides its rows: the code that fits and stores it, and numpy's
 _FIT_CODE = hashlib.sha256(
     b"".join(Path(m).read_bytes() for m in (__file__, calibration_fit.__file__))
+    + np.__version__.encode()
 ).hexdigest()
 
 
@@ -330,14 +331,16 @@ class CalibrationStep:
         old = self._rows()
         reference = self.con.execute(REFERENCE_ROWS_SQL).fetchnumpy()
         digest = reference_digest(reference)
-        self.done = True
         if old is not None and self._digest() == digest:
             # the base snapshot's fit, of the same rows by the same code: kept as it is
+            self.done = True
             self.say(f"{CALIBRATION_TABLE}: reference rows unchanged, the fit is kept")
             return self.changed
+        # a failing fit raises here again for every reader: none may use the base's table
         calibrations = fit_rows(reference)
         rows = write_calibration(self.con, calibrations)
         self.con.execute(f"create or replace table {DIGEST_TABLE} as select ? as digest", [digest])
+        self.done = True
         if old != self._rows():
             self.changed = {CALIBRATION_TABLE}
         methods = ", ".join(
@@ -350,7 +353,7 @@ class CalibrationStep:
         """The reference digest stored with the base snapshot's fit (None when there is none)."""
         try:
             found = self.con.execute(f"select digest from {DIGEST_TABLE}").fetchall()
-        except duckdb.CatalogException:
+        except duckdb.Error:  # none, or not the shape this release writes: fit again
             return None
         return str(found[0][0]) if len(found) == 1 else None
 

@@ -22,6 +22,7 @@ time) is the time it records and the ``setting('as_of')`` its SQL reads.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterable
@@ -181,7 +182,8 @@ def build_snapshot(
         con.close()
         fsync_path(tmp)
         swap_in(tmp, target)
-        forget_earlier_builds(target)  # their disk is freed once their last reader closes
+        with contextlib.suppress(OSError):  # swapped in: a failure here is only disk kept
+            forget_earlier_builds(target)  # their disk is freed once their last reader closes
     except BaseException:
         con.close()
         remove_tmp(tmp)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -77,6 +78,12 @@ def remove_leftovers(target: Path) -> list[Path]:
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
         claim.unlink(missing_ok=True)
+    # DuckDB's spill folder of a build (``<file>.tmp``, past work_memory): gone with its build
+    for spill in sorted(target.parent.glob(f".{target.stem}-*.duckdb.tmp.tmp")):
+        tmp = Path(str(spill)[: -len(".tmp")])
+        if spill.is_dir() and not tmp.exists() and not _held(Path(f"{tmp}{_CLAIM}")):
+            shutil.rmtree(spill, ignore_errors=True)
+            removed.append(spill)
     for claim in target.parent.glob(f".{target.stem}-*.duckdb.tmp{_CLAIM}"):
         tmp = Path(str(claim)[: -len(_CLAIM)])
         # a claim a minute old without its file: the build died before creating it (a younger

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import steps  # noqa: E402
@@ -38,7 +39,7 @@ def test_split_keeps_every_row_and_leaves_one_copy(tmp_path: Path):
     assert _rows(src) == before
     assert not list(src.glob("*/part-*.parquet")) and not (src / "work_items.csv").exists()
     weekly = sorted((src / "ai_features").glob("wk-*.parquet"))
-    assert len(weekly) == 5 > quarters  # consecutive rows, in time order by name
+    assert len(weekly) > quarters  # consecutive rows, in time order by name
     con = duckdb.connect()
     weeks = [
         con.execute(
@@ -54,5 +55,35 @@ def test_split_keeps_every_row_and_leaves_one_copy(tmp_path: Path):
     assert all(c.read_text().splitlines()[0] == header for c in chunks)
     assert result["files"] == len(list(src.glob("*/*.parquet"))) + len(list(src.glob("*/*.csv")))
     # a second run finds nothing to split
+    assert not steps.split_pending(tmp_path)
     assert steps.step_split(tmp_path, "5")["files"] == 0
+    assert _rows(src) == before
+
+
+def test_an_interrupted_split_run_again_loses_and_repeats_no_row(tmp_path: Path, monkeypatch):
+    generate_demo(tmp_path / "source", seed=3, events=3_000, end=date(2026, 3, 2), fmt="parquet")
+    src = tmp_path / "source"
+    before = _rows(src)
+    import pyarrow.parquet as pq
+
+    real = pq.ParquetWriter.write_table
+    calls = []
+
+    def dies_on_the_fourth(self, table, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the run is killed mid-part
+        return real(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", dies_on_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        steps.step_split(tmp_path, "5")
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", real)
+    assert steps.split_pending(tmp_path)
+    # a CSV cut halfway: its temporary folder is there, the CSV too
+    (src / ".work_items.split").mkdir()
+    (src / ".work_items.split" / "work_items-000.csv").write_text("item_id\nT1\n")
+    steps.step_split(tmp_path, "5")
+    assert not steps.split_pending(tmp_path)
+    assert not list(src.glob("*/.*.tmp")) and not (src / ".work_items.split").exists()
     assert _rows(src) == before

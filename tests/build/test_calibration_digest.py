@@ -47,3 +47,31 @@ def test_any_change_the_fit_could_see_changes_the_digest():
 def test_a_fit_of_rows_with_the_same_digest_is_the_same():
     # what keeping the base's fit relies on: the fit is a function of the rows it digests
     assert repr(fit_rows(_rows())) == repr(fit_rows(_rows()))
+
+
+def test_a_failing_fit_fails_every_reader_not_only_the_first(monkeypatch):
+    """An incremental build must not let the readers after the first use the base's table
+    when this build's fit failed."""
+    from types import SimpleNamespace
+
+    import duckdb
+    import pytest
+
+    from outcomes.build import calibration
+
+    con = duckdb.connect()
+    calibration.write_calibration(con, {})  # the base snapshot's table
+    con.execute(f"create table {calibration.DIGEST_TABLE} as select 'old' as digest")
+    monkeypatch.setattr(
+        calibration, "REFERENCE_ROWS_SQL", "select 'a' as system, 0.5 as score, 1.0 as target"
+    )
+
+    def broken(rows):
+        raise calibration.CalibrationError("calibration of system 'a': broken")
+
+    monkeypatch.setattr(calibration, "fit_rows", broken)
+    step = calibration.CalibrationStep(con, lambda _m: None)
+    reader = SimpleNamespace(reads={calibration.CALIBRATION_TABLE})
+    for _ in range(2):  # estimated_accuracy, then calibration_error
+        with pytest.raises(calibration.CalibrationError):
+            step.before(reader)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ def _limit(con: duckdb.DuckDBPyConnection) -> int:
         "select value from duckdb_settings() where name = 'memory_limit'"
     ).fetchall()
     number, unit = limit.split()
-    return int(float(number) * {"MiB": MIB, "GiB": 1 << 30}[unit])
+    return int(float(number) * {"MiB": MIB, "GiB": 1 << 30, "TiB": 1 << 40}[unit])
 
 
 def test_ingest_and_build_connections_take_the_limit(tmp_path: Path):
@@ -47,7 +47,9 @@ def test_the_default_leaves_most_of_the_machine(tmp_path: Path):
         assert _limit(con) == pytest.approx(_limit(duckdb.connect()) / 2, rel=0.02)
 
 
-@pytest.mark.parametrize("bad", ["lots", "40", "-1GB", "40%;drop", "8 PB"])
+@pytest.mark.parametrize(
+    "bad", ["lots", "40", "-1GB", "40%;drop", "8 PB", "150%", "0%", "0GB", "512KB", "60MiB"]
+)
 def test_a_malformed_limit_is_refused_with_the_setting_named(bad):
     with pytest.raises(pydantic.ValidationError, match="work_memory"):
         Settings(work_memory=bad)
@@ -73,3 +75,10 @@ def test_a_load_larger_than_the_limit_spills_and_loads_every_row(tmp_path: Path)
             "select count(*), count(distinct (event_id, feature)) from raw.ai_features"
         ).fetchall()
     assert n == distinct == result.rows_accepted
+
+
+@pytest.mark.parametrize("good", ["1%", "100%", " 40% ", "64MB", "8GB", "1.5GiB", "2TB"])
+def test_a_workable_limit_is_taken_and_duckdb_accepts_it(good, tmp_path: Path):
+    s = Settings(raw_path=tmp_path / "raw.duckdb", work_memory=good)
+    with open_raw_store(s, write=True) as con:
+        assert _limit(con) > 0

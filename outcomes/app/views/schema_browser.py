@@ -47,6 +47,8 @@ MAIN_TABLES = {
     "alerts": "Warn / alert rows the build's threshold checks raised",
     "roi_ledger": "The ROI ledger: one row per line and week with its formula and inputs",
     "calibration": "CBPE: each AI system's confidence calibration (breakpoints) and its fit",
+    "calibration_digest": "SHA-256 of the reference rows the calibration was fitted on (an "
+    "incremental build with the same rows keeps the fit)",
 }
 COLUMNS = ["schema", "table", "column", "type", "description"]
 
