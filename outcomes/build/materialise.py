@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from outcomes.build.key_batches import create_in_batches, key_ranges
 from outcomes.build.objects import ObjectResult, error_text, load_ids_of, scalar
 from outcomes.core.definition import BrokenDefinition, SqlDefinition, is_view
 from outcomes.core.headers import MetricHeader
@@ -109,6 +110,9 @@ def materialise(con: duckdb.DuckDBPyConnection, d: SqlDefinition) -> int | None:
         # writing its rows (ai_features at 10M events: 120M rows, 35 s to write, ~2 s per read)
         con.execute(f"create view {target} as\n{d.body_sql}\n")
         return None
+    ranges = key_ranges(con, d) if d.schema == "staging" else None
+    if ranges:  # a large key_local table: one run per key range (outcomes.build.key_batches)
+        return store_rows(con, d, lambda table: create_in_batches(con, d, ranges, table))
     return store_rows(con, d, lambda table: con.execute(f"create table {table} as\n{d.body_sql}\n"))
 
 
