@@ -385,6 +385,12 @@ def copy_raw_store(source: Path, target: Path) -> None:
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+    # the WAL goes with its file: a stale one of an earlier copy would be replayed onto this
+    # one (DuckDB then refuses the file), and the source's holds writes not yet checkpointed
+    wal, target_wal = Path(f"{source}.wal"), Path(f"{target}.wal")
+    target_wal.unlink(missing_ok=True)
+    if wal.exists():
+        shutil.copyfile(wal, target_wal)
     src_root = source.resolve().parent / f"{source.stem}.segments"
     dst_root = target.resolve().parent / f"{target.stem}.segments"
     if dst_root.exists():

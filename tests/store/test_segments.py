@@ -167,6 +167,24 @@ def test_a_copy_of_the_raw_store_shares_the_files_and_builds_the_same(settings, 
     assert fetch(other, "select event_id from raw.ai_events order by 1") == [("E1",), ("E2",)]
 
 
+def test_a_copy_over_an_earlier_copy_drops_that_copy_s_write_ahead_log(settings, tmp_path):
+    """A copy whose writer was killed leaves a WAL; copying the store over it again must not
+    replay that WAL onto the new file (DuckDB refuses the file: 'checkpoint iteration')."""
+    ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
+    work = settings_for(tmp_path / "work")
+    copy_raw_store(settings.raw_path, work.raw_path)
+    ingest_path(_events(tmp_path, "b.csv", ["E3"]), "ai_events", work)
+    con = duckdb.connect(str(work.raw_path))  # a writer killed before its checkpoint
+    con.execute("set wal_autocheckpoint = '1TB'")
+    con.execute("create table main.scratch as select 1 as x")
+    wal = Path(f"{work.raw_path}.wal").read_bytes()
+    con.close()
+    Path(f"{work.raw_path}.wal").write_bytes(wal)  # as the kill left it
+    assert wal
+    copy_raw_store(settings.raw_path, work.raw_path)
+    assert fetch(work, "select event_id from raw.ai_events order by 1") == [("E1",), ("E2",)]
+
+
 # -- the SQL sandbox reads the snapshot's files, and only those, and never writes them ------
 
 
