@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import duckdb
 
-from outcomes.build.key_recompute import narrowed_sql
+from outcomes.build.key_recompute import has_column, narrowed_sql
 from outcomes.build.objects import raw_columns
 from outcomes.build.reuse_decisions import key_column
 from outcomes.core.definition import SqlDefinition
@@ -37,14 +37,7 @@ def _keyed_inputs(con: duckdb.DuckDBPyConnection, d: SqlDefinition, key: str) ->
         schema, _, table = ref.partition(".")
         if schema == "raw" and key in raw_columns(con, table):
             out.append(("raw", table))
-        elif (
-            schema == "staging"
-            and con.execute(
-                "select count(*) from duckdb_columns() where database_name = current_database() "
-                "and schema_name = 'staging' and table_name = ? and column_name = ?",
-                [table, key],
-            ).fetchall()[0][0]
-        ):
+        elif schema == "staging" and has_column(con, "staging", table, key):
             out.append(("staging", table))
     return out
 
