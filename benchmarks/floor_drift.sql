@@ -10,10 +10,12 @@
 with corrected_events as materialized (
     select distinct event_id from raw.ai_events
     where _load_id in (select load_id from raw.loads where rows_corrected > 0)
+        and coalesce(_correction, true)
 ),
 corrected_features as materialized (
     select distinct event_id, feature from raw.ai_features
     where _load_id in (select load_id from raw.loads where rows_corrected > 0)
+        and coalesce(_correction, true)
 ),
 events as (
     (select e.event_id, week_of(e.occurred_at) as week_start, e.system

@@ -7,10 +7,12 @@
 with corrected_events as materialized (
     select distinct event_id from raw.ai_events
     where _load_id in (select load_id from raw.loads where rows_corrected > 0)
+        and coalesce(_correction, true)
 ),
 corrected_labels as materialized (
     select distinct event_id from raw.feedback
     where _load_id in (select load_id from raw.loads where rows_corrected > 0)
+        and coalesce(_correction, true)
 ),
 events as (
     (select e.event_id, week_of(e.occurred_at) as week_start, e.model_version, e.segment,

@@ -83,6 +83,16 @@ def insert_accepted(
         where not t._bad
     """
     if contract.table in SEGMENTED:
-        write_segment(con, settings, contract.table, load_id, f"{select} order by t._rn")
+        # _correction: an earlier load brought a version of the row's key (classify_rows found
+        # it, prev_load; a resent identical row is skipped above); one flag row per _rn at most
+        segment = f"""
+            select {names}, {quote_literal(load_id)} as _load_id, t._rn as _row_number,
+                   f.prev_load is not null as _correction
+            from {TYPED_TABLE} as t
+            left join {FLAGS_TABLE} as f on f._rn = t._rn
+            where not t._bad and not coalesce(f.dup_key or f.dup_row, false)
+            order by t._rn
+        """
+        write_segment(con, settings, contract.table, load_id, segment)
         return
     con.execute(f"insert into raw.{contract.table} ({names}, _load_id, _row_number) {select}")

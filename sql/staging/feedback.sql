@@ -5,13 +5,16 @@ grain: One row per labelled event_id.
 kind: staging
 tags: [key_local(event_id)]
 --- */
--- Only a load that corrected earlier rows (raw.loads.rows_corrected > 0) brings a key a
--- second version; every other key has one version, which needs no ranking (at 10M events
--- ranking every row was most of the build).
+-- Only a row that replaces an earlier load's version of its key (_correction, flagged by
+-- ingest) brings the key a second version; every other key has one version, which needs no
+-- ranking (at 10M events ranking every row was most of the build; at 100M, ranking every row
+-- of each load that corrected any row was half of it). In a load file written before ingest
+-- flagged rows, _correction is null: every key of such a load that corrected rows is ranked.
 with corrected_keys as (
     select distinct f.event_id
     from raw.feedback as f
     where f._load_id in (select load_id from raw.loads where rows_corrected > 0)
+        and coalesce(f._correction, true)
 ),
 
 versions as (

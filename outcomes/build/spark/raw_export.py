@@ -16,6 +16,9 @@ from typing import Any
 import duckdb
 
 from outcomes.core.quoting import quote_ident, quote_literal
+from outcomes.store.segments import SEGMENT_META_COLUMNS, SEGMENTED
+
+_SPARK_TYPES = {"VARCHAR": "string", "BIGINT": "bigint", "BOOLEAN": "boolean"}
 
 
 def export_raw(
@@ -58,4 +61,8 @@ def register_raw(spark: Any, files: dict[str, list[Path]]) -> None:
     a contract gained them are null there)."""
     for table, paths in files.items():
         frame = spark.read.option("mergeSchema", "true").parquet(*(str(p) for p in paths))
+        if table in SEGMENTED:  # files written before a bookkeeping column existed lack it
+            for name, kind in SEGMENT_META_COLUMNS:
+                if name not in frame.columns:
+                    frame = frame.selectExpr("*", f"cast(null as {_SPARK_TYPES[kind]}) as {name}")
         frame.createOrReplaceTempView(f"raw__{table}")

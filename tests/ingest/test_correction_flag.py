@@ -1,0 +1,107 @@
+"""Each row of a load file says whether it replaces a version of its key that an earlier load
+brought (``_correction``); staging ranks the versions of those keys only, and every key of a
+correcting load whose file predates the flag (``_correction`` null)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from outcomes.build.full import build_snapshot
+from outcomes.ingest.load import ingest_path
+from outcomes.store.raw import open_raw_store
+from outcomes.store.snapshot import fetch_snapshot
+from tests.conftest import settings_for
+from tests.ingest.test_ingest import fetch, good, write_csv
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return settings_for(tmp_path / "store")
+
+
+def _load(settings, tmp_path: Path, name: str, rows: list[dict]) -> str:
+    [r] = ingest_path(write_csv(tmp_path / name, rows), "ai_events", settings)
+    assert r.status == "loaded", r.message
+    return r.load_id
+
+
+def _two_loads(settings, tmp_path: Path) -> tuple[str, str]:
+    a = _load(
+        settings,
+        tmp_path,
+        "a.csv",
+        [good("ai_events", event_id=e, prediction="billing") for e in ("E1", "E2", "E3")],
+    )
+    b = _load(
+        settings,
+        tmp_path,
+        "b.csv",
+        [
+            good("ai_events", event_id="E1", prediction="refund"),  # corrects E1
+            good("ai_events", event_id="E2", prediction="billing"),  # resent as it was
+            good("ai_events", event_id="E4", prediction="billing"),  # new
+        ],
+    )
+    return a, b
+
+
+def test_only_the_rows_that_replace_an_earlier_version_are_flagged(settings, tmp_path):
+    a, b = _two_loads(settings, tmp_path)
+    rows = fetch(
+        settings,
+        "select _load_id, event_id, _correction from raw.ai_events order by _load_id, event_id",
+    )
+    assert rows == [
+        (a, "E1", False), (a, "E2", False), (a, "E3", False),
+        (b, "E1", True), (b, "E4", False),
+    ]  # fmt: skip
+    # back to the first version, and E4 changed: each replaces an earlier load's version
+    c = _load(
+        settings,
+        tmp_path,
+        "c.csv",
+        [
+            good("ai_events", event_id="E1", prediction="billing"),
+            good("ai_events", event_id="E4", prediction="refund"),
+            good("ai_events", event_id="E5"),
+        ],
+    )
+    assert fetch(
+        settings, "select event_id, _correction from raw.ai_events where _load_id = ? order by 1", [c]
+    ) == [("E1", True), ("E4", True), ("E5", False)]
+    [(listed,)] = fetch(
+        settings, "select columns from raw.load_files where load_id = ?", [c]
+    )
+    assert listed[-1] == "_correction"
+
+
+def test_staging_keeps_the_newest_version_of_a_flagged_key(settings, tmp_path):
+    _two_loads(settings, tmp_path)
+    build_snapshot(settings)
+    rows = fetch_snapshot(
+        settings, "select event_id, prediction from staging.ai_events order by event_id"
+    )
+    assert rows == [("E1", "refund"), ("E2", "billing"), ("E3", "billing"), ("E4", "billing")]
+
+
+def test_a_correcting_load_written_before_the_flag_still_has_its_keys_ranked(settings, tmp_path):
+    """A raw store of an earlier release: its rows move to load files without the flag (null),
+    and staging ranks every key of the load that corrected rows, as before the flag."""
+    from tests.ingest.test_row_hash import as_an_older_release
+
+    _two_loads(settings, tmp_path)
+    con = as_an_older_release(settings)
+    con.execute("alter table raw.raw.ai_events drop column _correction")
+    con.close()
+    with open_raw_store(settings, write=True):  # moves the rows to load files
+        pass
+    flags = fetch(settings, "select distinct _correction from raw.ai_events")
+    assert flags == [(None,)]
+    build_snapshot(settings)
+    rows = fetch_snapshot(
+        settings, "select event_id, prediction from staging.ai_events order by event_id"
+    )
+    # without the fallback E1 would have two rows here, one per version
+    assert rows == [("E1", "refund"), ("E2", "billing"), ("E3", "billing"), ("E4", "billing")]
