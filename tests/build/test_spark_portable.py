@@ -169,3 +169,25 @@ def test_validate_portable_names_the_line_that_does_not_port(tmp_path) -> None:
 def test_every_shipped_definition_ports() -> None:
     registry = load_registry(ROOT / "sql")
     assert [str(p) for d in registry.topological() for p in portability_problems(d, SETTINGS)] == []
+
+
+def test_load_files_written_before_the_correction_flag_read_it_as_null(
+    spark: Any, tmp_path
+) -> None:
+    """Spark reads the raw store's own load files: one written before ingest flagged corrections
+    has no ``_correction`` column, and the staging SQL reads it (null: rank the load's keys)."""
+    from outcomes.build.spark.raw_export import register_raw
+
+    old, new = tmp_path / "old.parquet", tmp_path / "new.parquet"
+    con = duckdb.connect()
+    con.execute(f"copy (select 'E1' as event_id, 'L1' as _load_id) to '{old}' (format parquet)")
+    con.execute(
+        f"copy (select 'E2' as event_id, 'L2' as _load_id, true as _correction) to '{new}' "
+        "(format parquet)"
+    )
+    con.close()
+    register_raw(spark, {"ai_events": [old], "feedback": [old, new]})
+    rows = spark.sql("select event_id, _correction from raw__ai_events").collect()
+    assert [tuple(r) for r in rows] == [("E1", None)]
+    both = spark.sql("select event_id, _correction from raw__feedback order by 1").collect()
+    assert [tuple(r) for r in both] == [("E1", None), ("E2", True)]

@@ -51,7 +51,8 @@ def test_only_the_rows_that_replace_an_earlier_version_are_flagged(settings, tmp
     a, b = _two_loads(settings, tmp_path)
     rows = fetch(
         settings,
-        "select _load_id, event_id, _correction from raw.ai_events order by _load_id, event_id",
+        "select e._load_id, e.event_id, e._correction from raw.ai_events as e "
+        "join raw.loads as l on l.load_id = e._load_id order by l.started_at, e.event_id",
     )
     assert rows == [
         (a, "E1", False), (a, "E2", False), (a, "E3", False),
@@ -69,11 +70,11 @@ def test_only_the_rows_that_replace_an_earlier_version_are_flagged(settings, tmp
         ],
     )
     assert fetch(
-        settings, "select event_id, _correction from raw.ai_events where _load_id = ? order by 1", [c]
+        settings,
+        "select event_id, _correction from raw.ai_events where _load_id = ? order by 1",
+        [c],
     ) == [("E1", True), ("E4", True), ("E5", False)]
-    [(listed,)] = fetch(
-        settings, "select columns from raw.load_files where load_id = ?", [c]
-    )
+    [(listed,)] = fetch(settings, "select columns from raw.load_files where load_id = ?", [c])
     assert listed[-1] == "_correction"
 
 

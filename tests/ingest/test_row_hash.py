@@ -8,7 +8,7 @@ import duckdb
 
 from outcomes.core.contracts import CONTRACTS
 from outcomes.ingest.load import ingest_path
-from outcomes.store.raw import META_COLUMNS
+from outcomes.store.segments import SEGMENT_META_COLUMNS
 from tests.ingest.test_ingest import assert_ledger_invariant, fetch, good, write_csv
 
 
@@ -28,7 +28,7 @@ def test_raw_tables_hold_the_contract_columns_and_the_load_bookkeeping_only(sett
     [r] = ingest_path(write_csv(tmp_path / "a.csv", [good("ai_events")]), "ai_events", settings)
     assert r.rows_accepted == 1
     contract = [c.name for c in CONTRACTS["ai_events"].columns]
-    assert _columns(settings, "ai_events") == contract + [n for n, _ in META_COLUMNS]
+    assert _columns(settings, "ai_events") == contract + [n for n, _ in SEGMENT_META_COLUMNS]
     assert "_row_hash" not in _columns(settings, "ai_events")
 
 
