@@ -47,27 +47,44 @@ tests:
 # build recomputes the changed weeks while the calibration it fits is the base's, else all
 tags: [week_local]
 --- */
-with events as (
+-- The calibration maps each distinct (system, confidence) once, and events take the mapped
+-- value by an equality join: confidences repeat (4 decimals in the demo), and the ASOF join of
+-- every event against the breakpoints was most of this metric's time (at 1M events 0.58 s of
+-- 0.75 s).
+with calibrated_systems as (
+    select c.system
+    from main.calibration as c
+    where c.x is not null
+),
+
+scores as (
+    select distinct
+        e.system,
+        e.confidence as score,
+        true as predicted_positive
+    from staging.ai_events as e
+    where e.system in (select system from calibrated_systems)
+),
+
+scored_scores as (
+    select * from cbpe_scored('scores')
+),
+
+scored as (
     select
         e.week_start,
         e.system,
         e.model_version,
-        e.confidence as score,
-        true as predicted_positive,
+        s.expected_hit,
         f.correct is not null as labelled,
         coalesce(f.correct, false) as hit
     from staging.ai_events as e
     left join staging.feedback as f
         on f.event_id = e.event_id
-    where e.system in (
-        select c.system
-        from main.calibration as c
-        where c.x is not null
-    )
-),
-
-scored as (
-    select * from cbpe_scored('events')
+    left join scored_scores as s
+        on s.system = e.system
+        and s.score is not distinct from e.confidence
+    where e.system in (select system from calibrated_systems)
 ),
 
 aggregated as (
