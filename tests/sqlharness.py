@@ -33,6 +33,7 @@ STAGING_ORDER = (
     "assumptions",
     "systems",
     "weeks",
+    "load_rows",
 )
 
 

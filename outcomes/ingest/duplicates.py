@@ -48,6 +48,9 @@ def _key_join(contract: Contract, a: str, b: str) -> str:
     )
 
 
+_LOADED_AT = "coalesce(l.started_at, '-infinity'::timestamp)"
+
+
 def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int, int, int]:
     """Flag duplicate keys, rows already loaded and corrections.
 
@@ -84,12 +87,15 @@ def classify_rows(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[i
                 anti join {FLAGS_TABLE} as x on x._rn = t._rn
                 where not t._bad
             ),
+            -- a row of an older store whose load the ledger lacks (an odd or missing load id,
+            -- DECISIONS issue 18 item 3) still counts as an earlier version, the oldest, as
+            -- staging orders it (started_at desc, nulls last): its key is a correction now
             prev as (
                 select {", ".join(f"r.{quote_ident(k)}" for k in contract.key)},
-                       arg_max({row_hash_expr(contract, "r")}, l.started_at) as prev_hash,
-                       arg_max(r._load_id, l.started_at) as prev_load
+                       arg_max({row_hash_expr(contract, "r")}, {_LOADED_AT}) as prev_hash,
+                       arg_max(r._load_id, {_LOADED_AT}) as prev_load
                 from {table} as r
-                join raw.loads as l on l.load_id = r._load_id
+                left join raw.loads as l on l.load_id = r._load_id
                 semi join cand as c on {_key_join(contract, "r", "c")}
                 group by all
             )

@@ -83,11 +83,12 @@ def insert_accepted(
         where not t._bad
     """
     if contract.table in SEGMENTED:
-        # _correction: an earlier load brought a version of the row's key (classify_rows found
-        # it, prev_load; a resent identical row is skipped above); one flag row per _rn at most
+        # _correction: an earlier load brought a version of the row's key. classify_rows gives
+        # such a row a flag row (one per _rn at most); the other flag rows, duplicates within
+        # the file and resent identical rows, are left out here
         segment = f"""
             select {names}, {quote_literal(load_id)} as _load_id, t._rn as _row_number,
-                   f.prev_load is not null as _correction
+                   f._rn is not null as _correction
             from {TYPED_TABLE} as t
             left join {FLAGS_TABLE} as f on f._rn = t._rn
             where not t._bad and not coalesce(f.dup_key or f.dup_row, false)

@@ -162,6 +162,24 @@ def test_manifest_says_what_was_reused(two_builds):
     assert set(modes.values()) <= {"reused", "weeks", "full"}
 
 
+def test_the_rows_of_earlier_loads_are_not_counted_again(two_builds):
+    """staging.load_rows counts the new loads only (their files; every earlier load's count
+    is kept), and the data-quality metrics read it instead of every raw row."""
+    _, _, settings, _ = two_builds
+    [(mode, reason)] = _rows(
+        settings.warehouse_path,
+        "select mode, reason from main.build_reuse where name = 'load_rows'",
+    )
+    assert mode == "keys", reason
+    [(new, counted)] = _rows(
+        settings.warehouse_path,
+        "select count(*), count(*) filter (where load_id in (select _load_id from "
+        "staging.load_rows)) from raw.loads where table_name in "
+        "('ai_events', 'ai_features', 'feedback', 'work_items') and rows_accepted > 0",
+    )
+    assert new == counted > 4  # every load with accepted rows has its row, the new week's too
+
+
 def test_incremental_without_base_is_full(tmp_path):
     settings = settings_for(tmp_path)
     messages: list[str] = []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from outcomes.build.full import build_snapshot
+from outcomes.core.contracts import CONTRACTS
 from outcomes.ingest.load import ingest_path
 from outcomes.store.raw import open_raw_store
 from outcomes.store.snapshot import fetch_snapshot
@@ -106,3 +107,110 @@ def test_a_correcting_load_written_before_the_flag_still_has_its_keys_ranked(set
     )
     # without the fallback E1 would have two rows here, one per version
     assert rows == [("E1", "refund"), ("E2", "billing"), ("E3", "billing"), ("E4", "billing")]
+
+
+def test_an_earlier_version_whose_load_the_ledger_lacks_still_makes_a_correction(
+    settings, tmp_path
+):
+    """An older store's row with no load id (moved to a legacy load file) is an earlier
+    version too: the new row of its key is flagged and staging keeps one row."""
+    from tests.ingest.test_row_hash import as_an_older_release
+
+    _load(settings, tmp_path, "a.csv", [good("ai_events", event_id=e) for e in ("E1", "E9")])
+    con = as_an_older_release(settings)
+    con.execute("alter table raw.raw.ai_events drop column _correction")
+    con.execute("update raw.raw.ai_events set _load_id = null where event_id = 'E1'")
+    con.close()
+    with open_raw_store(settings, write=True):  # moves the rows to load files
+        pass
+    b = _load(
+        settings,
+        tmp_path,
+        "b.csv",
+        [
+            good("ai_events", event_id="E1", prediction="refund"),
+            good("ai_events", event_id="E9", prediction="refund"),
+        ],
+    )
+    flags = fetch(
+        settings,
+        "select event_id, _correction from raw.ai_events where _load_id = ? order by 1",
+        [b],
+    )
+    assert flags == [("E1", True), ("E9", True)]
+    build_snapshot(settings)
+    rows = fetch_snapshot(
+        settings, "select event_id, prediction from staging.ai_events order by event_id"
+    )
+    assert rows == [("E1", "refund"), ("E9", "refund")]
+
+
+def test_each_load_file_table_flags_its_corrections_and_staging_keeps_the_newest(
+    settings, tmp_path
+):
+    """ai_features (a two-column key), feedback and work_items, each loaded twice: the second
+    load corrects one key, resends one unchanged and adds one; staging keeps one row per key,
+    the newest."""
+    g = good
+    loads = {
+        "ai_events": (
+            [g("ai_events", event_id="E1"), g("ai_events", event_id="E2")],
+            [],
+        ),
+        "ai_features": (
+            [
+                g("ai_features", event_id="E1", feature="a", value_num="1"),
+                g("ai_features", event_id="E1", feature="b", value_num="2"),
+                g("ai_features", event_id="E2", feature="a", value_num="3"),
+            ],
+            [
+                g("ai_features", event_id="E1", feature="a", value_num="9"),  # corrects
+                g("ai_features", event_id="E1", feature="b", value_num="2"),  # resent
+                g("ai_features", event_id="E2", feature="b", value_num="4"),  # new key
+            ],
+        ),
+        "feedback": (
+            [g("feedback", event_id="E1", correct="true"), g("feedback", event_id="E2")],
+            [
+                g("feedback", event_id="E1", correct="false"),  # corrects
+                g("feedback", event_id="E2"),  # resent
+            ],
+        ),
+        "work_items": (
+            [g("work_items", item_id="W1"), g("work_items", item_id="W2")],
+            [
+                g("work_items", item_id="W1", handle_minutes="45"),  # corrects
+                g("work_items", item_id="W3"),  # new
+            ],
+        ),
+    }
+    for n in (0, 1):
+        for table, files in loads.items():
+            if files[n]:
+                path = write_csv(tmp_path / f"{table}-{n}.csv", files[n])
+                [r] = ingest_path(path, table, settings)
+                assert r.status == "loaded", r.message
+    flagged = {
+        table: fetch(
+            settings,
+            f"select {', '.join(CONTRACTS[table].key)} from raw.{table} where _correction "
+            "order by all",
+        )
+        for table in loads
+    }
+    assert flagged == {
+        "ai_events": [],
+        "ai_features": [("E1", "a")],
+        "feedback": [("E1",)],
+        "work_items": [("W1",)],
+    }
+    build_snapshot(settings)
+    assert fetch_snapshot(
+        settings, "select event_id, feature, value_num from staging.ai_features order by all"
+    ) == [("E1", "a", 9.0), ("E1", "b", 2.0), ("E2", "a", 3.0), ("E2", "b", 4.0)]
+    assert fetch_snapshot(
+        settings, "select event_id, correct from staging.feedback order by all"
+    ) == [("E1", False), ("E2", True)]
+    assert fetch_snapshot(
+        settings, "select item_id, handle_minutes from staging.work_items order by all"
+    ) == [("W1", 45.0), ("W2", 30.0), ("W3", 30.0)]
