@@ -23,11 +23,12 @@ import duckdb
 import pandas as pd
 
 from outcomes.app import queries
+from outcomes.app.registry_cache import current_registry
 from outcomes.app.views.metric_definitions import HEADER_COLUMNS
 from outcomes.app.views.systems import dimensions_of
 from outcomes.core.formats import format_value
 from outcomes.core.headers import MetricHeader
-from outcomes.core.registry import Registry, load_registry
+from outcomes.core.registry import Registry
 from outcomes.core.thresholds import evaluate_thresholds, thresholds_frame
 from outcomes.store.reporting_weeks import last_complete_week
 
@@ -77,7 +78,7 @@ def catalog(
     total value (the company's, or AI system ``system``'s), its status against the thresholds
     (ok / warn / alert / no thresholds / no data / invalid), the build result and the header
     test results."""
-    return catalog_rows(con, load_registry(sql_dir, strict=False), system)
+    return catalog_rows(con, current_registry(sql_dir), system)
 
 
 def catalog_rows(

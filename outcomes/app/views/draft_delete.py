@@ -14,11 +14,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from outcomes.app.registry_cache import current_registry
 from outcomes.app.views.draft_save import SaveRefused
 from outcomes.app.views.workbench import current_text, family_refusal, metric_path
 from outcomes.config import Settings
 from outcomes.core.authz import Action, Identity, NotAllowed, authorise
-from outcomes.core.registry import load_registry
 from outcomes.store.manifest_file import BuildRecord
 from outcomes.store.rebuild import rebuild_or_error
 from outcomes.store.state import StateStore
@@ -36,7 +36,7 @@ class DeleteResult:
 
 def dependents(settings: Settings, name: str) -> list[str]:
     """The definitions that read ``metrics.<name>`` (qualified names, sorted)."""
-    registry = load_registry(settings.sql_dir, strict=False)
+    registry = current_registry(settings.sql_dir)
     target = f"metrics.{name}"
     return sorted(q for q, d in registry.definitions.items() if q != target and target in d.reads)
 

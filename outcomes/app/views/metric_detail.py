@@ -19,9 +19,9 @@ import pandas as pd
 
 from outcomes.app import queries
 from outcomes.app.markup import md_text
+from outcomes.app.registry_cache import current_registry
 from outcomes.app.views.catalog import UNOWNED
 from outcomes.app.views.metric_lineage import Lineage, lineage
-from outcomes.core.registry import load_registry
 
 # the app queries behind a metric's build and tests tabs
 QUERIES = ("catalog_metric_build", "catalog_metric_tests")
@@ -46,7 +46,7 @@ def metric_detail(
     con: duckdb.DuckDBPyConnection, sql_dir: str | os.PathLike[str], name: str
 ) -> MetricDetail:
     """One metric's header, SQL, lineage, build result and tests (KeyError if unknown)."""
-    registry = load_registry(sql_dir, strict=False)
+    registry = current_registry(sql_dir)
     q = registry.resolve(name)
     if not q.startswith("metrics."):
         raise KeyError(f"{name!r} is not a metric ({q})")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import duckdb
 
 from outcomes.app import queries
+from outcomes.app.registry_cache import current_registry
 from outcomes.app.views.roi.snapshot_connection import catalog_safe
-from outcomes.core.registry import load_registry
 from outcomes.roi.line_gaps import demo_assumption_keys, describe_gaps, line_gaps
 from outcomes.roi.period_status import SCHEMA_OF_KIND, failed_roi_dependencies
 
@@ -63,7 +63,7 @@ def register_notes(
 ) -> RegisterNotes:
     """The notes of the current snapshot (``sql_dir``: the ROI lines' definitions)."""
     con = catalog_safe(con)
-    gaps = describe_gaps(line_gaps(con, load_registry(sql_dir, strict=False)), register_file)
+    gaps = describe_gaps(line_gaps(con, current_registry(sql_dir)), register_file)
     try:
         objects = queries.run(con, "roi_build_objects").to_dict("records")
     except duckdb.Error:
