@@ -29,6 +29,28 @@ def run(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
     return con.execute((HERE / f"{name}.sql").read_text()).fetchall()
 
 
+def run_per_system(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
+    """The rows of ``name`` (floor_drift) run once per AI system (the variable
+    ``floor_system``): drift is per system, so the rows are those of one run over all of them.
+    At 100M events one statement over every system spilled more than 27 GB and ran out of
+    disk (docs/DECISIONS.md, issue 18)."""
+    sql = (HERE / f"{name}.sql").read_text()
+    systems = [
+        s
+        for (s,) in con.execute(
+            "select distinct system from raw.ai_events where system is not null order by 1"
+        ).fetchall()
+    ]
+    rows: list[tuple] = []
+    try:
+        for system in systems:
+            con.execute("set variable floor_system = ?", [system])
+            rows += con.execute(sql).fetchall()
+    finally:
+        con.execute("reset variable floor_system")
+    return rows
+
+
 def _close(a: float | None, b: float | None, tol: float) -> bool:
     if a is None or b is None:
         return a is None and b is None

@@ -5,8 +5,8 @@
 -- drift.reference_weeks complete weeks (of the staging.weeks calendar) from each feature's
 -- first week. Numeric: PSI over reference deciles (epsilon 0.0001) and the exact two-sample
 -- KS statistic; categorical: PSI over the union of categories.
--- One statement; checked against metrics.drift_numeric (psi, ks_statistic) and
--- metrics.drift_categorical (psi).
+-- One statement (or one per AI system, the same rows); checked against metrics.drift_numeric
+-- (psi, ks_statistic) and metrics.drift_categorical (psi).
 with corrected_events as materialized (
     select distinct event_id from raw.ai_events
     where _load_id in (select load_id from raw.loads where rows_corrected > 0)
@@ -30,6 +30,12 @@ events as (
     from raw.ai_events as e
     anti join corrected_events as c on c.event_id = e.event_id)
 ),
+-- one AI system's events when the variable floor_system is set (floor.run_per_system, the
+-- 100M run: one statement for every system spills more than the disk holds), else all
+system_events as (
+    select * from events
+    where getvariable('floor_system') is null or system = getvariable('floor_system')
+),
 features as (
     (select f.event_id, f.feature, f.value_num, f.value_cat
     from raw.ai_features as f
@@ -48,7 +54,7 @@ points as materialized (
     select e.system || '/' || f.feature as feature, e.week_start, f.value_num as v,
         f.value_cat as k, count(*)::bigint as c
     from features as f
-    inner join events as e on e.event_id = f.event_id
+    inner join system_events as e on e.event_id = f.event_id
     where (f.value_num is not null and isfinite(f.value_num)) or f.value_cat is not null
     group by all
 ),

@@ -297,22 +297,24 @@ def step_roi(data: Path) -> dict:
     return {"seconds": time.perf_counter() - t, "objects": timings, "ledger_rows": ledger}
 
 
-def _floor_step(data: Path, name: str, check: str) -> dict:
+def _floor_step(data: Path, name: str, check: str, per_system: bool = False) -> dict:
     con = _snapshot(data)
     import floor
 
     t = time.perf_counter()
-    rows = floor.run(con, name)
+    rows = floor.run_per_system(con, name) if per_system else floor.run(con, name)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": len(rows), "check": getattr(floor, check)(con, rows)}
+    out = {"seconds": seconds, "rows": len(rows), "check": getattr(floor, check)(con, rows)}
+    return {**out, "per_system": True} if per_system else out
 
 
 def step_floor_rollup(data: Path) -> dict:
     return _floor_step(data, "floor_rollup", "check_rollup")
 
 
-def step_floor_drift(data: Path) -> dict:
-    return _floor_step(data, "floor_drift", "check_drift")
+def step_floor_drift(data: Path, *how: str) -> dict:
+    """The hand-written drift SQL; ``per-system``: one statement per AI system."""
+    return _floor_step(data, "floor_drift", "check_drift", per_system="per-system" in how)
 
 
 def step_ctas(data: Path) -> dict:

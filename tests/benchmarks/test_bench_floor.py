@@ -93,6 +93,25 @@ def test_floor_drift_matches_the_product(snapshot):
     assert check["mismatches"] == 0, check["examples"]
 
 
+def test_the_floor_drift_run_per_system_gives_the_rows_of_one_run(snapshot):
+    def keyed(rows: list[tuple]) -> dict:  # (kind, system/feature, week) -> psi, ks
+        return {r[:3]: r[3:] for r in rows}
+
+    def same(a: dict, b: dict) -> bool:  # doubles summed in another order: last bits differ
+        return a.keys() == b.keys() and all(
+            floor._close(x, y, 1e-12) for k in a for x, y in zip(a[k], b[k], strict=True)
+        )
+
+    whole = keyed(floor.run(snapshot, "floor_drift"))
+    per_system = floor.run_per_system(snapshot, "floor_drift")
+    assert len(per_system) == len(whole) and same(keyed(per_system), whole)
+    assert len({r[1].split("/")[0] for r in per_system}) > 1  # more than one system ran
+    check = floor.check_drift(snapshot, per_system)
+    assert check["compared"] > 100 and check["mismatches"] == 0, check["examples"]
+    # the variable is reset: a plain run sees every system again
+    assert same(keyed(floor.run(snapshot, "floor_drift")), whole)
+
+
 def test_floor_check_catches_a_wrong_number(snapshot):
     rows = floor.run(snapshot, "floor_drift")
     broken = [(*r[:3], (r[3] or 0) + 0.01, r[4]) if i == 0 else r for i, r in enumerate(rows)]
