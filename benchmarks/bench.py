@@ -322,6 +322,9 @@ def ratios(steps: dict, events: int | None = None) -> list[dict]:
         r,
         "<= 2 (goal 1.1)",
         r is not None and r <= 2,
+        "the drift SQL ran once per AI system"
+        if steps.get("floor_drift", {}).get("per_system")
+        else "",
     )
     drift = _s(steps, "drift", "seconds")
     ev = (steps.get("evidently") or {}).get("extrapolated_seconds")
@@ -415,6 +418,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Outcomes benchmark: {report['size']} ({report['events']:,} events), {report['started']}",
         "",
+        *([f"Note: {report['note']}", ""] if report.get("note") else []),
         f"Machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; Python {m['python']}, "
         f"DuckDB {m['duckdb']}.",
         "",
