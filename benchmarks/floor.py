@@ -31,9 +31,12 @@ def run(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
 
 def run_per_system(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
     """The rows of ``name`` (floor_drift) run once per AI system (the variable
-    ``floor_system``): drift is per system, so the rows are those of one run over all of them.
-    At 100M events one statement over every system spilled more than 27 GB and ran out of
-    disk (docs/DECISIONS.md, issue 18)."""
+    ``floor_system``): drift is per system, so the rows are those of one run over all of them,
+    except the rows of events without a system (only an older store's rows can lack it; the
+    product has no drift rows for them either). At 100M events one statement over every
+    system ran out of disk for its spill (27 GB free in session 10, 31 GB in session 11);
+    docs/DECISIONS.md, issue 18, item 15. Each run reads the raw tables again: the floor does
+    more reading than one statement would."""
     sql = (HERE / f"{name}.sql").read_text()
     systems = [
         s

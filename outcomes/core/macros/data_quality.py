@@ -19,7 +19,9 @@ _RAW = (
 
 
 # the tables whose loads staging.load_rows counts (the raw store's load-file tables): a build
-# after a new load counts that load's rows only; the small tables are counted here directly
+# after a new load counts that load's rows only; the small tables are counted here directly.
+# raw_schema names where the small tables and the quarantine are read; these four always come
+# from staging.load_rows
 LOAD_ROWS = "staging.load_rows"
 COUNTED_IN_STAGING = ("ai_events", "ai_features", "feedback", "work_items")
 
