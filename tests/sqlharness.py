@@ -24,6 +24,7 @@ SQL_DIR = ROOT / "sql"
 STAGING_ORDER = (
     "ai_events",
     "ai_features",
+    "feature_value_counts",
     "feedback",
     "work_items",
     "users",

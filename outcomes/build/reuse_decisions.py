@@ -5,7 +5,8 @@
   loads touched are recomputed (:mod:`outcomes.build.key_recompute`);
 - ``weeks``: tagged ``week_local`` (or ``drift_reference`` with no changed week inside or before
   a reference window) and its inputs changed only in some weeks: those weeks are recomputed
-  (:mod:`outcomes.build.week_recompute`);
+  (:mod:`outcomes.build.week_recompute`); a staging table too (staging.feature_value_counts),
+  never a staging view (it holds no rows);
 - ``full``: anything else is rebuilt.
 """
 
@@ -17,7 +18,7 @@ import re
 import duckdb
 
 from outcomes.build.incremental_plan import Plan
-from outcomes.core.definition import BrokenDefinition, SqlDefinition
+from outcomes.core.definition import BrokenDefinition, SqlDefinition, is_view
 from outcomes.core.quoting import quote_ident
 from outcomes.core.registry import Registry
 
@@ -94,7 +95,7 @@ def decide(
         return "full", None, "changed without weeks: " + ", ".join(whole)
     # every value is a set here (a None returned "full" above)
     weeks: set = set().union(*(w for w in inputs.values() if w is not None))
-    if item.schema == "staging" or not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}):
+    if not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}) or (item.schema == "staging" and is_view(item)):
         return "full", None, "not tagged week_local"
     if DRIFT_REFERENCE in tags:
         return _drift_weeks(con, item, weeks)

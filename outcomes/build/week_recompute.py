@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from outcomes.build.materialise import long_insert
+from outcomes.build.materialise import STAGING_DATA, long_insert
 from outcomes.build.reuse_decisions import DRIFT_REFERENCE, build_setting
 from outcomes.core.definition import SqlDefinition
 from outcomes.core.quoting import quote_ident
@@ -66,7 +66,9 @@ def recompute_weeks(
     weeks: list,
 ) -> int:
     """Delete and recompute ``weeks`` of the object (and of its long-table rows); its rows."""
-    relation = f"{item.schema}.{quote_ident(item.name)}"
+    # a staging table's rows live in staging_data (staging.<name> is a view over them)
+    schema = STAGING_DATA if item.schema == "staging" else item.schema
+    relation = f"{schema}.{quote_ident(item.name)}"
     listed = ", ".join(f"date '{w:%Y-%m-%d}'" for w in weeks) or "null"
     body = _narrow_to_reference(con, item, listed)
     con.execute("begin transaction")

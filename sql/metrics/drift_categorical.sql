@@ -48,8 +48,8 @@ with week_categories as materialized (
         feature,
         week_start,
         value_cat as value,
-        count(*) as cnt
-    from staging.ai_features
+        sum(cnt)::bigint as cnt
+    from staging.feature_value_counts
     where value_cat is not null
     group by system, feature, week_start, value_cat
 ),

@@ -49,17 +49,17 @@ tests:
   - accepted_values(flag, ['insufficient', 'partial'])
 tags: [drift_reference]
 --- */
--- every finite value counted per feature, week and distinct value first (a hash aggregate:
--- measured features repeat their values, so the windows below see thousands of rows per
--- week instead of every event's)
+-- every finite value counted per feature, week and distinct value (staging.feature_value_counts
+-- counts them once per build and week: measured features repeat their values, so the windows
+-- below see thousands of rows per week instead of every event's)
 with week_counts as materialized (
     select
         system,
         feature,
         week_start,
         value_num as value,
-        count(*) as cnt
-    from staging.ai_features
+        sum(cnt)::bigint as cnt
+    from staging.feature_value_counts
     where value_num is not null
         and isfinite(value_num)
     group by system, feature, week_start, value_num

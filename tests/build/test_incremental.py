@@ -266,7 +266,7 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
         for n, m, w in _rows(
             settings.warehouse_path,
             "select name, mode, weeks from main.build_reuse "
-            "where name in ('ai_features', 'drift_numeric')",
+            "where name in ('ai_features', 'feature_value_counts', 'drift_numeric')",
         )
     }
     assert reuse["ai_features"][0] == "keys"
@@ -275,6 +275,10 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     # lo: the moved events left it (known from staging.ai_events); last: they arrived, and
     # the corrected features are there
     assert mode == "weeks" and set(weeks) <= {lo, last, hi} and lo in weeks and last in weeks
+    # the value counts drift reads: a staging table recomputed by week, the same weeks
+    counts_mode, counts_weeks = reuse["feature_value_counts"]
+    assert counts_mode == "weeks" and set(counts_weeks) <= {lo, last, hi}, reuse
+    assert lo in counts_weeks and last in counts_weeks
 
 
 def _count_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
