@@ -6,6 +6,7 @@ from outcomes.app import streamlit_glue as ui
 
 st.set_page_config(page_title="Outcomes", page_icon="📈", layout="wide")
 ui.require_sign_in()  # single-user on loopback, else signed in (or a refusal); see SECURITY.md
+ui.warmer()  # once per server: computes the pages' recent figures for each new snapshot
 
 PAGES = {
     "Executives": [

@@ -292,6 +292,12 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="Workbench sandbox limits."
     )
+    warm_pages: bool = Field(
+        True,
+        description="The app server computes the figures its pages asked for most recently "
+        "when it starts and whenever a new snapshot appears, before anyone opens them "
+        "(outcomes/app/warmup.py; the list is kept in `<warehouse>.warm.json`).",
+    )
     review_overdue_weeks: int = Field(
         2,
         ge=1,

@@ -83,3 +83,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # AppTest runs the app as `make run` does: on loopback, so single-user mode unless a test
     # configures [auth] (SECURITY.md)
     os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "127.0.0.1")
+    # the page warmer's thread (outcomes/app/warmup.py) would outlive each test's caches and
+    # folders: off in tests, except in tests/app/test_warmup.py, which turns it on
+    os.environ.setdefault("OUTCOMES_WARM_PAGES", "false")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import streamlit as st
 
 from outcomes.app.markup import md_text
+from outcomes.app.warmup import Warmer
 from outcomes.config import Settings, get_settings
 from outcomes.core import authz
 from outcomes.store import snapshot
@@ -59,11 +61,29 @@ def _cached(module: str, name: str, key: tuple[int, int], args: tuple[Any, ...])
 
 
 def load(func: Callable[..., T], *args: Any) -> T:
-    """``func(connection, *args)``, cached for the current snapshot."""
+    """``func(connection, *args)``, cached for the current snapshot (and remembered, so the
+    server computes it for the next snapshot before anyone asks: :mod:`outcomes.app.warmup`)."""
     key = snapshot_key()
     if key is None:
         raise snapshot.SnapshotMissing(settings().warehouse_path)
+    warm = warmer()
+    if warm is not None:
+        warm.saw(func.__module__, func.__qualname__, args)
     return _cached(func.__module__, func.__qualname__, key, args)
+
+
+@st.cache_resource
+def warmer() -> Warmer | None:
+    """The server's page warmer (one per process, its thread started), or None when the
+    ``warm_pages`` setting is off."""
+    if not settings().warm_pages:
+        return None
+    path = Path(f"{settings().warehouse_path}.warm.json")
+    warm = Warmer(
+        path, lambda module, name, key, args: _cached(module, name, key, args), snapshot_key
+    )
+    warm.start()
+    return warm
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
