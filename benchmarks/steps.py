@@ -360,13 +360,15 @@ def step_render(data: Path, page: str) -> dict:
         OUTCOMES_STATE_PATH=str(data / "state.sqlite"),
         OUTCOMES_DEMO_DIR=str(data / "source"),
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        # the page's own render: no warming thread computing other pages' figures beside it
+        OUTCOMES_WARM_PAGES="false",
     )
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     t = time.perf_counter()
     at.run()
-    if page != "app_pages/roi.py":
+    if page != "app_pages/portfolio.py":  # the default page (the app opens on it)
         at.switch_page(page)
         at.run()
     first = time.perf_counter() - t
