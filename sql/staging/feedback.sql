@@ -33,7 +33,11 @@ versions as (
         f.*,
         1 as version_rank
     from raw.feedback as f
-    where not exists (select 1 from corrected_keys as c where c.event_id = f.event_id)
+    -- an anti join written as a left join: DuckDB plans NOT EXISTS here as a join that
+    -- first makes every row's key distinct (at 100M, 26 s of each 92M-row batch)
+    left join corrected_keys as c
+        on c.event_id = f.event_id
+    where c.event_id is null
 )
 
 select

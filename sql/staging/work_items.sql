@@ -33,7 +33,11 @@ versions as (
         w.*,
         1 as version_rank
     from raw.work_items as w
-    where not exists (select 1 from corrected_keys as c where c.item_id = w.item_id)
+    -- an anti join written as a left join: DuckDB plans NOT EXISTS here as a join that
+    -- first makes every row's key distinct (at 100M, 26 s of each 92M-row batch)
+    left join corrected_keys as c
+        on c.item_id = w.item_id
+    where c.item_id is null
 )
 
 select
