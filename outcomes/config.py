@@ -294,9 +294,9 @@ class Settings(BaseSettings):
     )
     warm_pages: bool = Field(
         True,
-        description="The app server computes the figures its pages asked for most recently "
-        "when it starts and whenever a new snapshot appears, before anyone opens them "
-        "(outcomes/app/warmup.py; the list is kept in `<warehouse>.warm.json`).",
+        description="Whenever a new snapshot appears, the app server computes the figures "
+        "its pages asked for on the previous one, before anyone opens them "
+        "(outcomes/app/warmup.py; `<warehouse>.warm-status.json` says when it last did).",
     )
     review_overdue_weeks: int = Field(
         2,

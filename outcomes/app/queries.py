@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,18 @@ def _read(path: Path, mtime_ns: int) -> str:
     return path.read_text(encoding="utf-8")
 
 
+_QUERY_NAME = re.compile(r"[a-z0-9_]+")
+
+
 def query_text(name: str) -> str:
-    """The SQL of ``sql/app/<name>.sql`` (re-read when the file changes)."""
+    """The SQL of ``sql/app/<name>.sql`` (re-read when the file changes). ``name`` is a file
+    name without a folder: any other text (an absolute path, ``..``) is refused, so no caller
+    can make the app run a SQL file from elsewhere."""
+    if not isinstance(name, str) or not _QUERY_NAME.fullmatch(name):
+        raise UnknownQuery(
+            f"no app query {name!r}: an app query is named by its file under {APP_SQL_DIR} "
+            "(lower-case letters, digits and underscores)"
+        )
     path = APP_SQL_DIR / f"{name}.sql"
     try:
         mtime = path.stat().st_mtime_ns

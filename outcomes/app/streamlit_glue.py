@@ -8,6 +8,7 @@ up on the next rerun and an old build's results are never mixed with a new one's
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,22 +69,38 @@ def load(func: Callable[..., T], *args: Any) -> T:
         raise snapshot.SnapshotMissing(settings().warehouse_path)
     warm = warmer()
     if warm is not None:
-        warm.saw(func.__module__, func.__qualname__, args)
+        warm.saw(func, args)
     return _cached(func.__module__, func.__qualname__, key, args)
 
 
-@st.cache_resource
+_WARMER: Warmer | None = None
+_WARMER_LOCK = threading.Lock()
+
+
 def warmer() -> Warmer | None:
-    """The server's page warmer (one per process, its thread started), or None when the
-    ``warm_pages`` setting is off."""
+    """The server's page warmer, its thread started (one per process, kept across cache
+    clears), or None when the ``warm_pages`` setting is off."""
+    global _WARMER
     if not settings().warm_pages:
         return None
-    path = Path(f"{settings().warehouse_path}.warm.json")
-    warm = Warmer(
-        path, lambda module, name, key, args: _cached(module, name, key, args), snapshot_key
-    )
-    warm.start()
-    return warm
+    with _WARMER_LOCK:
+        if _WARMER is None:
+            _WARMER = Warmer(
+                lambda func, key, args: _cached(func.__module__, func.__qualname__, key, args),
+                snapshot_key,
+                status_path=Path(f"{settings().warehouse_path}.warm-status.json"),
+            )
+            _WARMER.start()
+        return _WARMER
+
+
+def stop_warming() -> None:
+    """Stop and forget the warmer (tests; the next ``warmer()`` starts a new one)."""
+    global _WARMER
+    with _WARMER_LOCK:
+        if _WARMER is not None:
+            _WARMER.stop()
+        _WARMER = None
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
