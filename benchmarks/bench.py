@@ -379,10 +379,30 @@ def ratios(steps: dict, events: int | None = None) -> list[dict]:
     browser = steps.get("browser") or {}
     cold = browser.get("cold") or {}
     for source, key, what, target in (
-        (browser, "first_visit_max_s", "slowest first visit, in chromium, server warmed (s)", 2.0),
-        (browser, "page_switch_max_s", "slowest page switch, in chromium, server warmed (s)", 0.5),
-        (cold, "first_visit_max_s", "slowest first visit, in chromium, cold server (s)", 2.0),
-        (cold, "page_switch_max_s", "slowest page switch, in chromium, cold server (s)", 0.5),
+        (
+            browser,
+            "first_visit_max_s",
+            "slowest first visit, in chromium, new snapshot warmed (s)",
+            2.0,
+        ),
+        (
+            browser,
+            "page_switch_max_s",
+            "slowest page switch, in chromium, new snapshot warmed (s)",
+            0.5,
+        ),
+        (
+            cold,
+            "first_visit_max_s",
+            "slowest first visit, in chromium, a snapshot's first visitors (s)",
+            2.0,
+        ),
+        (
+            cold,
+            "page_switch_max_s",
+            "slowest page switch, in chromium, a snapshot's first visitors (s)",
+            0.5,
+        ),
     ):
         value = None if "error" in browser else source.get(key)
         add(what, value, f"< {target} s", None if value is None else value < target)
