@@ -70,6 +70,11 @@ def load(func: Callable[..., T], *args: Any) -> T:
     warm = warmer()
     if warm is not None:
         warm.saw(func, args)
+    return _load_for(func, key, args)
+
+
+def _load_for(func: Callable[..., T], key: tuple[int, int], args: tuple[Any, ...]) -> T:
+    """``func(connection, *args)`` for the snapshot ``key``, through the page cache."""
     return _cached(func.__module__, func.__qualname__, key, args)
 
 
@@ -83,10 +88,12 @@ def warmer() -> Warmer | None:
     global _WARMER
     if not settings().warm_pages:
         return None
+    if _WARMER is not None:  # every load() asks: no lock once it exists
+        return _WARMER
     with _WARMER_LOCK:
         if _WARMER is None:
             _WARMER = Warmer(
-                lambda func, key, args: _cached(func.__module__, func.__qualname__, key, args),
+                _load_for,
                 snapshot_key,
                 status_path=Path(f"{settings().warehouse_path}.warm-status.json"),
             )

@@ -95,7 +95,7 @@ def decide(
         return "full", None, "changed without weeks: " + ", ".join(whole)
     # every value is a set here (a None returned "full" above)
     weeks: set = set().union(*(w for w in inputs.values() if w is not None))
-    if not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}) or (item.schema == "staging" and is_view(item)):
+    if not (tags & {WEEK_LOCAL, DRIFT_REFERENCE}) or is_view(item):
         return "full", None, "not tagged week_local"
     if DRIFT_REFERENCE in tags:
         return _drift_weeks(con, item, weeks)
