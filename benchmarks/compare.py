@@ -26,9 +26,12 @@ def _ident(name: str) -> str:
 
 
 def _relations(con: duckdb.DuckDBPyConnection, db: str) -> set[str]:
+    # staging_data's views too: a key_local staging table's rows are in parts, read by a view
     rows = con.execute(
         "select schema_name || '.' || table_name from duckdb_tables() "
-        f"where database_name = '{db}' and schema_name in {SCHEMAS}"
+        f"where database_name = '{db}' and schema_name in {SCHEMAS} union all "
+        "select schema_name || '.' || view_name from duckdb_views() "
+        f"where database_name = '{db}' and schema_name = 'staging_data'"
     ).fetchall()
     present = {
         f"{s}.{t}"
@@ -63,10 +66,13 @@ def _select(con: duckdb.DuckDBPyConnection, db: str, relation: str) -> tuple[str
 def compare(a: Path, b: Path) -> dict:
     """{'identical': bool, 'tables': n, 'different': [...], 'only_in_one': [...]}"""
     sys.path.insert(0, str(ROOT))
+    from outcomes.store.snapshot import search_path
     from tests.build.test_incremental import _key_full, _norm, same_rows
 
     con = duckdb.connect()
     try:
+        # each file's staging parts under its own .parts folder (build ids keep names apart)
+        con.execute(f"set global file_search_path = '{search_path([Path(a), Path(b)])}'")
         con.execute(f"attach '{a}' as a (read_only)")
         con.execute(f"attach '{b}' as b (read_only)")
         ra, rb = _relations(con, "a"), _relations(con, "b")

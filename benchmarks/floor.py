@@ -20,7 +20,8 @@ def connect(warehouse: Path, segments: Path) -> duckdb.DuckDBPyConnection:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     con.execute(f"set global memory_limit = {quote_literal(get_settings().work_memory)}")
-    con.execute(f"set global file_search_path = {quote_literal(str(segments))}")
+    parts = warehouse.parent / f"{warehouse.stem}.parts"  # its key_local staging's parts
+    con.execute(f"set global file_search_path = {quote_literal(f'{segments},{parts}')}")
     sqlfunctions._register_udfs(con)
     return con
 

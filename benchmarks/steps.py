@@ -193,6 +193,11 @@ def step_prepare_raw(data: Path) -> dict:
     copy_raw_store(data / "raw.duckdb", data / "raw-work.duckdb")
     for p in (data / "warehouse.duckdb", data / "full.duckdb"):
         p.unlink(missing_ok=True)
+        parts = p.with_suffix(".parts")  # the snapshot's staging parts (outcomes.store.parts)
+        if parts.is_dir():
+            for f in parts.glob("*/*"):
+                f.unlink()
+            shutil.rmtree(parts)
     return {"seconds": time.perf_counter() - t}
 
 

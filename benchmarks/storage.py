@@ -28,8 +28,10 @@ from pathlib import Path
 GROUPS = (
     ("source", ("source/*",)),
     ("raw store", ("raw.duckdb", "raw.duckdb.wal", "raw.segments/*")),
-    ("snapshot", ("warehouse.duckdb", "warehouse.duckdb.wal")),
-    ("benchmark copies", ("raw-work.*", "full.duckdb*", "new-week/*", "*.parquet")),
+    # the snapshot's file and its key_local staging rows in parts (outcomes.store.parts); the
+    # parts an earlier snapshot lists stay until the build after next (a reader may hold it)
+    ("snapshot", ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.parts/*")),
+    ("benchmark copies", ("raw-work.*", "full.duckdb*", "full.parts/*", "new-week/*", "*.parquet")),
     # hard links that keep an earlier build open for its readers until they move on
     ("earlier snapshots held by readers", (".warehouse.duckdb.readers/*",)),
 )
@@ -95,6 +97,24 @@ def load_file_bytes(db: Path) -> list[dict]:
     return [{"table": f"files:{t}", "rows": n, "bytes": b} for t, n, b in rows]
 
 
+def part_bytes(db: Path) -> list[dict]:
+    """Rows and bytes of a snapshot's staging parts by object (``main.staging_parts``), as rows
+    of the table breakdown named ``parts:<object>``; [] for a snapshot without parts."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select object, sum(rows)::bigint, sum(bytes)::bigint "
+            "from main.staging_parts group by 1 order by 3 desc, 1"
+        ).fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    finally:
+        con.close()
+    return [{"table": f"parts:{t}", "rows": n, "bytes": b} for t, n, b in rows]
+
+
 def storage_report(data: Path, events: int) -> dict:
     """Bytes by file group, the product's bytes per event, and each DuckDB file by table."""
     files: dict[str, int] = {}
@@ -124,6 +144,11 @@ def storage_report(data: Path, events: int) -> dict:
     if (data / "raw.duckdb").exists():
         tables["raw store"] = sorted(
             tables["raw store"] + load_file_bytes(data / "raw.duckdb"),
+            key=lambda t: (-t["bytes"], t["table"]),
+        )
+    if (data / "warehouse.duckdb").exists():
+        tables["snapshot"] = sorted(
+            tables["snapshot"] + part_bytes(data / "warehouse.duckdb"),
             key=lambda t: (-t["bytes"], t["table"]),
         )
     product = sum(files.get(g, 0) for g in PRODUCT)

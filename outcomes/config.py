@@ -225,7 +225,12 @@ class Settings(BaseSettings):
 
     warehouse_path: Path = Field(
         Path("data/warehouse.duckdb"),
-        description="The built snapshot the app reads (swapped in atomically by `outcomes build`).",
+        description=(
+            "The built snapshot the app reads (swapped in atomically by `outcomes build`). The "
+            "rows of its large staging tables are Parquet parts in the folder beside it "
+            "(`data/warehouse.parts/`), shared by successive snapshots: back up or move the two "
+            "together."
+        ),
     )
     raw_path: Path = Field(
         Path("data/raw.duckdb"),

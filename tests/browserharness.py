@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
+from outcomes.store.snapshot import open_file
 from tests.apphelpers import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,7 +56,7 @@ def server_settings(
 
 def last_complete_weeks(warehouse: Path, n: int = 3) -> list[dt.date]:
     """The snapshot's ``n`` latest complete weeks, latest first."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_file(warehouse)
     try:
         return [
             r[0]

@@ -33,6 +33,7 @@ from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
 from outcomes.roi.assumption_changes import set_assumption
 from outcomes.roi.ledger_build import LedgerResult
+from outcomes.store.snapshot import open_file
 
 AS_OF = dt.datetime(2026, 3, 24, 12, 0, 0)  # the build's clock (UTC)
 LEDGER_LINES = (  # every ledger line a project builds, by line_id
@@ -186,7 +187,7 @@ class Project:
     ledger: LedgerResult
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
+        return open_file(self.settings.warehouse_path)
 
 
 def div(a: str, b: str) -> Decimal:
@@ -331,7 +332,7 @@ def build_wired(settings: Settings, as_of: dt.datetime = AS_OF) -> tuple[BuildRe
 def _ledger_result_from_snapshot(settings: Settings) -> LedgerResult:
     from outcomes.roi.ledger_build import LineResult
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_file(settings.warehouse_path)
     try:
         counts = dict(
             con.execute("select line_id, count(*) from main.roi_ledger group by 1").fetchall()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import errno
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from outcomes.cli import main
+from outcomes.store.parts import copy_snapshot
 from tests.clihelpers import one_line_error
 
 
@@ -32,7 +32,7 @@ def test_bad_input_is_one_line_and_exit_2(demo_env, capsys, argv, expected):
 
 def test_a_busy_store_is_one_line_and_exit_2(demo_env, capsys, tmp_path, monkeypatch):
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_env.warehouse_path, warehouse)
+    copy_snapshot(demo_env.warehouse_path, warehouse)
     holder = subprocess.Popen(
         [
             sys.executable,

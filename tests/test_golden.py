@@ -12,9 +12,9 @@ import json
 import math
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from outcomes.store.snapshot import open_file
 from tests.golden.snapshot_digest import FLOATING, digest, floating_rows
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -56,7 +56,7 @@ def test_floating_metrics_agree_to_1e_12(built: Path) -> None:
     expected = [
         json.loads(line) for line in (GOLDEN / "demo_floating.jsonl").read_text().splitlines()
     ]
-    con = duckdb.connect(str(built), read_only=True)
+    con = open_file(built)
     try:
         got = json.loads(json.dumps(floating_rows(con)))
     finally:

@@ -40,20 +40,29 @@ from outcomes.build.incremental import build_objects as build_changed
 from outcomes.build.incremental import write_reuse
 from outcomes.build.incremental_plan import append_raw, clone, prepare
 from outcomes.build.incremental_plan import plan as plan_incremental
-from outcomes.build.leftovers import claim_tmp, remove_leftovers
+from outcomes.build.leftovers import claim_tmp, remove_leftovers, running_builds
 from outcomes.build.manifest import MANIFEST_DDL, make_build_id, write_manifest, write_manifest_json
 from outcomes.build.materialise import METRIC_VALUES_DDL, materialise, materialise_all
 from outcomes.build.objects import BuildResult
 from outcomes.build.raw_copy import adopt_raw, copy_raw_file, remove_tmp
+from outcomes.build.staging_parts import PartsTarget, snapshot_part_folders
 from outcomes.build.state_copy import copy_state_into
 from outcomes.build.swap import swap_in
 from outcomes.config import Settings
 from outcomes.core.definition import OBJECT_KIND
 from outcomes.core.progress import Progress
+from outcomes.core.quoting import quote_literal
 from outcomes.core.registry import Registry, RegistryError, load_registry
 from outcomes.roi.assumptions import copy_register_into
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
+from outcomes.store.parts import (
+    allowed_folders,
+    folders_of,
+    listed,
+    prune,
+    remove_parts_of,
+)
 from outcomes.store.raw import bring_up_to_date
 from outcomes.store.segments import allow_segments, check_files, fsync_path
 from outcomes.store.snapshot import forget_earlier_builds, open_build_file
@@ -107,6 +116,9 @@ def build_snapshot(
         raise BuildError(f"unknown engine {engine!r}: duckdb or spark")
     full = engine == "spark" or not incremental or only is not None
     plan = None if full else plan_incremental(settings, registry, say)
+    # Spark's rows come back as DuckDB tables; the DuckDB engine keeps key_local staging in parts
+    parts = PartsTarget(settings, build_id) if engine == "duckdb" else None
+    previous_parts = snapshot_part_folders(settings)
     try:
         if plan is not None:
             clone(plan, tmp)
@@ -141,6 +153,11 @@ def build_snapshot(
 
         say(f"raw: {check_files(con, settings)} load files, each where the ledger says")
         allow_segments(con, settings)  # exactly those files, also with external access off
+        if parts is not None:  # the parts it lists and its own, to read and write
+            folders = allowed_folders(con, settings, build_id)
+            con.execute(
+                f"set allowed_directories = [{', '.join(quote_literal(f) for f in folders)}]"
+            )
         if engine != "spark":  # Spark's raw export writes Parquet files; its SQL runs on Spark
             # defence in depth behind validate's allow-list: definitions reach no file or URL
             con.execute("set enable_external_access = false")
@@ -148,7 +165,9 @@ def build_snapshot(
         # reads it, once the staging views it reads exist
         calibration = CalibrationStep(con, say)
         if plan is not None:
-            objects = build_changed(con, registry, order, say, plan, before_each=calibration.before)
+            objects = build_changed(
+                con, registry, order, say, plan, before_each=calibration.before, parts=parts
+            )
         elif engine == "spark":
             from outcomes.build.spark.spark_materialise import materialise_all_on_spark
 
@@ -161,7 +180,7 @@ def build_snapshot(
                 registry,
                 order,
                 say,
-                create=calibration.wrap(lambda item: materialise(con, item)),
+                create=calibration.wrap(lambda item: materialise(con, item, parts)),
                 failures=(duckdb.Error, CalibrationError),
             )
         write_reuse(con, build_id, objects, plan)
@@ -178,15 +197,18 @@ def build_snapshot(
             status = "failed"
         finished = clock()
         write_manifest(con, settings, build_id, started, finished, status, objects, tests)
+        kept = folders_of(listed(con))
         con.execute("checkpoint")
         con.close()
         fsync_path(tmp)
         swap_in(tmp, target)
         with contextlib.suppress(OSError):  # swapped in: a failure here is only disk kept
             forget_earlier_builds(target)  # their disk is freed once their last reader closes
+            prune(settings, kept | previous_parts, running_builds(target))
     except BaseException:
         con.close()
         remove_tmp(tmp)
+        remove_parts_of(settings, build_id)  # never listed by a snapshot swapped in
         raise
     result = BuildResult(
         build_id=build_id,

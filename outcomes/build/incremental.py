@@ -44,6 +44,7 @@ from outcomes.build.key_recompute import recompute_keys
 from outcomes.build.materialise import materialise
 from outcomes.build.objects import ObjectResult, error_text, load_ids_of
 from outcomes.build.reuse_decisions import changed_raw_tables, decide, input_changes, key_column
+from outcomes.build.staging_parts import PartsTarget, forget, row_count, uses_parts
 from outcomes.build.week_fingerprints import changed_weeks, week_fingerprint
 from outcomes.build.week_recompute import recompute_weeks
 from outcomes.core.definition import OBJECT_KIND, BrokenDefinition, SqlDefinition, is_view
@@ -62,6 +63,7 @@ def build_objects(
     say: Progress,
     p: Plan,
     before_each: Callable[[SqlDefinition], set[str] | None] | None = None,
+    parts: PartsTarget | None = None,
 ) -> list[ObjectResult]:
     """Like :func:`outcomes.build.materialise.materialise_all`, reusing or partly recomputing
     what did not change; ``before_each(item)`` runs before each object that is not blocked (the
@@ -126,7 +128,9 @@ def build_objects(
                 pass  # the calibration it reads failed: nothing to build
             elif mode == "keys":
                 assert key is not None  # decide gives "keys" only to a key_local definition
-                changes[q] = recompute_keys(con, registry, item, key, sorted(keyed), p, inputs)
+                changes[q] = recompute_keys(
+                    con, registry, item, key, sorted(keyed), p, inputs, parts=parts
+                )
                 keys[q] = key
                 rows = _count(con, item, relation)
             elif mode == "reused":
@@ -135,7 +139,7 @@ def build_objects(
             elif is_view(item):
                 # a view reads the new rows already: no before to compare with
                 _drop(con, item)
-                rows = materialise(con, item)
+                rows = materialise(con, item, parts)
                 changes[q] = None
             else:
                 before = week_fingerprint(con, f"{item.schema}.{item.name}")
@@ -144,7 +148,7 @@ def build_objects(
                     rows = recompute_weeks(con, item, sorted(weeks))
                 else:
                     _drop(con, item)
-                    rows = materialise(con, item)
+                    rows = materialise(con, item, parts)
                 after = week_fingerprint(con, f"{item.schema}.{item.name}")
                 changes[q] = changed_weeks(before, after)
         except (duckdb.Error, CalibrationError) as exc:
@@ -188,6 +192,8 @@ def _count(con: duckdb.DuckDBPyConnection, item: SqlDefinition, relation: str) -
     """Rows of a table; None for a staging view (as a full build records it)."""
     if is_view(item):
         return None
+    if item.schema == "staging" and uses_parts(con, item.name):
+        return row_count(con, item.name)  # from the list of its parts: no scan of its rows
     return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
 
 
@@ -201,6 +207,7 @@ def _drop(con: duckdb.DuckDBPyConnection, item: SqlDefinition | BrokenDefinition
     ).fetchall()[0][0]
     con.execute(f"drop {'view' if views else 'table'} if exists {relation}")
     if schema == "staging":
+        forget(con, item.name)  # its parts, if it had some (the view over them goes too)
         con.execute(f"drop table if exists staging_data.{quote_ident(item.name)}")
     if schema == "metrics":
         con.execute("delete from main.metric_values where metric = ?", [item.name])

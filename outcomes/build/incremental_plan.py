@@ -20,6 +20,7 @@ from outcomes.core.definition import OBJECT_KIND
 from outcomes.core.progress import Progress
 from outcomes.core.quoting import quote_ident, quote_literal
 from outcomes.core.registry import Registry
+from outcomes.store.parts import parts_root
 from outcomes.store.segments import SEGMENTED
 from outcomes.store.snapshot import SnapshotMissing, open_snapshot
 from outcomes.store.sqlfunctions import (
@@ -76,8 +77,19 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
             ).fetchall()
         )
         base_macros = macro_definitions(con)
+        parts = (
+            con.execute("select path, bytes from main.staging_parts").fetchall()
+            if "main.staging_parts" in tables
+            else []
+        )
     finally:
         con.close()
+    root = parts_root(settings)
+    for path, size in parts:  # the rows it shares with the new snapshot must all be there
+        f = root / path
+        if not f.is_file() or f.stat().st_size != size:
+            say(f"incremental: the current snapshot's part {f} is missing or changed; full build")
+            return None
     if status != "ok":
         say("incremental: the current snapshot's build failed; full build")
         return None
@@ -111,7 +123,8 @@ def plan(settings: Settings, registry: Registry, say: Progress) -> Plan | None:
 
 
 def clone(p: Plan, tmp: Path) -> None:
-    """Copy the base snapshot to ``tmp`` (the new snapshot's temporary file)."""
+    """Copy the base snapshot to ``tmp`` (the new snapshot's temporary file): its small tables
+    and the lists of its staging parts, not the parts' rows (:mod:`outcomes.store.parts`)."""
     shutil.copyfile(p.base, tmp)
 
 

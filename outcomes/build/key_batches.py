@@ -17,6 +17,8 @@ a deterministic sample of the keys (every key whose hash falls in one bucket of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 
 from outcomes.build.key_recompute import has_column, narrowed_sql
@@ -93,23 +95,33 @@ def create_in_batches(
 ) -> None:
     """Create ``table`` with the rows of ``d``, its SQL run once per key range on its keyed
     inputs narrowed to the range."""
-    key = key_column(d)
-    assert key is not None  # key_ranges returned ranges
-    k = quote_ident(key)
-    inputs = _keyed_inputs(con, d, key)
-    for i, (lo, hi) in enumerate(ranges):
-        stand_ins = {}
-        for schema, name in inputs:
-            temp = f"_batch_{schema}_{name}"
-            con.execute(
-                f"create or replace temp view {temp} as select * from "
-                f"{schema}.{quote_ident(name)} where {_in(k, lo, hi)}"
-            )
-            stand_ins[(schema, name)] = temp
-        body = narrowed_sql(d, stand_ins)
+    for i, body in enumerate(batch_bodies(con, d, ranges)):
         if i == 0:
             con.execute(f"create table {table} as select * from ({body}) as _b")
         else:
             con.execute(f"insert into {table} select * from ({body}) as _b")
-    for schema, name in inputs:
-        con.execute(f"drop view if exists _batch_{schema}_{name}")
+
+
+def batch_bodies(
+    con: duckdb.DuckDBPyConnection, d: SqlDefinition, ranges: list[tuple[object, object]]
+) -> Iterator[str]:
+    """``d``'s SQL once per key range, its keyed inputs narrowed to the range (temporary views
+    that hold while the caller runs the SQL it is given, dropped at the end)."""
+    key = key_column(d)
+    assert key is not None  # key_ranges returned ranges
+    k = quote_ident(key)
+    inputs = _keyed_inputs(con, d, key)
+    try:
+        for lo, hi in ranges:
+            stand_ins = {}
+            for schema, name in inputs:
+                temp = f"_batch_{schema}_{name}"
+                con.execute(
+                    f"create or replace temp view {temp} as select * from "
+                    f"{schema}.{quote_ident(name)} where {_in(k, lo, hi)}"
+                )
+                stand_ins[(schema, name)] = temp
+            yield narrowed_sql(d, stand_ins)
+    finally:
+        for schema, name in inputs:
+            con.execute(f"drop view if exists _batch_{schema}_{name}")

@@ -13,6 +13,7 @@ import duckdb
 
 from outcomes.build.incremental_plan import Plan, in_range, new_loads_filter
 from outcomes.build.objects import raw_columns
+from outcomes.build.staging_parts import PartsTarget, replace_keys, uses_parts
 from outcomes.core.definition import SqlDefinition, is_view
 from outcomes.core.quoting import quote_ident
 from outcomes.core.registry import Registry
@@ -26,6 +27,7 @@ def recompute_keys(
     keyed_inputs: list[str],
     p: Plan,
     input_weeks: dict[str, set | None] | None = None,
+    parts: PartsTarget | None = None,
 ) -> set | None:
     """Recompute the rows of the key values that new loads (or a keyed input) touched.
 
@@ -82,6 +84,21 @@ def recompute_keys(
     )
     has_week = bool(weeks)
     before = {w for (w,) in con.execute(weeks_sql).fetchall()} if has_week else None
+    if uses_parts(con, name):
+        # the rows of the touched keys as a new part; earlier parts are not rewritten
+        assert parts is not None, f"staging_data.{name} is kept in parts: a build writes parts"
+        [(old_rows,)] = con.execute(f"select count(*) from {data} where {mine}").fetchall()
+        replace_keys(con, parts, name, key, keys_table, body, old_rows)
+    else:
+        _replace_rows(con, data, mine, body)
+    if not has_week:
+        return None
+    after = {w for (w,) in con.execute(weeks_sql).fetchall()}
+    return (before or set()) | after
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, data: str, mine: str, body: str) -> None:
+    """Replace the rows of the touched keys in the table ``data`` (a snapshot Spark built)."""
     con.execute("begin transaction")
     try:
         con.execute(f"delete from {data} where {mine}")
@@ -90,10 +107,6 @@ def recompute_keys(
     except BaseException:
         con.execute("rollback")
         raise
-    if not has_week:
-        return None
-    after = {w for (w,) in con.execute(weeks_sql).fetchall()}
-    return (before or set()) | after
 
 
 def _view_key_weeks(

@@ -67,6 +67,17 @@ def _held(claim: Path) -> bool:
     return False
 
 
+def running_builds(target: Path) -> set[str]:
+    """The build ids of the builds of ``target`` running now (their claim is held)."""
+    prefix = f".{target.stem}-"
+    suffix = f".duckdb.tmp{_CLAIM}"
+    return {
+        claim.name[len(prefix) : -len(suffix)]
+        for claim in target.parent.glob(f"{prefix}*{suffix}")
+        if _held(claim)
+    }
+
+
 def remove_leftovers(target: Path) -> list[Path]:
     """Remove temporary files (and WAL, claim) of builds of `target` that no process claims."""
     removed = []

@@ -18,8 +18,16 @@ from collections.abc import Callable
 
 import duckdb
 
-from outcomes.build.key_batches import create_in_batches, key_ranges
+from outcomes.build.key_batches import batch_bodies, create_in_batches, key_ranges
 from outcomes.build.objects import ObjectResult, error_text, load_ids_of, scalar
+from outcomes.build.reuse_decisions import key_column
+from outcomes.build.staging_parts import (
+    PartsTarget,
+    columns_of,
+    forget,
+    make_view,
+    write_part,
+)
 from outcomes.core.definition import BrokenDefinition, SqlDefinition, is_view
 from outcomes.core.headers import MetricHeader
 from outcomes.core.progress import Progress
@@ -101,9 +109,14 @@ def materialise_all(
     return list(results.values())
 
 
-def materialise(con: duckdb.DuckDBPyConnection, d: SqlDefinition) -> int | None:
+def materialise(
+    con: duckdb.DuckDBPyConnection, d: SqlDefinition, parts: PartsTarget | None = None
+) -> int | None:
     """Create the view or table of ``d`` (and its long-table rows); returns its row count
-    (None for a staging view, whose rows are not counted: that would run its SQL once more)."""
+    (None for a staging view, whose rows are not counted: that would run its SQL once more).
+
+    With ``parts`` (where this build writes them), a ``key_local`` staging table keeps its rows
+    in Parquet parts (:mod:`outcomes.build.staging_parts`), which later builds share."""
     target = f"{d.schema}.{quote_ident(d.name)}"
     if d.schema == "staging" and is_view(d):
         # tagged `view`: big and read by few metrics, so re-reading its SQL is cheaper than
@@ -111,9 +124,34 @@ def materialise(con: duckdb.DuckDBPyConnection, d: SqlDefinition) -> int | None:
         con.execute(f"create view {target} as\n{d.body_sql}\n")
         return None
     ranges = key_ranges(con, d) if d.schema == "staging" else None
+    key = key_column(d) if d.schema == "staging" else None
+    if parts is not None and key is not None:
+        return store_parts(con, d, parts, key, ranges)
     if ranges:  # a large key_local table: one run per key range (outcomes.build.key_batches)
         return store_rows(con, d, lambda table: create_in_batches(con, d, ranges, table))
     return store_rows(con, d, lambda table: con.execute(f"create table {table} as\n{d.body_sql}\n"))
+
+
+def store_parts(
+    con: duckdb.DuckDBPyConnection,
+    d: SqlDefinition,
+    parts: PartsTarget,
+    key: str,
+    ranges: list[tuple[object, object]] | None,
+) -> int:
+    """Write ``d``'s rows as parts (one per key range, else one) and make staging_data.<name>
+    a view over them and staging.<name> a view over that; returns the rows."""
+    con.execute(f"create schema if not exists {STAGING_DATA}")
+    forget(con, d.name)
+    columns = columns_of(con, d.body_sql)
+    bodies = batch_bodies(con, d, ranges) if ranges else iter([d.body_sql])
+    rows = sum(write_part(con, parts, d.name, body)[0] for body in bodies)
+    make_view(con, d.name, columns, key)
+    con.execute(
+        f"create view {d.schema}.{quote_ident(d.name)} as "
+        f"select * from {STAGING_DATA}.{quote_ident(d.name)}"
+    )
+    return rows
 
 
 def store_rows(

@@ -112,25 +112,32 @@ def listed_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Pat
 
 
 def set_search_path(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """The views' relative paths resolve under the raw store's ``.segments`` folder on ``con``."""
+    """The views' relative paths resolve under the raw store's ``.segments`` folder and the
+    snapshots' ``.parts`` folder (:mod:`outcomes.store.parts`) on ``con``."""
+    from outcomes.store.parts import parts_root
+
+    folders = ",".join(str(f) for f in (segments_root(settings), parts_root(settings)))
     # global: the cursors of a connection (the app's threads) are sessions of their own
-    con.execute(f"set global file_search_path = {quote_literal(str(segments_root(settings)))}")
+    con.execute(f"set global file_search_path = {quote_literal(folders)}")
 
 
 def allow_segments(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Path]:
-    """Let ``con`` read exactly the load files its ``raw.load_files`` lists, also once external
-    access is off: DuckDB's ``allowed_paths`` with each file as the views name it (relative) and
-    as DuckDB resolves it (absolute); call before ``enable_external_access = false``. Sets the
-    search path too. Returns the files allowed."""
+    """Let ``con`` read exactly the load files its ``raw.load_files`` lists (and the staging
+    parts its ``main.staging_parts`` lists), also once external access is off: DuckDB's
+    ``allowed_paths`` with each file as the views name it (relative) and as DuckDB resolves it
+    (absolute); call before ``enable_external_access = false``. Sets the search path too.
+    Returns the load files allowed."""
+    from outcomes.store.parts import allowed_files
+
     set_search_path(con, settings)
     try:
         rel = [
             p for (p,) in con.execute("select path from raw.load_files order by path").fetchall()
         ]
     except duckdb.CatalogException:
-        return []
+        rel = []
     files = [_absolute(settings, p) for p in rel]
-    allowed = [*rel, *(str(f) for f in files)]
+    allowed = [*rel, *(str(f) for f in files), *allowed_files(con, settings)]
     if allowed:
         con.execute(f"set allowed_paths = [{', '.join(quote_literal(a) for a in allowed)}]")
     return files

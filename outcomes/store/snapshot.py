@@ -69,6 +69,32 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def open_file(path: Path, raw_path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the snapshot file ``path`` itself, not through the current
+    snapshot's reader path: for tools that compare two files (tests, the benchmark). Its staging
+    parts resolve under ``<stem>.parts`` beside it, its raw views under ``raw_path``'s load
+    files when given. The product's readers use :func:`open_snapshot`."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute(
+        f"set global file_search_path = {quote_literal(search_path([Path(path)], [Path(raw_path)] if raw_path else []))}"
+    )
+    return con
+
+
+def search_path(snapshots: list[Path], raw_stores: list[Path] | None = None) -> str:
+    """DuckDB's ``file_search_path`` for snapshot files (their ``.parts`` folders) and raw
+    stores (their ``.segments`` folders), comma-separated.
+
+    >>> search_path([Path("/d/warehouse.duckdb")], [Path("/d/raw.duckdb")])
+    '/d/warehouse.parts,/d/raw.segments'
+    """
+    from outcomes.store.parts import PARTS_SUFFIX
+
+    folders = [p.parent / f"{p.stem}{PARTS_SUFFIX}" for p in snapshots]
+    folders += [p.parent / f"{p.stem}.segments" for p in raw_stores or []]
+    return ",".join(str(f) for f in folders)
+
+
 def fetch_snapshot(
     settings: Settings, sql: str, params: list[object] | None = None
 ) -> list[tuple[object, ...]]:

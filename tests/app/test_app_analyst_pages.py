@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from outcomes.config import Settings
 from outcomes.core.registry import load_registry
+from outcomes.store.parts import copy_snapshot
 from outcomes.store.state import StateStore
 from tests.apphelpers import sign_in
 from tests.conftest import ROOT
@@ -114,7 +115,7 @@ def editable(demo_env, demo_root: Path, tmp_path: Path, monkeypatch) -> Settings
     """Its own SQL folder and snapshot copy (the session's stay untouched)."""
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
-    shutil.copy(demo_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    copy_snapshot(demo_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     monkeypatch.setenv("OUTCOMES_SQL_DIR", str(sql))
     monkeypatch.setenv("OUTCOMES_WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
     return Settings()
@@ -219,9 +220,9 @@ def _session_last_value(demo_root: Path, metric: str) -> float:
     """The metric's total in the session's (unchanged) demo snapshot for the newest week up to
     the last complete one, the week the catalog shows (the demo's data may end before the
     calendar does: it is built with today's clock)."""
-    import duckdb
+    from outcomes.store.snapshot import open_file
 
-    con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
+    con = open_file(demo_root / "warehouse.duckdb")
     try:
         return con.execute(
             "select value from main.metric_values where metric = ? and dimensions = '{}' "

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from outcomes.store.parts import copy_snapshot
 from outcomes.store.state import StateStore
 from outcomes.store.state_alerts import alert_key
 from tests.apphelpers import PAGES
@@ -124,8 +125,8 @@ def plant(root: Path, port: int) -> Path:
 @pytest.fixture(scope="module")
 def planted_server(demo_root: Path, tmp_path_factory: pytest.TempPathFactory, listener: int):
     root = tmp_path_factory.mktemp("markup")
-    for name in ("warehouse.duckdb", "raw.duckdb"):
-        shutil.copy2(demo_root / name, root / name)
+    copy_snapshot(demo_root / "warehouse.duckdb", root / "warehouse.duckdb")  # with its parts
+    shutil.copy2(demo_root / "raw.duckdb", root / "raw.duckdb")
     metric = plant(root, listener)
     settings = server_settings(
         root,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from outcomes.store.parts import copy_snapshot
 from outcomes.store.state import StateStore
 from tests.apphelpers import ROOT
 from tests.browserharness import free_port, streamlit_server, wait_settled
@@ -33,7 +34,7 @@ def signed_server(demo_root: Path, provider: OidcProvider, tmp_path_factory):
     """The app with sign-in on, its own SQL folder, snapshot copy and state store."""
     home = tmp_path_factory.mktemp("signin")
     shutil.copytree(ROOT / "sql", home / "sql")
-    shutil.copy(demo_root / "warehouse.duckdb", home / "warehouse.duckdb")
+    copy_snapshot(demo_root / "warehouse.duckdb", home / "warehouse.duckdb")
     port = free_port()
     secrets = home / "secrets.toml"
     secrets.write_text(

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from outcomes.app import queries, warmup
 from outcomes.app import streamlit_glue as glue
 from outcomes.app.warmup import Warmer
+from outcomes.store.parts import copy_snapshot
 from tests.apphelpers import ROOT
 
 
@@ -97,8 +98,10 @@ def warming(demo_root, demo_env, tmp_path, monkeypatch):
     """The app on a copy of the demo snapshot, with the warmer on (polling fast)."""
     data = tmp_path / "data"
     data.mkdir()
-    for name in ("warehouse.duckdb", "warehouse.duckdb.manifest.json"):
-        shutil.copyfile(demo_root / name, data / name)
+    copy_snapshot(demo_root / "warehouse.duckdb", data / "warehouse.duckdb")  # with its parts
+    shutil.copyfile(
+        demo_root / "warehouse.duckdb.manifest.json", data / "warehouse.duckdb.manifest.json"
+    )
     monkeypatch.setenv("OUTCOMES_WAREHOUSE_PATH", str(data / "warehouse.duckdb"))
     monkeypatch.setenv("OUTCOMES_WARM_PAGES", "true")
     monkeypatch.setattr(warmup, "POLL_SECONDS", 0.05)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from outcomes.app.views import draft_save, draft_validation, workbench
 from outcomes.config import Role, Settings
 from outcomes.core.authz import Identity, NotAllowed
+from outcomes.store.parts import copy_snapshot
 from outcomes.store.sandbox_statement import SandboxRefusal
+from outcomes.store.snapshot import open_file
 from outcomes.store.state import StateStore
 from tests.conftest import BUILD_AS_OF, ROOT
 
@@ -28,7 +29,7 @@ def sql_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def edit_settings(demo_root: Path, tmp_path: Path, sql_copy: Path) -> Settings:
     """Own SQL folder, snapshot and state store; the session's raw store (read only)."""
-    shutil.copy(demo_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    copy_snapshot(demo_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     return Settings(
         warehouse_path=tmp_path / "warehouse.duckdb",
         raw_path=demo_root / "raw.duckdb",
@@ -141,7 +142,7 @@ def test_compare_gives_the_sql_diff_and_the_value_diff_per_week(demo_settings):
         "-    c.events::double as value," in diff and "+    c.events::double * 2 as value," in diff
     )
     preview = workbench.preview_draft(draft, demo_settings, who=ANA)
-    con = duckdb.connect(str(demo_settings.warehouse_path), read_only=True)
+    con = open_file(demo_settings.warehouse_path)
     try:
         current = con.execute(
             "select week_start, value from main.metric_values "
@@ -190,7 +191,7 @@ def test_save_writes_the_file_logs_the_diff_and_rebuilds(edit_settings):
     after = _total(edit_settings, "event_volume")
     assert after == pytest.approx(2 * before)
     # the rebuild is a full one: every other metric is still in the snapshot
-    con = duckdb.connect(str(edit_settings.warehouse_path), read_only=True)
+    con = open_file(edit_settings.warehouse_path)
     try:
         metrics = con.execute("select count(distinct metric) from main.metric_values").fetchall()
     finally:
@@ -199,7 +200,7 @@ def test_save_writes_the_file_logs_the_diff_and_rebuilds(edit_settings):
 
 
 def _total(settings: Settings, metric: str) -> float:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_file(settings.warehouse_path)
     try:
         return con.execute(
             "select sum(value) from main.metric_values where metric = ? and dimensions = '{}'",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from outcomes.build import key_batches
 from outcomes.build.full import build_snapshot
+from outcomes.store.snapshot import open_file
 from tests.build.test_incremental import _tables, same_rows
 from tests.conftest import BUILD_AS_OF, settings_for
 
@@ -23,20 +24,29 @@ def test_batches_by_key_range_build_the_same_snapshot(demo_root: Path, tmp_path:
     whole = build_snapshot(one)
     assert whole.ok
     ranges: dict[str, int] = {}
-    real = key_batches.create_in_batches
+    real = key_batches.batch_bodies
 
-    def counted(con, d, r, table):
+    def counted(con, d, r):
         ranges[d.name] = len(r)
-        return real(con, d, r, table)
+        return real(con, d, r)
 
     monkeypatch.setattr(key_batches, "ROWS_PER_BATCH", 5_000)
-    monkeypatch.setattr("outcomes.build.materialise.create_in_batches", counted)
+    monkeypatch.setattr("outcomes.build.materialise.batch_bodies", counted)
     batched_settings = one.model_copy(update={"warehouse_path": tmp_path / "batched.duckdb"})
     batched = build_snapshot(batched_settings)
     assert batched.ok
     # the demo's large keyed tables: many ranges each
     assert ranges.get("ai_features", 0) > 5 and ranges.get("work_items", 0) > 2, ranges
     assert whole.object("staging.ai_features").rows == batched.object("staging.ai_features").rows
+    # each range is a part of its own (outcomes.store.parts)
+    con = open_file(batched_settings.warehouse_path)
+    try:
+        parts = dict(
+            con.execute("select object, count(*) from main.staging_parts group by 1").fetchall()
+        )
+    finally:
+        con.close()
+    assert parts["ai_features"] == ranges["ai_features"], parts
     a, b = _tables(one.warehouse_path), _tables(batched_settings.warehouse_path)
     assert a.keys() == b.keys()
     assert [n for n in a if not same_rows(a[n], b[n])] == []
@@ -45,8 +55,8 @@ def test_batches_by_key_range_build_the_same_snapshot(demo_root: Path, tmp_path:
 def test_small_inputs_are_built_in_one_run(demo_root: Path, tmp_path: Path, monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(
-        "outcomes.build.materialise.create_in_batches",
-        lambda con, d, r, table: calls.append(d.name),
+        "outcomes.build.materialise.batch_bodies",
+        lambda con, d, r: calls.append(d.name),
     )
     shutil.copy(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
     shutil.copytree(demo_root / "raw.segments", tmp_path / "raw.segments")

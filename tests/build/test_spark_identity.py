@@ -15,6 +15,7 @@ import pytest
 from outcomes.build.full import build_snapshot
 from outcomes.config import DriftSettings
 from outcomes.core.registry import load_registry
+from outcomes.store.snapshot import open_file
 from tests.conftest import DEMO_END, ROOT, settings_for
 
 pytest.importorskip("pyspark")
@@ -62,7 +63,7 @@ def _judge_some_outputs(root: Path) -> None:
 
 
 def _rows(path: Path, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     try:
         types = [str(t) for _, t, *_ in con.execute(f"describe {table}").fetchall()]
         return types, con.execute(f"select * from {table} order by all").fetchall()

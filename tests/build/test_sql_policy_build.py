@@ -8,11 +8,11 @@ server metadata and settings.
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from outcomes.build.full import build_snapshot
 from outcomes.core.registry import load_registry
+from outcomes.store.snapshot import open_file
 from tests.buildfixtures import make_raw_store, metric, settings_for, standard_sql, write_sql
 
 SELECT = "select week_start, count(*) as value\nfrom staging.events\ngroup by 1\n"
@@ -131,7 +131,7 @@ def test_the_build_fails_the_refused_object_by_name_and_builds_the_rest(tmp_path
     evil = next(v for k, v in status.items() if k.endswith("evil"))
     assert evil[0] == "failed" and "read_text reads a file or URL" in (evil[1] or "")
     assert all(s == "ok" for k, (s, _) in status.items() if not k.endswith("evil"))
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_file(result.path)
     try:
         assert not con.execute(
             "select count(*) from information_schema.tables where table_name = 'evil'"

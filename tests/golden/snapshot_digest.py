@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from outcomes.store.snapshot import open_file
+
 # The week the demo behind demo_digest.json was ingested in. The data-quality metrics count
 # the rows of each load in the week of the load (raw.loads.started_at, the real clock of the
 # ingest), so a demo ingested in another week has those rows in that week: the digest files them
@@ -104,7 +106,7 @@ def floating_rows(con: duckdb.DuckDBPyConnection) -> list[list[object]]:
 
 def digest(path: Path) -> dict[str, object]:
     """The digest of the snapshot file at ``path``."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     try:
         ledger = ledger_bytes(con)
         return {
@@ -118,7 +120,7 @@ def digest(path: Path) -> dict[str, object]:
 
 def floating_lines(path: Path) -> str:
     """The FLOATING metrics' rows as JSON lines (one row a line)."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     try:
         return "".join(json.dumps(r) + "\n" for r in floating_rows(con))
     finally:

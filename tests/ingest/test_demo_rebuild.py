@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
-
 from outcomes.build.full import build_snapshot
 from outcomes.roi.ledger import ledger_csv
 from outcomes.store.segments import copy_raw_store
+from outcomes.store.snapshot import open_file
 from tests.conftest import settings_for
 
 
 def _ledger(path) -> tuple[bytes, list[tuple]]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     try:
         amounts = con.execute(
             "select week_start, line_id, amount::varchar, inputs::varchar from main.roi_ledger "
@@ -53,7 +52,7 @@ def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(de
 
     copy_raw_store(demo_root / "raw.duckdb", tmp_path / "raw.duckdb")
     settings = settings_for(tmp_path)
-    con = duckdb.connect(str(demo_root / "warehouse.duckdb"), read_only=True)
+    con = open_file(demo_root / "warehouse.duckdb")
     try:
         week = con.execute(
             "select max(week_start) from staging.weeks where not is_partial"
@@ -68,7 +67,7 @@ def test_verdicts_in_the_state_store_feed_reviewed_accuracy_at_the_next_build(de
         store.record_verdict(event_id, week, "correct" if i < 9 else "incorrect", "ops-lead")
     store.record_verdict(events[9], week, "correct", "ops-lead", "second look: it was right")
     assert build_snapshot(settings).ok
-    snap = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    snap = open_file(settings.warehouse_path)
     try:
         got = snap.execute(
             "select value, numerator, denominator, flag from metrics.reviewed_accuracy "

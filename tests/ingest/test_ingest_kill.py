@@ -22,6 +22,7 @@ from outcomes.config import Settings
 from outcomes.demo_pipeline import run_demo
 from outcomes.ingest.load import ingest_path
 from outcomes.store.raw import open_raw_store
+from outcomes.store.snapshot import open_file
 from tests.conftest import BUILD_AS_OF, DEMO_END, settings_for
 from tests.hostile_files import EVENT
 
@@ -114,7 +115,7 @@ def snapshot_build_id(path: Path) -> str | None:
     """The build id of a complete snapshot at `path` (None when there is none yet)."""
     if not path.exists():
         return None
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     try:
         [(build_id, status)] = con.execute(
             "select build_id, status from main.build_manifest"

@@ -21,6 +21,7 @@ import duckdb
 from outcomes.build.full import build_snapshot
 from outcomes.config import Settings
 from outcomes.ingest.load import ingest_path
+from outcomes.store.snapshot import open_file
 from tests.roifixtures import (
     AS_OF,
     COST_COLUMNS,
@@ -141,7 +142,7 @@ class SystemsProject:
     ok: bool
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
+        return open_file(self.settings.warehouse_path)
 
 
 def build_project(root: Path) -> SystemsProject:

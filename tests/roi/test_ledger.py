@@ -41,6 +41,8 @@ from outcomes.core.registry import load_registry
 from outcomes.roi.ledger import LedgerError, display, ledger_csv, read_ledger
 from outcomes.roi.ledger_build import build_ledger
 from outcomes.roi.line_specs import InputSpec, LineSpec
+from outcomes.store.parts import copy_snapshot
+from outcomes.store.snapshot import open_file, search_path
 from tests import roifixtures
 from tests.roifixtures import LEDGER_LINES, PRE, W1, W2, W3, W4, build_wired, make_project
 from tests.sqlharness import SQL_DIR
@@ -206,7 +208,7 @@ def test_two_builds_of_the_same_inputs_give_byte_identical_ledgers(golden, tmp_p
     build, ledger = build_wired(settings)
     assert build.ok and ledger.ok
     first = ledger_csv(golden.connect())
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_file(settings.warehouse_path)
     try:
         second = ledger_csv(con)
     finally:
@@ -231,10 +233,11 @@ def test_ledger_csv_has_exact_and_display_amounts(golden_con):
 def writable_copy(golden, tmp_path):
     """A writable copy of the golden snapshot and a copy of the project's SQL folder."""
     path = tmp_path / "copy.duckdb"
-    shutil.copy(golden.settings.warehouse_path, path)
+    copy_snapshot(golden.settings.warehouse_path, path)
     sql_dir = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql_dir)
     con = duckdb.connect(str(path))
+    con.execute(f"set global file_search_path = '{search_path([path])}'")  # its staging parts
     yield con, sql_dir, golden.settings
     con.close()
 
@@ -348,7 +351,7 @@ def test_as_of_decides_the_current_week(golden, tmp_path):
     settings = make_project(tmp_path / "later")
     build, ledger = build_wired(settings, as_of=dt.datetime(2026, 3, 31, 12, 0, 0))
     assert ledger.ok
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_file(settings.warehouse_path)
     try:
         later = con.execute(
             "select line_id, amount from main.roi_ledger where week_start = date '2026-03-30'"

@@ -12,6 +12,7 @@ from outcomes.core.periods import parse_period
 from outcomes.roi.close import CloseError, close_period, closed_periods
 from outcomes.roi.ledger import read_ledger
 from outcomes.roi.period_status import period_status
+from outcomes.store.parts import copy_snapshot
 from outcomes.store.snapshot import open_snapshot
 from tests import ledgerfixtures
 from tests.ledgerfixtures import Fixture
@@ -93,13 +94,12 @@ def test_a_failed_metric_blocks_only_when_a_roi_line_depends_on_it(fx, store):
 
 
 def test_status_names_a_failed_definition_and_its_error(demo_root, tmp_path):
-    import shutil
 
     from outcomes.status import render_status
     from tests.conftest import settings_for
 
     settings = settings_for(tmp_path)
-    shutil.copy(demo_root / "warehouse.duckdb", settings.warehouse_path)
+    copy_snapshot(demo_root / "warehouse.duckdb", settings.warehouse_path)
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute(
         "update main.build_objects set status = 'failed', "

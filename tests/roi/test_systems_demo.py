@@ -8,10 +8,10 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from outcomes.roi.system_summary import system_summaries
+from outcomes.store.snapshot import open_file
 from tests.roi.systemfixtures import split_cents
 
 SYSTEMS = {"ticket-assistant", "invoice-matcher", "contract-summariser"}
@@ -20,7 +20,7 @@ COST_LINES = {"infrastructure": "infrastructure", "people": "people", "licence":
 
 @pytest.fixture
 def con(demo_settings):
-    c = duckdb.connect(str(demo_settings.warehouse_path), read_only=True)
+    c = open_file(demo_settings.warehouse_path)
     yield c
     c.close()
 

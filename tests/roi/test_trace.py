@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from decimal import Decimal
 
 import duckdb
@@ -11,6 +10,8 @@ import pytest
 
 from outcomes.roi.summary import summarise
 from outcomes.roi.trace import TraceError, trace
+from outcomes.store.parts import copy_snapshot
+from outcomes.store.snapshot import search_path
 from tests import roifixtures
 from tests.roifixtures import PRE, W1, W2, W3
 from tests.sqlharness import SQL_DIR
@@ -111,8 +112,9 @@ def test_unknown_things_are_errors(golden_con):
 
 def test_sql_falls_back_to_the_file_and_flags_a_change(golden, tmp_path):
     path = tmp_path / "old.duckdb"
-    shutil.copy(golden.settings.warehouse_path, path)
+    copy_snapshot(golden.settings.warehouse_path, path)
     con = duckdb.connect(str(path))
+    con.execute(f"set global file_search_path = '{search_path([path])}'")  # its staging parts
     con.execute("drop table main.roi_sql")
     sql_file = tmp_path / "time_saved.sql"
     sql_file.write_text((SQL_DIR / "roi" / "time_saved.sql").read_text())

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from outcomes.build.full import build_snapshot
 from outcomes.demo_pipeline import run_demo
+from outcomes.store.snapshot import open_file
 from tests.conftest import DEMO_END, settings_for
 
 
@@ -26,7 +26,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
 
 def test_every_system_has_a_calibration_row(built):
     path, said = built
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     systems = con.execute("select distinct system from staging.ai_events order by 1").fetchall()
     fitted = con.execute(
         "select system, any_value(method), count(*), bool_and(point >= 0) "
@@ -43,7 +43,7 @@ def test_every_system_has_a_calibration_row(built):
 
 def test_the_metrics_are_built_and_in_the_long_table(built):
     path, _ = built
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     counts = dict(
         con.execute(
             "select metric, count(*) from main.metric_values "
@@ -60,7 +60,7 @@ def test_the_metrics_are_built_and_in_the_long_table(built):
 
 def test_their_header_tests_pass(built):
     path, _ = built
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_file(path)
     found = con.execute(
         "select name, test, status from main.build_tests "
         "where name in ('estimated_accuracy', 'value_at_risk')"
@@ -103,7 +103,7 @@ def test_an_incremental_build_refits_and_equals_a_full_build(tmp_path: Path):
     for table in ("main.calibration", "metrics.estimated_accuracy", "metrics.value_at_risk"):
         found = []
         for path in (settings.warehouse_path, full.warehouse_path):
-            con = duckdb.connect(str(path), read_only=True)
+            con = open_file(path)
             found.append(sorted(con.execute(f"select * from {table}").fetchall(), key=repr))
             con.close()
         # bit for bit: the expected hits are summed as DECIMAL, in no thread-dependent order

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import pytest
 from scipy import integrate, stats
 
 from outcomes.config import Settings
+from outcomes.store.snapshot import open_file
 
 SYSTEM = "ticket-assistant"
 CORRECT = stats.beta(9, 2.2)  # demo_week.py: confidence of a correct event
@@ -51,7 +51,7 @@ def best_estimate(reference_accuracy: float, accuracy: float) -> float:
 
 @pytest.fixture(scope="module")
 def con(demo_settings: Settings):
-    connection = duckdb.connect(str(demo_settings.warehouse_path), read_only=True)
+    connection = open_file(demo_settings.warehouse_path)
     yield connection
     connection.close()
 

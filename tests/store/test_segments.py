@@ -24,7 +24,7 @@ from outcomes.store.raw import open_raw_store
 from outcomes.store.sandbox import open_sandbox, run_sandboxed
 from outcomes.store.sandbox_statement import SandboxRefusal
 from outcomes.store.segments import SegmentMissing, copy_raw_store
-from outcomes.store.snapshot import fetch_snapshot
+from outcomes.store.snapshot import fetch_snapshot, open_file
 from tests.conftest import settings_for
 from tests.ingest.test_ingest import assert_ledger_invariant, fetch, good, write_csv
 
@@ -125,7 +125,7 @@ def test_a_snapshot_lists_the_files_its_build_read_and_a_later_load_does_not_cha
     ingest_path(_events(tmp_path, "a.csv", ["E1", "E2"]), "ai_events", settings)
     assert build_snapshot(settings).status in ("ok", "failed")  # a tiny store: metrics may fail
     snapshot = Path(settings.warehouse_path)
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = open_file(snapshot)
     try:
         tables = {
             t
