@@ -118,7 +118,6 @@ def build_snapshot(
     plan = None if full else plan_incremental(settings, registry, say)
     # Spark's rows come back as DuckDB tables; the DuckDB engine keeps key_local staging in parts
     parts = PartsTarget(settings, build_id) if engine == "duckdb" else None
-    previous_parts = snapshot_part_folders(settings)
     try:
         if plan is not None:
             clone(plan, tmp)
@@ -201,10 +200,11 @@ def build_snapshot(
         con.execute("checkpoint")
         con.close()
         fsync_path(tmp)
+        kept |= snapshot_part_folders(settings)  # the snapshot it replaces: readers may hold it
         swap_in(tmp, target)
         with contextlib.suppress(OSError):  # swapped in: a failure here is only disk kept
             forget_earlier_builds(target)  # their disk is freed once their last reader closes
-            prune(settings, kept | previous_parts, running_builds(target))
+            prune(settings, kept, running_builds(target))
     except BaseException:
         con.close()
         remove_tmp(tmp)

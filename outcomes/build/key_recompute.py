@@ -87,8 +87,14 @@ def recompute_keys(
     if uses_parts(con, name):
         # the rows of the touched keys as a new part; earlier parts are not rewritten
         assert parts is not None, f"staging_data.{name} is kept in parts: a build writes parts"
-        [(old_rows,)] = con.execute(f"select count(*) from {data} where {mine}").fetchall()
-        replace_keys(con, parts, name, key, keys_table, body, old_rows)
+        # the touched keys that have rows already: only those are replaced (a new week's keys
+        # are new, so its part replaces nothing and the view stays a plain union of parts)
+        old = f"_old_{name}"
+        con.execute(
+            f"create or replace temp table {old} as "
+            f"select {k} as k, count(*) as n from {data} where {mine} group by 1"
+        )
+        replace_keys(con, parts, name, key, old, body)
     else:
         _replace_rows(con, data, mine, body)
     if not has_week:

@@ -171,17 +171,17 @@ def replace_keys(
     target: PartsTarget,
     name: str,
     key: str,
-    keys_table: str,
+    old_keys: str,
     select_sql: str,
-    old_rows: int,
 ) -> int:
-    """Write the recomputed rows of the keys in ``keys_table`` (column ``k``) as a new part,
-    list those keys as replaced by it and make the view again; ``old_rows``: the rows of those
-    keys the view read before. Returns the rows written."""
+    """Write the recomputed rows of the touched keys (``select_sql``) as a new part, list as
+    replaced by it the keys in ``old_keys`` (columns ``k``, ``n``: the touched keys the view
+    read rows of before, and how many) and make the view again. Returns the rows written."""
     columns = view_columns(con, name)
-    rows, seq = write_part(con, target, name, select_sql, replaced_rows=old_rows)
+    [(old_rows,)] = con.execute(f"select coalesce(sum(n), 0)::bigint from {old_keys}").fetchall()
+    rows, seq = write_part(con, target, name, select_sql, replaced_rows=int(old_rows))
     con.execute(
-        f"insert into main.staging_replaced select ?, ?, k::varchar from {keys_table} "
+        f"insert into main.staging_replaced select ?, ?, k::varchar from {old_keys} "
         "where k is not null",
         [name, seq],
     )

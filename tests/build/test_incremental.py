@@ -276,6 +276,27 @@ def test_corrections_of_late_weeks_recompute_only_those_drift_weeks(tmp_path):
     }
     assert reuse["ai_features"][0] == "keys"
     assert inc.object("staging.ai_features").rows == full.object("staging.ai_features").rows
+    # the corrected keys had rows in the full build's parts: the new part replaces exactly
+    # those (outcomes/build/staging_parts.py), so the equality above went through that path
+    replaced = dict(
+        _rows(
+            settings.warehouse_path,
+            "select object, count(distinct k) from main.staging_replaced group by 1",
+        )
+    )
+    # the events whose features changed, and those moved to another week (staging.ai_features
+    # carries its event's week: a keyed input), each with its feature rows
+    [(features_fixed, either)] = (
+        duckdb.connect()
+        .execute(
+            f"select count(distinct event_id) filter (where f), count(distinct event_id) from ("
+            f"select event_id, true as f from read_csv('{fixes}/ai_features.csv') union all "
+            f"select event_id, false from read_csv('{fixes}/ai_events.csv'))"
+        )
+        .fetchall()
+    )
+    assert 0 < features_fixed <= replaced["ai_features"] <= either, (replaced, either)
+    assert replaced["ai_events"] > 0, replaced
     mode, weeks = reuse["drift_numeric"]
     # lo: the moved events left it (known from staging.ai_events); last: they arrived, and
     # the corrected features are there
