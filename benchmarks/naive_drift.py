@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 from floor import product_drift
 from scipy import stats
+
+from outcomes.store.snapshot import open_file
 
 DECILES = np.arange(1, 10) / 10
 EPS = 0.0001
@@ -23,7 +25,7 @@ def _psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
 
 def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
     t = time.perf_counter()
-    con = duckdb.connect(warehouse, read_only=True)
+    con = open_file(Path(warehouse))  # with its staging parts
     complete = [
         w
         for (w,) in con.execute(
@@ -85,7 +87,7 @@ def naive_drift(warehouse: str, reference_weeks: int = 4) -> tuple[dict, float]:
 
 def compare(warehouse: str, naive: dict) -> dict:
     """Largest differences between the product's drift tables and the naive numbers."""
-    con = duckdb.connect(warehouse, read_only=True)
+    con = open_file(Path(warehouse))  # with its staging parts
     worst_psi = worst_ks = 0.0
     compared = missing = 0
     for kind, feature, w, psi, ks_value in product_drift(con):

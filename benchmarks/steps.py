@@ -413,12 +413,13 @@ def step_storage(data: Path) -> dict:
 
 def step_wide(data: Path) -> dict:
     """Wide table (one row per event, one column per feature) for Evidently; written once."""
-    import duckdb
 
     target = data / "features-wide.parquet"
     if target.exists():
         return {"seconds": 0.0, "cached": True}
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    from outcomes.store.snapshot import open_file
+
+    con = open_file(data / "warehouse.duckdb")  # with its staging parts
     features = con.execute(
         "select feature, bool_or(value_num is not null) from staging.ai_features group by 1 order by 1"
     ).fetchall()

@@ -58,6 +58,7 @@ from outcomes.roi.ledger_build import build_ledger
 from outcomes.store.manifest_file import manifest_json_path
 from outcomes.store.parts import (
     allowed_folders,
+    check_parts,
     folders_of,
     listed,
     prune,
@@ -127,7 +128,9 @@ def build_snapshot(
         remove_tmp(tmp)
         raise
     con = open_build_file(tmp, settings)
+    swapped = False
     try:
+        _claim.note(folders_of(listed(con)))  # the base's parts: no concurrent build prunes them
         con.execute("set TimeZone = 'UTC'")
         if plan is not None:
             prepare(con)
@@ -196,20 +199,27 @@ def build_snapshot(
             status = "failed"
         finished = clock()
         write_manifest(con, settings, build_id, started, finished, status, objects, tests)
+        check_parts(con, settings)  # every part it lists is there, as written
         kept = folders_of(listed(con))
         con.execute("checkpoint")
         con.close()
         fsync_path(tmp)
-        kept |= snapshot_part_folders(settings)  # the snapshot it replaces: readers may hold it
+        # the snapshot it replaces (readers may hold it); None: unreadable, so prune nothing
+        replaced = snapshot_part_folders(settings)
         swap_in(tmp, target)
-        with contextlib.suppress(OSError):  # swapped in: a failure here is only disk kept
-            forget_earlier_builds(target)  # their disk is freed once their last reader closes
-            prune(settings, kept, running_builds(target))
+        swapped = True
     except BaseException:
         con.close()
-        remove_tmp(tmp)
-        remove_parts_of(settings, build_id)  # never listed by a snapshot swapped in
+        if not swapped:
+            remove_tmp(tmp)
+            remove_parts_of(settings, build_id)  # never listed by a snapshot swapped in
         raise
+    with contextlib.suppress(OSError):  # swapped in: a failure here is only disk kept
+        forget_earlier_builds(target)  # their disk is freed once their last reader closes
+        if replaced is not None:
+            running = running_builds(target)
+            keep = kept | replaced | set(running).union(*running.values())
+            prune(settings, keep, set(running))
     result = BuildResult(
         build_id=build_id,
         path=target,

@@ -123,6 +123,10 @@ def build_objects(
             mode, weeks, reason = decide(con, item, prev_sha, prev_status, inputs, keyed)
         if mode == "keys" and inputs.get("setting('as_of')", 0) is None:
             mode, reason = "full", "reads setting('as_of')"
+        if mode == "weeks" and item.schema == "staging" and uses_parts(con, item.name):
+            # its rows are in parts, never deleted in place: recomputed whole (a definition
+            # tagged both key_local and week_local whose unkeyed input changed)
+            mode, reason = "full", f"{reason}; kept in parts, so recomputed in full"
         try:
             if status == "failed":
                 pass  # the calibration it reads failed: nothing to build

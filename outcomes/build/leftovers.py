@@ -37,6 +37,13 @@ class Claim:
         self.fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
 
+    def note(self, folders: set[str]) -> None:
+        """Write into the claim the staging part folders this build reads (its base's): a
+        concurrent build's prune keeps them while this claim is held."""
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, "\n".join(sorted(folders)).encode(), 0)
+
     def close(self) -> None:
         """Give up the claim (the temporary file is gone: swapped in or removed)."""
         if self.fd is not None:
@@ -67,15 +74,20 @@ def _held(claim: Path) -> bool:
     return False
 
 
-def running_builds(target: Path) -> set[str]:
-    """The build ids of the builds of ``target`` running now (their claim is held)."""
+def running_builds(target: Path) -> dict[str, set[str]]:
+    """The builds of ``target`` running now (their claim is held): build id -> the staging
+    part folders each noted it reads (:meth:`Claim.note`)."""
     prefix = f".{target.stem}-"
     suffix = f".duckdb.tmp{_CLAIM}"
-    return {
-        claim.name[len(prefix) : -len(suffix)]
-        for claim in target.parent.glob(f"{prefix}*{suffix}")
-        if _held(claim)
-    }
+    running = {}
+    for claim in target.parent.glob(f"{prefix}*{suffix}"):
+        if _held(claim):
+            try:
+                noted = set(filter(None, claim.read_text().splitlines()))
+            except OSError:
+                noted = set()
+            running[claim.name[len(prefix) : -len(suffix)]] = noted
+    return running
 
 
 def remove_leftovers(target: Path) -> list[Path]:

@@ -145,7 +145,7 @@ def store_parts(
     forget(con, d.name)
     columns = columns_of(con, d.body_sql)
     bodies = batch_bodies(con, d, ranges) if ranges else iter([d.body_sql])
-    rows = sum(write_part(con, parts, d.name, body)[0] for body in bodies)
+    rows = sum(write_part(con, parts, d.name, body, columns)[0] for body in bodies)
     make_view(con, d.name, columns, key)
     con.execute(
         f"create view {d.schema}.{quote_ident(d.name)} as "

@@ -26,6 +26,8 @@ from outcomes.store.parts import PARTS_DDL, REPLACED_DDL, folders_of, part_path,
 from outcomes.store.segments import fsync_path
 
 PART_COLUMN = "_part"  # each row's part number, stored in the file: later parts replace keys
+# DuckDB writes a HUGEINT to Parquet as a DOUBLE (2.0.1): exact as DECIMAL(38, 0) instead
+STORED_AS = {"HUGEINT": "DECIMAL(38,0)", "UHUGEINT": "DECIMAL(38,0)"}
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,13 @@ def write_part(
     target: PartsTarget,
     name: str,
     select_sql: str,
+    columns: list[tuple[str, str]],
     replaced_rows: int = 0,
 ) -> tuple[int, int]:
     """Write the rows of ``select_sql`` as the next part of ``name`` and list it (with the rows
-    of earlier parts it replaces); returns (rows, part number). The file is flushed and made
-    read-only; it is never written again."""
+    of earlier parts it replaces); returns (rows, part number). Each column is written as the
+    type ``columns`` gives it (the view casts it back), so every part of an object has the
+    same types. The file is flushed and made read-only; it is never written again."""
     ensure_tables(con)
     [(seq,)] = con.execute(
         "select coalesce(max(seq) + 1, 0)::integer from main.staging_parts where object = ?",
@@ -77,8 +81,12 @@ def write_part(
     if final.exists():
         raise FileExistsError(f"{final} exists: a part is never written twice")
     final.parent.mkdir(parents=True, exist_ok=True)
+    cols = ", ".join(
+        f"cast(_p.{quote_ident(c)} as {STORED_AS.get(t, t)}) as {quote_ident(c)}"
+        for c, t in columns
+    )
     [(rows,)] = con.execute(  # COPY says how many rows it wrote: the query runs once
-        f"copy (select *, {seq}::integer as {PART_COLUMN} from ({select_sql}) as _p) "
+        f"copy (select {cols}, {seq}::integer as {PART_COLUMN} from ({select_sql}) as _p) "
         f"to {quote_literal(str(final))} (format parquet, compression zstd, use_tmp_file false)"
     ).fetchall()
     fsync_path(final)
@@ -106,7 +114,9 @@ def view_sql(
         return body
     k = dict(columns).get(key, "VARCHAR")
     key_sql = (
-        f"r.{quote_ident(key)}" if k == "VARCHAR" else f"cast(r.{quote_ident(key)} as varchar)"
+        f"r.{quote_ident(key)}"
+        if k == "VARCHAR"
+        else f"cast(cast(r.{quote_ident(key)} as {k}) as varchar)"
     )
     # the newest part that recomputed each key: a row of an older part is replaced (an anti
     # join written as a left join, which DuckDB plans as a hash join on the few replaced keys)
@@ -179,7 +189,7 @@ def replace_keys(
     read rows of before, and how many) and make the view again. Returns the rows written."""
     columns = view_columns(con, name)
     [(old_rows,)] = con.execute(f"select coalesce(sum(n), 0)::bigint from {old_keys}").fetchall()
-    rows, seq = write_part(con, target, name, select_sql, replaced_rows=int(old_rows))
+    rows, seq = write_part(con, target, name, select_sql, columns, replaced_rows=int(old_rows))
     con.execute(
         f"insert into main.staging_replaced select ?, ?, k::varchar from {old_keys} "
         "where k is not null",
@@ -189,13 +199,18 @@ def replace_keys(
     return rows
 
 
-def snapshot_part_folders(settings: Settings) -> set[str]:
+def snapshot_part_folders(settings: Settings) -> set[str] | None:
     """The build folders the current snapshot's parts are in (empty before the first build, or
-    for a snapshot without parts): a build keeps them for the readers still holding it."""
+    for a snapshot without parts): a build keeps them for the readers still holding it. None
+    when the snapshot cannot be read (then nothing is pruned)."""
     from outcomes.store.snapshot import SnapshotMissing, fetch_snapshot
 
     try:
         rows = fetch_snapshot(settings, "select path from main.staging_parts")
-    except (SnapshotMissing, duckdb.Error):
+    except SnapshotMissing:
         return set()
+    except duckdb.CatalogException:  # a snapshot from before parts
+        return set()
+    except duckdb.Error:
+        return None
     return folders_of([str(p) for (p,) in rows])

@@ -76,6 +76,26 @@ def allowed_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[st
     return [*rel, *(str(root / p) for p in rel)]
 
 
+def check_parts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Every part ``main.staging_parts`` lists on ``con`` is there with its recorded size;
+    raises FileNotFoundError naming the first that is not."""
+    try:
+        rows = con.execute("select path, bytes from main.staging_parts order by path").fetchall()
+    except duckdb.CatalogException:
+        return
+    root = parts_root(settings)
+    for path, size in rows:
+        f = root / path
+        have = f.stat().st_size if f.is_file() else None
+        if have != size:
+            what = "is missing" if have is None else f"has {have:,} bytes, not {size:,}"
+            raise FileNotFoundError(
+                f"the snapshot being built lists the staging part {f}, which {what}: a part is "
+                "never written twice nor removed while a snapshot lists it; build again "
+                "(`outcomes build` writes every part afresh)"
+            )
+
+
 def allowed_folders(con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str) -> list[str]:
     """The folders a build reads and writes parts in (its own and those of the parts it lists),
     relative and absolute, each ending in ``/``: the entries of ``allowed_directories``."""
