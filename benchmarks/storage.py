@@ -79,40 +79,27 @@ def table_bytes(db: Path) -> list[dict]:
     return sorted(out, key=lambda t: (-t["bytes"], t["table"]))
 
 
-def load_file_bytes(db: Path) -> list[dict]:
-    """Rows and bytes of the raw store's load files by table (``raw.load_files``), as rows of
-    the table breakdown named ``files:<table>``; [] for a raw store without load files."""
+def listed_file_bytes(db: Path, kind: str) -> list[dict]:
+    """Rows and bytes by table of the files a DuckDB file lists, as rows of the table breakdown:
+    ``files:<table>`` for a raw store's load files (``raw.load_files``), ``parts:<object>`` for
+    a snapshot's staging parts (``main.staging_parts``); [] when it lists none."""
     import duckdb
 
+    name, ledger = {
+        "files": ("table_name", "raw.raw.load_files"),
+        "parts": ("object", "main.staging_parts"),
+    }[kind]
     con = duckdb.connect(str(db), read_only=True)
     try:
         rows = con.execute(
-            "select table_name, sum(rows)::bigint, sum(bytes)::bigint "
-            "from raw.raw.load_files group by 1 order by 3 desc, 1"
+            f"select {name}, sum(rows)::bigint, sum(bytes)::bigint "
+            f"from {ledger} group by 1 order by 3 desc, 1"
         ).fetchall()
     except duckdb.CatalogException:
         rows = []
     finally:
         con.close()
-    return [{"table": f"files:{t}", "rows": n, "bytes": b} for t, n, b in rows]
-
-
-def part_bytes(db: Path) -> list[dict]:
-    """Rows and bytes of a snapshot's staging parts by object (``main.staging_parts``), as rows
-    of the table breakdown named ``parts:<object>``; [] for a snapshot without parts."""
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rows = con.execute(
-            "select object, sum(rows)::bigint, sum(bytes)::bigint "
-            "from main.staging_parts group by 1 order by 3 desc, 1"
-        ).fetchall()
-    except duckdb.CatalogException:
-        rows = []
-    finally:
-        con.close()
-    return [{"table": f"parts:{t}", "rows": n, "bytes": b} for t, n, b in rows]
+    return [{"table": f"{kind}:{t}", "rows": n, "bytes": b} for t, n, b in rows]
 
 
 def storage_report(data: Path, events: int) -> dict:
@@ -143,12 +130,12 @@ def storage_report(data: Path, events: int) -> dict:
     }
     if (data / "raw.duckdb").exists():
         tables["raw store"] = sorted(
-            tables["raw store"] + load_file_bytes(data / "raw.duckdb"),
+            tables["raw store"] + listed_file_bytes(data / "raw.duckdb", "files"),
             key=lambda t: (-t["bytes"], t["table"]),
         )
     if (data / "warehouse.duckdb").exists():
         tables["snapshot"] = sorted(
-            tables["snapshot"] + part_bytes(data / "warehouse.duckdb"),
+            tables["snapshot"] + listed_file_bytes(data / "warehouse.duckdb", "parts"),
             key=lambda t: (-t["bytes"], t["table"]),
         )
     product = sum(files.get(g, 0) for g in PRODUCT)

@@ -75,3 +75,21 @@ def test_the_report_shows_bytes_per_event_against_half_of_1650(tmp_path, monkeyp
     )
     assert "| raw store: table | rows | MB | bytes per event |" in md
     assert "| raw.ai_events | 200,000 |" in md
+
+
+def test_a_snapshots_staging_parts_count_as_the_snapshot_by_object(tmp_path):
+    data = _folder(tmp_path)
+    part = data / "warehouse.parts" / "B1" / "ai_features-0.parquet"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"p" * 50_000)
+    con = duckdb.connect(str(data / "warehouse.duckdb"))
+    con.execute(
+        "create table main.staging_parts (object varchar, seq integer, path varchar, "
+        "rows bigint, bytes bigint, replaced_rows bigint)"
+    )
+    con.execute("insert into main.staging_parts values ('ai_features', 0, 'B1/x', 7, 50000, 0)")
+    con.close()
+    report = storage.storage_report(data, events=1_000)
+    assert report["files"]["snapshot"] == (data / "warehouse.duckdb").stat().st_size + 50_000
+    rows = {t["table"]: (t["rows"], t["bytes"]) for t in report["tables"]["snapshot"]}
+    assert rows["parts:ai_features"] == (7, 50_000)

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from outcomes.build import key_batches
 from outcomes.build.full import build_snapshot
-from outcomes.store.snapshot import open_file
-from tests.build.test_incremental import _tables, same_rows
+from tests.build.test_incremental import _rows, _tables, same_rows
 from tests.conftest import BUILD_AS_OF, settings_for
 
 
@@ -39,13 +38,12 @@ def test_batches_by_key_range_build_the_same_snapshot(demo_root: Path, tmp_path:
     assert ranges.get("ai_features", 0) > 5 and ranges.get("work_items", 0) > 2, ranges
     assert whole.object("staging.ai_features").rows == batched.object("staging.ai_features").rows
     # each range is a part of its own (outcomes.store.parts)
-    con = open_file(batched_settings.warehouse_path)
-    try:
-        parts = dict(
-            con.execute("select object, count(*) from main.staging_parts group by 1").fetchall()
+    parts = dict(
+        _rows(
+            batched_settings.warehouse_path,
+            "select object, count(*) from main.staging_parts group by 1",
         )
-    finally:
-        con.close()
+    )
     assert parts["ai_features"] == ranges["ai_features"], parts
     a, b = _tables(one.warehouse_path), _tables(batched_settings.warehouse_path)
     assert a.keys() == b.keys()
