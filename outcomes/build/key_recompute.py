@@ -78,28 +78,36 @@ def recompute_keys(
     # the weeks its rows fall in: week_start, or each week column of a row with several
     # (work_items: opened_week, closed_week); none: every week counts as changed
     weeks = week_columns(con, "staging_data", name)
-    weeks_sql = " union ".join(
-        f"select distinct {quote_ident(c)} from {data} where {mine} and {quote_ident(c)} is not null"
-        for c in weeks
-    )
+
+    def weeks_of(relation: str, where: str) -> set:
+        sql = " union ".join(
+            f"select distinct {quote_ident(c)} from {relation} "
+            f"where {where} and {quote_ident(c)} is not null"
+            for c in weeks
+        )
+        return {w for (w,) in con.execute(sql).fetchall()}
+
     has_week = bool(weeks)
-    before = {w for (w,) in con.execute(weeks_sql).fetchall()} if has_week else None
     if uses_parts(con, name):
-        # the rows of the touched keys as a new part; earlier parts are not rewritten
+        # the rows of the touched keys as a new part; earlier parts are not rewritten. The
+        # touched keys' rows read once: their weeks, and the keys that have rows already (only
+        # those are replaced: a new week's keys are new, so its part replaces nothing and the
+        # view stays a plain union of parts)
         assert parts is not None, f"staging_data.{name} is kept in parts: a build writes parts"
-        # the touched keys that have rows already: only those are replaced (a new week's keys
-        # are new, so its part replaces nothing and the view stays a plain union of parts)
         old = f"_old_{name}"
         con.execute(
-            f"create or replace temp table {old} as "
-            f"select {k} as k, count(*) as n from {data} where {mine} group by 1"
+            f"create or replace temp table {old} as select {k} as k"
+            + "".join(f", {quote_ident(c)}" for c in weeks)
+            + f" from {data} where {mine}"
         )
+        before = weeks_of(old, "true") if has_week else None
         replace_keys(con, parts, name, key, old, body)
     else:
+        before = weeks_of(data, mine) if has_week else None
         _replace_rows(con, data, mine, body)
     if not has_week:
         return None
-    after = {w for (w,) in con.execute(weeks_sql).fetchall()}
+    after = weeks_of(data, mine)
     return (before or set()) | after
 
 

@@ -185,13 +185,13 @@ def replace_keys(
     select_sql: str,
 ) -> int:
     """Write the recomputed rows of the touched keys (``select_sql``) as a new part, list as
-    replaced by it the keys in ``old_keys`` (columns ``k``, ``n``: the touched keys the view
-    read rows of before, and how many) and make the view again. Returns the rows written."""
+    replaced by it the keys of ``old_keys`` (column ``k``: a row per row of a touched key the
+    view read before) and make the view again. Returns the rows written."""
     columns = view_columns(con, name)
-    [(old_rows,)] = con.execute(f"select coalesce(sum(n), 0)::bigint from {old_keys}").fetchall()
+    [(old_rows,)] = con.execute(f"select count(*) from {old_keys}").fetchall()
     rows, seq = write_part(con, target, name, select_sql, columns, replaced_rows=int(old_rows))
     con.execute(
-        f"insert into main.staging_replaced select ?, ?, k::varchar from {old_keys} "
+        f"insert into main.staging_replaced select distinct ?, ?, k::varchar from {old_keys} "
         "where k is not null",
         [name, seq],
     )

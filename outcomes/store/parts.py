@@ -29,6 +29,7 @@ the folders of builds still running.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def check_parts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def allowed_folders(con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str) -> list[str]:
     """The folders a build reads and writes parts in (its own and those of the parts it lists),
     relative and absolute, each ending in ``/``: the entries of ``allowed_directories``."""
-    folders = sorted({p.split("/", 1)[0] for p in listed(con)} | {build_id})
+    folders = sorted(folders_of(listed(con)) | {build_id})
     root = parts_root(settings)
     return [*(f"{f}/" for f in folders), *(f"{root / f}/" for f in folders)]
 
@@ -146,15 +147,21 @@ def copy_snapshot(source: Path, target: Path) -> None:
     """Copy a snapshot to another path: its file, and its parts folder as hard links (parts are
     never written again, so sharing them is safe; a copy where links cannot be made). For a
     backup, a test or a second warehouse path; call with no build running on ``source``."""
-    import os
-
     source, target = Path(source), Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
-    src = source.resolve().parent / f"{source.stem}{PARTS_SUFFIX}"
-    dst = target.resolve().parent / f"{target.stem}{PARTS_SUFFIX}"
+    link_files(
+        source.resolve().parent / f"{source.stem}{PARTS_SUFFIX}",
+        target.resolve().parent / f"{target.stem}{PARTS_SUFFIX}",
+    )
+
+
+def link_files(src: Path, dst: Path) -> None:
+    """``dst`` made a copy of ``src``'s ``<folder>/<file>.parquet`` files as hard links (files
+    never written again, so sharing them is safe; a copy where links cannot be made). An
+    existing ``dst`` is replaced."""
     if dst.exists():
-        shutil.rmtree(dst)
+        shutil.rmtree(dst)  # unlinking needs the folder's permission, not the file's
     for f in sorted(src.glob("*/*.parquet")) if src.is_dir() else []:
         (dst / f.parent.name).mkdir(parents=True, exist_ok=True)
         try:

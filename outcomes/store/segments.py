@@ -405,16 +405,9 @@ def copy_raw_store(source: Path, target: Path) -> None:
     target_wal.unlink(missing_ok=True)
     if wal.exists():
         shutil.copyfile(wal, target_wal)
-    src_root = source.resolve().parent / f"{source.stem}.segments"
-    dst_root = target.resolve().parent / f"{target.stem}.segments"
-    if dst_root.exists():
-        shutil.rmtree(dst_root)  # unlinking needs the folder's permission, not the file's
-    if not src_root.exists():
-        return
-    for f in sorted(src_root.glob("*/*.parquet")):
-        dst = dst_root / f.parent.name / f.name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(f, dst)
-        except OSError:
-            shutil.copy2(f, dst)
+    from outcomes.store.parts import link_files
+
+    link_files(
+        source.resolve().parent / f"{source.stem}.segments",
+        target.resolve().parent / f"{target.stem}.segments",
+    )
